@@ -1,0 +1,227 @@
+using System.Globalization;
+using System.Text;
+using Codis.Core.Text;
+using Tomlyn;
+using Tomlyn.Model;
+
+namespace Codis.Core.Config;
+
+public enum SettingKind { String, Integer, Boolean, Memory, Enum }
+
+/// <summary>One named setting: its kind, default, limits and current value (kept as canonical text).</summary>
+public sealed class Setting
+{
+    public required string Name { get; init; }
+    public required SettingKind Kind { get; init; }
+    public required string Default { get; init; }
+    public string Description { get; init; } = "";
+    public bool Mutable { get; init; } = true;
+    public long Min { get; init; } = long.MinValue;
+    public long Max { get; init; } = long.MaxValue;
+    public string[]? Choices { get; init; }
+    /// <summary>Extra validation; returns an error text or null.</summary>
+    public Func<string, string?>? Validate { get; init; }
+    /// <summary>Runs after a change at run time (CONFIG SET).</summary>
+    public Action<Setting>? Changed { get; set; }
+
+    public string Value { get; internal set; } = "";
+    public bool IsDefault => Value == Default;
+
+    public long AsLong => long.Parse(Value, CultureInfo.InvariantCulture);
+    public int AsInt => (int)Math.Clamp(AsLong, int.MinValue, int.MaxValue);
+    public bool AsBool => Value == "yes";
+}
+
+/// <summary>
+/// The settings of one binary: defined in code, loaded from a TOML file, overridden by command-line flags
+/// (`--port 6380`, Redis style) and changed at run time (CONFIG SET). Errors name the setting and the value.
+/// </summary>
+public sealed class Settings
+{
+    private readonly Dictionary<string, Setting> byName = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Dictionary<string, string> aliases = new(StringComparer.OrdinalIgnoreCase);
+
+    public IEnumerable<Setting> All => byName.Values;
+
+    /// <summary>The TOML file the settings came from, if any (CONFIG REWRITE writes it back).</summary>
+    public string? FilePath { get; private set; }
+
+    public Setting Define(Setting setting)
+    {
+        byName.Add(setting.Name, setting);
+        if (!TryNormalize(setting, setting.Default, out var canon, out var err))
+            throw new InvalidOperationException($"bad default for {setting.Name}: {err}");
+        setting.Value = canon;
+        return setting;
+    }
+
+    public void Alias(string alias, string name) => aliases[alias] = name;
+
+    public Setting? Find(string name)
+    {
+        if (byName.TryGetValue(name, out var s)) return s;
+        return aliases.TryGetValue(name, out var real) ? byName.GetValueOrDefault(real) : null;
+    }
+
+    public Setting this[string name] => Find(name) ?? throw new KeyNotFoundException(name);
+
+    /// <summary>Sets a value; returns null on success or an error text.</summary>
+    public string? TrySet(string name, string value, bool atRuntime = false)
+    {
+        var s = Find(name);
+        if (s == null) return $"unknown setting '{name}'";
+        if (atRuntime && !s.Mutable) return $"setting '{s.Name}' can't be changed at run time";
+        if (!TryNormalize(s, value, out var canon, out var err)) return $"invalid value '{value}' for '{s.Name}': {err}";
+        string old = s.Value;
+        s.Value = canon;
+        if (atRuntime && old != canon) s.Changed?.Invoke(s);
+        return null;
+    }
+
+    /// <summary>Settings whose name matches a glob (CONFIG GET), aliases included.</summary>
+    public IEnumerable<(string Name, Setting Setting)> Match(string pattern)
+    {
+        foreach (var s in byName.Values)
+            if (Glob.Match(pattern, s.Name, noCase: true)) yield return (s.Name, s);
+        foreach (var (alias, real) in aliases)
+            if (Glob.Match(pattern, alias, noCase: true) && byName.TryGetValue(real, out var s)) yield return (alias, s);
+    }
+
+    private static bool TryNormalize(Setting s, string value, out string canon, out string error)
+    {
+        canon = value;
+        error = "";
+        switch (s.Kind)
+        {
+            case SettingKind.Boolean:
+                if (value.Equals("yes", StringComparison.OrdinalIgnoreCase) || value.Equals("true", StringComparison.OrdinalIgnoreCase)) canon = "yes";
+                else if (value.Equals("no", StringComparison.OrdinalIgnoreCase) || value.Equals("false", StringComparison.OrdinalIgnoreCase)) canon = "no";
+                else { error = "argument must be 'yes' or 'no'"; return false; }
+                break;
+            case SettingKind.Integer:
+                if (!long.TryParse(value, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)) { error = "argument couldn't be parsed into an integer"; return false; }
+                if (n < s.Min || n > s.Max) { error = $"argument must be between {s.Min} and {s.Max} inclusive"; return false; }
+                canon = n.ToString(CultureInfo.InvariantCulture);
+                break;
+            case SettingKind.Memory:
+                if (!TryParseMemory(value, out long bytes)) { error = "argument must be a memory value"; return false; }
+                if (bytes < s.Min || bytes > s.Max) { error = $"argument must be between {s.Min} and {s.Max} inclusive"; return false; }
+                canon = bytes.ToString(CultureInfo.InvariantCulture);
+                break;
+            case SettingKind.Enum:
+                var match = s.Choices!.FirstOrDefault(c => c.Equals(value, StringComparison.OrdinalIgnoreCase));
+                if (match == null) { error = "argument must be one of: " + string.Join(", ", s.Choices!); return false; }
+                canon = match;
+                break;
+        }
+        if (s.Validate?.Invoke(canon) is { } custom) { error = custom; return false; }
+        return true;
+    }
+
+    /// <summary>Redis memory units: 1k = 1000, 1kb = 1024, and so on.</summary>
+    public static bool TryParseMemory(string text, out long bytes)
+    {
+        bytes = 0;
+        string t = text.Trim().ToLowerInvariant();
+        long mul = 1;
+        (string Suffix, long Mul)[] units = [("gb", 1L << 30), ("mb", 1L << 20), ("kb", 1L << 10), ("g", 1_000_000_000), ("m", 1_000_000), ("k", 1000), ("b", 1)];
+        foreach (var (suffix, m) in units)
+        {
+            if (t.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                mul = m;
+                t = t[..^suffix.Length];
+                break;
+            }
+        }
+        if (!long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)) return false;
+        bytes = n * mul;
+        return true;
+    }
+
+    /// <summary>Loads a TOML file whose top-level keys are setting names. Returns the errors found (empty = ok).</summary>
+    public List<string> LoadToml(string path)
+    {
+        FilePath = Path.GetFullPath(path);
+        var errors = new List<string>();
+        string text;
+        try { text = File.ReadAllText(path); }
+        catch (Exception e) { return [$"can't read config file '{path}': {e.Message}"]; }
+        TomlTable table;
+        try { table = TomlSerializer.Deserialize<TomlTable>(text)!; }
+        catch (Exception e) { return [$"config file '{path}' is not valid TOML: {e.Message}"]; }
+        foreach (var (key, raw) in table)
+        {
+            string value = raw switch
+            {
+                bool b => b ? "yes" : "no",
+                TomlArray arr => string.Join(" ", arr.Select(x => Convert.ToString(x, CultureInfo.InvariantCulture))),
+                IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+                _ => raw?.ToString() ?? "",
+            };
+            if (TrySet(key, value) is { } err) errors.Add($"{path}: {err}");
+        }
+        return errors;
+    }
+
+    /// <summary>
+    /// Applies `--name value...` flags (everything up to the next `--flag` is the value, as redis-server does).
+    /// Returns the errors found.
+    /// </summary>
+    public List<string> ApplyFlags(IReadOnlyList<string> args)
+    {
+        var errors = new List<string>();
+        for (int i = 0; i < args.Count; i++)
+        {
+            string a = args[i];
+            if (!a.StartsWith("--", StringComparison.Ordinal)) { errors.Add($"unexpected argument '{a}'"); continue; }
+            string name = a[2..];
+            string? inline = null;
+            int eq = name.IndexOf('=');
+            if (eq >= 0) { inline = name[(eq + 1)..]; name = name[..eq]; }
+            var parts = new List<string>();
+            if (inline != null) parts.Add(inline);
+            while (i + 1 < args.Count && !(args[i + 1].StartsWith("--", StringComparison.Ordinal) && args[i + 1].Length > 2 && !char.IsDigit(args[i + 1][2])))
+                parts.Add(args[++i]);
+            var s = Find(name);
+            if (s == null) { errors.Add($"unknown setting '--{name}'"); continue; }
+            if (parts.Count == 0 && s.Kind == SettingKind.Boolean) parts.Add("yes");
+            if (TrySet(name, string.Join(" ", parts)) is { } err) errors.Add(err);
+        }
+        return errors;
+    }
+
+    /// <summary>Writes every non-default setting back to the TOML file (CONFIG REWRITE).</summary>
+    public void WriteToml(string path)
+    {
+        var sb = new StringBuilder();
+        sb.AppendLine("# written by CONFIG REWRITE; settings left at their defaults are omitted");
+        foreach (var s in byName.Values.OrderBy(s => s.Name, StringComparer.Ordinal))
+        {
+            if (s.IsDefault) continue;
+            sb.Append(QuoteKey(s.Name)).Append(" = ");
+            if (s.Kind is SettingKind.Integer or SettingKind.Memory) sb.Append(s.Value);
+            else if (s.Kind == SettingKind.Boolean) sb.Append(s.AsBool ? "true" : "false");
+            else sb.Append(Quote(s.Value));
+            sb.AppendLine();
+        }
+        string tmp = path + ".tmp";
+        File.WriteAllText(tmp, sb.ToString());
+        File.Move(tmp, path, overwrite: true);
+    }
+
+    private static string QuoteKey(string k) => k.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? k : Quote(k);
+
+    private static string Quote(string s) =>
+        "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"").Replace("\n", "\\n") + "\"";
+
+    /// <summary>Help text listing every setting with its default.</summary>
+    public string Describe()
+    {
+        var sb = new StringBuilder();
+        foreach (var s in byName.Values.OrderBy(s => s.Name, StringComparer.Ordinal))
+            sb.Append("  --").Append(s.Name.PadRight(28)).Append(s.Description)
+              .Append(" (default: ").Append(s.Default.Length == 0 ? "\"\"" : s.Default).AppendLine(")");
+        return sb.ToString();
+    }
+}

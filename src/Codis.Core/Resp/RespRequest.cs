@@ -1,0 +1,95 @@
+using System.Text;
+
+namespace Codis.Core.Resp;
+
+/// <summary>
+/// One parsed request: argument slices that point into the receive buffer (or, for inline requests, into a
+/// scratch buffer of unescaped bytes). Reused across requests; valid only until the buffer is released.
+/// </summary>
+public sealed class RespRequest
+{
+    private ReadOnlyMemory<byte> source;
+    private int[] starts = new int[8];
+    private int[] lengths = new int[8];
+    private byte[] scratch = [];
+
+    public int Count { get; private set; }
+
+    /// <summary>Bytes of the request on the wire (for stats and replication).</summary>
+    public int WireLength { get; internal set; }
+
+    public ReadOnlySpan<byte> this[int index] => source.Span.Slice(starts[index], lengths[index]);
+
+    public ReadOnlyMemory<byte> Memory(int index) => source.Slice(starts[index], lengths[index]);
+
+    public int Length(int index) => lengths[index];
+
+    public byte[] ToArray(int index) => this[index].ToArray();
+
+    public string ToUtf8String(int index) => Encoding.UTF8.GetString(this[index]);
+
+    /// <summary>Builds a request from arguments (tests, internal replays).</summary>
+    public static RespRequest FromArgs(params byte[][] args)
+    {
+        var r = new RespRequest();
+        int total = 0;
+        foreach (var a in args) total += a.Length;
+        var buf = new byte[total];
+        r.Reset(buf, args.Length);
+        int pos = 0;
+        foreach (var a in args)
+        {
+            a.CopyTo(buf, pos);
+            r.Add(pos, a.Length);
+            pos += a.Length;
+        }
+        return r;
+    }
+
+    public static RespRequest FromStrings(params string[] args) =>
+        FromArgs(Array.ConvertAll(args, a => Encoding.UTF8.GetBytes(a)));
+
+    internal void Reset(ReadOnlyMemory<byte> memory, long expectedCount)
+    {
+        source = memory;
+        Count = 0;
+        // Never trust the announced count for allocation: grow as arguments really arrive.
+        int want = (int)Math.Min(expectedCount, 1024);
+        if (starts.Length < want)
+        {
+            starts = new int[want];
+            lengths = new int[want];
+        }
+    }
+
+    internal void Add(int start, int length)
+    {
+        if (Count == starts.Length)
+        {
+            Array.Resize(ref starts, starts.Length * 2);
+            Array.Resize(ref lengths, lengths.Length * 2);
+        }
+        starts[Count] = start;
+        lengths[Count] = length;
+        Count++;
+    }
+
+    internal byte[] RentScratch(int size)
+    {
+        if (scratch.Length < size) scratch = new byte[Math.Max(size, 256)];
+        return scratch;
+    }
+
+    internal void SetSource(ReadOnlyMemory<byte> memory) => source = memory;
+
+    public override string ToString()
+    {
+        var sb = new StringBuilder();
+        for (int i = 0; i < Count; i++)
+        {
+            if (i > 0) sb.Append(' ');
+            sb.Append(Encoding.UTF8.GetString(this[i]));
+        }
+        return sb.ToString();
+    }
+}

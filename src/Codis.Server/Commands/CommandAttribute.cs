@@ -1,0 +1,25 @@
+namespace Codis.Server.Commands;
+
+/// <summary>
+/// Marks a static <c>void Handler(CommandContext ctx)</c> as the implementation of a command. The table is built
+/// once at start-up from these attributes, so a command lives in exactly one place.
+/// </summary>
+[AttributeUsage(AttributeTargets.Method, AllowMultiple = true)]
+internal sealed class CommandAttribute(string name, int arity) : Attribute
+{
+    /// <summary>Lower-case command name ("get", "slotsmgrtslot", "slotsmgrt-async-fence").</summary>
+    public string Name { get; } = name;
+
+    /// <summary>Redis arity: the number of words including the name; negative = at least that many.</summary>
+    public int Arity { get; } = arity;
+
+    public CommandFlags Flags { get; init; }
+    public int FirstKey { get; init; }
+    public int LastKey { get; init; }
+    public int Step { get; init; }
+
+    /// <summary>Redis's command group ("string", "generic", "server", ...), shown by COMMAND DOCS.</summary>
+    public string Group { get; init; } = "generic";
+
+    public string Summary { get; init; } = "";
+}

@@ -1,0 +1,147 @@
+using System.Buffers.Text;
+using System.Globalization;
+using System.Text;
+using Codis.Core.Resp;
+using Codis.Server.Networking;
+using Codis.Server.Storage;
+
+namespace Codis.Server.Commands;
+
+/// <summary>What a command handler sees: its arguments, the reply writer, the client and the keyspace.</summary>
+internal sealed class CommandContext(CodisServer server, ClientSession client, RespWriter reply)
+{
+    public CodisServer Server { get; } = server;
+    public ClientSession Client { get; } = client;
+    public RespWriter Reply { get; } = reply;
+    public RespRequest Args { get; internal set; } = null!;
+    public CommandSpec Command { get; internal set; } = null!;
+
+    public Keyspace Keyspace => Server.Keyspace;
+    public Database Db => Server.Keyspace[Client.DbIndex];
+    public long Now => Server.Keyspace.Now;
+    public int ArgCount => Args.Count;
+
+    public ReadOnlySpan<byte> Arg(int i) => Args[i];
+    public string ArgString(int i) => Args.ToUtf8String(i);
+    public byte[] ArgBytes(int i) => Args.ToArray(i);
+
+    /// <summary>Case-insensitive ASCII comparison of an argument with a keyword.</summary>
+    public bool ArgIs(int i, string keyword) => Ascii.EqualsIgnoreCase(Args[i], keyword);
+
+    /// <summary>When set, the command is propagated as these arguments instead of the request (e.g. SET EX → SET PXAT).</summary>
+    public List<byte[][]>? Rewrite { get; set; }
+
+    /// <summary>Set by handlers that decide not to propagate (a write that changed nothing).</summary>
+    public bool SuppressPropagation { get; set; }
+
+    public void Error(string message) => Reply.WriteError(message);
+    public void Ok() => Reply.WriteOk();
+    public void WrongType() => Reply.WriteError(Errors.WrongType);
+    public void SyntaxError() => Reply.WriteError(Errors.Syntax);
+
+    /// <summary>Parses an argument as a 64-bit integer; on failure replies the Redis error and returns false.</summary>
+    public bool TryArgLong(int i, out long value, string error = Errors.NotInteger)
+    {
+        if (TryParseLong(Args[i], out value)) return true;
+        Reply.WriteError(error);
+        return false;
+    }
+
+    public bool TryArgInt(int i, out int value, string error = Errors.NotInteger)
+    {
+        value = 0;
+        if (!TryParseLong(Args[i], out long v) || v < int.MinValue || v > int.MaxValue)
+        {
+            Reply.WriteError(error);
+            return false;
+        }
+        value = (int)v;
+        return true;
+    }
+
+    public bool TryArgDouble(int i, out double value, string error = Errors.NotFloat)
+    {
+        if (TryParseDouble(Args[i], out value)) return true;
+        Reply.WriteError(error);
+        return false;
+    }
+
+    /// <summary>Redis's string2ll: strict decimal, optional '-', no '+', no spaces, no leading zeros.</summary>
+    public static bool TryParseLong(ReadOnlySpan<byte> text, out long value)
+    {
+        value = 0;
+        if (text.IsEmpty || text.Length > 20) return false;
+        if (text.Length == 1 && text[0] == (byte)'0') return true;
+        if (text[0] == (byte)'0' || text[0] == (byte)'+') return false;
+        if (text[0] == (byte)'-' && (text.Length == 1 || text[1] == (byte)'0')) return false;
+        return Utf8Parser.TryParse(text, out value, out int used) && used == text.Length;
+    }
+
+    /// <summary>Redis's string-to-double: accepts what strtold does (inf, -inf, exponents), rejects NaN and spaces.</summary>
+    public static bool TryParseDouble(ReadOnlySpan<byte> text, out double value)
+    {
+        value = 0;
+        if (text.IsEmpty || text.Length > 5000) return false;
+        if (char.IsWhiteSpace((char)text[0]) || char.IsWhiteSpace((char)text[^1])) return false;
+        Span<char> chars = text.Length <= 256 ? stackalloc char[text.Length] : new char[text.Length];
+        for (int i = 0; i < text.Length; i++) chars[i] = (char)text[i];
+        var s = chars;
+        if (s.Equals("inf", StringComparison.OrdinalIgnoreCase) || s.Equals("+inf", StringComparison.OrdinalIgnoreCase)
+            || s.Equals("infinity", StringComparison.OrdinalIgnoreCase) || s.Equals("+infinity", StringComparison.OrdinalIgnoreCase))
+        {
+            value = double.PositiveInfinity;
+            return true;
+        }
+        if (s.Equals("-inf", StringComparison.OrdinalIgnoreCase) || s.Equals("-infinity", StringComparison.OrdinalIgnoreCase))
+        {
+            value = double.NegativeInfinity;
+            return true;
+        }
+        foreach (char c in s)
+            if (!(char.IsAsciiDigit(c) || c is '.' or '-' or '+' or 'e' or 'E')) return false;
+        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
+        return !double.IsNaN(value);
+    }
+
+    /// <summary>Formats a double the way Redis replies it (%.17g, "inf"/"-inf").</summary>
+    public static string FormatDouble(double d)
+    {
+        if (double.IsPositiveInfinity(d)) return "inf";
+        if (double.IsNegativeInfinity(d)) return "-inf";
+        if (d == Math.Floor(d) && Math.Abs(d) < 1e17) return ((long)d).ToString(CultureInfo.InvariantCulture);
+        return G17(d);
+    }
+
+    /// <summary>C's %.17g.</summary>
+    public static string G17(double d)
+    {
+        if (d == 0) return double.IsNegative(d) ? "-0" : "0";
+        string r = d.ToString("E16", CultureInfo.InvariantCulture); // d.dddddddddddddddde+XXX
+        int ePos = r.IndexOf('E');
+        int exp = int.Parse(r.AsSpan(ePos + 1), CultureInfo.InvariantCulture);
+        string mantissa = r[..ePos];
+        bool neg = mantissa.StartsWith('-');
+        string digits = mantissa.Replace("-", "").Replace(".", "");
+        var sb = new StringBuilder();
+        if (neg) sb.Append('-');
+        if (exp < -4 || exp >= 17)
+        {
+            string m = digits[0] + (digits.Length > 1 ? "." + digits[1..] : "");
+            if (m.Contains('.')) m = m.TrimEnd('0').TrimEnd('.');
+            sb.Append(m).Append('e').Append(exp < 0 ? '-' : '+').Append(Math.Abs(exp).ToString("00", CultureInfo.InvariantCulture));
+        }
+        else if (exp >= 0)
+        {
+            string intPart = digits[..(exp + 1)];
+            string frac = digits[(exp + 1)..].TrimEnd('0');
+            sb.Append(intPart);
+            if (frac.Length > 0) sb.Append('.').Append(frac);
+        }
+        else
+        {
+            string frac = (new string('0', -exp - 1) + digits).TrimEnd('0');
+            sb.Append("0.").Append(frac);
+        }
+        return sb.ToString();
+    }
+}

@@ -1,0 +1,24 @@
+namespace Codis.Server.Commands;
+
+/// <summary>Command properties, named as Redis's COMMAND INFO flags.</summary>
+[Flags]
+internal enum CommandFlags
+{
+    None = 0,
+    Write = 1 << 0,
+    ReadOnly = 1 << 1,
+    Admin = 1 << 2,
+    Fast = 1 << 3,
+    /// <summary>Allowed before AUTH (AUTH, HELLO, QUIT).</summary>
+    NoAuth = 1 << 4,
+    Loading = 1 << 5,
+    Stale = 1 << 6,
+    NoScript = 1 << 7,
+    PubSub = 1 << 8,
+    DenyOom = 1 << 9,
+    Blocking = 1 << 10,
+    /// <summary>Runs without the keyspace lock (it takes what it needs itself, e.g. a migration that waits on the network).</summary>
+    NoLock = 1 << 11,
+    /// <summary>Never propagated to replicas or the AOF (even when it writes, e.g. it propagates its own rewrite).</summary>
+    NoPropagate = 1 << 12,
+}

@@ -1,0 +1,54 @@
+using System.Reflection;
+
+namespace Codis.Server.Commands;
+
+/// <summary>The command table, built once from every <see cref="CommandAttribute"/> in this assembly.</summary>
+internal static class CommandTable
+{
+    private static readonly Dictionary<string, CommandSpec> byName = Build();
+    private static readonly Dictionary<string, CommandSpec>.AlternateLookup<ReadOnlySpan<char>> byChars =
+        byName.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public static IReadOnlyCollection<CommandSpec> All => byName.Values;
+
+    public static CommandSpec? Find(string name) => byName.GetValueOrDefault(name);
+
+    /// <summary>Case-insensitive lookup of a command name straight from the request bytes.</summary>
+    public static CommandSpec? Find(ReadOnlySpan<byte> name)
+    {
+        if (name.Length == 0 || name.Length > 64) return null;
+        Span<char> chars = stackalloc char[name.Length];
+        for (int i = 0; i < name.Length; i++) chars[i] = (char)name[i];
+        return byChars.TryGetValue(chars, out var spec) ? spec : null;
+    }
+
+    private static Dictionary<string, CommandSpec> Build()
+    {
+        var table = new Dictionary<string, CommandSpec>(StringComparer.OrdinalIgnoreCase);
+        foreach (var type in typeof(CommandTable).Assembly.GetTypes())
+        {
+            foreach (var method in type.GetMethods(BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic))
+            {
+                foreach (var attr in method.GetCustomAttributes<CommandAttribute>())
+                {
+                    var handler = method.CreateDelegate<CommandHandler>();
+                    var spec = new CommandSpec
+                    {
+                        Name = attr.Name,
+                        Arity = attr.Arity,
+                        Flags = attr.Flags,
+                        FirstKey = attr.FirstKey,
+                        LastKey = attr.LastKey,
+                        Step = attr.Step,
+                        Group = attr.Group,
+                        Summary = attr.Summary,
+                        Handler = handler,
+                    };
+                    if (!table.TryAdd(attr.Name, spec))
+                        throw new InvalidOperationException($"command '{attr.Name}' is defined twice");
+                }
+            }
+        }
+        return table;
+    }
+}

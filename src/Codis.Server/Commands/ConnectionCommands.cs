@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using System.Text;
+
+namespace Codis.Server.Commands;
+
+/// <summary>PING ECHO QUIT SELECT AUTH HELLO.</summary>
+internal static class ConnectionCommands
+{
+    [Command("ping", -1, Flags = CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Returns the server's liveliness response.")]
+    public static void Ping(CommandContext ctx)
+    {
+        if (ctx.ArgCount > 2) { ctx.Error(Errors.WrongArity("ping")); return; }
+        if (ctx.ArgCount == 2) ctx.Reply.WriteBulk(ctx.Arg(1));
+        else ctx.Reply.WriteRaw("+PONG\r\n"u8);
+    }
+
+    [Command("echo", 2, Flags = CommandFlags.Fast, Group = "connection", Summary = "Returns the given string.")]
+    public static void Echo(CommandContext ctx) => ctx.Reply.WriteBulk(ctx.Arg(1));
+
+    [Command("quit", -1, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Closes the connection.")]
+    public static void Quit(CommandContext ctx)
+    {
+        ctx.Ok();
+        ctx.Client.CloseAfterReply = true;
+    }
+
+    [Command("select", 2, Flags = CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Changes the selected database.")]
+    public static void Select(CommandContext ctx)
+    {
+        if (!ctx.TryArgInt(1, out int db, "ERR value is not an integer or out of range")) return;
+        if (db < 0 || db >= ctx.Keyspace.DatabaseCount) { ctx.Error(Errors.DbIndexOutOfRange); return; }
+        ctx.Client.DbIndex = db;
+        ctx.Ok();
+    }
+
+    [Command("auth", -2, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Authenticates the connection.")]
+    public static void Auth(CommandContext ctx)
+    {
+        if (ctx.ArgCount > 3) { ctx.SyntaxError(); return; }
+        string password = ctx.Server.Settings["requirepass"].Value;
+        if (ctx.ArgCount == 2 && password.Length == 0)
+        {
+            ctx.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
+            return;
+        }
+        // AUTH user pass: only the "default" user exists.
+        bool userOk = ctx.ArgCount == 2 || ctx.ArgIs(1, "default");
+        var given = ctx.Arg(ctx.ArgCount - 1);
+        bool passOk = password.Length == 0
+            ? ctx.ArgCount == 3 // with no password, "default" accepts anything (nopass)
+            : CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(password));
+        if (userOk && passOk)
+        {
+            ctx.Client.Authenticated = true;
+            ctx.Ok();
+        }
+        else
+        {
+            ctx.Error("WRONGPASS invalid username-password pair or user is disabled.");
+        }
+    }
+
+    [Command("hello", -1, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Handshakes with the server (RESP2 only).")]
+    public static void Hello(CommandContext ctx)
+    {
+        int i = 1;
+        if (ctx.ArgCount >= 2)
+        {
+            if (!CommandContext.TryParseLong(ctx.Arg(1), out long ver))
+            {
+                ctx.Error("ERR Protocol version is not an integer or out of range");
+                return;
+            }
+            if (ver != 2)
+            {
+                ctx.Error("NOPROTO sorry, this protocol version is not supported.");
+                return;
+            }
+            i = 2;
+        }
+        string? name = null;
+        for (; i < ctx.ArgCount; i++)
+        {
+            bool more = i + 1 < ctx.ArgCount;
+            if (ctx.ArgIs(i, "AUTH") && i + 2 < ctx.ArgCount)
+            {
+                string password = ctx.Server.Settings["requirepass"].Value;
+                bool ok = ctx.ArgIs(i + 1, "default") &&
+                          (password.Length == 0 || CryptographicOperations.FixedTimeEquals(ctx.Arg(i + 2), Encoding.UTF8.GetBytes(password)));
+                if (!ok)
+                {
+                    ctx.Error("WRONGPASS invalid username-password pair or user is disabled.");
+                    return;
+                }
+                ctx.Client.Authenticated = true;
+                i += 2;
+            }
+            else if (ctx.ArgIs(i, "SETNAME") && more)
+            {
+                name = ctx.ArgString(i + 1);
+                if (name.Any(c => c <= ' ' || c > '~')) { ctx.Error("ERR Client names cannot contain spaces, newlines or special characters."); return; }
+                i++;
+            }
+            else
+            {
+                ctx.Error($"ERR Syntax error in HELLO option '{ctx.ArgString(i)}'");
+                return;
+            }
+        }
+        if (!ctx.Client.Authenticated)
+        {
+            ctx.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
+            return;
+        }
+        if (name != null) ctx.Client.Name = name.Length == 0 ? null : name;
+        var r = ctx.Reply;
+        r.WriteArrayHeader(14);
+        r.WriteBulk("server"u8); r.WriteBulk("redis"u8);
+        r.WriteBulk("version"u8); r.WriteBulk(Info.RedisVersion);
+        r.WriteBulk("proto"u8); r.WriteInteger(2);
+        r.WriteBulk("id"u8); r.WriteInteger(ctx.Client.Id);
+        r.WriteBulk("mode"u8); r.WriteBulk("standalone"u8);
+        r.WriteBulk("role"u8); r.WriteBulk(ctx.Server.Role);
+        r.WriteBulk("modules"u8); r.WriteEmptyArray();
+    }
+}

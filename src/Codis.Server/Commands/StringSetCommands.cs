@@ -1,0 +1,73 @@
+namespace Codis.Server.Commands;
+
+/// <summary>GET and SET with all of SET's options; the rest of the string family lives beside it.</summary>
+internal static class StringSetCommands
+{
+    [Command("get", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Returns the string value of a key.")]
+    public static void Get(CommandContext ctx)
+    {
+        var value = ctx.Db.Get(ctx.Arg(1));
+        if (value == null) ctx.Reply.WriteNullBulk();
+        else if (value is byte[] bytes) ctx.Reply.WriteBulk(bytes);
+        else ctx.WrongType();
+    }
+
+    [Command("set", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.")]
+    public static void Set(CommandContext ctx)
+    {
+        bool nx = false, xx = false, get = false, keepTtl = false;
+        long expireAt = 0;
+        string? expireKind = null;
+        for (int i = 3; i < ctx.ArgCount; i++)
+        {
+            bool hasNext = i + 1 < ctx.ArgCount;
+            if (ctx.ArgIs(i, "NX") && !xx) nx = true;
+            else if (ctx.ArgIs(i, "XX") && !nx) xx = true;
+            else if (ctx.ArgIs(i, "GET")) get = true;
+            else if (ctx.ArgIs(i, "KEEPTTL") && expireKind == null) keepTtl = true;
+            else if (hasNext && expireKind == null && !keepTtl &&
+                     (ctx.ArgIs(i, "EX") || ctx.ArgIs(i, "PX") || ctx.ArgIs(i, "EXAT") || ctx.ArgIs(i, "PXAT")))
+            {
+                expireKind = ctx.ArgString(i).ToUpperInvariant();
+                if (!ctx.TryArgLong(i + 1, out long n)) return;
+                if (!Expiry.TryResolve(expireKind, n, ctx.Now, out expireAt))
+                {
+                    ctx.Error(string.Format(Errors.InvalidExpire, "set"));
+                    return;
+                }
+                i++;
+            }
+            else
+            {
+                ctx.SyntaxError();
+                return;
+            }
+        }
+
+        var db = ctx.Db;
+        var key = ctx.Arg(1);
+        var old = db.Get(key);
+        if (get && old != null && old is not byte[])
+        {
+            ctx.WrongType();
+            return;
+        }
+        bool exists = old != null;
+        if ((nx && exists) || (xx && !exists))
+        {
+            if (get) WriteOld(ctx, old);
+            else ctx.Reply.WriteNullBulk();
+            return;
+        }
+        db.Set(key, ctx.ArgBytes(2), keepTtl ? Storage.Database.KeepTtl : expireAt);
+        if (expireAt != 0) ctx.Rewrite = [[.. Expiry.SetPxatRewrite(ctx, expireAt)]];
+        if (get) WriteOld(ctx, old);
+        else ctx.Ok();
+    }
+
+    private static void WriteOld(CommandContext ctx, object? old)
+    {
+        if (old is byte[] b) ctx.Reply.WriteBulk(b);
+        else ctx.Reply.WriteNullBulk();
+    }
+}

@@ -1,0 +1,36 @@
+using Codis.Core.Config;
+
+namespace Codis.Server.Config;
+
+/// <summary>codis-server's settings: Redis's names and defaults, so redis.conf knowledge and tools carry over.</summary>
+internal static class ServerSettings
+{
+    public static Settings Create()
+    {
+        var s = new Settings();
+        s.Define(new Setting { Name = "port", Kind = SettingKind.Integer, Default = "6379", Min = 0, Max = 65535, Mutable = false, Description = "TCP port" });
+        s.Define(new Setting { Name = "bind", Kind = SettingKind.String, Default = "127.0.0.1", Mutable = false, Description = "addresses to listen on (space separated)" });
+        s.Define(new Setting { Name = "requirepass", Kind = SettingKind.String, Default = "", Description = "password clients must AUTH with" });
+        s.Define(new Setting { Name = "masterauth", Kind = SettingKind.String, Default = "", Description = "password for the master (replication)" });
+        s.Define(new Setting { Name = "maxclients", Kind = SettingKind.Integer, Default = "10000", Min = 1, Max = 1_000_000, Description = "max simultaneous clients" });
+        s.Define(new Setting { Name = "timeout", Kind = SettingKind.Integer, Default = "0", Min = 0, Max = int.MaxValue, Description = "close idle clients after N seconds (0 = never)" });
+        s.Define(new Setting { Name = "databases", Kind = SettingKind.Integer, Default = "16", Min = 1, Max = 1024, Mutable = false, Description = "number of databases" });
+        s.Define(new Setting { Name = "hz", Kind = SettingKind.Integer, Default = "10", Min = 1, Max = 500, Description = "server cron frequency (active expiry, timeouts)" });
+        s.Define(new Setting { Name = "dir", Kind = SettingKind.String, Default = ".", Description = "working directory for data files" });
+        s.Define(new Setting { Name = "dbfilename", Kind = SettingKind.String, Default = "dump.rdb", Description = "RDB file name" });
+        s.Define(new Setting { Name = "proto-max-bulk-len", Kind = SettingKind.Memory, Default = "536870912", Min = 1024 * 1024, Max = long.MaxValue, Description = "largest bulk string accepted" });
+        s.Define(new Setting { Name = "proto-max-multibulk-len", Kind = SettingKind.Integer, Default = "2147483647", Min = 1, Max = int.MaxValue, Description = "most arguments in one request" });
+        s.Define(new Setting { Name = "proto-inline-max-size", Kind = SettingKind.Memory, Default = "65536", Min = 1024, Max = int.MaxValue, Description = "longest inline request line" });
+        s.Define(new Setting { Name = "slowlog-log-slower-than", Kind = SettingKind.Integer, Default = "10000", Min = -1, Max = long.MaxValue, Description = "log commands slower than N microseconds (-1 = off)" });
+        s.Define(new Setting { Name = "slowlog-max-len", Kind = SettingKind.Integer, Default = "128", Min = 0, Max = long.MaxValue, Description = "slow log length" });
+        s.Define(new Setting { Name = "maxmemory", Kind = SettingKind.Memory, Default = "0", Min = 0, Max = long.MaxValue, Description = "memory limit in bytes (0 = none); writes are refused above it" });
+        s.Define(new Setting { Name = "loglevel", Kind = SettingKind.Enum, Default = "notice", Choices = ["debug", "verbose", "notice", "warning"], Description = "log verbosity" });
+        s.Define(new Setting { Name = "log-format", Kind = SettingKind.Enum, Default = "text", Choices = ["text", "json"], Mutable = false, Description = "log line format" });
+        s.Define(new Setting { Name = "pidfile", Kind = SettingKind.String, Default = "", Mutable = false, Description = "write the process id to this file" });
+        s.Define(new Setting { Name = "daemonize", Kind = SettingKind.Boolean, Default = "no", Mutable = false, Description = "only 'no': run in the foreground (under a supervisor, or with &)",
+            Validate = v => v == "yes" ? "codis-server does not daemonize itself; start it with '&' or under a supervisor" : null });
+        s.Define(new Setting { Name = "tcp-backlog", Kind = SettingKind.Integer, Default = "511", Min = 1, Max = 65535, Mutable = false, Description = "listen backlog" });
+        s.Define(new Setting { Name = "tcp-keepalive", Kind = SettingKind.Integer, Default = "300", Min = 0, Max = int.MaxValue, Description = "TCP keepalive seconds" });
+        return s;
+    }
+}

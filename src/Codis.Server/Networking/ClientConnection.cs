@@ -1,0 +1,193 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text;
+using Codis.Core.Logging;
+using Codis.Core.Resp;
+using Codis.Server.Commands;
+
+namespace Codis.Server.Networking;
+
+/// <summary>
+/// One TCP client: reads with a PipeReader, parses every complete request in the buffer, runs the batch under
+/// the keyspace lock (so each command is atomic while parsing and I/O use both cores), then flushes replies in
+/// request order. Malformed input gets "-ERR Protocol error: ..." and closes this connection only.
+/// </summary>
+internal sealed class ClientConnection
+{
+    private const int MaxBatch = 256;
+
+    private readonly CodisServer server;
+    private readonly Socket socket;
+    private readonly NetworkStream stream;
+    private readonly PipeReader reader;
+    private readonly PipeWriter writer;
+    private readonly RespWriter resp;
+    private readonly CommandContext ctx;
+    private readonly List<RespRequest> batch = new();
+    private readonly List<RespRequest> pool = new();
+    private byte[]? linear;
+
+    public ClientSession Session { get; }
+
+    public ClientConnection(CodisServer server, Socket socket)
+    {
+        this.server = server;
+        this.socket = socket;
+        socket.NoDelay = true;
+        stream = new NetworkStream(socket, ownsSocket: true);
+        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        resp = new RespWriter(writer);
+        Session = new ClientSession(socket.RemoteEndPoint, socket.LocalEndPoint, Environment.TickCount64)
+        {
+            Authenticated = !server.RequiresAuth,
+        };
+        ctx = new CommandContext(server, Session, resp);
+    }
+
+    public async Task RunAsync()
+    {
+        var token = Session.Closing.Token;
+        try
+        {
+            long needed = 0;
+            while (!token.IsCancellationRequested)
+            {
+                var result = await reader.ReadAsync(token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                Session.InputBufferBytes = buffer.Length;
+                if (buffer.Length < needed && !result.IsCompleted)
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+                long consumed = ParseBatch(buffer, out needed, out bool protocolError);
+                bool more = batch.Count == MaxBatch; // stopped at the batch cap: unparsed requests may be waiting
+                if (batch.Count > 0)
+                {
+                    Session.LastInteraction = Environment.TickCount64;
+                    server.Execute(ctx, batch);
+                    RecycleBatch(batch);
+                    batch.Clear();
+                }
+                var consumedPos = buffer.GetPosition(consumed);
+                reader.AdvanceTo(consumedPos, more ? consumedPos : buffer.End);
+                resp.Commit();
+                var flush = await writer.FlushAsync(token).ConfigureAwait(false);
+                if (protocolError || Session.CloseAfterReply || flush.IsCompleted) break;
+                if (result.IsCompleted && !more) break;
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (IOException) { }
+        catch (SocketException) { }
+        catch (Exception e)
+        {
+            Log.Error("client connection failed", ("client", Session.Remote), ("error", e.Message));
+        }
+        finally
+        {
+            await CloseAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Parses complete requests into <see cref="batch"/>; returns the number of bytes they used.</summary>
+    private long ParseBatch(ReadOnlySequence<byte> buffer, out long needed, out bool protocolError)
+    {
+        needed = 0;
+        protocolError = false;
+        long consumed = 0;
+        ReadOnlyMemory<byte> memory = buffer.First;
+        int offset = 0;
+        bool linearized = buffer.IsSingleSegment;
+        try
+        {
+            while (batch.Count < MaxBatch)
+            {
+                if (offset >= memory.Length)
+                {
+                    if (consumed >= buffer.Length) break;
+                    memory = Linearize(buffer.Slice(consumed));
+                    offset = 0;
+                    linearized = true;
+                }
+                var request = Rent();
+                var status = RespRequestParser.TryParse(memory[offset..], request, server.Limits,
+                    Session.Authenticated, out int used, out long need);
+                if (status == ParseStatus.Incomplete)
+                {
+                    Return(request);
+                    if (!linearized && consumed + (memory.Length - offset) < buffer.Length)
+                    {
+                        // The request continues in the next segment: copy the rest into one block and retry.
+                        memory = Linearize(buffer.Slice(consumed));
+                        offset = 0;
+                        linearized = true;
+                        continue;
+                    }
+                    needed = consumed + need;
+                    break;
+                }
+                offset += used;
+                consumed += used;
+                if (status == ParseStatus.Skip) Return(request);
+                else batch.Add(request);
+            }
+        }
+        catch (RespProtocolException e)
+        {
+            protocolError = true;
+            server.Execute(ctx, batch); // requests before the bad one are still answered, as Redis does
+            batch.Clear();
+            resp.WriteError("ERR Protocol error: " + e.Message);
+            Log.Info("protocol error from client", ("client", Session.Remote), ("error", e.Message));
+        }
+        return consumed;
+    }
+
+    private ReadOnlyMemory<byte> Linearize(ReadOnlySequence<byte> rest)
+    {
+        // A fresh array each time: requests already parsed keep pointing into the previous one.
+        int length = (int)Math.Min(rest.Length, int.MaxValue);
+        linear = new byte[length];
+        rest.Slice(0, length).CopyTo(linear);
+        return linear;
+    }
+
+    private RespRequest Rent()
+    {
+        if (pool.Count == 0) return new RespRequest();
+        var r = pool[^1];
+        pool.RemoveAt(pool.Count - 1);
+        return r;
+    }
+
+    private void Return(RespRequest r) => pool.Add(r);
+
+    internal void RecycleBatch(List<RespRequest> done)
+    {
+        foreach (var r in done) pool.Add(r);
+    }
+
+    private async Task CloseAsync()
+    {
+        server.Unregister(this);
+        try { await reader.CompleteAsync().ConfigureAwait(false); } catch { }
+        try { await writer.CompleteAsync().ConfigureAwait(false); } catch { }
+        try { socket.Shutdown(SocketShutdown.Both); } catch { }
+        stream.Dispose();
+        Session.Closing.Dispose();
+    }
+
+    public static string DescribeUnknown(RespRequest r)
+    {
+        var sb = new StringBuilder();
+        sb.Append("ERR unknown command '").Append(Truncate(r.ToUtf8String(0))).Append("', with args beginning with: ");
+        for (int i = 1; i < r.Count && sb.Length < 128 * 4; i++)
+            sb.Append('\'').Append(Truncate(r.ToUtf8String(i))).Append("' ");
+        return sb.ToString();
+    }
+
+    private static string Truncate(string s) => s.Length > 128 ? s[..128] : s;
+}

@@ -1,0 +1,177 @@
+using Codis.Core.Slots;
+
+namespace Codis.Server.Storage;
+
+/// <summary>
+/// One of the numbered databases: 1024 slot tables, created on first use, with lazy expiry on every access.
+/// All methods run under the keyspace lock.
+/// </summary>
+internal sealed class Database(int index, Keyspace keyspace)
+{
+    private readonly KeyTable?[] slots = new KeyTable?[SlotHash.SlotCount];
+
+    public int Index { get; } = index;
+    public long Count { get; private set; }
+    public long ExpiresCount
+    {
+        get
+        {
+            long n = 0;
+            foreach (var t in slots) if (t != null) n += t.ExpiresCount;
+            return n;
+        }
+    }
+
+    public Keyspace Keyspace => keyspace;
+
+    public KeyTable? Table(int slot) => slots[slot];
+
+    private KeyTable TableOrCreate(int slot) => slots[slot] ??= new KeyTable();
+
+    /// <summary>Finds a live key; an expired one is deleted on the way (lazy expiry).</summary>
+    public bool TryFind(ReadOnlySpan<byte> key, out KeyTable table, out int index)
+    {
+        int slot = SlotHash.Slot(key);
+        table = slots[slot]!;
+        if (table == null)
+        {
+            index = -1;
+            return false;
+        }
+        index = table.Find(key);
+        if (index < 0) return false;
+        long exp = table.At(index).ExpireAt;
+        if (exp != 0 && exp <= keyspace.Now && keyspace.ExpireAllowed)
+        {
+            var k = table.At(index).Key!;
+            RemoveAt(table, index);
+            keyspace.OnExpired(this, k);
+            index = -1;
+            return false;
+        }
+        return true;
+    }
+
+    public object? Get(ReadOnlySpan<byte> key) =>
+        TryFind(key, out var t, out int i) ? t.At(i).Value : null;
+
+    public bool Exists(ReadOnlySpan<byte> key) => TryFind(key, out _, out _);
+
+    /// <summary>Stores a value. <paramref name="expireAt"/>: unix ms, 0 = none, <see cref="KeepTtl"/> = keep the old one.</summary>
+    public void Set(ReadOnlySpan<byte> key, object value, long expireAt = 0)
+    {
+        if (TryFind(key, out var table, out int index))
+        {
+            ref var e = ref table.At(index);
+            e.Value = value;
+            if (expireAt != KeepTtl) table.SetExpire(index, expireAt);
+            keyspace.OnModified(this, key);
+            return;
+        }
+        Add(key.ToArray(), value, expireAt == KeepTtl ? 0 : expireAt);
+    }
+
+    public const long KeepTtl = -1;
+
+    /// <summary>Adds a key that is known to be absent.</summary>
+    public void Add(byte[] key, object value, long expireAt)
+    {
+        int slot = SlotHash.Slot(key);
+        TableOrCreate(slot).Add(key, KeyTable.HashOf(key), value, expireAt);
+        Count++;
+        keyspace.OnModified(this, key);
+    }
+
+    public bool Remove(ReadOnlySpan<byte> key)
+    {
+        if (!TryFind(key, out var table, out int index)) return false;
+        RemoveAt(table, index);
+        keyspace.OnModified(this, key);
+        return true;
+    }
+
+    public void RemoveAt(KeyTable table, int index)
+    {
+        table.RemoveAt(index);
+        Count--;
+    }
+
+    public long GetExpire(ReadOnlySpan<byte> key) =>
+        TryFind(key, out var t, out int i) ? t.At(i).ExpireAt : -1;
+
+    public bool SetExpire(ReadOnlySpan<byte> key, long expireAt)
+    {
+        if (!TryFind(key, out var t, out int i)) return false;
+        t.SetExpire(i, expireAt);
+        keyspace.OnModified(this, key);
+        return true;
+    }
+
+    public long SlotCount(int slot) => slots[slot]?.Count ?? 0;
+
+    public void Clear()
+    {
+        for (int s = 0; s < slots.Length; s++) slots[s] = null;
+        Count = 0;
+    }
+
+    /// <summary>Removes every key of one slot; returns how many.</summary>
+    public long ClearSlot(int slot)
+    {
+        var t = slots[slot];
+        if (t == null) return 0;
+        long n = t.Count;
+        slots[slot] = null;
+        Count -= n;
+        return n;
+    }
+
+    /// <summary>
+    /// One step of active expiry: checks up to <paramref name="budget"/> entries of slots that hold expiring
+    /// keys, resuming where the last step stopped; returns how many keys expired.
+    /// </summary>
+    public int ExpireStep(ref int budget, ref int slotCursor, ref int entryCursor)
+    {
+        int expired = 0;
+        if (Count == 0) return 0;
+        long now = keyspace.Now;
+        for (int visited = 0; visited <= SlotHash.SlotCount && budget > 0; visited++)
+        {
+            var t = slots[slotCursor];
+            if (t != null && t.ExpiresCount > 0)
+            {
+                while (entryCursor < t.Capacity && budget > 0)
+                {
+                    budget--;
+                    int i = entryCursor++;
+                    if (!t.IsUsed(i)) continue;
+                    ref var e = ref t.At(i);
+                    if (e.ExpireAt != 0 && e.ExpireAt <= now)
+                    {
+                        var k = e.Key!;
+                        RemoveAt(t, i);
+                        keyspace.OnExpired(this, k);
+                        expired++;
+                        if (slots[slotCursor] != t || t.Count == 0) break;
+                    }
+                }
+                if (budget == 0) break;
+            }
+            slotCursor = (slotCursor + 1) & SlotHash.SlotMask;
+            entryCursor = 0;
+        }
+        return expired;
+    }
+
+    /// <summary>Keys of all slots, for KEYS and similar full walks.</summary>
+    public IEnumerable<(KeyTable Table, int Index)> Entries()
+    {
+        for (int s = 0; s < slots.Length; s++)
+        {
+            var t = slots[s];
+            if (t == null) continue;
+            for (int i = 0; i < t.Capacity; i++)
+                if (t.IsUsed(i)) yield return (t, i);
+        }
+    }
+}

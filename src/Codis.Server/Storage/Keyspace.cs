@@ -1,0 +1,91 @@
+namespace Codis.Server.Storage;
+
+/// <summary>
+/// All databases and the one lock that makes every command atomic: connections parse and write on any core,
+/// and execute their commands while holding <see cref="Lock"/>.
+/// </summary>
+internal sealed class Keyspace
+{
+    private readonly Database[] databases;
+    private int expireDb, expireSlot, expireEntry;
+
+    public Keyspace(int databaseCount)
+    {
+        databases = new Database[databaseCount];
+        for (int i = 0; i < databaseCount; i++) databases[i] = new Database(i, this);
+    }
+
+    public Lock Lock { get; } = new();
+
+    public int DatabaseCount => databases.Length;
+
+    public Database this[int index] => databases[index];
+
+    /// <summary>The command clock (unix ms), refreshed before each command as Redis caches mstime.</summary>
+    public long Now { get; private set; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    public void RefreshClock() => Now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+
+    /// <summary>Replicas leave expiry to their master (which sends DEL); reads still hide expired keys.</summary>
+    public bool ExpireAllowed { get; set; } = true;
+
+    /// <summary>Changes since the last snapshot (the save rules and INFO's rdb_changes_since_last_save).</summary>
+    public long Dirty { get; set; }
+
+    public long ExpiredKeys { get; private set; }
+
+    public Random Random { get; } = new();
+
+    /// <summary>Raised (under the lock) whenever a key is written or deleted: WATCH, slot-migration bookkeeping.</summary>
+    public event Action<Database, ReadOnlyMemory<byte>>? KeyModified;
+
+    /// <summary>Raised (under the lock) when a key expires: replication and AOF turn it into a DEL.</summary>
+    public event Action<Database, byte[]>? KeyExpired;
+
+    public void OnModified(Database db, ReadOnlySpan<byte> key)
+    {
+        Dirty++;
+        var handler = KeyModified;
+        if (handler != null) handler(db, key.ToArray());
+    }
+
+    public void OnExpired(Database db, byte[] key)
+    {
+        Dirty++;
+        ExpiredKeys++;
+        KeyExpired?.Invoke(db, key);
+        KeyModified?.Invoke(db, key);
+    }
+
+    public long TotalKeys()
+    {
+        long n = 0;
+        foreach (var db in databases) n += db.Count;
+        return n;
+    }
+
+    public void FlushAll()
+    {
+        foreach (var db in databases) db.Clear();
+        Dirty++;
+    }
+
+    /// <summary>
+    /// Active expiry (Redis's activeExpireCycle, simplified): a bounded sweep over slots that hold expiring
+    /// keys, resumed where the last one stopped, run by the server cron under the lock.
+    /// </summary>
+    public int ActiveExpireCycle(int budget)
+    {
+        if (!ExpireAllowed) return 0;
+        RefreshClock();
+        int expired = 0;
+        for (int n = 0; n < databases.Length && budget > 0; n++)
+        {
+            expired += databases[expireDb].ExpireStep(ref budget, ref expireSlot, ref expireEntry);
+            if (budget <= 0) break;
+            expireDb = (expireDb + 1) % databases.Length;
+            expireSlot = expireEntry = 0;
+        }
+        return expired;
+    }
+}

@@ -1,0 +1,12 @@
+namespace Codis.Testing;
+
+/// <summary>Where the tests find our binaries: the builds copied next to the test assembly.</summary>
+public static class Binaries
+{
+    public static string Dll(string name)
+    {
+        string path = Path.Combine(AppContext.BaseDirectory, name + ".dll");
+        if (!File.Exists(path)) throw new FileNotFoundException($"{name}.dll is not next to the tests; reference its project", path);
+        return path;
+    }
+}
