@@ -142,7 +142,7 @@ internal sealed partial class ProxySession
                     linear = true;
                     continue;
                 }
-                needed = consumed + need;
+                needed = need; // relative to the first unconsumed byte, where the next read starts
                 break;
             }
             offset += used;

@@ -126,7 +126,7 @@ internal sealed class ClientConnection
                         linearized = true;
                         continue;
                     }
-                    needed = consumed + need;
+                    needed = need; // relative to the first unconsumed byte, where the next read starts
                     break;
                 }
                 offset += used;
