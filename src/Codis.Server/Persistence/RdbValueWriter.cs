@@ -82,13 +82,14 @@ internal static class RdbValueWriter
         }
     }
 
-    /// <summary>7.0's _quicklistNodeAllowInsert for a PACKED tail node.</summary>
+    /// <summary>
+    /// 7.0.15's _quicklistNodeAllowInsert for a PACKED tail node: the node's listpack bytes + the element + an
+    /// 8-byte overestimate of the entry overhead must stay within the limit (checked against the list:big vector).
+    /// </summary>
     private static bool AllowInsert(ListpackBuilder node, int size, int fill)
     {
-        // Estimated entry overhead, kept from the ziplist days: previous-entry length field + length header.
-        int overhead = size < 254 ? 1 : 5;
-        overhead += size < 64 ? 1 : size < 16384 ? 2 : 5;
-        long newSize = (long)node.Bytes + size + overhead;
+        const int SizeEstimateOverhead = 8;
+        long newSize = (long)node.Bytes + size + SizeEstimateOverhead;
         if (fill < 0)
         {
             int level = ListNodeLimits[Math.Min(-fill - 1, ListNodeLimits.Length - 1)];
