@@ -1,0 +1,34 @@
+namespace Codis.Server.Persistence;
+
+/// <summary>A stream entry ID: milliseconds and sequence, ordered as Redis orders them.</summary>
+internal readonly record struct RdbStreamId(ulong Ms, ulong Seq) : IComparable<RdbStreamId>
+{
+    public int CompareTo(RdbStreamId other) => Ms != other.Ms ? Ms.CompareTo(other.Ms) : Seq.CompareTo(other.Seq);
+
+    public bool IsZero => Ms == 0 && Seq == 0;
+
+    public override string ToString() => $"{Ms}-{Seq}";
+}
+
+/// <summary>One live stream entry with its field/value pairs in order.</summary>
+internal sealed record RdbStreamEntry(RdbStreamId Id, List<(byte[] Field, byte[] Value)> Fields);
+
+/// <summary>A pending (delivered, not acknowledged) entry of a consumer group.</summary>
+internal sealed record RdbStreamPending(RdbStreamId Id, long DeliveryTimeMs, ulong DeliveryCount);
+
+/// <summary>A consumer: its name, last-seen time and the IDs it holds pending (each also in the group's PEL).</summary>
+internal sealed record RdbStreamConsumer(byte[] Name, long SeenTimeMs, List<RdbStreamId> Pending);
+
+/// <summary>A consumer group. <see cref="EntriesRead"/> is −1 when unknown.</summary>
+internal sealed record RdbStreamGroup(byte[] Name, RdbStreamId LastDelivered, long EntriesRead,
+    List<RdbStreamPending> Pending, List<RdbStreamConsumer> Consumers);
+
+/// <summary>
+/// A stream: its live entries in ID order and the metadata XINFO shows. Deleted entries that a listpack still
+/// carried are dropped; <see cref="MaxDeletedId"/> and <see cref="EntriesAdded"/> keep their trace.
+/// </summary>
+internal sealed record RdbStream(List<RdbStreamEntry> Entries, RdbStreamId LastId, RdbStreamId FirstId,
+    RdbStreamId MaxDeletedId, ulong EntriesAdded, List<RdbStreamGroup> Groups) : RdbValue
+{
+    public override string TypeName => "stream";
+}
