@@ -64,7 +64,8 @@ internal static class ObjectCommand
                 ctx.Reply.WriteInteger(shared ? SharedRefCount : 1);
                 break;
             case "idletime":
-                ctx.Reply.WriteInteger(Math.Max(0, (long)ctx.Keyspace.AccessClock - e.Access));
+                // 0: stored by a path that does not stamp access times (treated as just used).
+                ctx.Reply.WriteInteger(e.Access == 0 ? 0 : Math.Max(0, (long)ctx.Keyspace.AccessClock - e.Access));
                 break;
             default:
                 // Only "noeviction"-style memory limits exist here, so access frequency is never tracked.
