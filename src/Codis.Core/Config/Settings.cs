@@ -6,7 +6,7 @@ using Tomlyn.Model;
 
 namespace Codis.Core.Config;
 
-public enum SettingKind { String, Integer, Boolean, Memory, Enum }
+public enum SettingKind { String, Integer, Boolean, Memory, Enum, Duration }
 
 /// <summary>One named setting: its kind, default, limits and current value (kept as canonical text).</summary>
 public sealed class Setting
@@ -30,6 +30,7 @@ public sealed class Setting
     public long AsLong => long.Parse(Value, CultureInfo.InvariantCulture);
     public int AsInt => (int)Math.Clamp(AsLong, int.MinValue, int.MaxValue);
     public bool AsBool => Value == "yes";
+    public TimeSpan AsDuration => Settings.TryParseDuration(Value, out var d) ? d : TimeSpan.Zero;
 }
 
 /// <summary>
@@ -108,6 +109,10 @@ public sealed class Settings
                 if (bytes < s.Min || bytes > s.Max) { error = $"argument must be between {s.Min} and {s.Max} inclusive"; return false; }
                 canon = bytes.ToString(CultureInfo.InvariantCulture);
                 break;
+            case SettingKind.Duration:
+                if (!TryParseDuration(value, out var span)) { error = "argument must be a duration such as 500ms, 5s, 30m or 1h"; return false; }
+                canon = FormatDuration(span);
+                break;
             case SettingKind.Enum:
                 var match = s.Choices!.FirstOrDefault(c => c.Equals(value, StringComparison.OrdinalIgnoreCase));
                 if (match == null) { error = "argument must be one of: " + string.Join(", ", s.Choices!); return false; }
@@ -137,6 +142,46 @@ public sealed class Settings
         if (!long.TryParse(t, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long n)) return false;
         bytes = n * mul;
         return true;
+    }
+
+    /// <summary>Durations as the original writes them: 500ms, 5s, 30m, 1h, 1h30m; a bare number is seconds.</summary>
+    public static bool TryParseDuration(string text, out TimeSpan value)
+    {
+        value = TimeSpan.Zero;
+        string t = text.Trim().ToLowerInvariant();
+        if (t.Length == 0) return false;
+        if (double.TryParse(t, NumberStyles.Float, CultureInfo.InvariantCulture, out double secs))
+        {
+            if (secs < 0) return false;
+            value = TimeSpan.FromSeconds(secs);
+            return true;
+        }
+        int i = 0;
+        double totalMs = 0;
+        while (i < t.Length)
+        {
+            int start = i;
+            while (i < t.Length && (char.IsDigit(t[i]) || t[i] == '.')) i++;
+            if (start == i) return false;
+            double n = double.Parse(t.AsSpan(start, i - start), CultureInfo.InvariantCulture);
+            int ustart = i;
+            while (i < t.Length && char.IsLetter(t[i])) i++;
+            double mul = t[ustart..i] switch { "ms" => 1, "s" => 1000, "m" => 60_000, "h" => 3_600_000, "d" => 86_400_000, _ => -1 };
+            if (mul < 0) return false;
+            totalMs += n * mul;
+        }
+        value = TimeSpan.FromMilliseconds(totalMs);
+        return true;
+    }
+
+    public static string FormatDuration(TimeSpan d)
+    {
+        if (d == TimeSpan.Zero) return "0s";
+        if (d.TotalMilliseconds % 1000 != 0) return ((long)d.TotalMilliseconds).ToString(CultureInfo.InvariantCulture) + "ms";
+        long s = (long)d.TotalSeconds;
+        if (s % 3600 == 0) return (s / 3600).ToString(CultureInfo.InvariantCulture) + "h";
+        if (s % 60 == 0) return (s / 60).ToString(CultureInfo.InvariantCulture) + "m";
+        return s.ToString(CultureInfo.InvariantCulture) + "s";
     }
 
     /// <summary>Loads a TOML file whose top-level keys are setting names. Returns the errors found (empty = ok).</summary>
@@ -200,7 +245,7 @@ public sealed class Settings
         {
             if (s.IsDefault) continue;
             sb.Append(QuoteKey(s.Name)).Append(" = ");
-            if (s.Kind is SettingKind.Integer or SettingKind.Memory) sb.Append(s.Value);
+            if (s.Kind is SettingKind.Integer) sb.Append(s.Value);
             else if (s.Kind == SettingKind.Boolean) sb.Append(s.AsBool ? "true" : "false");
             else sb.Append(Quote(s.Value));
             sb.AppendLine();

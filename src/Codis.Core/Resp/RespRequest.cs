@@ -18,6 +18,12 @@ public sealed class RespRequest
     /// <summary>Bytes of the request on the wire (for stats and replication).</summary>
     public int WireLength { get; internal set; }
 
+    /// <summary>True when the request came as RESP multibulk: <see cref="Raw"/> is then its exact wire form.</summary>
+    public bool IsMultibulk { get; private set; }
+
+    /// <summary>The request's wire bytes (multibulk only): a proxy forwards them without re-encoding.</summary>
+    public ReadOnlyMemory<byte> Raw => IsMultibulk ? source[..WireLength] : ReadOnlyMemory<byte>.Empty;
+
     public ReadOnlySpan<byte> this[int index] => source.Span.Slice(starts[index], lengths[index]);
 
     public ReadOnlyMemory<byte> Memory(int index) => source.Slice(starts[index], lengths[index]);
@@ -31,28 +37,21 @@ public sealed class RespRequest
     /// <summary>Builds a request from arguments (tests, internal replays).</summary>
     public static RespRequest FromArgs(params byte[][] args)
     {
+        // Encoded and parsed like a received request, so Raw and the slices behave the same.
+        var wire = RespValue.EncodeCommand(args);
         var r = new RespRequest();
-        int total = 0;
-        foreach (var a in args) total += a.Length;
-        var buf = new byte[total];
-        r.Reset(buf, args.Length);
-        int pos = 0;
-        foreach (var a in args)
-        {
-            a.CopyTo(buf, pos);
-            r.Add(pos, a.Length);
-            pos += a.Length;
-        }
+        RespRequestParser.TryParse(wire, r, RespLimits.Default, authenticated: true, out _, out _);
         return r;
     }
 
     public static RespRequest FromStrings(params string[] args) =>
         FromArgs(Array.ConvertAll(args, a => Encoding.UTF8.GetBytes(a)));
 
-    internal void Reset(ReadOnlyMemory<byte> memory, long expectedCount)
+    internal void Reset(ReadOnlyMemory<byte> memory, long expectedCount, bool multibulk = false)
     {
         source = memory;
         Count = 0;
+        IsMultibulk = multibulk;
         // Never trust the announced count for allocation: grow as arguments really arrive.
         int want = (int)Math.Min(expectedCount, 1024);
         if (starts.Length < want)

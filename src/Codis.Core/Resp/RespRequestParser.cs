@@ -55,7 +55,7 @@ public static class RespRequestParser
             return ParseStatus.Skip;
         }
 
-        request.Reset(buffer, count);
+        request.Reset(buffer, count, multibulk: true);
         for (long i = 0; i < count; i++)
         {
             if (pos >= span.Length) return Incomplete(span, pos, out needed);

@@ -1,0 +1,280 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using System.Text;
+using Codis.Core.Logging;
+using Codis.Core.Resp;
+using Codis.Proxy.Sessions;
+
+namespace Codis.Proxy.Backends;
+
+/// <summary>
+/// One pipelined connection to a backend server, bound to one database. Requests from any session are
+/// appended to a write buffer and sent in batches; replies are matched to requests in FIFO order. When the
+/// connection fails, exactly the requests it held get an error reply and it reconnects with back-off.
+/// </summary>
+internal sealed class BackendConnection : IDisposable
+{
+    private enum State { Idle, Connecting, Connected, Down }
+
+    private readonly Lock sync = new();
+    private readonly Queue<PendingRequest> inflight = new();
+    private ArrayBufferWriter<byte> writeBuffer = new(16 * 1024);
+    private ArrayBufferWriter<byte> sendBuffer = new(16 * 1024);
+    private State state = State.Idle;
+    private bool sending;
+    private Socket? socket;
+    private int generation;
+    private int failures;
+    private long retryAtTicks;
+    private string lastError = "";
+    private bool disposed;
+
+    public BackendConnection(string address, int database, BackendOptions options)
+    {
+        Address = address;
+        Database = database;
+        Options = options;
+    }
+
+    public string Address { get; }
+    public int Database { get; }
+    public BackendOptions Options { get; }
+    public long LastUsedTicks { get; private set; } = Environment.TickCount64;
+    public bool IsConnected => state == State.Connected;
+
+    /// <summary>Queues a request; its reply (or an error) completes <paramref name="request"/>. Call <see cref="Flush"/> after a batch.</summary>
+    public void Enqueue(PendingRequest request, ReadOnlySpan<byte> wire)
+    {
+        string? failure = null;
+        lock (sync)
+        {
+            if (disposed) failure = "backend conn closed";
+            else
+            {
+                if (state == State.Down && Environment.TickCount64 < retryAtTicks)
+                    failure = $"backend conn failure, {lastError}";
+                else
+                {
+                    if (state is State.Idle or State.Down) StartConnectLocked();
+                    writeBuffer.Write(wire);
+                    inflight.Enqueue(request);
+                    LastUsedTicks = Environment.TickCount64;
+                }
+            }
+        }
+        if (failure != null) request.Fail("ERR handle response, " + failure);
+    }
+
+    /// <summary>Sends what was queued, unless a send is already running (it will pick it up).</summary>
+    public void Flush()
+    {
+        lock (sync)
+        {
+            if (sending || state != State.Connected || writeBuffer.WrittenCount == 0) return;
+            sending = true;
+            (writeBuffer, sendBuffer) = (sendBuffer, writeBuffer);
+        }
+        _ = SendLoopAsync(generation);
+    }
+
+    private async Task SendLoopAsync(int gen)
+    {
+        try
+        {
+            var s = socket!;
+            while (true)
+            {
+                var data = sendBuffer.WrittenMemory;
+                while (!data.IsEmpty)
+                {
+                    int n = await s.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
+                    data = data[n..];
+                }
+                sendBuffer.ResetWrittenCount();
+                lock (sync)
+                {
+                    if (gen != generation) return; // a failure reset the state; a new connection owns 'sending'
+                    if (writeBuffer.WrittenCount == 0)
+                    {
+                        sending = false;
+                        return;
+                    }
+                    (writeBuffer, sendBuffer) = (sendBuffer, writeBuffer);
+                }
+            }
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException or IOException)
+        {
+            OnFailure(gen, e.Message);
+        }
+    }
+
+    private void StartConnectLocked()
+    {
+        state = State.Connecting;
+        int gen = ++generation;
+        writeBuffer.ResetWrittenCount();
+        // The handshake goes first: AUTH with the product password, then SELECT.
+        if (Options.Auth.Length > 0) QueueHandshakeLocked(["AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(Options.Auth)], "AUTH");
+        if (Database != 0) QueueHandshakeLocked(["SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(Database.ToString())], "SELECT");
+        _ = ConnectAsync(gen);
+    }
+
+    private void QueueHandshakeLocked(byte[][] args, string what)
+    {
+        writeBuffer.Write(RespValue.EncodeCommand(args));
+        var r = new PendingRequest(null)
+        {
+            Continuation = done =>
+            {
+                if (Replies.IsError(done.Reply!))
+                    Log.Warn("backend handshake failed", ("backend", Address), ("step", what), ("reply", Replies.ErrorText(done.Reply!)));
+            },
+        };
+        inflight.Enqueue(r);
+    }
+
+    private async Task ConnectAsync(int gen)
+    {
+        var s = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        try
+        {
+            var (host, port) = ParseAddress(Address);
+            using var cts = new CancellationTokenSource(Options.DialTimeout);
+            await s.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
+        }
+        catch (Exception e)
+        {
+            s.Dispose();
+            OnFailure(gen, e is OperationCanceledException ? "dial timeout" : e.Message);
+            return;
+        }
+        lock (sync)
+        {
+            if (gen != generation || disposed)
+            {
+                s.Dispose();
+                return;
+            }
+            socket = s;
+            state = State.Connected;
+            failures = 0;
+        }
+        _ = ReadLoopAsync(s, gen);
+        Flush();
+    }
+
+    private async Task ReadLoopAsync(Socket s, int gen)
+    {
+        var stream = new NetworkStream(s, ownsSocket: false);
+        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
+        string reason = "backend conn reset";
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                var buffer = result.Buffer;
+                while (!buffer.IsEmpty)
+                {
+                    byte[]? reply = TakeReply(ref buffer);
+                    if (reply == null) break;
+                    PendingRequest? r;
+                    lock (sync) inflight.TryDequeue(out r);
+                    if (r == null) throw new RespProtocolException("reply without a request");
+                    r.Complete(reply);
+                }
+                reader.AdvanceTo(buffer.Start, result.Buffer.End);
+                if (result.IsCompleted) break;
+            }
+        }
+        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or RespProtocolException)
+        {
+            reason = e.Message;
+        }
+        finally
+        {
+            await reader.CompleteAsync().ConfigureAwait(false);
+            stream.Dispose();
+        }
+        OnFailure(gen, reason);
+    }
+
+    /// <summary>Cuts one complete reply off the front of the buffer (copying it), or returns null if incomplete.</summary>
+    private static byte[]? TakeReply(ref ReadOnlySequence<byte> buffer)
+    {
+        var first = buffer.FirstSpan;
+        int n = RespScanner.TryScan(first);
+        if (n > 0)
+        {
+            var reply = first[..n].ToArray();
+            buffer = buffer.Slice(n);
+            return reply;
+        }
+        if (buffer.IsSingleSegment) return null;
+        // The reply spans segments: scan a contiguous copy.
+        var all = buffer.ToArray();
+        n = RespScanner.TryScan(all);
+        if (n == 0) return null;
+        buffer = buffer.Slice(n);
+        return n == all.Length ? all : all.AsSpan(0, n).ToArray();
+    }
+
+    private void OnFailure(int gen, string reason)
+    {
+        List<PendingRequest> failed;
+        lock (sync)
+        {
+            if (gen != generation) return;
+            failed = new List<PendingRequest>(inflight);
+            inflight.Clear();
+            writeBuffer.ResetWrittenCount();
+            sending = false;
+            try { socket?.Dispose(); } catch { }
+            socket = null;
+            state = State.Down;
+            generation++;
+            failures++;
+            lastError = reason;
+            // The first failures retry at once; then back off 50 ms doubling to 5 s (as the original).
+            long delay = failures <= 10 ? 0 : Math.Min(5000, 50L << Math.Min(failures - 11, 7));
+            retryAtTicks = Environment.TickCount64 + delay;
+        }
+        if (failed.Count > 0)
+            Log.Warn("backend connection failed", ("backend", Address), ("db", Database), ("error", reason), ("failed_requests", failed.Count));
+        foreach (var r in failed) r.Fail("ERR handle response, backend conn reset");
+    }
+
+    /// <summary>Sends a PING if the connection has been idle (keeps NATs and the backend's timeout happy).</summary>
+    public void KeepAlive(long idleTicks)
+    {
+        if (state != State.Connected || Environment.TickCount64 - LastUsedTicks < idleTicks) return;
+        Enqueue(new PendingRequest(null), "*1\r\n$4\r\nPING\r\n"u8);
+        Flush();
+    }
+
+    public static (string Host, int Port) ParseAddress(string address)
+    {
+        int colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), out int port))
+            throw new FormatException($"bad backend address '{address}' (want host:port)");
+        return (address[..colon], port);
+    }
+
+    public void Dispose()
+    {
+        List<PendingRequest> failed;
+        lock (sync)
+        {
+            disposed = true;
+            generation++;
+            failed = new List<PendingRequest>(inflight);
+            inflight.Clear();
+            try { socket?.Dispose(); } catch { }
+            socket = null;
+            state = State.Down;
+        }
+        foreach (var r in failed) r.Fail("ERR handle response, backend conn closed");
+    }
+}

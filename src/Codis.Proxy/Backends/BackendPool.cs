@@ -1,0 +1,66 @@
+using System.Collections.Concurrent;
+
+namespace Codis.Proxy.Backends;
+
+/// <summary>
+/// Connections per backend address: for each database, <c>parallel</c> pipelined connections created on
+/// first use. One pool for masters and one for replicas, as in the original.
+/// </summary>
+internal sealed class BackendPool(BackendOptions options, int parallel) : IDisposable
+{
+    private readonly ConcurrentDictionary<string, BackendConnection?[]> nodes = new();
+
+    public BackendConnection Get(string address, int database, uint seed)
+    {
+        var conns = nodes.GetOrAdd(address, _ => new BackendConnection?[options.Databases * parallel]);
+        int baseIndex = database * parallel;
+        if (parallel == 1) return conns[baseIndex] ?? Create(conns, baseIndex, address, database);
+        // Round-robin from the request's seed, preferring a connected link.
+        for (int i = 0; i < parallel; i++)
+        {
+            int idx = baseIndex + (int)((seed + (uint)i) % (uint)parallel);
+            var c = conns[idx] ?? Create(conns, idx, address, database);
+            if (c.IsConnected) return c;
+        }
+        return conns[baseIndex]!;
+    }
+
+    private BackendConnection Create(BackendConnection?[] conns, int index, string address, int database)
+    {
+        var fresh = new BackendConnection(address, database, options);
+        var existing = Interlocked.CompareExchange(ref conns[index], fresh, null);
+        if (existing == null) return fresh;
+        fresh.Dispose();
+        return existing;
+    }
+
+    public bool IsConnected(string address) =>
+        nodes.TryGetValue(address, out var conns) && conns.Any(c => c?.IsConnected == true);
+
+    public IEnumerable<string> Addresses => nodes.Keys;
+
+    /// <summary>Closes the connections of addresses no slot uses any more.</summary>
+    public void Retain(ISet<string> inUse)
+    {
+        foreach (var addr in nodes.Keys)
+        {
+            if (inUse.Contains(addr)) continue;
+            if (nodes.TryRemove(addr, out var conns))
+                foreach (var c in conns) c?.Dispose();
+        }
+    }
+
+    public void KeepAlive()
+    {
+        long idle = (long)options.PingPeriod.TotalMilliseconds;
+        foreach (var conns in nodes.Values)
+            foreach (var c in conns) c?.KeepAlive(idle);
+    }
+
+    public void Dispose()
+    {
+        foreach (var conns in nodes.Values)
+            foreach (var c in conns) c?.Dispose();
+        nodes.Clear();
+    }
+}

@@ -1,0 +1,245 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using System.Text;
+using Codis.Core.Config;
+using Codis.Core.Logging;
+using Codis.Core.Resp;
+using Codis.Proxy.Backends;
+using Codis.Proxy.Routing;
+using Codis.Proxy.Sessions;
+using Codis.Proxy.Stats;
+
+namespace Codis.Proxy;
+
+/// <summary>
+/// The codis-proxy process: the client listener, the sessions, the router and the proxy's lifecycle
+/// (clients are served only once the proxy is online: started by the dashboard or by --fillslots).
+/// </summary>
+internal sealed class ProxyServer : IDisposable
+{
+    public const string RedisVersion = "7.0.15";
+
+    private readonly ConcurrentDictionary<long, ProxySession> sessions = new();
+    private readonly CancellationTokenSource stopping = new();
+    private readonly TaskCompletionSource stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Socket? listener;
+
+    public ProxyServer(Settings settings)
+    {
+        Settings = settings;
+        var options = new BackendOptions
+        {
+            Auth = settings["product_auth"].Value,
+            DialTimeout = settings["backend_dial_timeout"].AsDuration,
+            PrimaryParallel = settings["backend_primary_parallel"].AsInt,
+            ReplicaParallel = settings["backend_replica_parallel"].AsInt,
+            Databases = settings["backend_number_databases"].AsInt,
+            PingPeriod = settings["backend_ping_period"].AsDuration,
+        };
+        Router = new Router(options, settings["backend_primary_only"].AsBool);
+        Limits = new RespLimits { MaxBulkLength = settings["proto-max-bulk-len"].AsLong };
+        Token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
+        ProductName = settings["product_name"].Value;
+        XAuth = ComputeXAuth(ProductName, settings["product_auth"].Value);
+        ProxyId = settings["proxy_id"].Value is { Length: > 0 } id ? id : "proxy-" + Token[..8];
+        StartTime = DateTimeOffset.UtcNow;
+    }
+
+    public Settings Settings { get; }
+    public Router Router { get; }
+    public RespLimits Limits { get; }
+    public ProxyStats Stats { get; } = new();
+    public string Token { get; }
+    public string XAuth { get; }
+    public string ProductName { get; }
+    public string ProxyId { get; }
+    public DateTimeOffset StartTime { get; }
+    public string SessionAuth => Settings["session_auth"].Value;
+    public int Databases => Settings["backend_number_databases"].AsInt;
+    public int MaxPipeline => Settings["session_max_pipeline"].AsInt;
+    public bool Online { get; private set; }
+    public bool Closed { get; private set; }
+    public int Port { get; private set; }
+    public string ProxyAddr { get; private set; } = "";
+    public string AdminAddr { get; set; } = "";
+    public IEnumerable<ProxySession> Sessions => sessions.Values;
+    public int SessionCount => sessions.Count;
+    public Task Stopped => stopped.Task;
+
+    /// <summary>The original's xauth: a digest of product name and auth, checked on admin API calls.</summary>
+    public static string ComputeXAuth(string product, string auth) =>
+        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(product + "\0" + auth)))[..32].ToLowerInvariant();
+
+    public void Start()
+    {
+        var ep = ParseEndPoint(Settings["proxy_addr"].Value);
+        listener = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+        listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        listener.Bind(ep);
+        listener.Listen(512);
+        Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+        ProxyAddr = $"{(ep.Address.Equals(IPAddress.Any) ? "127.0.0.1" : ep.Address.ToString())}:{Port}";
+        _ = AcceptLoopAsync(listener);
+        _ = CronAsync();
+        Log.Info("proxy listening", ("proxy_addr", ProxyAddr), ("product", ProductName), ("proxy_id", ProxyId), ("online", Online));
+    }
+
+    public static IPEndPoint ParseEndPoint(string addr)
+    {
+        int colon = addr.LastIndexOf(':');
+        if (colon < 0 || !int.TryParse(addr.AsSpan(colon + 1), out int port))
+            throw new FormatException($"bad address '{addr}' (want host:port)");
+        string host = addr[..colon].Trim('[', ']');
+        var ip = host is "" or "0.0.0.0" or "*" ? IPAddress.Any
+            : host == "localhost" ? IPAddress.Loopback
+            : IPAddress.TryParse(host, out var parsed) ? parsed
+            : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+        return new IPEndPoint(ip, port);
+    }
+
+    private async Task AcceptLoopAsync(Socket l)
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            Socket s;
+            try { s = await l.AcceptAsync(stopping.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            catch (ObjectDisposedException) { return; }
+            catch (SocketException e)
+            {
+                Log.Warn("accept failed", ("error", e.Message));
+                continue;
+            }
+            Interlocked.Increment(ref Stats.SessionsTotal);
+            string? refuse = !Online ? "-ERR router is not online\r\n"
+                : sessions.Count >= Settings["proxy_max_clients"].AsInt ? "-ERR max number of clients reached\r\n" : null;
+            if (refuse != null)
+            {
+                try
+                {
+                    s.Send(Encoding.ASCII.GetBytes(refuse));
+                    s.Shutdown(SocketShutdown.Both);
+                }
+                catch (SocketException) { }
+                s.Dispose();
+                continue;
+            }
+            var session = new ProxySession(this, s);
+            sessions[session.Id] = session;
+            _ = Task.Run(session.RunAsync);
+        }
+    }
+
+    internal void Unregister(ProxySession s) => sessions.TryRemove(s.Id, out _);
+
+    /// <summary>Goes online: clients are served from now on.</summary>
+    public void SetOnline()
+    {
+        if (Closed) throw new InvalidOperationException("proxy is closed");
+        if (!Online) Log.Info("proxy is online", ("proxy_addr", ProxyAddr));
+        Online = true;
+    }
+
+    private async Task CronAsync()
+    {
+        while (!stopping.IsCancellationRequested)
+        {
+            try { await Task.Delay(1000, stopping.Token).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+            Stats.Sample();
+            Router.KeepAlive();
+            var idle = Settings["session_recv_timeout"].AsDuration;
+            if (idle > TimeSpan.Zero)
+            {
+                long now = Environment.TickCount64;
+                foreach (var s in sessions.Values)
+                    if (now - s.LastActiveTicks > idle.TotalMilliseconds) s.Kill();
+            }
+        }
+    }
+
+    /// <summary>The proxy's own INFO: server, clients, stats, replication (as one master), and the proxy section.</summary>
+    public string Info(string section)
+    {
+        section = section.ToLowerInvariant();
+        bool all = section is "all" or "everything" or "default";
+        var sb = new StringBuilder();
+        void Section(string name, Action body)
+        {
+            if (!all && section != name) return;
+            if (sb.Length > 0) sb.Append("\r\n");
+            sb.Append("# ").Append(char.ToUpperInvariant(name[0])).Append(name[1..]).Append("\r\n");
+            body();
+        }
+        void F(string k, object v) => sb.Append(k).Append(':').Append(v).Append("\r\n");
+        long uptime = (long)(DateTimeOffset.UtcNow - StartTime).TotalSeconds;
+        Section("server", () =>
+        {
+            F("redis_version", RedisVersion);
+            F("redis_mode", "standalone");
+            F("codis_component", "codis-proxy");
+            F("os", Environment.OSVersion.VersionString);
+            F("arch_bits", 64);
+            F("process_id", Environment.ProcessId);
+            F("run_id", Token);
+            F("tcp_port", Port);
+            F("uptime_in_seconds", uptime);
+            F("uptime_in_days", uptime / 86400);
+        });
+        Section("clients", () =>
+        {
+            F("connected_clients", sessions.Count);
+            F("maxclients", Settings["proxy_max_clients"].AsInt);
+            F("blocked_clients", 0);
+        });
+        Section("stats", () =>
+        {
+            F("total_connections_received", Stats.SessionsTotal);
+            F("total_commands_processed", Stats.Total);
+            F("instantaneous_ops_per_sec", Stats.Qps);
+            F("total_errors", Stats.Fails + Stats.RedisErrors);
+        });
+        Section("replication", () =>
+        {
+            F("role", "master");
+            F("connected_slaves", 0);
+        });
+        Section("proxy", () =>
+        {
+            F("product_name", ProductName);
+            F("proxy_id", ProxyId);
+            F("proxy_token", Token);
+            F("online", Online ? 1 : 0);
+            F("ops_total", Stats.Total);
+            F("ops_fails", Stats.Fails);
+            F("ops_redis_errors", Stats.RedisErrors);
+            F("ops_qps", Stats.Qps);
+            F("sessions_alive", sessions.Count);
+            F("sessions_total", Stats.SessionsTotal);
+        });
+        return sb.ToString();
+    }
+
+    public void Shutdown(string reason)
+    {
+        if (stopping.IsCancellationRequested) return;
+        Log.Info("proxy shutting down", ("reason", reason));
+        Closed = true;
+        Online = false;
+        stopping.Cancel();
+        listener?.Dispose();
+        foreach (var s in sessions.Values) s.Kill();
+        ShuttingDown?.Invoke();
+        stopped.TrySetResult();
+    }
+
+    public event Action? ShuttingDown;
+
+    public void Dispose()
+    {
+        Shutdown("dispose");
+        Router.Dispose();
+    }
+}

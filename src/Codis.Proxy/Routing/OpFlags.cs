@@ -1,0 +1,44 @@
+namespace Codis.Proxy.Routing;
+
+/// <summary>How the proxy treats a command (the original's mapper flags, reference/codis.md §4.2).</summary>
+[Flags]
+internal enum OpFlags
+{
+    /// <summary>A read that may go to a replica.</summary>
+    Read = 0,
+    /// <summary>Changes data: master only.</summary>
+    Write = 1,
+    /// <summary>A read that must see the master (scans).</summary>
+    MasterOnly = 2,
+    /// <summary>Refused by the proxy.</summary>
+    NotAllowed = 4,
+}
+
+/// <summary>Commands the proxy handles itself or splits instead of forwarding as they are.</summary>
+internal enum OpSpecial
+{
+    None,
+    Quit,
+    Auth,
+    Select,
+    Ping,
+    Echo,
+    Info,
+    Hello,
+    Client,
+    Command,
+    Cluster,
+    MGet,
+    MSet,
+    Del,
+    Exists,
+    Touch,
+    Unlink,
+    SlotsInfo,
+    SlotsScan,
+    SlotsMapping,
+    SlotsHashKey,
+    Eval,
+    Reset,
+    Role,
+}

@@ -1,0 +1,93 @@
+using System.Collections.Frozen;
+
+namespace Codis.Proxy.Routing;
+
+internal sealed record OpInfo(string Name, OpFlags Flags, OpSpecial Special = OpSpecial.None, string? RefusalReason = null)
+{
+    public bool IsWrite => (Flags & OpFlags.Write) != 0;
+    public bool MasterOnly => (Flags & (OpFlags.Write | OpFlags.MasterOnly)) != 0;
+    public bool NotAllowed => (Flags & OpFlags.NotAllowed) != 0;
+}
+
+/// <summary>
+/// The proxy's command table: which commands are reads, writes, master-only, refused, or handled here.
+/// Based on the original's table (reference/codis.md §4.2) with the newer Redis commands added. Unknown
+/// commands are forwarded as writes, as the original does.
+/// </summary>
+internal static class OpTable
+{
+    private static readonly FrozenDictionary<string, OpInfo> table = Build();
+    private static readonly FrozenDictionary<string, OpInfo>.AlternateLookup<ReadOnlySpan<char>> lookup =
+        table.GetAlternateLookup<ReadOnlySpan<char>>();
+
+    public static IEnumerable<OpInfo> All => table.Values;
+
+    public static OpInfo? Find(ReadOnlySpan<byte> name)
+    {
+        if (name.Length == 0 || name.Length > 64) return null;
+        Span<char> chars = stackalloc char[name.Length];
+        for (int i = 0; i < name.Length; i++) chars[i] = (char)name[i];
+        return lookup.TryGetValue(chars, out var op) ? op : null;
+    }
+
+    /// <summary>Why each refused command is refused: the text follows the name in the error reply.</summary>
+    private const string Cluster = "it needs the whole keyspace, which is spread over many groups";
+    private const string Admin = "it administers one server, not the cluster: use codis-admin or the dashboard";
+    private const string Blocking = "blocking commands are not supported through codis-proxy";
+    private const string PubSub = "pub/sub is not supported through codis-proxy";
+    private const string Transactions = "transactions are not supported through codis-proxy";
+    private const string Migration = "slot migration is driven by the dashboard";
+    private const string Replication = "replication commands are for servers only";
+
+    private static FrozenDictionary<string, OpInfo> Build()
+    {
+        var t = new Dictionary<string, OpInfo>(StringComparer.OrdinalIgnoreCase);
+        void Add(OpFlags flags, string names, OpSpecial special = OpSpecial.None, string? reason = null)
+        {
+            foreach (var n in names.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                t[n] = new OpInfo(n.ToUpperInvariant(), flags, special, reason);
+        }
+
+        Add(OpFlags.NotAllowed, "KEYS SCAN RANDOMKEY DBSIZE FLUSHALL FLUSHDB MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY LMPOP ZMPOP", reason: Cluster);
+        Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE CONFIG DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
+        Add(OpFlags.NotAllowed, "BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX BLMPOP BZMPOP XREAD XREADGROUP WAIT", reason: Blocking);
+        Add(OpFlags.NotAllowed, "SUBSCRIBE PSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE PUBLISH SSUBSCRIBE SUNSUBSCRIBE SPUBLISH PUBSUB", reason: PubSub);
+        Add(OpFlags.NotAllowed, "MULTI EXEC DISCARD WATCH UNWATCH", reason: Transactions);
+        Add(OpFlags.NotAllowed, "SLOTSCHECK SLOTSDEL SLOTSMGRTONE SLOTSMGRTSLOT SLOTSMGRTTAGONE SLOTSMGRTTAGSLOT SLOTSMGRTONE-ASYNC SLOTSMGRTSLOT-ASYNC SLOTSMGRTTAGONE-ASYNC SLOTSMGRTTAGSLOT-ASYNC SLOTSMGRTONE-ASYNC-DUMP SLOTSMGRTTAGONE-ASYNC-DUMP SLOTSMGRT-ASYNC-FENCE SLOTSMGRT-ASYNC-CANCEL SLOTSMGRT-ASYNC-STATUS SLOTSMGRT-EXEC-WRAPPER SLOTSRESTORE-ASYNC SLOTSRESTORE-ASYNC-AUTH SLOTSRESTORE-ASYNC-SELECT SLOTSRESTORE-ASYNC-ACK", reason: Migration);
+        Add(OpFlags.NotAllowed, "SYNC PSYNC REPLCONF SLAVEOF REPLICAOF ASKING READONLY READWRITE", reason: Replication);
+        // HTTP spoken to the Redis port: refuse instead of forwarding.
+        Add(OpFlags.NotAllowed, "HOST: POST GET/", reason: "this is a Redis port, not HTTP");
+
+        Add(OpFlags.MasterOnly, "HSCAN SSCAN ZSCAN SLOTSSCAN");
+
+        Add(OpFlags.Read, "BITCOUNT BITPOS DUMP EXISTS GEODIST GEOHASH GEOPOS GEORADIUS_RO GEORADIUSBYMEMBER_RO GEOSEARCH GET GETBIT GETRANGE HEXISTS HGET HGETALL HKEYS HLEN HMGET HRANDFIELD HSTRLEN HVALS LINDEX LLEN LPOS LRANGE MGET PFCOUNT SCARD SDIFF SINTER SINTERCARD SISMEMBER SMISMEMBER SMEMBERS SRANDMEMBER STRLEN SUBSTR SUNION TTL PTTL EXPIRETIME PEXPIRETIME TYPE XLEN XRANGE XREVRANGE XINFO XPENDING ZCARD ZCOUNT ZDIFF ZINTER ZINTERCARD ZLEXCOUNT ZMSCORE ZRANDMEMBER ZRANGE ZRANGEBYLEX ZRANGEBYSCORE ZRANK ZREVRANGE ZREVRANGEBYLEX ZREVRANGEBYSCORE ZREVRANK ZSCORE ZUNION LCS SORT_RO EVAL_RO EVALSHA_RO");
+
+        Add(OpFlags.Write, "APPEND BITFIELD DECR DECRBY EXPIRE EXPIREAT GEOADD GEORADIUS GEORADIUSBYMEMBER GEOSEARCHSTORE GETDEL GETEX GETSET HDEL HINCRBY HINCRBYFLOAT HMSET HSET HSETNX INCR INCRBY INCRBYFLOAT LINSERT LMOVE LPOP LPUSH LPUSHX LREM LSET LTRIM PERSIST PEXPIRE PEXPIREAT PFADD PFMERGE PSETEX RPOP RPOPLPUSH RPUSH RPUSHX SADD SDIFFSTORE SET SETBIT SETEX SETNX SETRANGE SINTERSTORE SLOTSRESTORE SMOVE SORT SPOP SREM SUNIONSTORE XADD XDEL XTRIM XGROUP XACK XCLAIM XAUTOCLAIM XSETID ZADD ZDIFFSTORE ZINCRBY ZINTERSTORE ZPOPMAX ZPOPMIN ZRANGESTORE ZREM ZREMRANGEBYLEX ZREMRANGEBYRANK ZREMRANGEBYSCORE ZUNIONSTORE");
+
+        // Answered by the proxy, or split by slot and merged.
+        Add(OpFlags.Read, "QUIT", OpSpecial.Quit);
+        Add(OpFlags.Read, "AUTH", OpSpecial.Auth);
+        Add(OpFlags.Read, "SELECT", OpSpecial.Select);
+        Add(OpFlags.Read, "PING", OpSpecial.Ping);
+        Add(OpFlags.Read, "ECHO", OpSpecial.Echo);
+        Add(OpFlags.Read, "INFO", OpSpecial.Info);
+        Add(OpFlags.Read, "HELLO", OpSpecial.Hello);
+        Add(OpFlags.Read, "CLIENT", OpSpecial.Client);
+        Add(OpFlags.Read, "COMMAND", OpSpecial.Command);
+        Add(OpFlags.Read, "CLUSTER", OpSpecial.Cluster);
+        Add(OpFlags.Read, "RESET", OpSpecial.Reset);
+        Add(OpFlags.Read, "ROLE", OpSpecial.Role);
+        Add(OpFlags.Read, "MGET", OpSpecial.MGet);
+        Add(OpFlags.Write, "MSET", OpSpecial.MSet);
+        Add(OpFlags.Write, "DEL", OpSpecial.Del);
+        Add(OpFlags.Write, "UNLINK", OpSpecial.Unlink);
+        Add(OpFlags.Read, "EXISTS", OpSpecial.Exists);
+        Add(OpFlags.Write, "TOUCH", OpSpecial.Touch);
+        Add(OpFlags.MasterOnly, "SLOTSINFO", OpSpecial.SlotsInfo);
+        Add(OpFlags.MasterOnly, "SLOTSSCAN", OpSpecial.SlotsScan);
+        Add(OpFlags.Read, "SLOTSMAPPING", OpSpecial.SlotsMapping);
+        Add(OpFlags.Read, "SLOTSHASHKEY", OpSpecial.SlotsHashKey);
+        Add(OpFlags.Write, "EVAL EVALSHA", OpSpecial.Eval);
+        return t.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
+}

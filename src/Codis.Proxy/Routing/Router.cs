@@ -1,0 +1,220 @@
+using System.Text;
+using Codis.Core.Models;
+using Codis.Core.Resp;
+using Codis.Core.Slots;
+using Codis.Proxy.Backends;
+using Codis.Proxy.Sessions;
+
+namespace Codis.Proxy.Routing;
+
+/// <summary>
+/// The slot table and the forwarding rules: a request goes to its slot's master (or a replica for reads when
+/// allowed); a key of a migrating slot is first moved by the source (sync: SLOTSMGRTTAGONE; semi-async:
+/// SLOTSMGRT-EXEC-WRAPPER), then served by the target, so no client ever reads a stale or missing value.
+/// </summary>
+internal sealed class Router : IDisposable
+{
+    private readonly SlotState[] slots = new SlotState[SlotHash.SlotCount];
+    private readonly BackendPool primaries;
+    private readonly BackendPool replicas;
+    private readonly Lock fillLock = new();
+
+    public Router(BackendOptions options, bool primaryOnly)
+    {
+        for (int i = 0; i < slots.Length; i++) slots[i] = new SlotState(i);
+        primaries = new BackendPool(options, options.PrimaryParallel);
+        replicas = new BackendPool(options, options.ReplicaParallel);
+        PrimaryOnly = primaryOnly;
+    }
+
+    public bool PrimaryOnly { get; set; }
+    public TimeSpan MigrationTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    public SlotModel Slot(int id) => slots[id].Model;
+    public IEnumerable<SlotModel> Slots => slots.Select(s => s.Model);
+
+    /// <summary>Applies routing entries in order, each once its in-flight requests have drained.</summary>
+    public async Task FillAsync(IEnumerable<SlotModel> models)
+    {
+        var tasks = new List<Task>();
+        foreach (var m in models)
+        {
+            if (m.Id < 0 || m.Id >= slots.Length) throw new ArgumentException($"invalid slot id {m.Id}");
+            tasks.Add(slots[m.Id].FillAsync(m, TimeSpan.FromSeconds(30)));
+        }
+        await Task.WhenAll(tasks).ConfigureAwait(false);
+        lock (fillLock)
+        {
+            var used = new HashSet<string>();
+            foreach (var s in slots)
+            {
+                var m = s.Model;
+                if (m.BackendAddr.Length > 0) used.Add(m.BackendAddr);
+                if (m.MigrateFrom.Length > 0) used.Add(m.MigrateFrom);
+                foreach (var g in m.ReplicaGroups ?? []) foreach (var a in g) used.Add(a);
+            }
+            primaries.Retain(used);
+            replicas.Retain(used);
+        }
+    }
+
+    /// <summary>
+    /// Sends a request to its slot. The caller keeps <paramref name="wire"/> valid until the request completes
+    /// and flushes <paramref name="touched"/> after its batch.
+    /// </summary>
+    public ValueTask ForwardAsync(PendingRequest r, int slotId, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
+        int db, bool masterOnly, uint seed, ISet<BackendConnection> touched)
+    {
+        var slot = slots[slotId];
+        var enter = slot.EnterAsync();
+        if (!enter.IsCompletedSuccessfully) return ForwardAfterWaitAsync(enter, r, slot, wire, hashKey, db, masterOnly, seed, touched);
+        ForwardEntered(r, slot, wire, hashKey, db, masterOnly, seed, touched);
+        return ValueTask.CompletedTask;
+    }
+
+    private async ValueTask ForwardAfterWaitAsync(ValueTask enter, PendingRequest r, SlotState slot, ReadOnlyMemory<byte> wire,
+        ReadOnlyMemory<byte> hashKey, int db, bool masterOnly, uint seed, ISet<BackendConnection> touched)
+    {
+        await enter.ConfigureAwait(false);
+        ForwardEntered(r, slot, wire, hashKey, db, masterOnly, seed, touched);
+    }
+
+    private void ForwardEntered(PendingRequest r, SlotState slot, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
+        int db, bool masterOnly, uint seed, ISet<BackendConnection> touched)
+    {
+        r.Slot = slot;
+        var m = slot.Model;
+        if (m.BackendAddr.Length == 0)
+        {
+            r.Fail("ERR handle request, slot is not ready, may be offline");
+            return;
+        }
+        if (m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr && !hashKey.IsEmpty)
+        {
+            if (m.ForwardMethod == 1) ForwardSemiAsync(r, m, wire, hashKey, db, attempt: 0);
+            else ForwardSync(r, m, wire, hashKey, db);
+            return;
+        }
+        BackendConnection conn;
+        if (!masterOnly && !PrimaryOnly && m.MigrateFrom.Length == 0 && m.ReplicaGroups is { Length: > 0 } groups
+            && PickReplica(groups, db, seed) is { } replica)
+            conn = replica;
+        else
+            conn = primaries.Get(m.BackendAddr, db, seed);
+        conn.Enqueue(r, wire.Span);
+        touched.Add(conn);
+    }
+
+    private BackendConnection? PickReplica(string[][] groups, int db, uint seed)
+    {
+        foreach (var group in groups)
+        {
+            if (group.Length == 0) continue;
+            for (int i = 0; i < group.Length; i++)
+            {
+                var addr = group[(int)((seed + 1 + (uint)i) % (uint)group.Length)];
+                var c = replicas.Get(addr, db, seed);
+                if (c.IsConnected) return c;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>Sync migration: the source moves the key (and its tag group) to the target, then the target serves it.</summary>
+    private void ForwardSync(PendingRequest r, SlotModel m, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey, int db)
+    {
+        var (host, port) = BackendConnection.ParseAddress(m.BackendAddr);
+        var cmd = RespValue.EncodeCommand([
+            "SLOTSMGRTTAGONE"u8.ToArray(), Encoding.UTF8.GetBytes(host), Encoding.ASCII.GetBytes(port.ToString()),
+            "3000"u8.ToArray(), hashKey.ToArray()]);
+        var pre = new PendingRequest(null)
+        {
+            Continuation = done =>
+            {
+                if (Replies.IsError(done.Reply!))
+                {
+                    r.Fail("ERR handle request, bad slotsmgrt resp: " + Replies.ErrorText(done.Reply!));
+                    return;
+                }
+                var target = primaries.Get(m.BackendAddr, db, 0);
+                target.Enqueue(r, wire.Span);
+                target.Flush();
+            },
+        };
+        var source = primaries.Get(m.MigrateFrom, db, 0);
+        source.Enqueue(pre, cmd);
+        source.Flush();
+    }
+
+    /// <summary>
+    /// Semi-async migration: the source runs the command itself if it still has the key, answers "absent"
+    /// (then the target serves it) or "being migrated" (retry shortly).
+    /// </summary>
+    private void ForwardSemiAsync(PendingRequest r, SlotModel m, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey, int db, int attempt)
+    {
+        var args = new List<byte[]> { "SLOTSMGRT-EXEC-WRAPPER"u8.ToArray(), hashKey.ToArray() };
+        var parsed = new RespRequest();
+        RespRequestParser.TryParse(wire, parsed, RespLimits.Default, true, out _, out _);
+        for (int i = 0; i < parsed.Count; i++) args.Add(parsed.ToArray(i));
+        var cmd = RespValue.EncodeCommand(args);
+        var pre = new PendingRequest(null)
+        {
+            Continuation = done =>
+            {
+                var reply = done.Reply!;
+                if (!WrapperReply.TryParse(reply, out long code, out var payload))
+                {
+                    r.Fail("ERR handle request, bad slotsmgrt-exec-wrapper resp: " +
+                           (Replies.IsError(reply) ? Replies.ErrorText(reply) : "unexpected reply"));
+                    return;
+                }
+                switch (code)
+                {
+                    case 0:
+                        var target = primaries.Get(m.BackendAddr, db, 0);
+                        target.Enqueue(r, wire.Span);
+                        target.Flush();
+                        break;
+                    case 1:
+                        int delay = attempt < 5 ? 0 : Math.Min(attempt, 20);
+                        if (attempt > 2000) { r.Fail("ERR handle request, key is being migrated for too long"); return; }
+                        _ = Task.Delay(delay).ContinueWith(_ => ForwardSemiAsync(r, m, wire, hashKey, db, attempt + 1), TaskScheduler.Default);
+                        break;
+                    case 2:
+                        r.Complete(payload!);
+                        break;
+                    default:
+                        r.Fail("ERR handle request, bad slotsmgrt-exec-wrapper resp: " + Encoding.UTF8.GetString(payload ?? []));
+                        break;
+                }
+            },
+        };
+        var source = primaries.Get(m.MigrateFrom, db, 0);
+        source.Enqueue(pre, cmd);
+        source.Flush();
+    }
+
+    /// <summary>Sends a request to one backend address directly (SLOTSINFO addr, INFO addr).</summary>
+    public bool SendTo(string address, PendingRequest r, ReadOnlySpan<byte> wire, int db, ISet<BackendConnection> touched)
+    {
+        bool known = slots.Any(s => s.Model.BackendAddr == address || s.Model.MigrateFrom == address
+                                    || (s.Model.ReplicaGroups?.Any(g => g.Contains(address)) ?? false));
+        if (!known) return false;
+        var conn = primaries.Get(address, db, 0);
+        conn.Enqueue(r, wire);
+        touched.Add(conn);
+        return true;
+    }
+
+    public void KeepAlive()
+    {
+        primaries.KeepAlive();
+        replicas.KeepAlive();
+    }
+
+    public void Dispose()
+    {
+        primaries.Dispose();
+        replicas.Dispose();
+    }
+}

@@ -1,0 +1,72 @@
+using Codis.Core.Models;
+
+namespace Codis.Proxy.Routing;
+
+/// <summary>
+/// The live state of one slot: its routing entry, and a count of requests dispatched to it and not yet answered.
+/// A fill waits for that count to drain before it switches backends (reference/codis.md §4.6), so a request
+/// never overtakes an earlier one on the old owner.
+/// </summary>
+internal sealed class SlotState(int id)
+{
+    private int inflight;
+    private volatile TaskCompletionSource? gate;   // set while a fill is switching this slot
+    private TaskCompletionSource? drained;
+
+    public int Id { get; } = id;
+    public volatile SlotModel Model = new() { Id = id };
+
+    /// <summary>Enters the slot for one request; waits while a fill holds it.</summary>
+    public ValueTask EnterAsync()
+    {
+        var g = gate;
+        if (g == null)
+        {
+            Interlocked.Increment(ref inflight);
+            if (gate == null) return ValueTask.CompletedTask;
+            Leave();
+        }
+        return new ValueTask(EnterSlowAsync());
+    }
+
+    private async Task EnterSlowAsync()
+    {
+        while (true)
+        {
+            var g = gate;
+            if (g != null)
+            {
+                await g.Task.ConfigureAwait(false);
+                continue;
+            }
+            Interlocked.Increment(ref inflight);
+            if (gate == null) return;
+            Leave();
+        }
+    }
+
+    public void Leave()
+    {
+        if (Interlocked.Decrement(ref inflight) == 0 && gate != null)
+            Volatile.Read(ref drained)?.TrySetResult();
+    }
+
+    /// <summary>Blocks new requests, waits for in-flight ones, applies the entry; stays blocked if it says locked.</summary>
+    public async Task FillAsync(SlotModel model, TimeSpan drainTimeout)
+    {
+        var myGate = gate ?? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var myDrained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        Volatile.Write(ref drained, myDrained);
+        gate = myGate;
+        if (Volatile.Read(ref inflight) > 0)
+            await Task.WhenAny(myDrained.Task, Task.Delay(drainTimeout)).ConfigureAwait(false);
+        Model = model;
+        if (!model.Locked)
+        {
+            gate = null;
+            myGate.TrySetResult();
+        }
+    }
+
+    public int Inflight => Volatile.Read(ref inflight);
+}

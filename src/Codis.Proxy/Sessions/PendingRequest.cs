@@ -1,0 +1,96 @@
+using Codis.Proxy.Routing;
+
+namespace Codis.Proxy.Sessions;
+
+/// <summary>
+/// One request waiting for its reply: forwarded to a backend, answered by the proxy, or (for split multi-key
+/// commands) the parent of sub-requests. Completed exactly once, from any thread.
+/// </summary>
+internal class PendingRequest
+{
+    private Batch? batch;
+
+    public PendingRequest(Batch? batch) => this.batch = batch;
+
+    /// <summary>The raw RESP reply (error replies included), set at completion.</summary>
+    public byte[]? Reply { get; private set; }
+
+    public OpInfo? Op { get; init; }
+
+    /// <summary>The slot this request is counted in (released at completion, so fills can wait for it).</summary>
+    public SlotState? Slot { get; set; }
+
+    /// <summary>For sub-requests: the split request they belong to.</summary>
+    public MultiRequest? Parent { get; init; }
+    public int Index { get; init; }
+
+    /// <summary>When the request was dispatched (for latency stats).</summary>
+    public long StartTicks { get; init; }
+
+    /// <summary>Called after completion: a proxy-side continuation (e.g. a migration pre-step).</summary>
+    public Action<PendingRequest>? Continuation { get; set; }
+
+    public bool IsDone { get; private set; }
+
+    public void Complete(byte[] reply)
+    {
+        Reply = reply;
+        var slot = Slot;
+        Slot = null;
+        slot?.Leave();
+        IsDone = true;
+        if (Continuation is { } c)
+        {
+            Continuation = null;
+            c(this);
+            return;
+        }
+        if (Parent != null) Parent.ChildDone(this);
+        else batch?.OneDone();
+    }
+
+    public void Fail(string message) => Complete(Replies.Error(message));
+}
+
+/// <summary>A multi-key command split by slot; completes when every part has.</summary>
+internal sealed class MultiRequest : PendingRequest
+{
+    private int remaining;
+    private readonly Func<MultiRequest, byte[]> merge;
+
+    public MultiRequest(Batch? batch, int parts, Func<MultiRequest, byte[]> merge) : base(batch)
+    {
+        Children = new PendingRequest[parts];
+        remaining = parts;
+        this.merge = merge;
+    }
+
+    public PendingRequest[] Children { get; }
+
+    public void ChildDone(PendingRequest child)
+    {
+        if (Interlocked.Decrement(ref remaining) == 0) Complete(merge(this));
+    }
+}
+
+/// <summary>
+/// The requests a session read in one go. The session forwards them all, then waits here until the last one
+/// completes and writes the replies in request order.
+/// </summary>
+internal sealed class Batch
+{
+    private int outstanding = 1; // 1 = the session itself, released by Seal()
+    private readonly TaskCompletionSource done = new(TaskCreationOptions.None);
+
+    public Task Done => done.Task;
+
+    public void Add() => Interlocked.Increment(ref outstanding);
+
+    /// <summary>All requests of the batch are dispatched.</summary>
+    public void Seal() => OneDone();
+
+    public void OneDone()
+    {
+        if (Interlocked.Decrement(ref outstanding) == 0) done.TrySetResult();
+    }
+}

@@ -1,0 +1,209 @@
+using System.Buffers;
+using System.IO.Pipelines;
+using System.Net.Sockets;
+using Codis.Core.Logging;
+using Codis.Core.Resp;
+using Codis.Proxy.Backends;
+
+namespace Codis.Proxy.Sessions;
+
+/// <summary>
+/// One client of the proxy. Reads as many requests as are buffered (up to session_max_pipeline), dispatches
+/// them all (to any number of backends, or answered here), waits for the batch, then writes the replies in
+/// request order and reads on. Malformed input closes this session only.
+/// </summary>
+internal sealed partial class ProxySession
+{
+    private readonly ProxyServer proxy;
+    private readonly Socket socket;
+    private readonly NetworkStream stream;
+    private readonly PipeReader reader;
+    private readonly PipeWriter writer;
+    private readonly List<RespRequest> parsed = new();
+    private readonly List<RespRequest> pool = new();
+    private readonly List<PendingRequest> pending = new();
+    private readonly HashSet<BackendConnection> touched = new();
+    private uint seed = (uint)Random.Shared.Next();
+
+    public ProxySession(ProxyServer proxy, Socket socket)
+    {
+        this.proxy = proxy;
+        this.socket = socket;
+        socket.NoDelay = true;
+        stream = new NetworkStream(socket, ownsSocket: true);
+        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+        writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        Id = Interlocked.Increment(ref nextId);
+        Remote = socket.RemoteEndPoint?.ToString() ?? "?";
+        Authenticated = proxy.SessionAuth.Length == 0;
+        CreatedTicks = Environment.TickCount64;
+        LastActiveTicks = CreatedTicks;
+    }
+
+    private static long nextId;
+
+    public long Id { get; }
+    public string Remote { get; }
+    public int Database { get; private set; }
+    public bool Authenticated { get; private set; }
+    public string? Name { get; private set; }
+    public long CreatedTicks { get; }
+    public long LastActiveTicks { get; private set; }
+    public long Ops { get; private set; }
+    private bool quit;
+
+    public CancellationTokenSource Closing { get; } = new();
+
+    public async Task RunAsync()
+    {
+        var token = Closing.Token;
+        try
+        {
+            long needed = 0;
+            while (!token.IsCancellationRequested)
+            {
+                var result = await reader.ReadAsync(token).ConfigureAwait(false);
+                var buffer = result.Buffer;
+                if (buffer.Length < needed && !result.IsCompleted)
+                {
+                    reader.AdvanceTo(buffer.Start, buffer.End);
+                    continue;
+                }
+                string? protocolError = null;
+                long consumed = 0;
+                try
+                {
+                    consumed = Parse(buffer, out needed);
+                }
+                catch (RespProtocolException e)
+                {
+                    protocolError = e.Message;
+                }
+                bool more = parsed.Count >= proxy.MaxPipeline;
+                if (parsed.Count > 0)
+                {
+                    LastActiveTicks = Environment.TickCount64;
+                    await ExecuteBatchAsync().ConfigureAwait(false);
+                }
+                if (protocolError != null)
+                {
+                    writer.Write(Replies.Error("ERR Protocol error: " + protocolError));
+                    Log.Info("protocol error from client", ("client", Remote), ("error", protocolError));
+                }
+                var pos = buffer.GetPosition(consumed);
+                reader.AdvanceTo(pos, more ? pos : buffer.End);
+                var flush = await writer.FlushAsync(token).ConfigureAwait(false);
+                if (protocolError != null || quit || flush.IsCompleted) break;
+                if (result.IsCompleted && !more) break;
+            }
+        }
+        catch (OperationCanceledException) { }
+        catch (IOException) { }
+        catch (SocketException) { }
+        catch (Exception e)
+        {
+            Log.Error("session failed", ("client", Remote), ("error", e.ToString()));
+        }
+        finally
+        {
+            proxy.Unregister(this);
+            try { await reader.CompleteAsync().ConfigureAwait(false); } catch { }
+            try { await writer.CompleteAsync().ConfigureAwait(false); } catch { }
+            stream.Dispose();
+            Closing.Dispose();
+        }
+    }
+
+    private long Parse(ReadOnlySequence<byte> buffer, out long needed)
+    {
+        needed = 0;
+        long consumed = 0;
+        ReadOnlyMemory<byte> memory = buffer.First;
+        int offset = 0;
+        bool linear = buffer.IsSingleSegment;
+        while (parsed.Count < proxy.MaxPipeline)
+        {
+            if (offset >= memory.Length)
+            {
+                if (consumed >= buffer.Length) break;
+                memory = buffer.Slice(consumed).ToArray();
+                offset = 0;
+                linear = true;
+            }
+            var request = pool.Count > 0 ? Pop() : new RespRequest();
+            var status = RespRequestParser.TryParse(memory[offset..], request, proxy.Limits, true, out int used, out long need);
+            if (status == ParseStatus.Incomplete)
+            {
+                pool.Add(request);
+                if (!linear && consumed + (memory.Length - offset) < buffer.Length)
+                {
+                    memory = buffer.Slice(consumed).ToArray();
+                    offset = 0;
+                    linear = true;
+                    continue;
+                }
+                needed = consumed + need;
+                break;
+            }
+            offset += used;
+            consumed += used;
+            if (status == ParseStatus.Skip) pool.Add(request);
+            else parsed.Add(request);
+        }
+        return consumed;
+    }
+
+    private RespRequest Pop()
+    {
+        var r = pool[^1];
+        pool.RemoveAt(pool.Count - 1);
+        return r;
+    }
+
+    private async ValueTask ExecuteBatchAsync()
+    {
+        var batch = new Batch();
+        foreach (var request in parsed)
+        {
+            if (quit) break;
+            seed = seed * 1103515245 + 12345;
+            var p = Dispatch(request, batch);
+            if (!p.IsCompletedSuccessfully) await p.ConfigureAwait(false);
+        }
+        foreach (var conn in touched) conn.Flush();
+        touched.Clear();
+        batch.Seal();
+        if (!batch.Done.IsCompleted) await batch.Done.ConfigureAwait(false);
+        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        foreach (var p in pending)
+        {
+            var reply = p.Reply!;
+            writer.Write(reply);
+            proxy.Stats.Record(p, reply, now);
+        }
+        Ops += pending.Count;
+        pending.Clear();
+        pool.AddRange(parsed);
+        parsed.Clear();
+    }
+
+    /// <summary>Registers a request of the batch; its reply is written in this order.</summary>
+    private PendingRequest Track(PendingRequest p, Batch batch)
+    {
+        batch.Add();
+        pending.Add(p);
+        return p;
+    }
+
+    /// <summary>A reply the proxy makes itself, in order with forwarded ones.</summary>
+    private void Answer(Batch batch, Routing.OpInfo? op, byte[] reply)
+    {
+        var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
+        p.Complete(reply);
+    }
+
+    public void Kill()
+    {
+        try { Closing.Cancel(); } catch (ObjectDisposedException) { }
+    }
+}

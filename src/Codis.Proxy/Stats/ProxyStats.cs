@@ -1,0 +1,69 @@
+using System.Collections.Concurrent;
+using Codis.Proxy.Sessions;
+
+namespace Codis.Proxy.Stats;
+
+/// <summary>Proxy counters: operations, failures, per-command calls and latency, QPS (the original's §4.9).</summary>
+internal sealed class ProxyStats
+{
+    public sealed class CommandStats
+    {
+        public long Calls;
+        public long Usecs;
+        public long Fails;
+        public long RedisErrors;
+    }
+
+    private readonly ConcurrentDictionary<string, CommandStats> commands = new(StringComparer.Ordinal);
+    public long Total;
+    public long Fails;
+    public long RedisErrors;
+    public long SessionsTotal;
+    private long lastTotal;
+    private long lastTicks = Environment.TickCount64;
+    public long Qps { get; private set; }
+
+    public IEnumerable<KeyValuePair<string, CommandStats>> Commands => commands.OrderBy(c => c.Key, StringComparer.Ordinal);
+
+    public void Record(PendingRequest p, byte[] reply, long nowTicks)
+    {
+        Interlocked.Increment(ref Total);
+        var name = p.Op?.Name ?? "UNKNOWN";
+        var c = commands.GetOrAdd(name, _ => new CommandStats());
+        Interlocked.Increment(ref c.Calls);
+        if (p.StartTicks > 0) Interlocked.Add(ref c.Usecs, (nowTicks - p.StartTicks) * 1_000_000 / System.Diagnostics.Stopwatch.Frequency);
+        if (reply.Length > 0 && reply[0] == (byte)'-')
+        {
+            // Errors made by the proxy ("handle request/response") are failures; the rest are the server's replies.
+            bool proxyError = reply.AsSpan().StartsWith("-ERR handle "u8);
+            if (proxyError)
+            {
+                Interlocked.Increment(ref Fails);
+                Interlocked.Increment(ref c.Fails);
+            }
+            else
+            {
+                Interlocked.Increment(ref RedisErrors);
+                Interlocked.Increment(ref c.RedisErrors);
+            }
+        }
+    }
+
+    public void Sample()
+    {
+        long now = Environment.TickCount64;
+        long elapsed = now - lastTicks;
+        if (elapsed < 1000) return;
+        long total = Interlocked.Read(ref Total);
+        Qps = (total - lastTotal) * 1000 / elapsed;
+        lastTotal = total;
+        lastTicks = now;
+    }
+
+    public void Reset()
+    {
+        commands.Clear();
+        Total = Fails = RedisErrors = 0;
+        lastTotal = 0;
+    }
+}
