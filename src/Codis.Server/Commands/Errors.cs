@@ -15,6 +15,7 @@ internal static class Errors
     public const string StringTooLong = "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
     public const string BitOffset = "ERR bit offset is not an integer or out of range";
     public const string BitValue = "ERR bit is not an integer or out of range";
+    public const string SameObject = "ERR source and destination objects are the same";
     public const string ReadOnlyReplica = "READONLY You can't write against a read only replica.";
 
     public static string WrongArity(string name) => $"ERR wrong number of arguments for '{name}' command";

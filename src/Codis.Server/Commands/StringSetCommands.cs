@@ -18,6 +18,7 @@ internal static class StringSetCommands
         bool nx = false, xx = false, get = false, keepTtl = false;
         long expireAt = 0;
         string? expireKind = null;
+        int expireArg = 0;
         for (int i = 3; i < ctx.ArgCount; i++)
         {
             bool hasNext = i + 1 < ctx.ArgCount;
@@ -29,17 +30,21 @@ internal static class StringSetCommands
                      (ctx.ArgIs(i, "EX") || ctx.ArgIs(i, "PX") || ctx.ArgIs(i, "EXAT") || ctx.ArgIs(i, "PXAT")))
             {
                 expireKind = ctx.ArgString(i).ToUpperInvariant();
-                if (!ctx.TryArgLong(i + 1, out long n)) return;
-                if (!Expiry.TryResolve(expireKind, n, ctx.Now, out expireAt))
-                {
-                    ctx.Error(string.Format(Errors.InvalidExpire, "set"));
-                    return;
-                }
-                i++;
+                expireArg = ++i;
             }
             else
             {
                 ctx.SyntaxError();
+                return;
+            }
+        }
+        // Like Redis, the whole option syntax is checked before the expire number is.
+        if (expireKind != null)
+        {
+            if (!ctx.TryArgLong(expireArg, out long n)) return;
+            if (!Expiry.TryResolve(expireKind, n, ctx.Now, out expireAt))
+            {
+                ctx.Error(string.Format(System.Globalization.CultureInfo.InvariantCulture, Errors.InvalidExpire, "set"));
                 return;
             }
         }

@@ -28,8 +28,19 @@ internal sealed class Database(int index, Keyspace keyspace)
 
     private KeyTable TableOrCreate(int slot) => slots[slot] ??= new KeyTable();
 
-    /// <summary>Finds a live key; an expired one is deleted on the way (lazy expiry).</summary>
+    /// <summary>Finds a live key and marks it accessed; an expired one is deleted on the way (lazy expiry).</summary>
     public bool TryFind(ReadOnlySpan<byte> key, out KeyTable table, out int index)
+    {
+        if (!TryPeek(key, out table, out index)) return false;
+        table.At(index).Access = keyspace.AccessClock;
+        return true;
+    }
+
+    /// <summary>
+    /// <see cref="TryFind"/> without marking the key accessed, for commands that only inspect it (TYPE, TTL,
+    /// EXISTS, OBJECT), as Redis's LOOKUP_NOTOUCH.
+    /// </summary>
+    public bool TryPeek(ReadOnlySpan<byte> key, out KeyTable table, out int index)
     {
         int slot = SlotHash.Slot(key);
         table = slots[slot]!;
@@ -77,7 +88,9 @@ internal sealed class Database(int index, Keyspace keyspace)
     public void Add(byte[] key, object value, long expireAt)
     {
         int slot = SlotHash.Slot(key);
-        TableOrCreate(slot).Add(key, KeyTable.HashOf(key), value, expireAt);
+        var table = TableOrCreate(slot);
+        int index = table.Add(key, KeyTable.HashOf(key), value, expireAt);
+        table.At(index).Access = keyspace.AccessClock;
         Count++;
         keyspace.OnModified(this, key);
     }

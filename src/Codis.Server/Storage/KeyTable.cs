@@ -18,6 +18,7 @@ internal sealed class KeyTable
         public long ExpireAt;    // unix ms; 0 = persistent
         public int Hash;
         public int Next;         // index + 1 of the next entry in the chain, or the next free entry; 0 = end
+        public uint Access;      // unix seconds of the last access (OBJECT IDLETIME)
     }
 
     private static readonly ulong Seed = (ulong)Random.Shared.NextInt64();

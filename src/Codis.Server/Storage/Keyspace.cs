@@ -24,6 +24,9 @@ internal sealed class Keyspace
     /// <summary>The command clock (unix ms), refreshed before each command as Redis caches mstime.</summary>
     public long Now { get; private set; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
+    /// <summary>The command clock in unix seconds: what a key's last-access time is stamped with.</summary>
+    public uint AccessClock => (uint)(Now / 1000);
+
     public void RefreshClock() => Now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
     /// <summary>Replicas leave expiry to their master (which sends DEL); reads still hide expired keys.</summary>
