@@ -1,0 +1,26 @@
+namespace Codis.Coordinator;
+
+/// <summary>Opens the backend named by <see cref="CoordinatorOptions.Name"/> (the original's coordinator_name).</summary>
+public static class CoordinatorFactory
+{
+    public static Task<ICoordinator> OpenAsync(CoordinatorOptions options, CancellationToken ct = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        return Normalize(options.Name) switch
+        {
+            // filesystem and etcd: in progress on this branch.
+            // zookeeper: wired in by the ZooKeeper backend
+            "zookeeper" => throw new NotSupportedException("coordinator 'zookeeper' is not built into this binary yet"),
+            _ => throw new NotSupportedException($"unknown coordinator '{options.Name}': use filesystem, etcd or zookeeper"),
+        };
+    }
+
+    /// <summary>"fs" → "filesystem", "zk" → "zookeeper"; case-insensitive.</summary>
+    public static string Normalize(string name) => name.Trim().ToLowerInvariant() switch
+    {
+        "filesystem" or "fs" => "filesystem",
+        "etcd" => "etcd",
+        "zookeeper" or "zk" => "zookeeper",
+        var other => other,
+    };
+}
