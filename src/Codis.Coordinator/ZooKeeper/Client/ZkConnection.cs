@@ -147,6 +147,8 @@ internal sealed class ZkConnection
         lock (gate) frozen = true;
     }
 
+    internal void Thaw() => Volatile.Write(ref frozen, false);
+
     private bool frozen;
 
     private void FailPacket(ZkPacket p, Exception reason)

@@ -440,6 +440,13 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
         connection?.Freeze();
     }
 
+    /// <summary>Resumes after <see cref="Freeze"/>, as a process continued after SIGSTOP.</summary>
+    internal void Thaw()
+    {
+        frozen = false;
+        connection?.Thaw();
+    }
+
     /// <summary>
     /// Closes the session: closeSession makes the server delete its ephemerals at once. Idempotent; calls
     /// afterwards throw ObjectDisposedException and pending watches fire with state Closed.
