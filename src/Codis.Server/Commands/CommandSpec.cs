@@ -20,6 +20,16 @@ internal sealed class CommandSpec
     public long RejectedCalls;
     public long FailedCalls;
 
+    /// <summary>Latencies of this command (INFO latencystats); created on its first call.</summary>
+    public Introspection.LatencyHistogram? Latency;
+
+    /// <summary>CONFIG RESETSTAT.</summary>
+    public void ResetStats()
+    {
+        Calls = Microseconds = RejectedCalls = FailedCalls = 0;
+        Latency?.Reset();
+    }
+
     public bool Has(CommandFlags flag) => (Flags & flag) != 0;
 
     public bool ArityOk(int count) => Arity >= 0 ? count == Arity : count >= -Arity;

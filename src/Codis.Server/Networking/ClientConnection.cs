@@ -74,6 +74,7 @@ internal sealed class ClientConnection
                 var consumedPos = buffer.GetPosition(consumed);
                 reader.AdvanceTo(consumedPos, more ? consumedPos : buffer.End);
                 resp.Commit();
+                CountTraffic(consumed);
                 var flush = await writer.FlushAsync(token).ConfigureAwait(false);
                 if (protocolError || Session.CloseAfterReply || flush.IsCompleted) break;
                 if (result.IsCompleted && !more) break;
@@ -90,6 +91,26 @@ internal sealed class ClientConnection
         {
             await CloseAsync().ConfigureAwait(false);
         }
+    }
+
+    private long lastBytesWritten;
+
+    /// <summary>INFO stats: bytes in and out, reads and writes, the largest recent buffers.</summary>
+    private void CountTraffic(long consumed)
+    {
+        var stats = server.Stats;
+        Interlocked.Increment(ref stats.ReadsProcessed);
+        if (consumed > 0) Interlocked.Add(ref stats.NetInputBytes, consumed);
+        long written = resp.BytesWritten - lastBytesWritten;
+        lastBytesWritten = resp.BytesWritten;
+        Session.OutputBufferBytes = written;
+        if (written > 0)
+        {
+            Interlocked.Add(ref stats.NetOutputBytes, written);
+            Interlocked.Increment(ref stats.WritesProcessed);
+            if (written > stats.ClientRecentMaxOutputBuffer) stats.ClientRecentMaxOutputBuffer = written;
+        }
+        if (Session.InputBufferBytes > stats.ClientRecentMaxInputBuffer) stats.ClientRecentMaxInputBuffer = Session.InputBufferBytes;
     }
 
     /// <summary>Parses complete requests into <see cref="batch"/>; returns the number of bytes they used.</summary>
@@ -140,7 +161,9 @@ internal sealed class ClientConnection
             protocolError = true;
             server.Execute(ctx, batch); // requests before the bad one are still answered, as Redis does
             batch.Clear();
-            resp.WriteError("ERR Protocol error: " + e.Message);
+            string error = "ERR Protocol error: " + e.Message;
+            resp.WriteError(error);
+            server.Stats.CountError(error);
             Log.Info("protocol error from client", ("client", Session.Remote), ("error", e.Message));
         }
         return consumed;

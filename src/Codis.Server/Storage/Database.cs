@@ -42,6 +42,17 @@ internal sealed class Database(int index, Keyspace keyspace)
     /// </summary>
     public bool TryPeek(ReadOnlySpan<byte> key, out KeyTable table, out int index)
     {
+        bool found = Lookup(key, out table, out index);
+        if (keyspace.CountLookups)
+        {
+            if (found) keyspace.KeyspaceHits++;
+            else keyspace.KeyspaceMisses++;
+        }
+        return found;
+    }
+
+    private bool Lookup(ReadOnlySpan<byte> key, out KeyTable table, out int index)
+    {
         int slot = SlotHash.Slot(key);
         table = slots[slot]!;
         if (table == null)
