@@ -174,12 +174,18 @@ internal sealed partial class CodisServer
         ctx.SuppressPropagation = false;
         client.LastCommand = spec.Name;
         var reply = ctx.Reply;
+        bool mute = client.RepliesOff || client.SkipNextReply;
+        client.SkipNextReply = false;
+        if (mute) ctx.Mute();
+        Keyspace.Touching = !client.NoTouch || spec.Name == "touch";
         long errorsBefore = reply.ErrorsWritten;
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long start = Stopwatch.GetTimestamp();
         spec.Handler(ctx);
         long elapsed = Stopwatch.GetTimestamp() - start;
         Keyspace.CountLookups = false;
+        Keyspace.Touching = true;
+        if (mute) ctx.Unmute();
         long nanos = (long)(elapsed * (1_000_000_000.0 / Stopwatch.Frequency));
         long micros = nanos / 1000;
         spec.Calls++;
@@ -214,7 +220,7 @@ internal sealed partial class CodisServer
                 lock (Keyspace.Lock)
                 {
                     long start = Stopwatch.GetTimestamp();
-                    Keyspace.ActiveExpireCycle(budget: 2000);
+                    if (!IsPaused) Keyspace.ActiveExpireCycle(budget: 2000);
                     Stats.ExpireCycleMicroseconds += (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
                     Cron?.Invoke();
                 }

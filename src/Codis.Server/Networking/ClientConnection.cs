@@ -39,11 +39,17 @@ internal sealed class ClientConnection
         reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
         writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
         resp = new RespWriter(writer);
-        Session = new ClientSession(socket.RemoteEndPoint, socket.LocalEndPoint, Environment.TickCount64)
+        Session = new ClientSession(socket.RemoteEndPoint, socket.LocalEndPoint, Environment.TickCount64, SafeFd(socket))
         {
             Authenticated = !server.RequiresAuth,
         };
-        ctx = new CommandContext(server, Session, resp);
+        ctx = new CommandContext(server, Session, resp) { Output = writer };
+    }
+
+    private static long SafeFd(Socket socket)
+    {
+        try { return OperatingSystem.IsWindows() ? -1 : socket.Handle.ToInt64(); }
+        catch (ObjectDisposedException) { return -1; }
     }
 
     public async Task RunAsync()
@@ -67,6 +73,7 @@ internal sealed class ClientConnection
                 if (batch.Count > 0)
                 {
                     Session.LastInteraction = Environment.TickCount64;
+                    if (server.IsPaused) await server.WaitWhilePausedAsync(batch, Session, token).ConfigureAwait(false);
                     server.Execute(ctx, batch);
                     RecycleBatch(batch);
                     batch.Clear();

@@ -32,7 +32,7 @@ internal sealed class Database(int index, Keyspace keyspace)
     public bool TryFind(ReadOnlySpan<byte> key, out KeyTable table, out int index)
     {
         if (!TryPeek(key, out table, out index)) return false;
-        table.At(index).Access = keyspace.AccessClock;
+        if (keyspace.Touching) table.At(index).Access = keyspace.AccessClock;
         return true;
     }
 

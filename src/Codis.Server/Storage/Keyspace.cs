@@ -40,6 +40,9 @@ internal sealed class Keyspace
     /// <summary>Set by the server while a read-only command runs: its lookups count as keyspace hits/misses.</summary>
     public bool CountLookups { get; set; }
 
+    /// <summary>Cleared while a CLIENT NO-TOUCH client's command runs: lookups leave the last-access time alone.</summary>
+    public bool Touching { get; set; } = true;
+
     public long KeyspaceHits { get; set; }
     public long KeyspaceMisses { get; set; }
 
