@@ -50,6 +50,9 @@ internal sealed partial class CodisServer
 
     public MemoryStats Memory { get; } = new();
 
+    /// <summary>DEBUG SET-ACTIVE-EXPIRE: off = keys expire only when accessed (tests use it).</summary>
+    public bool ActiveExpireEnabled { get; set; } = true;
+
     public Settings Settings { get; }
     public Keyspace Keyspace { get; }
     public string RunId { get; }
@@ -220,7 +223,7 @@ internal sealed partial class CodisServer
                 lock (Keyspace.Lock)
                 {
                     long start = Stopwatch.GetTimestamp();
-                    if (!IsPaused) Keyspace.ActiveExpireCycle(budget: 2000);
+                    if (!IsPaused && ActiveExpireEnabled) Keyspace.ActiveExpireCycle(budget: 2000);
                     Stats.ExpireCycleMicroseconds += (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
                     Cron?.Invoke();
                 }

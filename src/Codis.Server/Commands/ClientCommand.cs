@@ -62,6 +62,19 @@ internal static class ClientCommand
     ];
 
     [Command("client", -2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "connection", Summary = "A container for client connection commands.")]
+    [Subcommand("client", "getname", 2, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the name of the connection.")]
+    [Subcommand("client", "getredir", 2, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the client ID to which the connection's tracking notifications are redirected.")]
+    [Subcommand("client", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("client", "id", 2, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the unique client ID of the connection.")]
+    [Subcommand("client", "info", 2, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns information about the connection.")]
+    [Subcommand("client", "kill", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Terminates open connections.")]
+    [Subcommand("client", "list", -2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Lists open connections.")]
+    [Subcommand("client", "no-touch", 3, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.")]
+    [Subcommand("client", "pause", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Suspends commands processing.")]
+    [Subcommand("client", "reply", 3, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Instructs the server whether to reply to commands.")]
+    [Subcommand("client", "setinfo", 4, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Sets information specific to the client or connection.")]
+    [Subcommand("client", "setname", 3, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Sets the connection name.")]
+    [Subcommand("client", "unpause", 2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Resumes processing commands from paused clients.")]
     public static void Client(CommandContext ctx)
     {
         string sub = ctx.ArgString(1).ToLowerInvariant();

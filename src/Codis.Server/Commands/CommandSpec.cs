@@ -15,6 +15,9 @@ internal sealed class CommandSpec
     public required string Summary { get; init; }
     public required CommandHandler Handler { get; init; }
 
+    /// <summary>For containers (CONFIG, CLIENT, ...): their subcommands, named "container|sub", for COMMAND.</summary>
+    public List<CommandSpec> Subcommands { get; } = new();
+
     public long Calls;
     public long Microseconds;
     public long RejectedCalls;

@@ -22,6 +22,11 @@ internal static class ConfigCommand
     ];
 
     [Command("config", -2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "A container for server configuration commands.")]
+    [Subcommand("config", "get", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the effective values of configuration parameters.")]
+    [Subcommand("config", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("config", "resetstat", 2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Resets the server's statistics.")]
+    [Subcommand("config", "rewrite", 2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Persists the effective configuration to file.")]
+    [Subcommand("config", "set", -4, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Sets configuration parameters in-flight.")]
     public static void Config(CommandContext ctx)
     {
         string sub = ctx.ArgString(1).ToLowerInvariant();
