@@ -160,19 +160,31 @@ internal static class CommandCommand
         ["stream"] = "@stream", ["geo"] = "@geo",
     };
 
+    /// <summary>Redis lists a command's ACL categories in the order of its category table.</summary>
+    private static readonly string[] CategoryOrder =
+    [
+        "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string", "@bitmap", "@hyperloglog",
+        "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking", "@dangerous", "@connection",
+        "@transaction", "@scripting",
+    ];
+
     /// <summary>ACL categories as Redis derives most of them: from the flags and the command's group.</summary>
     internal static List<string> Categories(CommandSpec spec)
     {
-        var cats = new List<string>();
+        var cats = new HashSet<string>(StringComparer.Ordinal);
         bool container = spec.Subcommands.Count > 0;
-        if (!container && spec.Has(CommandFlags.Write)) cats.Add("@write");
-        if (!container && spec.Has(CommandFlags.ReadOnly)) cats.Add("@read");
-        if (!container && spec.Has(CommandFlags.Admin)) cats.Add("@admin");
-        if (GroupCategory.TryGetValue(spec.Group, out var g) && !container) cats.Add(g);
+        if (!container)
+        {
+            if (spec.Has(CommandFlags.Write)) cats.Add("@write");
+            if (spec.Has(CommandFlags.ReadOnly)) cats.Add("@read");
+            if (spec.Has(CommandFlags.Admin)) cats.Add("@admin");
+            if (spec.Has(CommandFlags.Admin)) cats.Add("@dangerous");
+            if (spec.Has(CommandFlags.Blocking)) cats.Add("@blocking");
+            if (spec.Has(CommandFlags.PubSub)) cats.Add("@pubsub");
+            if (GroupCategory.TryGetValue(spec.Group, out var g)) cats.Add(g);
+        }
         cats.Add(!container && spec.Has(CommandFlags.Fast) ? "@fast" : "@slow");
-        if (!container && spec.Has(CommandFlags.Blocking)) cats.Add("@blocking");
-        if (!container && spec.Has(CommandFlags.Admin)) cats.Add("@dangerous");
-        return cats;
+        return CategoryOrder.Where(cats.Contains).ToList();
     }
 
     private static void WriteKeySpecs(CommandContext ctx, CommandSpec spec)

@@ -27,6 +27,7 @@ internal sealed class ClientConnection
     private readonly List<RespRequest> batch = new();
     private readonly List<RespRequest> pool = new();
     private byte[]? linear;
+    private RespRequest? partial;
 
     public ClientSession Session { get; }
 
@@ -140,12 +141,16 @@ internal sealed class ClientConnection
                     offset = 0;
                     linearized = true;
                 }
-                var request = Rent();
+                // After Incomplete we only ever retry the same request (in a bigger buffer, at offset 0), so an
+                // incomplete one resumes where its parse stopped instead of re-reading all its arguments.
+                var request = partial ?? Rent();
+                partial = null;
+                request.ArmResume();
                 var status = RespRequestParser.TryParse(memory[offset..], request, server.Limits,
                     Session.Authenticated, out int used, out long need);
                 if (status == ParseStatus.Incomplete)
                 {
-                    Return(request);
+                    partial = request;
                     if (!linearized && consumed + (memory.Length - offset) < buffer.Length)
                     {
                         // The request continues in the next segment: copy the rest into one block and retry.
