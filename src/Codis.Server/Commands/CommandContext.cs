@@ -34,6 +34,12 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
     /// <summary>Set by handlers that decide not to propagate (a write that changed nothing).</summary>
     public bool SuppressPropagation { get; set; }
 
+    /// <summary>
+    /// Set by a command that blocks its client (the semi-async migration commands, SLOTSMGRT-ASYNC-FENCE): the
+    /// connection stops running this client's requests until the task gives the encoded reply; other clients go on.
+    /// </summary>
+    public Task<byte[]>? Deferred { get; set; }
+
     public void Error(string message) => Reply.WriteError(message);
     public void Ok() => Reply.WriteOk();
     public void WrongType() => Reply.WriteError(Errors.WrongType);
