@@ -10,6 +10,10 @@ using Codis.Proxy.Config;
 
 // codis-proxy [-c proxy.toml|config.ini] [-L proxy.log] [--cpu=N] [--addr=host:port] [--http-addr=host:port]
 //             [--fillslots slots.json] [--<setting> value ...]
+// Socket completions run on the epoll threads instead of hopping to the thread pool: a proxy does little work
+// per event, so the hop (a context switch per request) costs more than the work. Read when the first socket is made.
+if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == null)
+    Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 var settings = ProxySettings.Create();
 if (args.Any(a => a is "--help" or "-h"))
 {
