@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using Codis.Core.Config;
 using Codis.Core.Logging;
@@ -40,10 +39,7 @@ internal sealed class ProxyServer : IDisposable
         };
         Router = new Router(options, settings["backend_primary_only"].AsBool);
         Limits = new RespLimits { MaxBulkLength = settings["proto-max-bulk-len"].AsLong };
-        Token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
         ProductName = settings["product_name"].Value;
-        XAuth = ComputeXAuth(ProductName, settings["product_auth"].Value);
-        ProxyId = settings["proxy_id"].Value is { Length: > 0 } id ? id : "proxy-" + Token[..8];
         StartTime = DateTimeOffset.UtcNow;
     }
 
@@ -51,10 +47,10 @@ internal sealed class ProxyServer : IDisposable
     public Router Router { get; }
     public RespLimits Limits { get; }
     public ProxyStats Stats { get; } = new();
-    public string Token { get; }
-    public string XAuth { get; }
+    public string Token { get; private set; } = "";
+    public string XAuth { get; private set; } = "";
     public string ProductName { get; }
-    public string ProxyId { get; }
+    public string ProxyId { get; private set; } = "";
     public DateTimeOffset StartTime { get; }
     public string SessionAuth => Settings["session_auth"].Value;
     public int Databases => Settings["backend_number_databases"].AsInt;
@@ -63,27 +59,40 @@ internal sealed class ProxyServer : IDisposable
     public bool Closed { get; private set; }
     public int Port { get; private set; }
     public string ProxyAddr { get; private set; } = "";
-    public string AdminAddr { get; set; } = "";
+    public string AdminAddr { get; private set; } = "";
+    /// <summary>The jodis node this proxy registered, once it has.</summary>
+    public string? JodisPath { get; set; }
     public IEnumerable<ProxySession> Sessions => sessions.Values;
     public int SessionCount => sessions.Count;
     public Task Stopped => stopped.Task;
 
-    /// <summary>The original's xauth: a digest of product name and auth, checked on admin API calls.</summary>
-    public static string ComputeXAuth(string product, string auth) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(product + "\0" + auth)))[..32].ToLowerInvariant();
+    /// <summary>
+    /// Called once both listeners are bound: fixes the advertised admin address, the token and the admin API's
+    /// xauth = XAuth(product, product_auth, token) as the original computes them.
+    /// </summary>
+    public void Announce(string adminBound)
+    {
+        AdminAddr = Lifecycle.ProxyIdentity.Advertise(adminBound, Settings["host_admin"].Value);
+        Token = Lifecycle.ProxyIdentity.Token(ProductName, ProxyAddr, AdminAddr);
+        XAuth = Lifecycle.ProxyIdentity.XAuth(ProductName, Settings["product_auth"].Value, Token);
+        ProxyId = Settings["proxy_id"].Value is { Length: > 0 } id ? id : "proxy-" + Token[..8];
+    }
 
     public void Start()
     {
         var ep = ParseEndPoint(Settings["proxy_addr"].Value);
         listener = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        // Plain SO_REUSEADDR (restart over TIME_WAIT). .NET's ReuseAddress also sets SO_REUSEPORT on Linux,
+        // which would let a second proxy bind the same port silently.
+        if (OperatingSystem.IsLinux()) listener.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
         listener.Bind(ep);
         listener.Listen(512);
         Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        ProxyAddr = $"{(ep.Address.Equals(IPAddress.Any) ? "127.0.0.1" : ep.Address.ToString())}:{Port}";
+        string bound = $"{(ep.Address.Equals(IPAddress.Any) ? "0.0.0.0" : ep.Address.ToString())}:{Port}";
+        ProxyAddr = Lifecycle.ProxyIdentity.Advertise(bound, Settings["host_proxy"].Value);
         _ = AcceptLoopAsync(listener);
         _ = CronAsync();
-        Log.Info("proxy listening", ("proxy_addr", ProxyAddr), ("product", ProductName), ("proxy_id", ProxyId), ("online", Online));
+        Log.Info("proxy listening", ("proxy_addr", ProxyAddr), ("product", ProductName), ("online", Online));
     }
 
     public static IPEndPoint ParseEndPoint(string addr)
@@ -138,8 +147,10 @@ internal sealed class ProxyServer : IDisposable
     public void SetOnline()
     {
         if (Closed) throw new InvalidOperationException("proxy is closed");
-        if (!Online) Log.Info("proxy is online", ("proxy_addr", ProxyAddr));
+        if (Online) return;
         Online = true;
+        Log.Info("proxy is online", ("proxy_addr", ProxyAddr));
+        WentOnline?.Invoke();
     }
 
     private async Task CronAsync()
@@ -236,6 +247,7 @@ internal sealed class ProxyServer : IDisposable
     }
 
     public event Action? ShuttingDown;
+    public event Action? WentOnline;
 
     public void Dispose()
     {

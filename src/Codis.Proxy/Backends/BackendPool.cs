@@ -39,6 +39,8 @@ internal sealed class BackendPool(BackendOptions options, int parallel) : IDispo
 
     public IEnumerable<string> Addresses => nodes.Keys;
 
+    public int ConnectedCount => nodes.Values.Sum(conns => conns.Count(c => c?.IsConnected == true));
+
     /// <summary>Closes the connections of addresses no slot uses any more.</summary>
     public void Retain(ISet<string> inUse)
     {

@@ -206,6 +206,8 @@ internal sealed class Router : IDisposable
         return true;
     }
 
+    public int ConnectedBackends => primaries.ConnectedCount + replicas.ConnectedCount;
+
     public void KeepAlive()
     {
         primaries.KeepAlive();
