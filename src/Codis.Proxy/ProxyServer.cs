@@ -36,10 +36,18 @@ internal sealed class ProxyServer : IDisposable
             ReplicaParallel = settings["backend_replica_parallel"].AsInt,
             Databases = settings["backend_number_databases"].AsInt,
             PingPeriod = settings["backend_ping_period"].AsDuration,
+            RecvTimeout = settings["backend_recv_timeout"].AsDuration,
+            SendTimeout = settings["backend_send_timeout"].AsDuration,
+            MaxPipeline = settings["backend_max_pipeline"].AsInt,
+            KeepAlivePeriod = settings["backend_keepalive_period"].AsDuration,
+            RecvBufferSize = (int)Math.Min(int.MaxValue, settings["backend_recv_bufsize"].AsLong),
+            SendBufferSize = (int)Math.Min(int.MaxValue, settings["backend_send_bufsize"].AsLong),
         };
         Router = new Router(options, settings["backend_primary_only"].AsBool);
         Limits = new RespLimits { MaxBulkLength = settings["proto-max-bulk-len"].AsLong };
         ProductName = settings["product_name"].Value;
+        MaxPipeline = settings["session_max_pipeline"].AsInt;
+        BreakOnFailure = settings["session_break_on_failure"].AsBool;
         StartTime = DateTimeOffset.UtcNow;
     }
 
@@ -54,7 +62,8 @@ internal sealed class ProxyServer : IDisposable
     public DateTimeOffset StartTime { get; }
     public string SessionAuth => Settings["session_auth"].Value;
     public int Databases => Settings["backend_number_databases"].AsInt;
-    public int MaxPipeline => Settings["session_max_pipeline"].AsInt;
+    public int MaxPipeline { get; }
+    public bool BreakOnFailure { get; }
     public bool Online { get; private set; }
     public bool Closed { get; private set; }
     public int Port { get; private set; }
@@ -162,24 +171,38 @@ internal sealed class ProxyServer : IDisposable
             Stats.Sample();
             Router.KeepAlive();
             var idle = Settings["session_recv_timeout"].AsDuration;
-            if (idle > TimeSpan.Zero)
+            var send = Settings["session_send_timeout"].AsDuration;
+            long now = Environment.TickCount64;
+            foreach (var s in sessions.Values)
             {
-                long now = Environment.TickCount64;
-                foreach (var s in sessions.Values)
-                    if (now - s.LastActiveTicks > idle.TotalMilliseconds) s.Kill();
+                if (idle > TimeSpan.Zero && now - s.LastActiveTicks > idle.TotalMilliseconds)
+                {
+                    Log.Info("closing idle client", ("client", s.Remote), ("idle_s", (now - s.LastActiveTicks) / 1000));
+                    s.Kill();
+                }
+                else if (send > TimeSpan.Zero && s.FlushingSinceTicks is > 0 and var since && now - since > send.TotalMilliseconds)
+                {
+                    Log.Info("closing client that takes no replies", ("client", s.Remote), ("blocked_s", (now - since) / 1000));
+                    s.Kill();
+                }
             }
         }
     }
 
-    /// <summary>The proxy's own INFO: server, clients, stats, replication (as one master), and the proxy section.</summary>
-    public string Info(string section)
+    /// <summary>
+    /// The proxy's own INFO, in Redis's layout so clients' probes parse it (server, clients, persistence, stats,
+    /// replication as one master) plus a proxy section; sections as Redis 7 selects them (several allowed).
+    /// </summary>
+    public string Info(IReadOnlyList<string> requested)
     {
-        section = section.ToLowerInvariant();
-        bool all = section is "all" or "everything" or "default";
+        var wanted = requested.Select(x => x.ToLowerInvariant()).ToHashSet();
+        bool all = wanted.Count == 0 || wanted.Overlaps(["all", "everything", "default"]);
         var sb = new StringBuilder();
         void Section(string name, Action body)
         {
-            if (!all && section != name) return;
+            if (!all && !wanted.Contains(name)) return;
+            // As Redis: commandstats only when asked for, or with "all"/"everything".
+            if (name == "commandstats" && !wanted.Overlaps(["commandstats", "all", "everything"])) return;
             if (sb.Length > 0) sb.Append("\r\n");
             sb.Append("# ").Append(char.ToUpperInvariant(name[0])).Append(name[1..]).Append("\r\n");
             body();
@@ -205,6 +228,11 @@ internal sealed class ProxyServer : IDisposable
             F("maxclients", Settings["proxy_max_clients"].AsInt);
             F("blocked_clients", 0);
         });
+        Section("persistence", () =>
+        {
+            // The proxy holds no data: it is never loading (ioredis' ready check reads this).
+            F("loading", 0);
+        });
         Section("stats", () =>
         {
             F("total_connections_received", Stats.SessionsTotal);
@@ -222,6 +250,8 @@ internal sealed class ProxyServer : IDisposable
             F("product_name", ProductName);
             F("proxy_id", ProxyId);
             F("proxy_token", Token);
+            F("proxy_addr", ProxyAddr);
+            F("admin_addr", AdminAddr);
             F("online", Online ? 1 : 0);
             F("ops_total", Stats.Total);
             F("ops_fails", Stats.Fails);
@@ -229,9 +259,28 @@ internal sealed class ProxyServer : IDisposable
             F("ops_qps", Stats.Qps);
             F("sessions_alive", sessions.Count);
             F("sessions_total", Stats.SessionsTotal);
+            F("backend_connections_up", Router.ConnectedBackends);
+        });
+        Section("commandstats", () =>
+        {
+            foreach (var (name, c) in Stats.Commands)
+                F("cmdstat_" + name.ToLowerInvariant(),
+                  $"calls={c.Calls},usec={c.Usecs},usec_per_call={(c.Calls == 0 ? 0 : (double)c.Usecs / c.Calls):F2},rejected_calls=0,failed_calls={c.Fails + c.RedisErrors}");
         });
         return sb.ToString();
     }
+
+    /// <summary>What CONFIG GET answers: the parameters a client may probe, with the proxy's values.</summary>
+    public IReadOnlyList<(string Key, string Value)> ConfigValues() =>
+    [
+        ("databases", Databases.ToString()),
+        ("maxclients", Settings["proxy_max_clients"].Value),
+        ("timeout", ((long)Settings["session_recv_timeout"].AsDuration.TotalSeconds).ToString()),
+        ("proto-max-bulk-len", Settings["proto-max-bulk-len"].Value),
+        ("replica-read-only", "yes"),
+        ("slave-read-only", "yes"),
+        ("cluster-enabled", "no"),
+    ];
 
     public void Shutdown(string reason)
     {

@@ -28,7 +28,8 @@ internal sealed class ProxyStats
 
     public IEnumerable<KeyValuePair<string, CommandStats>> Commands => commands.OrderBy(c => c.Key, StringComparer.Ordinal);
 
-    public void Record(PendingRequest p, byte[] reply, long nowTicks)
+    /// <summary>Counts one answered request; true when the proxy itself failed it.</summary>
+    public bool Record(PendingRequest p, byte[] reply, long nowTicks)
     {
         Interlocked.Increment(ref Total);
         var name = p.Op?.Name ?? "UNKNOWN";
@@ -43,13 +44,12 @@ internal sealed class ProxyStats
             {
                 Interlocked.Increment(ref Fails);
                 Interlocked.Increment(ref c.Fails);
+                return true;
             }
-            else
-            {
-                Interlocked.Increment(ref RedisErrors);
-                Interlocked.Increment(ref c.RedisErrors);
-            }
+            Interlocked.Increment(ref RedisErrors);
+            Interlocked.Increment(ref c.RedisErrors);
         }
+        return false;
     }
 
     public void Sample()
