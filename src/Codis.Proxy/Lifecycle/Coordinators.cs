@@ -8,9 +8,5 @@ internal static class Coordinators
     public static Func<CancellationToken, Task<ICoordinator>> Opener(string name, string address, string auth, TimeSpan timeout) =>
         ct => Open(new CoordinatorOptions { Name = name, Address = address, Auth = auth, SessionTimeout = timeout }, ct);
 
-    private static Task<ICoordinator> Open(CoordinatorOptions options, CancellationToken ct)
-    {
-        _ = ct;
-        throw new NotSupportedException($"coordinator '{options.Name}' is not built into this binary yet");
-    }
+    private static Task<ICoordinator> Open(CoordinatorOptions options, CancellationToken ct) => CoordinatorFactory.OpenAsync(options, ct);
 }
