@@ -22,7 +22,7 @@ public class TwoGroupCluster : IDisposable
     public static IEnumerable<object> Slots(int port1, int port2) =>
         CodisProxyProcess.Range(0, 511, $"127.0.0.1:{port1}", 1).Concat(CodisProxyProcess.Range(512, 1023, $"127.0.0.1:{port2}", 2));
 
-    public RespClient Client() => Proxy.Client();
+    public RespClient Client(int timeoutMs = 10000) => Proxy.Client(timeoutMs);
 
     /// <summary>Kills group 2 (kill -9) and starts a new one on the same port and folder.</summary>
     public void KillGroup2() => Group2.Kill();
