@@ -5,6 +5,5 @@ namespace Codis.Dashboard.Topology;
 /// <summary>Opens the configured coordinator backend.</summary>
 internal static class CoordinatorOpener
 {
-    public static Task<ICoordinator> OpenAsync(CoordinatorOptions options, CancellationToken ct) =>
-        throw new NotSupportedException($"coordinator '{options.Name}' is not available in this build (the backends are not merged yet)");
+    public static Task<ICoordinator> OpenAsync(CoordinatorOptions options, CancellationToken ct) => CoordinatorFactory.OpenAsync(options, ct);
 }
