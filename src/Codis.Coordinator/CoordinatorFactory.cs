@@ -9,8 +9,7 @@ public static class CoordinatorFactory
         return Normalize(options.Name) switch
         {
             "filesystem" => await FileSystem.FileSystemCoordinator.OpenAsync(options, ct),
-            // zookeeper: wired in by the ZooKeeper backend
-            "zookeeper" => ZooKeeper.ZooKeeperCoordinator.OpenAsync(options with { Name = "zookeeper" }, ct),
+            "zookeeper" => await ZooKeeper.ZooKeeperCoordinator.OpenAsync(options with { Name = "zookeeper" }, ct),
             _ => throw new NotSupportedException($"unknown coordinator '{options.Name}': use filesystem, etcd or zookeeper"),
         };
     }
