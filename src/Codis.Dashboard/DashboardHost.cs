@@ -38,33 +38,35 @@ internal sealed class DashboardHost(Settings settings, bool removeLock)
         var lockNode = new DashboardLock(coordinator, paths);
         using var http = new HttpClient { Timeout = settings["proxy_timeout"].AsDuration };
 
-        // The API listens from the start (so the lock names a real address), but answers only once we hold the lock.
+        // A standby listens from the start (answering "standby") and waits; otherwise the lock is taken first, so a
+        // second dashboard on the same address is refused with the holder's name rather than "address in use".
         Topom? topom = null;
         var gate = new DashboardApi();
-        Microsoft.AspNetCore.Builder.WebApplication app;
-        try
-        {
-            app = await gate.StartAsync(settings["admin_addr"].Value, settings["admin_token"].Value);
-        }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
-        {
-            Log.Error("can't listen", ("admin_addr", settings["admin_addr"].Value), ("error", e.Message));
-            return 1;
-        }
-        string adminAddr = settings["host_admin"].Value is { Length: > 0 } h ? h : Advertised(gate.BoundAddress ?? settings["admin_addr"].Value);
-        Log.Info("dashboard listening", ("admin_addr", adminAddr), ("product", paths.Product), ("coordinator", coordinator.Kind), ("coordinator_addr", coordinator.Address));
-
+        Microsoft.AspNetCore.Builder.WebApplication? app = null;
+        bool standby = settings["standby"].AsBool;
         var me = new TopomModel
         {
             Token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant(),
             StartTime = DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm:ss.fff zzz"),
-            AdminAddr = adminAddr,
+            AdminAddr = settings["host_admin"].Value is { Length: > 0 } h0 ? h0 : Advertised(settings["admin_addr"].Value),
             ProductName = paths.Product,
             Pid = Environment.ProcessId,
             Pwd = Environment.CurrentDirectory,
             Sys = System.Runtime.InteropServices.RuntimeInformation.OSDescription,
             Hostname = Environment.MachineName,
         };
+        async Task<bool> ListenAsync()
+        {
+            try { app = await gate.StartAsync(settings["admin_addr"].Value, settings["admin_token"].Value); }
+            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or InvalidOperationException)
+            {
+                Log.Error("can't listen", ("admin_addr", settings["admin_addr"].Value), ("error", e.Message));
+                return false;
+            }
+            me = me with { AdminAddr = settings["host_admin"].Value is { Length: > 0 } h ? h : Advertised(gate.BoundAddress ?? settings["admin_addr"].Value) };
+            Log.Info("dashboard listening", ("admin_addr", me.AdminAddr), ("product", paths.Product), ("coordinator", coordinator.Kind), ("coordinator_addr", coordinator.Address));
+            return true;
+        }
         IEphemeralNode? held = null;
         try
         {
@@ -73,12 +75,22 @@ internal sealed class DashboardHost(Settings settings, bool removeLock)
                 var was = await lockNode.ForceRemoveAsync(stop.Token);
                 Log.Warn(was == null ? "--remove-lock: there was no lock" : "--remove-lock: removed the lock", ("holder", was?.Describe()));
             }
-            if (settings["standby"].AsBool)
+            if (standby)
             {
+                if (!await ListenAsync()) return 1;
                 gate.Standby = () => lockNode.ReadHolderAsync(CancellationToken.None).GetAwaiter().GetResult();
                 held = await lockNode.WaitAndAcquireAsync(me, stop.Token);
             }
-            else held = await lockNode.AcquireAsync(me, stop.Token);
+            else
+            {
+                held = await lockNode.AcquireAsync(me, stop.Token);
+                if (!await ListenAsync())
+                {
+                    await held.DisposeAsync();
+                    return 1;
+                }
+                await held.UpdateAsync(ModelJson.Encode(me), stop.Token);
+            }
             Log.Info("lock acquired: this dashboard owns the product", ("product", paths.Product), ("lock", held.Path), ("pid", me.Pid));
 
             topom = new Topom(settings, new TopologyStore(coordinator, paths), me, http) { Stopping = stop.Token };
@@ -103,7 +115,7 @@ internal sealed class DashboardHost(Settings settings, bool removeLock)
         {
             Log.Error(e.Message);
             Console.Error.WriteLine("codis-dashboard: " + e.Message);
-            await app.StopAsync();
+            if (app != null) await app.StopAsync();
             return 2;
         }
         catch (OperationCanceledException) when (stop.IsCancellationRequested) { }
@@ -112,7 +124,7 @@ internal sealed class DashboardHost(Settings settings, bool removeLock)
             Log.Error("dashboard failed", ("error", e.Message));
             lostLock = true;
         }
-        await app.StopAsync();
+        if (app != null) await app.StopAsync();
         if (held != null && !lostLock)
         {
             await held.DisposeAsync();

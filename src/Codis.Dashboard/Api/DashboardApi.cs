@@ -263,6 +263,11 @@ internal sealed class DashboardApi
                 Log.Warn("api call refused", ("path", r.Path.ToString()), ("cause", e.Message));
                 return Fail(e.Message);
             }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                Log.Error("api call failed", ("path", r.Path.ToString()), ("error", e.ToString()));
+                return Fail($"{e.GetType().Name}: {e.Message}");
+            }
         });
 
     private IResult? Guard(HttpRequest r)

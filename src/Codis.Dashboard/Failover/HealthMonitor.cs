@@ -67,7 +67,11 @@ internal sealed class HealthMonitor(Topom topom)
             var last = servers.GetValueOrDefault(addr);
             try
             {
-                var info = await probe.InfoAsync(addr).WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
+                // liveness is PING; INFO only feeds the figures (a server that lacks a section is still alive)
+                await probe.CallAsync(addr, "PING").WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
+                Dictionary<string, string>? info = null;
+                try { info = await probe.InfoAsync(addr).WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false); }
+                catch (InvalidOperationException) { }
                 servers[addr] = new ServerHealth(info, null, now, now);
             }
             catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or ArgumentException)
@@ -103,8 +107,8 @@ internal sealed class HealthMonitor(Topom topom)
             if (down < downAfter) continue;
             var best = g.Servers.Skip(1)
                 .Select(s => (s.Server, Health: servers.GetValueOrDefault(s.Server)))
-                .Where(x => x.Health is { Error: null, Info: not null })
-                .Select(x => (x.Server, Offset: Offset(x.Health!.Info!)))
+                .Where(x => x.Health is { Error: null })
+                .Select(x => (x.Server, Offset: Offset(x.Health!.Info ?? [])))
                 .OrderByDescending(x => x.Offset).FirstOrDefault();
             if (best.Server == null)
             {

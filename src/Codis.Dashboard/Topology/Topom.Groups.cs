@@ -56,7 +56,9 @@ internal sealed partial class Topom
             throw new TopomException($"group {gid} already has a master ({g.Master}); add {addr} as slave, then `server promote {gid} {addr}` if it should lead");
         if (asMaster)
         {
-            var info = await Redis.InfoAsync(addr, "replication").ConfigureAwait(false);
+            Dictionary<string, string> info;
+            try { info = await Redis.InfoAsync(addr, "replication").ConfigureAwait(false); }
+            catch (InvalidOperationException) { info = []; } // a server without INFO replication has no replication to stop
             if (info.GetValueOrDefault("role") == "slave") await Redis.ReplicaOfAsync(addr, null).ConfigureAwait(false);
         }
         else
