@@ -9,6 +9,7 @@ public static class CoordinatorFactory
         return Normalize(options.Name) switch
         {
             "filesystem" => await FileSystem.FileSystemCoordinator.OpenAsync(options, ct),
+            "etcd" => await Etcd.EtcdCoordinator.OpenAsync(options, ct),
             // zookeeper: wired in by the ZooKeeper backend
             "zookeeper" => throw new NotSupportedException("coordinator 'zookeeper' is not built into this binary yet"),
             _ => throw new NotSupportedException($"unknown coordinator '{options.Name}': use filesystem, etcd or zookeeper"),
