@@ -146,8 +146,19 @@ public sealed class EtcdCoordinator : ICoordinator
     {
         Begin(path);
         if (path == "/") throw new NodeExistsException(path);
-        var s = await SessionAsync(ct);
-        string real = sequential ? await CreateSequentialAsync(path, data, s, ct) : await CreateLeasedAsync(path, data, s, ct);
+        EtcdSession s;
+        string real;
+        try
+        {
+            s = await SessionAsync(ct);
+            real = sequential ? await CreateSequentialAsync(path, data, s, ct) : await CreateLeasedAsync(path, data, s, ct);
+        }
+        catch (SessionExpiredException)
+        {
+            // Our lease ran out before the keep-alive noticed; nothing was written. Once more on a new lease.
+            s = await SessionAsync(ct);
+            real = sequential ? await CreateSequentialAsync(path, data, s, ct) : await CreateLeasedAsync(path, data, s, ct);
+        }
         var node = new EtcdEphemeralNode(this, conn, real, s, closing.Token);
         lock (gate) ephemerals.Add(node);
         return node;
