@@ -94,6 +94,11 @@ internal sealed class EtcdConnection : IDisposable
         {
             throw Translate(what, e);
         }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            // The client gave up inside its own retries (its deadline passed): etcd did not answer.
+            throw new CoordinatorUnavailableException($"etcd {Address}: {what}: no answer within {Timeout.TotalSeconds:0.#}s", e);
+        }
         catch (TimeoutException e)
         {
             throw new CoordinatorUnavailableException($"etcd {Address}: {what}: no answer within {Timeout.TotalSeconds:0.#}s", e);
