@@ -54,6 +54,10 @@ internal sealed class EtcdConnection : IDisposable
             var r = await Guard("authenticate", () => client.AuthenticateAsync(new AuthenticateRequest { Name = user, Password = password }, null, Deadline(), ct), ct);
             headers = new Metadata { { "token", r.Token } };
         }
+        catch (CoordinatorException e) when (e.InnerException is RpcException r && r.Status.Detail.Contains("authentication is not enabled", StringComparison.Ordinal))
+        {
+            headers = null; // the server does not ask for credentials: go on without a token
+        }
         finally
         {
             authGate.Release();

@@ -63,6 +63,12 @@ internal sealed class EtcdSession : IAsyncDisposable
                     await Task.Delay(period, token);
                 }
             }
+            catch (Grpc.Core.RpcException e) when (!token.IsCancellationRequested && e.StatusCode == Grpc.Core.StatusCode.Unauthenticated)
+            {
+                // The auth token expired: log in again before the next stream.
+                try { await conn.AuthenticateAsync(token); }
+                catch (Exception) when (!token.IsCancellationRequested) { }
+            }
             catch (Exception) when (!token.IsCancellationRequested)
             {
                 // etcd unreachable or the stream broke: retry soon; the lease lives on the server for its TTL.

@@ -132,6 +132,9 @@ public sealed class EtcdCoordinatorTests : IDisposable
     [Fact]
     public async Task Basic_auth_from_user_colon_password()
     {
+        // Credentials given to a server without auth: it does not ask, so they are not needed.
+        await using (var noAuthYet = await EtcdCoordinator.OpenAsync(etcd.Options("nobody:x")))
+            Assert.Null(await noAuthYet.ReadAsync("/codis3/demo/topom"));
         using (var admin = new EtcdClient("http://" + etcd.Address))
         {
             await admin.UserAddAsync(new AuthUserAddRequest { Name = "root", Password = "s3cret" });
