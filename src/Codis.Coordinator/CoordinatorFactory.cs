@@ -10,8 +10,7 @@ public static class CoordinatorFactory
         {
             "filesystem" => await FileSystem.FileSystemCoordinator.OpenAsync(options, ct),
             "etcd" => await Etcd.EtcdCoordinator.OpenAsync(options, ct),
-            // zookeeper: wired in by the ZooKeeper backend
-            "zookeeper" => throw new NotSupportedException("coordinator 'zookeeper' is not built into this binary yet"),
+            "zookeeper" => await ZooKeeper.ZooKeeperCoordinator.OpenAsync(options with { Name = "zookeeper" }, ct),
             _ => throw new NotSupportedException($"unknown coordinator '{options.Name}': use filesystem, etcd or zookeeper"),
         };
     }
