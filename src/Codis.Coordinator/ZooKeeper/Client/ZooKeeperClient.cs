@@ -376,6 +376,11 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
         int pingInterval = Math.Min(readTimeout / 2, 10_000);
         while (!conn.IsClosed && !stopping.IsCancellationRequested)
         {
+            if (frozen)
+            {
+                await Delay(50); // a frozen process notices nothing, not even its own silence
+                continue;
+            }
             long now = Environment.TickCount64;
             long silent = now - conn.LastReceive;
             if (silent >= readTimeout)
@@ -383,7 +388,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
                 conn.Close(new TimeoutException($"no reply from {conn.Server} for {silent} ms"));
                 break;
             }
-            if (now - conn.LastSend >= pingInterval && !frozen)
+            if (now - conn.LastSend >= pingInterval)
                 conn.Send(new ZkControlPacket(ZkXid.Ping, ZkOpCode.Ping, ZkRequests.Frame(ZkXid.Ping, ZkOpCode.Ping, null)));
             long wait = Math.Min(pingInterval - (Environment.TickCount64 - conn.LastSend), readTimeout - silent);
             try
