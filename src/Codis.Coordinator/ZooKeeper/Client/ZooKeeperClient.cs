@@ -258,7 +258,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
                 var conn = await ZkConnection.OpenAsync(server, request, connectTimeout, this, stopping.Token);
                 if (conn.Session.Expired)
                 {
-                    Expire($"ZooKeeper {server}: session 0x{id:x} has expired");
+                    Expire($"{server} no longer knows it");
                     return;
                 }
                 Established(conn, id);
@@ -287,7 +287,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
             // before we get through), so its ephemerals are gone. Say so instead of pretending to hold them.
             if (SessionId != 0 && Environment.TickCount64 - Volatile.Read(ref lastHeard) >= Volatile.Read(ref negotiatedMs))
             {
-                Expire($"ZooKeeper {Address}: no server reachable for the session timeout ({negotiatedMs} ms); last error: {lastError}");
+                Expire($"no server of {Address} reachable for the session timeout ({negotiatedMs} ms); last error: {lastError}");
                 return;
             }
             if (failures > 0 && failures % servers.Count == 0)
@@ -408,7 +408,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
         {
             if (state is ZkSessionState.Closed or ZkSessionState.Expired) return;
             state = ZkSessionState.Expired;
-            expiredReason = reason;
+            expiredReason = reason = $"ZooKeeper session 0x{SessionId:x} expired: {reason}";
             conn = connection;
             connection = null;
             signal = connectedSignal;
