@@ -3,14 +3,13 @@ namespace Codis.Coordinator;
 /// <summary>Opens the backend named by <see cref="CoordinatorOptions.Name"/> (the original's coordinator_name).</summary>
 public static class CoordinatorFactory
 {
-    public static Task<ICoordinator> OpenAsync(CoordinatorOptions options, CancellationToken ct = default)
+    public static async Task<ICoordinator> OpenAsync(CoordinatorOptions options, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(options);
         return Normalize(options.Name) switch
         {
-            // filesystem and etcd: in progress on this branch.
-            // zookeeper: wired in by the ZooKeeper backend
-            "zookeeper" => ZooKeeper.ZooKeeperCoordinator.OpenAsync(options with { Name = "zookeeper" }, ct),
+            "filesystem" => await FileSystem.FileSystemCoordinator.OpenAsync(options, ct),
+            "zookeeper" => await ZooKeeper.ZooKeeperCoordinator.OpenAsync(options with { Name = "zookeeper" }, ct),
             _ => throw new NotSupportedException($"unknown coordinator '{options.Name}': use filesystem, etcd or zookeeper"),
         };
     }

@@ -67,7 +67,7 @@ public abstract class CoordinatorContractTests
         var p = new ManagedProcess("dotnet", args);
         try
         {
-            var m = p.WaitForOutput(@"ready (\S+)", TimeSpan.FromSeconds(30));
+            var m = p.WaitForOutput(@"ready (\S+)", TimeSpan.FromSeconds(60)); // generous: CI machines can be loaded
             return (p, m.Groups[1].Value);
         }
         catch
