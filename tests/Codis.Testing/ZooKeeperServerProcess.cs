@@ -102,10 +102,17 @@ public sealed class ZooKeeperServerProcess : IDisposable
         return null;
     }
 
+    /// <summary>SIGSTOP: the port still accepts TCP connections (kernel backlog) but nothing answers.</summary>
+    public void Pause() => process?.Signal(19);
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => process?.Signal(18);
+
     /// <summary>Stops the server (kill -9 when <paramref name="hard"/>), keeping its data.</summary>
     public void Stop(bool hard = true)
     {
         if (process == null) return;
+        Resume(); // a paused JVM would not act on SIGTERM
         if (hard) process.Kill();
         process.Dispose();
         process = null;

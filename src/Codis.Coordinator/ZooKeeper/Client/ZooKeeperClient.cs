@@ -18,6 +18,9 @@ public enum ZkSessionState { Connecting, Connected, Expired, Closed }
 /// </summary>
 public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
 {
+    /// <summary>The server's default jute.maxbuffer: larger requests make it close the connection.</summary>
+    public const int MaxRequestLength = 0xfffff;
+
     private static readonly byte[] NoPassword = new byte[ConnectRequest.PasswordLength];
 
     private readonly ZooKeeperClientOptions options;
@@ -187,7 +190,16 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
         long deadline = Deadline();
         var conn = await GetConnectionAsync(deadline, op, path, ct);
         int id = NextXid();
-        var packet = new ZkPacket<T>(id, op, path, ZkRequests.Frame(id, op, body), parse, accepted) { OnReply = onReply };
+        var frame = ZkRequests.Frame(id, op, body);
+        if (frame.Length - 4 > MaxRequestLength)
+        {
+            int size = frame.Length;
+            frame.Dispose();
+            // The server would drop the whole connection ("Len error"); refuse just this request instead.
+            throw new ZooKeeperException(ZkErrorCode.BadArguments,
+                $"ZooKeeper {Address}: {op} {path} is {size} bytes, over the server's packet limit of {MaxRequestLength} (jute.maxbuffer)");
+        }
+        var packet = new ZkPacket<T>(id, op, path, frame, parse, accepted) { OnReply = onReply };
         conn.Send(packet);
         return await Await(packet.Task, deadline, op, path, ct);
     }
