@@ -63,7 +63,9 @@ public sealed class ZooKeeperServerProcess : IDisposable
             ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", $"-Dzookeeper.log.dir={Dir}",
              "-cp", Jars, "org.apache.zookeeper.server.ZooKeeperServerMain", Path.Combine(Dir, "zoo.cfg")], Dir);
         var sw = Stopwatch.StartNew();
-        while (FourLetterWord("ruok") != "imok")
+        // ruok answers imok while the server is still loading its data (and dropping sessions); srvr reports
+        // the mode only once it serves requests.
+        while (FourLetterWord("srvr")?.Contains("Mode: standalone") != true)
         {
             if (process.HasExited) throw new InvalidOperationException($"zookeeper exited ({process.ExitCode}):\n{process.Output}");
             if (sw.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"zookeeper not ready in 30 s:\n{process.Output}");

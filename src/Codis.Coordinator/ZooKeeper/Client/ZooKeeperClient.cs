@@ -43,6 +43,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
     private long lastHeard = Environment.TickCount64;
     private int xid;
     private volatile bool frozen;
+    private volatile bool closing;
 
     /// <summary>Starts connecting in the background; calls wait for the connection (within the operation timeout).</summary>
     public ZooKeeperClient(ZooKeeperClientOptions options)
@@ -82,6 +83,9 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
 
     /// <summary>The server currently connected to, or null.</summary>
     public string? ConnectedServer => connection is { IsClosed: false } c ? c.Server.ToString() : null;
+
+    /// <summary>Set once <see cref="DisposeAsync"/> starts: the deletions that follow are ours, not losses.</summary>
+    public bool IsClosing => closing;
 
     /// <summary>Completes when the session has expired (not on close).</summary>
     public Task Expired => expired.Task;
@@ -471,6 +475,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
     public async ValueTask DisposeAsync()
     {
         ZkConnection? conn;
+        closing = true;
         lock (gate)
         {
             if (state == ZkSessionState.Closed) return;
