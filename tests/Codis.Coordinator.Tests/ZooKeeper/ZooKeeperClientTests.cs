@@ -148,6 +148,32 @@ public sealed class ZooKeeperClientTests(ZooKeeperFixture zk) : IClassFixture<Zo
     }
 
     [Fact]
+    public async Task Rejected_credentials_fail_clearly_and_are_not_replayed()
+    {
+        await using var c = await zk.ClientAsync();
+        long session = c.SessionId;
+        var e = await Assert.ThrowsAsync<ZooKeeperException>(() => c.AddAuthAsync("no-such-scheme", Bytes("x")));
+        Assert.Equal(ZkErrorCode.AuthFailed, e.Code);
+        // The server dropped the connection; the session carries on without the bad credentials.
+        string root = Root();
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await c.CreateAsync(root, Bytes("ok"));
+                break;
+            }
+            catch (CoordinatorUnavailableException) when (sw.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(50);
+            }
+        }
+        Assert.Equal(session, c.SessionId);
+        Assert.NotNull(await c.ExistsAsync(root));
+    }
+
+    [Fact]
     public async Task A_dead_first_server_in_the_list_is_skipped()
     {
         int dead = ManagedProcess.FreePort();

@@ -172,7 +172,12 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
         var packet = new ZkAuthPacket(ZkRequests.Frame(ZkXid.Auth, ZkOpCode.Auth, w => ZkRequests.WriteAuth(w, scheme, auth)), scheme);
         conn.Send(packet);
         var err = await Await(packet.Task, deadline, ZkOpCode.Auth, scheme, ct);
-        if (err != ZkErrorCode.Ok) throw new ZooKeeperException(err, $"ZooKeeper {Address}: auth {scheme} failed: {err}");
+        if (err != ZkErrorCode.Ok)
+        {
+            // Replaying rejected credentials would make every reconnect fail the same way.
+            lock (gate) auths.RemoveAll(a => a.Scheme == scheme && a.Auth == auth);
+            throw new ZooKeeperException(err, $"ZooKeeper {Address}: auth {scheme} failed: {err}");
+        }
     }
 
     /// <summary>Forgets a watch nobody waits for any more.</summary>
