@@ -5,6 +5,7 @@ using Codis.Coordinator.FileSystem;
 // A child process for the coordinator tests (an "other process" on the same coordinator).
 //   --ephemeral PATH [--sequential]   create an ephemeral node, print "ready <real path>", wait
 //   --create PATH [--go-file F]       print "armed", wait for F to exist, Create; print "won" or "lost"
+//   --increment PATH [--count N]      add 1 to the number in PATH N times by compare-and-set; print "done"
 //   --update PATH --crash-before-rename   filesystem only: kill -9 itself between the temp write and the rename
 //   --hold-file F                     hold F open with FileShare.None (flock), print "ready", wait
 // Common: --name NAME --addr ADDR [--auth user:password] [--session-ms N] [--data TEXT].
@@ -51,6 +52,32 @@ if (opts.TryGetValue("--create", out var createPath))
     {
         Console.WriteLine("lost");
     }
+    return 0;
+}
+
+if (opts.TryGetValue("--increment", out var counterPath))
+{
+    // Read-modify-write with compare-and-set, retried on a lost race: no increment may get lost.
+    int count = int.Parse(opts.GetValueOrDefault("--count", "10"));
+    int retries = 0;
+    for (int i = 0; i < count; i++)
+    {
+        while (true)
+        {
+            var n = await coordinator.ReadAsync(counterPath) ?? throw new InvalidOperationException($"{counterPath} is missing");
+            long next = long.Parse(n.Text) + 1;
+            try
+            {
+                await coordinator.CompareAndSetAsync(counterPath, System.Text.Encoding.UTF8.GetBytes(next.ToString()), n.Version);
+                break;
+            }
+            catch (VersionMismatchException)
+            {
+                retries++;
+            }
+        }
+    }
+    Console.WriteLine($"done {count} retries={retries}");
     return 0;
 }
 
