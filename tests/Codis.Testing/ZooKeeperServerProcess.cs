@@ -105,7 +105,32 @@ public sealed class ZooKeeperServerProcess : IDisposable
     }
 
     /// <summary>SIGSTOP: the port still accepts TCP connections (kernel backlog) but nothing answers.</summary>
-    public void Pause() => process?.Signal(19);
+    public void Pause()
+    {
+        if (process == null) return;
+        process.Signal(19);
+        // The signal is asynchronous: wait until every thread has stopped (state T) so nothing slips through.
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(5) && !Stopped(process.Pid)) Thread.Sleep(5);
+    }
+
+    private static bool Stopped(int pid)
+    {
+        try
+        {
+            foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                char state = stat[stat.LastIndexOf(')') + 2];
+                if (state != 'T' && state != 't') return false;
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return true; // gone
+        }
+    }
 
     /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
     public void Resume() => process?.Signal(18);

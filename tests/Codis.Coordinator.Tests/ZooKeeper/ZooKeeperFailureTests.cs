@@ -32,6 +32,42 @@ public sealed class ZooKeeperFailureTests : IClassFixture<ZooKeeperFixture>
     }
 
     [Fact]
+    public async Task A_hung_server_makes_calls_fail_within_the_timeout_and_work_again_after()
+    {
+        var opTimeout = TimeSpan.FromSeconds(1);
+        await using var c = await zk.OpenAsync(TimeSpan.FromSeconds(10), operation: opTimeout);
+        string root = Root();
+        await c.CreateAsync(root, Bytes("a"));
+        zk.Server.Pause(); // accepts connections, answers nothing
+        try
+        {
+            var sw = Stopwatch.StartNew();
+            var e = await Assert.ThrowsAsync<CoordinatorUnavailableException>(() => c.ReadAsync(root));
+            Assert.True(sw.Elapsed < opTimeout + TimeSpan.FromSeconds(1.5), $"took {sw.Elapsed}");
+            Assert.Contains(zk.Address, e.Message);
+        }
+        finally
+        {
+            zk.Server.Resume();
+        }
+        Assert.Equal("a", (await c.ReadAsync(root))!.Text);
+    }
+
+    [Fact]
+    public async Task Data_over_the_server_packet_limit_is_refused_without_breaking_the_session()
+    {
+        await using var c = await zk.OpenAsync();
+        string root = Root();
+        await c.CreateAsync(root, Bytes("small"));
+        long session = c.Client.SessionId;
+        var e = await Assert.ThrowsAsync<ZooKeeperException>(() => c.UpdateAsync(root, new byte[ZooKeeperClient.MaxRequestLength + 1]));
+        Assert.Contains("jute.maxbuffer", e.Message);
+        await c.UpdateAsync(root, new byte[512 * 1024]); // big but allowed
+        Assert.Equal(512 * 1024, (await c.ReadAsync(root))!.Data.Length);
+        Assert.Equal(session, c.Client.SessionId);
+    }
+
+    [Fact]
     public async Task No_server_for_the_whole_session_timeout_ends_the_session_with_a_clear_error()
     {
         var session = TimeSpan.FromSeconds(2);
