@@ -229,6 +229,7 @@ internal sealed partial class CodisServer
                 }
                 Stats.Sample();
                 Memory.Sample();
+                Memory.CompactWhenIdle(Interlocked.Read(ref Stats.Commands));
                 CloseIdleClients();
             }
             catch (Exception e)
