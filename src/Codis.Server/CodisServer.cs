@@ -135,9 +135,10 @@ internal sealed partial class CodisServer
         if (batch.Count == 0) return;
         lock (Keyspace.Lock)
         {
+            // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
+            Keyspace.RefreshClock();
             foreach (var request in batch)
             {
-                Keyspace.RefreshClock();
                 ExecuteOne(ctx, request);
                 if (ctx.Client.CloseAfterReply) break;
             }
