@@ -157,20 +157,26 @@ internal sealed partial class CodisServer
 
     internal void Unregister(ClientConnection connection) => clients.TryRemove(connection.Session.Id, out _);
 
-    /// <summary>Runs a batch of parsed requests of one client, in order, under the keyspace lock.</summary>
-    internal void Execute(CommandContext ctx, List<RespRequest> batch)
+    /// <summary>
+    /// Runs a batch of parsed requests of one client, in order from <paramref name="from"/>, under the keyspace lock.
+    /// Stops after a command that left its reply pending (<see cref="CommandContext.Deferred"/>, a blocked client);
+    /// returns the index of the first request not run yet.
+    /// </summary>
+    internal int Execute(CommandContext ctx, List<RespRequest> batch, int from = 0)
     {
-        if (batch.Count == 0) return;
+        if (batch.Count <= from) return batch.Count;
         lock (Keyspace.Lock)
         {
             // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
             Keyspace.RefreshClock();
-            foreach (var request in batch)
+            for (int i = from; i < batch.Count; i++)
             {
-                ExecuteOne(ctx, request);
+                ExecuteOne(ctx, batch[i]);
                 if (ctx.Client.CloseAfterReply) break;
+                if (ctx.Deferred != null) return i + 1;
             }
         }
+        return batch.Count;
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>

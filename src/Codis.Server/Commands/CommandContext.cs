@@ -74,6 +74,12 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
         public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
     }
 
+    /// <summary>
+    /// Set by a command that blocks its client (the semi-async migration commands, SLOTSMGRT-ASYNC-FENCE): the
+    /// connection stops running this client's requests until the task gives the encoded reply; other clients go on.
+    /// </summary>
+    public Task<byte[]>? Deferred { get; set; }
+
     public void Error(string message) => Reply.WriteError(message);
     public void Ok() => Reply.WriteOk();
     public void WrongType() => Reply.WriteError(Errors.WrongType);

@@ -75,7 +75,8 @@ internal sealed class ClientConnection
                 {
                     Session.LastInteraction = Environment.TickCount64;
                     if (server.IsPaused) await server.WaitWhilePausedAsync(batch, Session, token).ConfigureAwait(false);
-                    server.Execute(ctx, batch);
+                    for (int next = 0; (next = server.Execute(ctx, batch, next)) < batch.Count || ctx.Deferred != null;)
+                        await WaitDeferredAsync(token).ConfigureAwait(false);
                     RecycleBatch(batch);
                     batch.Clear();
                 }
@@ -119,6 +120,20 @@ internal sealed class ClientConnection
             if (written > stats.ClientRecentMaxOutputBuffer) stats.ClientRecentMaxOutputBuffer = written;
         }
         if (Session.InputBufferBytes > stats.ClientRecentMaxInputBuffer) stats.ClientRecentMaxInputBuffer = Session.InputBufferBytes;
+    }
+
+    /// <summary>
+    /// A command blocked this client: flush the replies before it, wait (without the lock) for its reply, write it.
+    /// </summary>
+    private async Task WaitDeferredAsync(CancellationToken token)
+    {
+        var pending = ctx.Deferred;
+        ctx.Deferred = null;
+        if (pending == null || Session.CloseAfterReply) return;
+        resp.Commit();
+        await writer.FlushAsync(token).ConfigureAwait(false);
+        var reply = await pending.WaitAsync(token).ConfigureAwait(false);
+        resp.WriteRaw(reply);
     }
 
     /// <summary>Parses complete requests into <see cref="batch"/>; returns the number of bytes they used.</summary>
