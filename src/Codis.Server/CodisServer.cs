@@ -38,8 +38,17 @@ internal sealed partial class CodisServer
         slowlogThreshold = settings["slowlog-log-slower-than"].AsLong;
         slowlogMaxLen = settings["slowlog-max-len"].AsInt;
         maxMemory = settings["maxmemory"].AsLong;
+        settings["loglevel"].Changed = s => Log.MinLevel = LogLevelOf(s.Value);
         StandardSections.RegisterAll(this, Info);
     }
+
+    /// <summary>Redis's four log levels mapped onto ours (verbose has no own level: it logs like debug).</summary>
+    public static LogLevel LogLevelOf(string loglevel) => loglevel switch
+    {
+        "debug" or "verbose" => LogLevel.Debug,
+        "warning" => LogLevel.Warning,
+        _ => LogLevel.Info,
+    };
 
     private long slowlogThreshold;
     private int slowlogMaxLen;
@@ -121,9 +130,28 @@ internal sealed partial class CodisServer
                 socket.Dispose();
                 continue;
             }
+            ApplyKeepAlive(socket);
             var connection = new ClientConnection(this, socket);
             clients[connection.Session.Id] = connection;
             _ = Task.Run(connection.RunAsync);
+        }
+    }
+
+    /// <summary>tcp-keepalive: TCP keepalive probes after N idle seconds (0 = off), read at each accept as in Redis.</summary>
+    private void ApplyKeepAlive(Socket socket)
+    {
+        int seconds = Settings["tcp-keepalive"].AsInt;
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, seconds > 0);
+            if (seconds <= 0) return;
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, seconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, Math.Max(1, seconds / 3));
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        }
+        catch (SocketException e)
+        {
+            Log.Debug("can't set TCP keepalive", ("error", e.Message));
         }
     }
 
@@ -139,9 +167,10 @@ internal sealed partial class CodisServer
         if (batch.Count <= from) return batch.Count;
         lock (Keyspace.Lock)
         {
+            // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
+            Keyspace.RefreshClock();
             for (int i = from; i < batch.Count; i++)
             {
-                Keyspace.RefreshClock();
                 ExecuteOne(ctx, batch[i]);
                 if (ctx.Client.CloseAfterReply) break;
                 if (ctx.Deferred != null) return i + 1;
@@ -235,6 +264,7 @@ internal sealed partial class CodisServer
                 }
                 Stats.Sample();
                 Memory.Sample();
+                Memory.CompactWhenIdle(Interlocked.Read(ref Stats.Commands));
                 CloseIdleClients();
             }
             catch (Exception e)
