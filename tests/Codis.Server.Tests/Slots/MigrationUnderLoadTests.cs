@@ -17,7 +17,12 @@ public class MigrationUnderLoadTests(ITestOutputHelper output)
 {
     private const int NotStarted = 0, Migrating = 1, Done = 2;
 
-    private sealed record Expected(string Value, long ExpireAt);
+    /// <summary>A key's value and the window its deadline must lie in (unix ms; 0 = persistent).</summary>
+    private sealed record Expected(string Value, long ExpireMin, long ExpireMax)
+    {
+        public Expected(string value, long before, long after, long ttl)
+            : this(value, ttl == 0 ? 0 : before + ttl, ttl == 0 ? 0 : after + ttl) { }
+    }
 
     private static long NowMs => DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
 
@@ -74,7 +79,7 @@ public class MigrationUnderLoadTests(ITestOutputHelper output)
                     long before = NowMs;
                     var reply = ttl == 0 ? target.Call("SET", key, value) : target.Call("SET", key, value, "PX", ttl);
                     reply.AssertOk();
-                    lock (expected) expected[key] = new Expected(value, ttl == 0 ? 0 : before + ttl);
+                    lock (expected) expected[key] = new Expected(value, before, NowMs, ttl);
                     writes++;
                 }
             }
@@ -117,20 +122,23 @@ public class MigrationUnderLoadTests(ITestOutputHelper output)
         var keys = new List<string>();
         var bySlot = new Dictionary<int, List<string>>();
         var fresh = new Dictionary<int, Queue<string>>();
+        var loaded = SlotKeys.InSlots(slots, 1500, "sa");
+        var unused = SlotKeys.InSlots(slots, 800, "sa-new");
         foreach (int s in slots)
         {
-            var inSlot = SlotKeys.InSlot(s, 1500, "sa");
+            var inSlot = loaded[s];
             string tag = SlotKeys.TagInSlot(s, "sag");
             for (int i = 0; i < 40; i++) inSlot.Add($"{{{tag}}}:{i}");
             keys.AddRange(inSlot);
             bySlot[s] = inSlot;
-            fresh[s] = new Queue<string>(SlotKeys.InSlot(s, 800, "sa-new"));
+            fresh[s] = new Queue<string>(unused[s]);
         }
         using (var c = a.Client())
         {
-            long now = NowMs;
+            long before = NowMs;
             Pipeline(c, keys.Select((k, i) => i % 2 == 0 ? new[] { "SET", k, "v" + i } : ["SET", k, "v" + i, "PX", (400_000 + i).ToString()]));
-            for (int i = 0; i < keys.Count; i++) expected[keys[i]] = new Expected("v" + i, i % 2 == 0 ? 0 : now + 400_000 + i);
+            long after = NowMs;
+            for (int i = 0; i < keys.Count; i++) expected[keys[i]] = new Expected("v" + i, before, after, i % 2 == 0 ? 0 : 400_000 + i);
         }
 
         var routing = new Routing();
@@ -190,7 +198,7 @@ public class MigrationUnderLoadTests(ITestOutputHelper output)
                     else
                     {
                         reply.AssertOk();
-                        lock (expected) expected[key] = new Expected(value, ttl == 0 ? 0 : before + ttl);
+                        lock (expected) expected[key] = new Expected(value, before, NowMs, ttl);
                         writes++;
                     }
                 }
@@ -241,35 +249,30 @@ public class MigrationUnderLoadTests(ITestOutputHelper output)
     }
 
     /// <summary>
-    /// <paramref name="count"/> keys over all slots: a quarter in tag groups of ten, a third persistent, the rest
-    /// with TTLs of 10 minutes or an hour.
+    /// <paramref name="count"/> keys over all slots: half in tag groups of ten, a third persistent, the rest with
+    /// TTLs of 10 minutes or an hour.
     /// </summary>
     private static void Load(CodisServerProcess server, Dictionary<string, Expected> expected, int count)
     {
         using var c = server.Client();
-        long now = NowMs;
         var commands = new List<string[]>(count);
+        var ttls = new long[count];
         for (int i = 0; i < count; i++)
         {
-            string key = i % 4 == 0 ? $"{{tag:{i / 40}}}:{i}" : $"key:{i}";
+            string key = i % 2 == 0 ? $"{{tag:{i / 20}}}:{i}" : $"key:{i}";
             string value = "value-" + i;
-            switch (i % 3)
+            ttls[i] = (i % 3) switch { 0 => 0, 1 => 600_000 + i, _ => 3_600_000 };
+            commands.Add(ttls[i] switch
             {
-                case 0:
-                    commands.Add(["SET", key, value]);
-                    expected[key] = new Expected(value, 0);
-                    break;
-                case 1:
-                    commands.Add(["SET", key, value, "PX", (600_000 + i).ToString()]);
-                    expected[key] = new Expected(value, now + 600_000 + i);
-                    break;
-                default:
-                    commands.Add(["SET", key, value, "EX", "3600"]);
-                    expected[key] = new Expected(value, now + 3_600_000);
-                    break;
-            }
+                0 => ["SET", key, value],
+                3_600_000 => ["SET", key, value, "EX", "3600"],
+                _ => ["SET", key, value, "PX", ttls[i].ToString()],
+            });
         }
+        long before = NowMs;
         Pipeline(c, commands);
+        long after = NowMs;
+        for (int i = 0; i < count; i++) expected[commands[i][1]] = new Expected(commands[i][2], before, after, ttls[i]);
         Assert.Equal(count, c.Call("DBSIZE").AssertInt());
         var info = c.Call("SLOTSINFO");
         Assert.Equal(SlotHash.SlotCount, info.Items!.Length); // every slot holds keys
@@ -301,22 +304,24 @@ public class MigrationUnderLoadTests(ITestOutputHelper output)
         Assert.Equal(0, ca.Call("DBSIZE").AssertInt());
         Assert.Equal(expected.Count, cb.Call("DBSIZE").AssertInt());
         var entries = expected.ToArray();
+        long before = NowMs;
         var replies = Pipeline(cb, entries.SelectMany(e => new[] { new[] { "GET", e.Key }, ["PTTL", e.Key] }));
-        long now = NowMs;
+        long after = NowMs;
         int ttlChecked = 0;
         for (int i = 0; i < entries.Length; i++)
         {
             var (key, want) = entries[i];
             Assert.True(want.Value == replies[2 * i].Text, $"{key}: expected '{want.Value}', target has '{replies[2 * i].Text}'");
             long pttl = replies[2 * i + 1].Integer;
-            if (want.ExpireAt == 0)
+            if (want.ExpireMin == 0)
             {
                 Assert.True(pttl == -1, $"{key} should be persistent, PTTL {pttl}");
             }
             else
             {
-                long remaining = want.ExpireAt - now;
-                Assert.True(Math.Abs(pttl - remaining) < 10_000, $"{key}: PTTL {pttl}, expected about {remaining}");
+                // The deadline was set between two clock readings, PTTL read between two others; 2 s of slack (the move adds its transit time).
+                long lo = want.ExpireMin - after - 2000, hi = want.ExpireMax - before + 2000;
+                Assert.True(pttl >= lo && pttl <= hi, $"{key}: PTTL {pttl}, expected within [{lo}, {hi}]");
                 ttlChecked++;
             }
         }
