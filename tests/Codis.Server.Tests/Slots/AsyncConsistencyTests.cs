@@ -79,4 +79,19 @@ public class AsyncConsistencyTests(PairFixture fx) : IClassFixture<PairFixture>
         Assert.Equal(0, a.Call("DBSIZE").AssertInt());
         Assert.Equal(0, a.Call("SLOTSMGRT-EXEC-WRAPPER", "o1", "GET", "o1").Items![0].AssertInt());
     }
+
+    [Fact]
+    public void ATargetThatAnswersSomethingElse_EndsTheBatchWithAnError()
+    {
+        using var target = new FakeTarget();
+        using var a = fx.SourceClient(3);
+        a.Call("SET", "g1", "v").AssertOk();
+        using var caller = fx.SourceClient(3);
+        caller.Send(AsyncMigrationTests.RespCommand("SLOTSMGRTONE-ASYNC", "127.0.0.1", target.Port.ToString(), "10000", "0", "0", "g1"));
+        target.WaitFor(3);
+        target.SendRaw("+OK\r\n");
+        caller.Read().AssertError("ERR interrupted: unexpected reply from target");
+        Assert.Equal("v", a.Call("GET", "g1").Text);
+        Assert.True(a.Call("SLOTSMGRT-ASYNC-STATUS").IsNull); // the link is gone
+    }
 }

@@ -71,6 +71,9 @@ public sealed class FakeTarget : IDisposable
         link!.Send(Encoding.ASCII.GetBytes(sb.ToString()));
     }
 
+    /// <summary>Sends raw bytes on the link (replies that are not acknowledgements).</summary>
+    public void SendRaw(string text) => link!.Send(Encoding.ASCII.GetBytes(text));
+
     public void Dispose()
     {
         link?.Dispose();
