@@ -28,6 +28,7 @@ internal sealed partial class CodisServer
         Keyspace = new Keyspace(settings["databases"].AsInt);
         RunId = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
         Limits = BuildLimits();
+        InitPersistence();
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
     }
@@ -57,6 +58,7 @@ internal sealed partial class CodisServer
 
     public void Start()
     {
+        LoadData();
         int port = Settings["port"].AsInt;
         foreach (var addr in Settings["bind"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -112,15 +114,31 @@ internal sealed partial class CodisServer
     internal void Execute(CommandContext ctx, List<RespRequest> batch)
     {
         if (batch.Count == 0) return;
-        lock (Keyspace.Lock)
+        Keyspace.Lock.Enter();
+        try
         {
             foreach (var request in batch)
             {
                 Keyspace.RefreshClock();
-                ExecuteOne(ctx, request);
-                if (ctx.Client.CloseAfterReply) break;
+                if (CommandTable.Find(request[0]) is { } spec && spec.Has(CommandFlags.NoLock))
+                {
+                    // It waits on something else (WAIT, migration): other clients run meanwhile.
+                    Keyspace.Lock.Exit();
+                    try { ExecuteOne(ctx, request); }
+                    finally { Keyspace.Lock.Enter(); }
+                }
+                else
+                {
+                    ExecuteOne(ctx, request);
+                }
+                if (ctx.Client.CloseAfterReply || ctx.Client.TakeOver != null) break;
             }
         }
+        finally
+        {
+            Keyspace.Lock.Exit();
+        }
+        Persistence.Aof.Commit(); // before the replies go out: with appendfsync always, acknowledged = on disk
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
@@ -147,13 +165,21 @@ internal sealed partial class CodisServer
             ctx.Reply.WriteError(Errors.NoAuth);
             return;
         }
+        if (spec.Has(CommandFlags.Write) && Propagation.RefuseWrite(ctx) is { } refusal)
+        {
+            spec.RejectedCalls++;
+            ctx.Reply.WriteError(refusal);
+            return;
+        }
         ctx.Args = request;
         ctx.Command = spec;
         ctx.Rewrite = null;
         ctx.SuppressPropagation = false;
         client.LastCommand = spec.Name;
         long start = Stopwatch.GetTimestamp();
+        long dirtyBefore = Keyspace.Dirty;
         spec.Handler(ctx);
+        Propagation.AfterCommand(ctx, request, dirtyBefore);
         long micros = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
         spec.Calls++;
         spec.Microseconds += micros;

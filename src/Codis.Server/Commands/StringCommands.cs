@@ -282,7 +282,7 @@ internal static class StringCommands
         if (!CheckLength(ctx, offset, patch.Length)) return;
         long needed = offset + patch.Length;
         var db = ctx.Db;
-        if (old != null && old.Length >= needed)
+        if (old != null && old.Length >= needed && ctx.Keyspace.StringsMutableInPlace)
         {
             // In place: the stored array is owned by this key alone.
             patch.CopyTo(old.AsSpan((int)offset));

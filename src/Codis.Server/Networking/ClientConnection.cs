@@ -76,6 +76,12 @@ internal sealed class ClientConnection
                 resp.Commit();
                 var flush = await writer.FlushAsync(token).ConfigureAwait(false);
                 if (protocolError || Session.CloseAfterReply || flush.IsCompleted) break;
+                if (Session.TakeOver is { } takeOver)
+                {
+                    // PSYNC/SYNC: replication owns the connection from here (RDB transfer, stream, ACKs).
+                    await takeOver(reader, writer).ConfigureAwait(false);
+                    break;
+                }
                 if (result.IsCompleted && !more) break;
             }
         }

@@ -37,6 +37,15 @@ internal sealed class Keyspace
 
     public long ExpiredKeys { get; private set; }
 
+    /// <summary>
+    /// Snapshots being written from shared references (BGSAVE, AOF rewrite, full sync). While it is above zero,
+    /// stored strings must not be patched in place: commands copy them first (a cheap copy-on-write).
+    /// </summary>
+    public int SnapshotReaders;
+
+    /// <summary>Whether a stored string array may be changed in place (no snapshot is reading it).</summary>
+    public bool StringsMutableInPlace => Volatile.Read(ref SnapshotReaders) == 0;
+
     public Random Random { get; } = new();
 
     /// <summary>Raised (under the lock) whenever a key is written or deleted: WATCH, slot-migration bookkeeping.</summary>
