@@ -76,7 +76,7 @@ internal sealed class AofCommandLoader
             while (pos < have)
             {
                 if (buffer[pos] != (byte)'*')
-                    throw new InvalidDataException($"Bad file format reading the append only file {name} at offset {bufferStart + pos}: expected '*'. Make a backup of your AOF file, then use redis-check-aof --fix <manifest>.");
+                    throw new InvalidDataException($"Bad file format reading the append only file {name} at offset {bufferStart + pos}: expected a RESP array. Make a backup of your AOF file, then run redis-check-aof --fix on its manifest.");
                 ParseStatus status;
                 int used;
                 try
@@ -85,7 +85,7 @@ internal sealed class AofCommandLoader
                 }
                 catch (RespProtocolException e)
                 {
-                    throw new InvalidDataException($"Bad file format reading the append only file {name} at offset {bufferStart + pos}: {e.Message}. Make a backup of your AOF file, then use redis-check-aof --fix <manifest>.");
+                    throw new InvalidDataException($"Bad file format reading the append only file {name} at offset {bufferStart + pos}: {e.Message}. Make a backup of your AOF file, then run redis-check-aof --fix on its manifest.");
                 }
                 if (status == ParseStatus.Incomplete) break;
                 if (status == ParseStatus.Complete) Run(request, name, bufferStart + pos);

@@ -133,7 +133,7 @@ internal static class RdbFileLoader
             if (!DumpPayload.TryToKeyspaceValue(decoded, out var stored, out _))
             {
                 string type = decoded is RdbValue v ? v.TypeName : decoded.GetType().Name;
-                throw new LoadException($"key '{Printable(key)}' in db {db.Index} is a {type}, a type this codis-server cannot hold yet");
+                throw new LoadException($"key {Printable(key)} in db {db.Index} is a {type}, a type this codis-server cannot hold yet");
             }
             if (exp != 0 && !options.KeepExpired && exp < options.NowMs)
             {
