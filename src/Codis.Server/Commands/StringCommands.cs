@@ -290,7 +290,7 @@ internal static class StringCommands
             ctx.Reply.WriteInteger(old.Length);
             return;
         }
-        var value = new byte[needed];
+        var value = new byte[Math.Max(needed, old?.Length ?? 0)]; // a copy-on-write patch keeps the old length
         old?.CopyTo(value, 0);
         patch.CopyTo(value.AsSpan((int)offset));
         if (old == null) db.Add(ctx.ArgBytes(1), value, 0);

@@ -61,7 +61,7 @@ internal sealed class AofManifest
                 switch (words[i])
                 {
                     case "file": name = words[i + 1]; break;
-                    case "seq": long.TryParse(words[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out seq); break;
+                    case "seq": seq = long.TryParse(words[i + 1], NumberStyles.None, CultureInfo.InvariantCulture, out long parsed) ? parsed : -1; break;
                     case "type": type = words[i + 1].Length == 1 ? words[i + 1][0] : '?'; break;
                 }
             }
