@@ -20,6 +20,8 @@ internal sealed partial class CodisServer
         Replication = new ReplicationManager(this);
         Propagation = new Propagation(this);
         Persistence.ReplicationAuxSource = Replication.AuxForSave;
+        Info.Register("persistence", info => PersistenceInfo.Write(this, info));
+        Info.Register("replication", info => ReplicationInfo.Write(this, info));
         Cron += () =>
         {
             Persistence.Cron();

@@ -311,6 +311,8 @@ internal sealed class AofManager
 
     private bool rewriteScheduled;
 
+    public bool RewriteScheduled => rewriteScheduled;
+
     /// <summary>Shutdown: write and fsync everything fed so far.</summary>
     public void FlushForShutdown()
     {

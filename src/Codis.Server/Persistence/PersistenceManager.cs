@@ -39,6 +39,8 @@ internal sealed class PersistenceManager
     public bool BgSaveInProgress => bgsave != null;
     public long CurrentBgSaveSeconds => bgsave == null ? -1 : (Environment.TickCount64 - bgsaveStartedTicks) / 1000;
     public long Saves { get; private set; }
+    public long LastLoadKeysLoaded { get; private set; }
+    public long LastLoadKeysExpired { get; private set; }
     public long ChangesSinceSave => server.Keyspace.Dirty;
 
     /// <summary>The longest time a snapshot held the keyspace lock (ms), over all snapshots of this process.</summary>
@@ -198,6 +200,8 @@ internal sealed class PersistenceManager
         using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         var result = RdbFileLoader.Load(f, server.Keyspace, new RdbFileLoader.Options { KeepExpired = keepExpired, NowMs = server.Keyspace.Now }, path);
         server.Keyspace.Dirty = 0;
+        LastLoadKeysLoaded = result.KeysLoaded;
+        LastLoadKeysExpired = result.KeysExpired;
         Log.Info("DB loaded from disk", ("file", path), ("keys", result.KeysLoaded), ("expired", result.KeysExpired),
             ("seconds", Math.Round(Stopwatch.GetElapsedTime(start).TotalSeconds, 3)));
         return result;

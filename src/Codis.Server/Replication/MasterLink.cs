@@ -363,6 +363,7 @@ internal sealed class MasterLink
             if (n <= 0) throw new IOException("connection closed by master");
             end += n;
             link.Touch();
+            Interlocked.Add(ref link.server.Stats.NetReplInputBytes, n);
         }
 
         public async Task<string> ReadLineAsync()

@@ -131,6 +131,7 @@ internal sealed class ReplicaConnection
                 }
                 if (sending.WrittenCount == 0) continue;
                 writer.Write(sending.WrittenSpan);
+                Interlocked.Add(ref manager.Server.Stats.NetReplOutputBytes, sending.WrittenCount);
                 sending.ResetWrittenCount();
                 var flush = await writer.FlushAsync(token).ConfigureAwait(false);
                 if (flush.IsCompleted || flush.IsCanceled) break;

@@ -50,10 +50,6 @@ internal sealed class ReplicationManager
     public MasterLink? Link { get; private set; }
     public bool IsReplica => Link != null;
 
-    public long SyncFull { get; private set; }
-    public long SyncPartialOk { get; private set; }
-    public long SyncPartialErr { get; private set; }
-
     public static string NewId() => Convert.ToHexString(RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
 
     /// <summary>At start, after the data was loaded: resume the history an RDB recorded, connect to `replicaof`.</summary>
@@ -135,15 +131,15 @@ internal sealed class ReplicationManager
                 ctx.Reply.WriteRaw(Encoding.ASCII.GetBytes(hs.CapaPsync2 ? $"+CONTINUE {ReplId}\r\n" : "+CONTINUE\r\n"));
                 conn.Enqueue(Backlog!.CopyFrom(offset));
                 Attach(conn);
-                SyncPartialOk++;
+                Server.Stats.SyncPartialOk++;
                 Log.Info("Partial resynchronization request accepted", ("replica", $"{conn.Ip}:{conn.Port}"),
                     ("offset", offset), ("bytes", MasterReplOffset + 1 - offset));
                 ctx.Client.TakeOver = (reader, writer) => conn.RunAsync(reader, writer, transfer: null, diskless: false);
                 return;
             }
-            if (id != "?") SyncPartialErr++;
+            if (id != "?") Server.Stats.SyncPartialErr++;
         }
-        SyncFull++;
+        Server.Stats.SyncFull++;
         if (Backlog == null)
         {
             // The first replica: a new history starts here (§5.2).

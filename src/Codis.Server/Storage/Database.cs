@@ -32,7 +32,7 @@ internal sealed class Database(int index, Keyspace keyspace)
     public bool TryFind(ReadOnlySpan<byte> key, out KeyTable table, out int index)
     {
         if (!TryPeek(key, out table, out index)) return false;
-        table.At(index).Access = keyspace.AccessClock;
+        if (keyspace.Touching) table.At(index).Access = keyspace.AccessClock;
         return true;
     }
 
@@ -41,6 +41,17 @@ internal sealed class Database(int index, Keyspace keyspace)
     /// EXISTS, OBJECT), as Redis's LOOKUP_NOTOUCH.
     /// </summary>
     public bool TryPeek(ReadOnlySpan<byte> key, out KeyTable table, out int index)
+    {
+        bool found = Lookup(key, out table, out index);
+        if (keyspace.CountLookups)
+        {
+            if (found) keyspace.KeyspaceHits++;
+            else keyspace.KeyspaceMisses++;
+        }
+        return found;
+    }
+
+    private bool Lookup(ReadOnlySpan<byte> key, out KeyTable table, out int index)
     {
         int slot = SlotHash.Slot(key);
         table = slots[slot]!;
