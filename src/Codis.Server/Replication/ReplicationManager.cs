@@ -77,7 +77,12 @@ internal sealed class ReplicationManager
                     Backlog = new ReplicationBacklog(Server.Settings["repl-backlog-size"].AsLong, MasterReplOffset);
                 }
             }
-            if (replica) ReplicaOf(parts[0], int.Parse(parts[1], CultureInfo.InvariantCulture), loaded?.StreamDb ?? 0);
+            if (replica)
+            {
+                // Started as a replica without a previous sync on file: nothing to continue from (PSYNC ? -1).
+                noCachedMaster = loaded == null;
+                ReplicaOf(parts[0], int.Parse(parts[1], CultureInfo.InvariantCulture), loaded?.StreamDb ?? 0);
+            }
         }
     }
 
@@ -275,12 +280,18 @@ internal sealed class ReplicationManager
         Log.Info("MASTER MODE enabled", ("replid", ReplId), ("replid2", ReplId2), ("second_offset", SecondReplOffset));
     }
 
-    /// <summary>What the master link asks PSYNC for (under the lock).</summary>
-    public (string Id, long Offset) PsyncRequest() => (ReplId, MasterReplOffset + 1);
+    private bool noCachedMaster;
+
+    /// <summary>
+    /// What the master link asks PSYNC for (under the lock): our history (a previous sync, or our own as a former
+    /// master), or "? -1" for a replica that started with none.
+    /// </summary>
+    public (string Id, long Offset) PsyncRequest() => noCachedMaster ? ("?", -1) : (ReplId, MasterReplOffset + 1);
 
     /// <summary>A full sync finished loading (under the lock): the master's history is ours now.</summary>
     internal void OnFullSync(string id, long offset)
     {
+        noCachedMaster = false;
         ReplId = id;
         MasterReplOffset = offset;
         ReplId2 = ZeroId;
