@@ -17,7 +17,7 @@ internal static class PersistenceSettings
         s.Define(new Setting { Name = "appenddirname", Kind = SettingKind.String, Default = "appendonlydir", Mutable = false, Description = "folder (inside dir) of the multi-part AOF" });
         s.Define(new Setting { Name = "appendfsync", Kind = SettingKind.Enum, Default = "everysec", Choices = ["always", "everysec", "no"], Description = "when the AOF is fsynced" });
         s.Define(new Setting { Name = "aof-load-truncated", Kind = SettingKind.Boolean, Default = "yes", Description = "start with a truncated AOF (the incomplete last command is dropped)" });
-        s.Define(new Setting { Name = "aof-use-rdb-preamble", Kind = SettingKind.Boolean, Default = "yes", Description = "write the AOF base file in RDB format" });
+        s.Define(new Setting { Name = "aof-use-rdb-preamble", Kind = SettingKind.Boolean, Default = "yes", Description = "accepted for redis.conf compatibility: codis-server always writes the AOF base in RDB format" });
         s.Define(new Setting { Name = "auto-aof-rewrite-percentage", Kind = SettingKind.Integer, Default = "100", Min = 0, Max = int.MaxValue, Description = "rewrite the AOF when it grew by this % since the last rewrite (0 = never)" });
         s.Define(new Setting { Name = "auto-aof-rewrite-min-size", Kind = SettingKind.Memory, Default = "67108864", Min = 0, Max = long.MaxValue, Description = "no automatic AOF rewrite below this size" });
         s.Define(new Setting { Name = "replicaof", Kind = SettingKind.String, Default = "", Validate = ValidateReplicaOf, Description = "'<host> <port>' of the master at start (\"\" = be a master)" });

@@ -157,7 +157,11 @@ internal sealed class MasterLink
         else if (answer.StartsWith("+CONTINUE", StringComparison.Ordinal))
         {
             string? newId = answer.Length > 10 ? answer[10..].Trim() : null;
-            lock (server.Keyspace.Lock) manager.OnContinue(newId);
+            lock (server.Keyspace.Lock)
+            {
+                if (stop.IsCancellationRequested) throw new OperationCanceledException();
+                manager.OnContinue(newId);
+            }
             Log.Info("MASTER <-> REPLICA sync: Master accepted a Partial Resynchronization.", ("master", $"{Host}:{Port}"));
         }
         else
@@ -213,6 +217,8 @@ internal sealed class MasterLink
             Log.Info("MASTER <-> REPLICA sync: received the RDB", ("bytes", SyncReadBytes));
             lock (server.Keyspace.Lock)
             {
+                // REPLICAOF may have replaced this link while the RDB arrived: then it must not touch the data.
+                if (stop.IsCancellationRequested) throw new OperationCanceledException();
                 server.Keyspace.RefreshClock();
                 server.Keyspace.FlushAll();
                 RdbLoadResult result;
@@ -254,6 +260,7 @@ internal sealed class MasterLink
             int pos = 0;
             lock (server.Keyspace.Lock)
             {
+                if (stop.IsCancellationRequested) return;
                 while (pos < chunk.Length)
                 {
                     var status = RespRequestParser.TryParse(chunk[pos..], request, StreamLimits, true, out int used, out _);

@@ -33,6 +33,7 @@ internal sealed class Propagation
         if (!spec.Has(CommandFlags.Write) || spec.Has(CommandFlags.NoPropagate) || spec.Has(CommandFlags.NoLock)) return;
         if (ctx.SuppressPropagation) return;
         if (server.Keyspace.Dirty == dirtyBefore && ctx.Rewrite == null) return;
+        if (!server.Persistence.Aof.Enabled && !server.Replication.WantsStream) return; // nobody to tell
         bool toStream = !ctx.Client.IsMasterLink;
         int db = ctx.Client.DbIndex;
         if (ctx.Rewrite is { } rewrite)
@@ -50,6 +51,7 @@ internal sealed class Propagation
     public void Emit(int db, IReadOnlyList<byte[]> args, bool toStream = true)
     {
         if (server.Persistence.Aof.Loading) return;
+        if (!server.Persistence.Aof.Enabled && !server.Replication.WantsStream) return;
         scratch.ResetWrittenCount();
         CommandEncoder.Write(scratch, args);
         Send(db, toStream);

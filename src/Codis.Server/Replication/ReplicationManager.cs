@@ -50,6 +50,9 @@ internal sealed class ReplicationManager
     public MasterLink? Link { get; private set; }
     public bool IsReplica => Link != null;
 
+    /// <summary>Whether this server's own writes go into a stream (a backlog or replicas exist; a master).</summary>
+    public bool WantsStream => !IsReplica && (Backlog != null || replicas.Count > 0);
+
     public static string NewId() => Convert.ToHexString(RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
 
     /// <summary>At start, after the data was loaded: resume the history an RDB recorded, connect to `replicaof`.</summary>

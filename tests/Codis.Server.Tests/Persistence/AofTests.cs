@@ -11,7 +11,7 @@ namespace Codis.Server.Tests.Durability;
 /// The multi-part AOF through real processes: kill -9 under a write load with appendfsync always and everysec,
 /// BGREWRITEAOF while serving, truncated and corrupt files, and files shared with redis-server 7.0 both ways.
 /// </summary>
-public class AofTests
+public class AofTests(Xunit.Abstractions.ITestOutputHelper output)
 {
     private static string AofDir(string dataDir) => Path.Combine(dataDir, "appendonlydir");
 
@@ -47,6 +47,7 @@ public class AofTests
         using var c = s.Client();
         long counter = long.Parse(c.Call("GET", "counter").Text!);
         Assert.True(counter >= acked, $"acknowledged {acked} but only {counter} survived");
+        output.WriteLine($"appendfsync always, kill -9 after {acked} acknowledged writes: {counter - acked} extra, none lost");
         for (long i = 1; i <= acked; i += Math.Max(1, acked / 200))
             Assert.Equal("v" + i, c.Call("GET", "k:" + i).Text);
         Assert.Equal("v" + acked, c.Call("GET", "k:" + acked).Text);
@@ -61,8 +62,8 @@ public class AofTests
         long counter = long.Parse(c.Call("GET", "counter").Text ?? "0");
         long perSecond = (long)(acked / 1.5);
         // The writes are in the kernel after each batch (only an OS crash can lose the unfsynced second).
+        output.WriteLine($"appendfsync everysec, kill -9 after {acked} acknowledged writes ({perSecond}/s): {acked - counter} lost");
         Assert.True(acked - counter <= perSecond + 10, $"lost {acked - counter} of {acked} writes ({perSecond}/s)");
-        Assert.Contains($"lost_writes={acked - counter}", $"lost_writes={acked - counter}");
     }
 
     [Fact]
