@@ -40,6 +40,7 @@ internal sealed partial class CodisServer
         maxMemory = settings["maxmemory"].AsLong;
         settings["loglevel"].Changed = s => Log.MinLevel = LogLevelOf(s.Value);
         StandardSections.RegisterAll(this, Info);
+        InitPersistence();
     }
 
     /// <summary>Redis's four log levels mapped onto ours (verbose has no own level: it logs like debug).</summary>
@@ -87,6 +88,7 @@ internal sealed partial class CodisServer
 
     public void Start()
     {
+        LoadData();
         int port = Settings["port"].AsInt;
         foreach (var addr in Settings["bind"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -165,18 +167,41 @@ internal sealed partial class CodisServer
     internal int Execute(CommandContext ctx, List<RespRequest> batch, int from = 0)
     {
         if (batch.Count <= from) return batch.Count;
-        lock (Keyspace.Lock)
+        int next = batch.Count;
+        Keyspace.Lock.Enter();
+        try
         {
             // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
             Keyspace.RefreshClock();
             for (int i = from; i < batch.Count; i++)
             {
-                ExecuteOne(ctx, batch[i]);
-                if (ctx.Client.CloseAfterReply) break;
-                if (ctx.Deferred != null) return i + 1;
+                var request = batch[i];
+                if (CommandTable.Find(request[0]) is { } spec && spec.Has(CommandFlags.NoLock))
+                {
+                    // It waits on something else (WAIT): other clients run meanwhile.
+                    Keyspace.Lock.Exit();
+                    try { ExecuteOne(ctx, request); }
+                    finally { Keyspace.Lock.Enter(); }
+                    Keyspace.RefreshClock();
+                }
+                else
+                {
+                    ExecuteOne(ctx, request);
+                }
+                if (ctx.Client.CloseAfterReply || ctx.Client.TakeOver != null) break;
+                if (ctx.Deferred != null)
+                {
+                    next = i + 1;
+                    break;
+                }
             }
         }
-        return batch.Count;
+        finally
+        {
+            Keyspace.Lock.Exit();
+        }
+        Persistence.Aof.Commit(); // before the replies go out: with appendfsync always, acknowledged = on disk
+        return next;
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
@@ -206,6 +231,11 @@ internal sealed partial class CodisServer
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
+        if (spec.Has(CommandFlags.Write) && Propagation.RefuseWrite(ctx) is { } refusal)
+        {
+            Reject(ctx, spec, refusal);
+            return;
+        }
         ctx.Args = request;
         ctx.Command = spec;
         ctx.Rewrite = null;
@@ -219,8 +249,10 @@ internal sealed partial class CodisServer
         long errorsBefore = reply.ErrorsWritten;
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long start = Stopwatch.GetTimestamp();
+        long dirtyBefore = Keyspace.Dirty;
         spec.Handler(ctx);
         long elapsed = Stopwatch.GetTimestamp() - start;
+        Propagation.AfterCommand(ctx, request, dirtyBefore);
         Keyspace.CountLookups = false;
         Keyspace.Touching = true;
         if (mute) ctx.Unmute();
