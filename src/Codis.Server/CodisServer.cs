@@ -28,6 +28,7 @@ internal sealed partial class CodisServer
         Keyspace = new Keyspace(settings["databases"].AsInt);
         RunId = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
         Limits = BuildLimits();
+        Storage.Collections.CollectionLimits.Attach(settings);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
     }
