@@ -29,12 +29,16 @@ internal sealed partial class CodisServer
         RunId = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
         Limits = BuildLimits();
         Storage.Collections.CollectionLimits.Attach(settings);
+        Blocking = new Networking.Blocking.BlockingRegistry(this);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
     }
 
     public Settings Settings { get; }
     public Keyspace Keyspace { get; }
+
+    /// <summary>Clients blocked in BLPOP and friends, served after each command that writes their keys.</summary>
+    public Networking.Blocking.BlockingRegistry Blocking { get; }
     public string RunId { get; }
     public RespLimits Limits { get; private set; }
     public Stats Stats { get; } = new();
@@ -109,19 +113,26 @@ internal sealed partial class CodisServer
 
     internal void Unregister(ClientConnection connection) => clients.TryRemove(connection.Session.Id, out _);
 
-    /// <summary>Runs a batch of parsed requests of one client, in order, under the keyspace lock.</summary>
-    internal void Execute(CommandContext ctx, List<RespRequest> batch)
+    /// <summary>
+    /// Runs a batch of parsed requests of one client, in order from <paramref name="start"/>, under the keyspace
+    /// lock; after each command, clients blocked on keys it wrote are served. Returns the index of the first
+    /// request not run: earlier than the end when a command blocked (<see cref="CommandContext.Blocked"/>).
+    /// </summary>
+    internal int Execute(CommandContext ctx, List<RespRequest> batch, int start = 0)
     {
-        if (batch.Count == 0) return;
+        if (start >= batch.Count) return batch.Count;
         lock (Keyspace.Lock)
         {
-            foreach (var request in batch)
+            for (int i = start; i < batch.Count; i++)
             {
                 Keyspace.RefreshClock();
-                ExecuteOne(ctx, request);
+                ExecuteOne(ctx, batch[i]);
+                Blocking.ServeReady();
+                if (ctx.Blocked != null) return i + 1;
                 if (ctx.Client.CloseAfterReply) break;
             }
         }
+        return batch.Count;
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>

@@ -67,7 +67,7 @@ internal sealed class ClientConnection
                 if (batch.Count > 0)
                 {
                     Session.LastInteraction = Environment.TickCount64;
-                    server.Execute(ctx, batch);
+                    await ExecuteBatchAsync(token).ConfigureAwait(false);
                     RecycleBatch(batch);
                     batch.Clear();
                 }
@@ -89,6 +89,27 @@ internal sealed class ClientConnection
         finally
         {
             await CloseAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Runs the batch; when a command blocks, flushes the replies before it, waits for the block to end, writes
+    /// its reply and goes on with the rest of the batch, so pipelined replies keep their order.
+    /// </summary>
+    private async Task ExecuteBatchAsync(CancellationToken token)
+    {
+        int next = 0;
+        while (true)
+        {
+            next = server.Execute(ctx, batch, next);
+            var blocked = ctx.Blocked;
+            if (blocked == null) return;
+            ctx.Blocked = null;
+            resp.Commit();
+            await writer.FlushAsync(token).ConfigureAwait(false);
+            var reply = await server.Blocking.WaitAsync(blocked, socket, token).ConfigureAwait(false);
+            resp.WriteRaw(reply);
+            Session.LastInteraction = Environment.TickCount64;
         }
     }
 
@@ -139,6 +160,12 @@ internal sealed class ClientConnection
         {
             protocolError = true;
             server.Execute(ctx, batch); // requests before the bad one are still answered, as Redis does
+            if (ctx.Blocked is { } blocked)
+            {
+                // The connection closes after the error: a command that blocked here just stops waiting.
+                lock (server.Keyspace.Lock) server.Blocking.Release(blocked, null);
+                ctx.Blocked = null;
+            }
             batch.Clear();
             resp.WriteError("ERR Protocol error: " + e.Message);
             Log.Info("protocol error from client", ("client", Session.Remote), ("error", e.Message));
