@@ -128,14 +128,16 @@ internal static class SortedSetAlgebraCommands
             Op.Inter => Inter(sources, aggregate),
             _ => Diff(sources),
         };
-        var zset = SortedSetValue.From(result, CollectionLimits.Current);
         if (store)
         {
+            var zset = SortedSetValue.From(result, CollectionLimits.Current);
             CollectionAccess.Store(ctx, ctx.Db, 1, zset, zset.Count == 0);
             ctx.Reply.WriteInteger(zset.Count);
             return;
         }
-        SortedSetRangeCommands.WriteEntries(ctx, zset.Entries().ToList(), withScores);
+        // Redis replies from its working skiplist, so scores are exactly as computed (a -0 stays -0).
+        result.Sort(static (a, b) => SkipList.Compare(a.Item2, a.Item1, b.Item2, b.Item1));
+        SortedSetRangeCommands.WriteEntries(ctx, result, withScores);
     }
 
     private static double Weighted(double score, double weight)

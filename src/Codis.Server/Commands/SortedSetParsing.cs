@@ -63,7 +63,8 @@ internal static class SortedSetParsing
     /// <summary>A score as Redis 7.0 replies it: %.17g, "inf", "-inf".</summary>
     public static void WriteScore(CommandContext ctx, double score) => ctx.Reply.WriteBulk(ScoreText(score));
 
-    public static byte[] ScoreText(double score) => Encoding.ASCII.GetBytes(CommandContext.FormatDouble(score));
+    public static byte[] ScoreText(double score) =>
+        score == 0 && double.IsNegative(score) ? "-0"u8.ToArray() : Encoding.ASCII.GetBytes(CommandContext.FormatDouble(score));
 
     /// <summary>
     /// A score as a listpack holds it (ZSCAN of a small sorted set): integral values within ±2^62 as integers,

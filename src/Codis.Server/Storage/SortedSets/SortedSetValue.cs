@@ -69,6 +69,9 @@ internal sealed class SortedSetValue : IKeyValue
     public bool Set(ReadOnlySpan<byte> member, double score, CollectionLimits limits)
     {
         int i = scores.Find(member);
+        // A listpack stores an integral score as an integer, so -0 comes back as 0 (the skiplist keeps -0).
+        if (IsListpack && i < 0 && (scores.Count + 1 > limits.ZSetMaxListpackEntries || member.Length > limits.ZSetMaxListpackValue)) IsListpack = false;
+        if (IsListpack && score == 0) score = 0;
         if (i >= 0)
         {
             ref double old = ref scores.ValueAt(i);
@@ -82,7 +85,6 @@ internal sealed class SortedSetValue : IKeyValue
         var m = member.ToArray();
         scores.Add(m, score);
         list.Insert(score, m);
-        if (IsListpack && (scores.Count > limits.ZSetMaxListpackEntries || m.Length > limits.ZSetMaxListpackValue)) IsListpack = false;
         return true;
     }
 
