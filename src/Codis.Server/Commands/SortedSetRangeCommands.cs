@@ -150,7 +150,7 @@ internal static class SortedSetRangeCommands
         for (; node != null && n > 0; n--)
         {
             result.Add((node.Member, node.Score));
-            node = reverse ? node.Prev : node.Next[0];
+            node = reverse ? node.Prev : node.Forward;
         }
     }
 
@@ -160,12 +160,12 @@ internal static class SortedSetRangeCommands
         var node = reverse ? zset.LastInRange(r) : zset.FirstInRange(r);
         // A negative offset skips everything, as in Redis's "while (offset--)".
         if (offset < 0) return;
-        for (; node != null && offset > 0; offset--) node = reverse ? node.Prev : node.Next[0];
+        for (; node != null && offset > 0; offset--) node = reverse ? node.Prev : node.Forward;
         for (; node != null && limit != 0; limit--)
         {
             if (reverse ? !r.AboveMin(node.Score) : !r.BelowMax(node.Score)) break;
             result.Add((node.Member, node.Score));
-            node = reverse ? node.Prev : node.Next[0];
+            node = reverse ? node.Prev : node.Forward;
         }
     }
 
@@ -174,12 +174,12 @@ internal static class SortedSetRangeCommands
         if (offset > 0 && offset >= zset.Count) return;
         var node = reverse ? zset.LastInRange(r) : zset.FirstInRange(r);
         if (offset < 0) return;
-        for (; node != null && offset > 0; offset--) node = reverse ? node.Prev : node.Next[0];
+        for (; node != null && offset > 0; offset--) node = reverse ? node.Prev : node.Forward;
         for (; node != null && limit != 0; limit--)
         {
             if (reverse ? !r.AboveMin(node.Member) : !r.BelowMax(node.Member)) break;
             result.Add((node.Member, node.Score));
-            node = reverse ? node.Prev : node.Next[0];
+            node = reverse ? node.Prev : node.Forward;
         }
     }
 

@@ -9,22 +9,36 @@ internal sealed class SkipList
 {
     private const int MaxLevel = 32;
 
+    /// <summary>One level of a node: the next node on that level and how many elements the link skips.</summary>
+    internal struct Link
+    {
+        public Node? Next;
+        public long Span;
+    }
+
     internal sealed class Node
     {
         public readonly byte[] Member;
         public double Score;
-        public readonly Node?[] Next;
-        public readonly long[] Span;
+        public readonly Link[] L; // one array per node, so a search step touches the node and its links only
         public Node? Prev;
 
         public Node(int level, double score, byte[] member)
         {
             Member = member;
             Score = score;
-            Next = new Node?[level];
-            Span = new long[level];
+            L = new Link[level];
         }
+
+        /// <summary>The next node in order (level 0).</summary>
+        public Node? Forward => L[0].Next;
     }
+
+    // Search paths, reused by every skip list: commands run one at a time under the keyspace lock.
+    [ThreadStatic] private static Node[]? updateScratch;
+    [ThreadStatic] private static long[]? rankScratch;
+
+    private static Node[] UpdateScratch => updateScratch ??= new Node[MaxLevel];
 
     private readonly Node head = new(MaxLevel, 0, []);
     private Node? tail;
@@ -34,7 +48,7 @@ internal sealed class SkipList
     public SkipList(Random? random = null) => this.random = random ?? Random.Shared;
 
     public long Count { get; private set; }
-    public Node? First => head.Next[0];
+    public Node? First => head.L[0].Next;
     public Node? Last => tail;
 
     public static int Compare(double s1, ReadOnlySpan<byte> m1, double s2, ReadOnlySpan<byte> m2)
@@ -53,15 +67,15 @@ internal sealed class SkipList
 
     public Node Insert(double score, byte[] member)
     {
-        var update = new Node[MaxLevel];
-        var rank = new long[MaxLevel];
+        var update = UpdateScratch;
+        var rank = rankScratch ??= new long[MaxLevel];
         var x = head;
         for (int i = level - 1; i >= 0; i--)
         {
             rank[i] = i == level - 1 ? 0 : rank[i + 1];
-            while (x.Next[i] is { } n && Compare(n.Score, n.Member, score, member) < 0)
+            while (x.L[i].Next is { } n && Compare(n.Score, n.Member, score, member) < 0)
             {
-                rank[i] += x.Span[i];
+                rank[i] += x.L[i].Span;
                 x = n;
             }
             update[i] = x;
@@ -73,21 +87,21 @@ internal sealed class SkipList
             {
                 rank[i] = 0;
                 update[i] = head;
-                update[i].Span[i] = Count;
+                update[i].L[i].Span = Count;
             }
             level = lvl;
         }
         var node = new Node(lvl, score, member);
         for (int i = 0; i < lvl; i++)
         {
-            node.Next[i] = update[i].Next[i];
-            update[i].Next[i] = node;
-            node.Span[i] = update[i].Span[i] - (rank[0] - rank[i]);
-            update[i].Span[i] = rank[0] - rank[i] + 1;
+            node.L[i].Next = update[i].L[i].Next;
+            update[i].L[i].Next = node;
+            node.L[i].Span = update[i].L[i].Span - (rank[0] - rank[i]);
+            update[i].L[i].Span = rank[0] - rank[i] + 1;
         }
-        for (int i = lvl; i < level; i++) update[i].Span[i]++;
+        for (int i = lvl; i < level; i++) update[i].L[i].Span++;
         node.Prev = update[0] == head ? null : update[0];
-        if (node.Next[0] != null) node.Next[0]!.Prev = node;
+        if (node.L[0].Next != null) node.L[0].Next!.Prev = node;
         else tail = node;
         Count++;
         return node;
@@ -97,32 +111,32 @@ internal sealed class SkipList
     {
         for (int i = 0; i < level; i++)
         {
-            if (update[i].Next[i] == x)
+            if (update[i].L[i].Next == x)
             {
-                update[i].Span[i] += x.Span[i] - 1;
-                update[i].Next[i] = x.Next[i];
+                update[i].L[i].Span += x.L[i].Span - 1;
+                update[i].L[i].Next = x.L[i].Next;
             }
             else
             {
-                update[i].Span[i]--;
+                update[i].L[i].Span--;
             }
         }
-        if (x.Next[0] != null) x.Next[0]!.Prev = x.Prev;
+        if (x.L[0].Next != null) x.L[0].Next!.Prev = x.Prev;
         else tail = x.Prev;
-        while (level > 1 && head.Next[level - 1] == null) level--;
+        while (level > 1 && head.L[level - 1].Next == null) level--;
         Count--;
     }
 
     public bool Delete(double score, ReadOnlySpan<byte> member)
     {
-        var update = new Node[MaxLevel];
+        var update = UpdateScratch;
         var x = head;
         for (int i = level - 1; i >= 0; i--)
         {
-            while (x.Next[i] is { } n && Compare(n.Score, n.Member, score, member) < 0) x = n;
+            while (x.L[i].Next is { } n && Compare(n.Score, n.Member, score, member) < 0) x = n;
             update[i] = x;
         }
-        var target = x.Next[0];
+        var target = x.L[0].Next;
         if (target == null || target.Score != score || !target.Member.AsSpan().SequenceEqual(member)) return false;
         Unlink(target, update);
         return true;
@@ -131,16 +145,16 @@ internal sealed class SkipList
     /// <summary>Changes a member's score, moving its node only when the order changes (as zslUpdateScore).</summary>
     public void UpdateScore(double oldScore, byte[] member, double newScore)
     {
-        var update = new Node[MaxLevel];
+        var update = UpdateScratch;
         var x = head;
         for (int i = level - 1; i >= 0; i--)
         {
-            while (x.Next[i] is { } n && Compare(n.Score, n.Member, oldScore, member) < 0) x = n;
+            while (x.L[i].Next is { } n && Compare(n.Score, n.Member, oldScore, member) < 0) x = n;
             update[i] = x;
         }
-        var node = x.Next[0]!;
+        var node = x.L[0].Next!;
         if ((node.Prev == null || Compare(node.Prev.Score, node.Prev.Member, newScore, member) < 0) &&
-            (node.Next[0] == null || Compare(node.Next[0]!.Score, node.Next[0]!.Member, newScore, member) > 0))
+            (node.L[0].Next == null || Compare(node.L[0].Next!.Score, node.L[0].Next!.Member, newScore, member) > 0))
         {
             node.Score = newScore;
             return;
@@ -156,9 +170,9 @@ internal sealed class SkipList
         var x = head;
         for (int i = level - 1; i >= 0; i--)
         {
-            while (x.Next[i] is { } n && Compare(n.Score, n.Member, score, member) <= 0)
+            while (x.L[i].Next is { } n && Compare(n.Score, n.Member, score, member) <= 0)
             {
-                rank += x.Span[i];
+                rank += x.L[i].Span;
                 x = n;
             }
             if (x != head && x.Score == score && x.Member.AsSpan().SequenceEqual(member)) return rank;
@@ -173,10 +187,10 @@ internal sealed class SkipList
         var x = head;
         for (int i = level - 1; i >= 0; i--)
         {
-            while (x.Next[i] != null && traversed + x.Span[i] <= rank)
+            while (x.L[i].Next != null && traversed + x.L[i].Span <= rank)
             {
-                traversed += x.Span[i];
-                x = x.Next[i]!;
+                traversed += x.L[i].Span;
+                x = x.L[i].Next!;
             }
             if (traversed == rank) return x;
         }
@@ -188,8 +202,8 @@ internal sealed class SkipList
     {
         var x = head;
         for (int i = level - 1; i >= 0; i--)
-            while (x.Next[i] is { } n && before(n)) x = n;
-        return x.Next[0];
+            while (x.L[i].Next is { } n && before(n)) x = n;
+        return x.L[0].Next;
     }
 
     /// <summary>The last node for which <paramref name="notAfter"/> holds (the last node inside the upper bound).</summary>
@@ -197,7 +211,7 @@ internal sealed class SkipList
     {
         var x = head;
         for (int i = level - 1; i >= 0; i--)
-            while (x.Next[i] is { } n && notAfter(n)) x = n;
+            while (x.L[i].Next is { } n && notAfter(n)) x = n;
         return x == head ? null : x;
     }
 

@@ -144,7 +144,7 @@ internal sealed class SortedSetValue : IKeyValue
     /// <summary>Members in score order.</summary>
     public IEnumerable<(byte[] Member, double Score)> Entries()
     {
-        for (var n = list.First; n != null; n = n.Next[0]) yield return (n.Member, n.Score);
+        for (var n = list.First; n != null; n = n.Forward) yield return (n.Member, n.Score);
     }
 
     /// <summary>A sorted set of loaded or computed entries, encoded as Redis would after loading or storing it.</summary>
