@@ -16,6 +16,7 @@ internal sealed class ElementTable<TValue>
         public TValue Value;
         public int Hash;
         public int Next;      // index + 1 of the next entry in the chain or the free list; 0 = end
+        public int DensePos;  // where this entry's index sits in <dense>
     }
 
     private static readonly long Seed = Random.Shared.NextInt64();
@@ -25,6 +26,7 @@ internal sealed class ElementTable<TValue>
     private int used;
     private int freeList;
     private int freeCount;
+    private int[] dense = []; // the used entry indexes, packed: O(1) random picks however sparse the entries get
 
     public ElementTable(int capacity = 0)
     {
@@ -97,6 +99,10 @@ internal sealed class ElementTable<TValue>
         entry.Hash = hash;
         entry.Next = bucket;
         bucket = index + 1;
+        int pos = Count - 1;
+        if (pos == dense.Length) Array.Resize(ref dense, Math.Max(4, dense.Length * 2));
+        dense[pos] = index;
+        entry.DensePos = pos;
         return index;
     }
 
@@ -134,6 +140,9 @@ internal sealed class ElementTable<TValue>
         }
         if (prev < 0) bucket = entry.Next;
         else entries[prev].Next = entry.Next;
+        int last = dense[Count - 1];
+        dense[entry.DensePos] = last;
+        entries[last].DensePos = entry.DensePos;
         entry = default;
         entry.Next = freeList;
         freeList = index + 1;
@@ -145,6 +154,7 @@ internal sealed class ElementTable<TValue>
     {
         buckets = [];
         entries = [];
+        dense = [];
         used = freeList = freeCount = 0;
     }
 
@@ -164,22 +174,7 @@ internal sealed class ElementTable<TValue>
     }
 
     /// <summary>A random used entry index, or -1 when empty.</summary>
-    public int RandomIndex(Random random)
-    {
-        if (Count == 0) return -1;
-        for (int tries = 0; tries < 64; tries++)
-        {
-            int i = random.Next(used);
-            if (entries[i].Key != null) return i;
-        }
-        int start = random.Next(used);
-        for (int k = 0; k < used; k++)
-        {
-            int i = (start + k) % used;
-            if (entries[i].Key != null) return i;
-        }
-        return -1;
-    }
+    public int RandomIndex(Random random) => Count == 0 ? -1 : dense[random.Next(Count)];
 
     /// <summary>Used entry indexes in table order.</summary>
     public IEnumerable<int> Indexes()
