@@ -64,8 +64,7 @@ internal sealed class BackendConnection : IDisposable
                 {
                     if (state is State.Idle or State.Down) StartConnectLocked();
                     writeBuffer.Write(wire);
-                    if (inflight.Count == 0) waitingSinceTicks = Environment.TickCount64;
-                    inflight.Enqueue(request);
+                    EnqueueInflightLocked(request);
                     LastUsedTicks = Environment.TickCount64;
                 }
             }
@@ -92,7 +91,14 @@ internal sealed class BackendConnection : IDisposable
             var s = socket!;
             while (true)
             {
-                var data = sendBuffer.WrittenMemory;
+                // Buffers belong to one connection generation: a stale loop must never touch the next one's.
+                ArrayBufferWriter<byte> buf;
+                lock (sync)
+                {
+                    if (gen != generation) return;
+                    buf = sendBuffer;
+                }
+                var data = buf.WrittenMemory;
                 while (!data.IsEmpty)
                 {
                     Volatile.Write(ref sendingSinceTicks, Environment.TickCount64);
@@ -100,10 +106,10 @@ internal sealed class BackendConnection : IDisposable
                     data = data[n..];
                 }
                 Volatile.Write(ref sendingSinceTicks, 0);
-                sendBuffer.ResetWrittenCount();
                 lock (sync)
                 {
                     if (gen != generation) return; // a failure reset the state; a new connection owns 'sending'
+                    buf.ResetWrittenCount();
                     if (writeBuffer.WrittenCount == 0)
                     {
                         sending = false;
@@ -123,7 +129,10 @@ internal sealed class BackendConnection : IDisposable
     {
         state = State.Connecting;
         int gen = ++generation;
-        writeBuffer.ResetWrittenCount();
+        // Fresh buffers: a send loop of the failed connection may still hold the old ones.
+        writeBuffer = new ArrayBufferWriter<byte>(16 * 1024);
+        sendBuffer = new ArrayBufferWriter<byte>(16 * 1024);
+        sending = false;
         // The handshake goes first: AUTH with the product password, then SELECT.
         if (Options.Auth.Length > 0) QueueHandshakeLocked(["AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(Options.Auth)], "AUTH");
         if (Database != 0) QueueHandshakeLocked(["SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(Database.ToString())], "SELECT");
@@ -141,6 +150,13 @@ internal sealed class BackendConnection : IDisposable
                     Log.Warn("backend handshake failed", ("backend", Address), ("step", what), ("reply", Replies.ErrorText(done.Reply!)));
             },
         };
+        EnqueueInflightLocked(r);
+    }
+
+    private void EnqueueInflightLocked(PendingRequest r)
+    {
+        // The recv timeout counts from the oldest unanswered request (or the last reply, see the read loop).
+        if (inflight.Count == 0) waitingSinceTicks = Environment.TickCount64;
         inflight.Enqueue(r);
     }
 
@@ -202,6 +218,8 @@ internal sealed class BackendConnection : IDisposable
                     PendingRequest? r;
                     lock (sync)
                     {
+                        // After a failure the queue belongs to the next connection: stop reading this one.
+                        if (gen != generation) return;
                         inflight.TryDequeue(out r);
                         waitingSinceTicks = Environment.TickCount64;
                     }
