@@ -51,6 +51,7 @@ internal sealed class BackendConnection : IDisposable
     public void Enqueue(PendingRequest request, ReadOnlySpan<byte> wire)
     {
         string? failure = null;
+        int connectGen = 0;
         lock (sync)
         {
             if (disposed) failure = "backend conn closed";
@@ -62,13 +63,15 @@ internal sealed class BackendConnection : IDisposable
                     failure = $"backend conn is full, {inflight.Count} requests in flight (backend_max_pipeline)";
                 else
                 {
-                    if (state is State.Idle or State.Down) StartConnectLocked();
+                    if (state is State.Idle or State.Down) connectGen = StartConnectLocked();
                     writeBuffer.Write(wire);
                     EnqueueInflightLocked(request);
                     LastUsedTicks = Environment.TickCount64;
                 }
             }
         }
+        // Outside the lock: a connect that fails at once fails the requests queued so far, this one included.
+        if (connectGen != 0) _ = ConnectAsync(connectGen);
         if (failure != null) request.Fail("ERR handle response, " + failure);
     }
 
@@ -125,7 +128,8 @@ internal sealed class BackendConnection : IDisposable
         }
     }
 
-    private void StartConnectLocked()
+    /// <summary>Resets the connection state for a new attempt; the caller starts <see cref="ConnectAsync"/> once it left the lock.</summary>
+    private int StartConnectLocked()
     {
         state = State.Connecting;
         int gen = ++generation;
@@ -136,7 +140,7 @@ internal sealed class BackendConnection : IDisposable
         // The handshake goes first: AUTH with the product password, then SELECT.
         if (Options.Auth.Length > 0) QueueHandshakeLocked(["AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(Options.Auth)], "AUTH");
         if (Database != 0) QueueHandshakeLocked(["SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(Database.ToString())], "SELECT");
-        _ = ConnectAsync(gen);
+        return gen;
     }
 
     private void QueueHandshakeLocked(byte[][] args, string what)
