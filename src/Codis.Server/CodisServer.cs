@@ -6,6 +6,7 @@ using Codis.Core.Config;
 using Codis.Core.Logging;
 using Codis.Core.Resp;
 using Codis.Server.Commands;
+using Codis.Server.Introspection;
 using Codis.Server.Networking;
 using Codis.Server.Storage;
 
@@ -30,7 +31,27 @@ internal sealed partial class CodisServer
         Limits = BuildLimits();
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
+        // Read on every command: cached as numbers, refreshed by CONFIG SET.
+        settings["slowlog-log-slower-than"].Changed = s => slowlogThreshold = s.AsLong;
+        settings["slowlog-max-len"].Changed = s => slowlogMaxLen = s.AsInt;
+        settings["maxmemory"].Changed = s => maxMemory = s.AsLong;
+        slowlogThreshold = settings["slowlog-log-slower-than"].AsLong;
+        slowlogMaxLen = settings["slowlog-max-len"].AsInt;
+        maxMemory = settings["maxmemory"].AsLong;
+        StandardSections.RegisterAll(this, Info);
     }
+
+    private long slowlogThreshold;
+    private int slowlogMaxLen;
+    private long maxMemory;
+
+    /// <summary>The INFO sections; parts of the server register the ones they own (persistence, replication).</summary>
+    public InfoRegistry Info { get; } = new();
+
+    public MemoryStats Memory { get; } = new();
+
+    /// <summary>DEBUG SET-ACTIVE-EXPIRE: off = keys expire only when accessed (tests use it).</summary>
+    public bool ActiveExpireEnabled { get; set; } = true;
 
     public Settings Settings { get; }
     public Keyspace Keyspace { get; }
@@ -108,19 +129,25 @@ internal sealed partial class CodisServer
 
     internal void Unregister(ClientConnection connection) => clients.TryRemove(connection.Session.Id, out _);
 
-    /// <summary>Runs a batch of parsed requests of one client, in order, under the keyspace lock.</summary>
-    internal void Execute(CommandContext ctx, List<RespRequest> batch)
+    /// <summary>
+    /// Runs a batch of parsed requests of one client, in order from <paramref name="from"/>, under the keyspace lock.
+    /// Stops after a command that left its reply pending (<see cref="CommandContext.Deferred"/>, a blocked client);
+    /// returns the index of the first request not run yet.
+    /// </summary>
+    internal int Execute(CommandContext ctx, List<RespRequest> batch, int from = 0)
     {
-        if (batch.Count == 0) return;
+        if (batch.Count <= from) return batch.Count;
         lock (Keyspace.Lock)
         {
-            foreach (var request in batch)
+            for (int i = from; i < batch.Count; i++)
             {
                 Keyspace.RefreshClock();
-                ExecuteOne(ctx, request);
+                ExecuteOne(ctx, batch[i]);
                 if (ctx.Client.CloseAfterReply) break;
+                if (ctx.Deferred != null) return i + 1;
             }
         }
+        return batch.Count;
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
@@ -132,19 +159,22 @@ internal sealed partial class CodisServer
         if (spec == null)
         {
             Stats.UnknownCommands++;
-            ctx.Reply.WriteError(ClientConnection.DescribeUnknown(request));
+            Reject(ctx, null, ClientConnection.DescribeUnknown(request));
             return;
         }
         if (!spec.ArityOk(request.Count))
         {
-            spec.RejectedCalls++;
-            ctx.Reply.WriteError(Errors.WrongArity(spec.Name));
+            Reject(ctx, spec, Errors.WrongArity(spec.Name));
             return;
         }
         if (!client.Authenticated && !spec.Has(CommandFlags.NoAuth))
         {
-            spec.RejectedCalls++;
-            ctx.Reply.WriteError(Errors.NoAuth);
+            Reject(ctx, spec, Errors.NoAuth);
+            return;
+        }
+        if (maxMemory > 0 && spec.Has(CommandFlags.DenyOom) && Memory.Used() > maxMemory)
+        {
+            Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
         ctx.Args = request;
@@ -152,14 +182,39 @@ internal sealed partial class CodisServer
         ctx.Rewrite = null;
         ctx.SuppressPropagation = false;
         client.LastCommand = spec.Name;
+        var reply = ctx.Reply;
+        bool mute = client.RepliesOff || client.SkipNextReply;
+        client.SkipNextReply = false;
+        if (mute) ctx.Mute();
+        Keyspace.Touching = !client.NoTouch || spec.Name == "touch";
+        long errorsBefore = reply.ErrorsWritten;
+        Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long start = Stopwatch.GetTimestamp();
         spec.Handler(ctx);
-        long micros = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        long elapsed = Stopwatch.GetTimestamp() - start;
+        Keyspace.CountLookups = false;
+        Keyspace.Touching = true;
+        if (mute) ctx.Unmute();
+        long nanos = (long)(elapsed * (1_000_000_000.0 / Stopwatch.Frequency));
+        long micros = nanos / 1000;
         spec.Calls++;
         spec.Microseconds += micros;
-        long threshold = Settings["slowlog-log-slower-than"].AsLong;
-        if (threshold >= 0 && micros >= threshold)
-            SlowLog.Add(request, micros, client, Settings["slowlog-max-len"].AsInt);
+        (spec.Latency ??= new LatencyHistogram()).Record(nanos);
+        if (reply.ErrorsWritten != errorsBefore)
+        {
+            spec.FailedCalls++;
+            Stats.CountError(reply.LastError ?? "ERR");
+        }
+        if (slowlogThreshold >= 0 && micros >= slowlogThreshold)
+            SlowLog.Add(request, micros, client, slowlogMaxLen);
+    }
+
+    /// <summary>An error before the command ran (unknown, arity, auth, OOM): rejected_calls, as Redis counts them.</summary>
+    private void Reject(CommandContext ctx, CommandSpec? spec, string error)
+    {
+        if (spec != null) spec.RejectedCalls++;
+        ctx.Reply.WriteError(error);
+        Stats.CountError(error);
     }
 
     private async Task CronLoopAsync()
@@ -173,10 +228,13 @@ internal sealed partial class CodisServer
             {
                 lock (Keyspace.Lock)
                 {
-                    Keyspace.ActiveExpireCycle(budget: 2000);
+                    long start = Stopwatch.GetTimestamp();
+                    if (!IsPaused && ActiveExpireEnabled) Keyspace.ActiveExpireCycle(budget: 2000);
+                    Stats.ExpireCycleMicroseconds += (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
                     Cron?.Invoke();
                 }
                 Stats.Sample();
+                Memory.Sample();
                 CloseIdleClients();
             }
             catch (Exception e)

@@ -7,8 +7,9 @@ internal sealed class ClientSession
 {
     private static long nextId;
 
-    public ClientSession(EndPoint? remote, EndPoint? local, long now)
+    public ClientSession(EndPoint? remote, EndPoint? local, long now, long fd = -1)
     {
+        Fd = fd;
         Id = Interlocked.Increment(ref nextId);
         Remote = remote?.ToString() ?? "?";
         Local = local?.ToString() ?? "?";
@@ -44,4 +45,24 @@ internal sealed class ClientSession
 
     public long InputBufferBytes { get; set; }
     public long OutputBufferBytes { get; set; }
+
+    /// <summary>The socket's file descriptor (CLIENT LIST fd=), -1 when unknown.</summary>
+    public long Fd { get; }
+
+    /// <summary>What the connection is for (CLIENT LIST TYPE, CLIENT KILL TYPE); replication marks its links.</summary>
+    public ClientKind Kind { get; set; } = ClientKind.Normal;
+
+    /// <summary>CLIENT NO-TOUCH: this client's commands do not change keys' last-access time.</summary>
+    public bool NoTouch { get; set; }
+
+    /// <summary>CLIENT REPLY OFF: replies are dropped until CLIENT REPLY ON.</summary>
+    public bool RepliesOff { get; set; }
+
+    /// <summary>CLIENT REPLY SKIP: the reply of the next command is dropped.</summary>
+    public bool SkipNextReply { get; set; }
+
+    /// <summary>Milliseconds since the connection was accepted (CLIENT LIST age= is seconds).</summary>
+    public long AgeMs => Environment.TickCount64 - CreatedAt;
 }
+
+internal enum ClientKind { Normal, Replica, Master }

@@ -37,6 +37,18 @@ internal sealed class Keyspace
 
     public long ExpiredKeys { get; private set; }
 
+    /// <summary>Set by the server while a read-only command runs: its lookups count as keyspace hits/misses.</summary>
+    public bool CountLookups { get; set; }
+
+    /// <summary>Cleared while a CLIENT NO-TOUCH client's command runs: lookups leave the last-access time alone.</summary>
+    public bool Touching { get; set; } = true;
+
+    public long KeyspaceHits { get; set; }
+    public long KeyspaceMisses { get; set; }
+
+    /// <summary>CONFIG RESETSTAT.</summary>
+    public void ResetStats() => ExpiredKeys = KeyspaceHits = KeyspaceMisses = 0;
+
     public Random Random { get; } = new();
 
     /// <summary>Raised (under the lock) whenever a key is written or deleted: WATCH, slot-migration bookkeeping.</summary>
