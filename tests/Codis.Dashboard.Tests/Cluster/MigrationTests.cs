@@ -42,8 +42,10 @@ public class MigrationTests
         using var stop = new CancellationTokenSource();
         var live = LoadClient.RunAsync(() => proxy.Client(), stop.Token);
 
-        env.Ok("slot", "migrate", "0", "511", "2");
+        var migrate = env.Config("slot", "migrate", "0", "511", "2");
         stop.Cancel();
+        Assert.True(migrate.ExitCode == 0, migrate.ToString());
+        Assert.Contains("512/512 slots done", migrate.Stderr); // plain progress lines when not on a terminal
         var (ops, failures) = await live;
         Assert.True(failures.Count == 0, string.Join("\n", failures));
         Assert.True(ops > 0);
@@ -55,8 +57,16 @@ public class MigrationTests
         var slots = (await env.GetAsync(Codis.Core.Models.DashboardRoutes.Slots))!.AsArray();
         Assert.All(slots, s => Assert.Equal(s!["id"]!.GetValue<int>() < 512 ? 2 : 1, s["group_id"]!.GetValue<int>()));
         Assert.All(slots, s => Assert.Null(s!["action"]!["state"]));
-        // a group that owns slots can't go, one that gave all away can
         env.Refused("still owns", "server", "remove-group", "2");
+
+        // a third group: the plan gives it a third of the slots, taking the highest-numbered from each group
+        var g3 = env.Own(CodisServerProcess.Start());
+        env.Ok("server", "add", "3", $"127.0.0.1:{g3.Port}", "master");
+        var plan = env.Json("slot", "rebalance", "--dry-run").AsObject();
+        Assert.InRange(plan.Count, 341, 342);
+        Assert.All(plan, kv => Assert.Equal(3, kv.Value!.GetValue<int>()));
+        Assert.Contains("1023", plan.Select(kv => kv.Key));
+        Assert.Contains("511", plan.Select(kv => kv.Key));
     }
 
     [Fact]
