@@ -37,7 +37,7 @@ public sealed class ZooKeeperRestartTests : IClassFixture<SlowTickZooKeeperFixtu
         var sw = Stopwatch.StartNew();
         while (!(c.Client.State == ZkSessionState.Connected && c.Client.ConnectedServer != null))
         {
-            Assert.True(sw.Elapsed < timeout, $"{what} did not happen within {timeout} (session {c.Client.State})");
+            Assert.True(sw.Elapsed < timeout, $"{what} did not happen within {timeout} (session {c.Client.State}, last error: {c.Client.LastError})");
             await Task.Delay(50);
         }
     }
