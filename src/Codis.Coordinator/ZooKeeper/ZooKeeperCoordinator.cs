@@ -8,20 +8,25 @@ namespace Codis.Coordinator.ZooKeeper;
 /// Create makes missing parents (persistent, empty); Update is setData(-1) or create; CompareAndSet is setData
 /// with the stat version; watches are ZooKeeper's one-shot watches; ephemeral nodes are EPHEMERAL(_SEQUENTIAL)
 /// nodes of this session, so they vanish when the process dies and its session times out. Reads and other
-/// idempotent calls are retried across a reconnect within the operation timeout. When the session expires the
-/// coordinator is finished: calls throw <see cref="SessionExpiredException"/>, ephemerals report Lost; reopen it.
+/// idempotent calls are retried across a reconnect within the operation timeout. When the session expires its
+/// ephemerals report Lost and their own calls throw <see cref="SessionExpiredException"/>; the coordinator itself
+/// carries on with a new session (as the etcd backend takes a new lease), so persistent data, watches and new
+/// ephemerals keep working.
 /// </summary>
 public sealed class ZooKeeperCoordinator : ICoordinator
 {
     private readonly CoordinatorOptions options;
-    private readonly ZooKeeperClient zk;
+    private readonly ZooKeeperClientOptions clientOptions;
+    private readonly Lock gate = new();
+    private ZooKeeperClient zk;
     private int closed;
 
     /// <summary>Starts connecting in the background; calls wait for the session within the operation timeout.</summary>
     public ZooKeeperCoordinator(CoordinatorOptions options)
     {
         this.options = options;
-        zk = new ZooKeeperClient(ZooKeeperClientOptions.From(options));
+        clientOptions = ZooKeeperClientOptions.From(options);
+        zk = new ZooKeeperClient(clientOptions);
     }
 
     /// <summary>Opens the session and waits until it is established (CoordinatorUnavailableException when no server answers).</summary>
@@ -30,7 +35,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
         var c = new ZooKeeperCoordinator(options);
         try
         {
-            await c.zk.ConnectAsync(ct);
+            await c.Session().ConnectAsync(ct);
         }
         catch
         {
@@ -41,10 +46,27 @@ public sealed class ZooKeeperCoordinator : ICoordinator
     }
 
     public string Kind => "zookeeper";
-    public string Address => zk.Address;
+    public string Address => Client.Address;
 
-    /// <summary>The underlying session (tests, diagnostics).</summary>
-    public ZooKeeperClient Client => zk;
+    /// <summary>The current session (tests, diagnostics).</summary>
+    public ZooKeeperClient Client
+    {
+        get { lock (gate) return zk; }
+    }
+
+    /// <summary>The live session; an expired one is replaced by a new session (connecting in the background).</summary>
+    private ZooKeeperClient Session()
+    {
+        ZooKeeperClient old;
+        lock (gate)
+        {
+            if (zk.State != ZkSessionState.Expired || Volatile.Read(ref closed) != 0) return zk;
+            old = zk;
+            zk = new ZooKeeperClient(clientOptions);
+        }
+        _ = old.DisposeAsync().AsTask();
+        return Client;
+    }
 
     public async Task CreateAsync(string path, ReadOnlyMemory<byte> data, CancellationToken ct = default)
     {
@@ -61,7 +83,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
         {
             try
             {
-                await Retry(t => zk.SetDataAsync(path, data, -1, t), op);
+                await Retry((zk, t) => zk.SetDataAsync(path, data, -1, t), op);
                 return;
             }
             catch (NoNodeException)
@@ -86,18 +108,18 @@ public sealed class ZooKeeperCoordinator : ICoordinator
         // ZooKeeper versions are non-negative ints, and -1 would mean "any": never send one that is not a real version.
         if (expectedVersion is < 0 or > int.MaxValue)
         {
-            var stat = await Retry(t => zk.ExistsAsync(path, null, t), op);
+            var stat = await Retry((zk, t) => zk.ExistsAsync(path, null, t), op);
             if (stat == null) throw new NoNodeException(path);
             throw new VersionMismatchException(path, expectedVersion, stat.Value.Version);
         }
         try
         {
-            var stat = await Guard(t => zk.SetDataAsync(path, data, (int)expectedVersion, t), op);
+            var stat = await Guard((zk, t) => zk.SetDataAsync(path, data, (int)expectedVersion, t), op);
             return stat.Version;
         }
         catch (VersionMismatchException)
         {
-            var stat = await Retry(t => zk.ExistsAsync(path, null, t), op);
+            var stat = await Retry((zk, t) => zk.ExistsAsync(path, null, t), op);
             if (stat == null) throw new NoNodeException(path);
             throw new VersionMismatchException(path, expectedVersion, stat.Value.Version);
         }
@@ -116,7 +138,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
         {
             try
             {
-                await Retry(t => zk.DeleteAsync(path, -1, t), op);
+                await Retry((zk, t) => zk.DeleteAsync(path, -1, t), op);
                 return;
             }
             catch (NoNodeException)
@@ -126,7 +148,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
             catch (NotEmptyException) when (recursive && path != "/" && attempt < 10)
             {
                 // Children first (in parallel: the connection pipelines them); again if new ones appeared meanwhile.
-                var children = await Retry(t => zk.GetChildrenAsync(path, null, t), op);
+                var children = await Retry((zk, t) => zk.GetChildrenAsync(path, null, t), op);
                 if (children == null) return;
                 await Task.WhenAll(children.Value.Children.Select(c => DeleteTreeAsync(CoordinatorPath.Combine(path, c), true, op)));
             }
@@ -137,7 +159,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
     {
         CoordinatorPath.Validate(path);
         using var op = Begin(ct);
-        var r = await Retry(t => zk.GetDataAsync(path, null, t), op);
+        var r = await Retry((zk, t) => zk.GetDataAsync(path, null, t), op);
         return r == null ? null : new CoordinatorNode(r.Value.Data, r.Value.Stat.Version);
     }
 
@@ -145,7 +167,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
     {
         CoordinatorPath.Validate(path);
         using var op = Begin(ct);
-        var r = await Retry(t => zk.GetChildrenAsync(path, null, t), op);
+        var r = await Retry((zk, t) => zk.GetChildrenAsync(path, null, t), op);
         return r == null ? [] : Sorted(r.Value.Children);
     }
 
@@ -156,11 +178,11 @@ public sealed class ZooKeeperCoordinator : ICoordinator
         var watch = new ZkWatch(path);
         while (true)
         {
-            var r = await Retry(t => zk.GetDataAsync(path, watch, t), op);
-            if (r != null) return new(new CoordinatorNode(r.Value.Data, r.Value.Stat.Version), Signal(watch, ct));
+            var r = await Retry((zk, t) => zk.GetDataAsync(path, watch, t), op);
+            if (r != null) return new(new CoordinatorNode(r.Value.Data, r.Value.Stat.Version), Signal(Client, watch, ct));
             // getData sets no watch on a missing node; exists does (it fires on create).
-            var stat = await Retry(t => zk.ExistsAsync(path, watch, t), op);
-            if (stat == null) return new(null, Signal(watch, ct));
+            var stat = await Retry((zk, t) => zk.ExistsAsync(path, watch, t), op);
+            if (stat == null) return new(null, Signal(Client, watch, ct));
             // Created in between: read it (the watch armed by exists stays; a spurious fire only means "re-read").
         }
     }
@@ -172,11 +194,11 @@ public sealed class ZooKeeperCoordinator : ICoordinator
         var watch = new ZkWatch(path);
         while (true)
         {
-            var r = await Retry(t => zk.GetChildrenAsync(path, watch, t), op);
-            if (r != null) return new(Sorted(r.Value.Children), Signal(watch, ct));
+            var r = await Retry((zk, t) => zk.GetChildrenAsync(path, watch, t), op);
+            if (r != null) return new(Sorted(r.Value.Children), Signal(Client, watch, ct));
             // A missing folder: its creation (by the first child's mkdir -p) is the change to report.
-            var stat = await Retry(t => zk.ExistsAsync(path, watch, t), op);
-            if (stat == null) return new(Array.Empty<string>(), Signal(watch, ct));
+            var stat = await Retry((zk, t) => zk.ExistsAsync(path, watch, t), op);
+            if (stat == null) return new(Array.Empty<string>(), Signal(Client, watch, ct));
         }
     }
 
@@ -184,34 +206,38 @@ public sealed class ZooKeeperCoordinator : ICoordinator
     {
         CoordinatorPath.Validate(path);
         using var op = Begin(ct);
-        string real;
+        (ZooKeeperClient Session, string Path) real;
         try
         {
-            real = await CreateWithParentsAsync(path, data, sequential ? ZkCreateMode.EphemeralSequential : ZkCreateMode.Ephemeral, op);
+            real = await CreateWithParentsOnAsync(path, data, sequential ? ZkCreateMode.EphemeralSequential : ZkCreateMode.Ephemeral, op);
         }
         catch (NodeExistsException)
         {
             // With ZooKeeper a dead owner's node disappears with its session, so whoever is there is alive (or
             // its session has not timed out yet).
-            var stat = await Retry(t => zk.ExistsAsync(path, null, t), op);
+            var stat = await Retry((zk, t) => zk.ExistsAsync(path, null, t), op);
             string detail = stat is { EphemeralOwner: not 0 } s ? $"ephemeral of session 0x{s.EphemeralOwner:x}" : "persistent node";
             throw new NodeExistsException(path, detail);
         }
-        var node = new ZooKeeperEphemeralNode(this, zk, real);
+        var node = new ZooKeeperEphemeralNode(this, real.Session, real.Path);
         await node.StartAsync(op.Token);
         return node;
     }
 
-    private async Task<string> CreateWithParentsAsync(string path, ReadOnlyMemory<byte> data, ZkCreateMode mode, Op op)
+    private async Task<string> CreateWithParentsAsync(string path, ReadOnlyMemory<byte> data, ZkCreateMode mode, Op op) =>
+        (await CreateWithParentsOnAsync(path, data, mode, op)).Path;
+
+    /// <summary>Create, making parents on NoNode; tells which session created it (ephemerals belong to it).</summary>
+    private async Task<(ZooKeeperClient Session, string Path)> CreateWithParentsOnAsync(string path, ReadOnlyMemory<byte> data, ZkCreateMode mode, Op op)
     {
         try
         {
-            return await Guard(t => zk.CreateAsync(path, data, mode, null, t), op);
+            return await Guard(async (zk, t) => (zk, await zk.CreateAsync(path, data, mode, null, t)), op);
         }
         catch (NoNodeException)
         {
             await MakeParentsAsync(CoordinatorPath.Parent(path), op);
-            return await Guard(t => zk.CreateAsync(path, data, mode, null, t), op);
+            return await Guard(async (zk, t) => (zk, await zk.CreateAsync(path, data, mode, null, t)), op);
         }
     }
 
@@ -221,7 +247,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
         if (path == "/") return;
         try
         {
-            await Retry(t => zk.CreateAsync(path, ReadOnlyMemory<byte>.Empty, ZkCreateMode.Persistent, null, t), op);
+            await Retry((zk, t) => zk.CreateAsync(path, ReadOnlyMemory<byte>.Empty, ZkCreateMode.Persistent, null, t), op);
         }
         catch (NodeExistsException) { }
         catch (NoNodeException)
@@ -229,7 +255,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
             await MakeParentsAsync(CoordinatorPath.Parent(path), op);
             try
             {
-                await Retry(t => zk.CreateAsync(path, ReadOnlyMemory<byte>.Empty, ZkCreateMode.Persistent, null, t), op);
+                await Retry((zk, t) => zk.CreateAsync(path, ReadOnlyMemory<byte>.Empty, ZkCreateMode.Persistent, null, t), op);
             }
             catch (NodeExistsException) { }
         }
@@ -245,7 +271,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
     /// The caller's change signal for a ZooKeeper watch: completes on the event (or spuriously when the session
     /// expires), ends cancelled on <paramref name="ct"/> or when the coordinator closes, never faults.
     /// </summary>
-    private Task Signal(ZkWatch watch, CancellationToken ct)
+    private static Task Signal(ZooKeeperClient zk, ZkWatch watch, CancellationToken ct)
     {
         var signal = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var registration = ct.CanBeCanceled
@@ -290,17 +316,40 @@ public sealed class ZooKeeperCoordinator : ICoordinator
         return new Op(ct, options.OperationTimeout);
     }
 
-    /// <summary>An idempotent round trip: retried after a lost connection while the operation's time lasts.</summary>
-    private async Task<T> Retry<T>(Func<CancellationToken, Task<T>> call, Op op)
+    /// <summary>
+    /// An idempotent round trip on the current session: retried after a lost connection while the operation's
+    /// time lasts, and once on a new session if this one expired.
+    /// </summary>
+    private Task<T> Retry<T>(Func<ZooKeeperClient, CancellationToken, Task<T>> call, Op op) => Run(call, op, retryLost: true);
+
+    private Task Retry(Func<ZooKeeperClient, CancellationToken, Task> call, Op op) => Run(async (zk, t) =>
+    {
+        await call(zk, t);
+        return true;
+    }, op, retryLost: true);
+
+    /// <summary>
+    /// A round trip that must not be repeated after a lost connection (its effect may have happened). A request
+    /// refused because the session had expired was not applied, so that one goes again on a new session.
+    /// </summary>
+    private Task<T> Guard<T>(Func<ZooKeeperClient, CancellationToken, Task<T>> call, Op op) => Run(call, op, retryLost: false);
+
+    private async Task<T> Run<T>(Func<ZooKeeperClient, CancellationToken, Task<T>> call, Op op, bool retryLost)
     {
         CoordinatorUnavailableException? last = null;
+        bool renewed = false;
         while (true)
         {
             try
             {
-                return await call(op.Token);
+                return await call(Session(), op.Token);
             }
-            catch (CoordinatorUnavailableException e) when (!op.Token.IsCancellationRequested)
+            catch (SessionExpiredException) when (!renewed && Volatile.Read(ref closed) == 0)
+            {
+                renewed = true; // Session() hands out a new one
+                continue;
+            }
+            catch (CoordinatorUnavailableException e) when (retryLost && !op.Token.IsCancellationRequested)
             {
                 last = e;
             }
@@ -319,36 +368,36 @@ public sealed class ZooKeeperCoordinator : ICoordinator
         }
     }
 
-    private Task Retry(Func<CancellationToken, Task> call, Op op) => Retry(async t =>
-    {
-        await call(t);
-        return true;
-    }, op);
-
-    /// <summary>A round trip that must not be repeated (its effect may have happened): one try, same deadline.</summary>
-    private async Task<T> Guard<T>(Func<CancellationToken, Task<T>> call, Op op)
-    {
-        try
-        {
-            return await call(op.Token);
-        }
-        catch (OperationCanceledException) when (!op.Caller.IsCancellationRequested)
-        {
-            throw TimedOut(op, null);
-        }
-    }
-
     private CoordinatorUnavailableException TimedOut(Op op, CoordinatorUnavailableException? last) =>
         last ?? new CoordinatorUnavailableException($"ZooKeeper {Address}: no answer within {op.Timeout.TotalMilliseconds:0} ms");
 
-    internal Task<T> RetryFor<T>(Func<CancellationToken, Task<T>> call, CancellationToken ct)
+    /// <summary>For an ephemeral node: retried round trips on ITS session (never a new one: the node dies with it).</summary>
+    internal async Task<T> RetryOn<T>(ZooKeeperClient session, Func<CancellationToken, Task<T>> call, CancellationToken ct)
     {
-        return Run();
-
-        async Task<T> Run()
+        using var op = Begin(ct);
+        CoordinatorUnavailableException? last = null;
+        while (true)
         {
-            using var op = Begin(ct);
-            return await Retry(call, op);
+            try
+            {
+                return await call(op.Token);
+            }
+            catch (CoordinatorUnavailableException e) when (!op.Token.IsCancellationRequested && session.State != ZkSessionState.Expired)
+            {
+                last = e;
+            }
+            catch (OperationCanceledException) when (!op.Caller.IsCancellationRequested)
+            {
+                throw TimedOut(op, last);
+            }
+            try
+            {
+                await Task.Delay(20, op.Token);
+            }
+            catch (OperationCanceledException) when (!op.Caller.IsCancellationRequested)
+            {
+                throw TimedOut(op, last);
+            }
         }
     }
 
@@ -356,6 +405,6 @@ public sealed class ZooKeeperCoordinator : ICoordinator
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref closed, 1) != 0) return;
-        await zk.DisposeAsync();
+        await Client.DisposeAsync();
     }
 }

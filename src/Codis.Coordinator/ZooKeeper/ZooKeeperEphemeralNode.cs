@@ -27,7 +27,7 @@ internal sealed class ZooKeeperEphemeralNode(ZooKeeperCoordinator owner, ZooKeep
     private async Task<ZkWatch?> ArmAsync(CancellationToken ct)
     {
         var watch = new ZkWatch(Path);
-        var stat = await owner.RetryFor(t => zk.ExistsAsync(Path, watch, t), ct);
+        var stat = await owner.RetryOn(zk, t => zk.ExistsAsync(Path, watch, t), ct);
         if (stat == null || stat.Value.EphemeralOwner != session)
         {
             MarkLost(stat == null ? "deleted" : "replaced by another session");
@@ -84,7 +84,7 @@ internal sealed class ZooKeeperEphemeralNode(ZooKeeperCoordinator owner, ZooKeep
     private void MarkLost(string why)
     {
         // closeSession deletes our ephemerals and we may see that NodeDeleted: closing is not losing.
-        if (disposed || zk.IsClosing || !lost.TrySetResult()) return;
+        if (disposed || (zk.IsClosing && !zk.Expired.IsCompleted) || !lost.TrySetResult()) return;
         Log.Warn("zookeeper ephemeral node lost", ("path", Path), ("session", $"0x{session:x}"), ("reason", why));
     }
 
@@ -93,7 +93,7 @@ internal sealed class ZooKeeperEphemeralNode(ZooKeeperCoordinator owner, ZooKeep
         ObjectDisposedException.ThrowIf(disposed, this);
         try
         {
-            await owner.RetryFor(t => zk.SetDataAsync(Path, data, -1, t), ct);
+            await owner.RetryOn(zk, t => zk.SetDataAsync(Path, data, -1, t), ct);
         }
         catch (NoNodeException)
         {
@@ -109,7 +109,7 @@ internal sealed class ZooKeeperEphemeralNode(ZooKeeperCoordinator owner, ZooKeep
         disposed = true;
         try
         {
-            await owner.RetryFor(async t =>
+            await owner.RetryOn(zk, async t =>
             {
                 try
                 {

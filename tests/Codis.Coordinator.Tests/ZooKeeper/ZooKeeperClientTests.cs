@@ -254,21 +254,28 @@ public sealed class ZooKeeperClientTests(ZooKeeperFixture zk) : IClassFixture<Zo
         string root = Root();
         var node = await owner.CreateEphemeralAsync(root + "/lock", Bytes("held"));
         var watched = await owner.ReadAndWatchAsync(root + "/other");
+        var first = owner.Client;
 
-        owner.Client.Freeze(); // no pings, no reads: the server hears nothing
+        first.Freeze(); // no pings, no reads: the server hears nothing
         var sw = Stopwatch.StartNew();
         await WaitUntil(async () => await observer.ReadAsync(root + "/lock") == null, session + TimeSpan.FromSeconds(5), "the frozen owner's node to vanish");
         Assert.True(sw.Elapsed >= session - TimeSpan.FromMilliseconds(300), $"the node vanished after {sw.Elapsed}, before the session timeout");
 
-        owner.Client.Thaw(); // the owner wakes up: reconnecting tells it the session is gone
-        await Within(owner.Client.Expired, TimeSpan.FromSeconds(5), "the owner noticing the expiry");
+        first.Thaw(); // the owner wakes up: reconnecting tells it the session is gone
+        await Within(first.Expired, TimeSpan.FromSeconds(5), "the owner noticing the expiry");
         await Within(node.Lost, TimeSpan.FromSeconds(2), "Lost");
         await Within(watched.Changed, TimeSpan.FromSeconds(2), "its watches firing");
-        var e = await Assert.ThrowsAsync<SessionExpiredException>(() => owner.ReadAsync(root + "/lock"));
+        var e = await Assert.ThrowsAsync<SessionExpiredException>(() => node.UpdateAsync(Bytes("x")));
         Assert.Contains("expired", e.Message);
-        await Assert.ThrowsAsync<SessionExpiredException>(() => node.UpdateAsync(Bytes("x")));
-        // The lock is free for someone else.
-        await using var next = await observer.CreateEphemeralAsync(root + "/lock", Bytes("next"));
+        Assert.Contains($"0x{first.SessionId:x}", e.Message);
+        await Assert.ThrowsAsync<SessionExpiredException>(() => first.GetDataAsync(root + "/other"));
+
+        // The coordinator carries on with a new session: the lock is free, and it can take it again.
+        Assert.Null(await owner.ReadAsync(root + "/lock"));
+        Assert.NotEqual(first.SessionId, owner.Client.SessionId);
+        await using var again = await owner.CreateEphemeralAsync(root + "/lock", Bytes("again"));
+        Assert.Equal("again", (await observer.ReadAsync(root + "/lock"))!.Text);
+        Assert.False(again.Lost.IsCompleted);
     }
 
     [Fact]

@@ -27,6 +27,26 @@ public class ZooKeeperFixture : IDisposable
     public async Task<ZooKeeperCoordinator> OpenAsync(TimeSpan? session = null, string auth = "", TimeSpan? operation = null) =>
         (ZooKeeperCoordinator)await ZooKeeperCoordinator.OpenAsync(Options(session, auth, operation));
 
+    /// <summary>
+    /// A coordinator with a short operation timeout, connected without holding its first connect to that timeout
+    /// (a loaded machine may need longer for the first handshake than the tests want calls to wait).
+    /// </summary>
+    public async Task<ZooKeeperCoordinator> OpenConnectedAsync(TimeSpan session, TimeSpan operation)
+    {
+        var c = new ZooKeeperCoordinator(Options(session, operation: operation));
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (c.Client.State != ZkSessionState.Connected)
+        {
+            if (sw.Elapsed > TimeSpan.FromSeconds(20))
+            {
+                await c.DisposeAsync();
+                throw new TimeoutException($"no session within 20 s: {c.Client.LastError}");
+            }
+            await Task.Delay(20);
+        }
+        return c;
+    }
+
     public async Task<ZooKeeperClient> ClientAsync(TimeSpan? session = null, string? auth = null, TimeSpan? operation = null)
     {
         var c = new ZooKeeperClient(new ZooKeeperClientOptions

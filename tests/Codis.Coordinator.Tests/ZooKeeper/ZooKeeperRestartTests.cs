@@ -37,7 +37,7 @@ public sealed class ZooKeeperRestartTests : IClassFixture<SlowTickZooKeeperFixtu
         var sw = Stopwatch.StartNew();
         while (!(c.Client.State == ZkSessionState.Connected && c.Client.ConnectedServer != null))
         {
-            Assert.True(sw.Elapsed < timeout, $"{what} did not happen within {timeout} (session {c.Client.State})");
+            Assert.True(sw.Elapsed < timeout, $"{what} did not happen within {timeout} (session {c.Client.State}, last error: {c.Client.LastError})");
             await Task.Delay(50);
         }
     }
@@ -74,7 +74,7 @@ public sealed class ZooKeeperRestartTests : IClassFixture<SlowTickZooKeeperFixtu
     public async Task A_stopped_server_makes_calls_fail_within_the_timeout_naming_the_address()
     {
         var opTimeout = TimeSpan.FromSeconds(1);
-        await using var c = await zk.OpenAsync(LongSession, operation: opTimeout);
+        await using var c = await zk.OpenConnectedAsync(LongSession, opTimeout);
         string root = Root();
         await c.CreateAsync(root, Bytes("a"));
         zk.Server.Stop();

@@ -90,6 +90,9 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
     /// <summary>Completes when the session has expired (not on close).</summary>
     public Task Expired => expired.Task;
 
+    /// <summary>Why the last connection attempt or connection failed (for messages and diagnostics).</summary>
+    public string LastError => lastError;
+
     /// <summary>Watches registered and not yet fired (for tests and diagnostics).</summary>
     public int WatchCount => watches.Count;
 
@@ -255,8 +258,9 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
 
     private void ThrowIfEnded()
     {
+        // An expired session stays "expired" even once disposed: that is the news its users need.
+        if (expiredReason != null) throw new SessionExpiredException(expiredReason);
         if (state == ZkSessionState.Closed) throw new ObjectDisposedException(nameof(ZooKeeperClient), $"use of closed ZooKeeper client ({Address})");
-        if (state == ZkSessionState.Expired) throw new SessionExpiredException(expiredReason!);
     }
 
     private async Task RunSessionAsync()
@@ -275,7 +279,10 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
             {
                 long id = SessionId;
                 var request = new ConnectRequest(id == 0 ? 0 : LastZxid, (int)options.SessionTimeout.TotalMilliseconds, id, password);
-                var connectTimeout = TimeSpan.FromMilliseconds(Math.Max(1000, Volatile.Read(ref negotiatedMs) / servers.Count));
+                // As Java's client: the session timeout shared by the servers; but never longer than a call may
+                // wait, so a server that accepts TCP and then says nothing (starting, hung) is left quickly.
+                var connectTimeout = TimeSpan.FromMilliseconds(Math.Max(1000,
+                    Math.Min(Volatile.Read(ref negotiatedMs) / servers.Count, options.OperationTimeout.TotalMilliseconds)));
                 var conn = await ZkConnection.OpenAsync(server, request, connectTimeout, this, stopping.Token);
                 if (conn.Session.Expired)
                 {
