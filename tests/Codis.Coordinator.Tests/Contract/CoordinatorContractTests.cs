@@ -219,7 +219,8 @@ public abstract class CoordinatorContractTests
         var workers = Enumerable.Range(0, 3).Select(_ => new ManagedProcess("dotnet",
         [
             Binaries.Dll("Codis.Coordinator.TestOwner"), "--name", o.Name, "--addr", o.Address, .. (o.Auth.Length > 0 ? new[] { "--auth", o.Auth } : []),
-            "--increment", counter, "--count", "20",
+            // A long session: this test is about lost updates, not about surviving a pause on a loaded machine.
+            "--session-ms", "30000", "--increment", counter, "--count", "20",
         ])).ToList();
         try
         {
