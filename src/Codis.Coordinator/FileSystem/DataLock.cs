@@ -20,9 +20,10 @@ internal sealed class DataLock(string root, TimeSpan timeout)
 
     public async Task<Held> AcquireAsync(CancellationToken ct)
     {
+        // The queue inside this process is not timed: each operation ahead of us is itself bounded (its own
+        // lock deadline, then a few small file writes), and a burst of writes must not fail just for queueing.
+        await gate.WaitAsync(ct);
         var deadline = DateTime.UtcNow + timeout;
-        if (!await gate.WaitAsync(timeout, ct))
-            throw new CoordinatorUnavailableException($"filesystem coordinator {root}: an operation of this process held {lockFile} for more than {timeout.TotalSeconds:0.#}s");
         try
         {
             int delayMs = 1;

@@ -219,7 +219,8 @@ public abstract class CoordinatorContractTests
         var workers = Enumerable.Range(0, 3).Select(_ => new ManagedProcess("dotnet",
         [
             Binaries.Dll("Codis.Coordinator.TestOwner"), "--name", o.Name, "--addr", o.Address, .. (o.Auth.Length > 0 ? new[] { "--auth", o.Auth } : []),
-            "--increment", counter, "--count", "20",
+            // A long session: this test is about lost updates, not about surviving a pause on a loaded machine.
+            "--session-ms", "30000", "--increment", counter, "--count", "20",
         ])).ToList();
         try
         {
@@ -324,7 +325,9 @@ public abstract class CoordinatorContractTests
     {
         var (c, p) = await Start();
         await using var _ = c;
-        await Task.WhenAll(Enumerable.Range(0, 1024).Select(i => c.UpdateAsync(p.Slot(i), Bytes($"{{\"id\":{i}}}"))));
+        // 16 writes in flight, as a dashboard filling its slots would have; not 1024 racing one deadline.
+        await Parallel.ForEachAsync(Enumerable.Range(0, 1024), new ParallelOptions { MaxDegreeOfParallelism = 16 },
+            async (i, _) => await c.UpdateAsync(p.Slot(i), Bytes($"{{\"id\":{i}}}")));
         var names = await c.ListAsync(p.SlotsDir);
         Assert.Equal(Enumerable.Range(0, 1024).Select(i => $"slot-{i:D4}"), names);
         Assert.Equal("{\"id\":1023}", (await c.ReadAsync(p.Slot(1023)))!.Text);

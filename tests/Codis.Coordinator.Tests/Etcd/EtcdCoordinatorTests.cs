@@ -65,6 +65,15 @@ public sealed class EtcdCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public async Task An_address_list_with_a_dead_endpoint_still_works()
+    {
+        var opts = etcd.Options() with { Address = $"127.0.0.1:{ManagedProcess.FreePort()}, {etcd.Address}" };
+        await using var c = await EtcdCoordinator.OpenAsync(opts);
+        for (int i = 0; i < 5; i++) await c.UpdateAsync("/codis3/demo/topom", Bytes($"v{i}"));
+        Assert.Equal("v4", (await c.ReadAsync("/codis3/demo/topom"))!.Text);
+    }
+
+    [Fact]
     public async Task Etcd_stopped_gives_unavailable_and_restarted_works_again()
     {
         var opts = etcd.Options() with { OperationTimeout = TimeSpan.FromSeconds(1.5) };

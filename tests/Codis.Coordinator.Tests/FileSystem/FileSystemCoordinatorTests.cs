@@ -47,6 +47,17 @@ public sealed class FileSystemCoordinatorTests : IDisposable
     }
 
     [Fact]
+    public async Task A_watch_sees_a_file_rewritten_by_another_tool()
+    {
+        await using var c = await FileSystemCoordinator.OpenAsync(root.Options);
+        await c.CreateAsync("/codis3/demo/topom", Bytes("ours"));
+        var w = await c.ReadAndWatchAsync("/codis3/demo/topom");
+        File.WriteAllText(Path.Combine(root.Path, "data/codis3/demo/topom"), "theirs");
+        Assert.True(await Task.WhenAny(w.Changed, Task.Delay(TimeSpan.FromSeconds(10))) == w.Changed, "no change seen");
+        Assert.Equal("theirs", (await c.ReadAsync("/codis3/demo/topom"))!.Text);
+    }
+
+    [Fact]
     public async Task Processes_racing_to_create_one_node_have_exactly_one_winner()
     {
         string go = Path.Combine(root.Path, "go");
