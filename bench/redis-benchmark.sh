@@ -15,7 +15,7 @@ work=$(mktemp -d)
 rport=$((20000 + RANDOM % 10000)); cport=$((rport + 1))
 redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize no >"$work/redis.log" 2>&1 &
 rpid=$!
-dotnet bin/codis-server.dll --port "$cport" --dir "$work" >"$work/codis.log" 2>&1 &
+dotnet bin/codis-server.dll --port "$cport" --save "" --appendonly no --dir "$work" >"$work/codis.log" 2>&1 &
 cpid=$!
 trap 'kill $rpid $cpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for p in $rport $cport; do for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done; done

@@ -29,6 +29,8 @@ internal sealed partial class CodisServer
         Keyspace = new Keyspace(settings["databases"].AsInt);
         RunId = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
         Limits = BuildLimits();
+        Storage.Collections.CollectionLimits.Attach(settings);
+        Blocking = new Networking.Blocking.BlockingRegistry(this);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
@@ -40,6 +42,7 @@ internal sealed partial class CodisServer
         maxMemory = settings["maxmemory"].AsLong;
         settings["loglevel"].Changed = s => Log.MinLevel = LogLevelOf(s.Value);
         StandardSections.RegisterAll(this, Info);
+        InitPersistence();
     }
 
     /// <summary>Redis's four log levels mapped onto ours (verbose has no own level: it logs like debug).</summary>
@@ -67,6 +70,9 @@ internal sealed partial class CodisServer
 
     public Settings Settings { get; }
     public Keyspace Keyspace { get; }
+
+    /// <summary>Clients blocked in BLPOP and friends, served after each command that writes their keys.</summary>
+    public Networking.Blocking.BlockingRegistry Blocking { get; }
     public string RunId { get; }
     public RespLimits Limits { get; private set; }
     public Stats Stats { get; } = new();
@@ -90,6 +96,7 @@ internal sealed partial class CodisServer
 
     public void Start()
     {
+        LoadData();
         int port = Settings["port"].AsInt;
         foreach (var addr in Settings["bind"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -162,24 +169,49 @@ internal sealed partial class CodisServer
 
     /// <summary>
     /// Runs a batch of parsed requests of one client, in order from <paramref name="from"/>, under the keyspace lock.
-    /// Stops after a command that left its reply pending (<see cref="CommandContext.Deferred"/>, a blocked client);
+    /// After each command, clients blocked on keys it wrote are served. Stops after a command that left its reply
+    /// pending (<see cref="CommandContext.Deferred"/>, <see cref="CommandContext.Blocked"/>);
     /// returns the index of the first request not run yet.
     /// </summary>
     internal int Execute(CommandContext ctx, List<RespRequest> batch, int from = 0)
     {
         if (batch.Count <= from) return batch.Count;
-        lock (Keyspace.Lock)
+        int next = batch.Count;
+        Keyspace.Lock.Enter();
+        try
         {
             // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
             Keyspace.RefreshClock();
             for (int i = from; i < batch.Count; i++)
             {
-                ExecuteOne(ctx, batch[i]);
-                if (ctx.Client.CloseAfterReply) break;
-                if (ctx.Deferred != null) return i + 1;
+                var request = batch[i];
+                if (CommandTable.Find(request[0]) is { } spec && spec.Has(CommandFlags.NoLock))
+                {
+                    // It waits on something else (WAIT): other clients run meanwhile.
+                    Keyspace.Lock.Exit();
+                    try { ExecuteOne(ctx, request); }
+                    finally { Keyspace.Lock.Enter(); }
+                    Keyspace.RefreshClock();
+                }
+                else
+                {
+                    ExecuteOne(ctx, request);
+                }
+                Blocking.ServeReady(); // clients blocked on keys this command wrote
+                if (ctx.Client.CloseAfterReply || ctx.Client.TakeOver != null) break;
+                if (ctx.Deferred != null || ctx.Blocked != null)
+                {
+                    next = i + 1;
+                    break;
+                }
             }
         }
-        return batch.Count;
+        finally
+        {
+            Keyspace.Lock.Exit();
+        }
+        Persistence.Aof.Commit(); // before the replies go out: with appendfsync always, acknowledged = on disk
+        return next;
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
@@ -209,6 +241,11 @@ internal sealed partial class CodisServer
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
+        if (spec.Has(CommandFlags.Write) && Propagation.RefuseWrite(ctx) is { } refusal)
+        {
+            Reject(ctx, spec, refusal);
+            return;
+        }
         ctx.Args = request;
         ctx.Command = spec;
         ctx.Rewrite = null;
@@ -222,8 +259,10 @@ internal sealed partial class CodisServer
         long errorsBefore = reply.ErrorsWritten;
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long start = Stopwatch.GetTimestamp();
+        long dirtyBefore = Keyspace.Dirty;
         spec.Handler(ctx);
         long elapsed = Stopwatch.GetTimestamp() - start;
+        Propagation.AfterCommand(ctx, request, dirtyBefore);
         Keyspace.CountLookups = false;
         Keyspace.Touching = true;
         if (mute) ctx.Unmute();

@@ -30,9 +30,6 @@ internal sealed class Stats
     public Func<long> PubSubChannels { get; set; } = static () => 0;
     public Func<long> PubSubPatterns { get; set; } = static () => 0;
 
-    /// <summary>Clients waiting in a blocking command (INFO clients blocked_clients), supplied by the blocking registry.</summary>
-    public Func<long> BlockedClients { get; set; } = static () => 0;
-
     /// <summary>Error replies by their first word ("ERR", "WRONGTYPE"), as INFO errorstats.</summary>
     public ConcurrentDictionary<string, long> ErrorCodes { get; } = new(StringComparer.Ordinal);
 

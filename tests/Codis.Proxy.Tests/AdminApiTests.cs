@@ -22,8 +22,9 @@ public class AdminApiTests
         // Offline: a client is told so and closed.
         using (var early = proxy.Client())
         {
-            Assert.Equal("ERR router is not online", early.Call("PING").Text);
-            Assert.ThrowsAny<Exception>(() => early.Call("PING")); // closed by the proxy
+            // Said at once, before any request, then closed.
+            Assert.Equal("ERR router is not online", early.Read().Text);
+            Assert.ThrowsAny<Exception>(() => early.Read());
         }
 
         // The model: the original's fields; the xauth is XAuth(product, product_auth, token).

@@ -51,6 +51,7 @@ internal sealed class BackendConnection : IDisposable
     public void Enqueue(PendingRequest request, ReadOnlySpan<byte> wire)
     {
         string? failure = null;
+        int connectGen = 0;
         lock (sync)
         {
             if (disposed) failure = "backend conn closed";
@@ -62,14 +63,15 @@ internal sealed class BackendConnection : IDisposable
                     failure = $"backend conn is full, {inflight.Count} requests in flight (backend_max_pipeline)";
                 else
                 {
-                    if (state is State.Idle or State.Down) StartConnectLocked();
+                    if (state is State.Idle or State.Down) connectGen = StartConnectLocked();
                     writeBuffer.Write(wire);
-                    if (inflight.Count == 0) waitingSinceTicks = Environment.TickCount64;
-                    inflight.Enqueue(request);
+                    EnqueueInflightLocked(request);
                     LastUsedTicks = Environment.TickCount64;
                 }
             }
         }
+        // Outside the lock: a connect that fails at once fails the requests queued so far, this one included.
+        if (connectGen != 0) _ = ConnectAsync(connectGen);
         if (failure != null) request.Fail("ERR handle response, " + failure);
     }
 
@@ -92,7 +94,14 @@ internal sealed class BackendConnection : IDisposable
             var s = socket!;
             while (true)
             {
-                var data = sendBuffer.WrittenMemory;
+                // Buffers belong to one connection generation: a stale loop must never touch the next one's.
+                ArrayBufferWriter<byte> buf;
+                lock (sync)
+                {
+                    if (gen != generation) return;
+                    buf = sendBuffer;
+                }
+                var data = buf.WrittenMemory;
                 while (!data.IsEmpty)
                 {
                     Volatile.Write(ref sendingSinceTicks, Environment.TickCount64);
@@ -100,10 +109,10 @@ internal sealed class BackendConnection : IDisposable
                     data = data[n..];
                 }
                 Volatile.Write(ref sendingSinceTicks, 0);
-                sendBuffer.ResetWrittenCount();
                 lock (sync)
                 {
                     if (gen != generation) return; // a failure reset the state; a new connection owns 'sending'
+                    buf.ResetWrittenCount();
                     if (writeBuffer.WrittenCount == 0)
                     {
                         sending = false;
@@ -119,15 +128,19 @@ internal sealed class BackendConnection : IDisposable
         }
     }
 
-    private void StartConnectLocked()
+    /// <summary>Resets the connection state for a new attempt; the caller starts <see cref="ConnectAsync"/> once it left the lock.</summary>
+    private int StartConnectLocked()
     {
         state = State.Connecting;
         int gen = ++generation;
-        writeBuffer.ResetWrittenCount();
+        // Fresh buffers: a send loop of the failed connection may still hold the old ones.
+        writeBuffer = new ArrayBufferWriter<byte>(16 * 1024);
+        sendBuffer = new ArrayBufferWriter<byte>(16 * 1024);
+        sending = false;
         // The handshake goes first: AUTH with the product password, then SELECT.
         if (Options.Auth.Length > 0) QueueHandshakeLocked(["AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(Options.Auth)], "AUTH");
         if (Database != 0) QueueHandshakeLocked(["SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(Database.ToString())], "SELECT");
-        _ = ConnectAsync(gen);
+        return gen;
     }
 
     private void QueueHandshakeLocked(byte[][] args, string what)
@@ -141,6 +154,13 @@ internal sealed class BackendConnection : IDisposable
                     Log.Warn("backend handshake failed", ("backend", Address), ("step", what), ("reply", Replies.ErrorText(done.Reply!)));
             },
         };
+        EnqueueInflightLocked(r);
+    }
+
+    private void EnqueueInflightLocked(PendingRequest r)
+    {
+        // The recv timeout counts from the oldest unanswered request (or the last reply, see the read loop).
+        if (inflight.Count == 0) waitingSinceTicks = Environment.TickCount64;
         inflight.Enqueue(r);
     }
 
@@ -202,6 +222,8 @@ internal sealed class BackendConnection : IDisposable
                     PendingRequest? r;
                     lock (sync)
                     {
+                        // After a failure the queue belongs to the next connection: stop reading this one.
+                        if (gen != generation) return;
                         inflight.TryDequeue(out r);
                         waitingSinceTicks = Environment.TickCount64;
                     }

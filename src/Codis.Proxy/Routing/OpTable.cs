@@ -4,6 +4,9 @@ namespace Codis.Proxy.Routing;
 
 internal sealed record OpInfo(string Name, OpFlags Flags, OpSpecial Special = OpSpecial.None, string? RefusalReason = null)
 {
+    /// <summary>Position in the table (per-command stats live in an array by it).</summary>
+    public int Index { get; init; }
+
     public bool IsWrite => (Flags & OpFlags.Write) != 0;
     public bool MasterOnly => (Flags & (OpFlags.Write | OpFlags.MasterOnly)) != 0;
     public bool NotAllowed => (Flags & OpFlags.NotAllowed) != 0;
@@ -21,6 +24,7 @@ internal static class OpTable
         table.GetAlternateLookup<ReadOnlySpan<char>>();
 
     public static IEnumerable<OpInfo> All => table.Values;
+    public static int Count => table.Count;
 
     public static OpInfo? Find(ReadOnlySpan<byte> name)
     {
@@ -89,6 +93,8 @@ internal static class OpTable
         Add(OpFlags.Read, "SLOTSMAPPING", OpSpecial.SlotsMapping);
         Add(OpFlags.Read, "SLOTSHASHKEY", OpSpecial.SlotsHashKey);
         Add(OpFlags.Write, "EVAL EVALSHA", OpSpecial.Eval);
+        int index = 0;
+        foreach (var name in t.Keys.Order(StringComparer.Ordinal).ToList()) t[name] = t[name] with { Index = index++ };
         return t.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
 }

@@ -90,10 +90,33 @@ internal sealed class Router : IDisposable
         ForwardEntered(r, slot, wire, hashKey, db, masterOnly, seed, touched);
     }
 
-    private void ForwardEntered(PendingRequest r, SlotState slot, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
+    /// <summary>Enters a slot only if no fill holds it (multi-key commands merge their parts only then).</summary>
+    public SlotState? TryEnter(int slotId) => slots[slotId].TryEnter() ? slots[slotId] : null;
+
+    /// <summary>
+    /// The backend a slot entered by the caller is served by when its keys may share a command with other
+    /// slots' keys: null when the slot is offline, migrating or read from replicas (those parts go alone).
+    /// </summary>
+    public string? MergeableBackend(SlotState entered, bool masterOnly)
+    {
+        var m = entered.Model;
+        if (m.BackendAddr.Length == 0 || m.MigrateFrom.Length > 0) return null;
+        if (!masterOnly && !PrimaryOnly && m.ReplicaGroups is { Length: > 0 }) return null;
+        return m.BackendAddr;
+    }
+
+    /// <summary>Sends a request whose slots the caller entered (they are released when it completes).</summary>
+    public void ForwardHeld(PendingRequest r, SlotState[] held, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
         int db, bool masterOnly, uint seed, ISet<BackendConnection> touched)
     {
-        r.Slot = slot;
+        r.HeldSlots = held;
+        ForwardEntered(r, held[0], wire, hashKey, db, masterOnly, seed, touched, setSlot: false);
+    }
+
+    private void ForwardEntered(PendingRequest r, SlotState slot, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
+        int db, bool masterOnly, uint seed, ISet<BackendConnection> touched, bool setSlot = true)
+    {
+        if (setSlot) r.Slot = slot;
         var m = slot.Model;
         if (m.BackendAddr.Length == 0)
         {

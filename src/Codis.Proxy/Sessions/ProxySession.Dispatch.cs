@@ -12,10 +12,9 @@ internal sealed partial class ProxySession
     private ValueTask Dispatch(RespRequest req, Batch batch)
     {
         var op = OpTable.Find(req[0]);
-        string name = op?.Name ?? Encoding.UTF8.GetString(req[0]).ToUpperInvariant();
         if (op is { NotAllowed: true })
         {
-            Answer(batch, op, Replies.Error($"ERR handle request, command '{name}' is not allowed: {op.RefusalReason}"));
+            Answer(batch, op, Replies.Error($"ERR handle request, command '{op.Name}' is not allowed: {op.RefusalReason}"));
             return ValueTask.CompletedTask;
         }
         if (op?.Special == OpSpecial.Quit)
@@ -92,7 +91,12 @@ internal sealed partial class ProxySession
         var key = keyIndex < req.Count ? req.Memory(keyIndex) : ReadOnlyMemory<byte>.Empty;
         int slot = SlotHash.Slot(key.Span);
         var wire = req.IsMultibulk ? req.Raw : Encode(req);
-        var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
+        var p = Track(new PendingRequest(batch)
+        {
+            Op = op,
+            UnknownName = op == null ? Encoding.UTF8.GetString(req[0]).ToUpperInvariant() : null,
+            StartTicks = System.Diagnostics.Stopwatch.GetTimestamp(),
+        }, batch);
         return proxy.Router.ForwardAsync(p, slot, wire, key, Database, op?.MasterOnly ?? true, seed, touched);
     }
 

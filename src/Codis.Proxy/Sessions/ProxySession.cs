@@ -171,6 +171,8 @@ internal sealed partial class ProxySession
         return r;
     }
 
+    // Pooled: one batch per read, so the state machine of a batch that waits for backends is reused, not allocated.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ExecuteBatchAsync()
     {
         var batch = new Batch();

@@ -36,7 +36,7 @@ internal sealed class AsyncLink
 
     public bool IsClosed => Volatile.Read(ref closed) != 0;
 
-    /// <summary>Connects, waiting at most <paramref name="waitMs"/> (the original waits min(100 ms, timeout)).</summary>
+    /// <summary>Connects, waiting at most <paramref name="waitMs"/>.</summary>
     public static AsyncLink? Connect(string host, int port, int waitMs, out string? error)
     {
         var tcp = new TcpClient { NoDelay = true };

@@ -146,15 +146,19 @@ internal static class RestoreAsyncCommands
                     return;
                 }
                 object value;
-                byte[] payload;
                 if (sub == "string")
                 {
                     value = ctx.ArgBytes(4);
-                    payload = DumpPayload.Serialize(value);
+                    db.Add(ctx.ArgBytes(2), value, expireAt);
+                    ctx.Rewrite = [expireAt == 0
+                        ? ["SET"u8.ToArray(), ctx.ArgBytes(2), (byte[])value]
+                        : ["SET"u8.ToArray(), ctx.ArgBytes(2), (byte[])value, "PXAT"u8.ToArray(), SlotCommands.Number(expireAt)]];
+                    Ack(ctx, 0, "1");
+                    return;
                 }
                 else
                 {
-                    payload = ctx.ArgBytes(4);
+                    var payload = ctx.ArgBytes(4);
                     if (!DumpPayload.VerifyFooter(payload))
                     {
                         Ack(ctx, -1, "invalid payload checksum");
@@ -176,11 +180,11 @@ internal static class RestoreAsyncCommands
                         return;
                     }
                     value = stored!;
+                    db.Add(ctx.ArgBytes(2), value, expireAt);
+                    ctx.Rewrite = [["RESTORE"u8.ToArray(), ctx.ArgBytes(2), SlotCommands.Number(expireAt), payload, "REPLACE"u8.ToArray(), "ABSTTL"u8.ToArray()]];
+                    Ack(ctx, 0, "1");
+                    return;
                 }
-                db.Add(ctx.ArgBytes(2), value, expireAt);
-                ctx.Rewrite = [["RESTORE"u8.ToArray(), ctx.ArgBytes(2), SlotCommands.Number(expireAt), payload, "REPLACE"u8.ToArray(), "ABSTTL"u8.ToArray()]];
-                Ack(ctx, 0, "1");
-                return;
             }
             case "list":
             case "hash":

@@ -180,8 +180,9 @@ internal static class SyncMigrationCommands
             }
             return Expect(client, target, "migration", out error);
         }
-        catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
+        catch (Exception e)
         {
+            // Timeouts and resets, but also a reply that is not RESP: the link is dropped either way.
             Log.Warn("slotsmgrt: reading from target failed", ("target", target.Name), ("keys", keys.Count), ("error", e.Message));
             error = "IOERR error or timeout reading from target";
             return false;

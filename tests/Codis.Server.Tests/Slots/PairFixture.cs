@@ -42,6 +42,23 @@ public static class SlotKeys
         return keys;
     }
 
+    /// <summary>For each slot, the first <paramref name="count"/> keys "prefix:N" that hash to it (one pass for all).</summary>
+    public static Dictionary<int, List<string>> InSlots(int[] slots, int count, string prefix)
+    {
+        var result = slots.ToDictionary(s => s, _ => new List<string>(count));
+        int full = 0;
+        for (long n = 0; full < slots.Length; n++)
+        {
+            string k = prefix + ":" + n;
+            if (result.TryGetValue(SlotHash.Slot(System.Text.Encoding.UTF8.GetBytes(k)), out var list) && list.Count < count)
+            {
+                list.Add(k);
+                if (list.Count == count) full++;
+            }
+        }
+        return result;
+    }
+
     /// <summary>A hash tag whose keys land in <paramref name="slot"/>.</summary>
     public static string TagInSlot(int slot, string prefix)
     {
