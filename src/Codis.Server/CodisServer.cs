@@ -62,6 +62,9 @@ internal sealed partial class CodisServer
 
     public MemoryStats Memory { get; } = new();
 
+    /// <summary>The MONITOR connections and what they are sent.</summary>
+    public MonitorFeed Monitors { get; } = new();
+
     /// <summary>DEBUG SET-ACTIVE-EXPIRE: off = keys expire only when accessed (tests use it).</summary>
     public bool ActiveExpireEnabled { get; set; } = true;
 
@@ -273,6 +276,8 @@ internal sealed partial class CodisServer
             spec.FailedCalls++;
             Stats.CountError(reply.LastError ?? "ERR");
         }
+        if (Monitors.Active && !spec.Has(CommandFlags.Admin))
+            Monitors.Feed(client, request, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
         if (slowlogThreshold >= 0 && micros >= slowlogThreshold)
             SlowLog.Add(request, micros, client, slowlogMaxLen);
     }

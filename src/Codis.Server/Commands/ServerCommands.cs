@@ -225,4 +225,12 @@ internal static class ServerCommands
             ctx.Ok();
         }
     }
+
+    /// <summary>MONITOR: from now on this connection streams every command the server runs.</summary>
+    [Command("monitor", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "Listens for all requests received by the server in real-time.")]
+    public static void Monitor(CommandContext ctx)
+    {
+        if (ctx.Client.MonitorLines == null) ctx.Client.MonitorLines = ctx.Server.Monitors.Add(ctx.Client);
+        ctx.Ok();
+    }
 }

@@ -86,7 +86,7 @@ internal static class StandardSections
             .Field("maxclients", server.Settings["maxclients"].AsLong)
             .Field("client_recent_max_input_buffer", server.Stats.ClientRecentMaxInputBuffer)
             .Field("client_recent_max_output_buffer", server.Stats.ClientRecentMaxOutputBuffer)
-            .Field("blocked_clients", 0)
+            .Field("blocked_clients", server.Blocking.BlockedClients)
             .Field("tracking_clients", 0)
             .Field("clients_in_timeout_table", 0);
     }

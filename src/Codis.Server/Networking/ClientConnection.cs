@@ -85,6 +85,11 @@ internal sealed class ClientConnection
                 CountTraffic(consumed);
                 var flush = await writer.FlushAsync(token).ConfigureAwait(false);
                 if (protocolError || Session.CloseAfterReply || flush.IsCompleted) break;
+                if (Session.MonitorLines != null)
+                {
+                    await MonitorAsync(Session.MonitorLines, token).ConfigureAwait(false);
+                    break;
+                }
                 if (Session.TakeOver is { } takeOver)
                 {
                     // PSYNC/SYNC: replication owns the connection from here (RDB transfer, stream, ACKs).
@@ -104,6 +109,55 @@ internal sealed class ClientConnection
         finally
         {
             await CloseAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// After MONITOR the connection only streams the monitor lines (this is the only writer from then on); what
+    /// the client sends is read and dropped, and closing the connection ends the monitor.
+    /// </summary>
+    private async Task MonitorAsync(System.Threading.Channels.Channel<byte[]> lines, CancellationToken token)
+    {
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var drain = DrainInputAsync(linked);
+        try
+        {
+            while (await lines.Reader.WaitToReadAsync(linked.Token).ConfigureAwait(false))
+            {
+                long bytes = 0;
+                while (lines.Reader.TryRead(out var line))
+                {
+                    writer.Write(line);
+                    bytes += line.Length;
+                }
+                Interlocked.Add(ref server.Stats.NetOutputBytes, bytes);
+                if ((await writer.FlushAsync(linked.Token).ConfigureAwait(false)).IsCompleted) break;
+            }
+        }
+        catch (OperationCanceledException) { }
+        finally
+        {
+            linked.Cancel();
+            lock (server.Keyspace.Lock) server.Monitors.Remove(Session);
+            try { await drain.ConfigureAwait(false); } catch (OperationCanceledException) { }
+        }
+    }
+
+    private async Task DrainInputAsync(CancellationTokenSource done)
+    {
+        try
+        {
+            while (true)
+            {
+                var result = await reader.ReadAsync(done.Token).ConfigureAwait(false);
+                reader.AdvanceTo(result.Buffer.End);
+                if (result.IsCompleted) break;
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException or SocketException) { }
+        finally
+        {
+            try { done.Cancel(); } catch (ObjectDisposedException) { }
         }
     }
 

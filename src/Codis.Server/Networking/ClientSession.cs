@@ -77,6 +77,9 @@ internal sealed class ClientSession
     /// <summary>CLIENT REPLY SKIP: the reply of the next command is dropped.</summary>
     public bool SkipNextReply { get; set; }
 
+    /// <summary>Set by MONITOR: the lines this connection streams from then on.</summary>
+    public System.Threading.Channels.Channel<byte[]>? MonitorLines { get; set; }
+
     /// <summary>Milliseconds since the connection was accepted (CLIENT LIST age= is seconds).</summary>
     public long AgeMs => Environment.TickCount64 - CreatedAt;
 }

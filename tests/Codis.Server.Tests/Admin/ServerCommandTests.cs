@@ -55,12 +55,12 @@ public class ServerCommandTests(AdminFixture fx) : IClassFixture<AdminFixture>
     {
         using var a = fx.Client();
         using var b = fx.Client();
-        var sleep = Task.Run(() => a.Call("DEBUG", "SLEEP", "0.5"));
+        var sleep = Task.Run(() => a.Call("DEBUG", "SLEEP", "1.5"));
         await Task.Delay(100);
         var sw = Stopwatch.StartNew();
         Assert.Equal("PONG", b.Call("PING").Text);
         (await sleep).AssertOk();
-        Assert.True(sw.ElapsedMilliseconds >= 250, $"PING answered after {sw.ElapsedMilliseconds} ms during DEBUG SLEEP");
+        Assert.True(sw.ElapsedMilliseconds >= 500, $"PING answered after {sw.ElapsedMilliseconds} ms during DEBUG SLEEP");
     }
 
     [Fact]
