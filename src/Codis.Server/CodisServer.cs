@@ -38,8 +38,18 @@ internal sealed partial class CodisServer
         slowlogThreshold = settings["slowlog-log-slower-than"].AsLong;
         slowlogMaxLen = settings["slowlog-max-len"].AsInt;
         maxMemory = settings["maxmemory"].AsLong;
+        settings["loglevel"].Changed = s => Log.MinLevel = LogLevelOf(s.Value);
         StandardSections.RegisterAll(this, Info);
+        InitPersistence();
     }
+
+    /// <summary>Redis's four log levels mapped onto ours (verbose has no own level: it logs like debug).</summary>
+    public static LogLevel LogLevelOf(string loglevel) => loglevel switch
+    {
+        "debug" or "verbose" => LogLevel.Debug,
+        "warning" => LogLevel.Warning,
+        _ => LogLevel.Info,
+    };
 
     private long slowlogThreshold;
     private int slowlogMaxLen;
@@ -78,6 +88,7 @@ internal sealed partial class CodisServer
 
     public void Start()
     {
+        LoadData();
         int port = Settings["port"].AsInt;
         foreach (var addr in Settings["bind"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -121,9 +132,28 @@ internal sealed partial class CodisServer
                 socket.Dispose();
                 continue;
             }
+            ApplyKeepAlive(socket);
             var connection = new ClientConnection(this, socket);
             clients[connection.Session.Id] = connection;
             _ = Task.Run(connection.RunAsync);
+        }
+    }
+
+    /// <summary>tcp-keepalive: TCP keepalive probes after N idle seconds (0 = off), read at each accept as in Redis.</summary>
+    private void ApplyKeepAlive(Socket socket)
+    {
+        int seconds = Settings["tcp-keepalive"].AsInt;
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, seconds > 0);
+            if (seconds <= 0) return;
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, seconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, Math.Max(1, seconds / 3));
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        }
+        catch (SocketException e)
+        {
+            Log.Debug("can't set TCP keepalive", ("error", e.Message));
         }
     }
 
@@ -137,17 +167,41 @@ internal sealed partial class CodisServer
     internal int Execute(CommandContext ctx, List<RespRequest> batch, int from = 0)
     {
         if (batch.Count <= from) return batch.Count;
-        lock (Keyspace.Lock)
+        int next = batch.Count;
+        Keyspace.Lock.Enter();
+        try
         {
+            // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
+            Keyspace.RefreshClock();
             for (int i = from; i < batch.Count; i++)
             {
-                Keyspace.RefreshClock();
-                ExecuteOne(ctx, batch[i]);
-                if (ctx.Client.CloseAfterReply) break;
-                if (ctx.Deferred != null) return i + 1;
+                var request = batch[i];
+                if (CommandTable.Find(request[0]) is { } spec && spec.Has(CommandFlags.NoLock))
+                {
+                    // It waits on something else (WAIT): other clients run meanwhile.
+                    Keyspace.Lock.Exit();
+                    try { ExecuteOne(ctx, request); }
+                    finally { Keyspace.Lock.Enter(); }
+                    Keyspace.RefreshClock();
+                }
+                else
+                {
+                    ExecuteOne(ctx, request);
+                }
+                if (ctx.Client.CloseAfterReply || ctx.Client.TakeOver != null) break;
+                if (ctx.Deferred != null)
+                {
+                    next = i + 1;
+                    break;
+                }
             }
         }
-        return batch.Count;
+        finally
+        {
+            Keyspace.Lock.Exit();
+        }
+        Persistence.Aof.Commit(); // before the replies go out: with appendfsync always, acknowledged = on disk
+        return next;
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
@@ -177,6 +231,11 @@ internal sealed partial class CodisServer
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
+        if (spec.Has(CommandFlags.Write) && Propagation.RefuseWrite(ctx) is { } refusal)
+        {
+            Reject(ctx, spec, refusal);
+            return;
+        }
         ctx.Args = request;
         ctx.Command = spec;
         ctx.Rewrite = null;
@@ -190,8 +249,10 @@ internal sealed partial class CodisServer
         long errorsBefore = reply.ErrorsWritten;
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long start = Stopwatch.GetTimestamp();
+        long dirtyBefore = Keyspace.Dirty;
         spec.Handler(ctx);
         long elapsed = Stopwatch.GetTimestamp() - start;
+        Propagation.AfterCommand(ctx, request, dirtyBefore);
         Keyspace.CountLookups = false;
         Keyspace.Touching = true;
         if (mute) ctx.Unmute();
@@ -235,6 +296,7 @@ internal sealed partial class CodisServer
                 }
                 Stats.Sample();
                 Memory.Sample();
+                Memory.CompactWhenIdle(Interlocked.Read(ref Stats.Commands));
                 CloseIdleClients();
             }
             catch (Exception e)

@@ -49,7 +49,7 @@ internal static class OpTable
         }
 
         Add(OpFlags.NotAllowed, "KEYS SCAN RANDOMKEY DBSIZE FLUSHALL FLUSHDB MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY LMPOP ZMPOP", reason: Cluster);
-        Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE CONFIG DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
+        Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
         Add(OpFlags.NotAllowed, "BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX BLMPOP BZMPOP XREAD XREADGROUP WAIT", reason: Blocking);
         Add(OpFlags.NotAllowed, "SUBSCRIBE PSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE PUBLISH SSUBSCRIBE SUNSUBSCRIBE SPUBLISH PUBSUB", reason: PubSub);
         Add(OpFlags.NotAllowed, "MULTI EXEC DISCARD WATCH UNWATCH", reason: Transactions);
@@ -71,6 +71,7 @@ internal static class OpTable
         Add(OpFlags.Read, "PING", OpSpecial.Ping);
         Add(OpFlags.Read, "ECHO", OpSpecial.Echo);
         Add(OpFlags.Read, "INFO", OpSpecial.Info);
+        Add(OpFlags.Read, "CONFIG", OpSpecial.Config);
         Add(OpFlags.Read, "HELLO", OpSpecial.Hello);
         Add(OpFlags.Read, "CLIENT", OpSpecial.Client);
         Add(OpFlags.Read, "COMMAND", OpSpecial.Command);

@@ -22,10 +22,14 @@ internal sealed class ProxyStats
     private long lastTotal;
     private long lastTicks = Environment.TickCount64;
     public long Qps { get; private set; }
+    /// <summary>CPU used over the last sample period (1.0 = one core busy).</summary>
+    public double CpuFraction { get; private set; }
+    private TimeSpan lastCpu = Environment.CpuUsage.TotalTime;
 
     public IEnumerable<KeyValuePair<string, CommandStats>> Commands => commands.OrderBy(c => c.Key, StringComparer.Ordinal);
 
-    public void Record(PendingRequest p, byte[] reply, long nowTicks)
+    /// <summary>Counts one answered request; true when the proxy itself failed it.</summary>
+    public bool Record(PendingRequest p, byte[] reply, long nowTicks)
     {
         Interlocked.Increment(ref Total);
         var name = p.Op?.Name ?? "UNKNOWN";
@@ -40,13 +44,12 @@ internal sealed class ProxyStats
             {
                 Interlocked.Increment(ref Fails);
                 Interlocked.Increment(ref c.Fails);
+                return true;
             }
-            else
-            {
-                Interlocked.Increment(ref RedisErrors);
-                Interlocked.Increment(ref c.RedisErrors);
-            }
+            Interlocked.Increment(ref RedisErrors);
+            Interlocked.Increment(ref c.RedisErrors);
         }
+        return false;
     }
 
     public void Sample()
@@ -56,6 +59,9 @@ internal sealed class ProxyStats
         if (elapsed < 1000) return;
         long total = Interlocked.Read(ref Total);
         Qps = (total - lastTotal) * 1000 / elapsed;
+        var cpu = Environment.CpuUsage.TotalTime;
+        CpuFraction = Math.Round((cpu - lastCpu).TotalMilliseconds / elapsed, 3);
+        lastCpu = cpu;
         lastTotal = total;
         lastTicks = now;
     }

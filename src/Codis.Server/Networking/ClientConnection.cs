@@ -86,6 +86,12 @@ internal sealed class ClientConnection
                 CountTraffic(consumed);
                 var flush = await writer.FlushAsync(token).ConfigureAwait(false);
                 if (protocolError || Session.CloseAfterReply || flush.IsCompleted) break;
+                if (Session.TakeOver is { } takeOver)
+                {
+                    // PSYNC/SYNC: replication owns the connection from here (RDB transfer, stream, ACKs).
+                    await takeOver(reader, writer).ConfigureAwait(false);
+                    break;
+                }
                 if (result.IsCompleted && !more) break;
             }
         }

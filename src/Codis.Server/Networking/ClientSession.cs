@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 
 namespace Codis.Server.Networking;
@@ -34,6 +35,21 @@ internal sealed class ClientSession
 
     /// <summary>Internal links (replication, migration) are not subject to idle timeouts.</summary>
     public bool IsInternal { get; set; }
+
+    /// <summary>Commands replayed from the AOF or a master link: exempt from read-only/MISCONF refusals.</summary>
+    public bool IsReplay { get; set; }
+
+    /// <summary>This session applies its master's replication stream (what it runs goes to the AOF only).</summary>
+    public bool IsMasterLink { get; set; }
+
+    /// <summary>
+    /// Set by PSYNC/SYNC: once the replies so far are flushed, the connection hands its pipes to replication,
+    /// which owns them from then on (the RDB transfer, the command stream, the replica's ACKs).
+    /// </summary>
+    public Func<PipeReader, PipeWriter, Task>? TakeOver { get; set; }
+
+    /// <summary>What a replica told us with REPLCONF before PSYNC.</summary>
+    public Replication.ReplicaHandshake? ReplicaHandshake { get; set; }
 
     /// <summary>Set by CLIENT KILL and shutdown: the connection closes as soon as it can.</summary>
     public CancellationTokenSource Closing { get; } = new();

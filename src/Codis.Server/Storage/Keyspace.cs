@@ -37,6 +37,15 @@ internal sealed class Keyspace
 
     public long ExpiredKeys { get; private set; }
 
+    /// <summary>
+    /// Snapshots being written from shared references (BGSAVE, AOF rewrite, full sync). While it is above zero,
+    /// stored strings must not be patched in place: commands copy them first (a cheap copy-on-write).
+    /// </summary>
+    public int SnapshotReaders;
+
+    /// <summary>Whether a stored string array may be changed in place (no snapshot is reading it).</summary>
+    public bool StringsMutableInPlace => Volatile.Read(ref SnapshotReaders) == 0;
+
     /// <summary>Set by the server while a read-only command runs: its lookups count as keyspace hits/misses.</summary>
     public bool CountLookups { get; set; }
 
