@@ -12,18 +12,18 @@ namespace Codis.Server.Slots;
 /// </summary>
 internal sealed class AsyncLink
 {
-    private readonly TcpClient tcp;
+    private readonly Socket socket;
     private readonly NetworkStream stream;
     private readonly Channel<byte[]> outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource closing = new();
     private int closed;
 
-    private AsyncLink(string host, int port, TcpClient tcp)
+    private AsyncLink(string host, int port, Socket socket)
     {
         Host = host;
         Port = port;
-        this.tcp = tcp;
-        stream = tcp.GetStream();
+        this.socket = socket;
+        stream = new NetworkStream(socket, ownsSocket: true);
     }
 
     public string Host { get; }
@@ -39,19 +39,15 @@ internal sealed class AsyncLink
     /// <summary>Connects, waiting at most <paramref name="waitMs"/>.</summary>
     public static AsyncLink? Connect(string host, int port, int waitMs, out string? error)
     {
-        var tcp = new TcpClient { NoDelay = true };
         try
         {
-            var connect = tcp.ConnectAsync(host, port);
-            if (!connect.Wait(waitMs)) throw new TimeoutException($"no connection within {waitMs} ms");
+            var socket = BlockingConnect.Connect(host, port, waitMs);
             error = null;
-            return new AsyncLink(host, port, tcp);
+            return new AsyncLink(host, port, socket);
         }
-        catch (Exception e)
+        catch (Exception e) when (e is SocketException or TimeoutException or ArgumentException)
         {
-            if (e is AggregateException { InnerException: { } inner }) e = inner;
             Log.Warn("slotsmgrt-async: connect to target failed", ("target", $"{host}:{port}"), ("error", e.Message));
-            tcp.Dispose();
             error = $"ERR create client to {host}:{port} failed";
             return null;
         }
@@ -128,7 +124,7 @@ internal sealed class AsyncLink
         if (Interlocked.Exchange(ref closed, 1) != 0) return;
         try { closing.Cancel(); } catch (ObjectDisposedException) { }
         outgoing.Writer.TryComplete();
-        try { tcp.Client.Shutdown(SocketShutdown.Both); } catch (Exception) { }
-        tcp.Dispose();
+        try { socket.Shutdown(SocketShutdown.Both); } catch (Exception) { }
+        stream.Dispose();
     }
 }

@@ -63,9 +63,8 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         }
         if (link == null)
         {
-            // The original waits min(100 ms, timeout) for the connect; a loaded machine can need longer for a
-            // localhost connect to complete, so up to a second (still bounded by the timeout).
-            var l = AsyncLink.Connect(host, port, (int)Math.Min(1000, b.Timeout), out error);
+            // As the original: the connect (under the lock) waits at most min(100 ms, timeout).
+            var l = AsyncLink.Connect(host, port, (int)Math.Min(100, b.Timeout), out error);
             if (l == null) return null;
             link = l;
             l.Start(OnReply, OnClosed);

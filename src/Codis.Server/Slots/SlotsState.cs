@@ -32,13 +32,10 @@ internal sealed class SlotsState
     public AsyncMigration[] Async { get; }
 
     /// <summary>
-    /// Raised (under the lock) when migration changes the keyspace outside a command's own effects — the keys a
-    /// semi-async batch deletes once the target acknowledged them — with the command that replicas and the AOF must
-    /// apply (DEL k...), so persistence and replication can log it like a command's rewrite.
+    /// Logs a change migration makes outside a command's own effects — the keys a semi-async batch deletes once the
+    /// target acknowledged them — to the AOF and the replication stream (as the original rewrites the ACK into DEL).
     /// </summary>
-    public event Action<int, byte[][]>? Propagate;
-
-    internal void OnPropagate(int db, byte[][] command) => Propagate?.Invoke(db, command);
+    internal void OnPropagate(int db, byte[][] command) => Server.Propagation.Emit(db, command);
 
     /// <summary>Once a second: closes sync links unused for 15 s, times out stalled async batches and idle links.</summary>
     private void Housekeeping()

@@ -152,13 +152,13 @@ internal static class SyncMigrationCommands
         RespValue.WriteCommand(request, args);
 
         var client = target.Client;
-        client.Timeout = TimeSpan.FromMilliseconds(timeout);
+        client.TimeoutMs = timeout;
         try
         {
             // 64 KiB pieces, each bounded by the timeout (a whole big value is not one timeout).
             var bytes = request.GetBuffer().AsSpan(0, (int)request.Length);
             for (int off = 0; off < bytes.Length; off += 64 * 1024)
-                client.SendRaw(bytes.Slice(off, Math.Min(64 * 1024, bytes.Length - off)));
+                client.Send(bytes.Slice(off, Math.Min(64 * 1024, bytes.Length - off)));
         }
         catch (Exception e) when (e is IOException or ObjectDisposedException or System.Net.Sockets.SocketException)
         {
@@ -189,7 +189,7 @@ internal static class SyncMigrationCommands
         }
     }
 
-    private static bool Expect(RespClient client, SyncTarget target, string step, out string? error)
+    private static bool Expect(TargetConnection client, SyncTarget target, string step, out string? error)
     {
         var reply = client.Read();
         if (!reply.IsError)

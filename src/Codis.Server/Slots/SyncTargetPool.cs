@@ -1,14 +1,13 @@
 using System.Net.Sockets;
 using Codis.Core.Logging;
-using Codis.Core.Resp;
 
 namespace Codis.Server.Slots;
 
 /// <summary>One cached connection of sync migration to a target, with what the target already knows of it.</summary>
-internal sealed class SyncTarget(string name, RespClient client)
+internal sealed class SyncTarget(string name, TargetConnection client)
 {
     public string Name { get; } = name;
-    public RespClient Client { get; } = client;
+    public TargetConnection Client { get; } = client;
     public bool Authorized { get; set; }
     /// <summary>The DB the link has selected on the target; -1 = not yet known.</summary>
     public int Db { get; set; } = -1;
@@ -40,7 +39,7 @@ internal sealed class SyncTargetPool
         }
         try
         {
-            var client = new RespClient(host, p, TimeSpan.FromMilliseconds(timeoutMs));
+            var client = TargetConnection.Open(host, p, timeoutMs);
             t = new SyncTarget(name, client) { Authorized = !needsAuth };
         }
         catch (TimeoutException)

@@ -94,4 +94,22 @@ public class AsyncConsistencyTests(PairFixture fx) : IClassFixture<PairFixture>
         Assert.Equal("v", a.Call("GET", "g1").Text);
         Assert.True(a.Call("SLOTSMGRT-ASYNC-STATUS").IsNull); // the link is gone
     }
+
+    [Fact]
+    public void ADatabaseMigratingOut_RefusesIncomingMessages()
+    {
+        using var target = new FakeTarget();
+        using var a = fx.SourceClient(4);
+        a.Call("SET", "m1", "v").AssertOk();
+        using var caller = fx.SourceClient(4);
+        caller.Send(AsyncMigrationTests.RespCommand("SLOTSMGRTONE-ASYNC", "127.0.0.1", target.Port.ToString(), "10000", "0", "0", "m1"));
+        target.WaitFor(3);
+        using var incoming = fx.SourceClient(4);
+        Assert.Equal(["SLOTSRESTORE-ASYNC-ACK", "-1", "the specified DB is being migrated"],
+            incoming.Call("SLOTSRESTORE-ASYNC", "delete", "m1").Texts());
+        Assert.Equal("v", a.Call("GET", "m1").Text);
+        target.Ack(3);
+        Assert.Equal(1, caller.Read().AssertInt());
+        Assert.Equal(0, a.Call("EXISTS", "m1").AssertInt());
+    }
 }
