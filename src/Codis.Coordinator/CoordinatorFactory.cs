@@ -9,6 +9,7 @@ public static class CoordinatorFactory
         return Normalize(options.Name) switch
         {
             "filesystem" => await FileSystem.FileSystemCoordinator.OpenAsync(options, ct),
+            "etcd" => await Etcd.EtcdCoordinator.OpenAsync(options, ct),
             "zookeeper" => await ZooKeeper.ZooKeeperCoordinator.OpenAsync(options with { Name = "zookeeper" }, ct),
             _ => throw new NotSupportedException($"unknown coordinator '{options.Name}': use filesystem, etcd or zookeeper"),
         };

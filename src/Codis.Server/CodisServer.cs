@@ -29,6 +29,8 @@ internal sealed partial class CodisServer
         Keyspace = new Keyspace(settings["databases"].AsInt);
         RunId = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
         Limits = BuildLimits();
+        Storage.Collections.CollectionLimits.Attach(settings);
+        Blocking = new Networking.Blocking.BlockingRegistry(this);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
@@ -38,9 +40,18 @@ internal sealed partial class CodisServer
         slowlogThreshold = settings["slowlog-log-slower-than"].AsLong;
         slowlogMaxLen = settings["slowlog-max-len"].AsInt;
         maxMemory = settings["maxmemory"].AsLong;
+        settings["loglevel"].Changed = s => Log.MinLevel = LogLevelOf(s.Value);
         StandardSections.RegisterAll(this, Info);
         InitPersistence();
     }
+
+    /// <summary>Redis's four log levels mapped onto ours (verbose has no own level: it logs like debug).</summary>
+    public static LogLevel LogLevelOf(string loglevel) => loglevel switch
+    {
+        "debug" or "verbose" => LogLevel.Debug,
+        "warning" => LogLevel.Warning,
+        _ => LogLevel.Info,
+    };
 
     private long slowlogThreshold;
     private int slowlogMaxLen;
@@ -56,6 +67,9 @@ internal sealed partial class CodisServer
 
     public Settings Settings { get; }
     public Keyspace Keyspace { get; }
+
+    /// <summary>Clients blocked in BLPOP and friends, served after each command that writes their keys.</summary>
+    public Networking.Blocking.BlockingRegistry Blocking { get; }
     public string RunId { get; }
     public RespLimits Limits { get; private set; }
     public Stats Stats { get; } = new();
@@ -123,36 +137,70 @@ internal sealed partial class CodisServer
                 socket.Dispose();
                 continue;
             }
+            ApplyKeepAlive(socket);
             var connection = new ClientConnection(this, socket);
             clients[connection.Session.Id] = connection;
             _ = Task.Run(connection.RunAsync);
         }
     }
 
+    /// <summary>tcp-keepalive: TCP keepalive probes after N idle seconds (0 = off), read at each accept as in Redis.</summary>
+    private void ApplyKeepAlive(Socket socket)
+    {
+        int seconds = Settings["tcp-keepalive"].AsInt;
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, seconds > 0);
+            if (seconds <= 0) return;
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, seconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, Math.Max(1, seconds / 3));
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        }
+        catch (SocketException e)
+        {
+            Log.Debug("can't set TCP keepalive", ("error", e.Message));
+        }
+    }
+
     internal void Unregister(ClientConnection connection) => clients.TryRemove(connection.Session.Id, out _);
 
-    /// <summary>Runs a batch of parsed requests of one client, in order, under the keyspace lock.</summary>
-    internal void Execute(CommandContext ctx, List<RespRequest> batch)
+    /// <summary>
+    /// Runs a batch of parsed requests of one client, in order from <paramref name="from"/>, under the keyspace lock.
+    /// After each command, clients blocked on keys it wrote are served. Stops after a command that left its reply
+    /// pending (<see cref="CommandContext.Deferred"/>, <see cref="CommandContext.Blocked"/>);
+    /// returns the index of the first request not run yet.
+    /// </summary>
+    internal int Execute(CommandContext ctx, List<RespRequest> batch, int from = 0)
     {
-        if (batch.Count == 0) return;
+        if (batch.Count <= from) return batch.Count;
+        int next = batch.Count;
         Keyspace.Lock.Enter();
         try
         {
-            foreach (var request in batch)
+            // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
+            Keyspace.RefreshClock();
+            for (int i = from; i < batch.Count; i++)
             {
-                Keyspace.RefreshClock();
+                var request = batch[i];
                 if (CommandTable.Find(request[0]) is { } spec && spec.Has(CommandFlags.NoLock))
                 {
-                    // It waits on something else (WAIT, migration): other clients run meanwhile.
+                    // It waits on something else (WAIT): other clients run meanwhile.
                     Keyspace.Lock.Exit();
                     try { ExecuteOne(ctx, request); }
                     finally { Keyspace.Lock.Enter(); }
+                    Keyspace.RefreshClock();
                 }
                 else
                 {
                     ExecuteOne(ctx, request);
                 }
+                Blocking.ServeReady(); // clients blocked on keys this command wrote
                 if (ctx.Client.CloseAfterReply || ctx.Client.TakeOver != null) break;
+                if (ctx.Deferred != null || ctx.Blocked != null)
+                {
+                    next = i + 1;
+                    break;
+                }
             }
         }
         finally
@@ -160,6 +208,7 @@ internal sealed partial class CodisServer
             Keyspace.Lock.Exit();
         }
         Persistence.Aof.Commit(); // before the replies go out: with appendfsync always, acknowledged = on disk
+        return next;
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
@@ -254,6 +303,7 @@ internal sealed partial class CodisServer
                 }
                 Stats.Sample();
                 Memory.Sample();
+                Memory.CompactWhenIdle(Interlocked.Read(ref Stats.Commands));
                 CloseIdleClients();
             }
             catch (Exception e)

@@ -63,7 +63,9 @@ public sealed class ZooKeeperServerProcess : IDisposable
             ["-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", $"-Dzookeeper.log.dir={Dir}",
              "-cp", Jars, "org.apache.zookeeper.server.ZooKeeperServerMain", Path.Combine(Dir, "zoo.cfg")], Dir);
         var sw = Stopwatch.StartNew();
-        while (FourLetterWord("ruok") != "imok")
+        // ruok answers imok while the server is still loading its data (and dropping sessions); srvr reports
+        // the mode only once it serves requests.
+        while (FourLetterWord("srvr")?.Contains("Mode: standalone") != true)
         {
             if (process.HasExited) throw new InvalidOperationException($"zookeeper exited ({process.ExitCode}):\n{process.Output}");
             if (sw.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"zookeeper not ready in 30 s:\n{process.Output}");
@@ -102,10 +104,42 @@ public sealed class ZooKeeperServerProcess : IDisposable
         return null;
     }
 
+    /// <summary>SIGSTOP: the port still accepts TCP connections (kernel backlog) but nothing answers.</summary>
+    public void Pause()
+    {
+        if (process == null) return;
+        process.Signal(19);
+        // The signal is asynchronous: wait until every thread has stopped (state T) so nothing slips through.
+        var sw = Stopwatch.StartNew();
+        while (sw.Elapsed < TimeSpan.FromSeconds(5) && !Stopped(process.Pid)) Thread.Sleep(5);
+    }
+
+    private static bool Stopped(int pid)
+    {
+        try
+        {
+            foreach (var task in Directory.GetDirectories($"/proc/{pid}/task"))
+            {
+                var stat = File.ReadAllText(Path.Combine(task, "stat"));
+                char state = stat[stat.LastIndexOf(')') + 2];
+                if (state != 'T' && state != 't') return false;
+            }
+            return true;
+        }
+        catch (IOException)
+        {
+            return true; // gone
+        }
+    }
+
+    /// <summary>SIGCONT after <see cref="Pause"/>.</summary>
+    public void Resume() => process?.Signal(18);
+
     /// <summary>Stops the server (kill -9 when <paramref name="hard"/>), keeping its data.</summary>
     public void Stop(bool hard = true)
     {
         if (process == null) return;
+        Resume(); // a paused JVM would not act on SIGTERM
         if (hard) process.Kill();
         process.Dispose();
         process = null;

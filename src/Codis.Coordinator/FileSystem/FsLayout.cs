@@ -5,7 +5,8 @@ namespace Codis.Coordinator.FileSystem;
 /// JSON; interior nodes are directories), temp/ (writes land here before the rename), data.lck (the operation
 /// lock). Ours beside it, invisible to Codis tools: meta/ (per node: version, digest, ephemeral owner) and
 /// sessions/ (one heartbeat file per live coordinator instance that owns ephemeral nodes).
-/// In meta/ every node segment gets a '_' prefix so a node's files ("node", "seq") never clash with a child's name.
+/// In meta/ a node /a/b has its record in meta/_a/@b and its children's records under meta/_a/_b/; the
+/// prefixes keep records, folders and the "seq" counter of a folder from ever clashing with a node's name.
 /// </summary>
 internal sealed class FsLayout
 {
@@ -35,14 +36,15 @@ internal sealed class FsLayout
         return full;
     }
 
-    /// <summary>meta/_a/_b for /a/b: the folder of the node's own metadata.</summary>
+    /// <summary>meta/_a/_b for /a/b: the folder of the records of its children.</summary>
     public string MetaDir(string path)
     {
         if (path == "/") return Meta;
         return Path.Combine(Meta, string.Join(Path.DirectorySeparatorChar, path[1..].Split('/').Select(s => "_" + s)));
     }
 
-    public string MetaFile(string path) => Path.Combine(MetaDir(path), "node");
+    /// <summary>meta/_a/@b for /a/b: the node's own record.</summary>
+    public string MetaFile(string path) => Path.Combine(MetaDir(CoordinatorPath.Parent(path)), "@" + CoordinatorPath.Name(path));
 
     /// <summary>The counter for sequential children of <paramref name="parent"/>.</summary>
     public string SequenceFile(string parent) => Path.Combine(MetaDir(parent), "seq");

@@ -75,8 +75,10 @@ internal sealed class FsStore(FsLayout layout)
         if (Directory.Exists(dataPath)) Directory.Delete(dataPath, recursive: true);
         else DurableFile.TryDelete(dataPath);
         DurableFile.SyncDirectory(Path.GetDirectoryName(dataPath)!);
+        if (path == "/") return;
+        DurableFile.TryDelete(layout.MetaFile(path));
         string metaDir = layout.MetaDir(path);
-        if (path != "/" && Directory.Exists(metaDir))
+        if (Directory.Exists(metaDir))
         {
             try { Directory.Delete(metaDir, recursive: true); }
             catch (DirectoryNotFoundException) { }
@@ -136,9 +138,9 @@ internal sealed class FsStore(FsLayout layout)
 
     private void WriteMeta(string path, NodeMeta meta)
     {
-        string dir = layout.MetaDir(path);
-        DurableFile.EnsureDirectory(dir);
-        DurableFile.Write(layout.Temp, Path.Combine(dir, "node"), meta.ToJson());
+        string file = layout.MetaFile(path);
+        DurableFile.EnsureDirectory(Path.GetDirectoryName(file)!);
+        DurableFile.Write(layout.Temp, file, meta.ToJson());
     }
 
     private void CheckAncestorsAreDirectories(string path)

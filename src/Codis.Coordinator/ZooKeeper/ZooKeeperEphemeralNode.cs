@@ -83,7 +83,8 @@ internal sealed class ZooKeeperEphemeralNode(ZooKeeperCoordinator owner, ZooKeep
 
     private void MarkLost(string why)
     {
-        if (disposed || !lost.TrySetResult()) return;
+        // closeSession deletes our ephemerals and we may see that NodeDeleted: closing is not losing.
+        if (disposed || zk.IsClosing || !lost.TrySetResult()) return;
         Log.Warn("zookeeper ephemeral node lost", ("path", Path), ("session", $"0x{session:x}"), ("reason", why));
     }
 

@@ -74,6 +74,21 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
         public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
     }
 
+    /// <summary>
+    /// Set by a command that blocks its client (the semi-async migration commands, SLOTSMGRT-ASYNC-FENCE): the
+    /// connection stops running this client's requests until the task gives the encoded reply; other clients go on.
+    /// </summary>
+    public Task<byte[]>? Deferred { get; set; }
+
+    /// <summary>Set by a blocking command that has to wait: the client's batch stops until the wait ends.</summary>
+    public Networking.Blocking.BlockedClient? Blocked { get; set; }
+
+    /// <summary>
+    /// When set (inside MULTI/EXEC, scripts), blocking commands never wait: they answer at once, with their
+    /// timeout reply when there is nothing to pop, as Redis does.
+    /// </summary>
+    public bool DenyBlocking { get; set; }
+
     public void Error(string message) => Reply.WriteError(message);
     public void Ok() => Reply.WriteOk();
     public void WrongType() => Reply.WriteError(Errors.WrongType);

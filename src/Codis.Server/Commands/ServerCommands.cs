@@ -200,4 +200,29 @@ internal static class ServerCommands
         else if (ClusterSubcommands.Contains(sub)) ctx.Error("ERR This instance has cluster support disabled");
         else ctx.Error(Errors.UnknownSubcommand(sub, "cluster"));
     }
+
+    private static readonly string[] MemoryHelp =
+    [
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "PURGE",
+        "    Compact the managed heap and return freed memory to the operating system.",
+        "HELP",
+        "    Prints this help.",
+    ];
+
+    /// <summary>MEMORY PURGE | HELP (the other MEMORY subcommands describe jemalloc and are not offered).</summary>
+    [Command("memory", -2, Flags = CommandFlags.None, Group = "server", Summary = "A container for memory diagnostics commands.")]
+    [Subcommand("memory", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("memory", "purge", 2, Flags = CommandFlags.None, Summary = "Asks the allocator to release memory.")]
+    public static void Memory(CommandContext ctx)
+    {
+        string sub = ctx.ArgString(1).ToLowerInvariant();
+        if (!CheckSubcommand(ctx, "memory", sub)) return;
+        if (sub == "help") Subcommands.WriteHelp(ctx, MemoryHelp);
+        else
+        {
+            ctx.Server.Memory.Compact();
+            ctx.Ok();
+        }
+    }
 }

@@ -27,6 +27,37 @@ internal sealed class MemoryStats
 
     public void ResetPeak() => peak = 0;
 
+    private long idleSince = Environment.TickCount64;
+    private long lastCommands = -1;
+    private long allocatedAtCompaction;
+
+    /// <summary>
+    /// Called by the cron. After a burst of work (32 MB allocated since the last compaction) followed by a second
+    /// without commands, compacts the heap and returns the freed memory to the OS, so an idle server's RSS
+    /// reflects its data rather than the GC's allocation budget. Never runs while commands keep arriving.
+    /// </summary>
+    public void CompactWhenIdle(long commandsProcessed)
+    {
+        long now = Environment.TickCount64;
+        if (commandsProcessed != lastCommands)
+        {
+            lastCommands = commandsProcessed;
+            idleSince = now;
+            return;
+        }
+        if (now - idleSince < 1000) return;
+        if (GC.GetTotalAllocatedBytes() - allocatedAtCompaction < 32L << 20) return;
+        Compact();
+    }
+
+    /// <summary>MEMORY PURGE and idle compaction: a full compacting collection that decommits freed memory.</summary>
+    public void Compact()
+    {
+        GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
+        allocatedAtCompaction = GC.GetTotalAllocatedBytes();
+        Used();
+    }
+
     /// <summary>Resident set size in bytes (second field of /proc/self/statm, in pages).</summary>
     public static long Rss()
     {

@@ -75,7 +75,7 @@ internal sealed class ClientConnection
                 {
                     Session.LastInteraction = Environment.TickCount64;
                     if (server.IsPaused) await server.WaitWhilePausedAsync(batch, Session, token).ConfigureAwait(false);
-                    server.Execute(ctx, batch);
+                    await ExecuteBatchAsync(token).ConfigureAwait(false);
                     RecycleBatch(batch);
                     batch.Clear();
                 }
@@ -125,6 +125,38 @@ internal sealed class ClientConnection
             if (written > stats.ClientRecentMaxOutputBuffer) stats.ClientRecentMaxOutputBuffer = written;
         }
         if (Session.InputBufferBytes > stats.ClientRecentMaxInputBuffer) stats.ClientRecentMaxInputBuffer = Session.InputBufferBytes;
+    }
+
+    /// <summary>
+    /// Runs the parsed batch. A command that blocks its client (BLPOP and friends: <see cref="CommandContext.Blocked"/>;
+    /// semi-async migration and its fence: <see cref="CommandContext.Deferred"/>) stops the batch: the replies before
+    /// it are flushed, the wait happens without the lock, its reply is written, and the rest of the batch runs.
+    /// </summary>
+    private async Task ExecuteBatchAsync(CancellationToken token)
+    {
+        int next = 0;
+        while (true)
+        {
+            next = server.Execute(ctx, batch, next);
+            Task<byte[]> pending;
+            if (ctx.Blocked is { } blocked)
+            {
+                ctx.Blocked = null;
+                pending = server.Blocking.WaitAsync(blocked, socket, token);
+            }
+            else if (ctx.Deferred is { } deferred)
+            {
+                ctx.Deferred = null;
+                pending = deferred;
+            }
+            else return;
+            if (Session.CloseAfterReply) return;
+            resp.Commit();
+            await writer.FlushAsync(token).ConfigureAwait(false);
+            var reply = await pending.WaitAsync(token).ConfigureAwait(false);
+            resp.WriteRaw(reply);
+            Session.LastInteraction = Environment.TickCount64;
+        }
     }
 
     /// <summary>Parses complete requests into <see cref="batch"/>; returns the number of bytes they used.</summary>
@@ -178,6 +210,12 @@ internal sealed class ClientConnection
         {
             protocolError = true;
             server.Execute(ctx, batch); // requests before the bad one are still answered, as Redis does
+            if (ctx.Blocked is { } blocked)
+            {
+                // The connection closes after the error: a command that blocked here just stops waiting.
+                lock (server.Keyspace.Lock) server.Blocking.Release(blocked, null);
+                ctx.Blocked = null;
+            }
             batch.Clear();
             string error = "ERR Protocol error: " + e.Message;
             resp.WriteError(error);

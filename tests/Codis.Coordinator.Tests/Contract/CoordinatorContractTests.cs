@@ -67,7 +67,7 @@ public abstract class CoordinatorContractTests
         var p = new ManagedProcess("dotnet", args);
         try
         {
-            var m = p.WaitForOutput(@"ready (\S+)", TimeSpan.FromSeconds(30));
+            var m = p.WaitForOutput(@"ready (\S+)", TimeSpan.FromSeconds(60)); // generous: CI machines can be loaded
             return (p, m.Groups[1].Value);
         }
         catch
@@ -206,6 +206,34 @@ public abstract class CoordinatorContractTests
             try { await f(); return true; }
             catch (VersionMismatchException) { return false; }
         }
+    }
+
+    [Fact]
+    public async Task Compare_and_set_increments_from_several_processes_lose_nothing()
+    {
+        var (c, p) = await Start();
+        await using var _ = c;
+        string counter = p.Root + "/counter";
+        await c.CreateAsync(counter, Bytes("0"));
+        var o = OwnerOptions;
+        var workers = Enumerable.Range(0, 3).Select(_ => new ManagedProcess("dotnet",
+        [
+            Binaries.Dll("Codis.Coordinator.TestOwner"), "--name", o.Name, "--addr", o.Address, .. (o.Auth.Length > 0 ? new[] { "--auth", o.Auth } : []),
+            "--increment", counter, "--count", "20",
+        ])).ToList();
+        try
+        {
+            foreach (var w in workers)
+            {
+                Assert.True(w.WaitForExit(TimeSpan.FromSeconds(120)), $"a worker did not finish:\n{w.Output}");
+                Assert.True(w.ExitCode == 0 && w.Output.Contains("done 20"), $"worker failed ({w.ExitCode}):\n{w.Output}");
+            }
+        }
+        finally
+        {
+            foreach (var w in workers) w.Dispose();
+        }
+        Assert.Equal("60", (await c.ReadAsync(counter))!.Text);
     }
 
     // ---- delete ----

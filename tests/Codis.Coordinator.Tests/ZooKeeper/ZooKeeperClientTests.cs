@@ -148,6 +148,32 @@ public sealed class ZooKeeperClientTests(ZooKeeperFixture zk) : IClassFixture<Zo
     }
 
     [Fact]
+    public async Task Rejected_credentials_fail_clearly_and_are_not_replayed()
+    {
+        await using var c = await zk.ClientAsync();
+        long session = c.SessionId;
+        var e = await Assert.ThrowsAsync<ZooKeeperException>(() => c.AddAuthAsync("no-such-scheme", Bytes("x")));
+        Assert.Equal(ZkErrorCode.AuthFailed, e.Code);
+        // The server dropped the connection; the session carries on without the bad credentials.
+        string root = Root();
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                await c.CreateAsync(root, Bytes("ok"));
+                break;
+            }
+            catch (CoordinatorUnavailableException) when (sw.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                await Task.Delay(50);
+            }
+        }
+        Assert.Equal(session, c.SessionId);
+        Assert.NotNull(await c.ExistsAsync(root));
+    }
+
+    [Fact]
     public async Task A_dead_first_server_in_the_list_is_skipped()
     {
         int dead = ManagedProcess.FreePort();
@@ -180,6 +206,41 @@ public sealed class ZooKeeperClientTests(ZooKeeperFixture zk) : IClassFixture<Zo
 
         await other.UpdateAsync(root + "/x", Bytes("b"));
         await Within(w.Changed, TimeSpan.FromSeconds(5), "the re-armed watch");
+        Assert.Equal("e", (await other.ReadAsync(root + "/eph"))!.Text);
+        Assert.False(eph.Lost.IsCompleted);
+    }
+
+    [Fact]
+    public async Task A_lost_server_of_the_list_hands_the_session_to_the_next_and_changes_made_meanwhile_fire()
+    {
+        using var a = new TcpRelay(zk.Server.Port);
+        using var b = new TcpRelay(zk.Server.Port);
+        var relays = new Dictionary<string, TcpRelay> { [a.Address] = a, [b.Address] = b };
+        await using var c = (Codis.Coordinator.ZooKeeper.ZooKeeperCoordinator)await CoordinatorFactory.OpenAsync(
+            zk.Options(TimeSpan.FromSeconds(8)) with { Address = $"{a.Address},{b.Address}" });
+        await using var other = await zk.OpenAsync();
+        string root = Root();
+        await c.CreateAsync(root + "/x", Bytes("a"));
+        await using var eph = await c.CreateEphemeralAsync(root + "/eph", Bytes("e"));
+        long session = c.Client.SessionId;
+        var w = await c.ReadAndWatchAsync(root + "/x");
+
+        // Both "servers" unreachable; the node changes meanwhile; then one comes back.
+        string first = c.Client.ConnectedServer!;
+        var down = relays[first];
+        var up = relays.Values.Single(r => r != down);
+        up.Refuse();
+        down.Refuse();
+        await WaitUntil(() => Task.FromResult(c.Client.ConnectedServer == null), TimeSpan.FromSeconds(5), "the disconnect");
+        await other.UpdateAsync(root + "/x", Bytes("changed while away"));
+        Assert.False(w.Changed.IsCompleted);
+        up.Accept();
+
+        // setWatches carries the last zxid seen: the server fires what changed in between.
+        await Within(w.Changed, TimeSpan.FromSeconds(8), "the watch for a change made while disconnected");
+        Assert.Equal(up.Address, c.Client.ConnectedServer);
+        Assert.Equal(session, c.Client.SessionId);
+        Assert.Equal("changed while away", (await c.ReadAsync(root + "/x"))!.Text);
         Assert.Equal("e", (await other.ReadAsync(root + "/eph"))!.Text);
         Assert.False(eph.Lost.IsCompleted);
     }

@@ -5,9 +5,13 @@ using Codis.Testing;
 namespace Codis.Coordinator.Tests.ZooKeeper;
 
 /// <summary>One real ZooKeeper (tickTime 500 ms: sessions of 1–10 s) per test class; starting a JVM takes a while.</summary>
-public sealed class ZooKeeperFixture : IDisposable
+public class ZooKeeperFixture : IDisposable
 {
-    public ZooKeeperServerProcess Server { get; } = ZooKeeperServerProcess.Start(tickMs: 500);
+    public ZooKeeperFixture() : this(500) { }
+
+    protected ZooKeeperFixture(int tickMs) => Server = ZooKeeperServerProcess.Start(tickMs);
+
+    public ZooKeeperServerProcess Server { get; }
 
     public string Address => Server.Address;
 
@@ -36,5 +40,15 @@ public sealed class ZooKeeperFixture : IDisposable
         return c;
     }
 
-    public void Dispose() => Server.Dispose();
+    public void Dispose()
+    {
+        Server.Dispose();
+        GC.SuppressFinalize(this);
+    }
+}
+
+/// <summary>tickTime 2000 ms: sessions up to 40 s, so a session outlives a server restart on a slow machine.</summary>
+public sealed class SlowTickZooKeeperFixture : ZooKeeperFixture
+{
+    public SlowTickZooKeeperFixture() : base(2000) { }
 }

@@ -54,8 +54,12 @@ public class ConfigTests(AdminFixture fx) : IClassFixture<AdminFixture>
             other.Call("GET", "x").AssertError("NOAUTH");
             other.Call("AUTH", "s3cret").AssertOk();
         }
+        // The other client's close is asynchronous: wait until only this one is left before counting.
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        while (!admin.Call("INFO", "clients").Text!.Contains("connected_clients:1\r\n") && sw.ElapsedMilliseconds < 5000) Thread.Sleep(20);
         admin.Call("CONFIG", "SET", "maxclients", "2").AssertOk();
         using var second = server.Client();
+        Assert.Equal("PONG", second.Call("PING").Text);
         using var third = server.Client();
         var reply = third.Read();
         reply.AssertError("ERR max number of clients reached");

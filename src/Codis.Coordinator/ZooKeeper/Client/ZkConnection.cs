@@ -136,8 +136,9 @@ internal sealed class ZkConnection
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException) { }
         stream.Dispose();
-        foreach (var p in failedPending) FailPacket(p, reason);
-        foreach (var p in failedAuth) FailPacket(p, reason);
+        // These were handed to the writer: their frames may be mid-write, so the writer releases them.
+        foreach (var p in failedPending) FailPacket(p, reason, releaseFrame: false);
+        foreach (var p in failedAuth) FailPacket(p, reason, releaseFrame: false);
         closed.TrySetResult(reason);
     }
 
@@ -151,9 +152,9 @@ internal sealed class ZkConnection
 
     private bool frozen;
 
-    private void FailPacket(ZkPacket p, Exception reason)
+    private void FailPacket(ZkPacket p, Exception reason, bool releaseFrame = true)
     {
-        p.ReleaseFrame();
+        if (releaseFrame) p.ReleaseFrame();
         p.Fail(reason is SessionExpiredException or ObjectDisposedException
             ? reason
             : new CoordinatorUnavailableException($"ZooKeeper {Server}: connection lost during {p.Op} {p.Path}: {reason.Message}", reason));
@@ -184,8 +185,14 @@ internal sealed class ZkConnection
                         continue;
                     }
                     while (Volatile.Read(ref frozen)) await Task.Delay(50);
-                    await stream.WriteAsync(p.Frame!.WrittenMemory);
-                    p.ReleaseFrame();
+                    try
+                    {
+                        await stream.WriteAsync(p.Frame!.WrittenMemory);
+                    }
+                    finally
+                    {
+                        p.ReleaseFrame();
+                    }
                 }
             }
         }
@@ -251,7 +258,7 @@ internal sealed class ZkConnection
         if (next == null) throw new ZkProtocolException($"reply with xid {header.Xid} but nothing is pending");
         if (next.Xid != header.Xid)
         {
-            FailPacket(next, new ZkProtocolException($"reply xid {header.Xid} does not match request xid {next.Xid}"));
+            FailPacket(next, new ZkProtocolException($"reply xid {header.Xid} does not match request xid {next.Xid}"), releaseFrame: false);
             throw new ZkProtocolException($"reply xid {header.Xid} does not match request xid {next.Xid}");
         }
         next.Complete(header, ref r, Server.ToString());

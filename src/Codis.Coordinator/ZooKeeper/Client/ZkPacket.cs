@@ -17,19 +17,18 @@ internal abstract class ZkPacket(int xid, ZkOpCode op, string? path, JuteWriter 
     public ZkOpCode Op { get; } = op;
     public string? Path { get; } = path;
 
-    /// <summary>The encoded request; released once written (or failed).</summary>
-    public JuteWriter? Frame { get; private set; } = frame;
+    private JuteWriter? frame = frame;
+
+    /// <summary>The encoded request; released once written (or failed before being written).</summary>
+    public JuteWriter? Frame => Volatile.Read(ref frame);
 
     /// <summary>Runs on the reader loop as the reply arrives, before anything read after it: watch registration.</summary>
     public Action<ZkErrorCode>? OnReply { get; init; }
 
     public bool ExpectsReply => Xid >= 0;
 
-    public void ReleaseFrame()
-    {
-        Frame?.Dispose();
-        Frame = null;
-    }
+    /// <summary>Returns the pooled frame exactly once, whoever gets here first.</summary>
+    public void ReleaseFrame() => Interlocked.Exchange(ref frame, null)?.Dispose();
 
     public abstract void Complete(in ReplyHeader header, ref JuteReader body, string address);
 
@@ -55,9 +54,11 @@ internal sealed class ZkPacket<T>(int xid, ZkOpCode op, string? path, JuteWriter
             else
                 result.TrySetResult(parse(err, ref body));
         }
-        catch (ZkProtocolException)
+        catch (ZkProtocolException e)
         {
-            throw; // a corrupt reply breaks the connection, not just this request
+            // A corrupt reply breaks the connection, not just this request (already out of the pending queue).
+            result.TrySetException(new CoordinatorUnavailableException($"ZooKeeper {address}: bad reply to {Op} {Path}: {e.Message}", e));
+            throw;
         }
         catch (Exception e)
         {

@@ -18,6 +18,9 @@ public enum ZkSessionState { Connecting, Connected, Expired, Closed }
 /// </summary>
 public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
 {
+    /// <summary>The server's default jute.maxbuffer: larger requests make it close the connection.</summary>
+    public const int MaxRequestLength = 0xfffff;
+
     private static readonly byte[] NoPassword = new byte[ConnectRequest.PasswordLength];
 
     private readonly ZooKeeperClientOptions options;
@@ -40,6 +43,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
     private long lastHeard = Environment.TickCount64;
     private int xid;
     private volatile bool frozen;
+    private volatile bool closing;
 
     /// <summary>Starts connecting in the background; calls wait for the connection (within the operation timeout).</summary>
     public ZooKeeperClient(ZooKeeperClientOptions options)
@@ -79,6 +83,9 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
 
     /// <summary>The server currently connected to, or null.</summary>
     public string? ConnectedServer => connection is { IsClosed: false } c ? c.Server.ToString() : null;
+
+    /// <summary>Set once <see cref="DisposeAsync"/> starts: the deletions that follow are ours, not losses.</summary>
+    public bool IsClosing => closing;
 
     /// <summary>Completes when the session has expired (not on close).</summary>
     public Task Expired => expired.Task;
@@ -165,7 +172,12 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
         var packet = new ZkAuthPacket(ZkRequests.Frame(ZkXid.Auth, ZkOpCode.Auth, w => ZkRequests.WriteAuth(w, scheme, auth)), scheme);
         conn.Send(packet);
         var err = await Await(packet.Task, deadline, ZkOpCode.Auth, scheme, ct);
-        if (err != ZkErrorCode.Ok) throw new ZooKeeperException(err, $"ZooKeeper {Address}: auth {scheme} failed: {err}");
+        if (err != ZkErrorCode.Ok)
+        {
+            // Replaying rejected credentials would make every reconnect fail the same way.
+            lock (gate) auths.RemoveAll(a => a.Scheme == scheme && a.Auth == auth);
+            throw new ZooKeeperException(err, $"ZooKeeper {Address}: auth {scheme} failed: {err}");
+        }
     }
 
     /// <summary>Forgets a watch nobody waits for any more.</summary>
@@ -187,7 +199,16 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
         long deadline = Deadline();
         var conn = await GetConnectionAsync(deadline, op, path, ct);
         int id = NextXid();
-        var packet = new ZkPacket<T>(id, op, path, ZkRequests.Frame(id, op, body), parse, accepted) { OnReply = onReply };
+        var frame = ZkRequests.Frame(id, op, body);
+        if (frame.Length - 4 > MaxRequestLength)
+        {
+            int size = frame.Length;
+            frame.Dispose();
+            // The server would drop the whole connection ("Len error"); refuse just this request instead.
+            throw new ZooKeeperException(ZkErrorCode.BadArguments,
+                $"ZooKeeper {Address}: {op} {path} is {size} bytes, over the server's packet limit of {MaxRequestLength} (jute.maxbuffer)");
+        }
+        var packet = new ZkPacket<T>(id, op, path, frame, parse, accepted) { OnReply = onReply };
         conn.Send(packet);
         return await Await(packet.Task, deadline, op, path, ct);
     }
@@ -258,7 +279,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
                 var conn = await ZkConnection.OpenAsync(server, request, connectTimeout, this, stopping.Token);
                 if (conn.Session.Expired)
                 {
-                    Expire($"ZooKeeper {server}: session 0x{id:x} has expired");
+                    Expire($"{server} no longer knows it");
                     return;
                 }
                 Established(conn, id);
@@ -287,7 +308,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
             // before we get through), so its ephemerals are gone. Say so instead of pretending to hold them.
             if (SessionId != 0 && Environment.TickCount64 - Volatile.Read(ref lastHeard) >= Volatile.Read(ref negotiatedMs))
             {
-                Expire($"ZooKeeper {Address}: no server reachable for the session timeout ({negotiatedMs} ms); last error: {lastError}");
+                Expire($"no server of {Address} reachable for the session timeout ({negotiatedMs} ms); last error: {lastError}");
                 return;
             }
             if (failures > 0 && failures % servers.Count == 0)
@@ -376,6 +397,11 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
         int pingInterval = Math.Min(readTimeout / 2, 10_000);
         while (!conn.IsClosed && !stopping.IsCancellationRequested)
         {
+            if (frozen)
+            {
+                await Delay(50); // a frozen process notices nothing, not even its own silence
+                continue;
+            }
             long now = Environment.TickCount64;
             long silent = now - conn.LastReceive;
             if (silent >= readTimeout)
@@ -383,7 +409,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
                 conn.Close(new TimeoutException($"no reply from {conn.Server} for {silent} ms"));
                 break;
             }
-            if (now - conn.LastSend >= pingInterval && !frozen)
+            if (now - conn.LastSend >= pingInterval)
                 conn.Send(new ZkControlPacket(ZkXid.Ping, ZkOpCode.Ping, ZkRequests.Frame(ZkXid.Ping, ZkOpCode.Ping, null)));
             long wait = Math.Min(pingInterval - (Environment.TickCount64 - conn.LastSend), readTimeout - silent);
             try
@@ -403,7 +429,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
         {
             if (state is ZkSessionState.Closed or ZkSessionState.Expired) return;
             state = ZkSessionState.Expired;
-            expiredReason = reason;
+            expiredReason = reason = $"ZooKeeper session 0x{SessionId:x} expired: {reason}";
             conn = connection;
             connection = null;
             signal = connectedSignal;
@@ -454,6 +480,7 @@ public sealed class ZooKeeperClient : IAsyncDisposable, IZkConnectionEvents
     public async ValueTask DisposeAsync()
     {
         ZkConnection? conn;
+        closing = true;
         lock (gate)
         {
             if (state == ZkSessionState.Closed) return;
