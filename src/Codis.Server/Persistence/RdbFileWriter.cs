@@ -49,18 +49,15 @@ internal sealed class RdbFileWriter
             Aux("repl-offset", repl.Offset.ToString(CultureInfo.InvariantCulture));
         }
         Aux("aof-base", aofBase ? "1" : "0");
-        for (int d = 0; d < snapshot.Databases.Length; d++)
+        for (int d = 0; d < snapshot.DatabaseCount; d++)
         {
-            var entries = snapshot.Databases[d];
-            if (entries.Length == 0) continue;
+            if (snapshot.Count(d) == 0) continue;
             buffer.WriteByte(RdbOpcode.SelectDb);
             buffer.WriteLength((ulong)d);
             buffer.WriteByte(RdbOpcode.ResizeDb);
-            buffer.WriteLength((ulong)entries.Length);
-            long withExpire = 0;
-            foreach (var e in entries) if (e.ExpireAt != 0) withExpire++;
-            buffer.WriteLength((ulong)withExpire);
-            foreach (var e in entries)
+            buffer.WriteLength((ulong)snapshot.Count(d));
+            buffer.WriteLength((ulong)snapshot.ExpiresCount(d));
+            foreach (var e in snapshot.Entries(d))
             {
                 WriteKey(e);
                 if (buffer.Length >= FlushThreshold)

@@ -60,6 +60,12 @@ internal sealed class KeyTable
 
     public ref Entry At(int index) => ref entries[index];
 
+    /// <summary>
+    /// A copy of the entry array (free entries have a null key) for a snapshot: one bulk copy, valid up to
+    /// <see cref="Capacity"/>, unaffected by later changes to the table.
+    /// </summary>
+    internal Entry[] CopyEntries() => used == 0 ? [] : entries.AsSpan(0, used).ToArray();
+
     public bool IsUsed(int index) => (uint)index < (uint)used && entries[index].Key != null;
 
     /// <summary>Adds a key known to be absent; returns its entry index.</summary>

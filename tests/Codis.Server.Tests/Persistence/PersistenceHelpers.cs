@@ -77,6 +77,17 @@ internal static class PersistenceHelpers
         Ok(c.Call("SELECT", "0"));
     }
 
+    /// <summary>
+    /// Starts codis-server on a data folder that must make it refuse to start; returns its whole output (the
+    /// process has exited, so nothing is missing) with the log's JSON escapes undone.
+    /// </summary>
+    public static string StartFailing(string dir, params string[] args)
+    {
+        var (exit, output) = Run("dotnet", [Codis.Testing.Binaries.Dll("codis-server"), "--port", "0", "--dir", dir, .. args]);
+        Assert.True(exit != 0, "codis-server started but should have refused:\n" + output);
+        return output.Replace("\\u0027", "'").Replace("\\u003C", "<").Replace("\\u003E", ">").Replace("\\u0022", "\"");
+    }
+
     /// <summary>redis-server listens while it still loads (-LOADING): wait until it answers.</summary>
     public static void WaitLoaded(RespClient c) =>
         Infrastructure.Eventually.True(() => !c.Call("PING").IsError, TimeSpan.FromSeconds(30), "redis-server to finish loading");
