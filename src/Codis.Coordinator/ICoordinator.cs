@@ -6,6 +6,8 @@ namespace Codis.Coordinator;
 /// Implemented by the filesystem (default, no server), etcd and ZooKeeper backends. Every method is safe to
 /// call from several threads. Failures to reach the backend throw <see cref="CoordinatorUnavailableException"/>;
 /// the other failures have their own exception types so callers can tell "exists" from "down".
+/// Closing (<see cref="IAsyncDisposable.DisposeAsync"/>) is idempotent; any call afterwards throws
+/// <see cref="ObjectDisposedException"/>, and pending watches end cancelled.
 /// </summary>
 public interface ICoordinator : IAsyncDisposable
 {

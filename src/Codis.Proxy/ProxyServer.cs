@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Sockets;
-using System.Security.Cryptography;
 using System.Text;
 using Codis.Core.Config;
 using Codis.Core.Logging;
@@ -37,13 +36,18 @@ internal sealed class ProxyServer : IDisposable
             ReplicaParallel = settings["backend_replica_parallel"].AsInt,
             Databases = settings["backend_number_databases"].AsInt,
             PingPeriod = settings["backend_ping_period"].AsDuration,
+            RecvTimeout = settings["backend_recv_timeout"].AsDuration,
+            SendTimeout = settings["backend_send_timeout"].AsDuration,
+            MaxPipeline = settings["backend_max_pipeline"].AsInt,
+            KeepAlivePeriod = settings["backend_keepalive_period"].AsDuration,
+            RecvBufferSize = (int)Math.Min(int.MaxValue, settings["backend_recv_bufsize"].AsLong),
+            SendBufferSize = (int)Math.Min(int.MaxValue, settings["backend_send_bufsize"].AsLong),
         };
         Router = new Router(options, settings["backend_primary_only"].AsBool);
         Limits = new RespLimits { MaxBulkLength = settings["proto-max-bulk-len"].AsLong };
-        Token = Convert.ToHexString(RandomNumberGenerator.GetBytes(16)).ToLowerInvariant();
         ProductName = settings["product_name"].Value;
-        XAuth = ComputeXAuth(ProductName, settings["product_auth"].Value);
-        ProxyId = settings["proxy_id"].Value is { Length: > 0 } id ? id : "proxy-" + Token[..8];
+        MaxPipeline = settings["session_max_pipeline"].AsInt;
+        BreakOnFailure = settings["session_break_on_failure"].AsBool;
         StartTime = DateTimeOffset.UtcNow;
     }
 
@@ -51,39 +55,53 @@ internal sealed class ProxyServer : IDisposable
     public Router Router { get; }
     public RespLimits Limits { get; }
     public ProxyStats Stats { get; } = new();
-    public string Token { get; }
-    public string XAuth { get; }
+    public string Token { get; private set; } = "";
+    public string XAuth { get; private set; } = "";
     public string ProductName { get; }
-    public string ProxyId { get; }
+    public string ProxyId { get; private set; } = "";
     public DateTimeOffset StartTime { get; }
     public string SessionAuth => Settings["session_auth"].Value;
     public int Databases => Settings["backend_number_databases"].AsInt;
-    public int MaxPipeline => Settings["session_max_pipeline"].AsInt;
+    public int MaxPipeline { get; }
+    public bool BreakOnFailure { get; }
     public bool Online { get; private set; }
     public bool Closed { get; private set; }
     public int Port { get; private set; }
     public string ProxyAddr { get; private set; } = "";
-    public string AdminAddr { get; set; } = "";
+    public string AdminAddr { get; private set; } = "";
+    /// <summary>The jodis node this proxy registered, once it has.</summary>
+    public string? JodisPath { get; set; }
     public IEnumerable<ProxySession> Sessions => sessions.Values;
     public int SessionCount => sessions.Count;
     public Task Stopped => stopped.Task;
 
-    /// <summary>The original's xauth: a digest of product name and auth, checked on admin API calls.</summary>
-    public static string ComputeXAuth(string product, string auth) =>
-        Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(product + "\0" + auth)))[..32].ToLowerInvariant();
+    /// <summary>
+    /// Called once both listeners are bound: fixes the advertised admin address, the token and the admin API's
+    /// xauth = XAuth(product, product_auth, token) as the original computes them.
+    /// </summary>
+    public void Announce(string adminBound)
+    {
+        AdminAddr = Lifecycle.ProxyIdentity.Advertise(adminBound, Settings["host_admin"].Value);
+        Token = Lifecycle.ProxyIdentity.Token(ProductName, ProxyAddr, AdminAddr);
+        XAuth = Lifecycle.ProxyIdentity.XAuth(ProductName, Settings["product_auth"].Value, Token);
+        ProxyId = Settings["proxy_id"].Value is { Length: > 0 } id ? id : "proxy-" + Token[..8];
+    }
 
     public void Start()
     {
         var ep = ParseEndPoint(Settings["proxy_addr"].Value);
         listener = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        listener.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+        // Plain SO_REUSEADDR (restart over TIME_WAIT). .NET's ReuseAddress also sets SO_REUSEPORT on Linux,
+        // which would let a second proxy bind the same port silently.
+        if (OperatingSystem.IsLinux()) listener.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
         listener.Bind(ep);
         listener.Listen(512);
         Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        ProxyAddr = $"{(ep.Address.Equals(IPAddress.Any) ? "127.0.0.1" : ep.Address.ToString())}:{Port}";
+        string bound = $"{(ep.Address.Equals(IPAddress.Any) ? "0.0.0.0" : ep.Address.ToString())}:{Port}";
+        ProxyAddr = Lifecycle.ProxyIdentity.Advertise(bound, Settings["host_proxy"].Value);
         _ = AcceptLoopAsync(listener);
         _ = CronAsync();
-        Log.Info("proxy listening", ("proxy_addr", ProxyAddr), ("product", ProductName), ("proxy_id", ProxyId), ("online", Online));
+        Log.Info("proxy listening", ("proxy_addr", ProxyAddr), ("product", ProductName), ("online", Online));
     }
 
     public static IPEndPoint ParseEndPoint(string addr)
@@ -138,8 +156,10 @@ internal sealed class ProxyServer : IDisposable
     public void SetOnline()
     {
         if (Closed) throw new InvalidOperationException("proxy is closed");
-        if (!Online) Log.Info("proxy is online", ("proxy_addr", ProxyAddr));
+        if (Online) return;
         Online = true;
+        Log.Info("proxy is online", ("proxy_addr", ProxyAddr));
+        WentOnline?.Invoke();
     }
 
     private async Task CronAsync()
@@ -151,24 +171,38 @@ internal sealed class ProxyServer : IDisposable
             Stats.Sample();
             Router.KeepAlive();
             var idle = Settings["session_recv_timeout"].AsDuration;
-            if (idle > TimeSpan.Zero)
+            var send = Settings["session_send_timeout"].AsDuration;
+            long now = Environment.TickCount64;
+            foreach (var s in sessions.Values)
             {
-                long now = Environment.TickCount64;
-                foreach (var s in sessions.Values)
-                    if (now - s.LastActiveTicks > idle.TotalMilliseconds) s.Kill();
+                if (idle > TimeSpan.Zero && now - s.LastActiveTicks > idle.TotalMilliseconds)
+                {
+                    Log.Info("closing idle client", ("client", s.Remote), ("idle_s", (now - s.LastActiveTicks) / 1000));
+                    s.Kill();
+                }
+                else if (send > TimeSpan.Zero && s.FlushingSinceTicks is > 0 and var since && now - since > send.TotalMilliseconds)
+                {
+                    Log.Info("closing client that takes no replies", ("client", s.Remote), ("blocked_s", (now - since) / 1000));
+                    s.Kill();
+                }
             }
         }
     }
 
-    /// <summary>The proxy's own INFO: server, clients, stats, replication (as one master), and the proxy section.</summary>
-    public string Info(string section)
+    /// <summary>
+    /// The proxy's own INFO, in Redis's layout so clients' probes parse it (server, clients, persistence, stats,
+    /// replication as one master) plus a proxy section; sections as Redis 7 selects them (several allowed).
+    /// </summary>
+    public string Info(IReadOnlyList<string> requested)
     {
-        section = section.ToLowerInvariant();
-        bool all = section is "all" or "everything" or "default";
+        var wanted = requested.Select(x => x.ToLowerInvariant()).ToHashSet();
+        bool all = wanted.Count == 0 || wanted.Overlaps(["all", "everything", "default"]);
         var sb = new StringBuilder();
         void Section(string name, Action body)
         {
-            if (!all && section != name) return;
+            if (!all && !wanted.Contains(name)) return;
+            // As Redis: commandstats only when asked for, or with "all"/"everything".
+            if (name == "commandstats" && !wanted.Overlaps(["commandstats", "all", "everything"])) return;
             if (sb.Length > 0) sb.Append("\r\n");
             sb.Append("# ").Append(char.ToUpperInvariant(name[0])).Append(name[1..]).Append("\r\n");
             body();
@@ -194,6 +228,11 @@ internal sealed class ProxyServer : IDisposable
             F("maxclients", Settings["proxy_max_clients"].AsInt);
             F("blocked_clients", 0);
         });
+        Section("persistence", () =>
+        {
+            // The proxy holds no data: it is never loading (ioredis' ready check reads this).
+            F("loading", 0);
+        });
         Section("stats", () =>
         {
             F("total_connections_received", Stats.SessionsTotal);
@@ -211,6 +250,8 @@ internal sealed class ProxyServer : IDisposable
             F("product_name", ProductName);
             F("proxy_id", ProxyId);
             F("proxy_token", Token);
+            F("proxy_addr", ProxyAddr);
+            F("admin_addr", AdminAddr);
             F("online", Online ? 1 : 0);
             F("ops_total", Stats.Total);
             F("ops_fails", Stats.Fails);
@@ -218,9 +259,28 @@ internal sealed class ProxyServer : IDisposable
             F("ops_qps", Stats.Qps);
             F("sessions_alive", sessions.Count);
             F("sessions_total", Stats.SessionsTotal);
+            F("backend_connections_up", Router.ConnectedBackends);
+        });
+        Section("commandstats", () =>
+        {
+            foreach (var (name, c) in Stats.Commands)
+                F("cmdstat_" + name.ToLowerInvariant(),
+                  $"calls={c.Calls},usec={c.Usecs},usec_per_call={(c.Calls == 0 ? 0 : (double)c.Usecs / c.Calls):F2},rejected_calls=0,failed_calls={c.Fails + c.RedisErrors}");
         });
         return sb.ToString();
     }
+
+    /// <summary>What CONFIG GET answers: the parameters a client may probe, with the proxy's values.</summary>
+    public IReadOnlyList<(string Key, string Value)> ConfigValues() =>
+    [
+        ("databases", Databases.ToString()),
+        ("maxclients", Settings["proxy_max_clients"].Value),
+        ("timeout", ((long)Settings["session_recv_timeout"].AsDuration.TotalSeconds).ToString()),
+        ("proto-max-bulk-len", Settings["proto-max-bulk-len"].Value),
+        ("replica-read-only", "yes"),
+        ("slave-read-only", "yes"),
+        ("cluster-enabled", "no"),
+    ];
 
     public void Shutdown(string reason)
     {
@@ -236,6 +296,7 @@ internal sealed class ProxyServer : IDisposable
     }
 
     public event Action? ShuttingDown;
+    public event Action? WentOnline;
 
     public void Dispose()
     {

@@ -6,6 +6,7 @@ using Codis.Core.Config;
 using Codis.Core.Logging;
 using Codis.Core.Resp;
 using Codis.Server.Commands;
+using Codis.Server.Introspection;
 using Codis.Server.Networking;
 using Codis.Server.Storage;
 
@@ -32,7 +33,37 @@ internal sealed partial class CodisServer
         Blocking = new Networking.Blocking.BlockingRegistry(this);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
+        // Read on every command: cached as numbers, refreshed by CONFIG SET.
+        settings["slowlog-log-slower-than"].Changed = s => slowlogThreshold = s.AsLong;
+        settings["slowlog-max-len"].Changed = s => slowlogMaxLen = s.AsInt;
+        settings["maxmemory"].Changed = s => maxMemory = s.AsLong;
+        slowlogThreshold = settings["slowlog-log-slower-than"].AsLong;
+        slowlogMaxLen = settings["slowlog-max-len"].AsInt;
+        maxMemory = settings["maxmemory"].AsLong;
+        settings["loglevel"].Changed = s => Log.MinLevel = LogLevelOf(s.Value);
+        StandardSections.RegisterAll(this, Info);
+        InitPersistence();
     }
+
+    /// <summary>Redis's four log levels mapped onto ours (verbose has no own level: it logs like debug).</summary>
+    public static LogLevel LogLevelOf(string loglevel) => loglevel switch
+    {
+        "debug" or "verbose" => LogLevel.Debug,
+        "warning" => LogLevel.Warning,
+        _ => LogLevel.Info,
+    };
+
+    private long slowlogThreshold;
+    private int slowlogMaxLen;
+    private long maxMemory;
+
+    /// <summary>The INFO sections; parts of the server register the ones they own (persistence, replication).</summary>
+    public InfoRegistry Info { get; } = new();
+
+    public MemoryStats Memory { get; } = new();
+
+    /// <summary>DEBUG SET-ACTIVE-EXPIRE: off = keys expire only when accessed (tests use it).</summary>
+    public bool ActiveExpireEnabled { get; set; } = true;
 
     public Settings Settings { get; }
     public Keyspace Keyspace { get; }
@@ -62,6 +93,7 @@ internal sealed partial class CodisServer
 
     public void Start()
     {
+        LoadData();
         int port = Settings["port"].AsInt;
         foreach (var addr in Settings["bind"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -105,34 +137,78 @@ internal sealed partial class CodisServer
                 socket.Dispose();
                 continue;
             }
+            ApplyKeepAlive(socket);
             var connection = new ClientConnection(this, socket);
             clients[connection.Session.Id] = connection;
             _ = Task.Run(connection.RunAsync);
         }
     }
 
+    /// <summary>tcp-keepalive: TCP keepalive probes after N idle seconds (0 = off), read at each accept as in Redis.</summary>
+    private void ApplyKeepAlive(Socket socket)
+    {
+        int seconds = Settings["tcp-keepalive"].AsInt;
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, seconds > 0);
+            if (seconds <= 0) return;
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, seconds);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveInterval, Math.Max(1, seconds / 3));
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveRetryCount, 3);
+        }
+        catch (SocketException e)
+        {
+            Log.Debug("can't set TCP keepalive", ("error", e.Message));
+        }
+    }
+
     internal void Unregister(ClientConnection connection) => clients.TryRemove(connection.Session.Id, out _);
 
     /// <summary>
-    /// Runs a batch of parsed requests of one client, in order from <paramref name="start"/>, under the keyspace
-    /// lock; after each command, clients blocked on keys it wrote are served. Returns the index of the first
-    /// request not run: earlier than the end when a command blocked (<see cref="CommandContext.Blocked"/>).
+    /// Runs a batch of parsed requests of one client, in order from <paramref name="from"/>, under the keyspace lock.
+    /// After each command, clients blocked on keys it wrote are served. Stops after a command that left its reply
+    /// pending (<see cref="CommandContext.Deferred"/>, <see cref="CommandContext.Blocked"/>);
+    /// returns the index of the first request not run yet.
     /// </summary>
-    internal int Execute(CommandContext ctx, List<RespRequest> batch, int start = 0)
+    internal int Execute(CommandContext ctx, List<RespRequest> batch, int from = 0)
     {
-        if (start >= batch.Count) return batch.Count;
-        lock (Keyspace.Lock)
+        if (batch.Count <= from) return batch.Count;
+        int next = batch.Count;
+        Keyspace.Lock.Enter();
+        try
         {
-            for (int i = start; i < batch.Count; i++)
+            // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
+            Keyspace.RefreshClock();
+            for (int i = from; i < batch.Count; i++)
             {
-                Keyspace.RefreshClock();
-                ExecuteOne(ctx, batch[i]);
-                Blocking.ServeReady();
-                if (ctx.Blocked != null) return i + 1;
-                if (ctx.Client.CloseAfterReply) break;
+                var request = batch[i];
+                if (CommandTable.Find(request[0]) is { } spec && spec.Has(CommandFlags.NoLock))
+                {
+                    // It waits on something else (WAIT): other clients run meanwhile.
+                    Keyspace.Lock.Exit();
+                    try { ExecuteOne(ctx, request); }
+                    finally { Keyspace.Lock.Enter(); }
+                    Keyspace.RefreshClock();
+                }
+                else
+                {
+                    ExecuteOne(ctx, request);
+                }
+                Blocking.ServeReady(); // clients blocked on keys this command wrote
+                if (ctx.Client.CloseAfterReply || ctx.Client.TakeOver != null) break;
+                if (ctx.Deferred != null || ctx.Blocked != null)
+                {
+                    next = i + 1;
+                    break;
+                }
             }
         }
-        return batch.Count;
+        finally
+        {
+            Keyspace.Lock.Exit();
+        }
+        Persistence.Aof.Commit(); // before the replies go out: with appendfsync always, acknowledged = on disk
+        return next;
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
@@ -144,19 +220,27 @@ internal sealed partial class CodisServer
         if (spec == null)
         {
             Stats.UnknownCommands++;
-            ctx.Reply.WriteError(ClientConnection.DescribeUnknown(request));
+            Reject(ctx, null, ClientConnection.DescribeUnknown(request));
             return;
         }
         if (!spec.ArityOk(request.Count))
         {
-            spec.RejectedCalls++;
-            ctx.Reply.WriteError(Errors.WrongArity(spec.Name));
+            Reject(ctx, spec, Errors.WrongArity(spec.Name));
             return;
         }
         if (!client.Authenticated && !spec.Has(CommandFlags.NoAuth))
         {
-            spec.RejectedCalls++;
-            ctx.Reply.WriteError(Errors.NoAuth);
+            Reject(ctx, spec, Errors.NoAuth);
+            return;
+        }
+        if (maxMemory > 0 && spec.Has(CommandFlags.DenyOom) && Memory.Used() > maxMemory)
+        {
+            Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
+            return;
+        }
+        if (spec.Has(CommandFlags.Write) && Propagation.RefuseWrite(ctx) is { } refusal)
+        {
+            Reject(ctx, spec, refusal);
             return;
         }
         ctx.Args = request;
@@ -164,14 +248,41 @@ internal sealed partial class CodisServer
         ctx.Rewrite = null;
         ctx.SuppressPropagation = false;
         client.LastCommand = spec.Name;
+        var reply = ctx.Reply;
+        bool mute = client.RepliesOff || client.SkipNextReply;
+        client.SkipNextReply = false;
+        if (mute) ctx.Mute();
+        Keyspace.Touching = !client.NoTouch || spec.Name == "touch";
+        long errorsBefore = reply.ErrorsWritten;
+        Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long start = Stopwatch.GetTimestamp();
+        long dirtyBefore = Keyspace.Dirty;
         spec.Handler(ctx);
-        long micros = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+        long elapsed = Stopwatch.GetTimestamp() - start;
+        Propagation.AfterCommand(ctx, request, dirtyBefore);
+        Keyspace.CountLookups = false;
+        Keyspace.Touching = true;
+        if (mute) ctx.Unmute();
+        long nanos = (long)(elapsed * (1_000_000_000.0 / Stopwatch.Frequency));
+        long micros = nanos / 1000;
         spec.Calls++;
         spec.Microseconds += micros;
-        long threshold = Settings["slowlog-log-slower-than"].AsLong;
-        if (threshold >= 0 && micros >= threshold)
-            SlowLog.Add(request, micros, client, Settings["slowlog-max-len"].AsInt);
+        (spec.Latency ??= new LatencyHistogram()).Record(nanos);
+        if (reply.ErrorsWritten != errorsBefore)
+        {
+            spec.FailedCalls++;
+            Stats.CountError(reply.LastError ?? "ERR");
+        }
+        if (slowlogThreshold >= 0 && micros >= slowlogThreshold)
+            SlowLog.Add(request, micros, client, slowlogMaxLen);
+    }
+
+    /// <summary>An error before the command ran (unknown, arity, auth, OOM): rejected_calls, as Redis counts them.</summary>
+    private void Reject(CommandContext ctx, CommandSpec? spec, string error)
+    {
+        if (spec != null) spec.RejectedCalls++;
+        ctx.Reply.WriteError(error);
+        Stats.CountError(error);
     }
 
     private async Task CronLoopAsync()
@@ -185,10 +296,14 @@ internal sealed partial class CodisServer
             {
                 lock (Keyspace.Lock)
                 {
-                    Keyspace.ActiveExpireCycle(budget: 2000);
+                    long start = Stopwatch.GetTimestamp();
+                    if (!IsPaused && ActiveExpireEnabled) Keyspace.ActiveExpireCycle(budget: 2000);
+                    Stats.ExpireCycleMicroseconds += (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
                     Cron?.Invoke();
                 }
                 Stats.Sample();
+                Memory.Sample();
+                Memory.CompactWhenIdle(Interlocked.Read(ref Stats.Commands));
                 CloseIdleClients();
             }
             catch (Exception e)

@@ -37,7 +37,7 @@ if (flags.Count > 0 && !flags[0].StartsWith("--", StringComparison.Ordinal))
 errors.AddRange(settings.ApplyFlags(flags));
 Log.Component = "codis-server";
 Log.Json = settings["log-format"].Value == "json";
-Log.MinLevel = settings["loglevel"].Value switch { "debug" => LogLevel.Debug, "verbose" => LogLevel.Debug, "warning" => LogLevel.Warning, _ => LogLevel.Info };
+Log.MinLevel = CodisServer.LogLevelOf(settings["loglevel"].Value);
 if (errors.Count > 0)
 {
     foreach (var e in errors) Console.Error.WriteLine($"codis-server: bad config: {e}");

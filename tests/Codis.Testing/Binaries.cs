@@ -10,3 +10,11 @@ public static class Binaries
         return path;
     }
 }
+
+/// <summary>The dll names of our control-plane binaries.</summary>
+public static class BinaryNames
+{
+    public const string Dashboard = "codis-dashboard";
+    public const string Admin = "codis-admin";
+    public const string Config = "codis-config";
+}

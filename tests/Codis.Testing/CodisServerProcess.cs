@@ -16,7 +16,10 @@ public sealed class CodisServerProcess : ManagedProcess
     {
         dataDir ??= Directory.CreateTempSubdirectory("codis-server-").FullName;
         bool hasPort = extraArgs.Contains("--port");
-        string[] args = [Binaries.Dll("codis-server"), .. hasPort ? Array.Empty<string>() : ["--port", "0"], "--dir", dataDir, .. extraArgs];
+        // A config file (the one argument that is not a flag) must come first, as codis-server reads it.
+        string[] file = extraArgs.Length > 0 && !extraArgs[0].StartsWith("--", StringComparison.Ordinal) ? [extraArgs[0]] : [];
+        string[] flags = file.Length > 0 ? extraArgs[1..] : extraArgs;
+        string[] args = [Binaries.Dll("codis-server"), .. file, .. hasPort ? Array.Empty<string>() : ["--port", "0"], "--dir", dataDir, .. flags];
         var p = new CodisServerProcess(dataDir, args);
         try
         {

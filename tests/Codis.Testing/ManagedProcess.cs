@@ -56,7 +56,7 @@ public class ManagedProcess : IDisposable
             if (m.Success) return m;
             if (process.HasExited)
             {
-                Thread.Sleep(100);
+                DrainOutput();
                 m = re.Match(Output);
                 if (m.Success) return m;
                 throw new InvalidOperationException($"process exited ({process.ExitCode}) before printing /{pattern}/:\n{Output}");
@@ -66,7 +66,19 @@ public class ManagedProcess : IDisposable
         throw new TimeoutException($"no /{pattern}/ within {timeout}:\n{Output}");
     }
 
-    public bool WaitForExit(TimeSpan timeout) => process.WaitForExit(timeout);
+    /// <summary>Waits for the exit and then for the redirected output to drain (so <see cref="Output"/> is complete).</summary>
+    public bool WaitForExit(TimeSpan timeout)
+    {
+        if (!process.WaitForExit(timeout)) return false;
+        DrainOutput();
+        return true;
+    }
+
+    /// <summary>
+    /// After the exit, waits (bounded) until the redirected streams reach EOF so the last lines are captured;
+    /// only the parameterless WaitForExit does that, and a grandchild holding the pipe would block it forever.
+    /// </summary>
+    private void DrainOutput() => Task.Run(() => process.WaitForExit()).Wait(TimeSpan.FromSeconds(5));
 
     /// <summary>SIGTERM (graceful) and wait.</summary>
     public bool Terminate(TimeSpan timeout)

@@ -88,6 +88,9 @@ public sealed class Settings
             if (Glob.Match(pattern, alias, noCase: true) && byName.TryGetValue(real, out var s)) yield return (alias, s);
     }
 
+    /// <summary>Checks a value without setting it: null when valid, else the reason (Redis's CONFIG SET wording).</summary>
+    public static string? Check(Setting s, string value) => TryNormalize(s, value, out _, out var error) ? null : error;
+
     private static bool TryNormalize(Setting s, string value, out string canon, out string error)
     {
         canon = value;
@@ -115,7 +118,7 @@ public sealed class Settings
                 break;
             case SettingKind.Enum:
                 var match = s.Choices!.FirstOrDefault(c => c.Equals(value, StringComparison.OrdinalIgnoreCase));
-                if (match == null) { error = "argument must be one of: " + string.Join(", ", s.Choices!); return false; }
+                if (match == null) { error = "argument(s) must be one of the following: " + string.Join(", ", s.Choices!); return false; }
                 canon = match;
                 break;
         }

@@ -11,6 +11,7 @@ public sealed record ProxyModel
     [JsonPropertyName("admin_addr")] public string AdminAddr { get; init; } = "";
     [JsonPropertyName("proto_type")] public string ProtoType { get; init; } = "tcp4";
     [JsonPropertyName("proxy_addr")] public string ProxyAddr { get; init; } = "";
+    [JsonPropertyName("jodis_path"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public string? JodisPath { get; init; }
     [JsonPropertyName("product_name")] public string ProductName { get; init; } = "";
     [JsonPropertyName("pid")] public int Pid { get; init; }
     [JsonPropertyName("pwd")] public string Pwd { get; init; } = "";

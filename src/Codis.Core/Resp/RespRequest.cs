@@ -47,6 +47,37 @@ public sealed class RespRequest
     public static RespRequest FromStrings(params string[] args) =>
         FromArgs(Array.ConvertAll(args, a => Encoding.UTF8.GetBytes(a)));
 
+    // Resume state of a multibulk request that was incomplete: the announced count and where the next argument starts.
+    private long resumeCount;
+    private int resumePos;
+    private bool resumeArmed;
+
+    /// <summary>
+    /// Lets the next <see cref="RespRequestParser.TryParse"/> of this object continue an incomplete multibulk request
+    /// where it stopped instead of parsing its arguments again (a request of a million arguments arrives in many
+    /// reads). The caller promises the buffer it passes starts at the same request, with the same bytes.
+    /// </summary>
+    public void ArmResume() => resumeArmed = resumeCount > 0;
+
+    internal bool TakeResume(long count, out int pos)
+    {
+        bool ok = resumeArmed && resumeCount == count && resumePos > 0;
+        resumeArmed = false;
+        pos = ok ? resumePos : 0;
+        if (!ok) resumeCount = 0;
+        return ok;
+    }
+
+    internal void SaveResume(long count, int pos)
+    {
+        resumeCount = count;
+        resumePos = pos;
+    }
+
+    internal void ClearResume() => resumeCount = 0;
+
+    internal void Resume(ReadOnlyMemory<byte> memory) => source = memory;
+
     internal void Reset(ReadOnlyMemory<byte> memory, long expectedCount, bool multibulk = false)
     {
         source = memory;

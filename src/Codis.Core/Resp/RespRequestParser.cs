@@ -51,23 +51,32 @@ public static class RespRequestParser
         int pos = cr + 2;
         if (count <= 0)
         {
+            request.ClearResume();
             consumed = pos;
             return ParseStatus.Skip;
         }
 
-        request.Reset(buffer, count, multibulk: true);
-        for (long i = 0; i < count; i++)
+        long first = 0;
+        if (request.TakeResume(count, out int resumeAt))
         {
-            if (pos >= span.Length) return Incomplete(span, pos, out needed);
+            // Continue after the arguments parsed last time (their offsets are relative to the request's start).
+            request.Resume(buffer);
+            first = request.Count;
+            pos = resumeAt;
+        }
+        else request.Reset(buffer, count, multibulk: true);
+        for (long i = first; i < count; i++)
+        {
+            if (pos >= span.Length) return Incomplete(request, count, span, pos, out needed);
             var rest = span[pos..];
             int lcr = rest.IndexOf((byte)'\r');
             if (lcr < 0)
             {
                 if (rest.Length > limits.MaxInlineLength) RespProtocolException.Throw("too big bulk count string");
-                return Incomplete(span, pos, out needed);
+                return Incomplete(request, count, span, pos, out needed);
             }
             if (rest[0] != (byte)'$') RespProtocolException.Throw($"expected '$', got '{(char)rest[0]}'");
-            if (lcr + 1 >= rest.Length) return Incomplete(span, pos, out needed);
+            if (lcr + 1 >= rest.Length) return Incomplete(request, count, span, pos, out needed);
             if (!TryParseInteger(rest[1..lcr], out long len) || len < 0 || len > limits.MaxBulkLength)
                 RespProtocolException.Throw("invalid bulk length");
             if (!authenticated && len > limits.UnauthenticatedMaxBulkLength)
@@ -77,19 +86,22 @@ public static class RespRequestParser
             long end = dataStart + len + 2;
             if (end > span.Length)
             {
+                request.SaveResume(count, pos);
                 needed = end;
                 return ParseStatus.Incomplete;
             }
             request.Add(dataStart, (int)len);
             pos = (int)end;
         }
+        request.ClearResume();
         consumed = pos;
         request.WireLength = pos;
         return ParseStatus.Complete;
     }
 
-    private static ParseStatus Incomplete(ReadOnlySpan<byte> span, int pos, out long needed)
+    private static ParseStatus Incomplete(RespRequest request, long count, ReadOnlySpan<byte> span, int pos, out long needed)
     {
+        request.SaveResume(count, pos);
         needed = Math.Max(pos + 1, span.Length + 1);
         return ParseStatus.Incomplete;
     }

@@ -75,11 +75,24 @@ public sealed class RespWriter
 
     public void WriteSimpleString(string text) => WriteAsciiLine((byte)'+', text);
 
+    /// <summary>Error replies written so far (a server compares it around a command to count failed calls).</summary>
+    public long ErrorsWritten { get; private set; }
+
+    /// <summary>The text of the last error reply (INFO errorstats groups them by their first word).</summary>
+    public string? LastError { get; private set; }
+
     /// <summary>Writes an error line; <paramref name="message"/> includes its code ("ERR ...", "WRONGTYPE ...").</summary>
-    public void WriteError(string message) => WriteAsciiLine((byte)'-', message);
+    public void WriteError(string message)
+    {
+        ErrorsWritten++;
+        LastError = message;
+        WriteAsciiLine((byte)'-', message);
+    }
 
     public void WriteError(ReadOnlySpan<byte> message)
     {
+        ErrorsWritten++;
+        LastError = Encoding.UTF8.GetString(message);
         var dst = Reserve(message.Length + 3);
         dst[0] = (byte)'-';
         message.CopyTo(dst[1..]);

@@ -5,6 +5,7 @@ using Codis.Core.Logging;
 using Codis.Core.Models;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -14,15 +15,20 @@ namespace Codis.Proxy.Admin;
 
 /// <summary>
 /// The proxy's admin HTTP API, with the original's routes and conventions (reference/codis.md §4.10):
-/// 200 + indented JSON on success, HTTP 800 + {"Cause": ...} on failure, mutations guarded by the xauth.
+/// 200 + indented JSON on success, HTTP 800 + {"Cause": ...} on failure, /api/proxy/* guarded by the xauth,
+/// non-GET calls logged with the caller's address. Also GET /metrics in the Prometheus text format.
 /// </summary>
 internal static class AdminApi
 {
     public static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
-        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+        IndentSize = 4,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
+
+    /// <summary>Stats flag bits of GET /api/proxy/stats/:xauth/:flags, as the original.</summary>
+    public const int StatsCmds = 1, StatsSlots = 2, StatsRuntime = 4, StatsFull = 7;
 
     public static async Task<WebApplication> StartAsync(ProxyServer proxy, string address)
     {
@@ -30,17 +36,24 @@ internal static class AdminApi
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://" + NormalizeHost(address));
         var app = builder.Build();
+        app.Use(async (ctx, next) =>
+        {
+            if (!HttpMethods.IsGet(ctx.Request.Method) && ctx.Request.Path.StartsWithSegments("/api"))
+                Log.Info("admin API call", ("method", ctx.Request.Method), ("path", Redact(ctx.Request.Path.Value ?? "")),
+                    ("remote", ctx.Connection.RemoteIpAddress?.ToString()));
+            await next(ctx);
+        });
 
         app.MapGet("/", () => Results.Redirect("/proxy"));
         app.MapGet("/proxy", () => Ok(Overview(proxy)));
         app.MapGet("/proxy/model", () => Ok(Model(proxy)));
         app.MapGet("/api/proxy/model", () => Ok(Model(proxy)));
-        app.MapGet("/proxy/stats", () => Ok(StatsJson(proxy, full: true)));
+        app.MapGet("/proxy/stats", () => Ok(Stats(proxy, StatsFull)));
         app.MapGet("/proxy/slots", () => Ok(proxy.Router.Slots.ToArray()));
-        app.MapGet("/metrics", () => Results.Text(Metrics(proxy), "text/plain; version=0.0.4"));
+        app.MapGet("/metrics", () => Results.Text(PrometheusText.Render(proxy), "text/plain; version=0.0.4; charset=utf-8"));
         app.MapGet("/api/proxy/xping/{xauth}", (string xauth) => Guard(proxy, xauth) ?? Ok("OK"));
-        app.MapGet("/api/proxy/stats/{xauth}", (string xauth) => Guard(proxy, xauth) ?? Ok(StatsJson(proxy, full: false)));
-        app.MapGet("/api/proxy/stats/{xauth}/{flags:int}", (string xauth, int flags) => Guard(proxy, xauth) ?? Ok(StatsJson(proxy, full: flags != 0)));
+        app.MapGet("/api/proxy/stats/{xauth}", (string xauth) => Guard(proxy, xauth) ?? Ok(Stats(proxy, 0)));
+        app.MapGet("/api/proxy/stats/{xauth}/{flags:int}", (string xauth, int flags) => Guard(proxy, xauth) ?? Ok(Stats(proxy, flags)));
         app.MapGet("/api/proxy/slots/{xauth}", (string xauth) => Guard(proxy, xauth) ?? Ok(proxy.Router.Slots.ToArray()));
         app.MapPut("/api/proxy/start/{xauth}", (string xauth) =>
         {
@@ -64,6 +77,7 @@ internal static class AdminApi
         app.MapPut("/api/proxy/shutdown/{xauth}", (string xauth) =>
         {
             if (Guard(proxy, xauth) is { } g) return g;
+            // Reply first, then close: the caller (dashboard, codis-admin) waits for this answer.
             _ = Task.Run(async () =>
             {
                 await Task.Delay(100);
@@ -74,7 +88,7 @@ internal static class AdminApi
         app.MapPut("/api/proxy/loglevel/{xauth}/{value}", (string xauth, string value) =>
         {
             if (Guard(proxy, xauth) is { } g) return g;
-            if (!Enum.TryParse<LogLevel>(value, true, out var level) && !TryLevel(value, out level)) return Fail($"invalid log level '{value}'");
+            if (!TryLevel(value, out var level)) return Fail($"invalid log level '{value}' (want DEBUG, INFO, WARN or ERROR)");
             Log.MinLevel = level;
             return Ok("OK");
         });
@@ -90,36 +104,71 @@ internal static class AdminApi
             Log.Info("slots filled", ("count", slots.Length), ("remote", req.HttpContext.Connection.RemoteIpAddress?.ToString()));
             return Ok("OK");
         });
+        app.MapPut("/api/proxy/sentinels/{xauth}", (string xauth) =>
+            Guard(proxy, xauth) ?? Fail("sentinels are not supported by this proxy: failover is driven by the dashboard (fillslots)"));
+        app.MapPut("/api/proxy/sentinels/{xauth}/rewatch", (string xauth) =>
+            Guard(proxy, xauth) ?? Fail("sentinels are not supported by this proxy: failover is driven by the dashboard (fillslots)"));
 
         await app.StartAsync();
         return app;
     }
 
+    /// <summary>The admin listener's real address (the port the OS picked when asked for 0), as host:port.</summary>
+    public static string BoundAddress(WebApplication app, string configured)
+    {
+        var url = app.Services.GetService(typeof(Microsoft.AspNetCore.Hosting.Server.IServer)) is Microsoft.AspNetCore.Hosting.Server.IServer server
+            ? server.Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            : null;
+        if (url == null) return configured;
+        var uri = new Uri(url.Replace("://*", "://0.0.0.0").Replace("://+", "://0.0.0.0"));
+        string host = uri.Host is "[::]" or "::" ? "0.0.0.0" : uri.Host;
+        return $"{host}:{uri.Port}";
+    }
+
+    private static string Redact(string path)
+    {
+        // The xauth is a credential: keep its first characters only in logs.
+        var parts = path.Split('/');
+        for (int i = 0; i < parts.Length; i++)
+            if (parts[i].Length == 32 && parts[i].All(char.IsAsciiHexDigitLower)) parts[i] = parts[i][..6] + "…";
+        return string.Join('/', parts);
+    }
+
     private static bool TryLevel(string v, out LogLevel level)
     {
-        level = v.ToLowerInvariant() switch { "warn" or "warning" => LogLevel.Warning, "err" => LogLevel.Error, _ => LogLevel.Info };
-        return v.ToLowerInvariant() is "warn" or "warning" or "err";
+        switch (v.ToLowerInvariant())
+        {
+            case "debug": level = LogLevel.Debug; return true;
+            case "info": level = LogLevel.Info; return true;
+            case "warn" or "warning": level = LogLevel.Warning; return true;
+            case "error" or "err": level = LogLevel.Error; return true;
+            default: level = LogLevel.Info; return false;
+        }
     }
 
     private static string NormalizeHost(string address) =>
-        address.StartsWith("0.0.0.0:", StringComparison.Ordinal) ? "*:" + address[8..] : address;
+        address.StartsWith("0.0.0.0:", StringComparison.Ordinal) ? "*:" + address[8..]
+        : address.StartsWith(':') ? "*" + address : address;
 
     public static IResult Ok(object value) => Results.Text(JsonSerializer.Serialize(value, Json), "application/json; charset=utf-8", Encoding.UTF8, 200);
 
     public static IResult Fail(string cause) =>
-        Results.Text(JsonSerializer.Serialize(new { Cause = cause }, Json), "application/json; charset=utf-8", Encoding.UTF8, 800);
+        Results.Text(JsonSerializer.Serialize(new { Cause = cause, Stack = Array.Empty<object>() }, Json), "application/json; charset=utf-8", Encoding.UTF8, 800);
 
     private static IResult? Guard(ProxyServer proxy, string xauth) =>
         string.IsNullOrEmpty(xauth) ? Fail("missing xauth, please check product name & auth")
-        : xauth != proxy.XAuth ? Fail("invalid xauth, please check product name & auth")
+        : !System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(xauth), Encoding.ASCII.GetBytes(proxy.XAuth))
+            ? Fail("invalid xauth, please check product name & auth")
         : null;
 
     public static ProxyModel Model(ProxyServer proxy) => new()
     {
         Token = proxy.Token,
-        StartTime = proxy.StartTime.ToString("yyyy-MM-dd HH:mm:ss"),
+        StartTime = proxy.StartTime.ToLocalTime().ToString("yyyy-MM-dd HH:mm:ss.fffffff zzz"),
         AdminAddr = proxy.AdminAddr,
+        ProtoType = proxy.Settings["proto_type"].Value,
         ProxyAddr = proxy.ProxyAddr,
+        JodisPath = proxy.JodisPath,
         ProductName = proxy.ProductName,
         Pid = Environment.ProcessId,
         Pwd = Environment.CurrentDirectory,
@@ -132,66 +181,74 @@ internal static class AdminApi
     private static object Overview(ProxyServer proxy) => new
     {
         version = typeof(ProxyServer).Assembly.GetName().Version?.ToString(),
-        config = proxy.Settings.All.Where(s => !s.Name.Contains("auth")).ToDictionary(s => s.Name, s => s.Value),
+        compile = File.GetLastWriteTimeUtc(typeof(ProxyServer).Assembly.Location).ToString("yyyy-MM-dd HH:mm:ss") + " UTC, .NET " + Environment.Version,
+        config = proxy.Settings.All.Where(s => !s.Name.Contains("auth") && !s.Name.Contains("password"))
+            .OrderBy(s => s.Name, StringComparer.Ordinal).ToDictionary(s => s.Name, s => s.Value),
         model = Model(proxy),
-        stats = StatsJson(proxy, full: true),
+        stats = Stats(proxy, StatsFull),
         slots = proxy.Router.Slots.ToArray(),
     };
 
-    public static object StatsJson(ProxyServer proxy, bool full) => new
+    /// <summary>The original's Stats JSON; <paramref name="flags"/>: 1 = per-command list, 2 = slots, 4 = runtime.</summary>
+    public static object Stats(ProxyServer proxy, int flags)
     {
-        online = proxy.Online,
-        closed = proxy.Closed,
-        ops = new
+        var st = proxy.Stats;
+        return new
         {
-            total = proxy.Stats.Total,
-            fails = proxy.Stats.Fails,
-            redis = new { errors = proxy.Stats.RedisErrors },
-            qps = proxy.Stats.Qps,
-            cmd = full ? proxy.Stats.Commands.Select(c => new
+            online = proxy.Online,
+            closed = proxy.Closed,
+            sentinels = new { servers = (string[]?)null, masters = (Dictionary<string, string>?)null, switched = false },
+            ops = new
             {
-                opstr = c.Key,
-                calls = c.Value.Calls,
-                usecs = c.Value.Usecs,
-                usecs_percall = c.Value.Calls == 0 ? 0 : c.Value.Usecs / c.Value.Calls,
-                fails = c.Value.Fails,
-                redis_errtype = c.Value.RedisErrors,
-            }).ToArray() : null,
-        },
-        sessions = new { total = proxy.Stats.SessionsTotal, alive = proxy.SessionCount },
-        rusage = new
-        {
-            now = DateTimeOffset.UtcNow.ToString("O"),
-            cpu = Environment.CpuUsage.TotalTime.TotalSeconds,
-            mem = Environment.WorkingSet,
-        },
-        backend = new { primary_only = proxy.Router.PrimaryOnly },
-    };
-
-    private static string Metrics(ProxyServer proxy)
-    {
-        var sb = new StringBuilder();
-        void M(string name, string help, string type, IEnumerable<(string Labels, double Value)> samples)
-        {
-            sb.Append("# HELP ").Append(name).Append(' ').Append(help).Append('\n');
-            sb.Append("# TYPE ").Append(name).Append(' ').Append(type).Append('\n');
-            foreach (var (labels, value) in samples)
-                sb.Append(name).Append(labels).Append(' ').Append(value.ToString(System.Globalization.CultureInfo.InvariantCulture)).Append('\n');
-        }
-        string p = $"{{product=\"{proxy.ProductName}\",proxy=\"{proxy.ProxyId}\"}}";
-        M("codis_proxy_ops_total", "Requests answered.", "counter", [(p, proxy.Stats.Total)]);
-        M("codis_proxy_ops_fails_total", "Requests the proxy failed.", "counter", [(p, proxy.Stats.Fails)]);
-        M("codis_proxy_redis_errors_total", "Error replies from backends.", "counter", [(p, proxy.Stats.RedisErrors)]);
-        M("codis_proxy_qps", "Requests per second (last second).", "gauge", [(p, proxy.Stats.Qps)]);
-        M("codis_proxy_sessions_alive", "Connected clients.", "gauge", [(p, proxy.SessionCount)]);
-        M("codis_proxy_online", "1 when serving clients.", "gauge", [(p, proxy.Online ? 1 : 0)]);
-        var cmds = proxy.Stats.Commands.ToList();
-        M("codis_proxy_command_calls_total", "Calls per command.", "counter",
-            cmds.Select(c => ($"{{product=\"{proxy.ProductName}\",proxy=\"{proxy.ProxyId}\",cmd=\"{c.Key}\"}}", (double)c.Value.Calls)));
-        M("codis_proxy_command_usecs_total", "Microseconds spent per command.", "counter",
-            cmds.Select(c => ($"{{product=\"{proxy.ProductName}\",proxy=\"{proxy.ProxyId}\",cmd=\"{c.Key}\"}}", (double)c.Value.Usecs)));
-        M("codis_proxy_command_fails_total", "Failures per command.", "counter",
-            cmds.Select(c => ($"{{product=\"{proxy.ProductName}\",proxy=\"{proxy.ProxyId}\",cmd=\"{c.Key}\"}}", (double)c.Value.Fails)));
-        return sb.ToString();
+                total = st.Total,
+                fails = st.Fails,
+                redis = new { errors = st.RedisErrors },
+                qps = st.Qps,
+                cmd = (flags & StatsCmds) != 0
+                    ? st.Commands.Select(c => new
+                    {
+                        opstr = c.Key,
+                        calls = c.Value.Calls,
+                        usecs = c.Value.Usecs,
+                        usecs_percall = c.Value.Calls == 0 ? 0 : c.Value.Usecs / c.Value.Calls,
+                        fails = c.Value.Fails,
+                        redis_errtype = c.Value.RedisErrors,
+                    }).ToArray()
+                    : null,
+            },
+            sessions = new { total = st.SessionsTotal, alive = proxy.SessionCount },
+            rusage = new
+            {
+                now = DateTimeOffset.Now.ToString("yyyy-MM-dd HH:mm:ss.fffffff zzz"),
+                cpu = st.CpuFraction,
+                mem = Environment.WorkingSet,
+                raw = new
+                {
+                    utime = Environment.CpuUsage.UserTime.TotalSeconds,
+                    stime = Environment.CpuUsage.PrivilegedTime.TotalSeconds,
+                    cpu_total = Environment.CpuUsage.TotalTime.TotalSeconds,
+                    num_threads = System.Diagnostics.Process.GetCurrentProcess().Threads.Count,
+                    vm_rss = Environment.WorkingSet,
+                },
+            },
+            backend = new { primary_only = proxy.Router.PrimaryOnly },
+            slots = (flags & StatsSlots) != 0 ? proxy.Router.Slots.ToArray() : null,
+            runtime = (flags & StatsRuntime) != 0
+                ? new
+                {
+                    general = new { alloc = GC.GetTotalMemory(false), sys = GC.GetGCMemoryInfo().TotalCommittedBytes, total_allocated = GC.GetTotalAllocatedBytes() },
+                    heap = new { size = GC.GetGCMemoryInfo().HeapSizeBytes, fragmented = GC.GetGCMemoryInfo().FragmentedBytes },
+                    gc = new
+                    {
+                        num = GC.CollectionCount(0),
+                        num_gen2 = GC.CollectionCount(2),
+                        total_pausems = (long)GC.GetTotalPauseDuration().TotalMilliseconds,
+                    },
+                    num_procs = Environment.ProcessorCount,
+                    num_threads = ThreadPool.ThreadCount,
+                    pending_work_items = ThreadPool.PendingWorkItemCount,
+                }
+                : null,
+        };
     }
 }

@@ -29,6 +29,10 @@ internal sealed class BackendConnection : IDisposable
     private long retryAtTicks;
     private string lastError = "";
     private bool disposed;
+    // Progress clocks for the timeouts: when the oldest unanswered request last saw a reply come back,
+    // and when the running send last moved bytes.
+    private long waitingSinceTicks;
+    private long sendingSinceTicks;
 
     public BackendConnection(string address, int database, BackendOptions options)
     {
@@ -47,6 +51,7 @@ internal sealed class BackendConnection : IDisposable
     public void Enqueue(PendingRequest request, ReadOnlySpan<byte> wire)
     {
         string? failure = null;
+        int connectGen = 0;
         lock (sync)
         {
             if (disposed) failure = "backend conn closed";
@@ -54,15 +59,19 @@ internal sealed class BackendConnection : IDisposable
             {
                 if (state == State.Down && Environment.TickCount64 < retryAtTicks)
                     failure = $"backend conn failure, {lastError}";
+                else if (inflight.Count >= Options.MaxPipeline)
+                    failure = $"backend conn is full, {inflight.Count} requests in flight (backend_max_pipeline)";
                 else
                 {
-                    if (state is State.Idle or State.Down) StartConnectLocked();
+                    if (state is State.Idle or State.Down) connectGen = StartConnectLocked();
                     writeBuffer.Write(wire);
-                    inflight.Enqueue(request);
+                    EnqueueInflightLocked(request);
                     LastUsedTicks = Environment.TickCount64;
                 }
             }
         }
+        // Outside the lock: a connect that fails at once fails the requests queued so far, this one included.
+        if (connectGen != 0) _ = ConnectAsync(connectGen);
         if (failure != null) request.Fail("ERR handle response, " + failure);
     }
 
@@ -85,16 +94,25 @@ internal sealed class BackendConnection : IDisposable
             var s = socket!;
             while (true)
             {
-                var data = sendBuffer.WrittenMemory;
+                // Buffers belong to one connection generation: a stale loop must never touch the next one's.
+                ArrayBufferWriter<byte> buf;
+                lock (sync)
+                {
+                    if (gen != generation) return;
+                    buf = sendBuffer;
+                }
+                var data = buf.WrittenMemory;
                 while (!data.IsEmpty)
                 {
+                    Volatile.Write(ref sendingSinceTicks, Environment.TickCount64);
                     int n = await s.SendAsync(data, SocketFlags.None).ConfigureAwait(false);
                     data = data[n..];
                 }
-                sendBuffer.ResetWrittenCount();
+                Volatile.Write(ref sendingSinceTicks, 0);
                 lock (sync)
                 {
                     if (gen != generation) return; // a failure reset the state; a new connection owns 'sending'
+                    buf.ResetWrittenCount();
                     if (writeBuffer.WrittenCount == 0)
                     {
                         sending = false;
@@ -110,15 +128,19 @@ internal sealed class BackendConnection : IDisposable
         }
     }
 
-    private void StartConnectLocked()
+    /// <summary>Resets the connection state for a new attempt; the caller starts <see cref="ConnectAsync"/> once it left the lock.</summary>
+    private int StartConnectLocked()
     {
         state = State.Connecting;
         int gen = ++generation;
-        writeBuffer.ResetWrittenCount();
+        // Fresh buffers: a send loop of the failed connection may still hold the old ones.
+        writeBuffer = new ArrayBufferWriter<byte>(16 * 1024);
+        sendBuffer = new ArrayBufferWriter<byte>(16 * 1024);
+        sending = false;
         // The handshake goes first: AUTH with the product password, then SELECT.
         if (Options.Auth.Length > 0) QueueHandshakeLocked(["AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(Options.Auth)], "AUTH");
         if (Database != 0) QueueHandshakeLocked(["SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(Database.ToString())], "SELECT");
-        _ = ConnectAsync(gen);
+        return gen;
     }
 
     private void QueueHandshakeLocked(byte[][] args, string what)
@@ -132,12 +154,29 @@ internal sealed class BackendConnection : IDisposable
                     Log.Warn("backend handshake failed", ("backend", Address), ("step", what), ("reply", Replies.ErrorText(done.Reply!)));
             },
         };
+        EnqueueInflightLocked(r);
+    }
+
+    private void EnqueueInflightLocked(PendingRequest r)
+    {
+        // The recv timeout counts from the oldest unanswered request (or the last reply, see the read loop).
+        if (inflight.Count == 0) waitingSinceTicks = Environment.TickCount64;
         inflight.Enqueue(r);
     }
 
     private async Task ConnectAsync(int gen)
     {
-        var s = new Socket(SocketType.Stream, ProtocolType.Tcp) { NoDelay = true };
+        var s = new Socket(SocketType.Stream, ProtocolType.Tcp)
+        {
+            NoDelay = true,
+            ReceiveBufferSize = Options.RecvBufferSize,
+            SendBufferSize = Options.SendBufferSize,
+        };
+        if (Options.KeepAlivePeriod > TimeSpan.Zero)
+        {
+            s.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            s.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Math.Max(1, (int)Options.KeepAlivePeriod.TotalSeconds));
+        }
         try
         {
             var (host, port) = ParseAddress(Address);
@@ -181,7 +220,13 @@ internal sealed class BackendConnection : IDisposable
                     byte[]? reply = TakeReply(ref buffer);
                     if (reply == null) break;
                     PendingRequest? r;
-                    lock (sync) inflight.TryDequeue(out r);
+                    lock (sync)
+                    {
+                        // After a failure the queue belongs to the next connection: stop reading this one.
+                        if (gen != generation) return;
+                        inflight.TryDequeue(out r);
+                        waitingSinceTicks = Environment.TickCount64;
+                    }
                     if (r == null) throw new RespProtocolException("reply without a request");
                     r.Complete(reply);
                 }
@@ -243,13 +288,36 @@ internal sealed class BackendConnection : IDisposable
         }
         if (failed.Count > 0)
             Log.Warn("backend connection failed", ("backend", Address), ("db", Database), ("error", reason), ("failed_requests", failed.Count));
-        foreach (var r in failed) r.Fail("ERR handle response, backend conn reset");
+        string error = reason.StartsWith("backend conn timeout", StringComparison.Ordinal) ? reason : "backend conn reset";
+        foreach (var r in failed) r.Fail("ERR handle response, " + error);
     }
 
-    /// <summary>Sends a PING if the connection has been idle (keeps NATs and the backend's timeout happy).</summary>
+    /// <summary>
+    /// Called every second: drops a connection that stopped answering (backend_recv_timeout) or taking bytes
+    /// (backend_send_timeout), so its requests fail instead of hanging; PINGs an idle one (keeps NATs and the
+    /// backend's own timeout happy) when <paramref name="idleTicks"/> &gt; 0.
+    /// </summary>
     public void KeepAlive(long idleTicks)
     {
-        if (state != State.Connected || Environment.TickCount64 - LastUsedTicks < idleTicks) return;
+        if (state != State.Connected) return;
+        long now = Environment.TickCount64;
+        string? stuck = null;
+        int gen;
+        lock (sync)
+        {
+            gen = generation;
+            if (Options.RecvTimeout > TimeSpan.Zero && inflight.Count > 0 && now - waitingSinceTicks > Options.RecvTimeout.TotalMilliseconds)
+                stuck = $"backend conn timeout, no reply for {(now - waitingSinceTicks) / 1000}s";
+            long sendingSince = Volatile.Read(ref sendingSinceTicks);
+            if (Options.SendTimeout > TimeSpan.Zero && sendingSince > 0 && now - sendingSince > Options.SendTimeout.TotalMilliseconds)
+                stuck = $"backend conn timeout, send blocked for {(now - sendingSince) / 1000}s";
+        }
+        if (stuck != null)
+        {
+            OnFailure(gen, stuck);
+            return;
+        }
+        if (idleTicks <= 0 || now - LastUsedTicks < idleTicks) return;
         Enqueue(new PendingRequest(null), "*1\r\n$4\r\nPING\r\n"u8);
         Flush();
     }

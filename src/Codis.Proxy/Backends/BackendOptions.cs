@@ -10,4 +10,12 @@ internal sealed record BackendOptions
     public int ReplicaParallel { get; init; } = 1;
     public int Databases { get; init; } = 16;
     public TimeSpan PingPeriod { get; init; } = TimeSpan.FromSeconds(5);
+    /// <summary>A connection whose requests get no reply this long is dropped (its requests fail).</summary>
+    public TimeSpan RecvTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    /// <summary>A connection whose send makes no progress this long is dropped.</summary>
+    public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(30);
+    public int MaxPipeline { get; init; } = 20480;
+    public TimeSpan KeepAlivePeriod { get; init; } = TimeSpan.FromSeconds(75);
+    public int RecvBufferSize { get; init; } = 128 * 1024;
+    public int SendBufferSize { get; init; } = 128 * 1024;
 }

@@ -39,6 +39,8 @@ internal sealed class BackendPool(BackendOptions options, int parallel) : IDispo
 
     public IEnumerable<string> Addresses => nodes.Keys;
 
+    public int ConnectedCount => nodes.Values.Sum(conns => conns.Count(c => c?.IsConnected == true));
+
     /// <summary>Closes the connections of addresses no slot uses any more.</summary>
     public void Retain(ISet<string> inUse)
     {
@@ -52,7 +54,8 @@ internal sealed class BackendPool(BackendOptions options, int parallel) : IDispo
 
     public void KeepAlive()
     {
-        long idle = (long)options.PingPeriod.TotalMilliseconds;
+        // backend_ping_period: 0 disables the PINGs; the minimum effective period is 1 s (as the original).
+        long idle = options.PingPeriod <= TimeSpan.Zero ? 0 : Math.Max(1000, (long)options.PingPeriod.TotalMilliseconds);
         foreach (var conns in nodes.Values)
             foreach (var c in conns) c?.KeepAlive(idle);
     }

@@ -17,18 +17,34 @@ internal static class ProxySettings
         Str("product_name", "codis-demo", "product (namespace) this proxy serves");
         Str("product_auth", "", "password of the group servers (AUTH on backend connections)");
         Str("session_auth", "", "password clients must AUTH with");
+        Str("proto_type", "tcp4", "listen protocol: tcp4 | tcp (tcp6/unix are not supported)");
         Str("proxy_addr", "127.0.0.1:19000", "Redis (RESP) listen address");
         Str("admin_addr", "127.0.0.1:11080", "admin HTTP API listen address");
-        Str("proxy_id", "", "name of this proxy (the seed's proxy_1); default: its token");
+        Str("host_proxy", "", "address to advertise instead of proxy_addr (Docker/NAT)");
+        Str("host_admin", "", "address to advertise instead of admin_addr (Docker/NAT)");
+        Str("proxy_id", "", "name of this proxy (the seed's proxy_1); default: proxy-<token prefix>");
         Str("proxy_datacenter", "", "datacenter label (replica preference)");
         Int("proxy_max_clients", 1000, 1, 1_000_000, "max client sessions");
-        Str("coordinator_name", "", "filesystem | etcd | zookeeper (empty: no coordinator, e.g. --fillslots)");
+        Mem("proxy_max_offheap_size", "1024mb", "the original's Go allocator cap (accepted, no effect here)");
+        Mem("proxy_heap_placeholder", "256mb", "the original's Go GC ballast (accepted, no effect here)");
+        Str("jodis_name", "", "coordinator for client discovery: zookeeper | etcd | filesystem (empty: no jodis)");
+        Str("jodis_addr", "", "jodis coordinator address list (or folder for filesystem)");
+        Str("jodis_auth", "", "jodis coordinator credentials user:password");
+        Dur("jodis_timeout", "20s", "session timeout / lease TTL of the jodis node");
+        Bool("jodis_compatible", false, "register under the Codis 2 path /zk/codis/db_<product>/proxy/<token>");
+        Str("coordinator_name", "", "filesystem | etcd | zookeeper: find the dashboard there and go online (empty: wait for it)");
         Str("coordinator_addr", "", "coordinator address list, or the folder for filesystem");
         Str("coordinator_auth", "", "coordinator credentials, if any");
         Dur("coordinator_timeout", "30s", "coordinator session timeout");
-        Str("dashboard_addr", "", "dashboard address to announce itself to");
-        Dur("backend_ping_period", "5s", "PING idle backend connections this often");
+        Str("dashboard_addr", "", "dashboard to ask to bring this proxy online at start");
+        Dur("backend_ping_period", "5s", "PING idle backend connections this often (0 = never)");
         Dur("backend_dial_timeout", "5s", "timeout connecting to a backend");
+        Mem("backend_recv_bufsize", "128kb", "backend socket receive buffer");
+        Mem("backend_send_bufsize", "128kb", "backend socket send buffer");
+        Dur("backend_recv_timeout", "30s", "a backend that leaves a request unanswered this long is dropped (0 = never)");
+        Dur("backend_send_timeout", "30s", "a backend that accepts no bytes this long is dropped (0 = never)");
+        Int("backend_max_pipeline", 20480, 1, 10_000_000, "max in-flight requests per backend connection");
+        Dur("backend_keepalive_period", "75s", "TCP keep-alive on backend sockets (0 = off)");
         Bool("backend_primary_only", false, "never read from replicas");
         Int("backend_primary_parallel", 1, 1, 64, "connections per master per database");
         Int("backend_replica_parallel", 1, 1, 64, "connections per replica per database");
@@ -36,19 +52,34 @@ internal static class ProxySettings
         Mem("session_recv_bufsize", "128kb", "session receive buffer size");
         Mem("session_send_bufsize", "64kb", "session send buffer size");
         Dur("session_recv_timeout", "30m", "close sessions idle this long (0 = never)");
-        Int("session_max_pipeline", 10000, 1, 1_000_000, "requests read and dispatched in one batch per session");
+        Dur("session_send_timeout", "30s", "close sessions that take no reply bytes this long (0 = never)");
+        Dur("session_keepalive_period", "75s", "TCP keep-alive on client sockets (0 = off)");
+        Int("session_max_pipeline", 10000, 1, 1_000_000, "requests read and dispatched in one batch per session (more wait in the socket)");
         Bool("session_break_on_failure", false, "close a session whose request failed");
+        Str("metrics_report_server", "", "the original's JSON push (not supported: use GET /metrics or /proxy/stats)");
+        Dur("metrics_report_period", "1s", "period of metrics_report_server");
+        Str("metrics_report_influxdb_server", "", "InfluxDB push (not supported: use GET /metrics)");
+        Dur("metrics_report_influxdb_period", "1s", "period of the InfluxDB push");
+        Str("metrics_report_influxdb_username", "", "InfluxDB user");
+        Str("metrics_report_influxdb_password", "", "InfluxDB password");
+        Str("metrics_report_influxdb_database", "", "InfluxDB database");
+        Str("metrics_report_statsd_server", "", "statsd push (not supported: use GET /metrics)");
+        Dur("metrics_report_statsd_period", "1s", "period of the statsd push");
+        Str("metrics_report_statsd_prefix", "", "statsd prefix");
         Mem("proto-max-bulk-len", "536870912", "largest bulk string accepted");
         s.Define(new Setting { Name = "log-format", Kind = SettingKind.Enum, Default = "text", Choices = ["text", "json"], Description = "log line format", Mutable = false });
         s.Define(new Setting { Name = "log-level", Kind = SettingKind.Enum, Default = "info", Choices = ["debug", "info", "warn", "error"], Description = "log level" });
         Str("log", "", "log file (default: stderr)");
+        Str("pidfile", "", "write the process id to this file");
         return s;
     }
 
     /// <summary>
-    /// Maps the original Codis 2 config.ini (the seed's) onto our settings: zk → coordinator_addr,
-    /// product → product_name, password → product_auth and session_auth, session_max_timeout (s) →
-    /// session_recv_timeout, session_max_bufsize → session_recv_bufsize, backend_ping_period (s).
+    /// Maps the original Codis 2 config.ini (the seed's) onto our settings: coordinator + zk → the jodis
+    /// registration (the 2.x proxy registered itself there), product → product_name, password → product_auth
+    /// and session_auth, session_max_timeout (s) → session_recv_timeout, session_max_bufsize →
+    /// session_recv_bufsize, backend_ping_period (s), zk_session_timeout (s), proxy_id. dashboard_addr is read
+    /// but not used to go online by itself: in the seed's flow `codis-config proxy online` does that.
     /// </summary>
     public static List<string> ApplyIni(Settings s, Dictionary<string, string> ini)
     {
@@ -61,18 +92,19 @@ internal static class ProxySettings
         {
             switch (key.ToLowerInvariant())
             {
-                case "coordinator": Set("coordinator_name", value); break;
-                case "zk": case "coordinator_addr": Set("coordinator_addr", value); break;
+                case "coordinator": Set("jodis_name", value); break;
+                case "zk": case "coordinator_addr": Set("jodis_addr", value); break;
+                case "coordinator_auth": Set("jodis_auth", value); break;
                 case "product": Set("product_name", value); break;
                 case "password": Set("product_auth", value); Set("session_auth", value); break;
-                case "dashboard_addr": Set("dashboard_addr", value); break;
+                case "dashboard_addr": break;
                 case "backend_ping_period": Set("backend_ping_period", value + "s"); break;
                 case "session_max_timeout": Set("session_recv_timeout", value + "s"); break;
                 case "session_max_bufsize": Set("session_recv_bufsize", value); break;
                 case "session_max_pipeline": Set("session_max_pipeline", value); break;
-                case "zk_session_timeout": Set("coordinator_timeout", value + "s"); break;
+                case "zk_session_timeout": Set("jodis_timeout", value + "s"); break;
                 case "proxy_id": Set("proxy_id", value); break;
-                case "net_timeout": case "proto": case "zk_session_timeout_ms": break; // 2.x knobs with no meaning here
+                case "net_timeout": case "proto": case "zk_session_timeout_ms": case "branch": break; // 2.x knobs with no meaning here
                 default:
                     if (s.Find(key) != null) Set(key, value);
                     else errors.Add($"unknown config.ini key '{key}'");
@@ -80,5 +112,22 @@ internal static class ProxySettings
             }
         }
         return errors;
+    }
+
+    /// <summary>A proxy.toml with every setting at its default (--default-config).</summary>
+    public static string DefaultToml(Settings s)
+    {
+        var sb = new System.Text.StringBuilder("# codis-proxy settings (the original proxy.toml's keys), every one at its default\n");
+        foreach (var st in s.All.OrderBy(x => x.Name, StringComparer.Ordinal))
+        {
+            sb.Append("\n# ").Append(st.Description).Append('\n');
+            string key = st.Name.Contains('-') ? $"\"{st.Name}\"" : st.Name;
+            sb.Append(key).Append(" = ");
+            if (st.Kind == SettingKind.Integer) sb.Append(st.Default);
+            else if (st.Kind == SettingKind.Boolean) sb.Append(st.AsBool ? "true" : "false");
+            else sb.Append('"').Append(st.Value.Replace("\\", "\\\\").Replace("\"", "\\\"")).Append('"');
+            sb.Append('\n');
+        }
+        return sb.ToString();
     }
 }

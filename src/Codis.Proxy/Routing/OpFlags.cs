@@ -24,6 +24,7 @@ internal enum OpSpecial
     Ping,
     Echo,
     Info,
+    Config,
     Hello,
     Client,
     Command,

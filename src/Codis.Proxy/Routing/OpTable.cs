@@ -4,6 +4,9 @@ namespace Codis.Proxy.Routing;
 
 internal sealed record OpInfo(string Name, OpFlags Flags, OpSpecial Special = OpSpecial.None, string? RefusalReason = null)
 {
+    /// <summary>Position in the table (per-command stats live in an array by it).</summary>
+    public int Index { get; init; }
+
     public bool IsWrite => (Flags & OpFlags.Write) != 0;
     public bool MasterOnly => (Flags & (OpFlags.Write | OpFlags.MasterOnly)) != 0;
     public bool NotAllowed => (Flags & OpFlags.NotAllowed) != 0;
@@ -21,6 +24,7 @@ internal static class OpTable
         table.GetAlternateLookup<ReadOnlySpan<char>>();
 
     public static IEnumerable<OpInfo> All => table.Values;
+    public static int Count => table.Count;
 
     public static OpInfo? Find(ReadOnlySpan<byte> name)
     {
@@ -49,7 +53,7 @@ internal static class OpTable
         }
 
         Add(OpFlags.NotAllowed, "KEYS SCAN RANDOMKEY DBSIZE FLUSHALL FLUSHDB MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY LMPOP ZMPOP", reason: Cluster);
-        Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE CONFIG DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
+        Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
         Add(OpFlags.NotAllowed, "BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX BLMPOP BZMPOP XREAD XREADGROUP WAIT", reason: Blocking);
         Add(OpFlags.NotAllowed, "SUBSCRIBE PSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE PUBLISH SSUBSCRIBE SUNSUBSCRIBE SPUBLISH PUBSUB", reason: PubSub);
         Add(OpFlags.NotAllowed, "MULTI EXEC DISCARD WATCH UNWATCH", reason: Transactions);
@@ -71,6 +75,7 @@ internal static class OpTable
         Add(OpFlags.Read, "PING", OpSpecial.Ping);
         Add(OpFlags.Read, "ECHO", OpSpecial.Echo);
         Add(OpFlags.Read, "INFO", OpSpecial.Info);
+        Add(OpFlags.Read, "CONFIG", OpSpecial.Config);
         Add(OpFlags.Read, "HELLO", OpSpecial.Hello);
         Add(OpFlags.Read, "CLIENT", OpSpecial.Client);
         Add(OpFlags.Read, "COMMAND", OpSpecial.Command);
@@ -88,6 +93,8 @@ internal static class OpTable
         Add(OpFlags.Read, "SLOTSMAPPING", OpSpecial.SlotsMapping);
         Add(OpFlags.Read, "SLOTSHASHKEY", OpSpecial.SlotsHashKey);
         Add(OpFlags.Write, "EVAL EVALSHA", OpSpecial.Eval);
+        int index = 0;
+        foreach (var name in t.Keys.Order(StringComparer.Ordinal).ToList()) t[name] = t[name] with { Index = index++ };
         return t.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
 }

@@ -31,6 +31,17 @@ internal sealed class Router : IDisposable
     public TimeSpan MigrationTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public SlotModel Slot(int id) => slots[id].Model;
+
+    /// <summary>The first slot from <paramref name="start"/> on that has a backend (or <paramref name="start"/> when none has).</summary>
+    public int AnyServedSlot(int start)
+    {
+        for (int i = 0; i < slots.Length; i++)
+        {
+            int id = (start + i) % slots.Length;
+            if (slots[id].Model.BackendAddr.Length > 0) return id;
+        }
+        return start;
+    }
     public IEnumerable<SlotModel> Slots => slots.Select(s => s.Model);
 
     /// <summary>Applies routing entries in order, each once its in-flight requests have drained.</summary>
@@ -79,10 +90,33 @@ internal sealed class Router : IDisposable
         ForwardEntered(r, slot, wire, hashKey, db, masterOnly, seed, touched);
     }
 
-    private void ForwardEntered(PendingRequest r, SlotState slot, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
+    /// <summary>Enters a slot only if no fill holds it (multi-key commands merge their parts only then).</summary>
+    public SlotState? TryEnter(int slotId) => slots[slotId].TryEnter() ? slots[slotId] : null;
+
+    /// <summary>
+    /// The backend a slot entered by the caller is served by when its keys may share a command with other
+    /// slots' keys: null when the slot is offline, migrating or read from replicas (those parts go alone).
+    /// </summary>
+    public string? MergeableBackend(SlotState entered, bool masterOnly)
+    {
+        var m = entered.Model;
+        if (m.BackendAddr.Length == 0 || m.MigrateFrom.Length > 0) return null;
+        if (!masterOnly && !PrimaryOnly && m.ReplicaGroups is { Length: > 0 }) return null;
+        return m.BackendAddr;
+    }
+
+    /// <summary>Sends a request whose slots the caller entered (they are released when it completes).</summary>
+    public void ForwardHeld(PendingRequest r, SlotState[] held, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
         int db, bool masterOnly, uint seed, ISet<BackendConnection> touched)
     {
-        r.Slot = slot;
+        r.HeldSlots = held;
+        ForwardEntered(r, held[0], wire, hashKey, db, masterOnly, seed, touched, setSlot: false);
+    }
+
+    private void ForwardEntered(PendingRequest r, SlotState slot, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
+        int db, bool masterOnly, uint seed, ISet<BackendConnection> touched, bool setSlot = true)
+    {
+        if (setSlot) r.Slot = slot;
         var m = slot.Model;
         if (m.BackendAddr.Length == 0)
         {
@@ -133,7 +167,7 @@ internal sealed class Router : IDisposable
             {
                 if (Replies.IsError(done.Reply!))
                 {
-                    r.Fail("ERR handle request, bad slotsmgrt resp: " + Replies.ErrorText(done.Reply!));
+                    r.Fail(MigrationFailure(m, "SLOTSMGRTTAGONE", Replies.ErrorText(done.Reply!)));
                     return;
                 }
                 var target = primaries.Get(m.BackendAddr, db, 0);
@@ -164,8 +198,8 @@ internal sealed class Router : IDisposable
                 var reply = done.Reply!;
                 if (!WrapperReply.TryParse(reply, out long code, out var payload))
                 {
-                    r.Fail("ERR handle request, bad slotsmgrt-exec-wrapper resp: " +
-                           (Replies.IsError(reply) ? Replies.ErrorText(reply) : "unexpected reply"));
+                    r.Fail(Replies.IsError(reply) ? MigrationFailure(m, "SLOTSMGRT-EXEC-WRAPPER", Replies.ErrorText(reply))
+                        : "ERR handle request, bad slotsmgrt-exec-wrapper resp: unexpected reply");
                     return;
                 }
                 switch (code)
@@ -194,6 +228,18 @@ internal sealed class Router : IDisposable
         source.Flush();
     }
 
+    /// <summary>
+    /// The error for a failed migration pre-step. A stock Redis source does not know the SLOTSMGRT* commands:
+    /// say plainly that migration needs codis-server instead of relaying "unknown command".
+    /// </summary>
+    private static string MigrationFailure(SlotModel m, string command, string error)
+    {
+        if (error.Contains("unknown command", StringComparison.OrdinalIgnoreCase))
+            return $"ERR handle request, slot {m.Id} is migrating from {m.MigrateFrom}, which does not support {command}: " +
+                   "slot migration needs codis-server backends (a stock redis-server can only serve slots that do not move)";
+        return $"ERR handle request, bad {command.ToLowerInvariant()} resp: {error}";
+    }
+
     /// <summary>Sends a request to one backend address directly (SLOTSINFO addr, INFO addr).</summary>
     public bool SendTo(string address, PendingRequest r, ReadOnlySpan<byte> wire, int db, ISet<BackendConnection> touched)
     {
@@ -205,6 +251,8 @@ internal sealed class Router : IDisposable
         touched.Add(conn);
         return true;
     }
+
+    public int ConnectedBackends => primaries.ConnectedCount + replicas.ConnectedCount;
 
     public void KeepAlive()
     {

@@ -29,6 +29,16 @@ internal sealed class SlotState(int id)
         return new ValueTask(EnterSlowAsync());
     }
 
+    /// <summary>Enters without waiting: false (and not entered) while a fill holds the slot.</summary>
+    public bool TryEnter()
+    {
+        if (gate != null) return false;
+        Interlocked.Increment(ref inflight);
+        if (gate == null) return true;
+        Leave();
+        return false;
+    }
+
     private async Task EnterSlowAsync()
     {
         while (true)

@@ -17,8 +17,14 @@ internal class PendingRequest
 
     public OpInfo? Op { get; init; }
 
+    /// <summary>The command's name when it is not in the table (for stats).</summary>
+    public string? UnknownName { get; init; }
+
     /// <summary>The slot this request is counted in (released at completion, so fills can wait for it).</summary>
     public SlotState? Slot { get; set; }
+
+    /// <summary>The slots a merged part of a multi-key command holds (released at completion like <see cref="Slot"/>).</summary>
+    public SlotState[]? HeldSlots { get; set; }
 
     /// <summary>For sub-requests: the split request they belong to.</summary>
     public MultiRequest? Parent { get; init; }
@@ -38,6 +44,11 @@ internal class PendingRequest
         var slot = Slot;
         Slot = null;
         slot?.Leave();
+        if (HeldSlots is { } held)
+        {
+            HeldSlots = null;
+            foreach (var h in held) h.Leave();
+        }
         IsDone = true;
         if (Continuation is { } c)
         {

@@ -12,10 +12,9 @@ internal sealed partial class ProxySession
     private ValueTask Dispatch(RespRequest req, Batch batch)
     {
         var op = OpTable.Find(req[0]);
-        string name = op?.Name ?? Encoding.UTF8.GetString(req[0]).ToUpperInvariant();
         if (op is { NotAllowed: true })
         {
-            Answer(batch, op, Replies.Error($"ERR handle request, command '{name}' is not allowed: {op.RefusalReason}"));
+            Answer(batch, op, Replies.Error($"ERR handle request, command '{op.Name}' is not allowed: {op.RefusalReason}"));
             return ValueTask.CompletedTask;
         }
         if (op?.Special == OpSpecial.Quit)
@@ -53,7 +52,8 @@ internal sealed partial class ProxySession
             case OpSpecial.Echo:
                 Answer(batch, op, req.Count == 2 ? Replies.Bulk(req[1]) : Replies.Error("ERR wrong number of arguments for 'echo' command"));
                 return ValueTask.CompletedTask;
-            case OpSpecial.Info: Answer(batch, op, Replies.Bulk(proxy.Info(req.Count > 1 ? req.ToUtf8String(1) : "default"))); return ValueTask.CompletedTask;
+            case OpSpecial.Info: return Info(req, batch, op!);
+            case OpSpecial.Config: Answer(batch, op, Config(req)); return ValueTask.CompletedTask;
             case OpSpecial.Client: Answer(batch, op, Client(req)); return ValueTask.CompletedTask;
             case OpSpecial.Cluster: Answer(batch, op, Replies.Error("ERR This instance has cluster support disabled")); return ValueTask.CompletedTask;
             case OpSpecial.Role: Answer(batch, op, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"u8.ToArray()); return ValueTask.CompletedTask;
@@ -75,10 +75,14 @@ internal sealed partial class ProxySession
             case OpSpecial.Touch:
             case OpSpecial.Exists:
                 return req.Count > 2 ? SplitCount(req, batch, op!) : ForwardByKey(req, batch, op, 1);
-            case OpSpecial.Eval: return ForwardByKey(req, batch, op, 3);
+            case OpSpecial.Eval:
+                // EVAL script numkeys key...: routed by the first key; with no keys, to any online group.
+                if (req.Count >= 3 && RespRequestParser.TryParseInteger(req[2], out long numkeys) && numkeys == 0)
+                    return ForwardKeyless(req, batch, op!);
+                return ForwardByKey(req, batch, op, 3);
         }
-        int keyIndex = name is "ZINTERSTORE" or "ZUNIONSTORE" ? 3 : 1;
-        return ForwardByKey(req, batch, op, keyIndex);
+        // Everything else, known or not, by its first argument (the original's rule; unknown commands count as writes).
+        return ForwardByKey(req, batch, op, 1);
     }
 
     /// <summary>Routes by the key at <paramref name="keyIndex"/> (slot 0 when there is none, as the original).</summary>
@@ -87,15 +91,68 @@ internal sealed partial class ProxySession
         var key = keyIndex < req.Count ? req.Memory(keyIndex) : ReadOnlyMemory<byte>.Empty;
         int slot = SlotHash.Slot(key.Span);
         var wire = req.IsMultibulk ? req.Raw : Encode(req);
-        var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
+        var p = Track(new PendingRequest(batch)
+        {
+            Op = op,
+            UnknownName = op == null ? Encoding.UTF8.GetString(req[0]).ToUpperInvariant() : null,
+            StartTicks = System.Diagnostics.Stopwatch.GetTimestamp(),
+        }, batch);
         return proxy.Router.ForwardAsync(p, slot, wire, key, Database, op?.MasterOnly ?? true, seed, touched);
     }
 
+    /// <summary>A command with no key goes to the master of a pseudo-random slot that has one (as the original's PING).</summary>
     private ValueTask ForwardKeyless(RespRequest req, Batch batch, OpInfo op)
     {
         var wire = req.IsMultibulk ? req.Raw : Encode(req);
         var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
-        return proxy.Router.ForwardAsync(p, 0, wire, ReadOnlyMemory<byte>.Empty, Database, true, seed, touched);
+        int slot = proxy.Router.AnyServedSlot((int)(seed % SlotHash.SlotCount));
+        return proxy.Router.ForwardAsync(p, slot, wire, ReadOnlyMemory<byte>.Empty, Database, true, seed, touched);
+    }
+
+    /// <summary>INFO [section] is answered by the proxy; INFO backend-addr [section] is sent to that backend (as the original).</summary>
+    private ValueTask Info(RespRequest req, Batch batch, OpInfo op)
+    {
+        if (req.Count >= 2 && req[1].IndexOf((byte)':') > 0)
+        {
+            string addr = req.ToUtf8String(1);
+            var args = new List<byte[]> { "INFO"u8.ToArray() };
+            for (int i = 2; i < req.Count; i++) args.Add(req.ToArray(i));
+            var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
+            if (!proxy.Router.SendTo(addr, p, RespValue.EncodeCommand(args), Database, touched))
+                p.Fail($"ERR backend server '{addr}' not found");
+            return ValueTask.CompletedTask;
+        }
+        var sections = new List<string>();
+        for (int i = 1; i < req.Count; i++) sections.Add(req.ToUtf8String(i));
+        Answer(batch, op, Replies.Bulk(proxy.Info(sections)));
+        return ValueTask.CompletedTask;
+    }
+
+    /// <summary>
+    /// CONFIG GET answers the proxy's own client-facing parameters (clients probe databases and the like);
+    /// unknown parameters give an empty list, as Redis. Everything else about CONFIG administers a server: refused.
+    /// </summary>
+    private byte[] Config(RespRequest req)
+    {
+        if (req.Count < 2) return Replies.Error("ERR wrong number of arguments for 'config' command");
+        if (!Ascii.EqualsIgnoreCase(req[1], "GET"))
+            return Replies.Error($"ERR handle request, command 'CONFIG {req.ToUtf8String(1).ToUpperInvariant()}' is not allowed: it administers one server, not the cluster: use codis-admin or the dashboard");
+        if (req.Count < 3) return Replies.Error("ERR wrong number of arguments for 'config|get' command");
+        var values = proxy.ConfigValues();
+        var found = new List<(string, string)>();
+        for (int i = 2; i < req.Count; i++)
+        {
+            string pattern = req.ToUtf8String(i);
+            foreach (var (k, v) in values)
+                if (Core.Text.Glob.Match(pattern, k, noCase: true) && !found.Any(f => f.Item1 == k)) found.Add((k, v));
+        }
+        var sb = new StringBuilder().Append('*').Append(found.Count * 2).Append("\r\n");
+        foreach (var (k, v) in found)
+        {
+            sb.Append('$').Append(Encoding.UTF8.GetByteCount(k)).Append("\r\n").Append(k).Append("\r\n");
+            sb.Append('$').Append(Encoding.UTF8.GetByteCount(v)).Append("\r\n").Append(v).Append("\r\n");
+        }
+        return Encoding.UTF8.GetBytes(sb.ToString());
     }
 
     private static ReadOnlyMemory<byte> Encode(RespRequest req)
@@ -186,6 +243,9 @@ internal sealed partial class ProxySession
                 return Replies.Ok;
             case "INFO" when req.Count == 2:
                 return Replies.Bulk(Describe() + "\n");
+            case "NO-EVICT" or "NO-TOUCH" when req.Count == 3:
+                if (!Ascii.EqualsIgnoreCase(req[2], "ON") && !Ascii.EqualsIgnoreCase(req[2], "OFF")) return Replies.Error("ERR syntax error");
+                return Replies.Ok;
             case "LIST":
                 return Replies.Bulk(string.Concat(proxy.Sessions.Select(s => s.Describe() + "\n")));
             case "SETNAME":
@@ -193,6 +253,8 @@ internal sealed partial class ProxySession
             case "ID":
             case "SETINFO":
             case "INFO":
+            case "NO-EVICT":
+            case "NO-TOUCH":
                 return Replies.Error($"ERR wrong number of arguments for 'client|{sub.ToLowerInvariant()}' command");
             default:
                 return Replies.Error($"ERR handle request, 'CLIENT {sub}' is not allowed: it acts on one server's clients, not the cluster's");

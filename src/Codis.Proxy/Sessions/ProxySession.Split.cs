@@ -6,45 +6,98 @@ using Codis.Proxy.Routing;
 namespace Codis.Proxy.Sessions;
 
 /// <summary>
-/// Multi-key commands: keys are grouped by slot, each group is sent as one command of the same name to its
-/// slot's owner, and the replies are merged back in the client's key order. No cross-slot atomicity (as the
-/// original); an error from any part makes the whole reply that error.
+/// Multi-key commands: keys are grouped by slot; slots served by the same backend (not migrating, no fill in
+/// progress) share one command of the same name, the others get one each; the replies are merged back in the
+/// client's key order. No cross-slot atomicity (as the original); an error from any part makes the whole reply
+/// that error.
 /// </summary>
 internal sealed partial class ProxySession
 {
-    /// <summary>Groups argument positions (key, or key+value with <paramref name="stride"/> 2) by slot, in first-seen order.</summary>
-    private static List<(int Slot, List<int> Positions)> GroupBySlot(RespRequest req, int stride)
+    /// <summary>One command sent for a multi-key request: the argument positions it carries and the slots they hash to.</summary>
+    private sealed class Part
     {
-        var groups = new List<(int, List<int>)>();
+        public readonly List<int> Slots = new(2);
+        public readonly List<int> Positions = new();
+        /// <summary>Set when the part's slots are already entered (a merged part), else the part enters its one slot.</summary>
+        public SlotState[]? Held;
+    }
+
+    /// <summary>
+    /// Groups argument positions (key, or key+value with <paramref name="stride"/> 2) by slot in first-seen order,
+    /// then merges the slots that one backend serves. Merging needs every slot entered without waiting, so a
+    /// fill that arrives meanwhile waits for the part; if any slot is held by a fill, nothing is merged.
+    /// </summary>
+    private List<Part> PlanParts(RespRequest req, int stride, bool masterOnly)
+    {
+        var bySlot = new List<Part>();
         var index = new Dictionary<int, int>();
         for (int i = 1; i < req.Count; i += stride)
         {
             int slot = SlotHash.Slot(req[i]);
             if (!index.TryGetValue(slot, out int g))
             {
-                g = groups.Count;
+                g = bySlot.Count;
                 index[slot] = g;
-                groups.Add((slot, new List<int>()));
+                var part = new Part();
+                part.Slots.Add(slot);
+                bySlot.Add(part);
             }
-            groups[g].Item2.Add(i);
+            bySlot[g].Positions.Add(i);
         }
-        return groups;
+        if (bySlot.Count == 1) return bySlot;
+
+        var entered = new SlotState[bySlot.Count];
+        for (int g = 0; g < bySlot.Count; g++)
+        {
+            var s = proxy.Router.TryEnter(bySlot[g].Slots[0]);
+            if (s == null)
+            {
+                for (int j = 0; j < g; j++) entered[j].Leave();
+                return bySlot;
+            }
+            entered[g] = s;
+        }
+        var merged = new List<Part>();
+        var byBackend = new Dictionary<string, (Part Part, List<SlotState> Held)>(StringComparer.Ordinal);
+        var singles = new List<(Part Part, SlotState Held)>();
+        for (int g = 0; g < bySlot.Count; g++)
+        {
+            var backend = proxy.Router.MergeableBackend(entered[g], masterOnly);
+            if (backend == null)
+            {
+                merged.Add(bySlot[g]);
+                singles.Add((bySlot[g], entered[g]));
+                continue;
+            }
+            if (!byBackend.TryGetValue(backend, out var target))
+            {
+                target = (new Part(), new List<SlotState>());
+                byBackend[backend] = target;
+                merged.Add(target.Part);
+            }
+            target.Part.Slots.AddRange(bySlot[g].Slots);
+            target.Part.Positions.AddRange(bySlot[g].Positions);
+            target.Held.Add(entered[g]);
+        }
+        foreach (var (part, held) in byBackend.Values) part.Held = held.ToArray();
+        foreach (var (part, held) in singles) part.Held = [held];
+        return merged;
     }
 
     private ValueTask SplitMGet(RespRequest req, Batch batch, OpInfo op)
     {
-        var groups = GroupBySlot(req, 1);
+        var parts = PlanParts(req, 1, op.MasterOnly);
         int keys = req.Count - 1;
-        var parent = new MultiRequest(batch, groups.Count, m =>
+        var parent = new MultiRequest(batch, parts.Count, m =>
         {
             var elements = new byte[keys][];
-            for (int g = 0; g < groups.Count; g++)
+            for (int g = 0; g < parts.Count; g++)
             {
                 var reply = m.Children[g].Reply!;
                 if (Replies.IsError(reply)) return reply;
                 var items = SplitArray(reply);
-                if (items == null || items.Count != groups[g].Positions.Count) return Replies.Error("ERR handle response, bad MGET reply from backend");
-                for (int k = 0; k < items.Count; k++) elements[groups[g].Positions[k] - 1] = items[k];
+                if (items == null || items.Count != parts[g].Positions.Count) return Replies.Error("ERR handle response, bad MGET reply from backend");
+                for (int k = 0; k < items.Count; k++) elements[parts[g].Positions[k] - 1] = items[k];
             }
             int total = elements.Sum(e => e.Length);
             var header = Encoding.ASCII.GetBytes($"*{keys}\r\n");
@@ -58,7 +111,7 @@ internal sealed partial class ProxySession
             }
             return result;
         }) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() };
-        return SendParts(req, batch, parent, groups, 1, "MGET"u8);
+        return SendParts(req, batch, parent, parts, 1, "MGET"u8);
     }
 
     private ValueTask SplitMSet(RespRequest req, Batch batch, OpInfo op)
@@ -68,20 +121,20 @@ internal sealed partial class ProxySession
             Answer(batch, op, Replies.Error("ERR wrong number of arguments for 'mset' command"));
             return ValueTask.CompletedTask;
         }
-        var groups = GroupBySlot(req, 2);
-        var parent = new MultiRequest(batch, groups.Count, m =>
+        var parts = PlanParts(req, 2, true);
+        var parent = new MultiRequest(batch, parts.Count, m =>
         {
             foreach (var c in m.Children) if (Replies.IsError(c.Reply!)) return c.Reply!;
             return Replies.Ok;
         }) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() };
-        return SendParts(req, batch, parent, groups, 2, "MSET"u8);
+        return SendParts(req, batch, parent, parts, 2, "MSET"u8);
     }
 
     /// <summary>DEL, UNLINK, TOUCH, EXISTS: the reply is the sum of the parts' integers.</summary>
     private ValueTask SplitCount(RespRequest req, Batch batch, OpInfo op)
     {
-        var groups = GroupBySlot(req, 1);
-        var parent = new MultiRequest(batch, groups.Count, m =>
+        var parts = PlanParts(req, 1, op.MasterOnly);
+        var parent = new MultiRequest(batch, parts.Count, m =>
         {
             long sum = 0;
             foreach (var c in m.Children)
@@ -94,29 +147,33 @@ internal sealed partial class ProxySession
             }
             return Replies.Integer(sum);
         }) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() };
-        return SendParts(req, batch, parent, groups, 1, req[0]);
+        return SendParts(req, batch, parent, parts, 1, req[0]);
     }
 
-    private ValueTask SendParts(RespRequest req, Batch batch, MultiRequest parent, List<(int Slot, List<int> Positions)> groups,
-        int stride, ReadOnlySpan<byte> name)
+    private ValueTask SendParts(RespRequest req, Batch batch, MultiRequest parent, List<Part> parts, int stride, ReadOnlySpan<byte> name)
     {
         Track(parent, batch);
         var nameBytes = name.ToArray();
-        ValueTask last = ValueTask.CompletedTask;
+        bool masterOnly = parent.Op?.MasterOnly ?? true;
         List<Task>? waits = null;
-        for (int g = 0; g < groups.Count; g++)
+        for (int g = 0; g < parts.Count; g++)
         {
-            var (slot, positions) = groups[g];
-            var args = new List<byte[]>(1 + positions.Count * stride) { nameBytes };
-            foreach (int p in positions)
+            var part = parts[g];
+            var args = new List<byte[]>(1 + part.Positions.Count * stride) { nameBytes };
+            foreach (int p in part.Positions)
                 for (int s = 0; s < stride; s++) args.Add(req.ToArray(p + s));
             var wire = RespValue.EncodeCommand(args);
             var child = new PendingRequest(null) { Parent = parent, Index = g, Op = parent.Op };
             parent.Children[g] = child;
-            var t = proxy.Router.ForwardAsync(child, slot, wire, args[1], Database, parent.Op?.MasterOnly ?? true, seed, touched);
+            if (part.Held != null)
+            {
+                proxy.Router.ForwardHeld(child, part.Held, wire, args[1], Database, masterOnly, seed, touched);
+                continue;
+            }
+            var t = proxy.Router.ForwardAsync(child, part.Slots[0], wire, args[1], Database, masterOnly, seed, touched);
             if (!t.IsCompletedSuccessfully) (waits ??= new()).Add(t.AsTask());
         }
-        return waits == null ? last : new ValueTask(Task.WhenAll(waits));
+        return waits == null ? ValueTask.CompletedTask : new ValueTask(Task.WhenAll(waits));
     }
 
     /// <summary>The raw bytes of each element of an array reply.</summary>

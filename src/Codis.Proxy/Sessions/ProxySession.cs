@@ -30,6 +30,12 @@ internal sealed partial class ProxySession
         this.proxy = proxy;
         this.socket = socket;
         socket.NoDelay = true;
+        var keepAlive = proxy.Settings["session_keepalive_period"].AsDuration;
+        if (keepAlive > TimeSpan.Zero)
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Math.Max(1, (int)keepAlive.TotalSeconds));
+        }
         stream = new NetworkStream(socket, ownsSocket: true);
         reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
         writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
@@ -50,6 +56,9 @@ internal sealed partial class ProxySession
     public long CreatedTicks { get; }
     public long LastActiveTicks { get; private set; }
     public long Ops { get; private set; }
+    /// <summary>When the running reply flush started (0 = none): the cron closes sessions stuck past session_send_timeout.</summary>
+    public long FlushingSinceTicks => Volatile.Read(ref flushingSince);
+    private long flushingSince;
     private bool quit;
 
     public CancellationTokenSource Closing { get; } = new();
@@ -92,7 +101,9 @@ internal sealed partial class ProxySession
                 }
                 var pos = buffer.GetPosition(consumed);
                 reader.AdvanceTo(pos, more ? pos : buffer.End);
+                Volatile.Write(ref flushingSince, Environment.TickCount64);
                 var flush = await writer.FlushAsync(token).ConfigureAwait(false);
+                Volatile.Write(ref flushingSince, 0);
                 if (protocolError != null || quit || flush.IsCompleted) break;
                 if (result.IsCompleted && !more) break;
             }
@@ -160,6 +171,8 @@ internal sealed partial class ProxySession
         return r;
     }
 
+    // Pooled: one batch per read, so the state machine of a batch that waits for backends is reused, not allocated.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
     private async ValueTask ExecuteBatchAsync()
     {
         var batch = new Batch();
@@ -179,7 +192,9 @@ internal sealed partial class ProxySession
         {
             var reply = p.Reply!;
             writer.Write(reply);
-            proxy.Stats.Record(p, reply, now);
+            bool failed = proxy.Stats.Record(p, reply, now);
+            // session_break_on_failure: a request the proxy failed closes the session after this batch's replies.
+            if (failed && proxy.BreakOnFailure) quit = true;
         }
         Ops += pending.Count;
         pending.Clear();

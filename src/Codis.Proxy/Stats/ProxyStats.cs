@@ -14,6 +14,8 @@ internal sealed class ProxyStats
         public long RedisErrors;
     }
 
+    // Known commands count in a slot of their own (no lookup per request); unknown ones by name.
+    private CommandStats?[] known = new CommandStats?[Routing.OpTable.Count];
     private readonly ConcurrentDictionary<string, CommandStats> commands = new(StringComparer.Ordinal);
     public long Total;
     public long Fails;
@@ -22,14 +24,26 @@ internal sealed class ProxyStats
     private long lastTotal;
     private long lastTicks = Environment.TickCount64;
     public long Qps { get; private set; }
+    /// <summary>CPU used over the last sample period (1.0 = one core busy).</summary>
+    public double CpuFraction { get; private set; }
+    private TimeSpan lastCpu = Environment.CpuUsage.TotalTime;
 
-    public IEnumerable<KeyValuePair<string, CommandStats>> Commands => commands.OrderBy(c => c.Key, StringComparer.Ordinal);
+    public IEnumerable<KeyValuePair<string, CommandStats>> Commands =>
+        commands.Concat(Routing.OpTable.All.Where(o => Volatile.Read(ref known)[o.Index] != null).Select(o => KeyValuePair.Create(o.Name, known[o.Index]!)))
+            .OrderBy(c => c.Key, StringComparer.Ordinal);
 
-    public void Record(PendingRequest p, byte[] reply, long nowTicks)
+    private CommandStats For(Routing.OpInfo? op, PendingRequest p)
+    {
+        if (op == null) return commands.GetOrAdd(p.UnknownName ?? "UNKNOWN", _ => new CommandStats());
+        var table = Volatile.Read(ref known);
+        return table[op.Index] ?? Interlocked.CompareExchange(ref table[op.Index], new CommandStats(), null) ?? table[op.Index]!;
+    }
+
+    /// <summary>Counts one answered request; true when the proxy itself failed it.</summary>
+    public bool Record(PendingRequest p, byte[] reply, long nowTicks)
     {
         Interlocked.Increment(ref Total);
-        var name = p.Op?.Name ?? "UNKNOWN";
-        var c = commands.GetOrAdd(name, _ => new CommandStats());
+        var c = For(p.Op, p);
         Interlocked.Increment(ref c.Calls);
         if (p.StartTicks > 0) Interlocked.Add(ref c.Usecs, (nowTicks - p.StartTicks) * 1_000_000 / System.Diagnostics.Stopwatch.Frequency);
         if (reply.Length > 0 && reply[0] == (byte)'-')
@@ -40,13 +54,12 @@ internal sealed class ProxyStats
             {
                 Interlocked.Increment(ref Fails);
                 Interlocked.Increment(ref c.Fails);
+                return true;
             }
-            else
-            {
-                Interlocked.Increment(ref RedisErrors);
-                Interlocked.Increment(ref c.RedisErrors);
-            }
+            Interlocked.Increment(ref RedisErrors);
+            Interlocked.Increment(ref c.RedisErrors);
         }
+        return false;
     }
 
     public void Sample()
@@ -56,6 +69,9 @@ internal sealed class ProxyStats
         if (elapsed < 1000) return;
         long total = Interlocked.Read(ref Total);
         Qps = (total - lastTotal) * 1000 / elapsed;
+        var cpu = Environment.CpuUsage.TotalTime;
+        CpuFraction = Math.Round((cpu - lastCpu).TotalMilliseconds / elapsed, 3);
+        lastCpu = cpu;
         lastTotal = total;
         lastTicks = now;
     }
@@ -63,6 +79,7 @@ internal sealed class ProxyStats
     public void Reset()
     {
         commands.Clear();
+        Volatile.Write(ref known, new CommandStats?[Routing.OpTable.Count]);
         Total = Fails = RedisErrors = 0;
         lastTotal = 0;
     }

@@ -49,9 +49,9 @@ internal static class BitCommands
             db.Add(ctx.ArgBytes(1), value, 0);
             grown = true;
         }
-        else if (index >= value.Length)
+        else if (index >= value.Length || !ctx.Keyspace.StringsMutableInPlace)
         {
-            var bigger = new byte[index + 1];
+            var bigger = new byte[Math.Max(index + 1, value.Length)];
             value.CopyTo(bigger, 0);
             value = bigger;
             db.Set(key, value, Database.KeepTtl);

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Buffers.Text;
 using System.Globalization;
 using System.Text;
@@ -33,6 +34,51 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
 
     /// <summary>Set by handlers that decide not to propagate (a write that changed nothing).</summary>
     public bool SuppressPropagation { get; set; }
+
+    /// <summary>Where <see cref="Reply"/> writes when replies are on (the connection's pipe).</summary>
+    internal IBufferWriter<byte>? Output { get; init; }
+
+    private static readonly DiscardWriter Discard = new();
+
+    public bool Muted { get; private set; }
+
+    /// <summary>CLIENT REPLY OFF/SKIP: what the command writes is dropped.</summary>
+    internal void Mute()
+    {
+        if (Muted || Output == null) return;
+        Reply.Retarget(Discard);
+        Muted = true;
+    }
+
+    internal void Unmute()
+    {
+        if (!Muted) return;
+        Reply.Retarget(Output!);
+        Muted = false;
+    }
+
+    /// <summary>A sink for muted replies. Shared by all connections: nobody reads what is written into it.</summary>
+    private sealed class DiscardWriter : IBufferWriter<byte>
+    {
+        [ThreadStatic] private static byte[]? block;
+
+        public void Advance(int count) { }
+
+        public Memory<byte> GetMemory(int sizeHint = 0)
+        {
+            int size = Math.Max(sizeHint, 64 * 1024);
+            if (block == null || block.Length < size) block = new byte[size];
+            return block;
+        }
+
+        public Span<byte> GetSpan(int sizeHint = 0) => GetMemory(sizeHint).Span;
+    }
+
+    /// <summary>
+    /// Set by a command that blocks its client (the semi-async migration commands, SLOTSMGRT-ASYNC-FENCE): the
+    /// connection stops running this client's requests until the task gives the encoded reply; other clients go on.
+    /// </summary>
+    public Task<byte[]>? Deferred { get; set; }
 
     /// <summary>Set by a blocking command that has to wait: the client's batch stops until the wait ends.</summary>
     public Networking.Blocking.BlockedClient? Blocked { get; set; }

@@ -15,10 +15,23 @@ internal sealed class CommandSpec
     public required string Summary { get; init; }
     public required CommandHandler Handler { get; init; }
 
+    /// <summary>For containers (CONFIG, CLIENT, ...): their subcommands, named "container|sub", for COMMAND.</summary>
+    public List<CommandSpec> Subcommands { get; } = new();
+
     public long Calls;
     public long Microseconds;
     public long RejectedCalls;
     public long FailedCalls;
+
+    /// <summary>Latencies of this command (INFO latencystats); created on its first call.</summary>
+    public Introspection.LatencyHistogram? Latency;
+
+    /// <summary>CONFIG RESETSTAT.</summary>
+    public void ResetStats()
+    {
+        Calls = Microseconds = RejectedCalls = FailedCalls = 0;
+        Latency?.Reset();
+    }
 
     public bool Has(CommandFlags flag) => (Flags & flag) != 0;
 

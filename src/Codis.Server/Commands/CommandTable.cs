@@ -46,6 +46,22 @@ internal static class CommandTable
                     };
                     if (!table.TryAdd(attr.Name, spec))
                         throw new InvalidOperationException($"command '{attr.Name}' is defined twice");
+                    foreach (var sub in method.GetCustomAttributes<SubcommandAttribute>())
+                    {
+                        if (sub.Container != attr.Name) continue;
+                        spec.Subcommands.Add(new CommandSpec
+                        {
+                            Name = attr.Name + "|" + sub.Name,
+                            Arity = sub.Arity,
+                            Flags = sub.Flags,
+                            FirstKey = sub.FirstKey,
+                            LastKey = sub.LastKey,
+                            Step = sub.Step,
+                            Group = attr.Group,
+                            Summary = sub.Summary,
+                            Handler = handler,
+                        });
+                    }
                 }
             }
         }

@@ -14,7 +14,7 @@ internal static class ConnectionCommands
         else ctx.Reply.WriteRaw("+PONG\r\n"u8);
     }
 
-    [Command("echo", 2, Flags = CommandFlags.Fast, Group = "connection", Summary = "Returns the given string.")]
+    [Command("echo", 2, Flags = CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale, Group = "connection", Summary = "Returns the given string.")]
     public static void Echo(CommandContext ctx) => ctx.Reply.WriteBulk(ctx.Arg(1));
 
     [Command("quit", -1, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Closes the connection.")]

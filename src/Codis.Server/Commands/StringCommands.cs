@@ -282,7 +282,7 @@ internal static class StringCommands
         if (!CheckLength(ctx, offset, patch.Length)) return;
         long needed = offset + patch.Length;
         var db = ctx.Db;
-        if (old != null && old.Length >= needed)
+        if (old != null && old.Length >= needed && ctx.Keyspace.StringsMutableInPlace)
         {
             // In place: the stored array is owned by this key alone.
             patch.CopyTo(old.AsSpan((int)offset));
@@ -290,7 +290,7 @@ internal static class StringCommands
             ctx.Reply.WriteInteger(old.Length);
             return;
         }
-        var value = new byte[needed];
+        var value = new byte[Math.Max(needed, old?.Length ?? 0)]; // a copy-on-write patch keeps the old length
         old?.CopyTo(value, 0);
         patch.CopyTo(value.AsSpan((int)offset));
         if (old == null) db.Add(ctx.ArgBytes(1), value, 0);

@@ -27,6 +27,7 @@ internal sealed class ClientConnection
     private readonly List<RespRequest> batch = new();
     private readonly List<RespRequest> pool = new();
     private byte[]? linear;
+    private RespRequest? partial;
 
     public ClientSession Session { get; }
 
@@ -39,11 +40,17 @@ internal sealed class ClientConnection
         reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
         writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
         resp = new RespWriter(writer);
-        Session = new ClientSession(socket.RemoteEndPoint, socket.LocalEndPoint, Environment.TickCount64)
+        Session = new ClientSession(socket.RemoteEndPoint, socket.LocalEndPoint, Environment.TickCount64, SafeFd(socket))
         {
             Authenticated = !server.RequiresAuth,
         };
-        ctx = new CommandContext(server, Session, resp);
+        ctx = new CommandContext(server, Session, resp) { Output = writer };
+    }
+
+    private static long SafeFd(Socket socket)
+    {
+        try { return OperatingSystem.IsWindows() ? -1 : socket.Handle.ToInt64(); }
+        catch (ObjectDisposedException) { return -1; }
     }
 
     public async Task RunAsync()
@@ -67,6 +74,7 @@ internal sealed class ClientConnection
                 if (batch.Count > 0)
                 {
                     Session.LastInteraction = Environment.TickCount64;
+                    if (server.IsPaused) await server.WaitWhilePausedAsync(batch, Session, token).ConfigureAwait(false);
                     await ExecuteBatchAsync(token).ConfigureAwait(false);
                     RecycleBatch(batch);
                     batch.Clear();
@@ -74,8 +82,15 @@ internal sealed class ClientConnection
                 var consumedPos = buffer.GetPosition(consumed);
                 reader.AdvanceTo(consumedPos, more ? consumedPos : buffer.End);
                 resp.Commit();
+                CountTraffic(consumed);
                 var flush = await writer.FlushAsync(token).ConfigureAwait(false);
                 if (protocolError || Session.CloseAfterReply || flush.IsCompleted) break;
+                if (Session.TakeOver is { } takeOver)
+                {
+                    // PSYNC/SYNC: replication owns the connection from here (RDB transfer, stream, ACKs).
+                    await takeOver(reader, writer).ConfigureAwait(false);
+                    break;
+                }
                 if (result.IsCompleted && !more) break;
             }
         }
@@ -92,9 +107,30 @@ internal sealed class ClientConnection
         }
     }
 
+    private long lastBytesWritten;
+
+    /// <summary>INFO stats: bytes in and out, reads and writes, the largest recent buffers.</summary>
+    private void CountTraffic(long consumed)
+    {
+        var stats = server.Stats;
+        Interlocked.Increment(ref stats.ReadsProcessed);
+        if (consumed > 0) Interlocked.Add(ref stats.NetInputBytes, consumed);
+        long written = resp.BytesWritten - lastBytesWritten;
+        lastBytesWritten = resp.BytesWritten;
+        Session.OutputBufferBytes = written;
+        if (written > 0)
+        {
+            Interlocked.Add(ref stats.NetOutputBytes, written);
+            Interlocked.Increment(ref stats.WritesProcessed);
+            if (written > stats.ClientRecentMaxOutputBuffer) stats.ClientRecentMaxOutputBuffer = written;
+        }
+        if (Session.InputBufferBytes > stats.ClientRecentMaxInputBuffer) stats.ClientRecentMaxInputBuffer = Session.InputBufferBytes;
+    }
+
     /// <summary>
-    /// Runs the batch; when a command blocks, flushes the replies before it, waits for the block to end, writes
-    /// its reply and goes on with the rest of the batch, so pipelined replies keep their order.
+    /// Runs the parsed batch. A command that blocks its client (BLPOP and friends: <see cref="CommandContext.Blocked"/>;
+    /// semi-async migration and its fence: <see cref="CommandContext.Deferred"/>) stops the batch: the replies before
+    /// it are flushed, the wait happens without the lock, its reply is written, and the rest of the batch runs.
     /// </summary>
     private async Task ExecuteBatchAsync(CancellationToken token)
     {
@@ -102,12 +138,22 @@ internal sealed class ClientConnection
         while (true)
         {
             next = server.Execute(ctx, batch, next);
-            var blocked = ctx.Blocked;
-            if (blocked == null) return;
-            ctx.Blocked = null;
+            Task<byte[]> pending;
+            if (ctx.Blocked is { } blocked)
+            {
+                ctx.Blocked = null;
+                pending = server.Blocking.WaitAsync(blocked, socket, token);
+            }
+            else if (ctx.Deferred is { } deferred)
+            {
+                ctx.Deferred = null;
+                pending = deferred;
+            }
+            else return;
+            if (Session.CloseAfterReply) return;
             resp.Commit();
             await writer.FlushAsync(token).ConfigureAwait(false);
-            var reply = await server.Blocking.WaitAsync(blocked, socket, token).ConfigureAwait(false);
+            var reply = await pending.WaitAsync(token).ConfigureAwait(false);
             resp.WriteRaw(reply);
             Session.LastInteraction = Environment.TickCount64;
         }
@@ -133,12 +179,16 @@ internal sealed class ClientConnection
                     offset = 0;
                     linearized = true;
                 }
-                var request = Rent();
+                // After Incomplete we only ever retry the same request (in a bigger buffer, at offset 0), so an
+                // incomplete one resumes where its parse stopped instead of re-reading all its arguments.
+                var request = partial ?? Rent();
+                partial = null;
+                request.ArmResume();
                 var status = RespRequestParser.TryParse(memory[offset..], request, server.Limits,
                     Session.Authenticated, out int used, out long need);
                 if (status == ParseStatus.Incomplete)
                 {
-                    Return(request);
+                    partial = request;
                     if (!linearized && consumed + (memory.Length - offset) < buffer.Length)
                     {
                         // The request continues in the next segment: copy the rest into one block and retry.
@@ -167,7 +217,9 @@ internal sealed class ClientConnection
                 ctx.Blocked = null;
             }
             batch.Clear();
-            resp.WriteError("ERR Protocol error: " + e.Message);
+            string error = "ERR Protocol error: " + e.Message;
+            resp.WriteError(error);
+            server.Stats.CountError(error);
             Log.Info("protocol error from client", ("client", Session.Remote), ("error", e.Message));
         }
         return consumed;

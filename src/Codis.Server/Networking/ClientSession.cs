@@ -1,3 +1,4 @@
+using System.IO.Pipelines;
 using System.Net;
 
 namespace Codis.Server.Networking;
@@ -7,8 +8,9 @@ internal sealed class ClientSession
 {
     private static long nextId;
 
-    public ClientSession(EndPoint? remote, EndPoint? local, long now)
+    public ClientSession(EndPoint? remote, EndPoint? local, long now, long fd = -1)
     {
+        Fd = fd;
         Id = Interlocked.Increment(ref nextId);
         Remote = remote?.ToString() ?? "?";
         Local = local?.ToString() ?? "?";
@@ -34,6 +36,21 @@ internal sealed class ClientSession
     /// <summary>Internal links (replication, migration) are not subject to idle timeouts.</summary>
     public bool IsInternal { get; set; }
 
+    /// <summary>Commands replayed from the AOF or a master link: exempt from read-only/MISCONF refusals.</summary>
+    public bool IsReplay { get; set; }
+
+    /// <summary>This session applies its master's replication stream (what it runs goes to the AOF only).</summary>
+    public bool IsMasterLink { get; set; }
+
+    /// <summary>
+    /// Set by PSYNC/SYNC: once the replies so far are flushed, the connection hands its pipes to replication,
+    /// which owns them from then on (the RDB transfer, the command stream, the replica's ACKs).
+    /// </summary>
+    public Func<PipeReader, PipeWriter, Task>? TakeOver { get; set; }
+
+    /// <summary>What a replica told us with REPLCONF before PSYNC.</summary>
+    public Replication.ReplicaHandshake? ReplicaHandshake { get; set; }
+
     /// <summary>Set by CLIENT KILL and shutdown: the connection closes as soon as it can.</summary>
     public CancellationTokenSource Closing { get; } = new();
 
@@ -44,4 +61,24 @@ internal sealed class ClientSession
 
     public long InputBufferBytes { get; set; }
     public long OutputBufferBytes { get; set; }
+
+    /// <summary>The socket's file descriptor (CLIENT LIST fd=), -1 when unknown.</summary>
+    public long Fd { get; }
+
+    /// <summary>What the connection is for (CLIENT LIST TYPE, CLIENT KILL TYPE); replication marks its links.</summary>
+    public ClientKind Kind { get; set; } = ClientKind.Normal;
+
+    /// <summary>CLIENT NO-TOUCH: this client's commands do not change keys' last-access time.</summary>
+    public bool NoTouch { get; set; }
+
+    /// <summary>CLIENT REPLY OFF: replies are dropped until CLIENT REPLY ON.</summary>
+    public bool RepliesOff { get; set; }
+
+    /// <summary>CLIENT REPLY SKIP: the reply of the next command is dropped.</summary>
+    public bool SkipNextReply { get; set; }
+
+    /// <summary>Milliseconds since the connection was accepted (CLIENT LIST age= is seconds).</summary>
+    public long AgeMs => Environment.TickCount64 - CreatedAt;
 }
+
+internal enum ClientKind { Normal, Replica, Master }

@@ -1,4 +1,5 @@
 using Codis.Core.Slots;
+using Codis.Server.Slots;
 
 namespace Codis.Server.Storage;
 
@@ -24,6 +25,9 @@ internal sealed class Database(int index, Keyspace keyspace)
 
     public Keyspace Keyspace => keyspace;
 
+    /// <summary>Tagged keys grouped by tag CRC, for the slot-migration commands that move a tag group together.</summary>
+    public TagIndex Tags { get; } = new();
+
     public KeyTable? Table(int slot) => slots[slot];
 
     private KeyTable TableOrCreate(int slot) => slots[slot] ??= new KeyTable();
@@ -32,7 +36,7 @@ internal sealed class Database(int index, Keyspace keyspace)
     public bool TryFind(ReadOnlySpan<byte> key, out KeyTable table, out int index)
     {
         if (!TryPeek(key, out table, out index)) return false;
-        table.At(index).Access = keyspace.AccessClock;
+        if (keyspace.Touching) table.At(index).Access = keyspace.AccessClock;
         return true;
     }
 
@@ -41,6 +45,17 @@ internal sealed class Database(int index, Keyspace keyspace)
     /// EXISTS, OBJECT), as Redis's LOOKUP_NOTOUCH.
     /// </summary>
     public bool TryPeek(ReadOnlySpan<byte> key, out KeyTable table, out int index)
+    {
+        bool found = Lookup(key, out table, out index);
+        if (keyspace.CountLookups)
+        {
+            if (found) keyspace.KeyspaceHits++;
+            else keyspace.KeyspaceMisses++;
+        }
+        return found;
+    }
+
+    private bool Lookup(ReadOnlySpan<byte> key, out KeyTable table, out int index)
     {
         int slot = SlotHash.Slot(key);
         table = slots[slot]!;
@@ -92,6 +107,7 @@ internal sealed class Database(int index, Keyspace keyspace)
         int index = table.Add(key, KeyTable.HashOf(key), value, expireAt);
         table.At(index).Access = keyspace.AccessClock;
         Count++;
+        Tags.OnAdded(key);
         keyspace.OnModified(this, key);
     }
 
@@ -105,8 +121,10 @@ internal sealed class Database(int index, Keyspace keyspace)
 
     public void RemoveAt(KeyTable table, int index)
     {
+        var key = table.At(index).Key!;
         table.RemoveAt(index);
         Count--;
+        Tags.OnRemoved(key);
     }
 
     public long GetExpire(ReadOnlySpan<byte> key) =>
@@ -126,6 +144,7 @@ internal sealed class Database(int index, Keyspace keyspace)
     {
         for (int s = 0; s < slots.Length; s++) slots[s] = null;
         Count = 0;
+        Tags.Clear();
     }
 
     /// <summary>Removes every key of one slot; returns how many.</summary>
@@ -136,6 +155,7 @@ internal sealed class Database(int index, Keyspace keyspace)
         long n = t.Count;
         slots[slot] = null;
         Count -= n;
+        Tags.ClearSlot(slot);
         return n;
     }
 

@@ -37,6 +37,27 @@ internal sealed class Keyspace
 
     public long ExpiredKeys { get; private set; }
 
+    /// <summary>
+    /// Snapshots being written from shared references (BGSAVE, AOF rewrite, full sync). While it is above zero,
+    /// stored strings must not be patched in place: commands copy them first (a cheap copy-on-write).
+    /// </summary>
+    public int SnapshotReaders;
+
+    /// <summary>Whether a stored string array may be changed in place (no snapshot is reading it).</summary>
+    public bool StringsMutableInPlace => Volatile.Read(ref SnapshotReaders) == 0;
+
+    /// <summary>Set by the server while a read-only command runs: its lookups count as keyspace hits/misses.</summary>
+    public bool CountLookups { get; set; }
+
+    /// <summary>Cleared while a CLIENT NO-TOUCH client's command runs: lookups leave the last-access time alone.</summary>
+    public bool Touching { get; set; } = true;
+
+    public long KeyspaceHits { get; set; }
+    public long KeyspaceMisses { get; set; }
+
+    /// <summary>CONFIG RESETSTAT.</summary>
+    public void ResetStats() => ExpiredKeys = KeyspaceHits = KeyspaceMisses = 0;
+
     public Random Random { get; } = new();
 
     /// <summary>Raised (under the lock) whenever a key is written or deleted: WATCH, slot-migration bookkeeping.</summary>

@@ -103,4 +103,36 @@ public class RespRequestParserTests
         Assert.Equal(ok, RespRequestParser.TryParseInteger(Encoding.ASCII.GetBytes(text), out long v));
         if (ok) Assert.Equal(value, v);
     }
+
+    [Fact]
+    public void Multibulk_ArmedResume_ContinuesAcrossGrowingBuffers_SameResult()
+    {
+        var sb = new StringBuilder("*201\r\n$3\r\nDEL\r\n");
+        for (int i = 0; i < 200; i++) sb.Append($"$4\r\nk{i:000}\r\n");
+        var wire = Encoding.ASCII.GetBytes(sb.ToString());
+        var req = new RespRequest();
+        ParseStatus status = ParseStatus.Incomplete;
+        int consumed = 0;
+        for (int len = 1; len <= wire.Length; len += 7)
+        {
+            req.ArmResume();
+            // A fresh copy each time, as a connection that linearizes a growing buffer would pass.
+            status = RespRequestParser.TryParse(wire.AsSpan(0, len).ToArray(), req, RespLimits.Default, true, out consumed, out _);
+            if (status != ParseStatus.Incomplete) break;
+        }
+        if (status == ParseStatus.Incomplete)
+        {
+            req.ArmResume();
+            status = RespRequestParser.TryParse(wire, req, RespLimits.Default, true, out consumed, out _);
+        }
+        Assert.Equal(ParseStatus.Complete, status);
+        Assert.Equal(wire.Length, consumed);
+        Assert.Equal(201, req.Count);
+        Assert.Equal("DEL", req.ToUtf8String(0));
+        Assert.Equal("k199", req.ToUtf8String(200));
+        // Without ArmResume, the same object parses a different request from scratch.
+        var other = Encoding.ASCII.GetBytes("*1\r\n$4\r\nPING\r\n");
+        Assert.Equal(ParseStatus.Complete, RespRequestParser.TryParse(other, req, RespLimits.Default, true, out _, out _));
+        Assert.Equal(["PING"], Args(req));
+    }
 }

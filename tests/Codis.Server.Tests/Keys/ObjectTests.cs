@@ -35,15 +35,16 @@ public class ObjectTests(ServerFixture fx) : IClassFixture<ServerFixture>
     {
         using var c = fx.Client();
         c.Call("SET", "ob:i", "v").AssertOk();
-        Assert.Equal(0, c.Call("OBJECT", "IDLETIME", "ob:i").AssertInt());
+        // Idle time counts whole seconds of the clock, so a second boundary between SET and OBJECT may show 1.
+        Assert.InRange(c.Call("OBJECT", "IDLETIME", "ob:i").AssertInt(), 0, 1);
         Thread.Sleep(2100);
         // TYPE, TTL, EXISTS and OBJECT look without touching, as in Redis.
         c.Call("TYPE", "ob:i");
         c.Call("TTL", "ob:i");
         c.Call("EXISTS", "ob:i");
-        Assert.InRange(c.Call("OBJECT", "IDLETIME", "ob:i").AssertInt(), 2, 3);
+        Assert.InRange(c.Call("OBJECT", "IDLETIME", "ob:i").AssertInt(), 2, 4);
         c.Call("GET", "ob:i");
-        Assert.Equal(0, c.Call("OBJECT", "IDLETIME", "ob:i").AssertInt());
+        Assert.InRange(c.Call("OBJECT", "IDLETIME", "ob:i").AssertInt(), 0, 1);
     }
 
     [Fact]

@@ -1,0 +1,82 @@
+#!/usr/bin/env bash
+# codis-proxy against Debian's twemproxy (nutcracker) and against one redis-server, in the same run.
+# Both proxies sit in front of the same two redis-server backends (ours: slots 0-511 / 512-1023; twemproxy:
+# two servers, fnv1a_64 + modula). redis-benchmark -c 50 with -P 1 and -P 16, tests SET GET MSET.
+# usage: bench/proxy-benchmark.sh [requests=200000] [clients=50]
+# Prints one markdown table: req/s for each, ours/twemproxy and ours/direct.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-200000}
+C=${2:-50}
+TESTS=${TESTS:-set,get,mset}
+command -v redis-benchmark >/dev/null || { echo "needs redis-tools (apt-get install -y redis-tools redis-server)"; exit 1; }
+if ! command -v nutcracker >/dev/null; then
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get install -y -qq nutcracker >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nutcracker >/dev/null; }
+fi
+NUTCRACKER=$(command -v nutcracker || echo /usr/sbin/nutcracker)
+
+dotnet publish src/Codis.Proxy -c Release -o bin --nologo -v q >/dev/null
+work=$(mktemp -d)
+base=$((20000 + RANDOM % 10000))
+r1=$base; r2=$((base + 1)); rd=$((base + 2)); pp=$((base + 3)); pa=$((base + 4)); tp=$((base + 5)); ts=$((base + 6))
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+trap cleanup EXIT
+for p in $r1 $r2 $rd; do
+  redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize no >"$work/redis-$p.log" 2>&1 &
+  pids+=($!)
+done
+python3 - "$r1" "$r2" >"$work/slots.json" <<'PY'
+import json, sys
+a, b = sys.argv[1], sys.argv[2]
+print(json.dumps([{"id": i, "backend_addr": f"127.0.0.1:{a if i < 512 else b}", "backend_addr_group_id": 1 if i < 512 else 2} for i in range(1024)]))
+PY
+dotnet bin/codis-proxy.dll --addr=127.0.0.1:$pp --http-addr=127.0.0.1:$pa --fillslots "$work/slots.json" >"$work/proxy.log" 2>&1 &
+pids+=($!)
+cat >"$work/nutcracker.yml" <<EOF
+bench:
+  listen: 127.0.0.1:$tp
+  hash: fnv1a_64
+  distribution: modula
+  redis: true
+  preconnect: true
+  auto_eject_hosts: false
+  servers:
+   - 127.0.0.1:$r1:1
+   - 127.0.0.1:$r2:1
+EOF
+"$NUTCRACKER" -c "$work/nutcracker.yml" -s "$ts" -o "$work/nutcracker.log" &
+pids+=($!)
+for p in $r1 $r2 $rd $pp $tp; do
+  for _ in $(seq 200); do redis-cli -p "$p" set bench:ready 1 2>/dev/null | grep -q OK && break; sleep 0.1; done
+done
+
+run() { # port pipeline -> csv lines: test,rps,...
+  redis-benchmark -p "$1" -c "$C" -n "$N" -P "$2" -r 100000 -t "$TESTS" --csv 2>/dev/null | tail -n +2 | tr -d '"' || true
+}
+echo "| test | -P | redis-server (direct) req/s | twemproxy req/s | codis-proxy req/s | ours / twemproxy | ours / direct |"
+echo "|---|---|---|---|---|---|---|"
+for P in 1 16; do
+  # warm-up for the JIT, then the measured runs
+  redis-benchmark -p "$pp" -c "$C" -n 50000 -P "$P" -r 100000 -t "$TESTS" -q >/dev/null 2>&1 || true
+  d=$(run "$rd" "$P"); t=$(run "$tp" "$P"); o=$(run "$pp" "$P")
+  python3 - "$P" "$d" "$t" "$o" <<'PY'
+import sys
+P, d, t, o = sys.argv[1:5]
+def rows(text):
+    out = {}
+    for line in text.splitlines():
+        f = line.split(",")
+        if len(f) >= 2:
+            try: out[f[0]] = float(f[1])
+            except ValueError: pass
+    return out
+dd, tt, oo = rows(d), rows(t), rows(o)
+for test, a in dd.items():
+    b, c = tt.get(test), oo.get(test)
+    fmt = lambda v: f"{v:.0f}" if v else "error"
+    ratio = lambda x, y: f"{x / y:.2f}" if x and y else "-"
+    print(f"| {test} | {P} | {a:.0f} | {fmt(b)} | {fmt(c)} | {ratio(c, b)} | {ratio(c, a)} |")
+PY
+done

@@ -1,0 +1,1 @@
+return await Codis.Admin.CodisConfigCli.RunAsync(args);

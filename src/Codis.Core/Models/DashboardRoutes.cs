@@ -1,0 +1,59 @@
+namespace Codis.Core.Models;
+
+/// <summary>
+/// The dashboard's HTTP routes (reference/codis.md §8.1 plus our reads), shared by codis-dashboard, which serves
+/// them, and codis-admin / codis-config, which call them. Mutations are PUT; x = the dashboard xauth.
+/// Success: 200 + indented JSON; failure: HTTP 800 + {"Cause": "..."}.
+/// </summary>
+public static class DashboardRoutes
+{
+    public const int FailureStatus = 800;
+
+    /// <summary>Header carrying the admin token (required when the dashboard listens beyond loopback).</summary>
+    public const string TokenHeader = "X-Codis-Admin-Token";
+
+    private static string E(string s) => Uri.EscapeDataString(s);
+
+    public const string Overview = "/topom";
+    public const string Model = "/topom/model";
+    public static string XPing(string x) => $"/api/topom/xping/{x}";
+    public static string Stats(string x) => $"/api/topom/stats/{x}";
+    public static string Slots(string x) => $"/api/topom/slots/{x}";
+    public static string Groups(string x) => $"/api/topom/groups/{x}";
+    public static string Proxies(string x) => $"/api/topom/proxies/{x}";
+    public static string Actions(string x) => $"/api/topom/actions/{x}";
+    public static string Failovers(string x) => $"/api/topom/failover/{x}";
+    public static string ServerInfo(string addr) => $"/api/topom/group/info/{E(addr)}";
+
+    public static string Shutdown(string x) => $"/api/topom/shutdown/{x}";
+    public static string Reload(string x) => $"/api/topom/reload/{x}";
+
+    public static string ProxyCreate(string x, string addr) => $"/api/topom/proxy/create/{x}/{E(addr)}";
+    public static string ProxyRegister(string x, string addr) => $"/api/topom/proxy/register/{x}/{E(addr)}";
+    public static string ProxyOnline(string x, string addr) => $"/api/topom/proxy/online/{x}/{E(addr)}";
+    public static string ProxyOnlineById(string x, string id) => $"/api/topom/proxy/online-id/{x}/{E(id)}";
+    public static string ProxyOfflineById(string x, string id) => $"/api/topom/proxy/offline-id/{x}/{E(id)}";
+    public static string ProxyReinit(string x, string token) => $"/api/topom/proxy/reinit/{x}/{E(token)}";
+    public static string ProxyRemove(string x, string token, bool force) => $"/api/topom/proxy/remove/{x}/{E(token)}/{(force ? 1 : 0)}";
+
+    public static string GroupCreate(string x, int gid) => $"/api/topom/group/create/{x}/{gid}";
+    public static string GroupRemove(string x, int gid) => $"/api/topom/group/remove/{x}/{gid}";
+    public static string GroupResync(string x, int gid) => $"/api/topom/group/resync/{x}/{gid}";
+    public static string GroupResyncAll(string x) => $"/api/topom/group/resync-all/{x}";
+    /// <summary>role: "master", "slave" (replica) or "" (master if the group is empty, else replica).</summary>
+    public static string GroupAdd(string x, int gid, string addr, string role) => $"/api/topom/group/add/{x}/{gid}/{E(addr)}?role={E(role)}";
+    public static string GroupDel(string x, int gid, string addr) => $"/api/topom/group/del/{x}/{gid}/{E(addr)}";
+    public static string GroupPromote(string x, int gid, string addr) => $"/api/topom/group/promote/{x}/{gid}/{E(addr)}";
+
+    public static string SlotsInit(string x, bool force) => $"/api/topom/slots/init/{x}/{(force ? 1 : 0)}";
+    /// <summary>Assign an inclusive range of offline slots to a group (gid 0: set them offline) — the seed's range-set.</summary>
+    public static string SlotsAssignRange(string x, int beg, int end, int gid) => $"/api/topom/slots/assign-range/{x}/{beg}/{end}/{gid}";
+    public static string SlotsAssign(string x) => $"/api/topom/slots/assign/{x}";
+    public static string ActionCreate(string x, int sid, int gid) => $"/api/topom/slots/action/create/{x}/{sid}/{gid}";
+    public static string ActionCreateRange(string x, int beg, int end, int gid) => $"/api/topom/slots/action/create-range/{x}/{beg}/{end}/{gid}";
+    public static string ActionCreateSome(string x, int src, int dst, int num) => $"/api/topom/slots/action/create-some/{x}/{src}/{dst}/{num}";
+    public static string ActionRemove(string x, int sid) => $"/api/topom/slots/action/remove/{x}/{sid}";
+    public static string ActionInterval(string x, int micros) => $"/api/topom/slots/action/interval/{x}/{micros}";
+    public static string ActionDisabled(string x, bool disabled) => $"/api/topom/slots/action/disabled/{x}/{(disabled ? 1 : 0)}";
+    public static string Rebalance(string x, bool confirm) => $"/api/topom/slots/rebalance/{x}/{(confirm ? 1 : 0)}";
+}

@@ -1,0 +1,174 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Text.Json.Nodes;
+using Codis.Core.Logging;
+using Codis.Dashboard.Topology;
+
+namespace Codis.Dashboard.Failover;
+
+/// <summary>What the monitor last saw of one server.</summary>
+internal sealed record ServerHealth(Dictionary<string, string>? Info, string? Error, DateTimeOffset At, DateTimeOffset LastOk);
+
+/// <summary>What the monitor last saw of one proxy.</summary>
+internal sealed record ProxyHealth(JsonNode? Stats, string? Error, DateTimeOffset At);
+
+/// <summary>One automatic failover, as recorded for the API and the log.</summary>
+internal sealed record FailoverEvent(DateTimeOffset At, int Group, string OldMaster, string NewMaster, long Offset, double DownSeconds, string? Error);
+
+/// <summary>
+/// Every failover_interval: INFO every server and the stats of every proxy (1 s timeout each, all in parallel).
+/// A master that has failed every check for failover_down_after is replaced by the replica with the highest
+/// replication offset that still answers (the promotion locks the group in every proxy, repoints the other
+/// servers and unlocks with the new master). Replicas found not replicating their group's master are repointed.
+/// </summary>
+internal sealed class HealthMonitor(Topom topom)
+{
+    private readonly ConcurrentDictionary<string, ServerHealth> servers = new();
+    private readonly ConcurrentDictionary<string, ProxyHealth> proxies = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> lastRepair = new();
+    private readonly ConcurrentQueue<FailoverEvent> events = new();
+    private readonly TimeSpan interval = topom.Settings["failover_interval"].AsDuration;
+    private readonly TimeSpan downAfter = topom.Settings["failover_down_after"].AsDuration;
+    private readonly Servers.RedisOps probe = new(topom.Settings["product_auth"].Value, TimeSpan.FromSeconds(1));
+
+    public IReadOnlyDictionary<string, ServerHealth> Servers => servers;
+    public IReadOnlyDictionary<string, ProxyHealth> Proxies => proxies;
+    public IReadOnlyList<FailoverEvent> Events => events.ToList();
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var started = DateTimeOffset.UtcNow;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                await ProbeAsync(ct).ConfigureAwait(false);
+                // a freshly started dashboard has no history: give every master a full down-after window first
+                if (downAfter > TimeSpan.Zero && DateTimeOffset.UtcNow - started >= downAfter) await FailoverAsync(ct).ConfigureAwait(false);
+                await RepairReplicasAsync(ct).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e) when (e is TopomException or IOException or InvalidOperationException)
+            {
+                Log.Warn("health check round failed", ("error", e.Message));
+            }
+            try { await Task.Delay(interval, ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+    }
+
+    private async Task ProbeAsync(CancellationToken ct)
+    {
+        var addrs = topom.GroupsSnapshot().SelectMany(g => g.Servers.Select(s => s.Server)).ToHashSet();
+        foreach (var gone in servers.Keys.Where(a => !addrs.Contains(a))) servers.TryRemove(gone, out _);
+        var serverTasks = addrs.Select(async addr =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            var last = servers.GetValueOrDefault(addr);
+            try
+            {
+                // liveness is PING; INFO only feeds the figures (a server that lacks a section is still alive)
+                await probe.CallAsync(addr, "PING").WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
+                Dictionary<string, string>? info = null;
+                try { info = await probe.InfoAsync(addr).WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false); }
+                catch (InvalidOperationException) { }
+                servers[addr] = new ServerHealth(info, null, now, now);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or ArgumentException)
+            {
+                servers[addr] = new ServerHealth(last?.Info, e.Message, now, last?.LastOk ?? now);
+            }
+        });
+        var live = topom.ProxiesSnapshot();
+        foreach (var gone in proxies.Keys.Where(t => live.All(p => p.Model.Token != t))) proxies.TryRemove(gone, out _);
+        var proxyTasks = live.Select(async p =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            try
+            {
+                var stats = await topom.Proxies.StatsAsync(p.Model, ct).WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
+                proxies[p.Model.Token] = new ProxyHealth(stats, null, now);
+            }
+            catch (Exception e) when (e is Codis.Dashboard.Proxies.ProxyCallException or TimeoutException or System.Text.Json.JsonException)
+            {
+                proxies[p.Model.Token] = new ProxyHealth(null, e.Message, now);
+            }
+        });
+        await Task.WhenAll(serverTasks.Concat(proxyTasks)).ConfigureAwait(false);
+    }
+
+    private async Task FailoverAsync(CancellationToken ct)
+    {
+        foreach (var g in topom.GroupsSnapshot())
+        {
+            if (g.Master is not { } master || g.Servers.Length < 2 || g.IsPromoting) continue;
+            if (servers.GetValueOrDefault(master) is not { Error: not null } h) continue;
+            var down = h.At - h.LastOk;
+            if (down < downAfter) continue;
+            var best = g.Servers.Skip(1)
+                .Select(s => (s.Server, Health: servers.GetValueOrDefault(s.Server)))
+                .Where(x => x.Health is { Error: null })
+                .Select(x => (x.Server, Offset: Offset(x.Health!.Info ?? [])))
+                .OrderByDescending(x => x.Offset).FirstOrDefault();
+            if (best.Server == null)
+            {
+                Log.Warn("master is down and no replica answers; can't fail over", ("gid", g.Id), ("master", master), ("down_s", down.TotalSeconds));
+                continue;
+            }
+            Log.Warn("master is down: failing over", ("gid", g.Id), ("master", master), ("down_s", Math.Round(down.TotalSeconds, 1)),
+                ("new_master", best.Server), ("offset", best.Offset));
+            string? error = null;
+            try
+            {
+                await topom.RunAsync("failover", c => topom.PromoteLockedAsync(g.Id, best.Server, $"failover: {master} down {down.TotalSeconds:0.0}s", c), ct).ConfigureAwait(false);
+            }
+            catch (TopomException e)
+            {
+                error = e.Message;
+                Log.Error("failover failed", ("gid", g.Id), ("error", e.Message));
+            }
+            events.Enqueue(new FailoverEvent(DateTimeOffset.UtcNow, g.Id, master, best.Server, best.Offset, down.TotalSeconds, error));
+            while (events.Count > 100) events.TryDequeue(out _);
+        }
+    }
+
+    /// <summary>The replication offset a replica has reached (the one with the most data wins the promotion).</summary>
+    internal static long Offset(IReadOnlyDictionary<string, string> info) =>
+        long.TryParse(info.GetValueOrDefault("slave_repl_offset"), NumberStyles.Integer, CultureInfo.InvariantCulture, out long o) ? o
+        : long.TryParse(info.GetValueOrDefault("master_repl_offset"), NumberStyles.Integer, CultureInfo.InvariantCulture, out o) ? o : 0;
+
+    /// <summary>True when INFO says the server replicates <paramref name="master"/>.</summary>
+    internal static bool Replicates(IReadOnlyDictionary<string, string> info, string master)
+    {
+        if (info.GetValueOrDefault("role") != "slave") return false;
+        var (host, port) = Codis.Dashboard.Servers.RedisOps.Split(master);
+        static string Norm(string h) => h is "localhost" ? "127.0.0.1" : h;
+        return info.GetValueOrDefault("master_port") == port.ToString(CultureInfo.InvariantCulture)
+            && Norm(info.GetValueOrDefault("master_host") ?? "") == Norm(host);
+    }
+
+    /// <summary>Repoints replicas (e.g. a dead master that came back) at the group's master, at most every 30 s each.</summary>
+    private async Task RepairReplicasAsync(CancellationToken ct)
+    {
+        foreach (var g in topom.GroupsSnapshot())
+        {
+            if (g.Master is not { } master || g.IsPromoting || servers.GetValueOrDefault(master) is not { Error: null }) continue;
+            foreach (var s in g.Servers.Skip(1))
+            {
+                if (servers.GetValueOrDefault(s.Server) is not { Error: null, Info: { } info } || Replicates(info, master)) continue;
+                if (lastRepair.TryGetValue(s.Server, out var at) && DateTimeOffset.UtcNow - at < TimeSpan.FromSeconds(30)) continue;
+                lastRepair[s.Server] = DateTimeOffset.UtcNow;
+                try
+                {
+                    await topom.Redis.ReplicaOfAsync(s.Server, master).ConfigureAwait(false);
+                    Log.Info("replica repointed at its master", ("gid", g.Id), ("addr", s.Server), ("master", master));
+                }
+                catch (Exception e) when (e is IOException or InvalidOperationException)
+                {
+                    Log.Warn("can't repoint replica", ("gid", g.Id), ("addr", s.Server), ("master", master), ("error", e.Message));
+                }
+            }
+        }
+        ct.ThrowIfCancellationRequested();
+    }
+}

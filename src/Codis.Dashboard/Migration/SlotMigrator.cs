@@ -1,0 +1,165 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using Codis.Core.Logging;
+using Codis.Core.Resp;
+using Codis.Dashboard.Servers;
+using Codis.Dashboard.Topology;
+
+namespace Codis.Dashboard.Migration;
+
+/// <summary>Progress of one slot's migration, readable through the API.</summary>
+internal sealed class SlotProgress
+{
+    public int Slot { get; init; }
+    public int From { get; init; }
+    public int To { get; init; }
+    public string State { get; set; } = "";
+    public int Db { get; set; }
+    public long Moved { get; set; }
+    public long Remaining { get; set; }
+    public double KeysPerSecond { get; set; }
+    public string? Error { get; set; }
+    public DateTimeOffset Started { get; } = DateTimeOffset.UtcNow;
+}
+
+/// <summary>
+/// The executor (reference/codis.md §5.2): takes batches of actions (started ones first), runs the two-phase
+/// proxy update for the whole batch at once, then empties every slot of the batch on its source master with
+/// SLOTSMGRTTAGSLOT(-ASYNC) — slots of different source groups in parallel, one at a time per source (the
+/// semi-async commands allow one batch per source database) — and finally hands the slots to the targets.
+/// Errors are retried after 5 s; pausing (actions disabled) stops between calls.
+/// </summary>
+internal sealed class SlotMigrator(Topom topom)
+{
+    private readonly ConcurrentDictionary<int, SlotProgress> progress = new();
+    private readonly bool async = topom.Settings["migration_method"].Value == "semi-async";
+    private readonly TimeSpan timeout = topom.Settings["migration_timeout"].AsDuration;
+    private readonly int parallel = topom.Settings["migration_parallel_slots"].AsInt;
+    private long totalMoved;
+
+    public string Status { get; private set; } = "idle";
+    public long TotalMoved => Interlocked.Read(ref totalMoved);
+    public IReadOnlyList<SlotProgress> Progress => progress.Values.OrderBy(p => p.Slot).ToList();
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        while (!ct.IsCancellationRequested)
+        {
+            var batch = topom.NextBatch(parallel);
+            if (batch.Count == 0)
+            {
+                Status = topom.ActionsDisabled ? "paused" : "idle";
+                await Sleep(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
+                continue;
+            }
+            try
+            {
+                await RunBatchAsync(batch, ct).ConfigureAwait(false);
+                foreach (var id in batch) progress.TryRemove(id, out _);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e) when (e is TopomException or IOException or InvalidOperationException or TimeoutException)
+            {
+                Status = "[ERROR] " + e.Message;
+                Log.Error("migration step failed; retrying in 5s", ("slots", Topom.Ranges(batch)), ("error", e.Message));
+                await Sleep(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    private async Task RunBatchAsync(List<int> batch, CancellationToken ct)
+    {
+        var slots = topom.SlotsSnapshot();
+        foreach (var id in batch)
+            progress.GetOrAdd(id, _ => new SlotProgress { Slot = id, From = slots[id].GroupId, To = slots[id].Action.TargetId });
+        Status = $"preparing slots {Topom.Ranges(batch)}";
+        await topom.PrepareAsync(batch, ct).ConfigureAwait(false);
+        foreach (var id in batch) progress[id].State = topom.SlotsSnapshot()[id].Action.State ?? "";
+
+        Status = $"migrating slots {Topom.Ranges(batch)}";
+        var migrating = batch.Where(id => topom.SlotsSnapshot()[id].Action.State == Core.Models.SlotActionState.Migrating).ToList();
+        var bySource = migrating.GroupBy(id => topom.SlotsSnapshot()[id].GroupId);
+        await Task.WhenAll(bySource.Select(g => Task.Run(async () =>
+        {
+            foreach (var id in g) await EmptySlotAsync(id, ct).ConfigureAwait(false);
+        }, ct))).ConfigureAwait(false);
+
+        Status = $"completing slots {Topom.Ranges(batch)}";
+        await topom.CompleteAsync(batch, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Calls the migration command on the source master until the slot has no key left in any database.</summary>
+    private async Task EmptySlotAsync(int sid, CancellationToken ct)
+    {
+        var p = progress[sid];
+        var sw = Stopwatch.StartNew();
+        int db = 0;
+        while (true)
+        {
+            while (topom.ActionsDisabled || topom.GroupPromoting(sid))
+            {
+                p.State = topom.ActionsDisabled ? "paused" : "waiting for promotion";
+                await Sleep(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
+            p.State = "migrating";
+            var (source, target) = topom.Endpoints(sid);
+            if (source == null) return; // an offline slot, or a group without servers: nothing to move
+            if (target == null) throw new TopomException($"slot {sid}: target group has no master");
+            try
+            {
+                int? next = await Task.Run(() => MoveDatabase(sid, source, target, db, p, sw, ct), ct).ConfigureAwait(false);
+                p.Error = null;
+                if (next == null) return;
+                db = next.Value;
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException)
+            {
+                p.Error = e.Message;
+                Log.Warn("slot migration call failed; retrying", ("slot", sid), ("db", db), ("source", source), ("error", e.Message));
+                await Sleep(TimeSpan.FromSeconds(1), ct).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>Empties the slot in one database; returns the next database that holds keys, or null when none.</summary>
+    private int? MoveDatabase(int sid, string source, string target, int db, SlotProgress p, Stopwatch sw, CancellationToken ct)
+    {
+        var (host, port) = RedisOps.Split(target);
+        using var c = topom.Redis.Open(source, timeout + TimeSpan.FromSeconds(5));
+        Expect(c.Call("SELECT", db.ToString(CultureInfo.InvariantCulture)), source, "SELECT");
+        p.Db = db;
+        long ms = (long)timeout.TotalMilliseconds;
+        string[] cmd = async
+            ? ["SLOTSMGRTTAGSLOT-ASYNC", host, port.ToString(CultureInfo.InvariantCulture), Math.Min(5000, ms).ToString(CultureInfo.InvariantCulture),
+               topom.Settings["migration_async_maxbulks"].Value, topom.Settings["migration_async_maxbytes"].Value,
+               sid.ToString(CultureInfo.InvariantCulture), topom.Settings["migration_async_numkeys"].Value]
+            : ["SLOTSMGRTTAGSLOT", host, port.ToString(CultureInfo.InvariantCulture), ms.ToString(CultureInfo.InvariantCulture), sid.ToString(CultureInfo.InvariantCulture)];
+        while (true)
+        {
+            ct.ThrowIfCancellationRequested();
+            if (topom.ActionsDisabled || topom.GroupPromoting(sid)) return db; // back to the caller, which waits
+            var r = Expect(c.Call(cmd), source, cmd[0]);
+            if (r.Items is not { Length: 2 } items || items[0].Type != RespType.Integer || items[1].Type != RespType.Integer)
+                throw new InvalidOperationException($"{source}: {cmd[0]}: unexpected reply {r}");
+            p.Moved += items[0].Integer;
+            p.Remaining = items[1].Integer;
+            Interlocked.Add(ref totalMoved, items[0].Integer);
+            p.KeysPerSecond = p.Moved / Math.Max(sw.Elapsed.TotalSeconds, 0.001);
+            if (items[1].Integer == 0) break;
+            if (topom.ActionIntervalMicros > 0) Thread.Sleep(TimeSpan.FromMicroseconds(topom.ActionIntervalMicros));
+        }
+        var info = RedisOps.ParseInfo(Expect(c.Call("INFO", "keyspace"), source, "INFO").Text ?? "");
+        var later = RedisOps.KeyspaceDatabases(info).Where(d => d > db).ToList();
+        return later.Count == 0 ? null : later[0];
+    }
+
+    private static RespValue Expect(RespValue r, string addr, string what) =>
+        r.IsError ? throw new InvalidOperationException($"{addr}: {what}: {r.Text}") : r;
+
+    private static async Task Sleep(TimeSpan d, CancellationToken ct)
+    {
+        try { await Task.Delay(d, ct).ConfigureAwait(false); }
+        catch (OperationCanceledException) { }
+    }
+}

@@ -1,0 +1,90 @@
+using Codis.Core.Logging;
+using Codis.Core.Models;
+
+namespace Codis.Dashboard.Topology;
+
+/// <summary>
+/// The steps of the slot action state machine (reference/codis.md §5.1), each one idempotent and run under the
+/// gate, so a dashboard that restarts anywhere resumes from the state stored in the coordinator:
+/// pending → preparing → (every proxy locks the slot on the target) prepared → (every proxy routes to the
+/// target, pulling keys from the source) migrating → keys moved → finished → the target owns the slot.
+/// </summary>
+internal sealed partial class Topom
+{
+    /// <summary>The next batch: started actions first (to resume them), then pending ones unless disabled, by index.</summary>
+    public List<int> NextBatch(int max)
+    {
+        var s = SlotsSnapshot();
+        var started = s.Where(m => !m.Action.IsEmpty && m.Action.State != SlotActionState.Pending).OrderBy(m => m.Action.Index);
+        var pending = ActionsDisabled ? Enumerable.Empty<SlotMapping>() : s.Where(m => m.Action.State == SlotActionState.Pending).OrderBy(m => m.Action.Index);
+        return started.Concat(pending).Take(max).Select(m => m.Id).ToList();
+    }
+
+    private List<SlotMapping> InState(IEnumerable<int> ids, string state)
+    {
+        var s = SlotsSnapshot();
+        return ids.Select(i => s[i]).Where(m => m.Action.State == state).ToList();
+    }
+
+    private static SlotMapping WithState(SlotMapping m, string state) => m with { Action = m.Action with { State = state } };
+
+    /// <summary>Steps 1–3: pending → preparing → prepared (all proxies locked) → migrating (all proxies migrate-aware).</summary>
+    public Task PrepareAsync(IReadOnlyList<int> ids, CancellationToken ct) => RunAsync("prepare migration", async c =>
+    {
+        await SaveSlotsAsync(InState(ids, SlotActionState.Pending).Select(m => WithState(m, SlotActionState.Preparing)), c).ConfigureAwait(false);
+
+        var preparing = InState(ids, SlotActionState.Preparing);
+        if (preparing.Count > 0)
+        {
+            var byId = preparing.ToDictionary(m => m.Id, m => WithState(m, SlotActionState.Prepared));
+            var snapshot = SlotsSnapshot();
+            try { await PushAsync(byId.Keys, c, i => byId.GetValueOrDefault(i) ?? snapshot[i]).ConfigureAwait(false); }
+            catch (TopomException)
+            {
+                // some proxies may have locked the slot: unlock them again before reporting
+                try { await PushAsync(byId.Keys, c).ConfigureAwait(false); }
+                catch (TopomException e) { Log.Warn("rollback of prepared routing failed", ("error", e.Message)); }
+                throw;
+            }
+            await SaveSlotsAsync(byId.Values, c).ConfigureAwait(false);
+        }
+
+        var prepared = InState(ids, SlotActionState.Prepared);
+        if (prepared.Count > 0)
+        {
+            var byId = prepared.ToDictionary(m => m.Id, m => WithState(m, SlotActionState.Migrating));
+            var snapshot = SlotsSnapshot();
+            await PushAsync(byId.Keys, c, i => byId.GetValueOrDefault(i) ?? snapshot[i]).ConfigureAwait(false);
+            await SaveSlotsAsync(byId.Values, c).ConfigureAwait(false);
+        }
+    }, ct);
+
+    /// <summary>Step 6: the slot is empty on the source: finished (proxies route to the target only), then owned by the target.</summary>
+    public Task CompleteAsync(IReadOnlyList<int> ids, CancellationToken ct) => RunAsync("complete migration", async c =>
+    {
+        await SaveSlotsAsync(InState(ids, SlotActionState.Migrating).Select(m => WithState(m, SlotActionState.Finished)), c).ConfigureAwait(false);
+        var finished = InState(ids, SlotActionState.Finished);
+        if (finished.Count == 0) return;
+        await PushAsync(finished.Select(m => m.Id), c).ConfigureAwait(false);
+        await SaveSlotsAsync(finished.Select(m => new SlotMapping { Id = m.Id, GroupId = m.Action.TargetId }), c).ConfigureAwait(false);
+        Log.Info("slots migrated", ("slots", Ranges(finished.Select(m => m.Id))), ("gid", finished[0].Action.TargetId));
+    }, ct);
+
+    /// <summary>Where a migrating slot's keys are and where they go (masters as of now: a failover may change them).</summary>
+    public (string? Source, string? Target) Endpoints(int sid)
+    {
+        var m = SlotsSnapshot()[sid];
+        var map = GroupMap();
+        return (map.GetValueOrDefault(m.GroupId)?.Master, map.GetValueOrDefault(m.Action.TargetId)?.Master);
+    }
+
+    public bool GroupPromoting(int sid)
+    {
+        var m = SlotsSnapshot()[sid];
+        var map = GroupMap();
+        return map.GetValueOrDefault(m.GroupId)?.IsPromoting == true || map.GetValueOrDefault(m.Action.TargetId)?.IsPromoting == true;
+    }
+
+    /// <summary>Startup: finish interrupted promotions (migrations resume through the executor).</summary>
+    public Task ResumeAsync(CancellationToken ct) => RunAsync("resume", ResumePromotionsAsync, ct);
+}

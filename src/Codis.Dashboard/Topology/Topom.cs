@@ -1,0 +1,151 @@
+using Codis.Core.Config;
+using Codis.Core.Logging;
+using Codis.Core.Models;
+using Codis.Core.Slots;
+using Codis.Dashboard.Proxies;
+using Codis.Dashboard.Servers;
+
+namespace Codis.Dashboard.Topology;
+
+/// <summary>
+/// The topology owner: an in-memory copy of the product's slots, groups and proxies, written through to the
+/// coordinator on every change. Every mutation runs under one gate (the dashboard is the single writer; the
+/// migration executor and the failover monitor take the same gate for each step), and every change of
+/// routing is pushed to all online proxies before the dashboard reports it done.
+/// </summary>
+internal sealed partial class Topom
+{
+    private readonly SemaphoreSlim gate = new(1, 1);
+    private readonly Lock stateLock = new();
+    private SlotMapping[] slots = [];
+    private Dictionary<int, GroupModel> groups = [];
+    private Dictionary<string, StoredProxy> proxies = [];
+
+    public Topom(Settings settings, TopologyStore store, TopomModel model, HttpClient http)
+    {
+        Settings = settings;
+        Store = store;
+        Model = model;
+        Product = settings["product_name"].Value;
+        Redis = new RedisOps(settings["product_auth"].Value, TimeSpan.FromSeconds(5));
+        Proxies = new ProxyClient(http, Product, settings["product_auth"].Value);
+        ForwardMethod = settings["migration_method"].Value == "sync" ? 0 : 1;
+    }
+
+    public Settings Settings { get; }
+    public TopologyStore Store { get; }
+    public TopomModel Model { get; }
+    public string Product { get; }
+    public RedisOps Redis { get; }
+    public ProxyClient Proxies { get; }
+    public int ForwardMethod { get; }
+    public string XAuth => Core.Models.XAuth.Dashboard(Product);
+    public bool ActionsDisabled { get; set; }
+    public int ActionIntervalMicros { get; set; }
+    public CancellationToken Stopping { get; set; }
+
+    public async Task LoadAsync(CancellationToken ct)
+    {
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try
+        {
+            slots = await Store.LoadSlotsAsync(ct).ConfigureAwait(false);
+            groups = await Store.LoadGroupsAsync(ct).ConfigureAwait(false);
+            proxies = await Store.LoadProxiesAsync(ct).ConfigureAwait(false);
+        }
+        finally { gate.Release(); }
+        Log.Info("topology loaded", ("product", Product), ("groups", groups.Count),
+            ("assigned_slots", slots.Count(s => s.GroupId != 0)), ("actions", slots.Count(s => !s.Action.IsEmpty)), ("proxies", proxies.Count));
+    }
+
+    // ---- snapshots (copies; safe to read without the gate) ----
+
+    public SlotMapping[] SlotsSnapshot() { lock (stateLock) return (SlotMapping[])slots.Clone(); }
+    public GroupModel[] GroupsSnapshot() { lock (stateLock) return groups.Values.OrderBy(g => g.Id).ToArray(); }
+    public StoredProxy[] ProxiesSnapshot() { lock (stateLock) return proxies.Values.OrderBy(p => p.Model.Id).ToArray(); }
+    public Dictionary<int, GroupModel> GroupMap() { lock (stateLock) return new Dictionary<int, GroupModel>(groups); }
+
+    public SlotModel[] RoutingSnapshot()
+    {
+        lock (stateLock) return slots.Select(m => RoutingTable.Entry(m, groups, ForwardMethod)).ToArray();
+    }
+
+    // ---- writes (callers hold the gate) ----
+
+    private void SetSlot(SlotMapping m) { lock (stateLock) slots[m.Id] = m; }
+    private void SetGroup(GroupModel g) { lock (stateLock) groups[g.Id] = g; }
+    private void DropGroup(int id) { lock (stateLock) groups.Remove(id); }
+    private void SetProxy(StoredProxy p) { lock (stateLock) proxies[p.Model.Token] = p; }
+    private void DropProxy(string token) { lock (stateLock) proxies.Remove(token); }
+
+    private async Task SaveSlotsAsync(IEnumerable<SlotMapping> ms, CancellationToken ct)
+    {
+        foreach (var m in ms)
+        {
+            await Store.SaveSlotAsync(m, ct).ConfigureAwait(false);
+            SetSlot(m);
+        }
+    }
+
+    private async Task SaveGroupAsync(GroupModel g, CancellationToken ct)
+    {
+        await Store.SaveGroupAsync(g, ct).ConfigureAwait(false);
+        SetGroup(g);
+    }
+
+    /// <summary>Runs an operation under the single-writer gate.</summary>
+    public async Task<T> RunAsync<T>(string what, Func<CancellationToken, Task<T>> op, CancellationToken ct)
+    {
+        await gate.WaitAsync(ct).ConfigureAwait(false);
+        try { return await op(ct).ConfigureAwait(false); }
+        catch (Coordinator.CoordinatorException e) { throw new TopomException($"{what}: coordinator: {e.Message}", e); }
+        finally { gate.Release(); }
+    }
+
+    public Task RunAsync(string what, Func<CancellationToken, Task> op, CancellationToken ct) =>
+        RunAsync<bool>(what, async c => { await op(c).ConfigureAwait(false); return true; }, ct);
+
+    // ---- pushing routing to proxies ----
+
+    /// <summary>
+    /// Sends the routing entries of <paramref name="ids"/> (computed from <paramref name="view"/>, default the
+    /// current state) to every online proxy, all in parallel; throws naming each proxy that did not confirm.
+    /// </summary>
+    private async Task PushAsync(IEnumerable<int> ids, CancellationToken ct, Func<int, SlotMapping>? view = null, IReadOnlyDictionary<int, GroupModel>? groupView = null)
+    {
+        var idList = ids.Distinct().Order().ToList();
+        if (idList.Count == 0) return;
+        SlotModel[] entries;
+        StoredProxy[] targets;
+        lock (stateLock)
+        {
+            var gs = groupView ?? groups;
+            entries = idList.Select(i => RoutingTable.Entry(view?.Invoke(i) ?? slots[i], gs, ForwardMethod)).ToArray();
+            targets = proxies.Values.Where(p => p.Online).ToArray();
+        }
+        var failures = new List<string>();
+        await Task.WhenAll(targets.Select(async p =>
+        {
+            try { await Proxies.FillSlotsAsync(p.Model, entries, ct).ConfigureAwait(false); }
+            catch (ProxyCallException e) { lock (failures) failures.Add($"{p.Model.ProxyId} ({e.Message})"); }
+        })).ConfigureAwait(false);
+        if (failures.Count > 0)
+            throw new TopomException($"{failures.Count} of {targets.Length} online proxies did not take the new routing: {string.Join("; ", failures)}. " +
+                "Fix or remove them (`codis-admin --remove-proxy --token=... --force`), then resync.");
+    }
+
+    private IEnumerable<int> SlotsTouching(int gid)
+    {
+        lock (stateLock) return slots.Where(s => s.GroupId == gid || (!s.Action.IsEmpty && s.Action.TargetId == gid)).Select(s => s.Id).ToList();
+    }
+
+    private static void CheckSlot(int sid)
+    {
+        if (sid < 0 || sid >= SlotHash.SlotCount) throw new TopomException($"invalid slot id {sid}: must be 0..{SlotHash.SlotCount - 1}");
+    }
+
+    private static void CheckGroupId(int gid)
+    {
+        if (gid < 1 || gid > 9999) throw new TopomException($"invalid group id {gid}: must be 1..9999");
+    }
+}

@@ -1,0 +1,60 @@
+using System.Text.Json;
+using Codis.Coordinator;
+using Codis.Core.Logging;
+
+namespace Codis.Proxy.Lifecycle;
+
+/// <summary>
+/// The original's auto-online (reference/codis.md §4.11): the proxy asks the dashboard to add it and bring it
+/// online (PUT /api/topom/proxy/online/XAuth(product)/admin_addr); the dashboard then fills the slots and
+/// starts it through the admin API. The dashboard is named directly (--dashboard) or found through the
+/// coordinator's lock node /codis3/&lt;product&gt;/topom (--zookeeper/--etcd/--filesystem).
+/// </summary>
+internal static class AutoOnline
+{
+    public static async Task RunAsync(ProxyServer proxy, string? dashboard, Func<CancellationToken, Task<ICoordinator>>? coordinator,
+        CancellationToken ct)
+    {
+        int tries = dashboard != null ? 10 : 30;
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        for (int attempt = 1; attempt <= tries && !ct.IsCancellationRequested && !proxy.Online; attempt++)
+        {
+            string? error;
+            try
+            {
+                string? addr = dashboard ?? await FindDashboardAsync(proxy.ProductName, coordinator!, ct).ConfigureAwait(false);
+                if (addr == null) error = $"no dashboard registered for product '{proxy.ProductName}'";
+                else
+                {
+                    string url = $"http://{addr}/api/topom/proxy/online/{ProxyIdentity.XAuth(proxy.ProductName)}/{proxy.AdminAddr}";
+                    using var resp = await http.PutAsync(url, null, ct).ConfigureAwait(false);
+                    if (resp.IsSuccessStatusCode)
+                    {
+                        Log.Info("dashboard accepted this proxy", ("dashboard", addr), ("attempt", attempt));
+                        return;
+                    }
+                    error = $"dashboard {addr} answered {(int)resp.StatusCode}: {await resp.Content.ReadAsStringAsync(ct).ConfigureAwait(false)}";
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
+            catch (Exception e) when (e is HttpRequestException or TaskCanceledException or CoordinatorException or JsonException or NotSupportedException)
+            {
+                error = e.Message;
+            }
+            Log.Warn("online via the dashboard failed", ("attempt", attempt), ("of", tries), ("error", error));
+            try { await Task.Delay(TimeSpan.FromSeconds(3), ct).ConfigureAwait(false); }
+            catch (OperationCanceledException) { return; }
+        }
+        if (!proxy.Online && !ct.IsCancellationRequested)
+            Log.Error("gave up asking the dashboard to bring this proxy online; waiting for PUT /api/proxy/start", ("tries", tries));
+    }
+
+    private static async Task<string?> FindDashboardAsync(string product, Func<CancellationToken, Task<ICoordinator>> open, CancellationToken ct)
+    {
+        await using var c = await open(ct).ConfigureAwait(false);
+        var node = await c.ReadAsync(new CoordinatorPaths(product).Topom, ct).ConfigureAwait(false);
+        if (node == null) return null;
+        using var doc = JsonDocument.Parse(node.Data);
+        return doc.RootElement.TryGetProperty("admin_addr", out var a) ? a.GetString() : null;
+    }
+}

@@ -1,0 +1,315 @@
+using Codis.Core.Text;
+
+namespace Codis.Server.Commands;
+
+/// <summary>
+/// COMMAND [COUNT | INFO | DOCS | LIST | GETKEYS | GETKEYSANDFLAGS | HELP]: the command table as Redis 7.0 shapes it.
+/// Flags, key specs and ACL categories are derived from each command's declaration; docs carry its summary and
+/// group (codis-server keeps no per-argument docs or version history).
+/// </summary>
+internal static class CommandCommand
+{
+    private static readonly string[] Help =
+    [
+        "COMMAND <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "(no subcommand)",
+        "    Return details about all commands.",
+        "COUNT",
+        "    Return the total number of commands in this server.",
+        "LIST",
+        "    Return a list of all commands in this server.",
+        "INFO [<command-name> ...]",
+        "    Return details about multiple commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "DOCS [<command-name> ...]",
+        "    Return documentation details about multiple commands.",
+        "    If no command names are given, documentation details for all",
+        "    commands are returned.",
+        "GETKEYS <full-command>",
+        "    Return the keys from a full command.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    Return the keys and the access flags from a full command.",
+        "HELP",
+        "    Prints this help.",
+    ];
+
+    [Command("command", -1, Flags = CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "Returns detailed information about all commands.")]
+    [Subcommand("command", "count", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns a count of commands.")]
+    [Subcommand("command", "docs", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns documentary information about one, multiple or all commands.")]
+    [Subcommand("command", "getkeys", -4, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Extracts the key names from an arbitrary command.")]
+    [Subcommand("command", "getkeysandflags", -4, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Extracts the key names and access flags for an arbitrary command.")]
+    [Subcommand("command", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("command", "info", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns information about one, multiple or all commands.")]
+    [Subcommand("command", "list", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns a list of command names.")]
+    public static void Command(CommandContext ctx)
+    {
+        if (ctx.ArgCount == 1)
+        {
+            var all = TopLevel();
+            ctx.Reply.WriteArrayHeader(all.Count);
+            foreach (var spec in all) WriteInfo(ctx, spec);
+            return;
+        }
+        string sub = ctx.ArgString(1).ToLowerInvariant();
+        var subSpec = CommandTable.Find("command")!.Subcommands.Find(s => s.Name == "command|" + sub);
+        if (subSpec == null)
+        {
+            ctx.Error(Errors.UnknownSubcommand(ctx.ArgString(1), "command"));
+            return;
+        }
+        if (!subSpec.ArityOk(ctx.ArgCount))
+        {
+            ctx.Error(Errors.WrongArity(subSpec.Name));
+            return;
+        }
+        ctx.Client.LastCommand = subSpec.Name;
+        switch (sub)
+        {
+            case "count": ctx.Reply.WriteInteger(TopLevel().Count); break;
+            case "info": Info(ctx); break;
+            case "docs": Docs(ctx); break;
+            case "list": List(ctx); break;
+            case "getkeys": GetKeys(ctx, withFlags: false); break;
+            case "getkeysandflags": GetKeys(ctx, withFlags: true); break;
+            case "help": Subcommands.WriteHelp(ctx, Help); break;
+        }
+    }
+
+    private static List<CommandSpec> TopLevel() => CommandTable.All.OrderBy(s => s.Name, StringComparer.Ordinal).ToList();
+
+    private static IEnumerable<CommandSpec> AllWithSubcommands()
+    {
+        foreach (var spec in TopLevel())
+        {
+            yield return spec;
+            foreach (var sub in spec.Subcommands) yield return sub;
+        }
+    }
+
+    /// <summary>"get" or "config|get" (any case).</summary>
+    private static CommandSpec? Lookup(string name)
+    {
+        int bar = name.IndexOf('|');
+        if (bar < 0) return CommandTable.Find(name);
+        var container = CommandTable.Find(name[..bar]);
+        return container?.Subcommands.Find(s => s.Name.Equals(name, StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static void Info(CommandContext ctx)
+    {
+        if (ctx.ArgCount == 2)
+        {
+            var all = TopLevel();
+            ctx.Reply.WriteArrayHeader(all.Count);
+            foreach (var spec in all) WriteInfo(ctx, spec);
+            return;
+        }
+        ctx.Reply.WriteArrayHeader(ctx.ArgCount - 2);
+        for (int i = 2; i < ctx.ArgCount; i++)
+        {
+            var spec = Lookup(ctx.ArgString(i));
+            if (spec == null) ctx.Reply.WriteNullArray();
+            else WriteInfo(ctx, spec);
+        }
+    }
+
+    /// <summary>Redis 7.0's 10-element command info: name, arity, flags, first, last, step, ACL categories, tips, key specs, subcommands.</summary>
+    private static void WriteInfo(CommandContext ctx, CommandSpec spec)
+    {
+        var r = ctx.Reply;
+        r.WriteArrayHeader(10);
+        r.WriteBulk(spec.Name);
+        r.WriteInteger(spec.Arity);
+        var flags = FlagNames(spec);
+        r.WriteArrayHeader(flags.Count);
+        foreach (var f in flags) r.WriteSimpleString(f);
+        r.WriteInteger(spec.FirstKey);
+        r.WriteInteger(spec.FirstKey == 0 ? 0 : spec.LastKey);
+        r.WriteInteger(spec.FirstKey == 0 ? 0 : Math.Max(1, spec.Step));
+        var cats = Categories(spec);
+        r.WriteArrayHeader(cats.Count);
+        foreach (var c in cats) r.WriteSimpleString(c);
+        r.WriteEmptyArray(); // tips
+        WriteKeySpecs(ctx, spec);
+        r.WriteArrayHeader(spec.Subcommands.Count);
+        foreach (var sub in spec.Subcommands) WriteInfo(ctx, sub);
+    }
+
+    private static readonly (CommandFlags Flag, string Name)[] FlagOrder =
+    [
+        (CommandFlags.Write, "write"), (CommandFlags.ReadOnly, "readonly"), (CommandFlags.DenyOom, "denyoom"),
+        (CommandFlags.Admin, "admin"), (CommandFlags.PubSub, "pubsub"), (CommandFlags.NoScript, "noscript"),
+        (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
+        (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
+    ];
+
+    internal static List<string> FlagNames(CommandSpec spec)
+    {
+        var list = new List<string>();
+        foreach (var (flag, name) in FlagOrder)
+            if (spec.Has(flag)) list.Add(name);
+        return list;
+    }
+
+    private static readonly Dictionary<string, string> GroupCategory = new(StringComparer.Ordinal)
+    {
+        ["string"] = "@string", ["generic"] = "@keyspace", ["hash"] = "@hash", ["list"] = "@list", ["set"] = "@set",
+        ["sorted-set"] = "@sortedset", ["sorted_set"] = "@sortedset", ["bitmap"] = "@bitmap", ["hyperloglog"] = "@hyperloglog",
+        ["pubsub"] = "@pubsub", ["transactions"] = "@transaction", ["connection"] = "@connection", ["scripting"] = "@scripting",
+        ["stream"] = "@stream", ["geo"] = "@geo",
+    };
+
+    /// <summary>Redis lists a command's ACL categories in the order of its category table.</summary>
+    private static readonly string[] CategoryOrder =
+    [
+        "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string", "@bitmap", "@hyperloglog",
+        "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking", "@dangerous", "@connection",
+        "@transaction", "@scripting",
+    ];
+
+    /// <summary>ACL categories as Redis derives most of them: from the flags and the command's group.</summary>
+    internal static List<string> Categories(CommandSpec spec)
+    {
+        var cats = new HashSet<string>(StringComparer.Ordinal);
+        bool container = spec.Subcommands.Count > 0;
+        if (!container)
+        {
+            if (spec.Has(CommandFlags.Write)) cats.Add("@write");
+            if (spec.Has(CommandFlags.ReadOnly)) cats.Add("@read");
+            if (spec.Has(CommandFlags.Admin)) cats.Add("@admin");
+            if (spec.Has(CommandFlags.Admin)) cats.Add("@dangerous");
+            if (spec.Has(CommandFlags.Blocking)) cats.Add("@blocking");
+            if (spec.Has(CommandFlags.PubSub)) cats.Add("@pubsub");
+            if (GroupCategory.TryGetValue(spec.Group, out var g)) cats.Add(g);
+        }
+        cats.Add(!container && spec.Has(CommandFlags.Fast) ? "@fast" : "@slow");
+        return CategoryOrder.Where(cats.Contains).ToList();
+    }
+
+    private static void WriteKeySpecs(CommandContext ctx, CommandSpec spec)
+    {
+        var r = ctx.Reply;
+        if (spec.FirstKey <= 0)
+        {
+            r.WriteEmptyArray();
+            return;
+        }
+        r.WriteArrayHeader(1);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("flags"u8);
+        if (spec.Has(CommandFlags.ReadOnly))
+        {
+            r.WriteArrayHeader(2);
+            r.WriteSimpleString("RO"u8);
+            r.WriteSimpleString("access"u8);
+        }
+        else
+        {
+            // Without per-command detail we claim the widest write access (read, write, update).
+            r.WriteArrayHeader(3);
+            r.WriteSimpleString("RW"u8);
+            r.WriteSimpleString("access"u8);
+            r.WriteSimpleString("update"u8);
+        }
+        r.WriteBulk("begin_search"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("index"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(2);
+        r.WriteBulk("index"u8); r.WriteInteger(spec.FirstKey);
+        r.WriteBulk("find_keys"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("range"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("lastkey"u8); r.WriteInteger(spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
+        r.WriteBulk("keystep"u8); r.WriteInteger(Math.Max(1, spec.Step));
+        r.WriteBulk("limit"u8); r.WriteInteger(0);
+    }
+
+    private static void Docs(CommandContext ctx)
+    {
+        var specs = new List<CommandSpec>();
+        if (ctx.ArgCount == 2) specs.AddRange(TopLevel());
+        else
+            for (int i = 2; i < ctx.ArgCount; i++)
+                if (Lookup(ctx.ArgString(i)) is { } s) specs.Add(s);
+        ctx.Reply.WriteArrayHeader(specs.Count * 2);
+        foreach (var s in specs)
+        {
+            ctx.Reply.WriteBulk(s.Name);
+            WriteDoc(ctx, s);
+        }
+    }
+
+    private static void WriteDoc(CommandContext ctx, CommandSpec spec)
+    {
+        var r = ctx.Reply;
+        r.WriteArrayHeader(spec.Subcommands.Count > 0 ? 6 : 4);
+        r.WriteBulk("summary"u8); r.WriteBulk(spec.Summary);
+        r.WriteBulk("group"u8); r.WriteBulk(spec.Group);
+        if (spec.Subcommands.Count == 0) return;
+        r.WriteBulk("subcommands"u8);
+        r.WriteArrayHeader(spec.Subcommands.Count * 2);
+        foreach (var sub in spec.Subcommands)
+        {
+            r.WriteBulk(sub.Name);
+            WriteDoc(ctx, sub);
+        }
+    }
+
+    private static void List(CommandContext ctx)
+    {
+        Func<CommandSpec, bool> filter = _ => true;
+        if (ctx.ArgCount > 2)
+        {
+            if (ctx.ArgCount != 5 || !ctx.ArgIs(2, "filterby")) { ctx.SyntaxError(); return; }
+            string value = ctx.ArgString(4);
+            if (ctx.ArgIs(3, "module")) filter = _ => false; // no modules
+            else if (ctx.ArgIs(3, "aclcat")) filter = s => Categories(s).Contains("@" + value.ToLowerInvariant());
+            else if (ctx.ArgIs(3, "pattern")) filter = s => Glob.Match(value, s.Name, noCase: true);
+            else { ctx.SyntaxError(); return; }
+        }
+        var names = AllWithSubcommands().Where(filter).Select(s => s.Name).ToList();
+        ctx.Reply.WriteArrayHeader(names.Count);
+        foreach (var n in names) ctx.Reply.WriteBulk(n);
+    }
+
+    private static void GetKeys(CommandContext ctx, bool withFlags)
+    {
+        var target = CommandTable.Find(ctx.Arg(2));
+        if (target == null)
+        {
+            ctx.Error("ERR Invalid command specified");
+            return;
+        }
+        int count = ctx.ArgCount - 2;
+        if (!target.ArityOk(count))
+        {
+            ctx.Error("ERR Invalid number of arguments specified for command");
+            return;
+        }
+        var positions = target.KeyPositions(count).ToList();
+        if (positions.Count == 0)
+        {
+            ctx.Error("ERR The command has no key arguments");
+            return;
+        }
+        ctx.Reply.WriteArrayHeader(positions.Count);
+        foreach (int p in positions)
+        {
+            if (withFlags)
+            {
+                ctx.Reply.WriteArrayHeader(2);
+                ctx.Reply.WriteBulk(ctx.Arg(p + 2));
+                bool ro = target.Has(CommandFlags.ReadOnly);
+                ctx.Reply.WriteArrayHeader(ro ? 2 : 3);
+                ctx.Reply.WriteSimpleString(ro ? "RO"u8 : "RW"u8);
+                ctx.Reply.WriteSimpleString("access"u8);
+                if (!ro) ctx.Reply.WriteSimpleString("update"u8);
+            }
+            else ctx.Reply.WriteBulk(ctx.Arg(p + 2));
+        }
+    }
+}

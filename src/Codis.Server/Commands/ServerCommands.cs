@@ -1,0 +1,228 @@
+using System.Globalization;
+using Codis.Server.Persistence;
+using Codis.Server.Storage;
+
+namespace Codis.Server.Commands;
+
+/// <summary>TIME, SLOWLOG, DEBUG (SLEEP, OBJECT, SET-ACTIVE-EXPIRE) and CLUSTER (answered as a non-cluster Redis).</summary>
+internal static class ServerCommands
+{
+    [Command("time", 1, Flags = CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "server", Summary = "Returns the server time.")]
+    public static void Time(CommandContext ctx)
+    {
+        long us = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10;
+        ctx.Reply.WriteArrayHeader(2);
+        ctx.Reply.WriteBulk((us / 1_000_000).ToString(CultureInfo.InvariantCulture));
+        ctx.Reply.WriteBulk((us % 1_000_000).ToString(CultureInfo.InvariantCulture));
+    }
+
+    private static readonly string[] SlowlogHelp =
+    [
+        "SLOWLOG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "GET [<count>]",
+        "    Return top <count> entries from the slowlog (default: 10, -1 mean all).",
+        "    Entries are made of:",
+        "    id, timestamp, time in microseconds, arguments array, client IP and port,",
+        "    client name",
+        "LEN",
+        "    Return the length of the slowlog.",
+        "RESET",
+        "    Reset the slowlog.",
+        "HELP",
+        "    Prints this help.",
+    ];
+
+    [Command("slowlog", -2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "A container for slow log commands.")]
+    [Subcommand("slowlog", "get", -2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the slow log's entries.")]
+    [Subcommand("slowlog", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Show helpful text about the different subcommands")]
+    [Subcommand("slowlog", "len", 2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the number of entries in the slow log.")]
+    [Subcommand("slowlog", "reset", 2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Summary = "Clears all entries from the slow log.")]
+    public static void Slowlog(CommandContext ctx)
+    {
+        string sub = ctx.ArgString(1).ToLowerInvariant();
+        if (!CheckSubcommand(ctx, "slowlog", sub)) return;
+        var log = ctx.Server.SlowLog;
+        switch (sub)
+        {
+            case "len": ctx.Reply.WriteInteger(log.Count); break;
+            case "reset":
+                log.Reset();
+                ctx.Ok();
+                break;
+            case "help": Subcommands.WriteHelp(ctx, SlowlogHelp); break;
+            case "get":
+                long count = 10;
+                if (ctx.ArgCount == 3 && (!CommandContext.TryParseLong(ctx.Arg(2), out count) || count < -1))
+                {
+                    ctx.Error("ERR count should be greater than or equal to -1");
+                    return;
+                }
+                if (count == -1) count = log.Count;
+                var entries = log.Entries.Take((int)Math.Min(count, log.Count)).ToList();
+                var r = ctx.Reply;
+                r.WriteArrayHeader(entries.Count);
+                foreach (var e in entries)
+                {
+                    r.WriteArrayHeader(6);
+                    r.WriteInteger(e.Id);
+                    r.WriteInteger(e.UnixSeconds);
+                    r.WriteInteger(e.Micros);
+                    r.WriteArrayHeader(e.Args.Length);
+                    foreach (var a in e.Args) r.WriteBulk(a);
+                    r.WriteBulk(e.Client);
+                    r.WriteBulk(e.ClientName);
+                }
+                break;
+        }
+    }
+
+    /// <summary>Checks a container's subcommand against its declared subcommands: unknown name or wrong arity.</summary>
+    private static bool CheckSubcommand(CommandContext ctx, string container, string sub)
+    {
+        var spec = CommandTable.Find(container)!.Subcommands.Find(s => s.Name == container + "|" + sub);
+        if (spec == null)
+        {
+            ctx.Error(Errors.UnknownSubcommand(ctx.ArgString(1), container));
+            return false;
+        }
+        if (!spec.ArityOk(ctx.ArgCount))
+        {
+            ctx.Error(Errors.WrongArity(spec.Name));
+            return false;
+        }
+        ctx.Client.LastCommand = spec.Name;
+        return true;
+    }
+
+    private static readonly string[] DebugHelp =
+    [
+        "DEBUG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "OBJECT <key>",
+        "    Show low level info about the <key> and associated value.",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    Setting it to 0 disables expiring keys in background when they are not",
+        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+        "    default.",
+        "SLEEP <seconds>",
+        "    Stop the server for <seconds>. Decimals allowed.",
+        "HELP",
+        "    Prints this help.",
+    ];
+
+    [Command("debug", -2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "A container for debugging commands.")]
+    public static void Debug(CommandContext ctx)
+    {
+        string mode = ctx.Server.Settings["enable-debug-command"].Value;
+        if (mode == "no" || (mode == "local" && !IsLocal(ctx.Client.Remote)))
+        {
+            ctx.Error("ERR DEBUG command not allowed. If the enable-debug-command option is set to \"local\", you can run it from a local connection, otherwise you need to set this option in the configuration file, and then restart the server.");
+            return;
+        }
+        string sub = ctx.ArgString(1).ToLowerInvariant();
+        switch (sub)
+        {
+            case "help" when ctx.ArgCount == 2:
+                Subcommands.WriteHelp(ctx, DebugHelp);
+                break;
+            case "sleep" when ctx.ArgCount == 3:
+            {
+                // As Redis: the whole server stops (we hold the keyspace lock); the argument is read like strtod.
+                double seconds = double.TryParse(ctx.ArgString(2), NumberStyles.Float, CultureInfo.InvariantCulture, out var s) ? s : 0;
+                if (seconds > 0) Thread.Sleep(TimeSpan.FromSeconds(Math.Min(seconds, int.MaxValue / 1000.0)));
+                ctx.Ok();
+                break;
+            }
+            case "set-active-expire" when ctx.ArgCount == 3:
+                ctx.Server.ActiveExpireEnabled = !(long.TryParse(ctx.ArgString(2), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out long on) && on == 0);
+                ctx.Ok();
+                break;
+            case "object" when ctx.ArgCount == 3:
+                DebugObject(ctx);
+                break;
+            default:
+                ctx.Error($"ERR unknown subcommand or wrong number of arguments for '{ctx.ArgString(1)}'. Try DEBUG HELP.");
+                break;
+        }
+    }
+
+    private static bool IsLocal(string remote) =>
+        remote.StartsWith("127.", StringComparison.Ordinal) || remote.StartsWith("[::1]", StringComparison.Ordinal) || remote.StartsWith("::1", StringComparison.Ordinal);
+
+    private static void DebugObject(CommandContext ctx)
+    {
+        if (!ctx.Db.TryPeek(ctx.Arg(2), out var table, out int index))
+        {
+            ctx.Error(Errors.NoSuchKey);
+            return;
+        }
+        ref var entry = ref table.At(index);
+        var value = entry.Value!;
+        // The RDB payload without its type byte and 10-byte footer is the value's serialized length.
+        long serialized = DumpPayload.Serialize(value).Length - 11;
+        uint lru = entry.Access & ((1u << 24) - 1);
+        long idle = Math.Max(0, ctx.Keyspace.AccessClock - (long)entry.Access);
+        string address = "0x" + System.Runtime.CompilerServices.RuntimeHelpers.GetHashCode(value).ToString("x", CultureInfo.InvariantCulture);
+        ctx.Reply.WriteSimpleString(string.Create(CultureInfo.InvariantCulture,
+            $"Value at:{address} refcount:1 encoding:{ValueTypes.EncodingName(value)} serializedlength:{serialized} lru:{lru} lru_seconds_idle:{idle}"));
+    }
+
+    private static readonly string[] ClusterHelp =
+    [
+        "CLUSTER <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "INFO",
+        "    Return information about the cluster.",
+        "NODES",
+        "    Return cluster configuration seen by node.",
+        "SLOTS",
+        "    Return information about slots range mappings.",
+        "SHARDS",
+        "    Return information about slot range mappings and the nodes associated with them.",
+        "MYID",
+        "    Return the node id.",
+        "HELP",
+        "    Prints this help.",
+        "(codis-server runs without Redis Cluster: Codis routes slots through codis-proxy.)",
+    ];
+
+    private static readonly HashSet<string> ClusterSubcommands = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "addslots", "addslotsrange", "bumpepoch", "count-failure-reports", "countkeysinslot", "delslots", "delslotsrange",
+        "failover", "flushslots", "forget", "getkeysinslot", "info", "keyslot", "links", "meet", "myid", "myshardid", "nodes",
+        "replicas", "replicate", "reset", "saveconfig", "set-config-epoch", "setslot", "shards", "slaves", "slots",
+    };
+
+    /// <summary>Like a Redis 7 started without cluster-enabled: every cluster subcommand is refused.</summary>
+    [Command("cluster", -2, Flags = CommandFlags.None, Group = "cluster", Summary = "A container for Redis Cluster commands.")]
+    public static void Cluster(CommandContext ctx)
+    {
+        string sub = ctx.ArgString(1);
+        if (sub.Equals("help", StringComparison.OrdinalIgnoreCase)) Subcommands.WriteHelp(ctx, ClusterHelp);
+        else if (ClusterSubcommands.Contains(sub)) ctx.Error("ERR This instance has cluster support disabled");
+        else ctx.Error(Errors.UnknownSubcommand(sub, "cluster"));
+    }
+
+    private static readonly string[] MemoryHelp =
+    [
+        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "PURGE",
+        "    Compact the managed heap and return freed memory to the operating system.",
+        "HELP",
+        "    Prints this help.",
+    ];
+
+    /// <summary>MEMORY PURGE | HELP (the other MEMORY subcommands describe jemalloc and are not offered).</summary>
+    [Command("memory", -2, Flags = CommandFlags.None, Group = "server", Summary = "A container for memory diagnostics commands.")]
+    [Subcommand("memory", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("memory", "purge", 2, Flags = CommandFlags.None, Summary = "Asks the allocator to release memory.")]
+    public static void Memory(CommandContext ctx)
+    {
+        string sub = ctx.ArgString(1).ToLowerInvariant();
+        if (!CheckSubcommand(ctx, "memory", sub)) return;
+        if (sub == "help") Subcommands.WriteHelp(ctx, MemoryHelp);
+        else
+        {
+            ctx.Server.Memory.Compact();
+            ctx.Ok();
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using Codis.Server.Persistence;
+
+namespace Codis.Server.Slots;
+
+/// <summary>
+/// One batch of semi-async migration: the keys it moves, the messages still to send, what is in flight, and the
+/// keys that changed on this server while their copy travelled (see <see cref="AsyncMigration"/>).
+/// </summary>
+internal sealed class AsyncBatch
+{
+    public AsyncBatch(int? slot, long timeout, long maxBulks, long maxBytes)
+    {
+        Slot = slot;
+        Timeout = timeout;
+        MaxBulks = maxBulks;
+        MaxBytes = maxBytes;
+    }
+
+    /// <summary>Slot variants reply [moved, remaining]; key variants reply moved.</summary>
+    public int? Slot { get; }
+    public long Timeout { get; }
+
+    /// <summary>"host:port" of the target.</summary>
+    public string Target { get; set; } = "";
+    public long MaxBulks { get; }
+    public long MaxBytes { get; }
+
+    /// <summary>Keys whose copy is on its way (the "batch" EXEC-WRAPPER protects).</summary>
+    public HashSet<byte[]> Keys { get; } = new(ByteArrayComparer.Instance);
+
+    /// <summary>Keys in the order they were added (their messages go out in this order).</summary>
+    public List<byte[]> Order { get; } = new();
+
+    /// <summary>Tag CRCs of the batch's tagged keys (tag-aware membership).</summary>
+    public HashSet<uint> TagCrcs { get; } = new();
+
+    /// <summary>Keys written or deleted here after they were serialized: their copy on the target is stale.</summary>
+    public HashSet<byte[]> Dirty { get; } = new(ByteArrayComparer.Instance);
+
+    /// <summary>Keys whose possibly stale copy on the target is being deleted (the second phase, or orphans).</summary>
+    public HashSet<byte[]> Cleanup { get; } = new(ByteArrayComparer.Instance);
+
+    /// <summary>Encoded messages not yet handed to the link.</summary>
+    public Queue<byte[]> Pending { get; } = new();
+
+    /// <summary>Sizes of the messages sent and not yet acknowledged, oldest first.</summary>
+    public Queue<int> InFlight { get; } = new();
+    public long InFlightBytes { get; set; }
+
+    /// <summary>False while copying; true in the phase that deletes stale copies on the target.</summary>
+    public bool CleaningUp { get; set; }
+
+    public long EstimatedMessages { get; set; }
+    public long Moved { get; set; }
+    public long LastProgress { get; set; } = Environment.TickCount64;
+
+    /// <summary>The reply of the command that started the batch.</summary>
+    public TaskCompletionSource<byte[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Whether the key, or (always tag-aware, as the original) a key sharing its tag, is in the batch.</summary>
+    public bool Contains(byte[] key)
+    {
+        if (Keys.Contains(key) || Cleanup.Contains(key)) return true;
+        return TagIndex.TryGetTagCrc(key, out uint crc) && TagCrcs.Contains(crc);
+    }
+
+    public bool Add(byte[] key)
+    {
+        if (!Keys.Add(key)) return false;
+        Order.Add(key);
+        if (TagIndex.TryGetTagCrc(key, out uint crc)) TagCrcs.Add(crc);
+        return true;
+    }
+}

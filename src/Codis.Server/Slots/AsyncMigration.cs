@@ -1,0 +1,349 @@
+using System.Text;
+using Codis.Core.Logging;
+using Codis.Core.Resp;
+using Codis.Server.Persistence;
+using Codis.Server.Storage;
+
+namespace Codis.Server.Slots;
+
+/// <summary>
+/// Semi-async migration of one database (reference/codis.md §6.4): one link to the target, at most one batch.
+/// <para>
+/// A batch is serialized under the keyspace lock when it starts, then streamed without the lock while this server
+/// keeps serving; the command that started it blocks only its own client. Keys are deleted here only once the
+/// target acknowledged every message. A key that is written or deleted here while its copy travels (a client not
+/// going through SLOTSMGRT-EXEC-WRAPPER, or expiry) is marked dirty: it stays here and its stale copy is deleted on
+/// the target in a second phase before the batch completes — so the target never holds a copy that disagrees with
+/// a live key here, and a key deleted here is never resurrected there. Keys of a batch that failed midway are
+/// remembered as "orphans" whose copies are deleted on the target at the start of the next batch to it; until then
+/// EXEC-WRAPPER answers "being migrated" for an orphan that no longer exists here.
+/// </para>
+/// All members run under the keyspace lock, except where the link's tasks call in (they take it).
+/// </summary>
+internal sealed class AsyncMigration(CodisServer server, int dbIndex)
+{
+    private readonly List<TaskCompletionSource<byte[]>> fences = new();
+    private AsyncLink? link;
+    private AsyncBatch? batch;
+    private long linkTimeout;
+    private string? orphanTarget;
+    private readonly HashSet<byte[]> orphans = new(ByteArrayComparer.Instance);
+    private Action<Database, ReadOnlyMemory<byte>>? watcher;
+
+    private Database Db => server.Keyspace[dbIndex];
+
+    public AsyncLink? Link => link;
+    public AsyncBatch? Batch => batch;
+    public int BlockedClients => fences.Count + (batch != null ? 1 : 0);
+    public long LinkTimeout => linkTimeout;
+
+    public bool Busy => batch != null;
+
+    /// <summary>
+    /// Whether EXEC-WRAPPER must answer "being migrated" for <paramref name="key"/>: a write to a key (or tag) in the
+    /// batch, or any command on an in-batch or orphaned key that no longer exists here (its copy may still be on the
+    /// target, about to be deleted there).
+    /// </summary>
+    public bool MustWait(byte[] key, bool write, bool existsHere)
+    {
+        if (batch != null && batch.Contains(key)) return write || !existsHere;
+        return !existsHere && orphans.Contains(key);
+    }
+
+    /// <summary>
+    /// Starts a batch to host:port: (re)uses the link, queues its messages and returns the task giving the reply of
+    /// the command; null with <paramref name="error"/> set when it cannot start.
+    /// </summary>
+    public Task<byte[]>? Start(string host, int port, AsyncBatch b, out string? error)
+    {
+        if (link != null && (link.IsClosed || link.Host != host || link.Port != port))
+        {
+            link.Close();
+            link = null;
+        }
+        if (link == null)
+        {
+            // The original waits min(100 ms, timeout) for the connect; a loaded machine can need longer for a
+            // localhost connect to complete, so up to a second (still bounded by the timeout).
+            var l = AsyncLink.Connect(host, port, (int)Math.Min(1000, b.Timeout), out error);
+            if (l == null) return null;
+            link = l;
+            l.Start(OnReply, OnClosed);
+            Log.Info("slotsmgrt-async: connected to target", ("target", $"{host}:{port}"), ("db", dbIndex));
+        }
+        string target = $"{host}:{port}";
+        b.Target = target;
+        var db = Db;
+        long now = server.Keyspace.Now;
+
+        // Serialize everything now (the snapshot the target will hold); keys that vanished are simply not moved.
+        var messages = new List<byte[]>();
+        foreach (var key in b.Order)
+        {
+            if (!db.TryPeek(key, out var table, out int index))
+            {
+                b.Keys.Remove(key);
+                continue;
+            }
+            ref var e = ref table.At(index);
+            long ttl = e.ExpireAt == 0 ? 0 : Math.Max(1, e.ExpireAt - now);
+            messages.Add(Message("delete", key));
+            if (e.Value is byte[] s)
+            {
+                messages.Add(Message("string", key, SlotCommands.Number(ttl), s));
+            }
+            else
+            {
+                byte[] payload;
+                try
+                {
+                    payload = DumpPayload.Serialize(e.Value!);
+                }
+                catch (ArgumentException)
+                {
+                    error = $"ERR migration of the value type of '{SlotCommands.Text(key)}' is not supported yet by this codis-server";
+                    return null;
+                }
+                messages.Add(Message("object", key, SlotCommands.Number(ttl), payload));
+            }
+        }
+        if (orphans.Count > 0)
+        {
+            if (orphanTarget == target)
+            {
+                foreach (var k in orphans)
+                {
+                    b.Cleanup.Add(k);
+                    messages.Insert(0, Message("delete", k));
+                }
+            }
+            else
+            {
+                Log.Warn("slotsmgrt-async: dropping orphaned keys of a failed batch to another target", ("target", orphanTarget), ("keys", orphans.Count));
+            }
+            orphans.Clear();
+            orphanTarget = null;
+        }
+        error = null;
+        linkTimeout = b.Timeout;
+        link.LastUse = Environment.TickCount64;
+        if (messages.Count == 0)
+        {
+            b.Done.SetResult(Reply(b));
+            return b.Done.Task;
+        }
+        if (!link.Used)
+        {
+            link.Used = true;
+            string password = server.Settings["requirepass"].Value;
+            if (password.Length > 0) b.Pending.Enqueue(RespValue.EncodeCommand(["SLOTSRESTORE-ASYNC-AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(password)]));
+            b.Pending.Enqueue(RespValue.EncodeCommand(["SLOTSRESTORE-ASYNC-SELECT"u8.ToArray(), SlotCommands.Number(dbIndex)]));
+        }
+        foreach (var m in messages) b.Pending.Enqueue(m);
+        batch = b;
+        watcher = (d, key) =>
+        {
+            if (d.Index == dbIndex && batch is { CleaningUp: false } cur && cur.Keys.Contains(key.ToArray())) cur.Dirty.Add(key.ToArray());
+        };
+        server.Keyspace.KeyModified += watcher;
+        Pump();
+        return b.Done.Task;
+    }
+
+    private static byte[] Message(string sub, byte[] key, params byte[][] rest)
+    {
+        var args = new List<byte[]>(3 + rest.Length) { "SLOTSRESTORE-ASYNC"u8.ToArray(), Encoding.ASCII.GetBytes(sub), key };
+        args.AddRange(rest);
+        return RespValue.EncodeCommand(args);
+    }
+
+    /// <summary>Hands queued messages to the link while less than maxbytes are unacknowledged (flow control by ACKs).</summary>
+    private void Pump()
+    {
+        var b = batch!;
+        while (b.Pending.Count > 0 && (b.InFlight.Count == 0 || b.InFlightBytes < b.MaxBytes))
+        {
+            var m = b.Pending.Dequeue();
+            b.InFlight.Enqueue(m.Length);
+            b.InFlightBytes += m.Length;
+            link!.Send(m);
+        }
+    }
+
+    private void OnReply(AsyncLink from, RespValue reply)
+    {
+        lock (server.Keyspace.Lock)
+        {
+            if (from != link) return;
+            if (!IsAck(reply, out long errno, out string message))
+            {
+                Fail($"interrupted: unexpected reply from target ({Describe(reply)})");
+                return;
+            }
+            if (errno != 0)
+            {
+                Log.Warn("slotsmgrt-async: target refused a message", ("target", $"{from.Host}:{from.Port}"), ("errno", errno), ("message", message));
+                Fail($"interrupted: target replied errno {errno}: {message}");
+                return;
+            }
+            var b = batch;
+            if (b == null || b.InFlight.Count == 0)
+            {
+                Fail("interrupted: acknowledgement without a pending message");
+                return;
+            }
+            b.InFlightBytes -= b.InFlight.Dequeue();
+            b.LastProgress = from.LastUse = Environment.TickCount64;
+            Pump();
+            if (b.Pending.Count == 0 && b.InFlight.Count == 0) PhaseDone(b);
+        }
+    }
+
+    private static bool IsAck(RespValue v, out long errno, out string message)
+    {
+        errno = 0;
+        message = "";
+        if (v.Type != RespType.Array || v.Items is not { Length: 3 } items) return false;
+        if (!string.Equals(items[0].Text, "SLOTSRESTORE-ASYNC-ACK", StringComparison.OrdinalIgnoreCase)) return false;
+        if (!long.TryParse(items[1].Text, out errno)) return false;
+        message = items[2].Text ?? "";
+        return true;
+    }
+
+    private static string Describe(RespValue v)
+    {
+        string s = v.ToString();
+        return s.Length > 120 ? s[..120] : s;
+    }
+
+    /// <summary>Every message of a phase is acknowledged.</summary>
+    private void PhaseDone(AsyncBatch b)
+    {
+        if (!b.CleaningUp)
+        {
+            StopWatching();
+            var db = Db;
+            var deleted = new List<byte[]>();
+            b.Cleanup.Clear(); // orphans: their deletes were acknowledged
+            foreach (var key in b.Order)
+            {
+                if (!b.Keys.Contains(key)) continue;
+                if (!b.Dirty.Contains(key) && db.TryPeek(key, out _, out _))
+                {
+                    db.Remove(key);
+                    deleted.Add(key);
+                }
+                else
+                {
+                    b.Cleanup.Add(key); // changed or gone here: its copy there is stale
+                }
+            }
+            b.Moved = deleted.Count;
+            b.Keys.Clear();
+            b.TagCrcs.Clear();
+            if (deleted.Count > 0) server.Slots.OnPropagate(dbIndex, ["DEL"u8.ToArray(), .. deleted]);
+            if (b.Cleanup.Count > 0)
+            {
+                b.CleaningUp = true;
+                foreach (var key in b.Cleanup) b.Pending.Enqueue(Message("delete", key));
+                Pump();
+                return;
+            }
+        }
+        Finish(b, null);
+    }
+
+    private byte[] Reply(AsyncBatch b)
+    {
+        using var ms = new MemoryStream();
+        if (b.Slot is int slot)
+        {
+            ms.Write(Encoding.ASCII.GetBytes($"*2\r\n:{b.Moved}\r\n:{Db.SlotCount(slot)}\r\n"));
+        }
+        else
+        {
+            ms.Write(Encoding.ASCII.GetBytes($":{b.Moved}\r\n"));
+        }
+        return ms.ToArray();
+    }
+
+    private static byte[] ErrorReply(string message) => Encoding.UTF8.GetBytes("-ERR " + message.Replace('\r', ' ').Replace('\n', ' ') + "\r\n");
+
+    private void Finish(AsyncBatch b, string? error)
+    {
+        StopWatching();
+        if (batch == b) batch = null;
+        if (error != null)
+        {
+            // What may have reached the target without being confirmed moved or deleted there.
+            foreach (var k in b.Keys) orphans.Add(k);
+            foreach (var k in b.Cleanup) orphans.Add(k);
+            if (orphans.Count > 0) orphanTarget = b.Target;
+            b.Done.TrySetResult(ErrorReply(error));
+        }
+        else
+        {
+            b.Done.TrySetResult(Reply(b));
+        }
+        var reply = error == null ? "+OK\r\n"u8.ToArray() : ErrorReply(error);
+        foreach (var f in fences) f.TrySetResult(reply);
+        fences.Clear();
+    }
+
+    private void StopWatching()
+    {
+        if (watcher == null) return;
+        server.Keyspace.KeyModified -= watcher;
+        watcher = null;
+    }
+
+    /// <summary>Closes the link and ends the batch (if any) with <paramref name="reason"/>.</summary>
+    private void Fail(string reason)
+    {
+        var l = link;
+        if (l != null) Log.Warn("slotsmgrt-async: link closed", ("target", $"{l.Host}:{l.Port}"), ("db", dbIndex), ("reason", reason));
+        var b = batch;
+        if (b != null) Finish(b, reason);
+        link = null;
+        l?.Close();
+    }
+
+    private void OnClosed(AsyncLink from, string reason)
+    {
+        lock (server.Keyspace.Lock)
+        {
+            if (from == link) Fail(reason);
+        }
+    }
+
+    /// <summary>SLOTSMGRT-ASYNC-CANCEL: drops the link; a batch in flight ends with an error. False when there was none.</summary>
+    public bool Cancel(string reason)
+    {
+        if (link == null) return false;
+        Fail(reason);
+        return true;
+    }
+
+    /// <summary>SLOTSMGRT-ASYNC-FENCE: null when no batch is in flight, else the task that ends with it.</summary>
+    public Task<byte[]>? Fence()
+    {
+        if (batch == null) return null;
+        var tcs = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+        fences.Add(tcs);
+        return tcs.Task;
+    }
+
+    /// <summary>Cron: a batch without progress for its timeout is aborted; a link idle for 60 s is closed.</summary>
+    public void CheckTimeouts(long now)
+    {
+        if (link == null) return;
+        if (batch != null)
+        {
+            if (now - batch.LastProgress > batch.Timeout) Fail("interrupted: migration timeout");
+        }
+        else if (now - link.LastUse > 60_000)
+        {
+            Fail("interrupted: idle timeout");
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using Codis.Server.Slots;
+
+namespace Codis.Server;
+
+internal sealed partial class CodisServer
+{
+    private SlotsState? slots;
+
+    /// <summary>Slot-migration state: cached sync links to targets, the semi-async link of each database.</summary>
+    public SlotsState Slots
+    {
+        get
+        {
+            if (slots != null) return slots;
+            lock (Keyspace.Lock) return slots ??= new SlotsState(this);
+        }
+    }
+}

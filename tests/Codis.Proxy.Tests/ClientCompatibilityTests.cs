@@ -1,0 +1,207 @@
+using System.Diagnostics;
+using System.Text;
+using Codis.Core.Resp;
+using StackExchange.Redis;
+using Xunit.Abstractions;
+
+namespace Codis.Proxy.Tests;
+
+/// <summary>
+/// Popular clients connect with their default options and work through the proxy: StackExchange.Redis (the
+/// real library), ioredis (the real library from npm, when npm is there), redis-py (PyPI is not reachable
+/// here: its connect handshake is replayed byte for byte as raw RESP), redis-cli. Every probe they send gets
+/// the reply or the error Redis would give, and the connection stays open.
+/// </summary>
+public class ClientCompatibilityTests(TwoGroupCluster cluster, ITestOutputHelper output) : IClassFixture<TwoGroupCluster>
+{
+    [Fact]
+    public async Task StackExchangeRedis_DefaultOptions_ConnectsAndWorks()
+    {
+        var log = new StringWriter();
+        using var mux = await ConnectionMultiplexer.ConnectAsync($"127.0.0.1:{cluster.Proxy.Port}", log);
+        Assert.True(mux.IsConnected, log.ToString());
+        var db = mux.GetDatabase();
+        for (int i = 0; i < 50; i++) Assert.True(await db.StringSetAsync("se:" + i, "v" + i));
+        var values = await db.StringGetAsync(Enumerable.Range(0, 50).Select(i => (RedisKey)("se:" + i)).ToArray());
+        Assert.Equal(Enumerable.Range(0, 50).Select(i => "v" + i), values.Select(v => v.ToString()));
+        Assert.Equal(50, await db.KeyDeleteAsync(Enumerable.Range(0, 50).Select(i => (RedisKey)("se:" + i)).ToArray()));
+        Assert.Equal(7, await db.StringIncrementAsync("se:counter", 7));
+        Assert.True(await db.KeyExpireAsync("se:counter", TimeSpan.FromMinutes(1)));
+        Assert.True(await db.KeyDeleteAsync("se:counter"));
+        Assert.True(await db.PingAsync() < TimeSpan.FromSeconds(5));
+        // What it auto-configured from its probes (CLIENT ID, INFO, CONFIG GET, CLUSTER NODES, ECHO).
+        var server = mux.GetServer(mux.GetEndPoints()[0]);
+        Assert.Equal(ServerType.Standalone, server.ServerType);
+        Assert.False(server.IsReplica);
+        Assert.Equal(new Version(7, 0, 15), server.Version);
+        Assert.Equal(16, server.DatabaseCount);
+        Assert.Contains("Subscription: ConnectedEstablished", log.ToString());
+        // Pub/sub is refused by the proxy (as the original), clearly...
+        var ex = await Assert.ThrowsAnyAsync<Exception>(() => mux.GetSubscriber().SubscribeAsync(RedisChannel.Literal("ch"), (_, _) => { }));
+        Assert.Contains("not allowed", ex.ToString());
+        // ... and the data connection keeps working.
+        Assert.True(await db.StringSetAsync("se:after", "ok"));
+        Assert.Equal("ok", await db.StringGetAsync("se:after"));
+        Assert.True(mux.IsConnected);
+    }
+
+    /// <summary>
+    /// redis-py 5.x, redis.Redis(host, port) then r.set/get, as it puts them on the wire: CLIENT SETINFO
+    /// LIB-NAME / LIB-VER (errors ignored by it), the commands, and PING health checks; then the same with
+    /// protocol=3 (HELLO 3) and with a password (AUTH), which it sends before anything else.
+    /// </summary>
+    [Fact]
+    public void RedisPy_Handshake_Replayed()
+    {
+        using var c = cluster.Client();
+        c.SendRaw("*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$8\r\nLIB-NAME\r\n$8\r\nredis-py\r\n"u8);
+        c.SendRaw("*4\r\n$6\r\nCLIENT\r\n$7\r\nSETINFO\r\n$7\r\nLIB-VER\r\n$5\r\n5.0.1\r\n"u8);
+        Assert.Equal("OK", c.Read().Text);
+        Assert.Equal("OK", c.Read().Text);
+        Assert.Equal("OK", c.Call("SET", "py:k", "v").Text);
+        Assert.Equal("v", c.Call("GET", "py:k").Text);
+        Assert.Equal("PONG", c.Call("PING").Text);
+        // CLIENT SETNAME when client_name is given, SELECT when db is given.
+        Assert.Equal("OK", c.Call("CLIENT", "SETNAME", "py-app").Text);
+        Assert.Equal("py-app", c.Call("CLIENT", "GETNAME").Text);
+        Assert.Equal("OK", c.Call("SELECT", "0").Text);
+        // protocol=3: HELLO 3 — refused the way a RESP2-only Redis refuses it, and the connection stays usable.
+        Assert.StartsWith("NOPROTO", c.Call("HELLO", "3").Text);
+        Assert.Equal("v", c.Call("GET", "py:k").Text);
+        // password=...: AUTH first; without session_auth configured, Redis's own error.
+        Assert.StartsWith("ERR AUTH <password> called without any password configured", c.Call("AUTH", "secret").Text);
+        Assert.Equal("PONG", c.Call("PING").Text);
+    }
+
+    [Fact]
+    public void Probes_GetRedisReplies_ConnectionStaysOpen()
+    {
+        using var c = cluster.Client();
+        var hello = c.Call("HELLO");
+        Assert.Equal(14, hello.Items!.Length);
+        Assert.Equal("server", hello.Items[0].Text);
+        Assert.Equal("7.0.15", hello.Items[3].Text);
+        Assert.Equal("master", hello.Items[11].Text);
+        Assert.Equal(14, c.Call("HELLO", "2", "SETNAME", "probe").Items!.Length);
+        Assert.Equal("probe", c.Call("CLIENT", "GETNAME").Text);
+        Assert.True(c.Call("CLIENT", "ID").Integer > 0);
+        Assert.Contains("name=probe", c.Call("CLIENT", "INFO").Text);
+        Assert.Equal("OK", c.Call("CLIENT", "SETINFO", "LIB-NAME", "x").Text);
+        Assert.StartsWith("ERR Unrecognized option", c.Call("CLIENT", "SETINFO", "NOPE", "x").Text);
+        Assert.Contains("is not allowed", c.Call("CLIENT", "KILL", "127.0.0.1:1").Text);
+        Assert.Equal("ERR This instance has cluster support disabled", c.Call("CLUSTER", "NODES").Text);
+        Assert.Equal("ERR This instance has cluster support disabled", c.Call("CLUSTER", "INFO").Text);
+        var cfg = c.Call("CONFIG", "GET", "databases");
+        Assert.Equal(["databases", "16"], cfg.Items!.Select(i => i.Text));
+        Assert.Equal(["slave-read-only", "yes"], c.Call("CONFIG", "GET", "slave-read-only").Items!.Select(i => i.Text));
+        Assert.Empty(c.Call("CONFIG", "GET", "no-such-parameter").Items!);
+        Assert.Contains("'CONFIG SET' is not allowed", c.Call("CONFIG", "SET", "maxmemory", "1").Text);
+        var info = c.Call("INFO").Text!;
+        Assert.Contains("redis_version:7.0.15", info);
+        Assert.Contains("role:master", info);
+        Assert.Contains("loading:0", info);
+        Assert.DoesNotContain("cmdstat_", info);
+        Assert.Contains("cmdstat_", c.Call("INFO", "commandstats").Text);
+        var server = c.Call("INFO", "server").Text!;
+        Assert.Contains("redis_mode:standalone", server);
+        Assert.DoesNotContain("role:", server);
+        Assert.Contains("role:master", c.Call("INFO", "server", "replication").Text);
+        // INFO backend-addr goes to that backend (whatever it answers), an unknown address is refused.
+        Assert.DoesNotContain("codis_component:codis-proxy", c.Call("INFO", $"127.0.0.1:{cluster.Group1.Port}").Text);
+        Assert.Equal("ERR backend server '10.0.0.1:1' not found", c.Call("INFO", "10.0.0.1:1").Text);
+        Assert.Equal("hi", c.Call("ECHO", "hi").Text);
+        Assert.Equal("hi", c.Call("PING", "hi").Text);
+        Assert.Equal("RESET", c.Call("RESET").Text);
+        Assert.Equal("PONG", c.Call("PING").Text);
+    }
+
+    [Fact]
+    public void RedisCli_WorksThroughTheProxy()
+    {
+        string Cli(params string[] args)
+        {
+            var psi = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+            foreach (var a in (string[])["-p", cluster.Proxy.Port.ToString(), .. args]) psi.ArgumentList.Add(a);
+            using var p = Process.Start(psi)!;
+            string text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            Assert.True(p.WaitForExit(10_000));
+            return text.Trim();
+        }
+        Assert.Equal("OK", Cli("set", "cli:a", "1"));
+        Assert.Equal("1", Cli("get", "cli:a"));
+        Assert.Equal("OK", Cli("mset", "cli:b", "2", "cli:c", "3"));
+        Assert.Equal("1\n2\n3", Cli("mget", "cli:a", "cli:b", "cli:c"));
+        Assert.Contains("is not allowed", Cli("keys", "*"));
+        Assert.Contains("redis_version", Cli("info"));
+        Assert.Equal("PONG", Cli("ping"));
+    }
+
+    /// <summary>The real ioredis from npm (installed by the test into its own folder); skipped without npm.</summary>
+    [NeedsNpmFact]
+    public void IoRedis_DefaultOptions_ConnectsAndWorks()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "ioredis-npm");
+        if (!File.Exists(Path.Combine(dir, "node_modules", "ioredis", "package.json")))
+        {
+            Directory.CreateDirectory(dir);
+            var (code, text) = Run("npm", dir, 180_000, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", dir, "ioredis@5");
+            if (code != 0)
+            {
+                output.WriteLine($"ioredis could not be installed from npm (exit {code}), test not run:\n{text}");
+                return;
+            }
+        }
+        string script = Path.Combine(dir, "check.js");
+        File.WriteAllText(script, """
+            const Redis = require('ioredis');
+            const r = new Redis({ port: Number(process.argv[2]), host: '127.0.0.1', maxRetriesPerRequest: 1, retryStrategy: () => null });
+            r.on('error', e => { console.log('ERROR ' + e.message); });
+            (async () => {
+              await r.set('io:a', '1');
+              await r.set('io:b', '2');
+              const got = await r.mget('io:a', 'io:b', 'io:none');
+              const p = await r.pipeline().incr('io:n').incr('io:n').get('io:a').exec();
+              let refused = '';
+              try { await r.keys('*'); } catch (e) { refused = e.message; }
+              const info = await r.info('server');
+              console.log(JSON.stringify({ status: r.status, got, pipe: p.map(x => x[1]), refused, version: /redis_version:(\S+)/.exec(info)[1] }));
+              await r.del('io:n');
+              r.disconnect();
+            })().catch(e => { console.log('FAILED ' + e.message); process.exit(1); });
+            """);
+        var (rc, result) = Run("node", dir, 30_000, script, cluster.Proxy.Port.ToString());
+        output.WriteLine(result);
+        Assert.Equal(0, rc);
+        Assert.Contains("\"status\":\"ready\"", result);
+        Assert.Contains("\"got\":[\"1\",\"2\",null]", result);
+        Assert.Contains("\"pipe\":[1,2,\"1\"]", result);
+        Assert.Contains("command 'KEYS' is not allowed", result);
+        Assert.Contains("\"version\":\"7.0.15\"", result);
+        Assert.DoesNotContain("ERROR", result);
+    }
+
+    private static (int Code, string Output) Run(string file, string dir, int timeoutMs, params string[] args)
+    {
+        var psi = new ProcessStartInfo(file) { WorkingDirectory = dir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var a in args) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var stdout = p.StandardOutput.ReadToEndAsync();
+        var stderr = p.StandardError.ReadToEndAsync();
+        if (!p.WaitForExit(timeoutMs))
+        {
+            p.Kill(entireProcessTree: true);
+            return (-1, "timed out");
+        }
+        return (p.ExitCode, stdout.Result + stderr.Result);
+    }
+}
+
+/// <summary>A fact that is skipped, with the reason shown, when npm/node are not installed.</summary>
+public sealed class NeedsNpmFactAttribute : FactAttribute
+{
+    public NeedsNpmFactAttribute()
+    {
+        bool Has(string tool) => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':').Any(d => File.Exists(Path.Combine(d, tool)));
+        if (!Has("npm") || !Has("node")) Skip = "npm/node are not installed: the ioredis test needs them (apt-get install npm)";
+    }
+}
