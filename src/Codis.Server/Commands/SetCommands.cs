@@ -105,16 +105,26 @@ internal static class SetCommands
             return;
         }
         var random = ctx.Keyspace.Random;
+        // Replicas must remove the same members: the pop propagates as SREM of what was popped.
+        var rewrite = new List<byte[]> { "SREM"u8.ToArray(), ctx.ArgBytes(1) };
         if (!withCount)
         {
-            ctx.Reply.WriteBulk(set.PopRandom(random));
+            var m = set.PopRandom(random);
+            rewrite.Add(m);
+            ctx.Reply.WriteBulk(m);
         }
         else
         {
             int n = (int)Math.Min(count, set.Count);
             ctx.Reply.WriteArrayHeader(n);
-            for (int i = 0; i < n; i++) ctx.Reply.WriteBulk(set.PopRandom(random));
+            for (int i = 0; i < n; i++)
+            {
+                var m = set.PopRandom(random);
+                rewrite.Add(m);
+                ctx.Reply.WriteBulk(m);
+            }
         }
+        ctx.Rewrite = [rewrite.ToArray()];
         CollectionAccess.AfterRemove(ctx, ctx.Arg(1), set.Count);
     }
 

@@ -88,12 +88,14 @@ public class DumpPayloadTests
     }
 
     [Fact]
-    public void TryToKeyspaceValue_String_Stored_ListNamedInError()
+    public void TryToKeyspaceValue_StringsAndCollections_Stored()
     {
         Assert.True(DumpPayload.TryToKeyspaceValue("x"u8.ToArray(), out var stored, out _));
         Assert.Equal("x"u8.ToArray(), (byte[])stored!);
-        Assert.False(DumpPayload.TryToKeyspaceValue(new RdbList([[1]]), out _, out var error));
-        Assert.Equal("ERR RESTORE of type 'list' is not supported yet by this codis-server", error);
+        Assert.True(DumpPayload.TryToKeyspaceValue(new RdbList([[1], [2]]), out var list, out var error));
+        Assert.Null(error);
+        var l = Assert.IsType<Codis.Server.Storage.Lists.ListValue>(list);
+        Assert.Equal([[1], [2]], l.Items().ToArray());
     }
 
     private static byte[] B(string s) => Encoding.ASCII.GetBytes(s);

@@ -116,9 +116,18 @@ internal sealed class SetValue : IKeyValue
     }
 
     /// <summary>A set of loaded or computed members (distinct), encoded as Redis's loader and *STORE would.</summary>
-    public static SetValue From(IEnumerable<byte[]> members, CollectionLimits limits)
+    public static SetValue From(IReadOnlyCollection<byte[]> members, CollectionLimits limits)
     {
-        var s = CreateIntset();
+        bool intset = members.Count <= limits.SetMaxIntsetEntries;
+        if (intset)
+            foreach (var m in members)
+                if (!IsInteger(m, out _))
+                {
+                    intset = false;
+                    break;
+                }
+        // A hashtable keeps the given order (a restored payload dumps back the same).
+        var s = new SetValue(intset);
         foreach (var m in members) s.Add(m, limits);
         return s;
     }

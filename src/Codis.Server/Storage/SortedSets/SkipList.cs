@@ -20,7 +20,7 @@ internal sealed class SkipList
     {
         public readonly byte[] Member;
         public double Score;
-        public readonly Link[] L; // one array per node, so a search step touches the node and its links only
+        public Link[] L; // one array per node, so a search step touches the node and its links only
         public Node? Prev;
 
         public Node(int level, double score, byte[] member)
@@ -40,7 +40,8 @@ internal sealed class SkipList
 
     private static Node[] UpdateScratch => updateScratch ??= new Node[MaxLevel];
 
-    private readonly Node head = new(MaxLevel, 0, []);
+    // The head grows its links with the list's level: a small sorted set does not pay for 32 levels.
+    private readonly Node head = new(4, 0, []);
     private Node? tail;
     private int level = 1;
     private readonly Random random;
@@ -83,6 +84,7 @@ internal sealed class SkipList
         int lvl = RandomLevel();
         if (lvl > level)
         {
+            if (lvl > head.L.Length) Array.Resize(ref head.L, MaxLevel);
             for (int i = level; i < lvl; i++)
             {
                 rank[i] = 0;
