@@ -161,9 +161,9 @@ public static class CodisAdminCli
             }
             catch (HttpRequestException ex) { throw new AdminException($"can't reach the proxy admin API at {addr}: {ex.Message}"); }
         }
-        string product = f.GetValueOrDefault("product") is { Length: > 0 } p ? p
-            : JsonNode.Parse(await Send(HttpMethod.Get, "/api/proxy/model").ConfigureAwait(false))?["product_name"]?.GetValue<string>() ?? "";
-        string x = XAuth.Proxy(product, f.GetValueOrDefault("auth") ?? "");
+        var model = JsonNode.Parse(await Send(HttpMethod.Get, "/api/proxy/model").ConfigureAwait(false));
+        string product = f.GetValueOrDefault("product") is { Length: > 0 } p ? p : model?["product_name"]?.GetValue<string>() ?? "";
+        string x = XAuth.Proxy(product, f.GetValueOrDefault("auth") ?? "", model?["token"]?.GetValue<string>() ?? "");
         string result;
         if (f.ContainsKey("start")) result = await Send(HttpMethod.Put, $"/api/proxy/start/{x}").ConfigureAwait(false);
         else if (f.ContainsKey("shutdown")) result = await Send(HttpMethod.Put, $"/api/proxy/shutdown/{x}").ConfigureAwait(false);

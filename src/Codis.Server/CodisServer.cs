@@ -29,6 +29,8 @@ internal sealed partial class CodisServer
         Keyspace = new Keyspace(settings["databases"].AsInt);
         RunId = Convert.ToHexString(System.Security.Cryptography.RandomNumberGenerator.GetBytes(20)).ToLowerInvariant();
         Limits = BuildLimits();
+        Storage.Collections.CollectionLimits.Attach(settings);
+        Blocking = new Networking.Blocking.BlockingRegistry(this);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
@@ -65,6 +67,9 @@ internal sealed partial class CodisServer
 
     public Settings Settings { get; }
     public Keyspace Keyspace { get; }
+
+    /// <summary>Clients blocked in BLPOP and friends, served after each command that writes their keys.</summary>
+    public Networking.Blocking.BlockingRegistry Blocking { get; }
     public string RunId { get; }
     public RespLimits Limits { get; private set; }
     public Stats Stats { get; } = new();
@@ -161,7 +166,8 @@ internal sealed partial class CodisServer
 
     /// <summary>
     /// Runs a batch of parsed requests of one client, in order from <paramref name="from"/>, under the keyspace lock.
-    /// Stops after a command that left its reply pending (<see cref="CommandContext.Deferred"/>, a blocked client);
+    /// After each command, clients blocked on keys it wrote are served. Stops after a command that left its reply
+    /// pending (<see cref="CommandContext.Deferred"/>, <see cref="CommandContext.Blocked"/>);
     /// returns the index of the first request not run yet.
     /// </summary>
     internal int Execute(CommandContext ctx, List<RespRequest> batch, int from = 0)
@@ -188,8 +194,9 @@ internal sealed partial class CodisServer
                 {
                     ExecuteOne(ctx, request);
                 }
+                Blocking.ServeReady(); // clients blocked on keys this command wrote
                 if (ctx.Client.CloseAfterReply || ctx.Client.TakeOver != null) break;
-                if (ctx.Deferred != null)
+                if (ctx.Deferred != null || ctx.Blocked != null)
                 {
                     next = i + 1;
                     break;

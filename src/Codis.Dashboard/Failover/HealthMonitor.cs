@@ -86,7 +86,7 @@ internal sealed class HealthMonitor(Topom topom)
             var now = DateTimeOffset.UtcNow;
             try
             {
-                var stats = await topom.Proxies.StatsAsync(p.Model.AdminAddr, ct).WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
+                var stats = await topom.Proxies.StatsAsync(p.Model, ct).WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
                 proxies[p.Model.Token] = new ProxyHealth(stats, null, now);
             }
             catch (Exception e) when (e is Codis.Dashboard.Proxies.ProxyCallException or TimeoutException or System.Text.Json.JsonException)

@@ -7,9 +7,9 @@ using Codis.Core.Models;
 namespace Codis.Dashboard.Proxies;
 
 /// <summary>Calls one proxy's admin HTTP API (reference/codis.md §4.10) as it exists in codis-proxy.</summary>
-internal sealed class ProxyClient(HttpClient http, string xauth)
+internal sealed class ProxyClient(HttpClient http, string product, string auth)
 {
-    public string XAuth { get; } = xauth;
+    private string X(string token) => XAuth.Proxy(product, auth, token);
 
     public async Task<ProxyModel> ModelAsync(string admin, CancellationToken ct)
     {
@@ -17,17 +17,17 @@ internal sealed class ProxyClient(HttpClient http, string xauth)
         return ModelJson.Decode<ProxyModel>(Encoding.UTF8.GetBytes(body));
     }
 
-    public Task XPingAsync(string admin, CancellationToken ct) => SendAsync(HttpMethod.Get, admin, $"/api/proxy/xping/{XAuth}", null, ct);
+    public Task XPingAsync(string admin, string token, CancellationToken ct) => SendAsync(HttpMethod.Get, admin, $"/api/proxy/xping/{X(token)}", null, ct);
 
-    public Task FillSlotsAsync(string admin, IReadOnlyList<SlotModel> slots, CancellationToken ct) =>
-        SendAsync(HttpMethod.Put, admin, $"/api/proxy/fillslots/{XAuth}", JsonSerializer.Serialize(slots), ct);
+    public Task FillSlotsAsync(ProxyModel p, IReadOnlyList<SlotModel> slots, CancellationToken ct) =>
+        SendAsync(HttpMethod.Put, p.AdminAddr, $"/api/proxy/fillslots/{X(p.Token)}", JsonSerializer.Serialize(slots), ct);
 
-    public Task StartAsync(string admin, CancellationToken ct) => SendAsync(HttpMethod.Put, admin, $"/api/proxy/start/{XAuth}", null, ct);
+    public Task StartAsync(ProxyModel p, CancellationToken ct) => SendAsync(HttpMethod.Put, p.AdminAddr, $"/api/proxy/start/{X(p.Token)}", null, ct);
 
-    public Task ShutdownAsync(string admin, CancellationToken ct) => SendAsync(HttpMethod.Put, admin, $"/api/proxy/shutdown/{XAuth}", null, ct);
+    public Task ShutdownAsync(ProxyModel p, CancellationToken ct) => SendAsync(HttpMethod.Put, p.AdminAddr, $"/api/proxy/shutdown/{X(p.Token)}", null, ct);
 
-    public async Task<JsonNode?> StatsAsync(string admin, CancellationToken ct) =>
-        JsonNode.Parse(await SendAsync(HttpMethod.Get, admin, $"/api/proxy/stats/{XAuth}", null, ct).ConfigureAwait(false));
+    public async Task<JsonNode?> StatsAsync(ProxyModel p, CancellationToken ct) =>
+        JsonNode.Parse(await SendAsync(HttpMethod.Get, p.AdminAddr, $"/api/proxy/stats/{X(p.Token)}", null, ct).ConfigureAwait(false));
 
     private async Task<string> SendAsync(HttpMethod method, string admin, string path, string? json, CancellationToken ct)
     {

@@ -27,9 +27,10 @@ internal sealed class RedisOps(string auth, TimeSpan timeout)
         var (host, port) = Split(addr);
         RespClient c;
         try { c = new RespClient(host, port, timeout ?? Timeout); }
-        catch (Exception e) when (e is System.Net.Sockets.SocketException or TimeoutException or IOException)
+        catch (Exception e) when (e is System.Net.Sockets.SocketException or TimeoutException or IOException or AggregateException)
         {
-            throw new IOException($"can't connect to {addr}: {e.Message}", e);
+            var cause = e is AggregateException a ? a.GetBaseException() : e;
+            throw new IOException($"can't connect to {addr}: {cause.Message}", cause);
         }
         if (Auth.Length > 0)
         {

@@ -53,7 +53,7 @@ internal sealed partial class Topom
     public Task RemoveProxyAsync(string idOrToken, bool force, CancellationToken ct) => RunAsync($"remove proxy {idOrToken}", async c =>
     {
         var p = Find(idOrToken) ?? throw new TopomException($"no proxy '{idOrToken}' is registered");
-        try { await Proxies.ShutdownAsync(p.Model.AdminAddr, c).ConfigureAwait(false); }
+        try { await Proxies.ShutdownAsync(p.Model, c).ConfigureAwait(false); }
         catch (ProxyCallException e) when (force)
         {
             Log.Warn("proxy did not take the shutdown; removed anyway", ("proxy", p.Model.ProxyId), ("error", e.Message));
@@ -80,7 +80,7 @@ internal sealed partial class Topom
         try
         {
             model = await Proxies.ModelAsync(admin, c).ConfigureAwait(false);
-            await Proxies.XPingAsync(admin, c).ConfigureAwait(false);
+            await Proxies.XPingAsync(admin, model.Token, c).ConfigureAwait(false);
         }
         catch (ProxyCallException e) { throw new TopomException($"{e.Message} (is it a codis-proxy of product '{Product}' with the same product_auth?)"); }
         catch (System.Text.Json.JsonException e) { throw new TopomException($"proxy {admin}: bad model JSON: {e.Message}"); }
@@ -105,8 +105,8 @@ internal sealed partial class Topom
     {
         try
         {
-            await Proxies.FillSlotsAsync(p.Model.AdminAddr, RoutingSnapshot(), c).ConfigureAwait(false);
-            await Proxies.StartAsync(p.Model.AdminAddr, c).ConfigureAwait(false);
+            await Proxies.FillSlotsAsync(p.Model, RoutingSnapshot(), c).ConfigureAwait(false);
+            await Proxies.StartAsync(p.Model, c).ConfigureAwait(false);
         }
         catch (ProxyCallException e) { throw new TopomException(e.Message); }
         var online = p with { Online = true };

@@ -28,7 +28,7 @@ internal sealed partial class Topom
         Model = model;
         Product = settings["product_name"].Value;
         Redis = new RedisOps(settings["product_auth"].Value, TimeSpan.FromSeconds(5));
-        Proxies = new ProxyClient(http, Core.Models.XAuth.Proxy(Product, settings["product_auth"].Value));
+        Proxies = new ProxyClient(http, Product, settings["product_auth"].Value);
         ForwardMethod = settings["migration_method"].Value == "sync" ? 0 : 1;
     }
 
@@ -126,7 +126,7 @@ internal sealed partial class Topom
         var failures = new List<string>();
         await Task.WhenAll(targets.Select(async p =>
         {
-            try { await Proxies.FillSlotsAsync(p.Model.AdminAddr, entries, ct).ConfigureAwait(false); }
+            try { await Proxies.FillSlotsAsync(p.Model, entries, ct).ConfigureAwait(false); }
             catch (ProxyCallException e) { lock (failures) failures.Add($"{p.Model.ProxyId} ({e.Message})"); }
         })).ConfigureAwait(false);
         if (failures.Count > 0)

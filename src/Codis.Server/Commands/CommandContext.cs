@@ -80,6 +80,15 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
     /// </summary>
     public Task<byte[]>? Deferred { get; set; }
 
+    /// <summary>Set by a blocking command that has to wait: the client's batch stops until the wait ends.</summary>
+    public Networking.Blocking.BlockedClient? Blocked { get; set; }
+
+    /// <summary>
+    /// When set (inside MULTI/EXEC, scripts), blocking commands never wait: they answer at once, with their
+    /// timeout reply when there is nothing to pop, as Redis does.
+    /// </summary>
+    public bool DenyBlocking { get; set; }
+
     public void Error(string message) => Reply.WriteError(message);
     public void Ok() => Reply.WriteOk();
     public void WrongType() => Reply.WriteError(Errors.WrongType);

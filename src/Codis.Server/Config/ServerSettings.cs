@@ -33,6 +33,7 @@ internal static class ServerSettings
         s.Define(new Setting { Name = "tcp-keepalive", Kind = SettingKind.Integer, Default = "300", Min = 0, Max = int.MaxValue, Description = "TCP keepalive seconds" });
         s.Define(new Setting { Name = "enable-debug-command", Kind = SettingKind.Enum, Default = "no", Choices = ["no", "yes", "local"], Mutable = false, Description = "allow DEBUG: no, yes, or local (from loopback only)" });
         Persistence.PersistenceSettings.Define(s);
+        Storage.Collections.CollectionLimits.Define(s);
         return s;
     }
 }

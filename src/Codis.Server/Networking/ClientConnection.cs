@@ -75,8 +75,7 @@ internal sealed class ClientConnection
                 {
                     Session.LastInteraction = Environment.TickCount64;
                     if (server.IsPaused) await server.WaitWhilePausedAsync(batch, Session, token).ConfigureAwait(false);
-                    for (int next = 0; (next = server.Execute(ctx, batch, next)) < batch.Count || ctx.Deferred != null;)
-                        await WaitDeferredAsync(token).ConfigureAwait(false);
+                    await ExecuteBatchAsync(token).ConfigureAwait(false);
                     RecycleBatch(batch);
                     batch.Clear();
                 }
@@ -129,17 +128,35 @@ internal sealed class ClientConnection
     }
 
     /// <summary>
-    /// A command blocked this client: flush the replies before it, wait (without the lock) for its reply, write it.
+    /// Runs the parsed batch. A command that blocks its client (BLPOP and friends: <see cref="CommandContext.Blocked"/>;
+    /// semi-async migration and its fence: <see cref="CommandContext.Deferred"/>) stops the batch: the replies before
+    /// it are flushed, the wait happens without the lock, its reply is written, and the rest of the batch runs.
     /// </summary>
-    private async Task WaitDeferredAsync(CancellationToken token)
+    private async Task ExecuteBatchAsync(CancellationToken token)
     {
-        var pending = ctx.Deferred;
-        ctx.Deferred = null;
-        if (pending == null || Session.CloseAfterReply) return;
-        resp.Commit();
-        await writer.FlushAsync(token).ConfigureAwait(false);
-        var reply = await pending.WaitAsync(token).ConfigureAwait(false);
-        resp.WriteRaw(reply);
+        int next = 0;
+        while (true)
+        {
+            next = server.Execute(ctx, batch, next);
+            Task<byte[]> pending;
+            if (ctx.Blocked is { } blocked)
+            {
+                ctx.Blocked = null;
+                pending = server.Blocking.WaitAsync(blocked, socket, token);
+            }
+            else if (ctx.Deferred is { } deferred)
+            {
+                ctx.Deferred = null;
+                pending = deferred;
+            }
+            else return;
+            if (Session.CloseAfterReply) return;
+            resp.Commit();
+            await writer.FlushAsync(token).ConfigureAwait(false);
+            var reply = await pending.WaitAsync(token).ConfigureAwait(false);
+            resp.WriteRaw(reply);
+            Session.LastInteraction = Environment.TickCount64;
+        }
     }
 
     /// <summary>Parses complete requests into <see cref="batch"/>; returns the number of bytes they used.</summary>
@@ -193,6 +210,12 @@ internal sealed class ClientConnection
         {
             protocolError = true;
             server.Execute(ctx, batch); // requests before the bad one are still answered, as Redis does
+            if (ctx.Blocked is { } blocked)
+            {
+                // The connection closes after the error: a command that blocked here just stops waiting.
+                lock (server.Keyspace.Lock) server.Blocking.Release(blocked, null);
+                ctx.Blocked = null;
+            }
             batch.Clear();
             string error = "ERR Protocol error: " + e.Message;
             resp.WriteError(error);

@@ -73,14 +73,20 @@ internal static class DumpPayload
     }
 
     /// <summary>
-    /// Turns a decoded value into what the keyspace stores. Today only strings exist in the keyspace; other types
-    /// give an error naming the type instead of pretending to store them. The data-types work plugs in here.
+    /// Turns a decoded value into what the keyspace stores: strings as they are, hashes, lists, sets and sorted
+    /// sets as the keyspace's collections (<see cref="KeyValueRdb"/>); other types give an error naming the type
+    /// instead of pretending to store them.
     /// </summary>
     public static bool TryToKeyspaceValue(object decoded, out object? stored, out string? error)
     {
         if (decoded is byte[])
         {
             stored = decoded;
+            error = null;
+            return true;
+        }
+        if (decoded is RdbValue rdb && KeyValueRdb.TryFromRdb(rdb, out stored))
+        {
             error = null;
             return true;
         }

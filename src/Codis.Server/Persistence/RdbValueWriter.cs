@@ -14,6 +14,7 @@ internal static class RdbValueWriter
     public static void Write(RdbWriter w, object value, RdbEncodingLimits? limits = null)
     {
         limits ??= RdbEncodingLimits.Default;
+        if (value is Storage.IKeyValue collection) value = KeyValueRdb.ToRdb(collection, limits, out limits);
         switch (value)
         {
             case byte[] s:

@@ -33,7 +33,12 @@ public class SeedWalkthroughTests
         env.Refused("belongs to group 1", "slot", "range-set", "500", "520", "2", "online");
 
         var proxy = env.StartProxy();
-        using (var offline = proxy.Client()) Assert.True(offline.Call("GET", "a").IsError); // offline until told
+        using (var offline = proxy.Client())
+        {
+            // offline until told: an error reply, or the connection closed at once
+            try { Assert.True(offline.Call("GET", "a").IsError); }
+            catch (IOException) { }
+        }
         env.Ok("proxy", "online", "proxy_1");
 
         using (var c = proxy.Client())

@@ -50,3 +50,16 @@ public class ModelJsonTests
     [InlineData(":80")]
     public void BadServerAddressesAreRefused(string addr) => Assert.Throws<ArgumentException>(() => RedisOps.Split(addr));
 }
+
+public class XAuthTests
+{
+    [Fact]
+    public void ProxyXAuthCoversProductAuthAndToken()
+    {
+        string a = XAuth.Proxy("p", "", "t1"), b = XAuth.Proxy("p", "", "t2"), c = XAuth.Proxy("p", "pw", "t1");
+        Assert.Equal(32, a.Length);
+        Assert.NotEqual(a, b);
+        Assert.NotEqual(a, c);
+        Assert.Equal(XAuth.Of("p", "", "t1"), a);
+    }
+}

@@ -1,0 +1,68 @@
+using Codis.Server.Storage;
+
+namespace Codis.Server.Commands;
+
+/// <summary>Typed lookups for the collection commands: WRONGTYPE, create-on-write, delete-when-empty.</summary>
+internal static class CollectionAccess
+{
+    /// <summary>
+    /// Finds a key for reading as <typeparamref name="T"/>. Returns false (WRONGTYPE already replied) when it
+    /// holds another type; <paramref name="value"/> is null when the key does not exist.
+    /// </summary>
+    public static bool TryGet<T>(CommandContext ctx, ReadOnlySpan<byte> key, out T? value) where T : class
+    {
+        var found = ctx.Db.Get(key);
+        value = found as T;
+        if (found == null || value != null) return true;
+        ctx.WrongType();
+        return false;
+    }
+
+    /// <summary>As <see cref="TryGet{T}"/> on any database, for commands that look at several.</summary>
+    public static bool TryGet<T>(CommandContext ctx, Database db, ReadOnlySpan<byte> key, out T? value) where T : class
+    {
+        var found = db.Get(key);
+        value = found as T;
+        if (found == null || value != null) return true;
+        ctx.WrongType();
+        return false;
+    }
+
+    /// <summary>The existing value, or a new one stored under the key (callers then fill it).</summary>
+    public static bool TryGetOrCreate<T>(CommandContext ctx, int keyArg, Func<T> create, out T value) where T : class
+    {
+        var found = ctx.Db.Get(ctx.Arg(keyArg));
+        if (found == null)
+        {
+            value = create();
+            ctx.Db.Add(ctx.ArgBytes(keyArg), value, 0);
+            return true;
+        }
+        value = (found as T)!;
+        if (value != null) return true;
+        ctx.WrongType();
+        return false;
+    }
+
+    /// <summary>Tells the keyspace a value changed in place (WATCH, blocked clients, dirty counter).</summary>
+    public static void Modified(CommandContext ctx, ReadOnlySpan<byte> key) => ctx.Keyspace.OnModified(ctx.Db, key);
+
+    /// <summary>After removing elements: deletes the key when the collection is empty, else reports the change.</summary>
+    public static void AfterRemove(CommandContext ctx, ReadOnlySpan<byte> key, int remaining)
+    {
+        if (remaining == 0) ctx.Db.Remove(key);
+        else Modified(ctx, key);
+    }
+
+    /// <summary>Replaces a destination key with a computed value (the *STORE commands); an empty result deletes it.</summary>
+    public static void Store(CommandContext ctx, Database db, int keyArg, object? value, bool empty)
+    {
+        var key = ctx.Arg(keyArg);
+        if (empty)
+        {
+            db.Remove(key);
+            return;
+        }
+        db.Set(key, value!, 0);
+    }
+}
