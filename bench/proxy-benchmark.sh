@@ -33,7 +33,8 @@ a, b = sys.argv[1], sys.argv[2]
 print(json.dumps([{"id": i, "backend_addr": f"127.0.0.1:{a if i < 512 else b}", "backend_addr_group_id": 1 if i < 512 else 2} for i in range(1024)]))
 PY
 dotnet bin/codis-proxy.dll --addr=127.0.0.1:$pp --http-addr=127.0.0.1:$pa --fillslots "$work/slots.json" >"$work/proxy.log" 2>&1 &
-pids+=($!)
+pids+=($!); proxy_pid=$!
+rd_pid=${pids[2]}
 cat >"$work/nutcracker.yml" <<EOF
 bench:
   listen: 127.0.0.1:$tp
@@ -47,20 +48,27 @@ bench:
    - 127.0.0.1:$r2:1
 EOF
 "$NUTCRACKER" -c "$work/nutcracker.yml" -s "$ts" -o "$work/nutcracker.log" &
-pids+=($!)
+pids+=($!); twem_pid=$!
 for p in $r1 $r2 $rd $pp $tp; do
   for _ in $(seq 200); do redis-cli -p "$p" set bench:ready 1 2>/dev/null | grep -q OK && break; sleep 0.1; done
 done
 
-run() { # port pipeline -> csv lines: test,rps,...
-  redis-benchmark -p "$1" -c "$C" -n "$N" -P "$2" -r 100000 -t "$TESTS" --csv 2>/dev/null | tail -n +2 | tr -d '"' || true
+cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+run() { # port pipeline pid -> csv lines: test,rps,...,cpu_us_per_request (CPU of that pid: the proxy, or redis-server direct)
+  for t in ${TESTS//,/ }; do
+    local before after line
+    before=$(cpu "$3")
+    line=$(redis-benchmark -p "$1" -c "$C" -n "$N" -P "$2" -r 100000 -t "$t" --csv 2>/dev/null | tail -n +2 | tr -d '"' | head -1 || true)
+    after=$(cpu "$3")
+    echo "$line,$(( (after - before) * 1000000 / $(getconf CLK_TCK) * 100 / N ))"
+  done
 }
-echo "| test | -P | redis-server (direct) req/s | twemproxy req/s | codis-proxy req/s | ours / twemproxy | ours / direct |"
-echo "|---|---|---|---|---|---|---|"
+echo "| test | -P | redis-server (direct) req/s | twemproxy req/s | codis-proxy req/s | ours / twemproxy | ours / direct | twemproxy CPU µs/req | codis-proxy CPU µs/req | direct redis CPU µs/req |"
+echo "|---|---|---|---|---|---|---|---|---|---|"
 for P in 1 16; do
   # warm-up for the JIT, then the measured runs
   redis-benchmark -p "$pp" -c "$C" -n 50000 -P "$P" -r 100000 -t "$TESTS" -q >/dev/null 2>&1 || true
-  d=$(run "$rd" "$P"); t=$(run "$tp" "$P"); o=$(run "$pp" "$P")
+  d=$(run "$rd" "$P" "$rd_pid"); t=$(run "$tp" "$P" "$twem_pid"); o=$(run "$pp" "$P" "$proxy_pid")
   python3 - "$P" "$d" "$t" "$o" <<'PY'
 import sys
 P, d, t, o = sys.argv[1:5]
@@ -68,15 +76,16 @@ def rows(text):
     out = {}
     for line in text.splitlines():
         f = line.split(",")
-        if len(f) >= 2:
-            try: out[f[0]] = float(f[1])
+        if len(f) >= 3:
+            try: out[f[0]] = (float(f[1]), float(f[-1]) / 100)
             except ValueError: pass
     return out
 dd, tt, oo = rows(d), rows(t), rows(o)
-for test, a in dd.items():
-    b, c = tt.get(test), oo.get(test)
+for test, (a, acpu) in dd.items():
+    b, bcpu = tt.get(test, (0, 0))
+    c, ccpu = oo.get(test, (0, 0))
     fmt = lambda v: f"{v:.0f}" if v else "error"
     ratio = lambda x, y: f"{x / y:.2f}" if x and y else "-"
-    print(f"| {test} | {P} | {a:.0f} | {fmt(b)} | {fmt(c)} | {ratio(c, b)} | {ratio(c, a)} |")
+    print(f"| {test} | {P} | {a:.0f} | {fmt(b)} | {fmt(c)} | {ratio(c, b)} | {ratio(c, a)} | {bcpu:.2f} | {ccpu:.2f} | {acpu:.2f} |")
 PY
 done

@@ -53,6 +53,19 @@ public class RoutingTests(TwoGroupCluster cluster) : IClassFixture<TwoGroupClust
     [InlineData("MOVE", "k", "1")]
     [InlineData("MIGRATE", "h", "1", "k", "0", "0")]
     [InlineData("SLOTSMGRTSLOT", "h", "1", "0", "0")]
+    [InlineData("SLOTSMGRT-EXEC-WRAPPER", "k", "GET", "k")]
+    [InlineData("SCAN", "0")]
+    [InlineData("FLUSHALL")]
+    [InlineData("RENAME", "a", "b")]
+    [InlineData("EXEC")]
+    [InlineData("WATCH", "k")]
+    [InlineData("PUBLISH", "ch", "m")]
+    [InlineData("PSUBSCRIBE", "c*")]
+    [InlineData("BRPOP", "l", "1")]
+    [InlineData("MONITOR")]
+    [InlineData("SHUTDOWN")]
+    [InlineData("SCRIPT", "FLUSH")]
+    [InlineData("REPLICAOF", "h", "1")]
     public void RefusedCommand_ErrorNamesIt_ConnectionStaysOpen(params string[] command)
     {
         using var c = cluster.Client();

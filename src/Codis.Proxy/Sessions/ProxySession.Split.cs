@@ -159,21 +159,75 @@ internal sealed partial class ProxySession
         for (int g = 0; g < parts.Count; g++)
         {
             var part = parts[g];
-            var args = new List<byte[]>(1 + part.Positions.Count * stride) { nameBytes };
-            foreach (int p in part.Positions)
-                for (int s = 0; s < stride; s++) args.Add(req.ToArray(p + s));
-            var wire = RespValue.EncodeCommand(args);
+            var (wire, firstKey) = EncodePart(req, nameBytes, part.Positions, stride);
             var child = new PendingRequest(null) { Parent = parent, Index = g, Op = parent.Op };
             parent.Children[g] = child;
             if (part.Held != null)
             {
-                proxy.Router.ForwardHeld(child, part.Held, wire, args[1], Database, masterOnly, seed, touched);
+                proxy.Router.ForwardHeld(child, part.Held, wire, firstKey, Database, masterOnly, seed, touched);
                 continue;
             }
-            var t = proxy.Router.ForwardAsync(child, part.Slots[0], wire, args[1], Database, masterOnly, seed, touched);
+            var t = proxy.Router.ForwardAsync(child, part.Slots[0], wire, firstKey, Database, masterOnly, seed, touched);
             if (!t.IsCompletedSuccessfully) (waits ??= new()).Add(t.AsTask());
         }
         return waits == null ? ValueTask.CompletedTask : new ValueTask(Task.WhenAll(waits));
+    }
+
+    /// <summary>
+    /// Encodes NAME + the arguments at <paramref name="positions"/> (each with its stride-1 followers) as one
+    /// RESP command in a single array, straight from the request's bytes; also returns the first key's bytes in it.
+    /// </summary>
+    private static (ReadOnlyMemory<byte> Wire, ReadOnlyMemory<byte> FirstKey) EncodePart(RespRequest req, byte[] name, List<int> positions, int stride)
+    {
+        int count = 1 + positions.Count * stride;
+        int size = HeaderSize('*', count) + HeaderSize('$', name.Length) + name.Length + 2;
+        foreach (int p in positions)
+            for (int s = 0; s < stride; s++) size += HeaderSize('$', req[p + s].Length) + req[p + s].Length + 2;
+        var buf = new byte[size];
+        int pos = WriteHeader(buf, 0, '*', count);
+        pos = WriteBulk(buf, pos, name);
+        int keyStart = -1, keyLength = 0;
+        foreach (int p in positions)
+            for (int s = 0; s < stride; s++)
+            {
+                var arg = req[p + s];
+                if (keyStart < 0)
+                {
+                    keyStart = pos + HeaderSize('$', arg.Length);
+                    keyLength = arg.Length;
+                }
+                pos = WriteBulk(buf, pos, arg);
+            }
+        return (buf, buf.AsMemory(keyStart, keyLength));
+    }
+
+    private static int HeaderSize(char kind, int n) => 1 + Digits(n) + 2;
+
+    private static int Digits(int n)
+    {
+        int d = 1;
+        while (n >= 10) { n /= 10; d++; }
+        return d;
+    }
+
+    private static int WriteHeader(byte[] buf, int pos, char kind, int n)
+    {
+        buf[pos++] = (byte)kind;
+        System.Buffers.Text.Utf8Formatter.TryFormat(n, buf.AsSpan(pos), out int written);
+        pos += written;
+        buf[pos++] = (byte)'\r';
+        buf[pos++] = (byte)'\n';
+        return pos;
+    }
+
+    private static int WriteBulk(byte[] buf, int pos, ReadOnlySpan<byte> value)
+    {
+        pos = WriteHeader(buf, pos, '$', value.Length);
+        value.CopyTo(buf.AsSpan(pos));
+        pos += value.Length;
+        buf[pos++] = (byte)'\r';
+        buf[pos++] = (byte)'\n';
+        return pos;
     }
 
     /// <summary>The raw bytes of each element of an array reply.</summary>
