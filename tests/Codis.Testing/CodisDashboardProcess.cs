@@ -19,7 +19,8 @@ public sealed class CodisDashboardProcess : ManagedProcess
             "--coordinator_name", coordinatorName, "--coordinator_addr", coordinatorAddr, "--product_name", product, .. extraArgs], dir);
         try
         {
-            p.AdminAddr = p.WaitForOutput(@"dashboard listening admin_addr=([^ ]+)", TimeSpan.FromSeconds(30)).Groups[1].Value;
+            try { p.AdminAddr = p.WaitForOutput(@"dashboard listening admin_addr=([^ ]+)", TimeSpan.FromSeconds(30)).Groups[1].Value; }
+            catch (InvalidOperationException) when (!waitForLock && p.HasExited) { return p; } // refused before it listened
             if (waitForLock) p.WaitForOutput("lock acquired", TimeSpan.FromSeconds(30));
             return p;
         }
