@@ -99,6 +99,7 @@ internal sealed class DashboardHost(Settings settings, bool removeLock)
             var migrator = new SlotMigrator(topom);
             var health = new HealthMonitor(topom);
             gate.Activate(topom, migrator, health, why => { Log.Info("shutting down", ("why", why)); stop.Cancel(); });
+            Log.Info("dashboard ready", ("admin_addr", me.AdminAddr), ("product", paths.Product));
             var lost = held.Lost.ContinueWith(_ =>
             {
                 if (stop.IsCancellationRequested) return;

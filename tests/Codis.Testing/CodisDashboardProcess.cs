@@ -19,8 +19,9 @@ public sealed class CodisDashboardProcess : ManagedProcess
             "--coordinator_name", coordinatorName, "--coordinator_addr", coordinatorAddr, "--product_name", product, .. extraArgs], dir);
         try
         {
-            p.AdminAddr = p.WaitForOutput(@"dashboard listening admin_addr=([^ ]+)", TimeSpan.FromSeconds(30)).Groups[1].Value;
-            if (waitForLock) p.WaitForOutput("lock acquired", TimeSpan.FromSeconds(30));
+            try { p.AdminAddr = p.WaitForOutput(@"dashboard listening admin_addr=([^ ]+)", TimeSpan.FromSeconds(30)).Groups[1].Value; }
+            catch (InvalidOperationException) when (!waitForLock && p.HasExited) { return p; } // refused before it listened
+            if (waitForLock) p.WaitForOutput("dashboard ready", TimeSpan.FromSeconds(30));
             return p;
         }
         catch
@@ -30,7 +31,7 @@ public sealed class CodisDashboardProcess : ManagedProcess
         }
     }
 
-    public void WaitForLock(TimeSpan timeout) => WaitForOutput("lock acquired", timeout);
+    public void WaitForLock(TimeSpan timeout) => WaitForOutput("dashboard ready", timeout);
 
     /// <summary>GET a read route of the API (JSON).</summary>
     public async Task<JsonNode?> GetAsync(string path)

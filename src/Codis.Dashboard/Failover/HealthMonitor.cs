@@ -120,7 +120,7 @@ internal sealed class HealthMonitor(Topom topom)
             string? error = null;
             try
             {
-                await topom.RunAsync("failover", c => topom.PromoteLockedAsync(g.Id, best.Server, $"failover: {master} down {down.TotalSeconds:0.0}s", c), ct).ConfigureAwait(false);
+                await topom.RunAsync("failover", c => topom.PromoteLockedAsync(g.Id, best.Server, $"failover: {master} down {down.TotalSeconds:0.0}s", c, masterDead: true), ct).ConfigureAwait(false);
             }
             catch (TopomException e)
             {

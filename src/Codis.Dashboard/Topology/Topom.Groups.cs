@@ -98,7 +98,7 @@ internal sealed partial class Topom
     /// Promotion (reference/codis.md §7.2, with the replicas repointed): lock the group's slots in every proxy,
     /// make the server master (REPLICAOF NO ONE), repoint the other servers, then unlock with the new master.
     /// </summary>
-    internal async Task PromoteLockedAsync(int gid, string addr, string why, CancellationToken c)
+    internal async Task PromoteLockedAsync(int gid, string addr, string why, CancellationToken c, bool masterDead = false)
     {
         var g = GroupMap().GetValueOrDefault(gid) ?? throw new TopomException($"group {gid} does not exist");
         int index = Array.FindIndex(g.Servers, s => s.Server == addr);
@@ -109,7 +109,8 @@ internal sealed partial class Topom
 
         g = g with { Promoting = new GroupPromoting { Index = index, State = "preparing" } };
         await SaveGroupAsync(g, c).ConfigureAwait(false);
-        try { await PushAsync(touching, c).ConfigureAwait(false); }
+        // a dead master takes no writes, so locking its slots first only delays the switch (failover pushes once)
+        try { if (!masterDead) await PushAsync(touching, c).ConfigureAwait(false); }
         catch (TopomException)
         {
             await SaveGroupAsync(g with { Promoting = new() }, c).ConfigureAwait(false);

@@ -7,7 +7,7 @@ namespace Codis.Dashboard.Tests.Cluster;
 /// <summary>Migration through the two-phase slot actions, with clients reading and writing through the proxy.</summary>
 public class MigrationTests
 {
-    private const int Keys = 4000;
+    private const int Keys = 2000;
 
     private static (CodisServerProcess G1, CodisServerProcess G2, CodisProxyProcess Proxy) Cluster(SeedEnv env)
     {

@@ -51,7 +51,7 @@ public sealed class SeedEnv : IDisposable
     public ManagedProcess StartDashboard(params string[] extra)
     {
         var p = Own(new ManagedProcess("dotnet", [Binaries.Dll(BinaryNames.Config), "dashboard", .. extra], Dir));
-        p.WaitForOutput("lock acquired", TimeSpan.FromSeconds(30));
+        p.WaitForOutput("dashboard ready", TimeSpan.FromSeconds(30));
         return p;
     }
 
