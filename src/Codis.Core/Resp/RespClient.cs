@@ -11,8 +11,7 @@ public sealed class RespClient : IDisposable
 {
     private readonly TcpClient tcp;
     private readonly NetworkStream stream;
-    private byte[] buffer = new byte[64 * 1024];
-    private int start, end;
+    private readonly RespReplyReader replies = new(64 * 1024);
 
     public RespClient(string host, int port, TimeSpan timeout)
     {
@@ -61,27 +60,7 @@ public sealed class RespClient : IDisposable
     public void Flush() => stream.Flush();
 
     /// <summary>Reads one reply; throws IOException on timeout or a closed connection.</summary>
-    public RespValue Read()
-    {
-        while (true)
-        {
-            if (end > start && RespValue.TryParse(buffer.AsSpan(start, end - start), out var value, out int used))
-            {
-                start += used;
-                return value;
-            }
-            if (start > 0)
-            {
-                Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                end -= start;
-                start = 0;
-            }
-            if (end == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-            int n = stream.Read(buffer, end, buffer.Length - end);
-            if (n == 0) throw new IOException("connection closed by peer");
-            end += n;
-        }
-    }
+    public RespValue Read() => replies.Read(stream.Read);
 
     /// <summary>Reads whatever raw bytes arrive within the timeout (tests of exact bytes).</summary>
     public byte[] ReadRawAvailable(TimeSpan wait)
@@ -89,8 +68,7 @@ public sealed class RespClient : IDisposable
         var old = stream.ReadTimeout;
         stream.ReadTimeout = (int)wait.TotalMilliseconds;
         using var ms = new MemoryStream();
-        ms.Write(buffer, start, end - start);
-        start = end = 0;
+        ms.Write(replies.TakeBuffered());
         try
         {
             var tmp = new byte[64 * 1024];

@@ -6,8 +6,7 @@ namespace Codis.Server.Slots;
 /// <summary>A blocking connection of sync migration to a target: writes and reads on the calling thread, each bounded by a timeout.</summary>
 internal sealed class TargetConnection(Socket socket) : IDisposable
 {
-    private byte[] buffer = new byte[4096];
-    private int start, end;
+    private readonly RespReplyReader replies = new();
 
     public static TargetConnection Open(string host, int port, int timeoutMs) => new(BlockingConnect.Connect(host, port, timeoutMs));
 
@@ -30,27 +29,7 @@ internal sealed class TargetConnection(Socket socket) : IDisposable
     }
 
     /// <summary>Reads one reply; throws on timeout, reset, or a closed connection.</summary>
-    public RespValue Read()
-    {
-        while (true)
-        {
-            if (end > start && RespValue.TryParse(buffer.AsSpan(start, end - start), out var value, out int used))
-            {
-                start += used;
-                return value;
-            }
-            if (start > 0)
-            {
-                Buffer.BlockCopy(buffer, start, buffer, 0, end - start);
-                end -= start;
-                start = 0;
-            }
-            if (end == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-            int n = socket.Receive(buffer, end, buffer.Length - end, SocketFlags.None);
-            if (n == 0) throw new IOException("connection closed by the target");
-            end += n;
-        }
-    }
+    public RespValue Read() => replies.Read((b, o, n) => socket.Receive(b, o, n, SocketFlags.None), "connection closed by the target");
 
     public void Dispose() => socket.Dispose();
 }
