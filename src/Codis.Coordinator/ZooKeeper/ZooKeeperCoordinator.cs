@@ -357,14 +357,20 @@ public sealed class ZooKeeperCoordinator : ICoordinator
             {
                 throw TimedOut(op, last);
             }
-            try
-            {
-                await Task.Delay(20, op.Token);
-            }
-            catch (OperationCanceledException) when (!op.Caller.IsCancellationRequested)
-            {
-                throw TimedOut(op, last);
-            }
+            await PauseBeforeRetry(op, last);
+        }
+    }
+
+    /// <summary>A short pause between attempts; the operation's deadline passing turns into its timeout error.</summary>
+    private async Task PauseBeforeRetry(Op op, CoordinatorUnavailableException? last)
+    {
+        try
+        {
+            await Task.Delay(20, op.Token);
+        }
+        catch (OperationCanceledException) when (!op.Caller.IsCancellationRequested)
+        {
+            throw TimedOut(op, last);
         }
     }
 
@@ -390,14 +396,7 @@ public sealed class ZooKeeperCoordinator : ICoordinator
             {
                 throw TimedOut(op, last);
             }
-            try
-            {
-                await Task.Delay(20, op.Token);
-            }
-            catch (OperationCanceledException) when (!op.Caller.IsCancellationRequested)
-            {
-                throw TimedOut(op, last);
-            }
+            await PauseBeforeRetry(op, last);
         }
     }
 
