@@ -106,7 +106,11 @@ else if (settings["coordinator_name"].Value.Length > 0)
     _ = AutoOnline.RunAsync(proxy, null, Coordinators.Opener(settings["coordinator_name"].Value, settings["coordinator_addr"].Value,
         settings["coordinator_auth"].Value, settings["coordinator_timeout"].AsDuration), stopping.Token);
 else
+{
     Log.Info("waiting for the dashboard to fill the slots and start this proxy", ("admin_addr", proxy.AdminAddr));
+    if (settings["dashboard_register"].Value is { Length: > 0 } registerWith)
+        _ = AutoOnline.RunAsync(proxy, registerWith, null, stopping.Token, registerOnly: true);
+}
 
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; proxy.Shutdown("SIGTERM"); });
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; proxy.Shutdown("SIGINT"); });

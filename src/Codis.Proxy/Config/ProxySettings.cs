@@ -37,6 +37,7 @@ internal static class ProxySettings
         Str("coordinator_auth", "", "coordinator credentials, if any");
         Dur("coordinator_timeout", "30s", "coordinator session timeout");
         Str("dashboard_addr", "", "dashboard to ask to bring this proxy online at start");
+        Str("dashboard_register", "", "dashboard to register this proxy with at start, staying offline until `codis-config proxy online <proxy_id>` (the seed's config.ini dashboard_addr)");
         Dur("backend_ping_period", "5s", "PING idle backend connections this often (0 = never)");
         Dur("backend_dial_timeout", "5s", "timeout connecting to a backend");
         Mem("backend_recv_bufsize", "128kb", "backend socket receive buffer");
@@ -78,8 +79,9 @@ internal static class ProxySettings
     /// Maps the original Codis 2 config.ini (the seed's) onto our settings: coordinator + zk → the jodis
     /// registration (the 2.x proxy registered itself there), product → product_name, password → product_auth
     /// and session_auth, session_max_timeout (s) → session_recv_timeout, session_max_bufsize →
-    /// session_recv_bufsize, backend_ping_period (s), zk_session_timeout (s), proxy_id. dashboard_addr is read
-    /// but not used to go online by itself: in the seed's flow `codis-config proxy online` does that.
+    /// session_recv_bufsize, backend_ping_period (s), zk_session_timeout (s), proxy_id. dashboard_addr registers
+    /// the proxy with that dashboard but does not bring it online: in the seed's flow `codis-config proxy online` does that
+    /// (the 2.x proxy announced itself, offline, in ZooKeeper at start).
     /// </summary>
     public static List<string> ApplyIni(Settings s, Dictionary<string, string> ini)
     {
@@ -97,7 +99,7 @@ internal static class ProxySettings
                 case "coordinator_auth": Set("jodis_auth", value); break;
                 case "product": Set("product_name", value); break;
                 case "password": Set("product_auth", value); Set("session_auth", value); break;
-                case "dashboard_addr": break;
+                case "dashboard_addr": Set("dashboard_register", value); break;
                 case "backend_ping_period": Set("backend_ping_period", value + "s"); break;
                 case "session_max_timeout": Set("session_recv_timeout", value + "s"); break;
                 case "session_max_bufsize": Set("session_recv_bufsize", value); break;
