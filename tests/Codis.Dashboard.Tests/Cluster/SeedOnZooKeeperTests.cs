@@ -46,7 +46,7 @@ public class SeedOnZooKeeperTests(ITestOutputHelper output)
     public void SeedWalkthroughOnZooKeeper()
     {
         using var zk = ZooKeeperServerProcess.Start();
-        using var env = new SeedEnv(zookeeper: zk.Address);
+        using var env = new SeedEnv(coordinator: ("zookeeper", zk.Address));
         // the dashboard's lock is the one ephemeral node while no proxy runs: anything more is a lock left behind
         void OnlyTheDashboardLock(string after) =>
             SeedEnv.Eventually(() => zk.Metric("zk_ephemerals_count") == 1, TimeSpan.FromSeconds(15), $"only the dashboard lock after {after}");
