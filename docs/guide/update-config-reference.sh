@@ -24,8 +24,11 @@ doc, tmp = sys.argv[1], sys.argv[2]
 
 def table(binary):
     rows = []
+    in_settings = False  # the flags above "settings:" are described by hand in the page
     for line in open(f"{tmp}/{binary}.help", encoding="utf-8"):
-        if not line.startswith("  --"):
+        if line.strip() == "settings:":
+            in_settings = True
+        if not in_settings or not line.startswith("  --"):
             continue
         body = line.rstrip("\n")[4:]
         name, _, rest = body.partition(" ")
@@ -40,10 +43,10 @@ def table(binary):
 
 text = open(doc, encoding="utf-8").read()
 for binary in ("codis-server", "codis-proxy", "codis-dashboard"):
-    pattern = re.compile(rf"(<!-- generated:{binary} -->\n).*?(\n<!-- end:{binary} -->)", re.S)
+    pattern = re.compile(rf"(<!-- generated:{binary} -->\n)(?:.*?\n)?(<!-- end:{binary} -->)", re.S)
     if not pattern.search(text):
         sys.exit(f"{doc}: markers for {binary} not found")
-    text = pattern.sub(lambda m: m.group(1) + table(binary) + m.group(2), text)
+    text = pattern.sub(lambda m: m.group(1) + table(binary) + "\n" + m.group(2), text)
 open(doc, "w", encoding="utf-8").write(text)
-print(f"{doc}: settings tables regenerated from {tmp}")
+print(f"{doc}: settings tables regenerated from --help")
 EOF
