@@ -37,6 +37,7 @@ internal static class ProxySettings
         Str("coordinator_auth", "", "coordinator credentials, if any");
         Dur("coordinator_timeout", "30s", "coordinator session timeout");
         Str("dashboard_addr", "", "dashboard to ask to bring this proxy online at start");
+        Str("dashboard_token", "", "the dashboard's admin_token, sent (header X-Codis-Admin-Token) when this proxy registers or asks to go online; a dashboard bound to a non-loopback address requires it");
         Str("dashboard_register", "", "dashboard to register this proxy with at start, staying offline until `codis-config proxy online <proxy_id>` (the seed's config.ini dashboard_addr)");
         Dur("backend_ping_period", "5s", "PING idle backend connections this often (0 = never)");
         Dur("backend_dial_timeout", "5s", "timeout connecting to a backend");
@@ -79,7 +80,7 @@ internal static class ProxySettings
     /// Maps the original Codis 2 config.ini (the seed's) onto our settings: coordinator + zk → the jodis
     /// registration (the 2.x proxy registered itself there), product → product_name, password → product_auth
     /// and session_auth, session_max_timeout (s) → session_recv_timeout, session_max_bufsize →
-    /// session_recv_bufsize, backend_ping_period (s), zk_session_timeout (s), proxy_id. dashboard_addr registers
+    /// session_recv_bufsize, backend_ping_period (s), zk_session_timeout (s, or ms above 100), dashboard_token, proxy_id. dashboard_addr registers
     /// the proxy with that dashboard but does not bring it online: in the seed's flow `codis-config proxy online` does that
     /// (the 2.x proxy announced itself, offline, in ZooKeeper at start).
     /// </summary>
@@ -100,11 +101,16 @@ internal static class ProxySettings
                 case "product": Set("product_name", value); break;
                 case "password": Set("product_auth", value); Set("session_auth", value); break;
                 case "dashboard_addr": Set("dashboard_register", value); break;
+                case "dashboard_token": Set("dashboard_token", value); break;
                 case "backend_ping_period": Set("backend_ping_period", value + "s"); break;
                 case "session_max_timeout": Set("session_recv_timeout", value + "s"); break;
                 case "session_max_bufsize": Set("session_recv_bufsize", value); break;
                 case "session_max_pipeline": Set("session_max_pipeline", value); break;
-                case "zk_session_timeout": Set("jodis_timeout", value + "s"); break;
+                case "zk_session_timeout":
+                    // as the dashboard reads it: the 2.x files hold seconds (30) or milliseconds (30000)
+                    if (long.TryParse(value, out long t) && t > 0) Set("jodis_timeout", t <= 100 ? t + "s" : t + "ms");
+                    else errors.Add($"zk_session_timeout must be a positive number, got '{value}'");
+                    break;
                 case "proxy_id": Set("proxy_id", value); break;
                 case "net_timeout": case "proto": case "zk_session_timeout_ms": case "branch": break; // 2.x knobs with no meaning here
                 default:

@@ -15,11 +15,12 @@ namespace Codis.Proxy.Lifecycle;
 internal static class AutoOnline
 {
     public static async Task RunAsync(ProxyServer proxy, string? dashboard, Func<CancellationToken, Task<ICoordinator>>? coordinator,
-        CancellationToken ct, bool registerOnly = false)
+        CancellationToken ct, bool registerOnly = false, string adminToken = "")
     {
         string verb = registerOnly ? "register" : "online";
         int tries = dashboard != null ? 10 : 30;
         using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        if (adminToken.Length > 0) http.DefaultRequestHeaders.Add(Codis.Core.Models.DashboardRoutes.TokenHeader, adminToken);
         for (int attempt = 1; attempt <= tries && !ct.IsCancellationRequested && !proxy.Online; attempt++)
         {
             string? error;
