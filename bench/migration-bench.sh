@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Slot migration speed, idle and under client load, through the real dashboard, proxy and two codis-servers.
-# usage: bench/migration-bench.sh [keys=2000000] [clients=50]   (env: METHOD=semi-async|sync PARALLEL=100)
+# usage: bench/migration-bench.sh [keys=2000000] [clients=50]   (env: METHOD=semi-async|sync PARALLEL=100 KEEP=1 keeps the logs, IDLE_ONLY=1 stops after step 1)
 # All 1024 slots start on group 1 with KEYS keys (key:%012d, 16-byte values, loaded with redis-cli --pipe), so
 # slots 0-511 hold about KEYS/2 keys. Then:
 #   1. idle: migrate slots 0-511 to group 2, timed with codis-config (keys/s = keys moved / seconds);
@@ -20,7 +20,7 @@ work=$(mktemp -d)
 base=$((20000 + RANDOM % 10000))
 s1=$base; s2=$((base + 1)); pp=$((base + 2)); pa=$((base + 3)); da=$((base + 4))
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$work"; }
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; if [ -n "${KEEP:-}" ]; then echo "kept $work"; else rm -rf "$work"; fi; }
 trap cleanup EXIT
 wait_port() { for _ in $(seq 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "port $1 did not open"; exit 1; }
 
@@ -61,6 +61,10 @@ t0=$(date +%s.%N); migrate 2; t1=$(date +%s.%N)
 moved=$(redis-cli -p "$s2" dbsize)
 calc() { awk "BEGIN{print $*}"; }
 idle_s=$(calc "$t1 - $t0")
+if [ -n "${IDLE_ONLY:-}" ]; then
+  printf 'idle migration of 512 slots: %s keys in %.2f s, %.0f keys/s\n' "$moved" "$idle_s" "$(calc "$moved / $idle_s")"
+  exit 0
+fi
 
 bench() { redis-benchmark -p "$pp" -c "$C" -n "$1" -r 1000000 -t set,get --csv 2>/dev/null | tail -n +2 | tr -d '"'; }
 # baseline: three runs, median rps per test

@@ -161,11 +161,10 @@ internal sealed class DashboardApi
         {
             int v = Int(r, "value");
             if (v is < 0 or > 1_000_000) throw new TopomException("interval must be 0..1000000 microseconds");
-            topom.ActionIntervalMicros = v;
-            await Task.CompletedTask;
+            await topom.SetActionSettingsAsync(null, v, ct);
             return "OK";
         });
-        Put(app, "/api/topom/slots/action/disabled/{xauth}/{value}", async r => { topom.ActionsDisabled = Int(r, "value") != 0; await Task.CompletedTask; return "OK"; });
+        Put(app, "/api/topom/slots/action/disabled/{xauth}/{value}", async r => { await topom.SetActionSettingsAsync(Int(r, "value") != 0, null, ct); return "OK"; });
         Put(app, "/api/topom/slots/rebalance/{xauth}/{confirm}", async r =>
             (await topom.RebalanceAsync(Int(r, "confirm") != 0, ct)).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value));
     }
