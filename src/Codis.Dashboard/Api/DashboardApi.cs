@@ -116,6 +116,7 @@ internal sealed class DashboardApi
         Put(app, "/api/topom/proxy/remove/{xauth}/{token}/{force}", async r => { await topom.RemoveProxyAsync(Str(r, "token"), Int(r, "force") != 0, ct); return "OK"; });
 
         Put(app, "/api/topom/group/create/{xauth}/{gid}", async r => { await topom.CreateGroupAsync(Int(r, "gid"), ct); return "OK"; });
+        Put(app, "/api/topom/group/weight/{xauth}/{gid}/{weight}", async r => { await topom.SetGroupWeightAsync(Int(r, "gid"), Int(r, "weight"), ct); return "OK"; });
         Put(app, "/api/topom/group/remove/{xauth}/{gid}", async r => { await topom.RemoveGroupAsync(Int(r, "gid"), ct); return "OK"; });
         Put(app, "/api/topom/group/resync/{xauth}/{gid}", async r => { await topom.ResyncGroupAsync(Int(r, "gid"), ct); return "OK"; });
         Put(app, "/api/topom/group/resync-all/{xauth}", async _ => { await topom.ResyncAllAsync(ct); return "OK"; });

@@ -14,6 +14,15 @@ internal sealed partial class Topom
         Log.Info("group created", ("gid", gid));
     }, ct);
 
+    /// <summary>Sets the group's rebalance weight (its share of slots relative to the others; 0 drains it).</summary>
+    public Task SetGroupWeightAsync(int gid, int weight, CancellationToken ct) => RunAsync($"set weight of group {gid}", async c =>
+    {
+        var g = GroupMap().GetValueOrDefault(gid) ?? throw new TopomException($"group {gid} does not exist");
+        if (weight is < 0 or > 1_000_000) throw new TopomException($"invalid weight {weight}: must be 0..1000000");
+        await SaveGroupAsync(g with { Weight = weight }, c).ConfigureAwait(false);
+        Log.Info("group weight set", ("gid", gid), ("weight", weight));
+    }, ct);
+
     public Task RemoveGroupAsync(int gid, CancellationToken ct) => RunAsync($"remove group {gid}", async c =>
     {
         if (!GroupMap().ContainsKey(gid)) throw new TopomException($"group {gid} does not exist");

@@ -67,6 +67,11 @@ public class MigrationTests
         Assert.All(plan, kv => Assert.Equal(3, kv.Value!.GetValue<int>()));
         Assert.Contains("1023", plan.Select(kv => kv.Key));
         Assert.Contains("511", plan.Select(kv => kv.Key));
+
+        // with weights 1:1:2 the new group's share is half
+        var weighted = env.Admin("--group-weight", "--gid=3", "--weight=2");
+        Assert.True(weighted.ExitCode == 0, weighted.ToString());
+        Assert.Equal(512, env.Json("slot", "rebalance", "--dry-run").AsObject().Count);
     }
 
     [Fact]
