@@ -141,7 +141,8 @@ internal static class CommandCommand
         (CommandFlags.Write, "write"), (CommandFlags.ReadOnly, "readonly"), (CommandFlags.DenyOom, "denyoom"),
         (CommandFlags.Admin, "admin"), (CommandFlags.PubSub, "pubsub"), (CommandFlags.NoScript, "noscript"),
         (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
-        (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
+        (CommandFlags.SkipSlowlog, "skip_slowlog"), (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
+        (CommandFlags.NoMulti, "no_multi"),
     ];
 
     internal static List<string> FlagNames(CommandSpec spec)
