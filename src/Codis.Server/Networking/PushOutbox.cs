@@ -53,7 +53,11 @@ internal sealed class PushOutbox(ClientSession session)
             wake = !woken;
             woken = true;
         }
-        if (wake) session.Wake?.Invoke();
+        if (wake)
+        {
+            try { session.Wake?.Invoke(); }
+            catch (Exception e) when (e is ObjectDisposedException or InvalidOperationException) { } // closing already
+        }
         return true;
     }
 
