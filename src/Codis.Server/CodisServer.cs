@@ -35,6 +35,7 @@ internal sealed partial class CodisServer
         PubSub = new PubSubHub(settings);
         Stats.PubSubChannels = () => PubSub.ChannelCount;
         Stats.PubSubPatterns = () => PubSub.PatternCount;
+        Stats.PubSubShardChannels = () => PubSub.ShardChannelCount;
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
@@ -281,6 +282,7 @@ internal sealed partial class CodisServer
             Reject(ctx, spec, $"ERR Can't execute '{PubSubHub.FullName(spec, request)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
             return;
         }
+        client.LastCommand = spec.Name;
         if (client.Multi is { } tx && !Transactions.Transaction.RunsImmediately(spec))
         {
             if (spec.Has(CommandFlags.NoMulti))
@@ -292,7 +294,6 @@ internal sealed partial class CodisServer
             ctx.Reply.WriteRaw("+QUEUED\r\n"u8);
             return;
         }
-        client.LastCommand = spec.Name;
         bool mute = client.RepliesOff || client.SkipNextReply;
         client.SkipNextReply = false;
         if (mute) ctx.Mute();

@@ -299,12 +299,12 @@ internal static class ClientCommand
         long qbuf = s.InputBufferBytes;
         long omem = s.OutputBufferBytes;
         long pushed = s.Push?.Bytes ?? 0;
-        int sub = s.Subscriber?.Channels.Count ?? 0, psub = s.Subscriber?.Patterns.Count ?? 0;
+        int sub = s.Subscriber?.Channels.Count ?? 0, psub = s.Subscriber?.Patterns.Count ?? 0, ssub = s.Subscriber?.ShardChannels.Count ?? 0;
         int multi = s.Multi?.Queue.Count ?? -1;
         long multiMem = s.Multi?.Bytes ?? 0;
         return string.Create(CultureInfo.InvariantCulture,
             $"id={s.Id} addr={s.Remote} laddr={s.Local} fd={s.Fd} name={s.Name} age={(now - s.CreatedAt) / 1000} idle={(now - s.LastInteraction) / 1000} " +
-            $"flags={flags} db={s.DbIndex} sub={sub} psub={psub} ssub=0 multi={multi} qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem={multiMem} " +
+            $"flags={flags} db={s.DbIndex} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem={multiMem} " +
             $"rbs={16 * 1024} rbp={omem} obl=0 oll=0 omem={pushed} tot-mem={32 * 1024 + qbuf + pushed + multiMem} events=r cmd={s.LastCommand} user=default redir=-1 resp=2 " +
             $"lib-name={s.LibName} lib-ver={s.LibVersion}");
     }

@@ -90,7 +90,7 @@ internal sealed class ClientSession
     public PubSub.Subscriber? Subscriber { get; set; }
 
     /// <summary>Subscribed to at least one channel or pattern: only the pub/sub commands, PING, QUIT, RESET run.</summary>
-    public bool InPubSubMode => Subscriber is { Count: > 0 };
+    public bool InPubSubMode => Subscriber is { Any: true };
 
     /// <summary>
     /// Set by the connection: wakes its read loop so it writes what was pushed to it (<see cref="Push"/>) even

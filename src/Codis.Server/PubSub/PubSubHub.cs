@@ -15,6 +15,7 @@ internal sealed class PubSubHub
 {
     private readonly Dictionary<byte[], List<Subscriber>> channels = new(ByteArrayComparer.Instance);
     private readonly Dictionary<byte[], List<Subscriber>> patterns = new(ByteArrayComparer.Instance);
+    private readonly Dictionary<byte[], List<Subscriber>> shardChannels = new(ByteArrayComparer.Instance);
     private readonly ArrayBufferWriter<byte> frame = new(256);
 
     public PubSubHub(Settings settings)
@@ -33,9 +34,13 @@ internal sealed class PubSubHub
     /// <summary>Distinct patterns with at least one subscriber (INFO pubsub_patterns, PUBSUB NUMPAT).</summary>
     public int PatternCount => patterns.Count;
 
+    /// <summary>Sharded channels with at least one subscriber (INFO pubsubshard_channels).</summary>
+    public int ShardChannelCount => shardChannels.Count;
+
     /// <summary>What a client in the subscribed state may still run (RESP2).</summary>
     public static bool AllowedWhenSubscribed(Commands.CommandSpec spec) =>
-        spec.Name is "ping" or "subscribe" or "unsubscribe" or "psubscribe" or "punsubscribe" or "quit" or "reset";
+        spec.Name is "ping" or "subscribe" or "unsubscribe" or "psubscribe" or "punsubscribe" or "ssubscribe" or "sunsubscribe"
+            or "quit" or "reset";
 
     /// <summary>The name Redis shows in errors: "client|list" for a container's known subcommand.</summary>
     public static string FullName(Commands.CommandSpec spec, Codis.Core.Resp.RespRequest request)
@@ -49,22 +54,25 @@ internal sealed class PubSubHub
     public static Subscriber For(ClientSession session) =>
         session.Subscriber ??= new Subscriber(session, session.Push ??= new PushOutbox(session));
 
-    public bool Subscribe(Subscriber s, ReadOnlySpan<byte> channel)
+    public bool Subscribe(Subscriber s, ReadOnlySpan<byte> channel, bool shard = false) =>
+        Attach(shard ? s.ShardChannels : s.Channels, shard ? shardChannels : channels, s, channel);
+
+    public bool Unsubscribe(Subscriber s, ReadOnlySpan<byte> channel, bool shard = false)
     {
-        if (s.Channels.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(channel)) return false;
-        var key = channel.ToArray();
-        s.Channels.Add(key);
-        if (!channels.TryGetValue(key, out var list)) channels[key] = list = new List<Subscriber>(1);
-        list.Add(s);
+        var mine = shard ? s.ShardChannels : s.Channels;
+        if (!mine.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(channel, out var key)) return false;
+        mine.Remove(key);
+        Detach(shard ? shardChannels : channels, key, s);
         return true;
     }
 
-    public bool Unsubscribe(Subscriber s, ReadOnlySpan<byte> channel)
+    private static bool Attach(HashSet<byte[]> mine, Dictionary<byte[], List<Subscriber>> map, Subscriber s, ReadOnlySpan<byte> channel)
     {
-        var lookup = s.Channels.GetAlternateLookup<ReadOnlySpan<byte>>();
-        if (!lookup.TryGetValue(channel, out var key)) return false;
-        s.Channels.Remove(key);
-        Detach(channels, key, s);
+        if (mine.GetAlternateLookup<ReadOnlySpan<byte>>().Contains(channel)) return false;
+        var key = channel.ToArray();
+        mine.Add(key);
+        if (!map.TryGetValue(key, out var list)) map[key] = list = new List<Subscriber>(1);
+        list.Add(s);
         return true;
     }
 
@@ -100,8 +108,10 @@ internal sealed class PubSubHub
     {
         foreach (var c in s.Channels) Detach(channels, c, s);
         foreach (var p in s.Patterns) Detach(patterns, p, s);
+        foreach (var c in s.ShardChannels) Detach(shardChannels, c, s);
         s.Channels.Clear();
         s.Patterns.Clear();
+        s.ShardChannels.Clear();
     }
 
     /// <summary>PUBLISH: delivers to channel subscribers, then to matching patterns; returns how many received it.</summary>
@@ -141,18 +151,32 @@ internal sealed class PubSubHub
         return receivers;
     }
 
-    /// <summary>PUBSUB CHANNELS [pattern]: the active channels (in no particular order, as Redis).</summary>
-    public List<byte[]> ActiveChannels(ReadOnlySpan<byte> pattern, bool all)
+    /// <summary>SPUBLISH: to the sharded channel's subscribers only (no patterns); returns how many received it.</summary>
+    public int ShardPublish(ReadOnlySpan<byte> channel, ReadOnlySpan<byte> message)
+    {
+        if (!shardChannels.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(channel, out var list)) return 0;
+        frame.ResetWrittenCount();
+        WriteHeader(3);
+        WriteBulk("smessage"u8);
+        WriteBulk(channel);
+        WriteBulk(message);
+        var limit = Limit;
+        foreach (var s in list) s.Outbox.Push(frame.WrittenSpan, limit);
+        return list.Count;
+    }
+
+    /// <summary>PUBSUB (SHARD)CHANNELS [pattern]: the active channels (in no particular order, as Redis).</summary>
+    public List<byte[]> ActiveChannels(ReadOnlySpan<byte> pattern, bool all, bool shard = false)
     {
         var result = new List<byte[]>();
-        foreach (var c in channels.Keys)
+        foreach (var c in (shard ? shardChannels : channels).Keys)
             if (all || Glob.Match(pattern, c)) result.Add(c);
         return result;
     }
 
-    /// <summary>PUBSUB NUMSUB: subscribers of one channel (patterns not counted).</summary>
-    public int SubscriberCount(ReadOnlySpan<byte> channel) =>
-        channels.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(channel, out var list) ? list.Count : 0;
+    /// <summary>PUBSUB (SHARD)NUMSUB: subscribers of one channel (patterns not counted).</summary>
+    public int SubscriberCount(ReadOnlySpan<byte> channel, bool shard = false) =>
+        (shard ? shardChannels : channels).GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(channel, out var list) ? list.Count : 0;
 
     private void WriteHeader(int count)
     {

@@ -14,7 +14,14 @@ internal sealed class Subscriber(ClientSession session, PushOutbox outbox)
     /// <summary>In subscription order (PUNSUBSCRIBE without arguments answers in that order, as Redis's list).</summary>
     public List<byte[]> Patterns { get; } = new();
 
+    /// <summary>Sharded channels (SSUBSCRIBE): a namespace of their own, counted apart from the others.</summary>
+    public HashSet<byte[]> ShardChannels { get; } = new(ByteArrayComparer.Instance);
+
+    /// <summary>Channels and patterns: the count (P)SUBSCRIBE confirmations carry.</summary>
     public int Count => Channels.Count + Patterns.Count;
+
+    /// <summary>Any subscription at all: the client is in the subscribed state.</summary>
+    public bool Any => Channels.Count + Patterns.Count + ShardChannels.Count > 0;
 
     public int PatternIndex(ReadOnlySpan<byte> pattern)
     {

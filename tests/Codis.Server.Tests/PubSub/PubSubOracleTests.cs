@@ -38,12 +38,16 @@ public class PubSubOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
 
     [Fact]
     public void Subscribing_connection_replies_as_redis() => AssertSameBytes("""
+        pubsub help
         unsubscribe
         punsubscribe
+        sunsubscribe
         unsubscribe a b
         punsubscribe p*
+        sunsubscribe s1
         subscribe
         psubscribe
+        ssubscribe
         subscribe a
         subscribe b a
         psubscribe h?llo h[ae]llo
@@ -57,11 +61,17 @@ public class PubSubOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         exec
         client list
         publish a b
+        spublish a b
+        ssubscribe s1 s2
+        ssubscribe s1
+        sunsubscribe s2
         punsubscribe h?llo
         unsubscribe b
         unsubscribe nothere
         punsubscribe
         unsubscribe
+        ping
+        sunsubscribe
         ping
         get a
         """);
@@ -72,8 +82,8 @@ public class PubSubOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         using var ours = peers.Codis.Client();
         using var theirs = peers.Redis.Client();
         // Subscribers on both sides first, so the counts are not all zero.
-        Send(ours, "subscribe news.a news.b\npsubscribe news.* other.?");
-        Send(theirs, "subscribe news.a news.b\npsubscribe news.* other.?");
+        Send(ours, "subscribe news.a news.b\npsubscribe news.* other.?\nssubscribe shard.x");
+        Send(theirs, "subscribe news.a news.b\npsubscribe news.* other.?\nssubscribe shard.x");
         Bytes(ours);
         Bytes(theirs);
         using (var o = peers.Codis.Client())
@@ -90,6 +100,13 @@ public class PubSubOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
             pubsub channels none*
             pubsub channels a b
             pubsub nosuch
+            pubsub shardnumsub
+            pubsub shardnumsub news.a shard.x
+            pubsub shardchannels
+            pubsub shardchannels shard.*
+            pubsub shardchannels a b
+            spublish shard.x hi
+            spublish news.a hi
             publish
             publish news.a
             publish news.a hello
@@ -112,8 +129,8 @@ public class PubSubOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
             using var sub = connect();
             using var pub = connect();
             var log = new StringBuilder();
-            log.Append(Bytes(Send(sub, "subscribe ch other\npsubscribe c* x[^y]z")));
-            log.Append("| ").Append(Bytes(Send(pub, "publish ch hello\npublish cx hi\npublish zz none\npublish xaz yes\npublish xyz no\npublish ch \"with space\"\npublish ch hex:00ff0d0a")));
+            log.Append(Bytes(Send(sub, "subscribe ch other\npsubscribe c* x[^y]z\nssubscribe ch sh")));
+            log.Append("| ").Append(Bytes(Send(pub, "publish ch hello\npublish cx hi\npublish zz none\npublish xaz yes\npublish xyz no\npublish ch \"with space\"\npublish ch hex:00ff0d0a\nspublish ch shard\nspublish sh s2\nspublish nosh x")));
             log.Append("| ").Append(Bytes(sub));
             log.Append("| ").Append(Bytes(Send(sub, "unsubscribe ch")));
             log.Append("| ").Append(Bytes(Send(pub, "publish ch after")));
