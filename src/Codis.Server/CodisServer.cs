@@ -436,7 +436,8 @@ internal sealed partial class CodisServer
         long now = Environment.TickCount64;
         foreach (var c in clients.Values)
         {
-            if (!c.Session.IsInternal && now - c.Session.LastInteraction > timeout * 1000)
+            // Subscribers only listen: like Redis, the idle timeout leaves them alone.
+            if (!c.Session.IsInternal && !c.Session.InPubSubMode && now - c.Session.LastInteraction > timeout * 1000)
             {
                 Log.Info("closing idle client", ("client", c.Session.Remote));
                 c.Session.Kill();

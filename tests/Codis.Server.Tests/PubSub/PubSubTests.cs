@@ -95,6 +95,21 @@ public class PubSubTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public void Idle_timeout_spares_subscribers()
+    {
+        using var server = CodisServerProcess.Start("--save", "", "--timeout", "1");
+        using var sub = server.Client();
+        using var idle = server.Client();
+        idle.Call("PING");
+        sub.Call("SUBSCRIBE", "idle:ch");
+        Thread.Sleep(2500);
+        using var pub = server.Client();
+        Assert.Equal(1, pub.Call("PUBLISH", "idle:ch", "still here").Integer);
+        Assert.Equal("message,idle:ch,still here", string.Join(",", sub.Read().Strings()));
+        Assert.ThrowsAny<IOException>(() => idle.Call("PING")); // an idle normal client was closed
+    }
+
+    [Fact]
     public void Reset_and_disconnect_drop_the_subscriptions()
     {
         using var c = fx.Client();
