@@ -87,6 +87,39 @@ public class TransactionTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public void Slot_commands_that_move_or_delete_a_key_fail_its_watchers()
+    {
+        using var target = CodisServerProcess.Start("--save", "");
+        using var c = fx.Client();
+        using var other = fx.Client();
+        bool ExecAfter(string key, Action change)
+        {
+            c.Call("SET", key, "v").AssertOk();
+            c.Call("WATCH", key).AssertOk();
+            change();
+            c.Call("MULTI").AssertOk();
+            c.Call("GET", key);
+            return !c.Call("EXEC").IsNull;
+        }
+        // SLOTSMGRTONE sends the key to another server and deletes it here.
+        Assert.False(ExecAfter("tx:mgrt", () =>
+            Assert.Equal(1, other.Call("SLOTSMGRTONE", "127.0.0.1", target.Port.ToString(), "5000", "tx:mgrt").Integer)));
+        using (var t = target.Client()) Assert.Equal("v", t.Call("GET", "tx:mgrt").Text);
+        // SLOTSDEL drops the key's whole slot.
+        Assert.False(ExecAfter("tx:slotsdel", () =>
+            other.Call("SLOTSDEL", other.Call("SLOTSHASHKEY", "tx:slotsdel").Items![0].Integer.ToString())));
+        // SLOTSRESTORE writes over it.
+        Assert.False(ExecAfter("tx:restore", () =>
+        {
+            other.Call("SET", "tx:restore-src", "new");
+            var dump = other.Call("DUMP", "tx:restore-src").Bytes!;
+            other.Call("SLOTSRESTORE"u8.ToArray(), "tx:restore"u8.ToArray(), "0"u8.ToArray(), dump).AssertOk();
+        }));
+        // Untouched: EXEC runs.
+        Assert.True(ExecAfter("tx:untouched", () => other.Call("SLOTSHASHKEY", "tx:untouched")));
+    }
+
+    [Fact]
     public async Task StackExchange_transaction_with_conditions()
     {
         using var mux = ConnectionMultiplexer.Connect(new ConfigurationOptions
