@@ -282,22 +282,24 @@ internal sealed partial class CodisServer
             Reject(ctx, spec, $"ERR Can't execute '{PubSubHub.FullName(spec, request)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
             return;
         }
-        client.LastCommand = spec.Name;
-        if (client.Multi is { } tx && !Transactions.Transaction.RunsImmediately(spec))
+        if (client.Multi != null && spec.Has(CommandFlags.NoMulti))
         {
-            if (spec.Has(CommandFlags.NoMulti))
-            {
-                Reject(ctx, spec, "ERR Command not allowed inside a transaction");
-                return;
-            }
-            tx.Add(spec, request);
-            ctx.Reply.WriteRaw("+QUEUED\r\n"u8);
+            Reject(ctx, spec, "ERR Command not allowed inside a transaction");
             return;
         }
+        client.LastCommand = spec.Name;
         bool mute = client.RepliesOff || client.SkipNextReply;
         client.SkipNextReply = false;
         if (mute) ctx.Mute();
-        Call(ctx, spec, request);
+        if (client.Multi is { } queue && !Transactions.Transaction.RunsImmediately(spec))
+        {
+            queue.Add(spec, request);
+            ctx.Reply.WriteRaw("+QUEUED\r\n"u8);
+        }
+        else
+        {
+            Call(ctx, spec, request);
+        }
         if (mute) ctx.Unmute();
     }
 
