@@ -305,6 +305,8 @@ internal sealed partial class CodisServer
 
     private static readonly CommandHandler ExecHandler = Transactions.TransactionCommands.Exec;
 
+    private long nestedErrors; // error replies written by nested calls (under the lock), so outer ones don't count them again
+
     /// <summary>
     /// Runs a command that passed the checks: the handler, then propagation, stats, MONITOR and the slow log.
     /// The caller holds the lock. EXEC (and anything else that runs commands inside a command) goes through
@@ -319,7 +321,7 @@ internal sealed partial class CodisServer
         ctx.SuppressPropagation = false;
         var reply = ctx.Reply;
         Keyspace.Touching = !client.NoTouch || spec.Name == "touch";
-        long errorsBefore = reply.ErrorsWritten;
+        long errorsBefore = reply.ErrorsWritten, nestedBefore = nestedErrors;
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long start = Stopwatch.GetTimestamp();
         long dirtyBefore = Keyspace.Dirty;
@@ -333,7 +335,8 @@ internal sealed partial class CodisServer
         spec.Calls++;
         spec.Microseconds += micros;
         (spec.Latency ??= new LatencyHistogram()).Record(nanos);
-        if (reply.ErrorsWritten != errorsBefore)
+        // Errors of commands run inside this one (EXEC's queue) were counted for them already.
+        if (reply.ErrorsWritten - errorsBefore > nestedErrors - nestedBefore)
         {
             spec.FailedCalls++;
             Stats.CountError(reply.LastError ?? "ERR");
@@ -352,12 +355,14 @@ internal sealed partial class CodisServer
     {
         var (args, command, rewrite, suppress) = (ctx.Args, ctx.Command, ctx.Rewrite, ctx.SuppressPropagation);
         Stats.Commands++;
+        long errorsBefore = ctx.Reply.ErrorsWritten;
         try
         {
             Call(ctx, spec, request);
         }
         finally
         {
+            nestedErrors += ctx.Reply.ErrorsWritten - errorsBefore;
             (ctx.Args, ctx.Command, ctx.Rewrite, ctx.SuppressPropagation) = (args, command, rewrite, suppress);
         }
     }

@@ -81,6 +81,26 @@ public class TransactionOracleTests(PeerFixture peers) : IClassFixture<PeerFixtu
         """);
 
     [Fact]
+    public void Errors_inside_exec_count_once_in_commandstats_and_errorstats()
+    {
+        string Stats(RespClient c)
+        {
+            c.Call("CONFIG", "RESETSTAT");
+            foreach (var line in new[] { "SET str x", "MULTI", "LPUSH str 1", "INCR str", "EXEC", "MULTI", "GET", "SET a", "EXEC" })
+                c.Call(PeerFixture.Words(line));
+            var wanted = new[] { "cmdstat_set:", "cmdstat_multi:", "cmdstat_get:", "cmdstat_incr:", "cmdstat_lpush:", "cmdstat_exec:", "errorstat_" };
+            var text = c.Call("INFO", "commandstats").Text + c.Call("INFO", "errorstats").Text;
+            return string.Join("\n", text.Split("\r\n")
+                .Where(l => wanted.Any(l.StartsWith))
+                .Select(l => System.Text.RegularExpressions.Regex.Replace(l, @"usec=\d+,usec_per_call=[\d.]+,", ""))
+                .Order());
+        }
+        using var ours = peers.Codis.Client();
+        using var theirs = peers.Redis.Client();
+        Assert.Equal(Stats(theirs), Stats(ours));
+    }
+
+    [Fact]
     public void Subscribe_inside_multi_leaves_the_client_subscribed_as_redis() => peers.AssertSame("""
         multi
         subscribe inside
