@@ -122,6 +122,14 @@ public class PubSubOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
     }
 
     [Fact]
+    public void Command_info_and_getkeys_describe_pubsub_and_transactions_as_redis() => peers.AssertSame("""
+        command info subscribe unsubscribe psubscribe punsubscribe publish ssubscribe sunsubscribe spublish exec
+        command getkeys ssubscribe a b
+        command getkeys publish a b
+        command getkeysandflags watch a b
+        """);
+
+    [Fact]
     public void Subscriber_gets_messages_and_pattern_messages_as_redis()
     {
         string Run(Func<RespClient> connect)
