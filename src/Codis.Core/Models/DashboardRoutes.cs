@@ -16,6 +16,8 @@ public static class DashboardRoutes
 
     public const string Overview = "/topom";
     public const string Model = "/topom/model";
+    /// <summary>The products in the coordinator, each with its xauth and the dashboard holding its lock (the web UI's switcher).</summary>
+    public const string Products = "/api/topom/products";
     public static string XPing(string x) => $"/api/topom/xping/{x}";
     public static string Stats(string x) => $"/api/topom/stats/{x}";
     public static string Slots(string x) => $"/api/topom/slots/{x}";

@@ -48,6 +48,9 @@ internal sealed class DashboardApi
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://" + (address.StartsWith("0.0.0.0:", StringComparison.Ordinal) ? "*:" + address[8..] : address));
         var app = builder.Build();
+        // the web UI's files hold no data: served before the token and standby checks, so the page can ask for
+        // the token and show a standby's answer in words
+        app.Use(WebUi.WebUiAssets.Middleware);
         if (token.Length > 0)
         {
             app.Use(async (ctx, next) =>
@@ -89,6 +92,15 @@ internal sealed class DashboardApi
         app.MapGet("/api/topom/model", () => Ok(topom.Model));
         app.MapGet("/topom/stats", () => Ok(Stats()));
         app.MapGet("/topom/slots", () => Ok(topom.RoutingSnapshot()));
+        app.MapGet(DashboardRoutes.Products, async () =>
+        {
+            var (products, error) = await ProductList.ReadAsync(topom, ct);
+            return Ok(new
+            {
+                products = products.Select(p => new { name = p.Name, xauth = p.XAuth, dashboard = p.DashboardAddr, pid = p.Pid, current = p.Current }),
+                error,
+            });
+        });
         Get(app, "/api/topom/xping/{xauth}", _ => "OK");
         Get(app, "/api/topom/stats/{xauth}", _ => Stats());
         Get(app, "/api/topom/overview/{xauth}", _ => Overview());
