@@ -40,7 +40,8 @@ public class MigrationTests(UiCluster cluster)
         await GroupTests.ConfirmAsync(page, "Queues 64 slot(s) for group 2: 64 from group 1");
         await Expect(page.Locator("#migration-status .active")).ToContainTextAsync("64 slot(s) to go");
         await Expect(page.Locator("#migration-status .active")).ToContainTextAsync("ETA paused");
-        await Expect(page.Locator("#migration-slots tbody tr")).ToHaveCountAsync(64);
+        await Expect(page.Locator("#migration-slots tbody tr")).ToHaveCountAsync(24);
+        await Expect(page.Locator("#migration-slots tfoot")).ToContainTextAsync("and 40 more queued (24-63)");
         await UiCluster.ScreenshotAsync(page, "migration");
         await page.GotoAsync(cluster.Url + "#slots");
         await Expect(page.Locator("#slot-map .slot.migrating")).ToHaveCountAsync(64);

@@ -75,14 +75,14 @@ export function clearError(key) {
 }
 
 export function showNotice(message) {
-  const box = document.getElementById("errors");
+  const box = document.getElementById("notices");
   const div = document.createElement("div");
   div.className = "notice";
   div.setAttribute("role", "status");
   div.innerHTML = `<span class="message">${esc(message)}</span> <button class="dismiss" title="dismiss">×</button>`;
   div.querySelector(".dismiss").onclick = () => div.remove();
   box.prepend(div);
-  setTimeout(() => div.remove(), 8000);
+  setTimeout(() => div.remove(), 5000);
 }
 
 // ---- the confirmation dialog: says what will happen, nothing runs until OK ----

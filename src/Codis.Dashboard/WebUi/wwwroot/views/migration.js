@@ -113,7 +113,10 @@ export function render(s) {
   document.getElementById("cancel").disabled = !a.actions.some(x => x.state === "pending");
 
   const progress = new Map(a.progress.map(p => [p.slot, p]));
-  const rows = a.actions.slice(0, 64).map(x => {
+  // the slots being worked on first, then the queue; at most SHOWN rows
+  const SHOWN = 24;
+  const ordered = [...a.actions].sort((x, y) => (progress.has(y.slot) - progress.has(x.slot)) || (x.index - y.index));
+  const rows = ordered.slice(0, SHOWN).map(x => {
     const p = progress.get(x.slot);
     return `<tr data-slot="${x.slot}"><td>${x.slot}</td><td>group ${x.from} → ${x.to}</td><td class="state">${esc(p?.state || x.state)}</td>
       <td class="num">${p ? fmtInt(p.moved) : ""}</td><td class="num">${p ? fmtInt(p.remaining) : ""}</td><td class="num">${p ? fmtInt(p.keys_per_sec) : ""}</td>
@@ -121,7 +124,7 @@ export function render(s) {
   }).join("");
   setHtml(document.getElementById("migration-slots"), rows
     ? `<thead><tr><th>slot</th><th>move</th><th>state</th><th>moved</th><th>left</th><th>keys/s</th><th>error</th></tr></thead><tbody>${rows}</tbody>` +
-      (a.actions.length > 64 ? `<tfoot><tr><td colspan="7">… and ${a.actions.length - 64} more (${esc(ranges(a.actions.slice(64).map(x => x.slot)))})</td></tr></tfoot>` : "")
+      (ordered.length > SHOWN ? `<tfoot><tr><td colspan="7">… and ${ordered.length - SHOWN} more queued (${esc(ranges(ordered.slice(SHOWN).map(x => x.slot)))})</td></tr></tfoot>` : "")
     : "");
   if (plan) renderPlan();
 }
