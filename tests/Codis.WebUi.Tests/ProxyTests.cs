@@ -1,4 +1,3 @@
-using Codis.Testing;
 using static Microsoft.Playwright.Assertions;
 
 namespace Codis.WebUi.Tests;
@@ -35,21 +34,5 @@ public class ProxyTests(UiCluster cluster)
         await Expect(freshRow.Locator(".status")).ToHaveTextAsync("online");
         using (var c = fresh.Client()) Assert.Equal("PONG", c.Call("PING").Text);
         Assert.Empty(cluster.ErrorsOf(page));
-    }
-
-    [Fact]
-    public async Task ProductSwitcherOpensTheOtherProductsDashboard()
-    {
-        using var other = CodisDashboardProcess.Start("filesystem", cluster.CoordinatorDir, "second");
-        var page = await cluster.OpenAsync("overview");
-        var select = page.Locator("#product");
-        await Expect(select.Locator("option")).ToHaveCountAsync(2);
-        await Expect(select.Locator("option[value='second']")).ToContainTextAsync($"dashboard {other.AdminAddr}");
-        await Expect(select).ToHaveValueAsync(UiCluster.Product);
-        await select.SelectOptionAsync("second");
-        await page.WaitForURLAsync($"http://{other.AdminAddr}/#overview");
-        await Expect(page.Locator("#product")).ToHaveValueAsync("second");
-        await Expect(page.Locator("#dashboard-info")).ToContainTextAsync("second");
-        await Expect(page.Locator("[data-card='groups'] .value")).ToHaveTextAsync("0");
     }
 }
