@@ -62,7 +62,7 @@ public sealed class UiCluster : IAsyncLifetime
         playwright = await Playwright.CreateAsync();
         // Debian's chromium, not a browser build of Playwright's own (none is ever downloaded)
         Browser = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = Chromium, Headless = true });
-        Assertions.SetDefaultExpectTimeout(20_000);
+        Assertions.SetDefaultExpectTimeout(30_000); // generous: CI machines are shared
     }
 
     /// <summary>A proxy of the product, not yet known to the dashboard.</summary>

@@ -91,9 +91,10 @@ function sample(stats) {
   while (state.moved.length && state.moved[0].t < now - 30_000) state.moved.shift();
 }
 
-let running = false;
+let running = false, again = false;
 async function refresh() {
-  if (running) return;
+  // one call at a time; a refresh asked for meanwhile (after an action) runs right after, not a second later
+  if (running) { again = true; return; }
   running = true;
   try {
     if (!api.xauth) await loadProducts();
@@ -113,6 +114,7 @@ async function refresh() {
     document.getElementById("freshness").classList.add("stale");
   } finally {
     running = false;
+    if (again) { again = false; refresh(); }
   }
 }
 
