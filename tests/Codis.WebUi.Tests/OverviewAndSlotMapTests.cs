@@ -54,5 +54,16 @@ public class OverviewAndSlotMapTests(UiCluster cluster)
         await UiCluster.ScreenshotAsync(page, "overview");
         await load;
         Assert.Empty(cluster.ErrorsOf(page));
+
+        // the dashboard keeps two minutes of ops/s: a page opened later starts its charts with that history
+        var history = (await cluster.Dashboard.GetAsync(Codis.Core.Models.DashboardRoutes.OpsHistory(cluster.X)))!;
+        var samples = history["samples"]!.AsArray();
+        Assert.InRange(samples.Count, 5, 120);
+        Assert.Contains(samples, s => s!["qps"]!.GetValue<long>() > 0 && s["proxies"]!.AsObject().Any(p => p.Value!.GetValue<long>() > 0));
+        var times = samples.Select(s => s!["t"]!.GetValue<long>()).ToList();
+        Assert.Equal(times.Order(), times);
+        var later = await cluster.OpenAsync("overview");
+        int seeded = int.Parse(await later.Locator("#chart-total").GetAttributeAsync("data-points") ?? "0");
+        Assert.True(seeded >= 5, $"a new page drew {seeded} points, not the dashboard's history");
     }
 }

@@ -25,6 +25,8 @@ public static class DashboardRoutes
     public static string Proxies(string x) => $"/api/topom/proxies/{x}";
     public static string Actions(string x) => $"/api/topom/actions/{x}";
     public static string Failovers(string x) => $"/api/topom/failover/{x}";
+    /// <summary>ops/s of the last two minutes, one sample a second: {"interval_ms", "samples": [{"t" (unix ms), "qps", "proxies": {token: qps}}]}.</summary>
+    public static string OpsHistory(string x) => $"/api/topom/ops-history/{x}";
     public static string ServerInfo(string addr) => $"/api/topom/group/info/{E(addr)}";
 
     public static string Shutdown(string x) => $"/api/topom/shutdown/{x}";

@@ -26,6 +26,7 @@ internal sealed class DashboardApi
     private Topom topom = null!;
     private SlotMigrator migrator = null!;
     private HealthMonitor health = null!;
+    private OpsHistory history = null!;
     private Action<string> shutdown = _ => { };
     private volatile bool active;
 
@@ -39,6 +40,7 @@ internal sealed class DashboardApi
     public void Activate(Topom t, SlotMigrator m, HealthMonitor h, Action<string> stop)
     {
         (topom, migrator, health, shutdown) = (t, m, h, stop);
+        history = new OpsHistory(h);
         active = true;
     }
 
@@ -110,6 +112,11 @@ internal sealed class DashboardApi
         Get(app, "/api/topom/proxies/{xauth}", _ => Proxies());
         Get(app, "/api/topom/actions/{xauth}", _ => Actions());
         Get(app, "/api/topom/failover/{xauth}", _ => health.Events);
+        Get(app, "/api/topom/ops-history/{xauth}", _ => new
+        {
+            interval_ms = (long)OpsHistory.Interval.TotalMilliseconds,
+            samples = history.Samples().Select(s => new { t = s.UnixMs, qps = s.Total, proxies = s.Proxies }),
+        });
         app.MapGet("/api/topom/group/info/{addr}", async (string addr) =>
         {
             try { return Ok(await topom.Redis.InfoAsync(WebUtility.UrlDecode(addr))); }

@@ -28,6 +28,7 @@ export const routes = {
   products: "/api/topom/products",
   overview: "/topom",
   stats: "/api/topom/stats/{x}",
+  opsHistory: "/api/topom/ops-history/{x}",
   groupCreate: gid => `/api/topom/group/create/{x}/${gid}`,
   groupRemove: gid => `/api/topom/group/remove/{x}/${gid}`,
   groupAdd: (gid, addr, role) => `/api/topom/group/add/{x}/${gid}/${enc(addr)}?role=${enc(role)}`,

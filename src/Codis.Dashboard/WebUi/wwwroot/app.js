@@ -91,13 +91,29 @@ function sample(stats) {
   while (state.moved.length && state.moved[0].t < now - 30_000) state.moved.shift();
 }
 
-let running = false, again = false;
+/** The dashboard's last two minutes of ops/s, so the charts start with a history (its clock shifted to ours). */
+async function seedHistory() {
+  const h = await api.get(routes.opsHistory);
+  if (!h.samples.length) return;
+  const shift = Date.now() - h.samples[h.samples.length - 1].t;
+  for (const s of h.samples) {
+    const t = s.t + shift;
+    state.total.add(t, s.qps);
+    for (const [token, q] of Object.entries(s.proxies)) {
+      if (!state.perProxy.has(token)) state.perProxy.set(token, new Series());
+      state.perProxy.get(token).add(t, q);
+    }
+  }
+}
+
+let running = false, again = false, seeded = false;
 async function refresh() {
   // one call at a time; a refresh asked for meanwhile (after an action) runs right after, not a second later
   if (running) { again = true; return; }
   running = true;
   try {
     if (!api.xauth) await loadProducts();
+    if (!seeded) { await seedHistory(); seeded = true; }
     const stats = await api.get(routes.stats);
     state.stats = stats;
     state.at = Date.now();
