@@ -51,7 +51,6 @@ public class OverviewAndSlotMapTests(UiCluster cluster)
         await Expect(page.Locator("[data-card='keys'] .value")).Not.ToHaveTextAsync("0");
         var after = int.Parse(await page.Locator("#chart-total").GetAttributeAsync("data-points") ?? "0");
         Assert.True(after > before, $"the chart took no new samples ({before} → {after})");
-        await UiCluster.ScreenshotAsync(page, "overview");
         await load;
         Assert.Empty(cluster.ErrorsOf(page));
 
@@ -65,5 +64,6 @@ public class OverviewAndSlotMapTests(UiCluster cluster)
         var later = await cluster.OpenAsync("overview");
         int seeded = int.Parse(await later.Locator("#chart-total").GetAttributeAsync("data-points") ?? "0");
         Assert.True(seeded >= 5, $"a new page drew {seeded} points, not the dashboard's history");
+        await UiCluster.ScreenshotAsync(later, "overview");
     }
 }
