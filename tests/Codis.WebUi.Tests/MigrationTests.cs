@@ -40,16 +40,27 @@ public class MigrationTests(UiCluster cluster)
         await GroupTests.ConfirmAsync(page, "Queues 64 slot(s) for group 2: 64 from group 1");
         await Expect(page.Locator("#migration-status .active")).ToContainTextAsync("64 slot(s) to go");
         await Expect(page.Locator("#migration-status .active")).ToContainTextAsync("ETA paused");
+        await Expect(page.Locator("#migration-status .done")).ToHaveTextAsync("0 of 64 slot(s) done");
         await Expect(page.Locator("#migration-slots tbody tr")).ToHaveCountAsync(24);
         await Expect(page.Locator("#migration-slots tfoot")).ToContainTextAsync("and 40 more queued (24-63)");
-        await UiCluster.ScreenshotAsync(page, "migration");
         await page.GotoAsync(cluster.Url + "#slots");
         await Expect(page.Locator("#slot-map .slot.migrating")).ToHaveCountAsync(64);
         await Expect(page.Locator("#slot-map .slot[data-slot='5']")).ToHaveAttributeAsync("title", new Regex("^slot 5: group 1 → 2, pending"));
-        await Expect(page.Locator(".migrating-legend")).ToContainTextAsync("migrating: 64 slots");
+        await Expect(page.Locator(".migrating-legend")).ToContainTextAsync("migrating: 64 slots to go");
         await UiCluster.ScreenshotAsync(page, "slots-migrating");
 
+        // run it slowly (a pause between migration calls), watch the first batches finish, pause in the middle
         await page.GotoAsync(cluster.Url + "#migration");
+        await cluster.PutAsync(Codis.Core.Models.DashboardRoutes.ActionInterval(cluster.X, 100_000));
+        await page.ClickAsync("#resume");
+        await Expect(page.Locator("#migration-status .done")).ToHaveTextAsync(new Regex(@"^([1-9]|[1-5][0-9]|6[0-3]) of 64 slot\(s\) done$"), new() { Timeout = 60_000 });
+        await page.ClickAsync("#pause");
+        await GroupTests.ConfirmAsync(page, "starts no new slot");
+        await Expect(page.Locator("#migration-status .executor")).ToHaveTextAsync("paused");
+        await Expect(page.Locator("#migration-status .active")).ToContainTextAsync(new Regex(@"[0-9,]+ keys/s · ETA paused"));
+        await UiCluster.ScreenshotAsync(page, "migration");
+
+        await cluster.PutAsync(Codis.Core.Models.DashboardRoutes.ActionInterval(cluster.X, 0));
         await page.ClickAsync("#resume");
         await Expect(page.Locator("#migration-status")).ToContainTextAsync("No migration in progress", new() { Timeout = 90_000 });
         await Expect(page.Locator("#migration-status .executor")).Not.ToHaveTextAsync("paused");

@@ -46,7 +46,9 @@ public sealed class UiCluster : IAsyncLifetime
         Directory.CreateDirectory(ScreenshotDir);
         var servers = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() => Own(CodisServerProcess.Start()))));
         (G1, G2, SpareA, SpareB) = (servers[0], servers[1], servers[2], servers[3]);
-        Dashboard = Own(CodisDashboardProcess.Start("filesystem", CoordinatorDir, Product));
+        // small migration batches and one key per call: a migration of a few dozen slots is watched in steps
+        Dashboard = Own(CodisDashboardProcess.Start("filesystem", CoordinatorDir, Product, true,
+            "--migration_parallel_slots", "8", "--migration_async_numkeys", "1"));
         await PutAsync(DashboardRoutes.SlotsInit(X, true));
         await PutAsync(DashboardRoutes.GroupCreate(X, 1));
         await PutAsync(DashboardRoutes.GroupAdd(X, 1, Addr(G1), "master"));

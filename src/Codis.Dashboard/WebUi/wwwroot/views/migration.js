@@ -6,6 +6,7 @@ import { esc, setHtml, fmtInt, fmtDuration, ranges, confirmed, showError, groupC
 
 let state;
 let plan = null; // the last plan shown: {slot: gid}
+let runTotal = 0; // the most slots queued at once since the queue was last empty (the progress bar's length)
 
 export function init(s) {
   state = s;
@@ -102,11 +103,14 @@ export function render(s) {
   for (const x of a.actions) counts[x.state] = (counts[x.state] ?? 0) + 1;
   const { keysPerSec, eta } = rates(s);
   const total = a.actions.length;
+  runTotal = total === 0 ? 0 : Math.max(runTotal, total);
+  const bar = total === 0 ? "" : `<div class="progress"><progress max="${runTotal}" value="${runTotal - total}"></progress>
+    <span class="done">${runTotal - total} of ${runTotal} slot(s) done</span></div>`;
   const line = total === 0
     ? `<p class="idle">No migration in progress.${a.disabled ? " <b>Paused</b>: new migrations wait until you resume." : ""}</p>`
     : `<p class="active"><b>${total}</b> slot(s) to go (${Object.entries(counts).map(([k, v]) => `${v} ${esc(k)}`).join(", ")}) ·
         <b>${fmtInt(Math.round(keysPerSec))}</b> keys/s · ETA <b>${a.disabled ? "paused" : fmtDuration(eta)}</b></p>`;
-  setHtml(document.getElementById("migration-status"), `${line}
+  setHtml(document.getElementById("migration-status"), `${line}${bar}
     <p class="facts-line">executor: <span class="executor">${esc(a.disabled ? "paused" : a.status)}</span> · method ${esc(a.method)} · ${fmtInt(a.moved_keys)} keys moved since the dashboard started</p>`);
   document.getElementById("pause").disabled = a.disabled;
   document.getElementById("resume").disabled = !a.disabled;

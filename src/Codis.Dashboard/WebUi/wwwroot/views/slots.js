@@ -50,8 +50,10 @@ export function render(state) {
     return `<span class="legend-item" data-group="${gid}"><i style="background:${groupColor(gid)}"></i>${gid ? `group ${gid}` : "offline"}: <b>${n}</b> slots <small>(${esc(ranges(ids))})</small></span>`;
   });
   if (migrating) {
-    const done = st.slot_action.progress.reduce((n, p) => n + p.moved, 0);
-    items.push(`<span class="legend-item migrating-legend"><i class="striped"></i>migrating: <b>${migrating}</b> slots, ${fmtInt(done)} keys moved in the current batch</span>`);
+    const batch = st.slot_action.progress;
+    const moved = batch.reduce((n, p) => n + p.moved, 0);
+    items.push(`<span class="legend-item migrating-legend"><i class="striped"></i>migrating: <b>${migrating}</b> slots to go` +
+      (batch.length ? ` · ${batch.length} in the current batch, ${fmtInt(moved)} keys moved` : "") + `</span>`);
   }
   setHtml(document.getElementById("slot-legend"), items.join(""));
 }
