@@ -9,13 +9,19 @@ export function init() {
   const map = document.getElementById("slot-map");
   const frag = document.createDocumentFragment();
   for (let i = 0; i < 1024; i++) {
+    if (i % 64 === 0) { // a row label: the row's first slot
+      const l = document.createElement("div");
+      l.className = "row-label";
+      l.textContent = i;
+      frag.append(l);
+    }
     const c = document.createElement("div");
     c.className = "slot";
     c.dataset.slot = i;
     frag.append(c);
   }
   map.append(frag);
-  cells = [...map.children];
+  cells = [...map.querySelectorAll(".slot")];
 }
 
 export function render(state) {
