@@ -26,11 +26,12 @@ public static class CodisAdminCli
           --remove-proxy (--addr=ADMIN | --token=T | --id=PROXY_ID) [--force] | --reinit-proxy (--addr | --token | --all)
           --slots-init [--force] | --slots-range --beg=N --end=N (--gid=N | --offline)
           --slots-assign --beg=N --end=N (--gid=N | --offline) [--confirm]     (force, the escape hatch)
+          --slot-action                                                          (alone: the actions in progress)
           --slot-action --create --sid=N --gid=N | --create-range --beg=N --end=N --gid=N
                         --create-some --gid-from=N --gid-to=N --num-slots=N | --remove --sid=N | --remove-pending
                         --interval=MICROS | --disabled=0|1
           --rebalance [--confirm] | --reload | --shutdown
-        proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --fillslots=FILE
+        proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --reset-stats | --fillslots=FILE
         lock:       codis-admin --remove-lock --product=NAME (--zookeeper=ADDR | --etcd=ADDR | --filesystem=ROOT)
         The admin token may also come from CODIS_ADMIN_TOKEN.
         """;

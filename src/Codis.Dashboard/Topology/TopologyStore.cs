@@ -58,6 +58,10 @@ internal sealed class TopologyStore(ICoordinator coordinator, CoordinatorPaths p
 
     public Task SaveSlotAsync(SlotMapping m, CancellationToken ct) => Coordinator.UpdateAsync(Paths.Slot(m.Id), ModelJson.Encode(m), ct);
 
+    /// <summary>Many slots in one coordinator batch (a migration batch, init, range-set).</summary>
+    public Task SaveSlotsAsync(IReadOnlyList<SlotMapping> ms, CancellationToken ct) =>
+        Coordinator.UpdateManyAsync(ms.Select(m => (Paths.Slot(m.Id), (ReadOnlyMemory<byte>)ModelJson.Encode(m))).ToList(), ct);
+
     public Task SaveGroupAsync(GroupModel g, CancellationToken ct) => Coordinator.UpdateAsync(Paths.Group(g.Id), ModelJson.Encode(g), ct);
 
     public Task DeleteGroupAsync(int id, CancellationToken ct) => Coordinator.DeleteAsync(Paths.Group(id), false, ct);

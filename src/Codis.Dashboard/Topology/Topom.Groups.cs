@@ -79,7 +79,7 @@ internal sealed partial class Topom
     {
         var g = GroupMap().GetValueOrDefault(gid) ?? throw new TopomException($"group {gid} does not exist");
         int index = Array.FindIndex(g.Servers, s => s.Server == addr);
-        if (index < 0) throw new TopomException($"{addr} is not in group {gid}");
+        if (index < 0) throw new TopomException(NotInGroup(gid, addr));
         if (g.IsPromoting) throw new TopomException($"group {gid} is promoting a server; try again when it is done");
         if (index == 0 && g.Servers.Length > 1)
             throw new TopomException($"{addr} is the master of group {gid}; promote another server first (`codis-config server promote {gid} {g.Servers[1].Server}`)");
@@ -90,6 +90,25 @@ internal sealed partial class Topom
         Log.Info("server removed", ("gid", gid), ("addr", addr));
         if (g.Servers.Length > 0) await PushAsync(SlotsTouching(gid), c).ConfigureAwait(false);
     }, ct);
+
+    /// <summary>
+    /// "Not in group" with what the operator probably meant: the group that has the address, or the same port
+    /// under another host name (the seed added localhost:6380 and then removed 10.19.21.241:6380).
+    /// </summary>
+    private string NotInGroup(int gid, string addr)
+    {
+        var groups = GroupMap();
+        if (groups.Values.FirstOrDefault(x => x.Servers.Any(s => s.Server == addr)) is { } other)
+            return $"{addr} is not in group {gid}; it is in group {other.Id} (`codis-config server remove {other.Id} {addr}`)";
+        int colon = addr.LastIndexOf(':');
+        string port = colon >= 0 ? addr[colon..] : "";
+        var samePort = groups.Values.SelectMany(x => x.Servers.Select(s => (x.Id, s.Server)))
+            .Where(p => port.Length > 1 && p.Server.EndsWith(port, StringComparison.Ordinal)).ToList();
+        if (samePort.Count > 0)
+            return $"{addr} is not in group {gid}; servers are matched by the address they were added with: " +
+                   string.Join(", ", samePort.Select(p => $"group {p.Id} has {p.Server}"));
+        return $"{addr} is not in group {gid} (nor in any other group)";
+    }
 
     public Task PromoteAsync(int gid, string addr, CancellationToken ct) =>
         RunAsync($"promote {addr} in group {gid}", c => PromoteLockedAsync(gid, addr, "operator", c), ct);
@@ -102,7 +121,7 @@ internal sealed partial class Topom
     {
         var g = GroupMap().GetValueOrDefault(gid) ?? throw new TopomException($"group {gid} does not exist");
         int index = Array.FindIndex(g.Servers, s => s.Server == addr);
-        if (index < 0) throw new TopomException($"{addr} is not in group {gid}");
+        if (index < 0) throw new TopomException(NotInGroup(gid, addr));
         if (index == 0) throw new TopomException($"{addr} is already the master of group {gid}");
         if (g.IsPromoting) throw new TopomException($"group {gid} is already promoting a server");
         var touching = SlotsTouching(gid).ToList();

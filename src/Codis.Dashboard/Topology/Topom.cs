@@ -80,11 +80,10 @@ internal sealed partial class Topom
 
     private async Task SaveSlotsAsync(IEnumerable<SlotMapping> ms, CancellationToken ct)
     {
-        foreach (var m in ms)
-        {
-            await Store.SaveSlotAsync(m, ct).ConfigureAwait(false);
-            SetSlot(m);
-        }
+        var list = ms.ToList();
+        if (list.Count == 0) return;
+        await Store.SaveSlotsAsync(list, ct).ConfigureAwait(false);
+        foreach (var m in list) SetSlot(m);
     }
 
     private async Task SaveGroupAsync(GroupModel g, CancellationToken ct)
