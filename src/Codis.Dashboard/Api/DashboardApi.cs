@@ -40,7 +40,7 @@ internal sealed class DashboardApi
     public void Activate(Topom t, SlotMigrator m, HealthMonitor h, Action<string> stop)
     {
         (topom, migrator, health, shutdown) = (t, m, h, stop);
-        history = new OpsHistory(h);
+        history = OpsHistory.Start(h);
         active = true;
     }
 

@@ -13,24 +13,33 @@ internal sealed class OpsHistory : IDisposable
 
     public sealed record Sample(long UnixMs, long Total, IReadOnlyDictionary<string, long> Proxies);
 
-    private readonly HealthMonitor health;
+    private readonly Func<IReadOnlyDictionary<string, long>> read;
     private readonly Sample[] ring = new Sample[Capacity];
     private readonly Lock gate = new();
-    private readonly Timer timer;
+    private Timer? timer;
     private int next, count;
 
-    public OpsHistory(HealthMonitor health)
+    /// <summary>Samples <paramref name="read"/> (proxy token → ops/s) when <see cref="Take"/> is called.</summary>
+    public OpsHistory(Func<IReadOnlyDictionary<string, long>> read) => this.read = read;
+
+    /// <summary>A history sampling the health monitor's proxy stats every <see cref="Interval"/>.</summary>
+    public static OpsHistory Start(HealthMonitor health)
     {
-        this.health = health;
-        timer = new Timer(_ => Take(), null, TimeSpan.Zero, Interval);
+        var h = new OpsHistory(() =>
+        {
+            var qps = new Dictionary<string, long>();
+            foreach (var (token, p) in health.Proxies)
+                if (p.Stats?["ops"]?["qps"]?.GetValue<long>() is long q) qps[token] = q;
+            return qps;
+        });
+        h.timer = new Timer(_ => h.Take(), null, TimeSpan.Zero, Interval);
+        return h;
     }
 
-    private void Take()
+    public void Take(long? unixMs = null)
     {
-        var proxies = new Dictionary<string, long>();
-        foreach (var (token, h) in health.Proxies)
-            if (h.Stats?["ops"]?["qps"]?.GetValue<long>() is long q) proxies[token] = q;
-        var s = new Sample(DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), proxies.Values.Sum(), proxies);
+        var proxies = read();
+        var s = new Sample(unixMs ?? DateTimeOffset.UtcNow.ToUnixTimeMilliseconds(), proxies.Values.Sum(), proxies);
         lock (gate)
         {
             ring[next] = s;
@@ -50,5 +59,5 @@ internal sealed class OpsHistory : IDisposable
         }
     }
 
-    public void Dispose() => timer.Dispose();
+    public void Dispose() => timer?.Dispose();
 }
