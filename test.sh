@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every test of Codis.NET from a clean checkout: installs the real peers the tests start
-# (Debian's redis-server, redis-tools, zookeeper, etcd-server), builds, runs all test projects; the output
-# ends with the test runner's own summary line.
+# (Debian's redis-server, redis-tools, zookeeper, etcd-server) and the browser the web UI tests drive
+# (Debian's chromium; Playwright never downloads one), builds, runs all test projects; the output ends with
+# the test runner's own summary line.
 set -uo pipefail
 cd "$(dirname "$0")"
 
@@ -10,6 +11,7 @@ command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
 [ -e /usr/share/zookeeper/bin/zkServer.sh ] || need+=(zookeeper)
 command -v etcd >/dev/null || need+=(etcd-server)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null

@@ -27,8 +27,9 @@ if (args.Any(a => a is "--help" or "-h"))
           --default-config    print the settings with their defaults as TOML and exit
 
         The HTTP API listens on admin_addr (127.0.0.1:18080 by default); bound beyond loopback it requires
-        admin_token. Failover: every failover_interval each master is checked; one failing for
-        failover_down_after is replaced by its replica with the highest replication offset.
+        admin_token. The web UI is at http://<admin_addr>/ (docs/DASHBOARD.md). Failover: every
+        failover_interval each master is checked; one failing for failover_down_after is replaced by its replica
+        with the highest replication offset.
 
         settings:
         """);

@@ -16,6 +16,8 @@ public static class DashboardRoutes
 
     public const string Overview = "/topom";
     public const string Model = "/topom/model";
+    /// <summary>The products in the coordinator, each with its xauth and the dashboard holding its lock (the web UI's switcher).</summary>
+    public const string Products = "/api/topom/products";
     public static string XPing(string x) => $"/api/topom/xping/{x}";
     public static string Stats(string x) => $"/api/topom/stats/{x}";
     public static string Slots(string x) => $"/api/topom/slots/{x}";
@@ -23,6 +25,8 @@ public static class DashboardRoutes
     public static string Proxies(string x) => $"/api/topom/proxies/{x}";
     public static string Actions(string x) => $"/api/topom/actions/{x}";
     public static string Failovers(string x) => $"/api/topom/failover/{x}";
+    /// <summary>ops/s of the last two minutes, one sample a second: {"interval_ms", "samples": [{"t" (unix ms), "qps", "proxies": {token: qps}}]}.</summary>
+    public static string OpsHistory(string x) => $"/api/topom/ops-history/{x}";
     public static string ServerInfo(string addr) => $"/api/topom/group/info/{E(addr)}";
 
     public static string Shutdown(string x) => $"/api/topom/shutdown/{x}";

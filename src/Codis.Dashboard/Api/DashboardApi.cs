@@ -26,6 +26,7 @@ internal sealed class DashboardApi
     private Topom topom = null!;
     private SlotMigrator migrator = null!;
     private HealthMonitor health = null!;
+    private OpsHistory history = null!;
     private Action<string> shutdown = _ => { };
     private volatile bool active;
 
@@ -39,6 +40,7 @@ internal sealed class DashboardApi
     public void Activate(Topom t, SlotMigrator m, HealthMonitor h, Action<string> stop)
     {
         (topom, migrator, health, shutdown) = (t, m, h, stop);
+        history = OpsHistory.Start(h);
         active = true;
     }
 
@@ -48,6 +50,9 @@ internal sealed class DashboardApi
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://" + (address.StartsWith("0.0.0.0:", StringComparison.Ordinal) ? "*:" + address[8..] : address));
         var app = builder.Build();
+        // the web UI's files hold no data: served before the token and standby checks, so the page can ask for
+        // the token and show a standby's answer in words
+        app.Use(WebUi.WebUiAssets.Middleware);
         if (token.Length > 0)
         {
             app.Use(async (ctx, next) =>
@@ -89,6 +94,15 @@ internal sealed class DashboardApi
         app.MapGet("/api/topom/model", () => Ok(topom.Model));
         app.MapGet("/topom/stats", () => Ok(Stats()));
         app.MapGet("/topom/slots", () => Ok(topom.RoutingSnapshot()));
+        app.MapGet(DashboardRoutes.Products, async () =>
+        {
+            var (products, error) = await ProductList.ReadAsync(topom, ct);
+            return Ok(new
+            {
+                products = products.Select(p => new { name = p.Name, xauth = p.XAuth, dashboard = p.DashboardAddr, pid = p.Pid, current = p.Current }),
+                error,
+            });
+        });
         Get(app, "/api/topom/xping/{xauth}", _ => "OK");
         Get(app, "/api/topom/stats/{xauth}", _ => Stats());
         Get(app, "/api/topom/overview/{xauth}", _ => Overview());
@@ -98,6 +112,11 @@ internal sealed class DashboardApi
         Get(app, "/api/topom/proxies/{xauth}", _ => Proxies());
         Get(app, "/api/topom/actions/{xauth}", _ => Actions());
         Get(app, "/api/topom/failover/{xauth}", _ => health.Events);
+        Get(app, "/api/topom/ops-history/{xauth}", _ => new
+        {
+            interval_ms = (long)OpsHistory.Interval.TotalMilliseconds,
+            samples = history.Samples().Select(s => new { t = s.UnixMs, qps = s.Total, proxies = s.Proxies }),
+        });
         app.MapGet("/api/topom/group/info/{addr}", async (string addr) =>
         {
             try { return Ok(await topom.Redis.InfoAsync(WebUtility.UrlDecode(addr))); }
