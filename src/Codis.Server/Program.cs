@@ -57,7 +57,16 @@ catch (Exception e) when (e is System.Net.Sockets.SocketException or FormatExcep
 }
 if (settings["pidfile"].Value is { Length: > 0 } pidfile) File.WriteAllText(pidfile, Environment.ProcessId + "\n");
 
-using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; server.Shutdown("SIGTERM"); });
+// SIGTERM is a planned stop: lagging replicas get shutdown-timeout to catch up first (as Redis 7)
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx =>
+{
+    ctx.Cancel = true;
+    _ = Task.Run(() =>
+    {
+        server.Replication.WaitForReplicasBeforeShutdown();
+        server.Shutdown("SIGTERM");
+    });
+});
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; server.Shutdown("SIGINT"); });
 await server.Stopped;
 if (settings["pidfile"].Value is { Length: > 0 } pf) File.Delete(pf);

@@ -36,20 +36,21 @@ internal static class PersistenceCommands
     }
 
     /// <summary>
-    /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]: flushes and fsyncs the AOF, saves a snapshot (SAVE, or by default
-    /// when save rules exist), then stops. A failed save keeps the server up unless FORCE. NOW is accepted:
-    /// shutdown never waits for lagging replicas here.
+    /// SHUTDOWN [NOSAVE|SAVE] [NOW] [FORCE]: unless NOW, first gives lagging replicas up to shutdown-timeout to
+    /// catch up (writes paused; run without the keyspace lock so their ACKs get through), then flushes and fsyncs
+    /// the AOF, saves a snapshot (SAVE, or by default when save rules exist), and stops. A failed save keeps the
+    /// server up unless FORCE.
     /// </summary>
-    [Command("shutdown", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "Synchronously saves the database(s) to disk and shuts down the Redis server.")]
+    [Command("shutdown", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.NoLock, Group = "server", Summary = "Synchronously saves the database(s) to disk and shuts down the Redis server.")]
     public static void Shutdown(CommandContext ctx)
     {
         bool? save = null;
-        bool force = false;
+        bool force = false, now = false;
         for (int i = 1; i < ctx.ArgCount; i++)
         {
             if (ctx.ArgIs(i, "NOSAVE") && save != true) save = false;
             else if (ctx.ArgIs(i, "SAVE") && save != false) save = true;
-            else if (ctx.ArgIs(i, "NOW")) { }
+            else if (ctx.ArgIs(i, "NOW")) now = true;
             else if (ctx.ArgIs(i, "FORCE")) force = true;
             else if (ctx.ArgIs(i, "ABORT"))
             {
@@ -63,12 +64,18 @@ internal static class PersistenceCommands
             }
         }
         Log.Info("User requested shutdown...", ("client", ctx.Client.Remote));
-        if (!ctx.Server.Persistence.PersistForShutdown(save) && !force)
+        // inside MULTI or a script the lock is held: no waiting there (as WAIT)
+        if (!now && !ctx.DenyBlocking) ctx.Server.Replication.WaitForReplicasBeforeShutdown();
+        lock (ctx.Keyspace.Lock)
         {
-            Log.Warn("Errors trying to shut down the server. Check the logs for more information.");
-            ctx.Error("ERR Errors trying to SHUTDOWN. Check logs.");
-            return;
+            if (!ctx.Server.Persistence.PersistForShutdown(save) && !force)
+            {
+                ctx.Server.Unpause();
+                Log.Warn("Errors trying to shut down the server. Check the logs for more information.");
+                ctx.Error("ERR Errors trying to SHUTDOWN. Check logs.");
+                return;
+            }
+            ctx.Server.Shutdown("SHUTDOWN");
         }
-        ctx.Server.Shutdown("SHUTDOWN");
     }
 }

@@ -40,7 +40,7 @@ internal static class PersistenceSettings
         s.Alias("min-slaves-to-write", "min-replicas-to-write");
         s.Define(new Setting { Name = "min-replicas-max-lag", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "a good replica ACKed within N seconds" });
         s.Alias("min-slaves-max-lag", "min-replicas-max-lag");
-        s.Define(new Setting { Name = "shutdown-timeout", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "accepted for redis.conf compatibility, no effect: SHUTDOWN does not wait for replicas to catch up" });
+        s.Define(new Setting { Name = "shutdown-timeout", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "seconds a master stopping (SHUTDOWN without NOW, SIGTERM) waits, writes paused, for lagging replicas to acknowledge everything; 0: no wait" });
     }
 
     private static string? ValidateReplicaOf(string value)

@@ -248,6 +248,33 @@ internal sealed class ReplicationManager
         }
     }
 
+    /// <summary>
+    /// Redis 7's shutdown-timeout (not under the lock): a master about to stop pauses writes and gives its online
+    /// replicas up to that many seconds to acknowledge everything, so a planned restart loses nothing on them.
+    /// Returns false when some replica was still behind.
+    /// </summary>
+    public bool WaitForReplicasBeforeShutdown()
+    {
+        int seconds = (int)Server.Settings["shutdown-timeout"].AsLong;
+        int online;
+        lock (Server.Keyspace.Lock)
+        {
+            if (IsReplica || seconds <= 0) return true;
+            online = replicas.Count(r => r.State == ReplicaState.Online);
+            if (online == 0 || CountAcked(MasterReplOffset) == online) return true;
+            Server.Pause(seconds * 1000L + 1000, all: false);
+        }
+        Log.Info("Waiting for replicas before shutting down", ("replicas", online), ("shutdown_timeout_s", seconds));
+        long acked = Wait(online, seconds * 1000L, CancellationToken.None);
+        if (acked >= online)
+        {
+            Log.Info("Replicas are in sync: shutting down", ("replicas", online));
+            return true;
+        }
+        Log.Warn("Lagging replicas after shutdown-timeout: shutting down anyway", ("in_sync", acked), ("replicas", online));
+        return false;
+    }
+
     // ---- replica side ------------------------------------------------------------------------------------
 
     /// <summary>REPLICAOF host port (under the lock). Returns the reply text.</summary>
