@@ -31,6 +31,7 @@ internal sealed partial class CodisServer
         Limits = BuildLimits();
         Storage.Collections.CollectionLimits.Attach(settings);
         Blocking = new Networking.Blocking.BlockingRegistry(this);
+        Scripts = new Scripting.ScriptEngine(this);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
@@ -73,6 +74,9 @@ internal sealed partial class CodisServer
 
     /// <summary>Clients blocked in BLPOP and friends, served after each command that writes their keys.</summary>
     public Networking.Blocking.BlockingRegistry Blocking { get; }
+
+    /// <summary>EVAL's Lua engine and script cache (the Lua state is created by the first script).</summary>
+    public Scripting.ScriptEngine Scripts { get; }
     public string RunId { get; }
     public RespLimits Limits { get; private set; }
     public Stats Stats { get; } = new();
@@ -177,7 +181,8 @@ internal sealed partial class CodisServer
     {
         if (batch.Count <= from) return batch.Count;
         int next = batch.Count;
-        Keyspace.Lock.Enter();
+        // Taken: usually for microseconds; when a script runs past its time limit, answered -BUSY without it.
+        if (!Keyspace.Lock.TryEnter() && !Scripts.WaitForLock(ctx, batch, ref from)) return batch.Count;
         try
         {
             // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.

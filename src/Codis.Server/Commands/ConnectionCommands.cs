@@ -17,7 +17,7 @@ internal static class ConnectionCommands
     [Command("echo", 2, Flags = CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale, Group = "connection", Summary = "Returns the given string.")]
     public static void Echo(CommandContext ctx) => ctx.Reply.WriteBulk(ctx.Arg(1));
 
-    [Command("quit", -1, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Closes the connection.")]
+    [Command("quit", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Closes the connection.")]
     public static void Quit(CommandContext ctx)
     {
         ctx.Ok();
@@ -33,7 +33,7 @@ internal static class ConnectionCommands
         ctx.Ok();
     }
 
-    [Command("auth", -2, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Authenticates the connection.")]
+    [Command("auth", -2, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Authenticates the connection.")]
     public static void Auth(CommandContext ctx)
     {
         if (ctx.ArgCount > 3) { ctx.SyntaxError(); return; }
@@ -60,7 +60,7 @@ internal static class ConnectionCommands
         }
     }
 
-    [Command("hello", -1, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Handshakes with the server (RESP2 only).")]
+    [Command("hello", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Handshakes with the server (RESP2 only).")]
     public static void Hello(CommandContext ctx)
     {
         int i = 1;

@@ -32,6 +32,8 @@ internal static class ServerSettings
         s.Define(new Setting { Name = "tcp-backlog", Kind = SettingKind.Integer, Default = "511", Min = 1, Max = 65535, Mutable = false, Description = "listen backlog" });
         s.Define(new Setting { Name = "tcp-keepalive", Kind = SettingKind.Integer, Default = "300", Min = 0, Max = int.MaxValue, Description = "TCP keepalive seconds" });
         s.Define(new Setting { Name = "enable-debug-command", Kind = SettingKind.Enum, Default = "no", Choices = ["no", "yes", "local"], Mutable = false, Description = "allow DEBUG: no, yes, or local (from loopback only)" });
+        s.Define(new Setting { Name = "busy-reply-threshold", Kind = SettingKind.Integer, Default = "5000", Min = 0, Max = long.MaxValue, Description = "milliseconds a script runs before other clients get -BUSY and SCRIPT KILL works" });
+        s.Alias("lua-time-limit", "busy-reply-threshold");
         Persistence.PersistenceSettings.Define(s);
         Storage.Collections.CollectionLimits.Define(s);
         return s;

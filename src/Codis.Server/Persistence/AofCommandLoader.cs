@@ -1,3 +1,4 @@
+using System.Text;
 using System.Buffers;
 using Codis.Core.Logging;
 using Codis.Core.Resp;
@@ -110,7 +111,11 @@ internal sealed class AofCommandLoader
     private void Run(RespRequest request, string name, long offset)
     {
         if (CommandTable.Find(request[0]) == null)
+        {
+            // Scripts' effects come wrapped in MULTI/EXEC; without a transaction command they replay one by one.
+            if (Ascii.EqualsIgnoreCase(request[0], "multi") || Ascii.EqualsIgnoreCase(request[0], "exec")) return;
             throw new InvalidDataException($"Unknown command '{request.ToUtf8String(0)}' reading the append only file {name} at offset {offset}");
+        }
         server.Keyspace.RefreshClock();
         server.ExecuteOne(ctx, request);
         reply.Commit();

@@ -57,10 +57,56 @@ internal sealed class Propagation
         Send(db, toStream);
     }
 
+    // While a script runs, what it propagates is held and goes out when it ends: one command as it is, more
+    // wrapped in MULTI ... EXEC so that the AOF and the replicas apply them at once (Redis 7's effects replication).
+    private List<(int Db, byte[] Bytes, bool ToAof, bool ToStream)>? held;
+    private static readonly byte[][] Multi = ["MULTI"u8.ToArray()], Exec = ["EXEC"u8.ToArray()];
+
+    /// <summary>Where held commands go (redis.set_repl): bit 1 the AOF, bit 2 the replicas.</summary>
+    public int HeldTargets { get; set; } = 3;
+
+    /// <summary>From now until <see cref="ReleaseHeld"/>, propagated commands are held.</summary>
+    public void HoldForScript()
+    {
+        held ??= new();
+        HeldTargets = 3;
+    }
+
+    /// <summary>Sends the held commands (wrapped in MULTI/EXEC when more than one) and stops holding.</summary>
+    public void ReleaseHeld()
+    {
+        var ops = held;
+        held = null;
+        HeldTargets = 3;
+        if (ops == null || ops.Count == 0) return;
+        if (ops.Count == 1)
+        {
+            SendNow(ops[0].Db, ops[0].Bytes, ops[0].ToAof, ops[0].ToStream);
+            return;
+        }
+        bool aof = ops.Exists(o => o.ToAof), stream = ops.Exists(o => o.ToStream);
+        scratch.ResetWrittenCount();
+        CommandEncoder.Write(scratch, Multi);
+        SendNow(ops[0].Db, scratch.WrittenSpan, aof, stream);
+        foreach (var op in ops) SendNow(op.Db, op.Bytes, op.ToAof, op.ToStream);
+        scratch.ResetWrittenCount();
+        CommandEncoder.Write(scratch, Exec);
+        SendNow(ops[^1].Db, scratch.WrittenSpan, aof, stream);
+    }
+
     private void Send(int db, bool toStream)
     {
-        var bytes = scratch.WrittenSpan;
-        server.Persistence.Aof.Feed(db, bytes);
+        if (held != null)
+        {
+            if (HeldTargets != 0) held.Add((db, scratch.WrittenSpan.ToArray(), (HeldTargets & 1) != 0, toStream && (HeldTargets & 2) != 0));
+            return;
+        }
+        SendNow(db, scratch.WrittenSpan, toAof: true, toStream);
+    }
+
+    private void SendNow(int db, ReadOnlySpan<byte> bytes, bool toAof, bool toStream)
+    {
+        if (toAof) server.Persistence.Aof.Feed(db, bytes);
         if (toStream && !server.Replication.IsReplica) server.Replication.FeedCommand(db, bytes);
     }
 
