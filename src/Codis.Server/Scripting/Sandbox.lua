@@ -46,14 +46,6 @@ readonly[env] = S
 
 -- Lua 5.1 behaviours and names scripts written for Redis rely on.
 
-local function error(msg, level)
-  -- 5.1 put the position in front of numbers too.
-  if type(msg) == "number" then msg = tostring0(msg) end
-  level = level or 1
-  if level > 0 then level = level + 1 end
-  error0(msg, level)
-end
-
 -- Redis 7 gives pcall the text of an error reply rather than its table.
 local function fixpcall(ok, ...)
   if ok then return ok, ... end
@@ -107,9 +99,8 @@ tablelib.foreachi = function(t, f)
   for i = 1, #t do local r = f(i, t[i]) if r ~= nil then return r end end
 end
 
--- math.random as Redis has it: its own 48-bit generator, seeded the same way before every script, so that a
--- script gives the same numbers on every run.
-local rand_x = 0x330E
+-- math.random as Redis has it: its own 48-bit generator (the same numbers as Redis after the same seed).
+local rand_x = 0x1234ABCD330E
 local function srand48(seed) rand_x = ((seed & 0xFFFFFFFF) << 16) | 0x330E end
 local function lrand48()
   rand_x = (rand_x * 0x5DEECE66D + 0xB) & 0xFFFFFFFFFFFF
@@ -380,7 +371,7 @@ end
 
 -- The globals, Redis 7.0's set (5.4 extras that do no harm stay: rawlen, utf8).
 for k, v in next, {
-  _G = env, _VERSION = _VERSION, assert = assert, collectgarbage = collectgarbage, error = error,
+  _G = env, _VERSION = _VERSION, assert = assert, collectgarbage = collectgarbage, error = error0,
   gcinfo = function() return floor(collectgarbage("count")) end,
   getmetatable = getmetatable, ipairs = ipairs, load = load, loadstring = loadstring, next = next, pairs = pairs,
   pcall = pcall, rawequal = rawequal, rawget = rawget, rawlen = rawlen, rawset = rawset, select = select,
@@ -400,9 +391,8 @@ return {
   globals = S,
   -- Compiles a script body into a function running in the sandbox, or nil and the message.
   compile = function(body) return load0(body, "@user_script", "t", env) end,
-  -- Before each run: the hook on, and math.random back to its seed.
+  -- Before each run: the hook on.
   arm = function()
-    srand48(0)
     sethook(hook, "", HOOK_EVERY)
   end,
 }

@@ -86,7 +86,7 @@ internal sealed unsafe partial class ScriptEngine
         EnsureState();
         var l = state;
         lua_rawgeti(l, RegistryIndex, compileRef);
-        PushBytes(l, WithoutShebang(body, out _));
+        PushBytes(l, TailCalls.Untail(WithoutShebang(body, out _)));
         string? error = null;
         if (PCall(l, 1, 2, 0) != Ok) error = ToText(l, -1) ?? "unknown error";
         else if (lua_type(l, -2) != TFunction) error = ToText(l, -1) ?? "unknown error";
