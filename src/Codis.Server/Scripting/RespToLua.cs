@@ -12,6 +12,11 @@ internal static class RespToLua
     /// <summary>Pushes the reply starting at <paramref name="pos"/> (our own server's output: well formed).</summary>
     public static void Push(IntPtr l, ReadOnlySpan<byte> reply, ref int pos)
     {
+        if (pos >= reply.Length)
+        {
+            lua_pushboolean(l, 0); // no reply at all (cannot happen for a command that ran): nil
+            return;
+        }
         byte kind = reply[pos];
         int eol = reply[pos..].IndexOf("\r\n"u8) + pos;
         var line = reply[(pos + 1)..eol];

@@ -46,6 +46,12 @@ readonly[env] = S
 
 -- Lua 5.1 behaviours and names scripts written for Redis rely on.
 
+-- Floats print as Lua 5.1 printed every number (%.14g): tostring(10/2) is "5", not 5.4's "5.0".
+local function tostring(v)
+  if mtype(v) == "float" then return sformat("%.14g", v) end
+  return tostring0(v)
+end
+
 -- Redis 7 gives pcall the text of an error reply rather than its table.
 local function fixpcall(ok, ...)
   if ok then return ok, ... end
@@ -375,7 +381,7 @@ for k, v in next, {
   gcinfo = function() return floor(collectgarbage("count")) end,
   getmetatable = getmetatable, ipairs = ipairs, load = load, loadstring = loadstring, next = next, pairs = pairs,
   pcall = pcall, rawequal = rawequal, rawget = rawget, rawlen = rawlen, rawset = rawset, select = select,
-  setmetatable = setmetatable, tonumber = tonumber, tostring = tostring0, type = type, unpack = table.unpack,
+  setmetatable = setmetatable, tonumber = tonumber, tostring = tostring, type = type, unpack = table.unpack,
   xpcall = xpcall,
   string = protect(stringlib), table = protect(tablelib), math = protect(mathlib), coroutine = protect(colib),
   utf8 = protect(copy(utf8)), bit = protect(bitlib), cjson = protect(cjsonlib), redis = protect(redislib),

@@ -31,6 +31,10 @@ public class ScriptOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         eval "return function() end" 0
         eval "return {function() end, 2}" 0
         eval "return tostring(3.5)" 0
+        eval "return tostring(10/2)" 0
+        eval "return tostring(1e15)" 0
+        eval "return tostring(0.1)" 0
+        eval "return tostring(2^53)" 0
         eval "return '10' + 1" 0
         """);
 
