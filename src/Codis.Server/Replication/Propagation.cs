@@ -57,24 +57,28 @@ internal sealed class Propagation
         Send(db, toStream);
     }
 
-    // While a script runs, what it propagates is held and goes out when it ends: one command as it is, more
-    // wrapped in MULTI ... EXEC so that the AOF and the replicas apply them at once (Redis 7's effects replication).
+    // While a script (or anything else that must look atomic downstream) runs, what it propagates is held and
+    // goes out when it ends: one command as it is, more wrapped in MULTI ... EXEC so that the AOF and the
+    // replicas apply them at once (Redis 7's effects replication). Holds nest: the outermost release sends.
     private List<(int Db, byte[] Bytes, bool ToAof, bool ToStream)>? held;
+    private int holdDepth;
     private static readonly byte[][] Multi = ["MULTI"u8.ToArray()], Exec = ["EXEC"u8.ToArray()];
 
     /// <summary>Where held commands go (redis.set_repl): bit 1 the AOF, bit 2 the replicas.</summary>
     public int HeldTargets { get; set; } = 3;
 
-    /// <summary>From now until <see cref="ReleaseHeld"/>, propagated commands are held.</summary>
-    public void HoldForScript()
+    /// <summary>From now until the matching <see cref="ReleaseHeld"/>, propagated commands are held.</summary>
+    public void Hold()
     {
+        if (holdDepth++ > 0) return;
         held ??= new();
         HeldTargets = 3;
     }
 
-    /// <summary>Sends the held commands (wrapped in MULTI/EXEC when more than one) and stops holding.</summary>
+    /// <summary>Ends a <see cref="Hold"/>; the outermost sends what was held (in MULTI/EXEC when more than one).</summary>
     public void ReleaseHeld()
     {
+        if (holdDepth == 0 || --holdDepth > 0) return;
         var ops = held;
         held = null;
         HeldTargets = 3;

@@ -37,7 +37,7 @@ internal sealed partial class ScriptEngine
         wrote = false;
         killRequested = false;
         slowLogged = false;
-        server.Propagation.HoldForScript();
+        server.Propagation.Hold();
         Volatile.Write(ref runStart, Stopwatch.GetTimestamp());
         running = true;
     }
