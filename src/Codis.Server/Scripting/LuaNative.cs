@@ -22,30 +22,33 @@ internal static unsafe partial class LuaNative
 
     public static int UpvalueIndex(int i) => RegistryIndex - i;
 
-    [LibraryImport(Lib)] public static partial int lua_gettop(IntPtr l);
+    // [SuppressGCTransition] only on calls that never allocate in Lua (so never run a Lua GC step, which could run
+    // a finalizer) and never call back: reading, raw table reads, pushing non-collectable values.
+
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_gettop(IntPtr l);
     [LibraryImport(Lib)] public static partial void lua_settop(IntPtr l, int idx);
-    [LibraryImport(Lib)] public static partial int lua_type(IntPtr l, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_type(IntPtr l, int idx);
     [LibraryImport(Lib)] public static partial IntPtr lua_tolstring(IntPtr l, int idx, out nuint len);
     [LibraryImport(Lib)] public static partial IntPtr lua_pushlstring(IntPtr l, byte* s, nuint len);
-    [LibraryImport(Lib)] public static partial void lua_pushinteger(IntPtr l, long n);
-    [LibraryImport(Lib)] public static partial void lua_pushnumber(IntPtr l, double n);
-    [LibraryImport(Lib)] public static partial void lua_pushboolean(IntPtr l, int b);
-    [LibraryImport(Lib)] public static partial void lua_pushnil(IntPtr l);
-    [LibraryImport(Lib)] public static partial void lua_pushlightuserdata(IntPtr l, IntPtr p);
-    [LibraryImport(Lib)] public static partial IntPtr lua_touserdata(IntPtr l, int idx);
-    [LibraryImport(Lib)] public static partial void lua_pushvalue(IntPtr l, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushinteger(IntPtr l, long n);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushnumber(IntPtr l, double n);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushboolean(IntPtr l, int b);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushnil(IntPtr l);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushlightuserdata(IntPtr l, IntPtr p);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial IntPtr lua_touserdata(IntPtr l, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial void lua_pushvalue(IntPtr l, int idx);
     [LibraryImport(Lib)] public static partial void lua_createtable(IntPtr l, int narr, int nrec);
     [LibraryImport(Lib)] public static partial void lua_rawseti(IntPtr l, int idx, long n);
-    [LibraryImport(Lib)] public static partial int lua_rawgeti(IntPtr l, int idx, long n);
-    [LibraryImport(Lib)] public static partial int lua_rawget(IntPtr l, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_rawgeti(IntPtr l, int idx, long n);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_rawget(IntPtr l, int idx);
     [LibraryImport(Lib)] public static partial void lua_rawset(IntPtr l, int idx);
-    [LibraryImport(Lib)] public static partial ulong lua_rawlen(IntPtr l, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial ulong lua_rawlen(IntPtr l, int idx);
     [LibraryImport(Lib)] public static partial int lua_next(IntPtr l, int idx);
     [LibraryImport(Lib)] public static partial int lua_checkstack(IntPtr l, int n);
-    [LibraryImport(Lib)] public static partial int lua_isinteger(IntPtr l, int idx);
-    [LibraryImport(Lib)] public static partial long lua_tointegerx(IntPtr l, int idx, IntPtr isnum);
-    [LibraryImport(Lib)] public static partial double lua_tonumberx(IntPtr l, int idx, IntPtr isnum);
-    [LibraryImport(Lib)] public static partial int lua_toboolean(IntPtr l, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_isinteger(IntPtr l, int idx);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial long lua_tointegerx(IntPtr l, int idx, IntPtr isnum);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial double lua_tonumberx(IntPtr l, int idx, IntPtr isnum);
+    [LibraryImport(Lib), SuppressGCTransition] public static partial int lua_toboolean(IntPtr l, int idx);
     [LibraryImport(Lib)] public static partial void lua_pushcclosure(IntPtr l, delegate* unmanaged<IntPtr, int> fn, int n);
     [LibraryImport(Lib)] public static partial void lua_sethook(IntPtr l, IntPtr f, int mask, int count);
     [LibraryImport(Lib)] public static partial int lua_pcallk(IntPtr l, int nargs, int nresults, int msgh, IntPtr ctx, IntPtr k);

@@ -73,6 +73,8 @@ end
 
 local function setmetatable(t, mt)
   if readonly[t] then error0(READONLY, 0) end
+  -- Finalizers would run at any allocation, inside the C# bridge; Lua 5.1 had none for tables anyway.
+  if type(mt) == "table" and rawget0(mt, "__gc") ~= nil then error0("__gc metamethods are not available to scripts", 2) end
   return setmetatable0(t, mt)
 end
 

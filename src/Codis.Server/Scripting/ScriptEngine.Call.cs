@@ -19,18 +19,26 @@ internal sealed partial class ScriptEngine
     private int wireLength;
     private readonly RespRequest request = new();
     private static readonly RespLimits CallLimits = new() { MaxBulkLength = long.MaxValue };
+    private bool inCall;
 
     [UnmanagedCallersOnly]
     private static int NativeCall(IntPtr l)
     {
+        var engine = From(l);
+        if (engine.inCall) return Fail(l, "redis.call cannot run inside another redis.call");
         try
         {
-            return From(l).Call(l);
+            engine.inCall = true;
+            return engine.Call(l);
         }
         catch (Exception e)
         {
             Log.Error("redis.call failed", ("error", e.ToString()));
             return Fail(l, e.Message);
+        }
+        finally
+        {
+            engine.inCall = false;
         }
     }
 

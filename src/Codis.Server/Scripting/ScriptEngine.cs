@@ -26,7 +26,8 @@ internal sealed unsafe partial class ScriptEngine
     private KeraLua.Lua? lua;
     private IntPtr state;
     private GCHandle self;
-    private int scriptsRef, globalsRef, armRef, compileRef;
+    private int scriptsRef, globalsRef, armRef, compileRef, handlerRef;
+    private bool hookArmed;
 
     // The script client: what the commands a script calls see as their client, and where their replies go.
     private readonly ClientSession session;
@@ -181,6 +182,10 @@ internal sealed unsafe partial class ScriptEngine
         armRef = Field(l, "arm");
         lua_createtable(l, 0, 0);
         scriptsRef = luaL_ref(l, RegistryIndex);
+        lua_pushlightuserdata(l, GCHandle.ToIntPtr(self));
+        lua_pushcclosure(l, &NativeMessageHandler, 1);
+        handlerRef = luaL_ref(l, RegistryIndex);
+        hookArmed = false;
         lua_settop(l, 0);
     }
 
@@ -257,21 +262,24 @@ internal sealed unsafe partial class ScriptEngine
         BeginRun(sha, readOnly);
         try
         {
-            lua_rawgeti(l, RegistryIndex, armRef);
-            PCall(l, 0, 0, 0);
+            if (!hookArmed)
+            {
+                // The hook stays on between runs (no Lua runs then); a kill leaves it on every instruction.
+                lua_rawgeti(l, RegistryIndex, armRef);
+                PCall(l, 0, 0, 0);
+                hookArmed = true;
+            }
             lua_rawgeti(l, RegistryIndex, scriptsRef);                 // 1: the scripts
-            lua_pushlightuserdata(l, GCHandle.ToIntPtr(self));
-            lua_pushcclosure(l, &NativeMessageHandler, 1);           // 2: the message handler
+            lua_rawgeti(l, RegistryIndex, handlerRef);                 // 2: the message handler
             PushString(l, sha);
             lua_rawget(l, 1);                                          // 3: the script
             int status = PCall(l, 0, 1, 2);
-            lua_sethook(l, IntPtr.Zero, 0, 0);
+            if (killRequested) hookArmed = false;
             if (status == Ok) LuaReply.Write(l, 3, ctx.Reply);
             else ctx.Error(ErrorText(l, 3, sha, status));
         }
         finally
         {
-            lua_sethook(l, IntPtr.Zero, 0, 0);
             lua_settop(l, 0);
             EndRun();
         }
