@@ -49,7 +49,7 @@ internal static class ScriptCommands
                 Subcommands.WriteHelp(ctx, Help);
                 return;
             case "load" when ctx.ArgCount == 3:
-                if (scripts.Load(ctx.Arg(2), out string sha) is { } error) ctx.Error("ERR " + error);
+                if (scripts.Load(ctx.Arg(2), out string sha) is { } error) ctx.Error(error);
                 else ctx.Reply.WriteBulk(sha);
                 return;
             case "exists" when ctx.ArgCount >= 3:

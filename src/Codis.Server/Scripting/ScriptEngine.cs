@@ -79,11 +79,12 @@ internal sealed unsafe partial class ScriptEngine
         }
     }
 
-    /// <summary>SCRIPT LOAD / EVAL: compiles and caches a body; returns the error text when it does not compile.</summary>
+    /// <summary>SCRIPT LOAD / EVAL: compiles and caches a body; returns the error reply when it does not compile.</summary>
     public string? Load(ReadOnlySpan<byte> body, out string sha)
     {
         sha = Sha1Hex(body);
         if (cache.ContainsKey(sha)) return null;
+        if (ShebangError(body, out _) is { } shebangError) return shebangError;
         EnsureState();
         var l = state;
         lua_rawgeti(l, RegistryIndex, compileRef);
@@ -99,7 +100,7 @@ internal sealed unsafe partial class ScriptEngine
             lua_rawset(l, -3);
         }
         lua_settop(l, 0);
-        if (error != null) return "Error compiling script (new function): " + error;
+        if (error != null) return "ERR Error compiling script (new function): " + error;
         cache[sha] = body.ToArray();
         cachedBytes += body.Length;
         return null;
@@ -130,7 +131,7 @@ internal sealed unsafe partial class ScriptEngine
         int eol = body.IndexOf((byte)'\n');
         string line = Encoding.UTF8.GetString(eol < 0 ? body[2..] : body[2..eol]).TrimEnd('\r');
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0 || parts[0] != "lua") return $"ERR Could not find engine '{(parts.Length == 0 ? "" : parts[0])}'";
+        if (parts.Length == 0 || parts[0] != "lua") return "ERR Unexpected engine in script shebang: #!" + (parts.Length == 0 ? "" : parts[0]);
         foreach (var part in parts.Skip(1))
         {
             if (!part.StartsWith("flags=", StringComparison.Ordinal)) return $"ERR Unknown lua shebang option: {part}";
@@ -239,16 +240,12 @@ internal sealed unsafe partial class ScriptEngine
         {
             if (Load(ctx.Arg(1), out sha) is { } error)
             {
-                ctx.Error("ERR " + error);
+                ctx.Error(error);
                 return;
             }
             body = cache[sha];
         }
-        if (ShebangError(body, out bool noWrites) is { } shebangError)
-        {
-            ctx.Error(shebangError);
-            return;
-        }
+        ShebangError(body, out bool noWrites);
         Run(ctx, sha, (int)numkeys, readOnly || noWrites);
     }
 

@@ -47,6 +47,13 @@ public class ScriptServerTests(ServerFixture fx) : IClassFixture<ServerFixture>
         Eventually.True(() => other.Call("PING").IsError, TimeSpan.FromSeconds(20), "BUSY");
         other.Call("SCRIPT", "KILL").AssertOk();
         runner.Read().AssertError("ERR Script killed by user with SCRIPT KILL...");
+        // Nor does running the loop in a coroutine (hooks belong to a thread: each coroutine gets one).
+        string inCoroutine = "coroutine.wrap(function() " + Forever + " end)() return 'survived'";
+        runner.Send([.. new[] { "EVAL", inCoroutine, "0" }.Select(System.Text.Encoding.UTF8.GetBytes)]);
+        runner.Flush();
+        Eventually.True(() => other.Call("PING").IsError, TimeSpan.FromSeconds(20), "BUSY");
+        other.Call("SCRIPT", "KILL").AssertOk();
+        runner.Read().AssertError("ERR Script killed by user with SCRIPT KILL...");
         Assert.Equal("v", Eval(other, "redis.call('set','after','v') return redis.call('get','after')").Text);
     }
 
@@ -83,6 +90,7 @@ public class ScriptServerTests(ServerFixture fx) : IClassFixture<ServerFixture>
         Eval(c, "return struct.pack('>I', 1)").AssertError("ERR struct.pack is not supported by codis-server");
         Eval(c, "return cmsgpack.pack({1})").AssertError("ERR cmsgpack.pack is not supported by codis-server");
         Eval(c, "redis.setresp(3)").AssertError("ERR RESP3 is not supported by codis-server");
+        Eval(c, "setmetatable({}, {__gc = function() end})").AssertError("ERR user_script:1: __gc metamethods are not available to scripts");
         // Bytecode cannot be loaded (it could break out of the sandbox).
         Assert.Equal("attempt to load a binary chunk (mode is 't')",
             Eval(c, "local f, e = load(string.dump(function() return 1 end)) return e").Text);
@@ -114,7 +122,10 @@ public class ScriptServerTests(ServerFixture fx) : IClassFixture<ServerFixture>
         Assert.Equal(3, Eval(m, "redis.call('set', KEYS[1], ARGV[1]) redis.call('rpush', 'l', 'a', 'b') redis.call('select', 2) return redis.call('rpush', 'l', 'c', 'd', 'e')",
             "1", "k", "v").Integer);
         Assert.Equal(1, Eval(m, "return redis.call('incr', 'single')").Integer);
-        Eventually.True(() => r.Call("GET", "single").Text == "1", TimeSpan.FromSeconds(30), "the replica to apply the script's effects");
+        Assert.Equal("OK", Eval(m, "redis.set_repl(redis.REPL_NONE) redis.call('set', 'here-only', '1') redis.set_repl(redis.REPL_ALL) return redis.call('set', 'marker', '1')").Text);
+        Eventually.True(() => r.Call("GET", "marker").Text == "1", TimeSpan.FromSeconds(30), "the replica to apply the script's effects");
+        Assert.True(r.Call("GET", "here-only").IsNull, "a write under REPL_NONE reached the replica");
+        Assert.Equal("1", m.Call("GET", "here-only").Text);
         Assert.Equal("v", r.Call("GET", "k").Text);
         Assert.Equal(new string?[] { "a", "b" }, r.Call("LRANGE", "l", "0", "-1").Strings());
         r.Call("SELECT", "2").AssertOk();
