@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
 using System.Security.Cryptography;
@@ -88,7 +87,7 @@ internal sealed unsafe partial class ScriptEngine
         EnsureState();
         var l = state;
         lua_rawgeti(l, RegistryIndex, compileRef);
-        PushBytes(l, TailCalls.Untail(WithoutShebang(body, out _)));
+        PushBytes(l, TailCalls.Untail(WithoutShebang(body)));
         string? error = null;
         if (PCall(l, 1, 2, 0) != Ok) error = ToText(l, -1) ?? "unknown error";
         else if (lua_type(l, -2) != TFunction) error = ToText(l, -1) ?? "unknown error";
@@ -106,17 +105,10 @@ internal sealed unsafe partial class ScriptEngine
         return null;
     }
 
-    /// <summary>
-    /// Redis 7's "#!lua flags=..." first line: the flags it gives (no-writes makes the script read-only); the
-    /// line itself becomes a comment so that line numbers stay the same.
-    /// </summary>
-    private static ReadOnlySpan<byte> WithoutShebang(ReadOnlySpan<byte> body, out bool noWrites)
+    /// <summary>Redis 7's "#!lua flags=..." first line becomes a comment for Lua, so that line numbers stay the same.</summary>
+    private static ReadOnlySpan<byte> WithoutShebang(ReadOnlySpan<byte> body)
     {
-        noWrites = false;
         if (!body.StartsWith("#!"u8)) return body;
-        int eol = body.IndexOf((byte)'\n');
-        var line = eol < 0 ? body : body[..eol];
-        noWrites = line.IndexOf("no-writes"u8) >= 0;
         var copy = body.ToArray();
         copy[0] = (byte)'-';
         copy[1] = (byte)'-';
