@@ -15,6 +15,9 @@ internal static class LuaJson
 {
     [ThreadStatic] private static ArrayBufferWriter<byte>? buffer;
 
+    /// <summary>The deepest nesting either direction handles whatever the settings say (the C# stack is finite).</summary>
+    private const int DepthCap = 1000;
+
     // encode(value, maxDepth, precision, sparseConvert, sparseRatio, sparseSafe, invalidNumbers) → json | nil, error
     [UnmanagedCallersOnly]
     public static int Encode(IntPtr l)
@@ -23,7 +26,7 @@ internal static class LuaJson
         {
             var options = new EncodeOptions
             {
-                MaxDepth = (int)ToInteger(l, 2),
+                MaxDepth = (int)Math.Min(ToInteger(l, 2), DepthCap),
                 Precision = (int)ToInteger(l, 3),
                 SparseConvert = lua_toboolean(l, 4) != 0,
                 SparseRatio = ToInteger(l, 5),
@@ -289,7 +292,7 @@ internal static class LuaJson
         try
         {
             var text = ToSpan(l, 1, out _).ToArray();
-            var parser = new Parser(l, text, (int)ToInteger(l, 2), lua_toboolean(l, 3) != 0);
+            var parser = new Parser(l, text, (int)Math.Min(ToInteger(l, 2), DepthCap), lua_toboolean(l, 3) != 0);
             lua_settop(l, 0);
             lua_pushboolean(l, 1);
             string? error = parser.Document();

@@ -11,7 +11,12 @@ namespace Codis.Server.Scripting;
 /// </summary>
 internal static class LuaReply
 {
-    public static void Write(IntPtr l, int idx, RespWriter reply)
+    /// <summary>Deeper tables are cut here (the C# stack is finite; Redis stops at its Lua stack limit).</summary>
+    private const int MaxDepth = 1000;
+
+    public static void Write(IntPtr l, int idx, RespWriter reply) => Write(l, idx, reply, 0);
+
+    private static void Write(IntPtr l, int idx, RespWriter reply, int depth)
     {
         if (idx < 0) idx = lua_gettop(l) + idx + 1;
         switch (lua_type(l, idx))
@@ -26,8 +31,11 @@ internal static class LuaReply
                 if (lua_toboolean(l, idx) != 0) reply.WriteInteger(1);
                 else reply.WriteNullBulk();
                 break;
+            case TTable when depth >= MaxDepth || lua_checkstack(l, 8) == 0:
+                reply.WriteError("ERR reached lua stack limit");
+                break;
             case TTable:
-                WriteTable(l, idx, reply);
+                WriteTable(l, idx, reply, depth + 1);
                 break;
             default:
                 reply.WriteNullBulk();
@@ -39,9 +47,8 @@ internal static class LuaReply
     public static long Truncate(double d) =>
         double.IsNaN(d) || d >= 9223372036854775808.0 || d < -9223372036854775808.0 ? long.MinValue : (long)d;
 
-    private static void WriteTable(IntPtr l, int idx, RespWriter reply)
+    private static void WriteTable(IntPtr l, int idx, RespWriter reply, int depth)
     {
-        lua_checkstack(l, 8);
         if (Field(l, idx, "err") == TString)
         {
             reply.WriteError(OneLine(ToSpan(l, -1, out _)));
@@ -72,14 +79,14 @@ internal static class LuaReply
         lua_settop(l, -2);
         if (Field(l, idx, "map") == TTable)
         {
-            WritePairs(l, lua_gettop(l), reply, withValues: true);
+            WritePairs(l, lua_gettop(l), reply, withValues: true, depth);
             lua_settop(l, -2);
             return;
         }
         lua_settop(l, -2);
         if (Field(l, idx, "set") == TTable)
         {
-            WritePairs(l, lua_gettop(l), reply, withValues: false);
+            WritePairs(l, lua_gettop(l), reply, withValues: false, depth);
             lua_settop(l, -2);
             return;
         }
@@ -95,13 +102,13 @@ internal static class LuaReply
         for (long i = 1; i <= count; i++)
         {
             lua_rawgeti(l, idx, i);
-            Write(l, lua_gettop(l), reply);
+            Write(l, lua_gettop(l), reply, depth);
             lua_settop(l, -2);
         }
     }
 
     /// <summary>A map as key, value, key, value...; a set as its keys.</summary>
-    private static void WritePairs(IntPtr l, int t, RespWriter reply, bool withValues)
+    private static void WritePairs(IntPtr l, int t, RespWriter reply, bool withValues, int depth)
     {
         long count = 0;
         lua_pushnil(l);
@@ -116,9 +123,9 @@ internal static class LuaReply
         {
             // key at -2, value at -1; convert copies so that lua_next sees its key untouched
             lua_pushvalue(l, -2);
-            Write(l, lua_gettop(l), reply);
+            Write(l, lua_gettop(l), reply, depth);
             lua_settop(l, -2);
-            if (withValues) Write(l, lua_gettop(l), reply);
+            if (withValues) Write(l, lua_gettop(l), reply, depth);
             lua_settop(l, -2);
         }
     }

@@ -97,6 +97,26 @@ public class ScriptServerTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public void Absurdly_deep_tables_are_cut_not_a_crash()
+    {
+        using var c = fx.Client();
+        const string deep = "local t = {} local c = t for i = 1, 100000 do c[1] = {} c = c[1] end ";
+        var reply = Eval(c, deep + "return t");
+        int depth = 0;
+        while (reply.Type == RespType.Array)
+        {
+            reply = reply.Items![0];
+            depth++;
+        }
+        Assert.Equal(1000, depth);
+        reply.AssertError("ERR reached lua stack limit");
+        Eval(c, deep + "cjson.encode_max_depth(1000000) return cjson.encode(t)").AssertError("ERR user_script:1: Cannot serialise, excessive nesting (1001)");
+        string nested = new string('[', 100_000) + new string(']', 100_000);
+        Eval(c, "cjson.decode_max_depth(1000000) return cjson.decode(ARGV[1])", "0", nested).AssertError("ERR user_script:1: Found too many nested data structures (1001)");
+        Assert.Equal("PONG", c.Call("PING").Text);
+    }
+
+    [Fact]
     public void Info_counts_cached_scripts_and_lua_memory()
     {
         using var server = CodisServerProcess.Start("--save", "");
