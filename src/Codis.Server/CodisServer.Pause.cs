@@ -36,7 +36,7 @@ internal sealed partial class CodisServer
         if (!IsPaused || client.Kind != ClientKind.Normal) return false;
         if (pauseAll) return true;
         foreach (var r in batch)
-            if (CommandTable.Find(r[0]) is { } spec && spec.Has(CommandFlags.Write)) return true;
+            if (CommandTable.Find(r[0]) is { } spec && (spec.Flags & (CommandFlags.Write | CommandFlags.MayReplicate)) != 0) return true;
         return false;
     }
 

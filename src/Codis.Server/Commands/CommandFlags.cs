@@ -21,4 +21,6 @@ internal enum CommandFlags
     NoLock = 1 << 11,
     /// <summary>Never propagated to replicas or the AOF (even when it writes, e.g. it propagates its own rewrite).</summary>
     NoPropagate = 1 << 12,
+    /// <summary>Not a write itself but may cause writes (EVAL): held back by CLIENT PAUSE WRITE like a write (not shown by COMMAND, as in Redis 7.0).</summary>
+    MayReplicate = 1 << 13,
 }

@@ -74,6 +74,21 @@ public class ScriptServerTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public void Client_pause_write_holds_eval_back_but_not_eval_ro()
+    {
+        using var server = CodisServerProcess.Start("--save", "");
+        using var admin = server.Client();
+        using var other = server.Client();
+        admin.Call("CLIENT", "PAUSE", "800", "WRITE").AssertOk();
+        var sw = Stopwatch.StartNew();
+        Assert.True(other.Call("EVAL_RO", "return redis.call('get', 'p')", "0").IsNull);
+        Assert.True(sw.ElapsedMilliseconds < 400, $"EVAL_RO waited {sw.ElapsedMilliseconds} ms");
+        sw.Restart();
+        Assert.Equal(1, Eval(other, "return redis.call('incr', 'p')").Integer);
+        Assert.True(sw.ElapsedMilliseconds >= 500, $"EVAL ran after {sw.ElapsedMilliseconds} ms of an 800 ms pause");
+    }
+
+    [Fact]
     public void Time_limit_is_a_setting_with_its_old_name()
     {
         using var c = fx.Client();
