@@ -281,7 +281,7 @@ internal sealed partial class CodisServer
             spec.FailedCalls++;
             Stats.CountError(reply.LastError ?? "ERR");
         }
-        if (Monitors.Active && !spec.Has(CommandFlags.Admin))
+        if (Monitors.Active && (spec.Flags & (CommandFlags.Admin | CommandFlags.SkipMonitor)) == 0)
             Monitors.Feed(client, request, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
         if (slowlogThreshold >= 0 && micros >= slowlogThreshold)
             SlowLog.Add(request, micros, client, slowlogMaxLen);

@@ -142,6 +142,7 @@ internal static class CommandCommand
         (CommandFlags.Admin, "admin"), (CommandFlags.PubSub, "pubsub"), (CommandFlags.NoScript, "noscript"),
         (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
         (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
+        (CommandFlags.SkipMonitor, "skip_monitor"),
     ];
 
     internal static List<string> FlagNames(CommandSpec spec)

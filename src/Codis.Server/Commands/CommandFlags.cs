@@ -23,4 +23,6 @@ internal enum CommandFlags
     NoPropagate = 1 << 12,
     /// <summary>Not a write itself but may cause writes (EVAL): held back by CLIENT PAUSE WRITE like a write (not shown by COMMAND, as in Redis 7.0).</summary>
     MayReplicate = 1 << 13,
+    /// <summary>MONITOR does not show it after it ran (EVAL shows itself before the commands its script runs).</summary>
+    SkipMonitor = 1 << 14,
 }

@@ -5,16 +5,16 @@ namespace Codis.Server.Scripting;
 /// <summary>EVAL, EVALSHA, their read-only forms and SCRIPT, as Redis 7.0 has them.</summary>
 internal static class ScriptCommands
 {
-    [Command("eval", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.MayReplicate, Group = "scripting", Summary = "Executes a server-side Lua script.")]
+    [Command("eval", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MayReplicate, Group = "scripting", Summary = "Executes a server-side Lua script.")]
     public static void Eval(CommandContext ctx) => ctx.Server.Scripts.Eval(ctx, bySha: false, readOnly: false);
 
-    [Command("evalsha", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.MayReplicate, Group = "scripting", Summary = "Executes a server-side Lua script by SHA1 digest.")]
+    [Command("evalsha", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MayReplicate, Group = "scripting", Summary = "Executes a server-side Lua script by SHA1 digest.")]
     public static void EvalSha(CommandContext ctx) => ctx.Server.Scripts.Eval(ctx, bySha: true, readOnly: false);
 
-    [Command("eval_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.ReadOnly, Group = "scripting", Summary = "Executes a read-only server-side Lua script.")]
+    [Command("eval_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.ReadOnly, Group = "scripting", Summary = "Executes a read-only server-side Lua script.")]
     public static void EvalRo(CommandContext ctx) => ctx.Server.Scripts.Eval(ctx, bySha: false, readOnly: true);
 
-    [Command("evalsha_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.ReadOnly, Group = "scripting", Summary = "Executes a read-only server-side Lua script by SHA1 digest.")]
+    [Command("evalsha_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.ReadOnly, Group = "scripting", Summary = "Executes a read-only server-side Lua script by SHA1 digest.")]
     public static void EvalShaRo(CommandContext ctx) => ctx.Server.Scripts.Eval(ctx, bySha: true, readOnly: true);
 
     private static readonly string[] Help =

@@ -238,6 +238,8 @@ internal sealed unsafe partial class ScriptEngine
             body = cache[sha];
         }
         ShebangError(body, out bool noWrites);
+        // MONITOR shows the EVAL before the commands its script runs (the command itself is flagged SkipMonitor).
+        if (server.Monitors.Active) server.Monitors.Feed(ctx.Client, ctx.Args, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
         Run(ctx, sha, (int)numkeys, readOnly || noWrites);
     }
 

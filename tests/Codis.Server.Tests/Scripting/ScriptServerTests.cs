@@ -89,6 +89,19 @@ public class ScriptServerTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public void Monitor_shows_the_eval_then_what_its_script_ran()
+    {
+        using var server = CodisServerProcess.Start("--save", "");
+        using var monitor = server.Client();
+        using var c = server.Client();
+        monitor.Call("MONITOR").AssertOk();
+        Assert.Equal(1, Eval(c, "return redis.call('incr', KEYS[1])", "1", "mon:k").Integer);
+        string first = monitor.Read().Text!, second = monitor.Read().Text!;
+        Assert.Contains("\"EVAL\" \"return redis.call('incr', KEYS[1])\" \"1\" \"mon:k\"", first);
+        Assert.Contains("[0 lua] \"incr\" \"mon:k\"", second);
+    }
+
+    [Fact]
     public void Time_limit_is_a_setting_with_its_old_name()
     {
         using var c = fx.Client();
