@@ -71,7 +71,8 @@ internal sealed class Propagation
     public void Hold()
     {
         if (holdDepth++ > 0) return;
-        held ??= new();
+        held = spare ?? new();
+        spare = null;
         HeldTargets = 3;
     }
 
@@ -82,7 +83,23 @@ internal sealed class Propagation
         var ops = held;
         held = null;
         HeldTargets = 3;
-        if (ops == null || ops.Count == 0) return;
+        if (ops == null) return;
+        try
+        {
+            SendHeld(ops);
+        }
+        finally
+        {
+            ops.Clear();
+            spare = ops; // reused by the next hold: no list per script
+        }
+    }
+
+    private List<(int Db, byte[] Bytes, bool ToAof, bool ToStream)>? spare;
+
+    private void SendHeld(List<(int Db, byte[] Bytes, bool ToAof, bool ToStream)> ops)
+    {
+        if (ops.Count == 0) return;
         if (ops.Count == 1)
         {
             SendNow(ops[0].Db, ops[0].Bytes, ops[0].ToAof, ops[0].ToStream);

@@ -20,12 +20,15 @@ namespace Codis.Server.Scripting;
 internal sealed unsafe partial class ScriptEngine
 {
     private readonly CodisServer server;
-    private readonly Dictionary<string, byte[]> cache = new(StringComparer.Ordinal);
+    /// <summary>A cached script: its body and its compiled function (a reference in the Lua registry).</summary>
+    private sealed record Cached(byte[] Body, int FunctionRef, bool NoWrites);
+
+    private readonly Dictionary<string, Cached> cache = new(StringComparer.Ordinal);
     private long cachedBytes;
     private KeraLua.Lua? lua;
     private IntPtr state;
     private GCHandle self;
-    private int scriptsRef, globalsRef, armRef, compileRef, handlerRef;
+    private int globalsRef, armRef, compileRef, handlerRef;
     private bool hookArmed;
 
     // The script client: what the commands a script calls see as their client, and where their replies go.
@@ -93,16 +96,15 @@ internal sealed unsafe partial class ScriptEngine
         else if (lua_type(l, -2) != TFunction) error = ToText(l, -1) ?? "unknown error";
         else
         {
-            lua_rawgeti(l, RegistryIndex, scriptsRef);
-            PushString(l, sha);
-            lua_pushvalue(l, -4);
-            lua_rawset(l, -3);
+            lua_settop(l, -2);
+            int functionRef = luaL_ref(l, RegistryIndex);
+            ShebangError(body, out bool noWrites);
+            cache[sha] = new Cached(body.ToArray(), functionRef, noWrites);
+            cachedBytes += body.Length;
         }
         lua_settop(l, 0);
         if (error != null) return "ERR Error compiling script (new function): " + error;
-        cache[sha] = body.ToArray();
-        cachedBytes += body.Length;
-        return null;
+                return null;
     }
 
     /// <summary>Redis 7's "#!lua flags=..." first line becomes a comment for Lua, so that line numbers stay the same.</summary>
@@ -173,8 +175,6 @@ internal sealed unsafe partial class ScriptEngine
         globalsRef = Field(l, "globals");
         compileRef = Field(l, "compile");
         armRef = Field(l, "arm");
-        lua_createtable(l, 0, 0);
-        scriptsRef = luaL_ref(l, RegistryIndex);
         lua_pushlightuserdata(l, GCHandle.ToIntPtr(self));
         lua_pushcclosure(l, &NativeMessageHandler, 1);
         handlerRef = luaL_ref(l, RegistryIndex);
@@ -219,10 +219,10 @@ internal sealed unsafe partial class ScriptEngine
             return;
         }
         string sha;
-        byte[]? body;
+        Cached? script;
         if (bySha)
         {
-            if (ctx.Args.Length(1) != 40 || !cache.TryGetValue(sha = Lower(ctx.Arg(1)), out body))
+            if (ctx.Args.Length(1) != 40 || !cache.TryGetValue(sha = Lower(ctx.Arg(1)), out script))
             {
                 ctx.Error("NOSCRIPT No matching script. Please use EVAL.");
                 return;
@@ -235,15 +235,14 @@ internal sealed unsafe partial class ScriptEngine
                 ctx.Error(error);
                 return;
             }
-            body = cache[sha];
+            script = cache[sha];
         }
-        ShebangError(body, out bool noWrites);
         // MONITOR shows the EVAL before the commands its script runs (the command itself is flagged SkipMonitor).
         if (server.Monitors.Active) server.Monitors.Feed(ctx.Client, ctx.Args, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
-        Run(ctx, sha, (int)numkeys, readOnly || noWrites);
+        Run(ctx, sha, script.FunctionRef, (int)numkeys, readOnly || script.NoWrites);
     }
 
-    private void Run(CommandContext ctx, string sha, int numkeys, bool readOnly)
+    private void Run(CommandContext ctx, string sha, int functionRef, int numkeys, bool readOnly)
     {
         var l = state;
         SetGlobals(l, ctx, numkeys);
@@ -260,14 +259,12 @@ internal sealed unsafe partial class ScriptEngine
                 PCall(l, 0, 0, 0);
                 hookArmed = true;
             }
-            lua_rawgeti(l, RegistryIndex, scriptsRef);                 // 1: the scripts
-            lua_rawgeti(l, RegistryIndex, handlerRef);                 // 2: the message handler
-            PushString(l, sha);
-            lua_rawget(l, 1);                                          // 3: the script
-            int status = PCall(l, 0, 1, 2);
+            lua_rawgeti(l, RegistryIndex, handlerRef);                 // 1: the message handler
+            lua_rawgeti(l, RegistryIndex, functionRef);                // 2: the script
+            int status = PCall(l, 0, 1, 1);
             if (killRequested) hookArmed = false;
-            if (status == Ok) LuaReply.Write(l, 3, ctx.Reply);
-            else ctx.Error(ErrorText(l, 3, sha, status));
+            if (status == Ok) LuaReply.Write(l, 2, ctx.Reply);
+            else ctx.Error(ErrorText(l, 2, sha, status));
         }
         finally
         {
