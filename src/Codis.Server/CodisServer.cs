@@ -36,6 +36,7 @@ internal sealed partial class CodisServer
         Stats.PubSubChannels = () => PubSub.ChannelCount;
         Stats.PubSubPatterns = () => PubSub.PatternCount;
         Stats.PubSubShardChannels = () => PubSub.ShardChannelCount;
+        Scripts = new Scripting.ScriptEngine(this);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
@@ -81,6 +82,9 @@ internal sealed partial class CodisServer
 
     /// <summary>Clients blocked in BLPOP and friends, served after each command that writes their keys.</summary>
     public Networking.Blocking.BlockingRegistry Blocking { get; }
+
+    /// <summary>EVAL's Lua engine and script cache (the Lua state is created by the first script).</summary>
+    public Scripting.ScriptEngine Scripts { get; }
     public string RunId { get; }
     public RespLimits Limits { get; private set; }
     public Stats Stats { get; } = new();
@@ -200,7 +204,8 @@ internal sealed partial class CodisServer
     {
         if (batch.Count <= from) return batch.Count;
         int next = batch.Count;
-        Keyspace.Lock.Enter();
+        // Taken: usually for microseconds; when a script runs past its time limit, answered -BUSY without it.
+        if (!Keyspace.Lock.TryEnter() && !Scripts.WaitForLock(ctx, batch, ref from)) return batch.Count;
         try
         {
             // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
@@ -341,7 +346,7 @@ internal sealed partial class CodisServer
             spec.FailedCalls++;
             Stats.CountError(reply.LastError ?? "ERR");
         }
-        if (Monitors.Active && !spec.Has(CommandFlags.Admin))
+        if (Monitors.Active && (spec.Flags & (CommandFlags.Admin | CommandFlags.SkipMonitor)) == 0)
             Monitors.Feed(client, request, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
         if (slowlogThreshold >= 0 && micros >= slowlogThreshold && !spec.Has(CommandFlags.SkipSlowlog))
             SlowLog.Add(request, micros, client, slowlogMaxLen);

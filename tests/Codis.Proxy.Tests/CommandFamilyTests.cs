@@ -22,6 +22,23 @@ public class CommandFamilyTests(TwoGroupCluster cluster) : IClassFixture<TwoGrou
     }
 
     [Fact]
+    public void Scripts_RunOnTheGroupOfTheirFirstKey()
+    {
+        using var c = cluster.Client();
+        var (a, b) = KeysFor("lua");
+        const string script = "redis.call('SET', KEYS[1], ARGV[1]) return redis.call('GET', KEYS[1])";
+        foreach (var (k, group) in new[] { (a, cluster.Group1), (b, cluster.Group2) })
+        {
+            Assert.Equal("v-" + k, c.Call("EVAL", script, "1", k, "v-" + k).Text);
+            using var owner = group.Client();
+            Assert.Equal("v-" + k, owner.Call("GET", k).Text);
+            Assert.Equal(1L, owner.Call("SCRIPT", "EXISTS", Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(script)))).Items![0].Integer);
+        }
+        Assert.Equal("v-" + a, c.Call("EVAL_RO", "return redis.call('GET', KEYS[1])", "1", a).Text);
+        Assert.StartsWith("ERR Write commands are not allowed from read-only scripts.", c.Call("EVAL_RO", "return redis.call('DEL', KEYS[1])", "1", a).Text);
+    }
+
+    [Fact]
     public void Strings_AllCommandsWorkInBothGroups()
     {
         using var c = cluster.Client();

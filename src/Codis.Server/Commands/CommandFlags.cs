@@ -25,4 +25,8 @@ internal enum CommandFlags
     SkipSlowlog = 1 << 13,
     /// <summary>Refused inside MULTI ("Command not allowed inside a transaction").</summary>
     NoMulti = 1 << 14,
+    /// <summary>Not a write itself but may cause writes (EVAL): held back by CLIENT PAUSE WRITE like a write (not shown by COMMAND, as in Redis 7.0).</summary>
+    MayReplicate = 1 << 15,
+    /// <summary>MONITOR does not show it after it ran (EVAL shows itself before the commands its script runs).</summary>
+    SkipMonitor = 1 << 16,
 }

@@ -25,7 +25,7 @@ internal static class ConnectionCommands
     [Command("echo", 2, Flags = CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale, Group = "connection", Summary = "Returns the given string.")]
     public static void Echo(CommandContext ctx) => ctx.Reply.WriteBulk(ctx.Arg(1));
 
-    [Command("quit", -1, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Closes the connection.")]
+    [Command("quit", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Closes the connection.")]
     public static void Quit(CommandContext ctx)
     {
         ctx.Ok();
@@ -59,7 +59,7 @@ internal static class ConnectionCommands
         ctx.Ok();
     }
 
-    [Command("auth", -2, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Authenticates the connection.")]
+    [Command("auth", -2, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Authenticates the connection.")]
     public static void Auth(CommandContext ctx)
     {
         if (ctx.ArgCount > 3) { ctx.SyntaxError(); return; }
@@ -86,7 +86,7 @@ internal static class ConnectionCommands
         }
     }
 
-    [Command("hello", -1, Flags = CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Handshakes with the server (RESP2 only).")]
+    [Command("hello", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Handshakes with the server (RESP2 only).")]
     public static void Hello(CommandContext ctx)
     {
         int i = 1;

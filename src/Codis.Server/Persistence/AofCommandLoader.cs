@@ -1,3 +1,4 @@
+using System.Text;
 using System.Buffers;
 using Codis.Core.Logging;
 using Codis.Core.Resp;

@@ -74,14 +74,82 @@ internal sealed class Propagation
         server.Replication.FeedCommand(db, scratch.WrittenSpan);
     }
 
+    // While a script (or anything else that must look atomic downstream) runs, what it propagates is held and
+    // goes out when it ends: one command as it is, more wrapped in MULTI ... EXEC so that the AOF and the
+    // replicas apply them at once (Redis 7's effects replication). Holds nest: the outermost release sends.
+    private List<(int Db, byte[] Bytes, bool ToAof, bool ToStream)>? held;
+    private int holdDepth;
+    private static readonly byte[][] Multi = ["MULTI"u8.ToArray()], Exec = ["EXEC"u8.ToArray()];
+
+    /// <summary>Where held commands go (redis.set_repl): bit 1 the AOF, bit 2 the replicas.</summary>
+    public int HeldTargets { get; set; } = 3;
+
+    /// <summary>From now until the matching <see cref="ReleaseHeld"/>, propagated commands are held.</summary>
+    public void Hold()
+    {
+        if (holdDepth++ > 0) return;
+        held = spare ?? new();
+        spare = null;
+        HeldTargets = 3;
+    }
+
+    /// <summary>Ends a <see cref="Hold"/>; the outermost sends what was held (in MULTI/EXEC when more than one).</summary>
+    public void ReleaseHeld()
+    {
+        if (holdDepth == 0 || --holdDepth > 0) return;
+        var ops = held;
+        held = null;
+        HeldTargets = 3;
+        if (ops == null) return;
+        try
+        {
+            SendHeld(ops);
+        }
+        finally
+        {
+            ops.Clear();
+            spare = ops; // reused by the next hold: no list per script
+        }
+    }
+
+    private List<(int Db, byte[] Bytes, bool ToAof, bool ToStream)>? spare;
+
+    private void SendHeld(List<(int Db, byte[] Bytes, bool ToAof, bool ToStream)> ops)
+    {
+        if (ops.Count == 0) return;
+        // one command is atomic by itself; inside EXEC the transaction's own MULTI … EXEC wraps them (no nesting)
+        if (ops.Count == 1 || transaction)
+        {
+            foreach (var op in ops) SendNow(op.Db, op.Bytes, op.ToAof, op.ToStream);
+            return;
+        }
+        bool aof = ops.Exists(o => o.ToAof), stream = ops.Exists(o => o.ToStream);
+        scratch.ResetWrittenCount();
+        CommandEncoder.Write(scratch, Multi);
+        SendNow(ops[0].Db, scratch.WrittenSpan, aof, stream);
+        foreach (var op in ops) SendNow(op.Db, op.Bytes, op.ToAof, op.ToStream);
+        scratch.ResetWrittenCount();
+        CommandEncoder.Write(scratch, Exec);
+        SendNow(ops[^1].Db, scratch.WrittenSpan, aof, stream);
+    }
+
     private void Send(int db, bool toStream)
     {
-        var bytes = scratch.WrittenSpan;
+        if (held != null)
+        {
+            if (HeldTargets != 0) held.Add((db, scratch.WrittenSpan.ToArray(), (HeldTargets & 1) != 0, toStream && (HeldTargets & 2) != 0));
+            return;
+        }
+        SendNow(db, scratch.WrittenSpan, toAof: true, toStream);
+    }
+
+    private void SendNow(int db, ReadOnlySpan<byte> bytes, bool toAof, bool toStream)
+    {
         toStream &= !server.Replication.IsReplica;
         if (transaction)
         {
             // MULTI goes out just before the transaction's first effect, so a read-only EXEC propagates nothing.
-            if (!aofMulti && server.Persistence.Aof.Enabled)
+            if (toAof && !aofMulti && server.Persistence.Aof.Enabled)
             {
                 server.Persistence.Aof.Feed(db, MultiCommand);
                 aofMulti = true;
@@ -92,7 +160,7 @@ internal sealed class Propagation
                 streamMulti = true;
             }
         }
-        server.Persistence.Aof.Feed(db, bytes);
+        if (toAof) server.Persistence.Aof.Feed(db, bytes);
         if (toStream) server.Replication.FeedCommand(db, bytes);
     }
 

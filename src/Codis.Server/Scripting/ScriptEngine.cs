@@ -1,0 +1,409 @@
+using System.Buffers;
+using System.Net;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
+using System.Text;
+using Codis.Core.Logging;
+using Codis.Core.Resp;
+using Codis.Server.Commands;
+using Codis.Server.Networking;
+using static Codis.Server.Scripting.LuaNative;
+
+namespace Codis.Server.Scripting;
+
+/// <summary>
+/// EVAL's engine: one Lua 5.4 state (created on the first script, dropped by SCRIPT FLUSH), the script cache by
+/// SHA1, and the run in progress. Scripts run inside the EVAL command, so under the keyspace lock: atomic.
+/// Everything here runs under that lock except the few volatile fields other connections read while a script
+/// runs past busy-reply-threshold (see ScriptEngine.Busy.cs).
+/// </summary>
+internal sealed unsafe partial class ScriptEngine
+{
+    private readonly CodisServer server;
+    /// <summary>A cached script: its body and its compiled function (a reference in the Lua registry).</summary>
+    private sealed record Cached(byte[] Body, int FunctionRef, bool NoWrites);
+
+    private readonly Dictionary<string, Cached> cache = new(StringComparer.Ordinal);
+    private long cachedBytes;
+    private KeraLua.Lua? lua;
+    private IntPtr state;
+    private GCHandle self;
+    private int globalsRef, armRef, compileRef, handlerRef;
+    private bool hookArmed;
+
+    // The script client: what the commands a script calls see as their client, and where their replies go.
+    private readonly ClientSession session;
+    private readonly ArrayBufferWriter<byte> replies = new(1024);
+    private readonly RespWriter replyWriter;
+    private readonly CommandContext scriptCtx;
+
+    public ScriptEngine(CodisServer server)
+    {
+        this.server = server;
+        session = new ClientSession(new NamedEndPoint("lua"), null, Environment.TickCount64) { Authenticated = true, IsInternal = true };
+        replyWriter = new RespWriter(replies);
+        scriptCtx = new CommandContext(server, session, replyWriter) { Output = replies, DenyBlocking = true };
+        var threshold = server.Settings["busy-reply-threshold"];
+        busyThresholdMs = threshold.AsLong;
+        threshold.Changed = s => busyThresholdMs = s.AsLong;
+    }
+
+    private sealed class NamedEndPoint(string name) : EndPoint
+    {
+        public override string ToString() => name;
+    }
+
+    public int CachedScripts => cache.Count;
+
+    /// <summary>INFO used_memory_lua: what the Lua state holds (0 before the first script).</summary>
+    public long LuaMemory => lua == null ? 0 : lua.GarbageCollector(KeraLua.LuaGC.Count, 0) * 1024L + lua.GarbageCollector(KeraLua.LuaGC.Countb, 0);
+
+    /// <summary>INFO used_memory_scripts: the cached script bodies.</summary>
+    public long CachedBytes => cachedBytes;
+
+    public static string Sha1Hex(ReadOnlySpan<byte> body) => Convert.ToHexStringLower(SHA1.HashData(body));
+
+    /// <summary>Whether a script is cached (SCRIPT EXISTS, EVALSHA); the SHA1 in any case.</summary>
+    public bool Exists(ReadOnlySpan<byte> sha) => sha.Length == 40 && cache.ContainsKey(Lower(sha));
+
+    private static string Lower(ReadOnlySpan<byte> sha) => Encoding.ASCII.GetString(sha).ToLowerInvariant();
+
+    /// <summary>SCRIPT FLUSH: forgets every script and the Lua state with whatever it accumulated.</summary>
+    public void Flush()
+    {
+        cache.Clear();
+        cachedBytes = 0;
+        if (lua != null)
+        {
+            lua.Dispose();
+            lua = null;
+            state = IntPtr.Zero;
+        }
+    }
+
+    /// <summary>SCRIPT LOAD / EVAL: compiles and caches a body; returns the error reply when it does not compile.</summary>
+    public string? Load(ReadOnlySpan<byte> body, out string sha)
+    {
+        sha = Sha1Hex(body);
+        if (cache.ContainsKey(sha)) return null;
+        if (ShebangError(body, out _) is { } shebangError) return shebangError;
+        EnsureState();
+        var l = state;
+        lua_rawgeti(l, RegistryIndex, compileRef);
+        PushBytes(l, TailCalls.Untail(WithoutShebang(body)));
+        string? error = null;
+        if (PCall(l, 1, 2, 0) != Ok) error = ToText(l, -1) ?? "unknown error";
+        else if (lua_type(l, -2) != TFunction) error = ToText(l, -1) ?? "unknown error";
+        else
+        {
+            lua_settop(l, -2);
+            int functionRef = luaL_ref(l, RegistryIndex);
+            ShebangError(body, out bool noWrites);
+            cache[sha] = new Cached(body.ToArray(), functionRef, noWrites);
+            cachedBytes += body.Length;
+        }
+        lua_settop(l, 0);
+        if (error != null) return "ERR Error compiling script (new function): " + error;
+                return null;
+    }
+
+    /// <summary>Redis 7's "#!lua flags=..." first line becomes a comment for Lua, so that line numbers stay the same.</summary>
+    private static ReadOnlySpan<byte> WithoutShebang(ReadOnlySpan<byte> body)
+    {
+        if (!body.StartsWith("#!"u8)) return body;
+        var copy = body.ToArray();
+        copy[0] = (byte)'-';
+        copy[1] = (byte)'-';
+        return copy;
+    }
+
+    /// <summary>The shebang checks Redis 7 makes before running: an error text, or null.</summary>
+    private static string? ShebangError(ReadOnlySpan<byte> body, out bool noWrites)
+    {
+        noWrites = false;
+        if (!body.StartsWith("#!"u8)) return null;
+        int eol = body.IndexOf((byte)'\n');
+        string line = Encoding.UTF8.GetString(eol < 0 ? body[2..] : body[2..eol]).TrimEnd('\r');
+        var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        if (parts.Length == 0 || parts[0] != "lua") return "ERR Unexpected engine in script shebang: #!" + (parts.Length == 0 ? "" : parts[0]);
+        foreach (var part in parts.Skip(1))
+        {
+            if (!part.StartsWith("flags=", StringComparison.Ordinal)) return $"ERR Unknown lua shebang option: {part}";
+            foreach (var flag in part[6..].Split(',', StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (flag == "no-writes") noWrites = true;
+                else if (flag is not ("allow-oom" or "allow-stale" or "no-cluster" or "allow-cross-slot-keys"))
+                    return $"ERR Unexpected flag in script shebang: {flag}";
+            }
+        }
+        return null;
+    }
+
+    private void EnsureState()
+    {
+        if (lua != null) return;
+        lua = new KeraLua.Lua(openLibs: true);
+        state = lua.Handle;
+        if (!self.IsAllocated) self = GCHandle.Alloc(this);
+        var l = state;
+        using (var stream = typeof(ScriptEngine).Assembly.GetManifestResourceStream("Codis.Server.Scripting.Sandbox.lua")!)
+        {
+            var code = new byte[stream.Length];
+            stream.ReadExactly(code);
+            if (LuaNative.Load(l, code, "=codis") != Ok) throw new InvalidOperationException("Sandbox.lua: " + ToText(l, -1));
+        }
+        lua_createtable(l, 0, 16);
+        Native(l, "call", &NativeCall);
+        Native(l, "check", &NativeCheck);
+        Native(l, "sha1hex", &NativeSha1Hex);
+        Native(l, "log", &NativeLog);
+        Native(l, "set_repl", &NativeSetRepl);
+        Native(l, "known", &NativeKnown);
+        Native(l, "json_encode", &LuaJson.Encode);
+        Native(l, "json_decode", &LuaJson.Decode);
+        PushString(l, "json_null");
+        lua_pushlightuserdata(l, IntPtr.Zero);
+        lua_rawset(l, -3);
+        PushString(l, "version");
+        PushString(l, Info.RedisVersion);
+        lua_rawset(l, -3);
+        PushString(l, "version_num");
+        var v = Version.Parse(Info.RedisVersion);
+        lua_pushinteger(l, (v.Major << 16) | (v.Minor << 8) | v.Build);
+        lua_rawset(l, -3);
+        if (PCall(l, 1, 1, 0) != Ok) throw new InvalidOperationException("Sandbox.lua: " + ToText(l, -1));
+        globalsRef = Field(l, "globals");
+        compileRef = Field(l, "compile");
+        armRef = Field(l, "arm");
+        lua_pushlightuserdata(l, GCHandle.ToIntPtr(self));
+        lua_pushcclosure(l, &NativeMessageHandler, 1);
+        handlerRef = luaL_ref(l, RegistryIndex);
+        hookArmed = false;
+        lua_settop(l, 0);
+    }
+
+    private void Native(IntPtr l, string name, delegate* unmanaged<IntPtr, int> fn)
+    {
+        PushString(l, name);
+        lua_pushlightuserdata(l, GCHandle.ToIntPtr(self));
+        lua_pushcclosure(l, fn, 1);
+        lua_rawset(l, -3);
+    }
+
+    private static int Field(IntPtr l, string name)
+    {
+        PushString(l, name);
+        lua_rawget(l, -2);
+        return luaL_ref(l, RegistryIndex);
+    }
+
+    internal static ScriptEngine From(IntPtr l) =>
+        (ScriptEngine)GCHandle.FromIntPtr(lua_touserdata(l, UpvalueIndex(1))).Target!;
+
+    /// <summary>EVAL, EVALSHA and their _RO forms: argument checks, the cache, then the run.</summary>
+    public void Eval(CommandContext ctx, bool bySha, bool readOnly)
+    {
+        if (!CommandContext.TryParseLong(ctx.Arg(2), out long numkeys))
+        {
+            ctx.Error(Errors.NotInteger);
+            return;
+        }
+        if (numkeys < 0)
+        {
+            ctx.Error("ERR Number of keys can't be negative");
+            return;
+        }
+        if (numkeys > ctx.ArgCount - 3)
+        {
+            ctx.Error("ERR Number of keys can't be greater than number of args");
+            return;
+        }
+        string sha;
+        Cached? script;
+        if (bySha)
+        {
+            if (ctx.Args.Length(1) != 40 || !cache.TryGetValue(sha = Lower(ctx.Arg(1)), out script))
+            {
+                ctx.Error("NOSCRIPT No matching script. Please use EVAL.");
+                return;
+            }
+        }
+        else
+        {
+            if (Load(ctx.Arg(1), out sha) is { } error)
+            {
+                ctx.Error(error);
+                return;
+            }
+            script = cache[sha];
+        }
+        // MONITOR shows the EVAL before the commands its script runs (the command itself is flagged SkipMonitor).
+        if (server.Monitors.Active) server.Monitors.Feed(ctx.Client, ctx.Args, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
+        Run(ctx, sha, script.FunctionRef, (int)numkeys, readOnly || script.NoWrites);
+    }
+
+    private void Run(CommandContext ctx, string sha, int functionRef, int numkeys, bool readOnly)
+    {
+        var l = state;
+        SetGlobals(l, ctx, numkeys);
+        session.DbIndex = ctx.Client.DbIndex;
+        session.IsReplay = ctx.Client.IsReplay;
+        session.IsMasterLink = ctx.Client.IsMasterLink;
+        BeginRun(sha, readOnly);
+        try
+        {
+            if (!hookArmed)
+            {
+                // The hook stays on between runs (no Lua runs then); a kill leaves it on every instruction.
+                lua_rawgeti(l, RegistryIndex, armRef);
+                PCall(l, 0, 0, 0);
+                hookArmed = true;
+            }
+            lua_rawgeti(l, RegistryIndex, handlerRef);                 // 1: the message handler
+            lua_rawgeti(l, RegistryIndex, functionRef);                // 2: the script
+            int status = PCall(l, 0, 1, 1);
+            if (killRequested) hookArmed = false;
+            if (status == Ok) LuaReply.Write(l, 2, ctx.Reply);
+            else ctx.Error(ErrorText(l, 2, sha, status));
+        }
+        finally
+        {
+            lua_settop(l, 0);
+            EndRun();
+        }
+    }
+
+    /// <summary>KEYS and ARGV, fresh tables for each run.</summary>
+    private void SetGlobals(IntPtr l, CommandContext ctx, int numkeys)
+    {
+        lua_rawgeti(l, RegistryIndex, globalsRef);
+        PushString(l, "KEYS");
+        lua_createtable(l, numkeys, 0);
+        for (int i = 0; i < numkeys; i++)
+        {
+            PushBytes(l, ctx.Arg(3 + i));
+            lua_rawseti(l, -2, i + 1);
+        }
+        lua_rawset(l, -3);
+        PushString(l, "ARGV");
+        int argc = ctx.ArgCount - 3 - numkeys;
+        lua_createtable(l, argc, 0);
+        for (int i = 0; i < argc; i++)
+        {
+            PushBytes(l, ctx.Arg(3 + numkeys + i));
+            lua_rawseti(l, -2, i + 1);
+        }
+        lua_rawset(l, -3);
+        lua_settop(l, 0);
+    }
+
+    /// <summary>The reply to a failed script: the error with "script: sha, on source:line." as Redis 7 words it.</summary>
+    private static string ErrorText(IntPtr l, int idx, string sha, int status)
+    {
+        if (status == ErrMem) return "ERR Error running script: not enough memory script: " + sha;
+        if (lua_type(l, idx) != TTable) return "ERR Error running script (call to f_" + sha + "): @user_script: " + (ToText(l, idx) ?? "error in error handling");
+        string err = FieldText(l, idx, "err") ?? "ERR unknown error";
+        string? source = FieldText(l, idx, "source");
+        string? line = FieldText(l, idx, "line");
+        return source != null && line != null ? $"{err} script: {sha}, on {source}:{line}." : $"{err} script: {sha}";
+    }
+
+    private static string? FieldText(IntPtr l, int idx, string name)
+    {
+        PushString(l, name);
+        lua_rawget(l, idx);
+        string? s = lua_type(l, -1) is TString or TNumber ? ToText(l, -1) : null;
+        lua_settop(l, -2);
+        return s;
+    }
+
+    /// <summary>The message handler of a run: turns what was raised into {err=, source=, line=}.</summary>
+    [UnmanagedCallersOnly]
+    private static int NativeMessageHandler(IntPtr l)
+    {
+        try
+        {
+            string err;
+            int type = lua_type(l, 1);
+            if (type == TTable)
+            {
+                PushString(l, "err");
+                lua_rawget(l, 1);
+                err = lua_type(l, -1) == TString ? ToText(l, -1)! : "ERR unknown error";
+                lua_settop(l, 1);
+            }
+            else if (type is TString or TNumber) err = "ERR " + ToText(l, 1);
+            else err = "ERR " + (type == TNil ? "nil" : type == TBoolean ? (lua_toboolean(l, 1) != 0 ? "true" : "false") : "(error object is not a string)");
+            lua_createtable(l, 0, 3);
+            PushString(l, "err");
+            PushString(l, err);
+            lua_rawset(l, -3);
+            for (int level = 1; level < 256 && Frame(l, level, out string what, out string source, out int line); level++)
+            {
+                if (what == "C" || source.StartsWith("=codis", StringComparison.Ordinal)) continue;
+                PushString(l, "source");
+                PushString(l, source);
+                lua_rawset(l, -3);
+                PushString(l, "line");
+                lua_pushinteger(l, line);
+                lua_rawset(l, -3);
+                break;
+            }
+            return 1;
+        }
+        catch (Exception e)
+        {
+            Log.Error("script error handler failed", ("error", e.Message));
+            lua_pushnil(l);
+            return 1;
+        }
+    }
+
+    [UnmanagedCallersOnly]
+    private static int NativeSha1Hex(IntPtr l)
+    {
+        var bytes = ToSpan(l, 1, out _);
+        Span<byte> hash = stackalloc byte[20];
+        SHA1.HashData(bytes, hash);
+        Span<byte> hex = stackalloc byte[40];
+        for (int i = 0; i < 20; i++)
+        {
+            hex[2 * i] = (byte)"0123456789abcdef"[hash[i] >> 4];
+            hex[2 * i + 1] = (byte)"0123456789abcdef"[hash[i] & 15];
+        }
+        PushBytes(l, hex);
+        return 1;
+    }
+
+    [UnmanagedCallersOnly]
+    private static int NativeLog(IntPtr l)
+    {
+        try
+        {
+            var engine = From(l);
+            long level = ToInteger(l, 1);
+            string message = ToText(l, 2) ?? "";
+            var logLevel = level switch { 0 or 1 => LogLevel.Debug, 2 => LogLevel.Info, _ => LogLevel.Warning };
+            Log.Write(logLevel, message, [("script", engine.runningSha)]);
+        }
+        catch (Exception e)
+        {
+            Log.Error("redis.log failed", ("error", e.Message));
+        }
+        return 0;
+    }
+
+    [UnmanagedCallersOnly]
+    private static int NativeSetRepl(IntPtr l)
+    {
+        From(l).server.Propagation.HeldTargets = (int)ToInteger(l, 1);
+        return 0;
+    }
+
+    [UnmanagedCallersOnly]
+    private static int NativeKnown(IntPtr l)
+    {
+        lua_pushboolean(l, CommandTable.Find(ToSpan(l, 1, out _)) != null ? 1 : 0);
+        return 1;
+    }
+}
