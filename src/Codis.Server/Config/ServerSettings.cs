@@ -34,6 +34,7 @@ internal static class ServerSettings
         s.Define(new Setting { Name = "enable-debug-command", Kind = SettingKind.Enum, Default = "no", Choices = ["no", "yes", "local"], Mutable = false, Description = "allow DEBUG: no, yes, or local (from loopback only)" });
         Persistence.PersistenceSettings.Define(s);
         Storage.Collections.CollectionLimits.Define(s);
+        s.Define(new Setting { Name = "hll-sparse-max-bytes", Kind = SettingKind.Memory, Default = "3000", Min = 0, Max = long.MaxValue, Description = "HyperLogLogs larger than this leave the sparse encoding" });
         return s;
     }
 }
