@@ -40,8 +40,17 @@ internal sealed class AsyncBatch
     /// <summary>Keys whose possibly stale copy on the target is being deleted (the second phase, or orphans).</summary>
     public HashSet<byte[]> Cleanup { get; } = new(ByteArrayComparer.Instance);
 
-    /// <summary>Encoded messages not yet handed to the link.</summary>
-    public Queue<byte[]> Pending { get; } = new();
+    /// <summary>
+    /// Messages not yet handed to the link, in order: encoded messages (byte[]) and big collections whose chunks
+    /// are encoded on demand (<see cref="ChunkedValue"/>).
+    /// </summary>
+    public Queue<object> Pending { get; } = new();
+
+    /// <summary>Collections of this batch sent in chunks (writes to them are forwarded rather than refused).</summary>
+    public HashSet<byte[]> Chunked { get; } = new(ByteArrayComparer.Instance);
+
+    /// <summary>Writes run here through SLOTSMGRT-EXEC-WRAPPER on keys of the batch and forwarded to the target.</summary>
+    public long Forwarded { get; set; }
 
     /// <summary>Sizes of the messages sent and not yet acknowledged, oldest first.</summary>
     public Queue<int> InFlight { get; } = new();

@@ -1,6 +1,7 @@
 using System.Text;
 using Codis.Core.Logging;
 using Codis.Core.Resp;
+using Codis.Server.Commands;
 using Codis.Server.Persistence;
 using Codis.Server.Storage;
 
@@ -76,7 +77,8 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         long now = server.Keyspace.Now;
 
         // Serialize everything now (the snapshot the target will hold); keys that vanished are simply not moved.
-        var messages = new List<byte[]>();
+        // A big collection is only snapshotted here (an array copy); its chunks are encoded as the link drains.
+        var messages = new List<object>();
         foreach (var key in b.Order)
         {
             if (!db.TryPeek(key, out var table, out int index))
@@ -90,6 +92,11 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             if (e.Value is byte[] s)
             {
                 messages.Add(Message("string", key, SlotCommands.Number(ttl), s));
+            }
+            else if (ChunkedValue.ShouldChunk(e.Value!, b.MaxBulks))
+            {
+                messages.Add(ChunkedValue.Create(key, e.Value!, e.ExpireAt));
+                b.Chunked.Add(key);
             }
             else
             {
@@ -142,11 +149,65 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         batch = b;
         watcher = (d, key) =>
         {
-            if (d.Index == dbIndex && batch is { CleaningUp: false } cur && cur.Keys.Contains(key.ToArray())) cur.Dirty.Add(key.ToArray());
+            if (d.Index != dbIndex || batch is not { CleaningUp: false } cur) return;
+            if (forwarding) touched.Add(key.ToArray());
+            else if (cur.Keys.Contains(key.ToArray())) cur.Dirty.Add(key.ToArray());
         };
         server.Keyspace.KeyModified += watcher;
         Pump();
         return b.Done.Task;
+    }
+
+    private bool forwarding;
+    private readonly HashSet<byte[]> touched = new(ByteArrayComparer.Instance);
+
+    /// <summary>
+    /// Whether SLOTSMGRT-EXEC-WRAPPER may run a write to <paramref name="key"/> here although the key is in the
+    /// batch: it is a big collection sent in chunks (its copy takes long; a small key's write waits, as in the
+    /// original), the copy is still being sent (not cleaning up) and it exists here. The write is then forwarded.
+    /// </summary>
+    public bool CanForward(byte[] key, bool existsHere) =>
+        existsHere && batch is { CleaningUp: false } b && b.Chunked.Contains(key) && b.Keys.Contains(key);
+
+    /// <summary>
+    /// Runs a write of EXEC-WRAPPER on a key of the batch (<see cref="CanForward"/>) and sends its propagated form
+    /// (the handler's rewrite, or the command) to the target behind everything queued for the key, so the target
+    /// ends with the snapshot plus every later write — the client is answered at once instead of waiting until the
+    /// key has moved. A write that also touched a key outside the batch cannot be forwarded: the touched keys of the
+    /// batch are marked dirty instead (they stay here, their copies there are deleted).
+    /// </summary>
+    public void RunForwarded(CommandContext ctx, RespRequest inner, byte[][] innerArgs, byte[] hashKey)
+    {
+        var b = batch!;
+        touched.Clear();
+        forwarding = true;
+        try
+        {
+            server.ExecuteOne(ctx, inner);
+        }
+        finally
+        {
+            forwarding = false;
+        }
+        if (touched.Count == 0 || batch != b || b.CleaningUp) return;
+        bool forwardable = !ctx.SuppressPropagation && !ctx.Command.Has(CommandFlags.ReadOnly);
+        foreach (var k in touched)
+            if (!b.Keys.Contains(k)) forwardable = false;
+        if (!forwardable)
+        {
+            foreach (var k in touched)
+                if (b.Keys.Contains(k)) b.Dirty.Add(k);
+            touched.Clear();
+            return;
+        }
+        touched.Clear();
+        IReadOnlyList<byte[][]> forms = ctx.Rewrite is { } rewrite ? rewrite : [innerArgs];
+        foreach (var args in forms)
+        {
+            b.Pending.Enqueue(Message("command", hashKey, args));
+            b.Forwarded++;
+        }
+        Pump();
     }
 
     private static byte[] Message(string sub, byte[] key, params byte[][] rest)
@@ -156,13 +217,35 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         return RespValue.EncodeCommand(args);
     }
 
-    /// <summary>Hands queued messages to the link while less than maxbytes are unacknowledged (flow control by ACKs).</summary>
+    /// <summary>
+    /// Hands queued messages to the link while less than maxbytes are unacknowledged (flow control by ACKs).
+    /// Chunks of big collections are encoded here, under the lock, so each call encodes at most ~0.5 ms worth
+    /// (and at least two chunks): the next acknowledgement calls again.
+    /// </summary>
     private void Pump()
     {
         var b = batch!;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        int encoded = 0;
         while (b.Pending.Count > 0 && (b.InFlight.Count == 0 || b.InFlightBytes < b.MaxBytes))
         {
-            var m = b.Pending.Dequeue();
+            byte[] m;
+            if (b.Pending.Peek() is ChunkedValue chunks)
+            {
+                if (encoded >= 2 && System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks > 5000) break;
+                var next = chunks.Next(b.MaxBulks, b.MaxBytes, 3 * b.Timeout, server.Keyspace.Now);
+                if (next == null)
+                {
+                    b.Pending.Dequeue();
+                    continue;
+                }
+                encoded++;
+                m = next;
+            }
+            else
+            {
+                m = (byte[])b.Pending.Dequeue();
+            }
             b.InFlight.Enqueue(m.Length);
             b.InFlightBytes += m.Length;
             link!.Send(m);
