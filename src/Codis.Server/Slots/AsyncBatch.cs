@@ -62,6 +62,32 @@ internal sealed class AsyncBatch
     public long EstimatedMessages { get; set; }
     public long Moved { get; set; }
     public long LastProgress { get; set; } = Environment.TickCount64;
+    public long StartedAt { get; } = Environment.TickCount64;
+    public int Gen2AtStart { get; } = GC.CollectionCount(2);
+
+    /// <summary>How long the start (serializing, snapshotting) held the lock.</summary>
+    public TimeSpan StartStep { get; set; }
+
+    /// <summary>The longest this batch held the keyspace lock in one step (start, or one acknowledgement).</summary>
+    public TimeSpan LongestStep { get; private set; }
+
+    /// <summary>The most CPU one step used (the step's own work, without the waits for a core on a busy machine).</summary>
+    public long LongestStepCpuNanos { get; private set; }
+
+    /// <summary>What the step that used the most CPU was doing, and the GCs (gen0/1/2) that ran meanwhile.</summary>
+    public string LongestStepKind { get; private set; } = "";
+
+    public void NoteStep(long startTimestamp, long startCpu, string kind, int gcsBefore)
+    {
+        var t = System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp);
+        if (t > LongestStep) LongestStep = t;
+        long cpu = ThreadCpuClock.Nanoseconds() - startCpu;
+        if (cpu > LongestStepCpuNanos)
+        {
+            LongestStepCpuNanos = cpu;
+            LongestStepKind = $"{kind}, {GC.CollectionCount(0) - gcsBefore} GCs";
+        }
+    }
 
     /// <summary>The reply of the command that started the batch.</summary>
     public TaskCompletionSource<byte[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -78,6 +78,8 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
 
         // Serialize everything now (the snapshot the target will hold); keys that vanished are simply not moved.
         // A big collection is only snapshotted here (an array copy); its chunks are encoded as the link drains.
+        long startedAt = System.Diagnostics.Stopwatch.GetTimestamp(), startedCpu = ThreadCpuClock.Nanoseconds();
+        int gcs = GC.CollectionCount(0);
         var messages = new List<object>();
         foreach (var key in b.Order)
         {
@@ -146,6 +148,8 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             b.Pending.Enqueue(RespValue.EncodeCommand(["SLOTSRESTORE-ASYNC-SELECT"u8.ToArray(), SlotCommands.Number(dbIndex)]));
         }
         foreach (var m in messages) b.Pending.Enqueue(m);
+        b.NoteStep(startedAt, startedCpu, "start", gcs);
+        b.StartStep = System.Diagnostics.Stopwatch.GetElapsedTime(startedAt);
         batch = b;
         watcher = (d, key) =>
         {
@@ -218,7 +222,14 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     }
 
     /// <summary>
-    /// Hands queued messages to the link while less than maxbytes are unacknowledged (flow control by ACKs).
+    /// At most this many messages unacknowledged (besides maxbytes): the target runs the requests it has read in
+    /// one hold of its lock, so a deep pipeline of chunks would stall its other clients.
+    /// </summary>
+    private const int MaxInFlightMessages = 32;
+
+    /// <summary>
+    /// Hands queued messages to the link while less than maxbytes (and <see cref="MaxInFlightMessages"/>) are
+    /// unacknowledged (flow control by ACKs).
     /// Chunks of big collections are encoded here, under the lock, so each call encodes at most ~0.5 ms worth
     /// (and at least two chunks): the next acknowledgement calls again.
     /// </summary>
@@ -227,7 +238,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         var b = batch!;
         long started = System.Diagnostics.Stopwatch.GetTimestamp();
         int encoded = 0;
-        while (b.Pending.Count > 0 && (b.InFlight.Count == 0 || b.InFlightBytes < b.MaxBytes))
+        while (b.Pending.Count > 0 && (b.InFlight.Count == 0 || (b.InFlightBytes < b.MaxBytes && b.InFlight.Count < MaxInFlightMessages)))
         {
             byte[] m;
             if (b.Pending.Peek() is ChunkedValue chunks)
@@ -274,10 +285,13 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
                 Fail("interrupted: acknowledgement without a pending message");
                 return;
             }
+            long ackAt = System.Diagnostics.Stopwatch.GetTimestamp(), ackCpu = ThreadCpuClock.Nanoseconds();
+            int gcs = GC.CollectionCount(0);
             b.InFlightBytes -= b.InFlight.Dequeue();
             b.LastProgress = from.LastUse = Environment.TickCount64;
             Pump();
-            if (b.Pending.Count == 0 && b.InFlight.Count == 0) PhaseDone(b);
+            if (b.Pending.Count == 0 && b.InFlight.Count == 0) PhaseDone(b, () => b.NoteStep(ackAt, ackCpu, "completion", gcs));
+            else b.NoteStep(ackAt, ackCpu, "ack", gcs);
         }
     }
 
@@ -299,7 +313,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     }
 
     /// <summary>Every message of a phase is acknowledged.</summary>
-    private void PhaseDone(AsyncBatch b)
+    private void PhaseDone(AsyncBatch b, Action noteStep)
     {
         if (!b.CleaningUp)
         {
@@ -329,9 +343,11 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
                 b.CleaningUp = true;
                 foreach (var key in b.Cleanup) b.Pending.Enqueue(Message("delete", key));
                 Pump();
+                noteStep();
                 return;
             }
         }
+        noteStep();
         Finish(b, null);
     }
 
@@ -367,6 +383,11 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         {
             b.Done.TrySetResult(Reply(b));
         }
+        Log.Info("slotsmgrt-async: batch ended", ("target", b.Target), ("db", dbIndex), ("moved", b.Moved), ("chunked", b.Chunked.Count),
+            ("forwarded", b.Forwarded), ("ms", Environment.TickCount64 - b.StartedAt), ("start_ms", Math.Round(b.StartStep.TotalMilliseconds, 2)),
+            ("longest_step_ms", Math.Round(b.LongestStep.TotalMilliseconds, 2)),
+            ("longest_step_cpu_ms", Math.Round(b.LongestStepCpuNanos / 1e6, 2)), ("longest_step", b.LongestStepKind), ("gen2_gcs", GC.CollectionCount(2) - b.Gen2AtStart),
+            ("error", error ?? ""));
         var reply = error == null ? "+OK\r\n"u8.ToArray() : ErrorReply(error);
         foreach (var f in fences) f.TrySetResult(reply);
         fences.Clear();
