@@ -97,7 +97,7 @@ def proxy_call(src, dst, args, stats):
 
 def client(kind, q, stopfile):
     src, dst = Conn(aport), Conn(bport)
-    stats = {"kind": kind, "forwarded": 0, "retries": 0, "waits": []}
+    stats = {"kind": kind, "forwarded": 0, "retries": 0, "waits": [], "new": 0, "znew": 0}
     import random
     rnd = random.Random(kind)
     n = 0
@@ -106,9 +106,9 @@ def client(kind, q, stopfile):
         i = rnd.randrange(N)
         if kind == "big keys":
             op = n % 4
-            if op == 0: proxy_call(src, dst, ["HSET", big_hash, f"new:{n}", f"nv:{n}"], stats)
+            if op == 0: assert proxy_call(src, dst, ["HSET", big_hash, f"{kind}:{os.getpid()}:{n}", n], stats) == 1; stats["new"] += 1
             elif op == 1: proxy_call(src, dst, ["HGET", big_hash, f"f:{i}"], stats)
-            elif op == 2: proxy_call(src, dst, ["ZADD", big_zset, str(n), f"new:{n}"], stats)
+            elif op == 2: assert proxy_call(src, dst, ["ZADD", big_zset, n, f"{kind}:{os.getpid()}:{n}"], stats) == 1; stats["znew"] += 1
             else: proxy_call(src, dst, ["ZSCORE", big_zset, f"m:{i}"], stats)
         elif kind == "other keys":
             op = n % 6
@@ -124,7 +124,7 @@ def client(kind, q, stopfile):
             t0 = time.perf_counter(); c.call("PING"); stats["waits"].append((time.perf_counter() - t0) * 1000)
             time.sleep(0.001)
     w = sorted(stats["waits"])
-    q.put({"kind": kind, "requests": len(w), "forwarded": stats["forwarded"], "retries": stats["retries"],
+    q.put({"kind": kind, "requests": len(w), "forwarded": stats["forwarded"], "retries": stats["retries"], "new": stats["new"], "znew": stats["znew"],
            "max": w[-1] if w else 0, "p99": w[int(len(w) * 0.99)] if w else 0})
 
 secs = load()
@@ -167,7 +167,10 @@ table(f"baseline: the same clients for 4 s without migration (load average {load
 migration, batches, load_before, results = run_clients("migration")
 b = Conn(bport)
 print(f"migrated slot {SLOT} in {migration:.2f} s ({batches} batches, maxbulks {maxbulks}); machine load average {load_before:.1f} → {os.getloadavg()[0]:.1f} (2 cores)")
-print(f"source keys left: {a.call('DBSIZE')}; target: HLEN {b.call('HLEN', big_hash)}, ZCARD {b.call('ZCARD', big_zset)}, keys {b.call('DBSIZE')}")
+added = sum(r["new"] for r in base + results); zadded = sum(r["znew"] for r in base + results)
+hlen, zcard = b.call("HLEN", big_hash), b.call("ZCARD", big_zset)
+print(f"source keys left: {a.call('DBSIZE')}; target: {b.call('DBSIZE')} keys, HLEN {hlen}, ZCARD {zcard} (expected {N + added} and {N + zadded}: nothing lost)")
+assert a.call("DBSIZE") == 0 and hlen == N + added and zcard == N + zadded
 table("during the migration:", results)
 PY
 echo "source's migration batches (longest step = longest hold of the keyspace lock, wall and CPU; GCs during it):"

@@ -77,7 +77,7 @@ internal sealed class AsyncBatch
     /// <summary>What the step that used the most CPU was doing, and the GCs (gen0/1/2) that ran meanwhile.</summary>
     public string LongestStepKind { get; private set; } = "";
 
-    public void NoteStep(long startTimestamp, long startCpu, string kind, int gcsBefore)
+    public void NoteStep(long startTimestamp, long startCpu, string kind, int gcsBefore, TimeSpan pausedBefore)
     {
         var t = System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp);
         if (t > LongestStep) LongestStep = t;
@@ -85,7 +85,8 @@ internal sealed class AsyncBatch
         if (cpu > LongestStepCpuNanos)
         {
             LongestStepCpuNanos = cpu;
-            LongestStepKind = $"{kind}, {GC.CollectionCount(0) - gcsBefore} GCs";
+            int gcs = GC.CollectionCount(0) - gcsBefore;
+            LongestStepKind = gcs == 0 ? kind : $"{kind}, {gcs} GC pausing {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:F1} ms";
         }
     }
 

@@ -80,6 +80,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         // A big collection is only snapshotted here (an array copy); its chunks are encoded as the link drains.
         long startedAt = System.Diagnostics.Stopwatch.GetTimestamp(), startedCpu = ThreadCpuClock.Nanoseconds();
         int gcs = GC.CollectionCount(0);
+        var paused = GC.GetTotalPauseDuration();
         var messages = new List<object>();
         foreach (var key in b.Order)
         {
@@ -148,7 +149,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             b.Pending.Enqueue(RespValue.EncodeCommand(["SLOTSRESTORE-ASYNC-SELECT"u8.ToArray(), SlotCommands.Number(dbIndex)]));
         }
         foreach (var m in messages) b.Pending.Enqueue(m);
-        b.NoteStep(startedAt, startedCpu, "start", gcs);
+        b.NoteStep(startedAt, startedCpu, "start", gcs, paused);
         b.StartStep = System.Diagnostics.Stopwatch.GetElapsedTime(startedAt);
         batch = b;
         watcher = (d, key) =>
@@ -287,11 +288,12 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             }
             long ackAt = System.Diagnostics.Stopwatch.GetTimestamp(), ackCpu = ThreadCpuClock.Nanoseconds();
             int gcs = GC.CollectionCount(0);
+            var paused = GC.GetTotalPauseDuration();
             b.InFlightBytes -= b.InFlight.Dequeue();
             b.LastProgress = from.LastUse = Environment.TickCount64;
             Pump();
-            if (b.Pending.Count == 0 && b.InFlight.Count == 0) PhaseDone(b, () => b.NoteStep(ackAt, ackCpu, "completion", gcs));
-            else b.NoteStep(ackAt, ackCpu, "ack", gcs);
+            if (b.Pending.Count == 0 && b.InFlight.Count == 0) PhaseDone(b, () => b.NoteStep(ackAt, ackCpu, "completion", gcs, paused));
+            else b.NoteStep(ackAt, ackCpu, "ack", gcs, paused);
         }
     }
 

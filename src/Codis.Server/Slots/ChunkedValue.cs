@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Buffers.Binary;
+using System.Buffers.Text;
 using Codis.Core.Resp;
 using Codis.Server.Storage;
 using Codis.Server.Storage.Collections;
@@ -28,7 +30,10 @@ internal sealed class ChunkedValue
     private readonly int perElement;
     private readonly int length;
     private readonly Func<int, byte[]?>? single;            // list, listpack/intset set: element i
-    private readonly Func<int, (byte[], byte[])?>? pair;    // hash, zset: element i as two items
+    private readonly Func<int, Element?>? pair;             // hash, zset: element i as two items
+
+    /// <summary>A hash field and value, or a zset member and score (B null).</summary>
+    private readonly record struct Element(byte[] A, byte[]? B, double Score);
     private int position;
     private bool expireSent;
 
@@ -42,7 +47,7 @@ internal sealed class ChunkedValue
 
     public int ChunksSent { get; private set; }
 
-    private ChunkedValue(byte[] key, long expireAt, string sub, int perElement, int hint, int length, Func<int, byte[]?>? single, Func<int, (byte[], byte[])?>? pair)
+    private ChunkedValue(byte[] key, long expireAt, string sub, int perElement, int hint, int length, Func<int, byte[]?>? single, Func<int, Element?>? pair)
     {
         Key = key;
         ExpireAt = expireAt;
@@ -102,41 +107,35 @@ internal sealed class ChunkedValue
             case HashValue h when h.Table is { } table:
             {
                 var snap = table.TakeSnapshot();
-                return new(key, expireAt, "hash", 2, h.Count, snap.Length, null, i => snap.IsUsed(i) ? (snap.KeyAt(i), snap.ValueAt(i)) : null);
+                return new(key, expireAt, "hash", 2, h.Count, snap.Length, null, i => snap.IsUsed(i) ? new Element(snap.KeyAt(i), snap.ValueAt(i), 0) : null);
             }
             case HashValue h:
             {
                 var pairs = h.Entries().ToArray();
-                return new(key, expireAt, "hash", 2, pairs.Length, pairs.Length, null, i => pairs[i]);
+                return new(key, expireAt, "hash", 2, pairs.Length, pairs.Length, null, i => new Element(pairs[i].Field, pairs[i].Value, 0));
             }
             case SortedSetValue z:
             {
                 var snap = z.Table.TakeSnapshot();
-                return new(key, expireAt, "zset", 2, z.Count, snap.Length, null, i => snap.IsUsed(i) ? (snap.KeyAt(i), Score(snap.ValueAt(i))) : null);
+                return new(key, expireAt, "zset", 2, z.Count, snap.Length, null, i => snap.IsUsed(i) ? new Element(snap.KeyAt(i), null, snap.ValueAt(i)) : null);
             }
             default:
                 throw new ArgumentException("not a chunkable collection", nameof(value));
         }
     }
 
-    /// <summary>A zset score in a chunk: 8 raw bytes, IEEE-754 double, little-endian.</summary>
-    private static byte[] Score(double score)
-    {
-        var b = new byte[8];
-        BinaryPrimitives.WriteInt64LittleEndian(b, BitConverter.DoubleToInt64Bits(score));
-        return b;
-    }
-
     private static readonly byte[] Command = "SLOTSRESTORE-ASYNC"u8.ToArray();
 
     /// <summary>
     /// The next message: a chunk of at most <paramref name="maxBulks"/> items and about <paramref name="maxBytes"/>,
-    /// then the expire message; null once both are sent.
+    /// then the expire message; null once both are sent. A chunk is encoded straight into one buffer (no array per
+    /// element), so streaming millions of elements makes little garbage.
     /// </summary>
     public byte[]? Next(long maxBulks, long maxBytes, long chunkTtl, long now)
     {
         if (expireSent) return null;
-        var args = new List<byte[]> { Command, System.Text.Encoding.ASCII.GetBytes(sub), Key, SlotCommands.Number(chunkTtl), SlotCommands.Number(Hint) };
+        var body = new ArrayBufferWriter<byte>(4096);
+        Span<byte> raw = stackalloc byte[8];
         long bytes = 0;
         int items = 0;
         while (position < length && (items == 0 || (items + perElement <= maxBulks && bytes < maxBytes)))
@@ -145,26 +144,69 @@ internal sealed class ChunkedValue
             if (single != null)
             {
                 if (single(i) is not { } e) continue;
-                args.Add(e);
+                Bulk(body, e);
                 bytes += e.Length;
             }
             else
             {
                 if (pair!(i) is not { } p) continue;
-                var (a, b) = p;
-                args.Add(a);
-                args.Add(b);
-                bytes += a.Length + b.Length;
+                Bulk(body, p.A);
+                if (p.B is { } b)
+                {
+                    Bulk(body, b);
+                    bytes += b.Length;
+                }
+                else
+                {
+                    // A zset score: 8 raw bytes, IEEE-754 double, little-endian.
+                    BinaryPrimitives.WriteInt64LittleEndian(raw, BitConverter.DoubleToInt64Bits(p.Score));
+                    Bulk(body, raw);
+                    bytes += 8;
+                }
+                bytes += p.A.Length;
             }
             items += perElement;
         }
         if (items > 0)
         {
             ChunksSent++;
-            return RespValue.EncodeCommand(args);
+            var head = new ArrayBufferWriter<byte>(128);
+            Header(head, 5 + items);
+            Bulk(head, Command);
+            Bulk(head, System.Text.Encoding.ASCII.GetBytes(sub));
+            Bulk(head, Key);
+            Bulk(head, SlotCommands.Number(chunkTtl));
+            Bulk(head, SlotCommands.Number(Hint));
+            var message = new byte[head.WrittenCount + body.WrittenCount];
+            head.WrittenSpan.CopyTo(message);
+            body.WrittenSpan.CopyTo(message.AsSpan(head.WrittenCount));
+            return message;
         }
         expireSent = true;
         long ttl = ExpireAt == 0 ? 0 : Math.Max(1, ExpireAt - now);
         return RespValue.EncodeCommand([Command, "expire"u8.ToArray(), Key, SlotCommands.Number(ttl)]);
+    }
+
+    private static void Header(ArrayBufferWriter<byte> w, int count)
+    {
+        var span = w.GetSpan(16);
+        span[0] = (byte)'*';
+        Utf8Formatter.TryFormat(count, span[1..], out int n);
+        span[1 + n] = (byte)'\r';
+        span[2 + n] = (byte)'\n';
+        w.Advance(3 + n);
+    }
+
+    private static void Bulk(ArrayBufferWriter<byte> w, ReadOnlySpan<byte> value)
+    {
+        var span = w.GetSpan(value.Length + 16);
+        span[0] = (byte)'$';
+        Utf8Formatter.TryFormat(value.Length, span[1..], out int n);
+        span[1 + n] = (byte)'\r';
+        span[2 + n] = (byte)'\n';
+        value.CopyTo(span[(3 + n)..]);
+        span[3 + n + value.Length] = (byte)'\r';
+        span[4 + n + value.Length] = (byte)'\n';
+        w.Advance(5 + n + value.Length);
     }
 }

@@ -264,7 +264,9 @@ internal static class RestoreAsyncCommands
         }
         var limits = Storage.Collections.CollectionLimits.Current;
         var key = ctx.ArgBytes(2);
-        var propagated = new List<byte[]>(items + 2);
+        // The native form for the AOF and replicas, built only when someone will read it.
+        bool propagate = ctx.Server.Persistence.Aof.Enabled || ctx.Server.Replication.WantsStream;
+        var propagated = new List<byte[]>(propagate ? items + 2 : 0);
         long count;
         object value;
         switch (sub)
@@ -278,7 +280,7 @@ internal static class RestoreAsyncCommands
                 {
                     var e = ctx.ArgBytes(5 + i);
                     list.PushTail(e);
-                    propagated.Add(e);
+                    if (propagate) propagated.Add(e);
                 }
                 count = list.Count;
                 value = list;
@@ -292,7 +294,7 @@ internal static class RestoreAsyncCommands
                 for (int i = 0; i < items; i++)
                 {
                     set.Add(ctx.Arg(5 + i), limits);
-                    propagated.Add(ctx.ArgBytes(5 + i));
+                    if (propagate) propagated.Add(ctx.ArgBytes(5 + i));
                 }
                 count = set.Count;
                 value = set;
@@ -307,6 +309,7 @@ internal static class RestoreAsyncCommands
                 {
                     var v = ctx.ArgBytes(6 + i);
                     hash.Set(ctx.Arg(5 + i), v, limits);
+                    if (!propagate) continue;
                     propagated.Add(ctx.ArgBytes(5 + i));
                     propagated.Add(v);
                 }
@@ -322,6 +325,7 @@ internal static class RestoreAsyncCommands
                 for (int j = 0; j < scores.Length; j++)
                 {
                     zset.Set(ctx.Arg(5 + 2 * j), scores[j], limits);
+                    if (!propagate) continue;
                     propagated.Add(System.Text.Encoding.ASCII.GetBytes(CommandContext.FormatDouble(scores[j])));
                     propagated.Add(ctx.ArgBytes(5 + 2 * j));
                 }
@@ -331,10 +335,17 @@ internal static class RestoreAsyncCommands
             }
         }
         db.Set(ctx.Arg(2), value, expireAt);
-        var rewrite = new List<byte[][]>(2);
-        if (items > 0) rewrite.Add(propagated.ToArray());
-        rewrite.Add(ExpireRewrite(ctx, expireAt));
-        ctx.Rewrite = rewrite;
+        if (propagate)
+        {
+            var rewrite = new List<byte[][]>(2);
+            if (items > 0) rewrite.Add(propagated.ToArray());
+            rewrite.Add(ExpireRewrite(ctx, expireAt));
+            ctx.Rewrite = rewrite;
+        }
+        else
+        {
+            ctx.SuppressPropagation = true;
+        }
         Ack(ctx, 0, count.ToString(System.Globalization.CultureInfo.InvariantCulture));
     }
 
