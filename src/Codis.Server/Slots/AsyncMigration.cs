@@ -244,7 +244,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             byte[] m;
             if (b.Pending.Peek() is ChunkedValue chunks)
             {
-                if (encoded >= 2 && System.Diagnostics.Stopwatch.GetElapsedTime(started).Ticks > 5000) break;
+                if (encoded >= 2 && System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds > 500) break;
                 var next = chunks.Next(b.MaxBulks, b.MaxBytes, 3 * b.Timeout, server.Keyspace.Now);
                 if (next == null)
                 {
