@@ -123,12 +123,16 @@ EOF
 
 # Stay in the foreground until Ctrl-C / SIGTERM, or until a process of the cluster dies.
 while true; do
+  left=0
   for f in "$run"/*.pid; do
     [ -f "$f" ] || continue
+    left=1
     if ! kill -0 "$(cat "$f")" 2>/dev/null; then
       echo "$(basename "$f" .pid) exited: see $data/logs/; stopping the rest"
       rm -f "$f"; stop_all; exit 1
     fi
   done
+  # `./start.sh stop` from another shell removed every pid file: the cluster is gone, so is this watcher
+  [ "$left" = 1 ] || { echo "stopped from another shell"; exit 0; }
   sleep 1
 done

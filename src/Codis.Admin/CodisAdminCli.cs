@@ -20,17 +20,19 @@ public static class CodisAdminCli
         dashboard:  codis-admin --dashboard=ADDR [--admin-token=T] <operation>
           (none) | --overview | --slots-status | --list-group | --group-status | --list-proxy | --proxy-status | --failovers
           --create-group --gid=N | --remove-group --gid=N | --resync-group (--gid=N | --all)
+          --group-weight --gid=N --weight=W   (rebalance shares slots by weight; 0 drains the group)
           --group-add --gid=N --addr=HOST:PORT [--role=master|slave] [--datacenter=DC] | --group-del --gid=N --addr=HOST:PORT
           --promote-server --gid=N --addr=HOST:PORT
           --create-proxy --addr=ADMIN | --register-proxy --addr=ADMIN | --online-proxy --addr=ADMIN
           --remove-proxy (--addr=ADMIN | --token=T | --id=PROXY_ID) [--force] | --reinit-proxy (--addr | --token | --all)
           --slots-init [--force] | --slots-range --beg=N --end=N (--gid=N | --offline)
           --slots-assign --beg=N --end=N (--gid=N | --offline) [--confirm]     (force, the escape hatch)
+          --slot-action                                                          (alone: the actions in progress)
           --slot-action --create --sid=N --gid=N | --create-range --beg=N --end=N --gid=N
                         --create-some --gid-from=N --gid-to=N --num-slots=N | --remove --sid=N | --remove-pending
                         --interval=MICROS | --disabled=0|1
           --rebalance [--confirm] | --reload | --shutdown
-        proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --fillslots=FILE
+        proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --reset-stats | --fillslots=FILE
         lock:       codis-admin --remove-lock --product=NAME (--zookeeper=ADDR | --etcd=ADDR | --filesystem=ROOT)
         The admin token may also come from CODIS_ADMIN_TOKEN.
         """;
@@ -80,6 +82,7 @@ public static class CodisAdminCli
         else if (Has("list-proxy") || Has("proxy-status")) r = await d.GetAsync(DashboardRoutes.Proxies).ConfigureAwait(false);
         else if (Has("failovers")) r = await d.GetAsync(DashboardRoutes.Failovers).ConfigureAwait(false);
         else if (Has("create-group")) r = await d.PutAsync(x => DashboardRoutes.GroupCreate(x, Int("gid"))).ConfigureAwait(false);
+        else if (Has("group-weight")) r = await d.PutAsync(x => DashboardRoutes.GroupWeight(x, Int("gid"), Int("weight"))).ConfigureAwait(false);
         else if (Has("remove-group")) r = await d.PutAsync(x => DashboardRoutes.GroupRemove(x, Int("gid"))).ConfigureAwait(false);
         else if (Has("resync-group")) r = Has("all") ? await d.PutAsync(DashboardRoutes.GroupResyncAll).ConfigureAwait(false)
             : await d.PutAsync(x => DashboardRoutes.GroupResync(x, Int("gid"))).ConfigureAwait(false);

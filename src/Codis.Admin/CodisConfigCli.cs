@@ -18,10 +18,12 @@ public static class CodisConfigCli
         codis-config — the Codis 2 style admin tool (reads config.ini from the current folder, or -c FILE)
 
         usage: codis-config [-c config.ini] [-L log] [--log-level=LEVEL] <command> [<args>...]
+               (-L and --log-level are accepted for the seed's command lines and ignored: output goes to stdout/stderr)
 
-          dashboard [--addr=HOST:PORT] [--standby]   start the dashboard (codis-dashboard with this config)
+          dashboard [--addr=HOST:PORT] [--standby] [--remove-lock]
+                                                      start the dashboard (codis-dashboard with this config)
           slot init [-f]                              record all 1024 slots offline (-f: reset them all)
-          slot info <slot>                            one slot's mapping and routing
+          slot info <slot>                            one slot's mapping (group and action)
           slot set <slot> <gid> online|offline        assign one offline slot
           slot range-set <from> <to> <gid> online|offline
           slot migrate <from> <to> <gid> [--delay=MS] [--no-wait]

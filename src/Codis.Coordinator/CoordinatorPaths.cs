@@ -17,6 +17,8 @@ public sealed class CoordinatorPaths(string product)
     public string ProxiesDir => $"{Root}/proxy";
     public string Proxy(string token) => $"{ProxiesDir}/proxy-{token}";
     public string Sentinel => $"{Root}/sentinel";
+    /// <summary>The migration switches an operator set (paused, interval), so a restarted dashboard keeps them. Ours only.</summary>
+    public string ActionSettings => $"{Root}/action";
     public string JodisDir => $"/jodis/{Product}";
     public string Jodis(string token) => $"{JodisDir}/proxy-{token}";
 

@@ -24,6 +24,14 @@ public interface ICoordinator : IAsyncDisposable
     Task UpdateAsync(string path, ReadOnlyMemory<byte> data, CancellationToken ct = default);
 
     /// <summary>
+    /// <see cref="UpdateAsync"/> of many nodes at once (1,024 slots at init, a migration batch's slots): each node
+    /// is written whole, not all or nothing. By default the writes are sent concurrently, which a networked
+    /// coordinator pipelines; the filesystem one shares the disk syncs.
+    /// </summary>
+    Task UpdateManyAsync(IReadOnlyList<(string Path, ReadOnlyMemory<byte> Data)> nodes, CancellationToken ct = default) =>
+        Task.WhenAll(nodes.Select(n => UpdateAsync(n.Path, n.Data, ct)));
+
+    /// <summary>
     /// Overwrites the node only if its version is still <paramref name="expectedVersion"/> (as read by
     /// <see cref="ReadAsync"/>); returns the new version. Throws <see cref="VersionMismatchException"/> when
     /// someone else wrote in between, <see cref="NoNodeException"/> when the node is gone.

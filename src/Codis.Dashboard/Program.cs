@@ -23,6 +23,7 @@ if (args.Any(a => a is "--help" or "-h"))
           --remove-lock       remove the product's lock by force before starting (says whose it was)
           --zookeeper=ADDR    = --coordinator_name zookeeper --coordinator_addr ADDR (likewise --etcd, --filesystem)
           --host-admin=ADDR   = --host_admin ADDR
+          --pidfile=FILE      write the process id to FILE
           --default-config    print the settings with their defaults as TOML and exit
 
         The HTTP API listens on admin_addr (127.0.0.1:18080 by default); bound beyond loopback it requires

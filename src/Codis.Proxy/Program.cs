@@ -101,12 +101,17 @@ if (slots != null)
     proxy.SetOnline();
 }
 else if (settings["dashboard_addr"].Value is { Length: > 0 } dash)
-    _ = AutoOnline.RunAsync(proxy, dash, null, stopping.Token);
+    _ = AutoOnline.RunAsync(proxy, dash, null, stopping.Token, adminToken: settings["dashboard_token"].Value);
 else if (settings["coordinator_name"].Value.Length > 0)
     _ = AutoOnline.RunAsync(proxy, null, Coordinators.Opener(settings["coordinator_name"].Value, settings["coordinator_addr"].Value,
-        settings["coordinator_auth"].Value, settings["coordinator_timeout"].AsDuration), stopping.Token);
+        settings["coordinator_auth"].Value, settings["coordinator_timeout"].AsDuration), stopping.Token,
+        adminToken: settings["dashboard_token"].Value);
 else
+{
     Log.Info("waiting for the dashboard to fill the slots and start this proxy", ("admin_addr", proxy.AdminAddr));
+    if (settings["dashboard_register"].Value is { Length: > 0 } registerWith)
+        _ = AutoOnline.RunAsync(proxy, registerWith, null, stopping.Token, registerOnly: true, adminToken: settings["dashboard_token"].Value);
+}
 
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => { ctx.Cancel = true; proxy.Shutdown("SIGTERM"); });
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; proxy.Shutdown("SIGINT"); });

@@ -36,7 +36,12 @@ internal sealed partial class CodisServer
         if (!IsPaused || client.Kind != ClientKind.Normal) return false;
         if (pauseAll) return true;
         foreach (var r in batch)
-            if (CommandTable.Find(r[0]) is { } spec && spec.Has(CommandFlags.Write)) return true;
+        {
+            if (CommandTable.Find(r[0]) is not { } spec) continue;
+            if (spec.Has(CommandFlags.Write)) return true;
+            // EXEC is a write when it would run one.
+            if (spec.Name == "exec" && client.Multi is { } tx && tx.Flags.HasFlag(CommandFlags.Write)) return true;
+        }
         return false;
     }
 

@@ -8,6 +8,7 @@ using Codis.Core.Resp;
 using Codis.Server.Commands;
 using Codis.Server.Introspection;
 using Codis.Server.Networking;
+using Codis.Server.PubSub;
 using Codis.Server.Storage;
 
 namespace Codis.Server;
@@ -31,6 +32,10 @@ internal sealed partial class CodisServer
         Limits = BuildLimits();
         Storage.Collections.CollectionLimits.Attach(settings);
         Blocking = new Networking.Blocking.BlockingRegistry(this);
+        PubSub = new PubSubHub(settings);
+        Stats.PubSubChannels = () => PubSub.ChannelCount;
+        Stats.PubSubPatterns = () => PubSub.PatternCount;
+        Stats.PubSubShardChannels = () => PubSub.ShardChannelCount;
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
@@ -61,6 +66,9 @@ internal sealed partial class CodisServer
     public InfoRegistry Info { get; } = new();
 
     public MemoryStats Memory { get; } = new();
+
+    /// <summary>Pub/sub channels, patterns and their subscribers.</summary>
+    public PubSubHub PubSub { get; }
 
     /// <summary>The MONITOR connections and what they are sent.</summary>
     public MonitorFeed Monitors { get; } = new();
@@ -165,7 +173,22 @@ internal sealed partial class CodisServer
         }
     }
 
-    internal void Unregister(ClientConnection connection) => clients.TryRemove(connection.Session.Id, out _);
+    internal void Unregister(ClientConnection connection)
+    {
+        clients.TryRemove(connection.Session.Id, out _);
+        ForgetClientState(connection.Session);
+    }
+
+    /// <summary>A closing client (or RESET) leaves its transaction, watched keys and subscriptions.</summary>
+    internal void ForgetClientState(ClientSession session)
+    {
+        if (session.Multi == null && session.Watcher == null && session.Subscriber == null) return;
+        lock (Keyspace.Lock)
+        {
+            Transactions.TransactionCommands.Abandon(session);
+            if (session.Subscriber is { } s) PubSub.RemoveAll(s);
+        }
+    }
 
     /// <summary>
     /// Runs a batch of parsed requests of one client, in order from <paramref name="from"/>, under the keyspace lock.
@@ -185,6 +208,8 @@ internal sealed partial class CodisServer
             for (int i = from; i < batch.Count; i++)
             {
                 var request = batch[i];
+                // Messages pushed to this client before the command go out before its reply, as in Redis.
+                if (ctx.Client.Push is { HasPending: true } push) push.TakeInto(ctx.Reply);
                 if (CommandTable.Find(request[0]) is { } spec && spec.Has(CommandFlags.NoLock))
                 {
                     // It waits on something else (WAIT): other clients run meanwhile.
@@ -214,7 +239,10 @@ internal sealed partial class CodisServer
         return next;
     }
 
-    /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
+    /// <summary>
+    /// Looks up, checks and runs one command; the caller holds the lock. Inside MULTI a checked command is queued
+    /// instead (+QUEUED); a command refused here marks the transaction aborted, as Redis's flagTransaction.
+    /// </summary>
     internal void ExecuteOne(CommandContext ctx, RespRequest request)
     {
         var client = ctx.Client;
@@ -236,27 +264,64 @@ internal sealed partial class CodisServer
             Reject(ctx, spec, Errors.NoAuth);
             return;
         }
-        if (maxMemory > 0 && spec.Has(CommandFlags.DenyOom) && Memory.Used() > maxMemory)
+        // EXEC is checked as the commands it will run: a write if one of them is (OOM, READONLY, MISCONF).
+        var flags = spec.Flags;
+        if (client.Multi is { } queued && spec.Handler == ExecHandler) flags |= queued.Flags & (CommandFlags.Write | CommandFlags.DenyOom);
+        if (maxMemory > 0 && (flags & CommandFlags.DenyOom) != 0 && Memory.Used() > maxMemory)
         {
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
             return;
         }
-        if (spec.Has(CommandFlags.Write) && Propagation.RefuseWrite(ctx) is { } refusal)
+        if ((flags & CommandFlags.Write) != 0 && Propagation.RefuseWrite(ctx) is { } refusal)
         {
             Reject(ctx, spec, refusal);
             return;
         }
+        if (client.InPubSubMode && !PubSubHub.AllowedWhenSubscribed(spec))
+        {
+            Reject(ctx, spec, $"ERR Can't execute '{PubSubHub.FullName(spec, request)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
+            return;
+        }
+        if (client.Multi != null && spec.Has(CommandFlags.NoMulti))
+        {
+            Reject(ctx, spec, "ERR Command not allowed inside a transaction");
+            return;
+        }
+        client.LastCommand = spec.Name;
+        bool mute = client.RepliesOff || client.SkipNextReply;
+        client.SkipNextReply = false;
+        if (mute) ctx.Mute();
+        if (client.Multi is { } queue && !Transactions.Transaction.RunsImmediately(spec))
+        {
+            queue.Add(spec, request);
+            ctx.Reply.WriteRaw("+QUEUED\r\n"u8);
+        }
+        else
+        {
+            Call(ctx, spec, request);
+        }
+        if (mute) ctx.Unmute();
+    }
+
+    private static readonly CommandHandler ExecHandler = Transactions.TransactionCommands.Exec;
+
+    private long nestedErrors; // error replies written by nested calls (under the lock), so outer ones don't count them again
+
+    /// <summary>
+    /// Runs a command that passed the checks: the handler, then propagation, stats, MONITOR and the slow log.
+    /// The caller holds the lock. EXEC (and anything else that runs commands inside a command) goes through
+    /// <see cref="CallNested"/>.
+    /// </summary>
+    private void Call(CommandContext ctx, CommandSpec spec, RespRequest request)
+    {
+        var client = ctx.Client;
         ctx.Args = request;
         ctx.Command = spec;
         ctx.Rewrite = null;
         ctx.SuppressPropagation = false;
-        client.LastCommand = spec.Name;
         var reply = ctx.Reply;
-        bool mute = client.RepliesOff || client.SkipNextReply;
-        client.SkipNextReply = false;
-        if (mute) ctx.Mute();
         Keyspace.Touching = !client.NoTouch || spec.Name == "touch";
-        long errorsBefore = reply.ErrorsWritten;
+        long errorsBefore = reply.ErrorsWritten, nestedBefore = nestedErrors;
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long start = Stopwatch.GetTimestamp();
         long dirtyBefore = Keyspace.Dirty;
@@ -265,27 +330,77 @@ internal sealed partial class CodisServer
         Propagation.AfterCommand(ctx, request, dirtyBefore);
         Keyspace.CountLookups = false;
         Keyspace.Touching = true;
-        if (mute) ctx.Unmute();
         long nanos = (long)(elapsed * (1_000_000_000.0 / Stopwatch.Frequency));
         long micros = nanos / 1000;
         spec.Calls++;
         spec.Microseconds += micros;
         (spec.Latency ??= new LatencyHistogram()).Record(nanos);
-        if (reply.ErrorsWritten != errorsBefore)
+        // Errors of commands run inside this one (EXEC's queue) were counted for them already.
+        if (reply.ErrorsWritten - errorsBefore > nestedErrors - nestedBefore)
         {
             spec.FailedCalls++;
             Stats.CountError(reply.LastError ?? "ERR");
         }
         if (Monitors.Active && !spec.Has(CommandFlags.Admin))
             Monitors.Feed(client, request, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
-        if (slowlogThreshold >= 0 && micros >= slowlogThreshold)
+        if (slowlogThreshold >= 0 && micros >= slowlogThreshold && !spec.Has(CommandFlags.SkipSlowlog))
             SlowLog.Add(request, micros, client, slowlogMaxLen);
     }
 
-    /// <summary>An error before the command ran (unknown, arity, auth, OOM): rejected_calls, as Redis counts them.</summary>
+    /// <summary>
+    /// Runs a command from inside another one (EXEC's queue) on the same client and reply stream, under the lock
+    /// the caller already holds; the outer command's context (arguments, spec, rewrite) is restored after.
+    /// </summary>
+    internal void CallNested(CommandContext ctx, CommandSpec spec, RespRequest request)
+    {
+        var (args, command, rewrite, suppress) = (ctx.Args, ctx.Command, ctx.Rewrite, ctx.SuppressPropagation);
+        Stats.Commands++;
+        long errorsBefore = ctx.Reply.ErrorsWritten;
+        try
+        {
+            Call(ctx, spec, request);
+        }
+        finally
+        {
+            nestedErrors += ctx.Reply.ErrorsWritten - errorsBefore;
+            (ctx.Args, ctx.Command, ctx.Rewrite, ctx.SuppressPropagation) = (args, command, rewrite, suppress);
+        }
+    }
+
+    /// <summary>
+    /// EXEC: the reply array, then each queued command in order without letting blocking commands wait, its
+    /// propagated effects wrapped in MULTI … EXEC. Runtime errors are just replies inside the array.
+    /// </summary>
+    internal void RunQueued(CommandContext ctx, Transactions.Transaction tx)
+    {
+        ctx.Reply.WriteArrayHeader(tx.Queue.Count);
+        bool denied = ctx.DenyBlocking;
+        ctx.DenyBlocking = true;
+        Propagation.BeginTransaction();
+        try
+        {
+            foreach (var (spec, request) in tx.Queue) CallNested(ctx, spec, request);
+        }
+        finally
+        {
+            Propagation.EndTransaction();
+            ctx.DenyBlocking = denied;
+        }
+    }
+
+    /// <summary>
+    /// An error before the command ran (unknown, arity, auth, OOM, ...): rejected_calls, as Redis counts them. Inside
+    /// MULTI it aborts the transaction; a refused EXEC discards it and says why.
+    /// </summary>
     private void Reject(CommandContext ctx, CommandSpec? spec, string error)
     {
         if (spec != null) spec.RejectedCalls++;
+        if (ctx.Client.Multi is { } tx) tx.Aborted = true;
+        if (spec != null && spec.Handler == ExecHandler)
+        {
+            Transactions.TransactionCommands.Abandon(ctx.Client);
+            error = "EXECABORT Transaction discarded because of: " + (error.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error);
+        }
         ctx.Reply.WriteError(error);
         Stats.CountError(error);
     }
@@ -328,7 +443,8 @@ internal sealed partial class CodisServer
         long now = Environment.TickCount64;
         foreach (var c in clients.Values)
         {
-            if (!c.Session.IsInternal && now - c.Session.LastInteraction > timeout * 1000)
+            // Subscribers only listen: like Redis, the idle timeout leaves them alone.
+            if (!c.Session.IsInternal && !c.Session.InPubSubMode && now - c.Session.LastInteraction > timeout * 1000)
             {
                 Log.Info("closing idle client", ("client", c.Session.Remote));
                 c.Session.Kill();

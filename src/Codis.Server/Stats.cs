@@ -26,9 +26,10 @@ internal sealed class Stats
     public long ClientRecentMaxInputBuffer;
     public long ClientRecentMaxOutputBuffer;
 
-    /// <summary>Live pub/sub subscriptions, supplied by the pub/sub implementation when it exists.</summary>
+    /// <summary>Live pub/sub subscriptions, supplied by the pub/sub hub.</summary>
     public Func<long> PubSubChannels { get; set; } = static () => 0;
     public Func<long> PubSubPatterns { get; set; } = static () => 0;
+    public Func<long> PubSubShardChannels { get; set; } = static () => 0;
 
     /// <summary>Error replies by their first word ("ERR", "WRONGTYPE"), as INFO errorstats.</summary>
     public ConcurrentDictionary<string, long> ErrorCodes { get; } = new(StringComparer.Ordinal);

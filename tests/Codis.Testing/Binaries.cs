@@ -17,4 +17,5 @@ public static class BinaryNames
     public const string Dashboard = "codis-dashboard";
     public const string Admin = "codis-admin";
     public const string Config = "codis-config";
+    public const string Proxy = "codis-proxy";
 }

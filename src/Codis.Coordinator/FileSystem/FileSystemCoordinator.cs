@@ -92,6 +92,23 @@ public sealed class FileSystemCoordinator : ICoordinator
             return 0;
         });
 
+    public Task UpdateManyAsync(IReadOnlyList<(string Path, ReadOnlyMemory<byte> Data)> nodes, CancellationToken ct = default)
+    {
+        if (nodes.Count == 0) return Task.CompletedTask;
+        foreach (var n in nodes) CoordinatorPath.Validate(n.Path);
+        return Locked(nodes[0].Path, ct, () =>
+        {
+            var writes = new List<(string, ReadOnlyMemory<byte>, long, OwnerRecord?)>(nodes.Count);
+            foreach (var (path, data) in nodes)
+            {
+                var existing = store.Load(path);
+                writes.Add((path, data, existing == null ? 1 : existing.Version + 1, existing?.Owner));
+            }
+            store.WriteMany(writes);
+            return 0;
+        });
+    }
+
     public Task<long> CompareAndSetAsync(string path, ReadOnlyMemory<byte> data, long expectedVersion, CancellationToken ct = default)
         => Locked(path, ct, () =>
         {

@@ -268,7 +268,7 @@ public sealed class Settings
     {
         var sb = new StringBuilder();
         foreach (var s in byName.Values.OrderBy(s => s.Name, StringComparer.Ordinal))
-            sb.Append("  --").Append(s.Name.PadRight(28)).Append(s.Description)
+            sb.Append("  --").Append(s.Name.PadRight(27)).Append(' ').Append(s.Description) // a longer name still gets its space
               .Append(" (default: ").Append(s.Default.Length == 0 ? "\"\"" : s.Default).AppendLine(")");
         return sb.ToString();
     }

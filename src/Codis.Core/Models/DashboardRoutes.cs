@@ -38,6 +38,7 @@ public static class DashboardRoutes
 
     public static string GroupCreate(string x, int gid) => $"/api/topom/group/create/{x}/{gid}";
     public static string GroupRemove(string x, int gid) => $"/api/topom/group/remove/{x}/{gid}";
+    public static string GroupWeight(string x, int gid, int weight) => $"/api/topom/group/weight/{x}/{gid}/{weight}";
     public static string GroupResync(string x, int gid) => $"/api/topom/group/resync/{x}/{gid}";
     public static string GroupResyncAll(string x) => $"/api/topom/group/resync-all/{x}";
     /// <summary>role: "master", "slave" (replica) or "" (master if the group is empty, else replica).</summary>

@@ -79,6 +79,8 @@ public sealed record GroupModel
     [JsonPropertyName("servers")] public GroupServer[] Servers { get; init; } = [];
     [JsonPropertyName("promoting")] public GroupPromoting Promoting { get; init; } = new();
     [JsonPropertyName("out_of_sync")] public bool OutOfSync { get; init; }
+    /// <summary>Ours: the group's share of slots in a rebalance, relative to the others (0: none). The original has no weights.</summary>
+    [JsonPropertyName("weight")] public int Weight { get; init; } = 1;
 
     [JsonIgnore] public string? Master => Servers.Length > 0 ? Servers[0].Server : null;
     [JsonIgnore] public bool IsPromoting => !string.IsNullOrEmpty(Promoting.State);

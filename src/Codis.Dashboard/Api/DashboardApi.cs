@@ -116,6 +116,7 @@ internal sealed class DashboardApi
         Put(app, "/api/topom/proxy/remove/{xauth}/{token}/{force}", async r => { await topom.RemoveProxyAsync(Str(r, "token"), Int(r, "force") != 0, ct); return "OK"; });
 
         Put(app, "/api/topom/group/create/{xauth}/{gid}", async r => { await topom.CreateGroupAsync(Int(r, "gid"), ct); return "OK"; });
+        Put(app, "/api/topom/group/weight/{xauth}/{gid}/{weight}", async r => { await topom.SetGroupWeightAsync(Int(r, "gid"), Int(r, "weight"), ct); return "OK"; });
         Put(app, "/api/topom/group/remove/{xauth}/{gid}", async r => { await topom.RemoveGroupAsync(Int(r, "gid"), ct); return "OK"; });
         Put(app, "/api/topom/group/resync/{xauth}/{gid}", async r => { await topom.ResyncGroupAsync(Int(r, "gid"), ct); return "OK"; });
         Put(app, "/api/topom/group/resync-all/{xauth}", async _ => { await topom.ResyncAllAsync(ct); return "OK"; });
@@ -161,11 +162,10 @@ internal sealed class DashboardApi
         {
             int v = Int(r, "value");
             if (v is < 0 or > 1_000_000) throw new TopomException("interval must be 0..1000000 microseconds");
-            topom.ActionIntervalMicros = v;
-            await Task.CompletedTask;
+            await topom.SetActionSettingsAsync(null, v, ct);
             return "OK";
         });
-        Put(app, "/api/topom/slots/action/disabled/{xauth}/{value}", async r => { topom.ActionsDisabled = Int(r, "value") != 0; await Task.CompletedTask; return "OK"; });
+        Put(app, "/api/topom/slots/action/disabled/{xauth}/{value}", async r => { await topom.SetActionSettingsAsync(Int(r, "value") != 0, null, ct); return "OK"; });
         Put(app, "/api/topom/slots/rebalance/{xauth}/{confirm}", async r =>
             (await topom.RebalanceAsync(Int(r, "confirm") != 0, ct)).ToDictionary(kv => kv.Key.ToString(), kv => kv.Value));
     }

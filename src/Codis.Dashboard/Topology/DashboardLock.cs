@@ -26,18 +26,54 @@ internal sealed class DashboardLock(ICoordinator coordinator, CoordinatorPaths p
         catch (JsonException) { return new TopomModel { AdminAddr = "(unreadable lock: " + node.Text + ")" }; }
     }
 
-    /// <summary>Takes the lock now, or throws <see cref="HeldException"/> naming the holder.</summary>
+    /// <summary>
+    /// Takes the lock now, or throws <see cref="HeldException"/> naming the holder. A lock left by a dashboard of
+    /// this machine whose process is gone (killed with -9 while its etcd/ZooKeeper session lives on) is removed
+    /// first: that is the seed's "dashboard already exists" failure, and nobody else can be using that lock.
+    /// </summary>
     public async Task<IEphemeralNode> AcquireAsync(TopomModel me, CancellationToken ct)
     {
+        for (int attempt = 0; ; attempt++)
+        {
+            try
+            {
+                return await coordinator.CreateEphemeralAsync(paths.Topom, ModelJson.Encode(me), false, ct).ConfigureAwait(false);
+            }
+            catch (NodeExistsException)
+            {
+                var holder = await ReadHolderAsync(ct).ConfigureAwait(false);
+                if (attempt == 0 && holder != null && DeadLocalHolder(holder) is { } why)
+                {
+                    // read again right before deleting: a node that changed meanwhile is someone else's lock
+                    var again = await ReadHolderAsync(ct).ConfigureAwait(false);
+                    if (again?.Token == holder.Token)
+                    {
+                        Log.Warn("removing a stale dashboard lock: its holder is dead", ("holder", holder.Describe()), ("why", why), ("lock", paths.Topom));
+                        await coordinator.DeleteAsync(paths.Topom, false, ct).ConfigureAwait(false);
+                    }
+                    continue;
+                }
+                throw new HeldException(holder, RefusalMessage(paths.Product, holder, coordinator));
+            }
+        }
+    }
+
+    /// <summary>Why <paramref name="holder"/> is a dead dashboard of this machine, or null when it may be alive (or elsewhere).</summary>
+    internal static string? DeadLocalHolder(TopomModel holder)
+    {
+        if (!OperatingSystem.IsLinux() || holder.Pid <= 0 || holder.Hostname != Environment.MachineName) return null;
+        if (holder.Pid == Environment.ProcessId) return $"pid {holder.Pid} is this process, which did not take the lock";
+        string proc = $"/proc/{holder.Pid}";
+        if (!Directory.Exists(proc)) return $"no process {holder.Pid} on {holder.Hostname}";
         try
         {
-            return await coordinator.CreateEphemeralAsync(paths.Topom, ModelJson.Encode(me), false, ct).ConfigureAwait(false);
+            var cmdline = File.ReadAllText(Path.Combine(proc, "cmdline")).Replace('\0', ' ');
+            if (!cmdline.Contains("codis-dashboard", StringComparison.Ordinal) && !cmdline.Contains("codis-config", StringComparison.Ordinal))
+                return $"process {holder.Pid} is not a dashboard now ({cmdline.Trim()})";
         }
-        catch (NodeExistsException)
-        {
-            var holder = await ReadHolderAsync(ct).ConfigureAwait(false);
-            throw new HeldException(holder, RefusalMessage(paths.Product, holder, coordinator));
-        }
+        catch (IOException) { return $"no process {holder.Pid} on {holder.Hostname}"; }
+        catch (UnauthorizedAccessException) { }
+        return null;
     }
 
     /// <summary>Standby: waits (watching the node) until the holder is gone, then takes the lock.</summary>

@@ -58,6 +58,28 @@ internal sealed class TopologyStore(ICoordinator coordinator, CoordinatorPaths p
 
     public Task SaveSlotAsync(SlotMapping m, CancellationToken ct) => Coordinator.UpdateAsync(Paths.Slot(m.Id), ModelJson.Encode(m), ct);
 
+    /// <summary>Many slots in one coordinator batch (a migration batch, init, range-set).</summary>
+    public Task SaveSlotsAsync(IReadOnlyList<SlotMapping> ms, CancellationToken ct) =>
+        Coordinator.UpdateManyAsync(ms.Select(m => (Paths.Slot(m.Id), (ReadOnlyMemory<byte>)ModelJson.Encode(m))).ToList(), ct);
+
+    public async Task<(bool Disabled, int IntervalMicros)> LoadActionSettingsAsync(CancellationToken ct)
+    {
+        var node = await Coordinator.ReadAsync(Paths.ActionSettings, ct).ConfigureAwait(false);
+        if (node == null) return (false, 0);
+        try
+        {
+            var o = JsonNode.Parse(node.Data.Span) as JsonObject;
+            return (o?["disabled"]?.GetValue<bool>() ?? false, o?["interval_us"]?.GetValue<int>() ?? 0);
+        }
+        catch (Exception e) when (e is JsonException or InvalidOperationException or FormatException)
+        {
+            throw new CoordinatorException($"bad JSON in {Paths.ActionSettings}: {e.Message}");
+        }
+    }
+
+    public Task SaveActionSettingsAsync(bool disabled, int intervalMicros, CancellationToken ct) =>
+        Coordinator.UpdateAsync(Paths.ActionSettings, JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["disabled"] = disabled, ["interval_us"] = intervalMicros }), ct);
+
     public Task SaveGroupAsync(GroupModel g, CancellationToken ct) => Coordinator.UpdateAsync(Paths.Group(g.Id), ModelJson.Encode(g), ct);
 
     public Task DeleteGroupAsync(int id, CancellationToken ct) => Coordinator.DeleteAsync(Paths.Group(id), false, ct);

@@ -46,9 +46,15 @@ internal sealed partial class Topom
                 catch (TopomException e) { Log.Warn("rollback of prepared routing failed", ("error", e.Message)); }
                 throw;
             }
-            await SaveSlotsAsync(byId.Values, c).ConfigureAwait(false);
+            // Straight on to migrating: while proxies hold "prepared" the slots' requests wait, so no coordinator
+            // write sits in between. Not recording "prepared" is safe: a dashboard that restarts here finds
+            // "preparing" and pushes prepared, then migrating, again — both pushes are idempotent.
+            var migrating = byId.Values.Select(m => WithState(m, SlotActionState.Migrating)).ToDictionary(m => m.Id);
+            await PushAsync(migrating.Keys, c, i => migrating.GetValueOrDefault(i) ?? snapshot[i]).ConfigureAwait(false);
+            await SaveSlotsAsync(migrating.Values, c).ConfigureAwait(false);
         }
 
+        // prepared, recorded by an earlier dashboard (or version): finish the step
         var prepared = InState(ids, SlotActionState.Prepared);
         if (prepared.Count > 0)
         {

@@ -14,6 +14,15 @@ internal sealed partial class Topom
         Log.Info("group created", ("gid", gid));
     }, ct);
 
+    /// <summary>Sets the group's rebalance weight (its share of slots relative to the others; 0 drains it).</summary>
+    public Task SetGroupWeightAsync(int gid, int weight, CancellationToken ct) => RunAsync($"set weight of group {gid}", async c =>
+    {
+        var g = GroupMap().GetValueOrDefault(gid) ?? throw new TopomException($"group {gid} does not exist");
+        if (weight is < 0 or > 1_000_000) throw new TopomException($"invalid weight {weight}: must be 0..1000000");
+        await SaveGroupAsync(g with { Weight = weight }, c).ConfigureAwait(false);
+        Log.Info("group weight set", ("gid", gid), ("weight", weight));
+    }, ct);
+
     public Task RemoveGroupAsync(int gid, CancellationToken ct) => RunAsync($"remove group {gid}", async c =>
     {
         if (!GroupMap().ContainsKey(gid)) throw new TopomException($"group {gid} does not exist");
@@ -79,7 +88,7 @@ internal sealed partial class Topom
     {
         var g = GroupMap().GetValueOrDefault(gid) ?? throw new TopomException($"group {gid} does not exist");
         int index = Array.FindIndex(g.Servers, s => s.Server == addr);
-        if (index < 0) throw new TopomException($"{addr} is not in group {gid}");
+        if (index < 0) throw new TopomException(NotInGroup(gid, addr));
         if (g.IsPromoting) throw new TopomException($"group {gid} is promoting a server; try again when it is done");
         if (index == 0 && g.Servers.Length > 1)
             throw new TopomException($"{addr} is the master of group {gid}; promote another server first (`codis-config server promote {gid} {g.Servers[1].Server}`)");
@@ -90,6 +99,25 @@ internal sealed partial class Topom
         Log.Info("server removed", ("gid", gid), ("addr", addr));
         if (g.Servers.Length > 0) await PushAsync(SlotsTouching(gid), c).ConfigureAwait(false);
     }, ct);
+
+    /// <summary>
+    /// "Not in group" with what the operator probably meant: the group that has the address, or the same port
+    /// under another host name (the seed added localhost:6380 and then removed 10.19.21.241:6380).
+    /// </summary>
+    private string NotInGroup(int gid, string addr)
+    {
+        var groups = GroupMap();
+        if (groups.Values.FirstOrDefault(x => x.Servers.Any(s => s.Server == addr)) is { } other)
+            return $"{addr} is not in group {gid}; it is in group {other.Id} (`codis-config server remove {other.Id} {addr}`)";
+        int colon = addr.LastIndexOf(':');
+        string port = colon >= 0 ? addr[colon..] : "";
+        var samePort = groups.Values.SelectMany(x => x.Servers.Select(s => (x.Id, s.Server)))
+            .Where(p => port.Length > 1 && p.Server.EndsWith(port, StringComparison.Ordinal)).ToList();
+        if (samePort.Count > 0)
+            return $"{addr} is not in group {gid}; servers are matched by the address they were added with: " +
+                   string.Join(", ", samePort.Select(p => $"group {p.Id} has {p.Server}"));
+        return $"{addr} is not in group {gid} (nor in any other group)";
+    }
 
     public Task PromoteAsync(int gid, string addr, CancellationToken ct) =>
         RunAsync($"promote {addr} in group {gid}", c => PromoteLockedAsync(gid, addr, "operator", c), ct);
@@ -102,7 +130,7 @@ internal sealed partial class Topom
     {
         var g = GroupMap().GetValueOrDefault(gid) ?? throw new TopomException($"group {gid} does not exist");
         int index = Array.FindIndex(g.Servers, s => s.Server == addr);
-        if (index < 0) throw new TopomException($"{addr} is not in group {gid}");
+        if (index < 0) throw new TopomException(NotInGroup(gid, addr));
         if (index == 0) throw new TopomException($"{addr} is already the master of group {gid}");
         if (g.IsPromoting) throw new TopomException($"group {gid} is already promoting a server");
         var touching = SlotsTouching(gid).ToList();

@@ -126,9 +126,10 @@ internal sealed partial class Topom
     /// <summary>The rebalance plan over the groups that have servers (§5.5); with confirm, its moves are queued.</summary>
     public Task<SortedDictionary<int, int>> RebalanceAsync(bool confirm, CancellationToken ct) => RunAsync("rebalance", async c =>
     {
-        var gids = GroupMap().Values.Where(g => g.Master != null).Select(g => g.Id).ToList();
-        if (gids.Count == 0) throw new TopomException("no group has servers; add servers first");
-        var plan = RebalancePlanner.Plan(SlotsSnapshot(), gids);
+        var live = GroupMap().Values.Where(g => g.Master != null).ToList();
+        if (live.Count == 0) throw new TopomException("no group has servers; add servers first");
+        if (live.All(g => g.Weight == 0)) throw new TopomException("every group with servers has weight 0; give one a weight (`codis-admin --group-weight --gid=N --weight=1`)");
+        var plan = RebalancePlanner.Plan(SlotsSnapshot(), live.ToDictionary(g => g.Id, g => g.Weight));
         if (confirm && plan.Count > 0) await CreateActionsLockedAsync(plan.Select(p => (p.Key, p.Value)).ToList(), c).ConfigureAwait(false);
         return plan;
     }, ct);

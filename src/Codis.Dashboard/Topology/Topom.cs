@@ -40,8 +40,9 @@ internal sealed partial class Topom
     public ProxyClient Proxies { get; }
     public int ForwardMethod { get; }
     public string XAuth => Core.Models.XAuth.Dashboard(Product);
-    public bool ActionsDisabled { get; set; }
-    public int ActionIntervalMicros { get; set; }
+    /// <summary>Migrations paused by the operator (kept in the coordinator: see <see cref="SetActionSettingsAsync"/>).</summary>
+    public bool ActionsDisabled { get; private set; }
+    public int ActionIntervalMicros { get; private set; }
     public CancellationToken Stopping { get; set; }
 
     public async Task LoadAsync(CancellationToken ct)
@@ -52,11 +53,23 @@ internal sealed partial class Topom
             slots = await Store.LoadSlotsAsync(ct).ConfigureAwait(false);
             groups = await Store.LoadGroupsAsync(ct).ConfigureAwait(false);
             proxies = await Store.LoadProxiesAsync(ct).ConfigureAwait(false);
+            (ActionsDisabled, ActionIntervalMicros) = await Store.LoadActionSettingsAsync(ct).ConfigureAwait(false);
         }
         finally { gate.Release(); }
+        if (ActionsDisabled) Log.Warn("migrations are paused (as an operator left them); resume with `codis-admin --slot-action --disabled=0`");
         Log.Info("topology loaded", ("product", Product), ("groups", groups.Count),
             ("assigned_slots", slots.Count(s => s.GroupId != 0)), ("actions", slots.Count(s => !s.Action.IsEmpty)), ("proxies", proxies.Count));
     }
+
+    /// <summary>Pauses/resumes migrations or sets the pause between migration calls, recorded in the coordinator first.</summary>
+    public Task SetActionSettingsAsync(bool? disabled, int? intervalMicros, CancellationToken ct) => RunAsync("set migration switches", async c =>
+    {
+        bool d = disabled ?? ActionsDisabled;
+        int i = intervalMicros ?? ActionIntervalMicros;
+        await Store.SaveActionSettingsAsync(d, i, c).ConfigureAwait(false);
+        (ActionsDisabled, ActionIntervalMicros) = (d, i);
+        Log.Info("migration switches set", ("disabled", d), ("interval_us", i));
+    }, ct);
 
     // ---- snapshots (copies; safe to read without the gate) ----
 
@@ -80,11 +93,10 @@ internal sealed partial class Topom
 
     private async Task SaveSlotsAsync(IEnumerable<SlotMapping> ms, CancellationToken ct)
     {
-        foreach (var m in ms)
-        {
-            await Store.SaveSlotAsync(m, ct).ConfigureAwait(false);
-            SetSlot(m);
-        }
+        var list = ms.ToList();
+        if (list.Count == 0) return;
+        await Store.SaveSlotsAsync(list, ct).ConfigureAwait(false);
+        foreach (var m in list) SetSlot(m);
     }
 
     private async Task SaveGroupAsync(GroupModel g, CancellationToken ct)

@@ -23,7 +23,7 @@ internal static class ProxySettings
         Str("host_proxy", "", "address to advertise instead of proxy_addr (Docker/NAT)");
         Str("host_admin", "", "address to advertise instead of admin_addr (Docker/NAT)");
         Str("proxy_id", "", "name of this proxy (the seed's proxy_1); default: proxy-<token prefix>");
-        Str("proxy_datacenter", "", "datacenter label (replica preference)");
+        Str("proxy_datacenter", "", "datacenter label, shown in the proxy's model (not used for routing)");
         Int("proxy_max_clients", 1000, 1, 1_000_000, "max client sessions");
         Mem("proxy_max_offheap_size", "1024mb", "the original's Go allocator cap (accepted, no effect here)");
         Mem("proxy_heap_placeholder", "256mb", "the original's Go GC ballast (accepted, no effect here)");
@@ -37,6 +37,8 @@ internal static class ProxySettings
         Str("coordinator_auth", "", "coordinator credentials, if any");
         Dur("coordinator_timeout", "30s", "coordinator session timeout");
         Str("dashboard_addr", "", "dashboard to ask to bring this proxy online at start");
+        Str("dashboard_token", "", "the dashboard's admin_token, sent (header X-Codis-Admin-Token) when this proxy registers or asks to go online; a dashboard bound to a non-loopback address requires it");
+        Str("dashboard_register", "", "dashboard to register this proxy with at start, staying offline until `codis-config proxy online <proxy_id>` (the seed's config.ini dashboard_addr)");
         Dur("backend_ping_period", "5s", "PING idle backend connections this often (0 = never)");
         Dur("backend_dial_timeout", "5s", "timeout connecting to a backend");
         Mem("backend_recv_bufsize", "128kb", "backend socket receive buffer");
@@ -49,23 +51,23 @@ internal static class ProxySettings
         Int("backend_primary_parallel", 1, 1, 64, "connections per master per database");
         Int("backend_replica_parallel", 1, 1, 64, "connections per replica per database");
         Int("backend_number_databases", 16, 1, 1024, "databases clients may SELECT");
-        Mem("session_recv_bufsize", "128kb", "session receive buffer size");
-        Mem("session_send_bufsize", "64kb", "session send buffer size");
+        Mem("session_recv_bufsize", "128kb", "the original's session buffer (accepted, no effect here: sessions read through pooled 16 KiB pipe buffers)");
+        Mem("session_send_bufsize", "64kb", "the original's session buffer (accepted, no effect here: sessions write through pooled 16 KiB pipe buffers)");
         Dur("session_recv_timeout", "30m", "close sessions idle this long (0 = never)");
         Dur("session_send_timeout", "30s", "close sessions that take no reply bytes this long (0 = never)");
         Dur("session_keepalive_period", "75s", "TCP keep-alive on client sockets (0 = off)");
         Int("session_max_pipeline", 10000, 1, 1_000_000, "requests read and dispatched in one batch per session (more wait in the socket)");
         Bool("session_break_on_failure", false, "close a session whose request failed");
         Str("metrics_report_server", "", "the original's JSON push (not supported: use GET /metrics or /proxy/stats)");
-        Dur("metrics_report_period", "1s", "period of metrics_report_server");
+        Dur("metrics_report_period", "1s", "period of metrics_report_server (not supported)");
         Str("metrics_report_influxdb_server", "", "InfluxDB push (not supported: use GET /metrics)");
-        Dur("metrics_report_influxdb_period", "1s", "period of the InfluxDB push");
-        Str("metrics_report_influxdb_username", "", "InfluxDB user");
-        Str("metrics_report_influxdb_password", "", "InfluxDB password");
-        Str("metrics_report_influxdb_database", "", "InfluxDB database");
+        Dur("metrics_report_influxdb_period", "1s", "period of the InfluxDB push (not supported)");
+        Str("metrics_report_influxdb_username", "", "InfluxDB user (push not supported)");
+        Str("metrics_report_influxdb_password", "", "InfluxDB password (push not supported)");
+        Str("metrics_report_influxdb_database", "", "InfluxDB database (push not supported)");
         Str("metrics_report_statsd_server", "", "statsd push (not supported: use GET /metrics)");
-        Dur("metrics_report_statsd_period", "1s", "period of the statsd push");
-        Str("metrics_report_statsd_prefix", "", "statsd prefix");
+        Dur("metrics_report_statsd_period", "1s", "period of the statsd push (not supported)");
+        Str("metrics_report_statsd_prefix", "", "statsd prefix (push not supported)");
         Mem("proto-max-bulk-len", "536870912", "largest bulk string accepted");
         s.Define(new Setting { Name = "log-format", Kind = SettingKind.Enum, Default = "text", Choices = ["text", "json"], Description = "log line format", Mutable = false });
         s.Define(new Setting { Name = "log-level", Kind = SettingKind.Enum, Default = "info", Choices = ["debug", "info", "warn", "error"], Description = "log level" });
@@ -78,8 +80,9 @@ internal static class ProxySettings
     /// Maps the original Codis 2 config.ini (the seed's) onto our settings: coordinator + zk → the jodis
     /// registration (the 2.x proxy registered itself there), product → product_name, password → product_auth
     /// and session_auth, session_max_timeout (s) → session_recv_timeout, session_max_bufsize →
-    /// session_recv_bufsize, backend_ping_period (s), zk_session_timeout (s), proxy_id. dashboard_addr is read
-    /// but not used to go online by itself: in the seed's flow `codis-config proxy online` does that.
+    /// session_recv_bufsize, backend_ping_period (s), zk_session_timeout (s, or ms above 100), dashboard_token, proxy_id. dashboard_addr registers
+    /// the proxy with that dashboard but does not bring it online: in the seed's flow `codis-config proxy online` does that
+    /// (the 2.x proxy announced itself, offline, in ZooKeeper at start).
     /// </summary>
     public static List<string> ApplyIni(Settings s, Dictionary<string, string> ini)
     {
@@ -97,12 +100,17 @@ internal static class ProxySettings
                 case "coordinator_auth": Set("jodis_auth", value); break;
                 case "product": Set("product_name", value); break;
                 case "password": Set("product_auth", value); Set("session_auth", value); break;
-                case "dashboard_addr": break;
+                case "dashboard_addr": Set("dashboard_register", value); break;
+                case "dashboard_token": Set("dashboard_token", value); break;
                 case "backend_ping_period": Set("backend_ping_period", value + "s"); break;
                 case "session_max_timeout": Set("session_recv_timeout", value + "s"); break;
                 case "session_max_bufsize": Set("session_recv_bufsize", value); break;
                 case "session_max_pipeline": Set("session_max_pipeline", value); break;
-                case "zk_session_timeout": Set("jodis_timeout", value + "s"); break;
+                case "zk_session_timeout":
+                    // as the dashboard reads it: the 2.x files hold seconds (30) or milliseconds (30000)
+                    if (long.TryParse(value, out long t) && t > 0) Set("jodis_timeout", t <= 100 ? t + "s" : t + "ms");
+                    else errors.Add($"zk_session_timeout must be a positive number, got '{value}'");
+                    break;
                 case "proxy_id": Set("proxy_id", value); break;
                 case "net_timeout": case "proto": case "zk_session_timeout_ms": case "branch": break; // 2.x knobs with no meaning here
                 default:

@@ -18,6 +18,8 @@ internal sealed class Router : IDisposable
     private readonly BackendPool primaries;
     private readonly BackendPool replicas;
     private readonly Lock fillLock = new();
+    // One fill at a time: two overlapping fills of a slot could apply their entries out of order.
+    private readonly SemaphoreSlim fillTurn = new(1, 1);
 
     public Router(BackendOptions options, bool primaryOnly)
     {
@@ -29,6 +31,9 @@ internal sealed class Router : IDisposable
 
     public bool PrimaryOnly { get; set; }
     public TimeSpan MigrationTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long a fill waits for a slot's in-flight requests before it switches anyway.</summary>
+    public TimeSpan FillDrainTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
     public SlotModel Slot(int id) => slots[id].Model;
 
@@ -47,13 +52,18 @@ internal sealed class Router : IDisposable
     /// <summary>Applies routing entries in order, each once its in-flight requests have drained.</summary>
     public async Task FillAsync(IEnumerable<SlotModel> models)
     {
-        var tasks = new List<Task>();
-        foreach (var m in models)
-        {
+        var list = models.ToList();
+        foreach (var m in list)
             if (m.Id < 0 || m.Id >= slots.Length) throw new ArgumentException($"invalid slot id {m.Id}");
-            tasks.Add(slots[m.Id].FillAsync(m, TimeSpan.FromSeconds(30)));
+        await fillTurn.WaitAsync().ConfigureAwait(false);
+        try
+        {
+            await Task.WhenAll(list.Select(m => slots[m.Id].FillAsync(m, FillDrainTimeout))).ConfigureAwait(false);
         }
-        await Task.WhenAll(tasks).ConfigureAwait(false);
+        finally
+        {
+            fillTurn.Release();
+        }
         lock (fillLock)
         {
             var used = new HashSet<string>();
@@ -264,5 +274,6 @@ internal sealed class Router : IDisposable
     {
         primaries.Dispose();
         replicas.Dispose();
+        fillTurn.Dispose();
     }
 }

@@ -61,15 +61,22 @@ internal sealed class SlotState(int id)
             Volatile.Read(ref drained)?.TrySetResult();
     }
 
-    /// <summary>Blocks new requests, waits for in-flight ones, applies the entry; stays blocked if it says locked.</summary>
+    /// <summary>
+    /// Blocks new requests, waits for in-flight ones, applies the entry; stays blocked if it says locked.
+    /// Fills of one slot must not overlap (the router runs them one at a time).
+    /// </summary>
     public async Task FillAsync(SlotModel model, TimeSpan drainTimeout)
     {
         var myGate = gate ?? new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var myDrained = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         Volatile.Write(ref drained, myDrained);
-        gate = myGate;
-        if (Volatile.Read(ref inflight) > 0)
-            await Task.WhenAny(myDrained.Task, Task.Delay(drainTimeout)).ConfigureAwait(false);
+        // A full fence between publishing the gate and reading the count: with a plain volatile store the read
+        // could pass it, and a request entering at that moment would miss the gate while we miss its count.
+        Interlocked.Exchange(ref gate, myGate);
+        long deadline = Environment.TickCount64 + (long)drainTimeout.TotalMilliseconds;
+        // The signal from Leave is the fast path; the short poll only guards against a missed wake-up.
+        while (Volatile.Read(ref inflight) > 0 && Environment.TickCount64 < deadline)
+            await Task.WhenAny(myDrained.Task, Task.Delay(20)).ConfigureAwait(false);
         Model = model;
         if (!model.Locked)
         {

@@ -217,6 +217,9 @@ internal static class ClientCommand
         ctx.Ok();
     }
 
+    /// <summary>CLIENT LIST/KILL TYPE pubsub: a subscribed client that is not a replication link (as Redis's getClientType).</summary>
+    private static bool IsPubSubType(ClientSession s) => s.Kind == ClientKind.Normal && s.InPubSubMode;
+
     private static bool TryType(string text, out ClientKind? kind, out bool pubsub)
     {
         pubsub = false;
@@ -272,7 +275,7 @@ internal static class ClientCommand
         foreach (var c in ctx.Server.Clients.OrderBy(c => c.Session.Id))
         {
             var s = c.Session;
-            if (pubsubOnly) continue; // no client is in pub/sub mode until pub/sub exists
+            if (pubsubOnly != IsPubSubType(s) && (pubsubOnly || kind == ClientKind.Normal)) continue;
             if (kind != null && s.Kind != kind) continue;
             if (ids != null && !ids.Contains(s.Id)) continue;
             sb.Append(Describe(ctx.Server, s)).Append('\n');
@@ -287,15 +290,22 @@ internal static class ClientCommand
         var flags = new StringBuilder();
         if (s.Kind == ClientKind.Replica) flags.Append('S');
         if (s.Kind == ClientKind.Master) flags.Append('M');
+        if (s.InPubSubMode) flags.Append('P');
+        if (s.Multi != null) flags.Append('x');
+        if (s.Watcher is { Dirty: true }) flags.Append('d');
         if (s.CloseAfterReply) flags.Append('c');
         if (s.NoTouch) flags.Append('T');
         if (flags.Length == 0) flags.Append('N');
         long qbuf = s.InputBufferBytes;
         long omem = s.OutputBufferBytes;
+        long pushed = s.Push?.Bytes ?? 0;
+        int sub = s.Subscriber?.Channels.Count ?? 0, psub = s.Subscriber?.Patterns.Count ?? 0, ssub = s.Subscriber?.ShardChannels.Count ?? 0;
+        int multi = s.Multi?.Queue.Count ?? -1;
+        long multiMem = s.Multi?.Bytes ?? 0;
         return string.Create(CultureInfo.InvariantCulture,
             $"id={s.Id} addr={s.Remote} laddr={s.Local} fd={s.Fd} name={s.Name} age={(now - s.CreatedAt) / 1000} idle={(now - s.LastInteraction) / 1000} " +
-            $"flags={flags} db={s.DbIndex} sub=0 psub=0 ssub=0 multi=-1 qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem=0 " +
-            $"rbs={16 * 1024} rbp={omem} obl=0 oll=0 omem=0 tot-mem={32 * 1024 + qbuf} events=r cmd={s.LastCommand} user=default redir=-1 resp=2 " +
+            $"flags={flags} db={s.DbIndex} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem={multiMem} " +
+            $"rbs={16 * 1024} rbp={omem} obl=0 oll=0 omem={pushed} tot-mem={32 * 1024 + qbuf + pushed + multiMem} events=r cmd={s.LastCommand} user=default redir=-1 resp=2 " +
             $"lib-name={s.LibName} lib-ver={s.LibVersion}");
     }
 
@@ -370,8 +380,8 @@ internal static class ClientCommand
             if (id != null && s.Id != id) continue;
             if (addrFilter != null && s.Remote != addrFilter) continue;
             if (laddrFilter != null && s.Local != laddrFilter) continue;
+            if (pubsub != IsPubSubType(s) && (pubsub || kind == ClientKind.Normal)) continue;
             if (kind != null && s.Kind != kind) continue;
-            if (pubsub) continue;
             if (skipMe && s == ctx.Client) continue;
             KillOne(ctx, s);
             killed++;

@@ -141,8 +141,19 @@ internal static class CommandCommand
         (CommandFlags.Write, "write"), (CommandFlags.ReadOnly, "readonly"), (CommandFlags.DenyOom, "denyoom"),
         (CommandFlags.Admin, "admin"), (CommandFlags.PubSub, "pubsub"), (CommandFlags.NoScript, "noscript"),
         (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
-        (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
+        (CommandFlags.SkipSlowlog, "skip_slowlog"), (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
+        (CommandFlags.NoMulti, "no_multi"),
     ];
+
+    /// <summary>
+    /// A command's key-spec flags. Without per-command detail a write claims the widest access (read, write, update);
+    /// pub/sub channels are "not_key"; WATCH only reads its keys' versions ("RO").
+    /// </summary>
+    private static string[] KeySpecFlags(CommandSpec spec) =>
+        spec.Has(CommandFlags.PubSub) ? ["not_key"]
+        : spec.Name == "watch" ? ["RO"]
+        : spec.Has(CommandFlags.ReadOnly) ? ["RO", "access"]
+        : ["RW", "access", "update"];
 
     internal static List<string> FlagNames(CommandSpec spec)
     {
@@ -198,20 +209,9 @@ internal static class CommandCommand
         r.WriteArrayHeader(1);
         r.WriteArrayHeader(6);
         r.WriteBulk("flags"u8);
-        if (spec.Has(CommandFlags.ReadOnly))
-        {
-            r.WriteArrayHeader(2);
-            r.WriteSimpleString("RO"u8);
-            r.WriteSimpleString("access"u8);
-        }
-        else
-        {
-            // Without per-command detail we claim the widest write access (read, write, update).
-            r.WriteArrayHeader(3);
-            r.WriteSimpleString("RW"u8);
-            r.WriteSimpleString("access"u8);
-            r.WriteSimpleString("update"u8);
-        }
+        var keyFlags = KeySpecFlags(spec);
+        r.WriteArrayHeader(keyFlags.Length);
+        foreach (var f in keyFlags) r.WriteSimpleString(f);
         r.WriteBulk("begin_search"u8);
         r.WriteArrayHeader(4);
         r.WriteBulk("type"u8); r.WriteBulk("index"u8);
@@ -290,7 +290,8 @@ internal static class CommandCommand
             ctx.Error("ERR Invalid number of arguments specified for command");
             return;
         }
-        var positions = target.KeyPositions(count).ToList();
+        // Shard channels sit at key positions but are not keys (Redis's not_key): GETKEYS leaves them out.
+        var positions = target.Has(CommandFlags.PubSub) ? [] : target.KeyPositions(count).ToList();
         if (positions.Count == 0)
         {
             ctx.Error("ERR The command has no key arguments");
@@ -303,11 +304,9 @@ internal static class CommandCommand
             {
                 ctx.Reply.WriteArrayHeader(2);
                 ctx.Reply.WriteBulk(ctx.Arg(p + 2));
-                bool ro = target.Has(CommandFlags.ReadOnly);
-                ctx.Reply.WriteArrayHeader(ro ? 2 : 3);
-                ctx.Reply.WriteSimpleString(ro ? "RO"u8 : "RW"u8);
-                ctx.Reply.WriteSimpleString("access"u8);
-                if (!ro) ctx.Reply.WriteSimpleString("update"u8);
+                var keyFlags = KeySpecFlags(target);
+                ctx.Reply.WriteArrayHeader(keyFlags.Length);
+                foreach (var f in keyFlags) ctx.Reply.WriteSimpleString(f);
             }
             else ctx.Reply.WriteBulk(ctx.Arg(p + 2));
         }

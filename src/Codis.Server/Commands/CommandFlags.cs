@@ -21,4 +21,8 @@ internal enum CommandFlags
     NoLock = 1 << 11,
     /// <summary>Never propagated to replicas or the AOF (even when it writes, e.g. it propagates its own rewrite).</summary>
     NoPropagate = 1 << 12,
+    /// <summary>Not logged in the slow log itself (EXEC: the commands it runs are).</summary>
+    SkipSlowlog = 1 << 13,
+    /// <summary>Refused inside MULTI ("Command not allowed inside a transaction").</summary>
+    NoMulti = 1 << 14,
 }

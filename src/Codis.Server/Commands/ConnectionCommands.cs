@@ -3,13 +3,21 @@ using System.Text;
 
 namespace Codis.Server.Commands;
 
-/// <summary>PING ECHO QUIT SELECT AUTH HELLO.</summary>
+/// <summary>PING ECHO QUIT SELECT AUTH HELLO RESET.</summary>
 internal static class ConnectionCommands
 {
     [Command("ping", -1, Flags = CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Returns the server's liveliness response.")]
     public static void Ping(CommandContext ctx)
     {
         if (ctx.ArgCount > 2) { ctx.Error(Errors.WrongArity("ping")); return; }
+        if (ctx.Client.InPubSubMode)
+        {
+            // Subscribed (RESP2): the pub/sub form, so it can't be mistaken for a message.
+            ctx.Reply.WriteArrayHeader(2);
+            ctx.Reply.WriteBulk("pong"u8);
+            ctx.Reply.WriteBulk(ctx.ArgCount == 2 ? ctx.Arg(1) : default);
+            return;
+        }
         if (ctx.ArgCount == 2) ctx.Reply.WriteBulk(ctx.Arg(1));
         else ctx.Reply.WriteRaw("+PONG\r\n"u8);
     }
@@ -22,6 +30,24 @@ internal static class ConnectionCommands
     {
         ctx.Ok();
         ctx.Client.CloseAfterReply = true;
+    }
+
+    /// <summary>
+    /// RESET: the connection as new — no transaction or watched keys, no subscriptions, database 0, replies on,
+    /// NO-TOUCH off, and not authenticated when a password is set. (A MONITOR connection reads no commands.)
+    /// </summary>
+    [Command("reset", 1, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast | CommandFlags.NoAuth, Group = "connection", Summary = "Resets the connection.")]
+    public static void Reset(CommandContext ctx)
+    {
+        var c = ctx.Client;
+        ctx.Server.ForgetClientState(c);
+        c.DbIndex = 0;
+        c.RepliesOff = false;
+        c.SkipNextReply = false;
+        c.NoTouch = false;
+        c.Authenticated = !ctx.Server.RequiresAuth;
+        ctx.Unmute(); // its own reply is sent even after CLIENT REPLY OFF
+        ctx.Reply.WriteSimpleString("RESET"u8);
     }
 
     [Command("select", 2, Flags = CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Changes the selected database.")]

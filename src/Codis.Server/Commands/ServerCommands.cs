@@ -77,7 +77,7 @@ internal static class ServerCommands
     }
 
     /// <summary>Checks a container's subcommand against its declared subcommands: unknown name or wrong arity.</summary>
-    private static bool CheckSubcommand(CommandContext ctx, string container, string sub)
+    internal static bool CheckSubcommand(CommandContext ctx, string container, string sub)
     {
         var spec = CommandTable.Find(container)!.Subcommands.Find(s => s.Name == container + "|" + sub);
         if (spec == null)
@@ -230,6 +230,12 @@ internal static class ServerCommands
     [Command("monitor", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "Listens for all requests received by the server in real-time.")]
     public static void Monitor(CommandContext ctx)
     {
+        if (ctx.DenyBlocking)
+        {
+            // Inside EXEC: the client expects one reply per command, not a stream.
+            ctx.Error("ERR MONITOR isn't allowed for DENY BLOCKING client");
+            return;
+        }
         if (ctx.Client.MonitorLines == null) ctx.Client.MonitorLines = ctx.Server.Monitors.Add(ctx.Client);
         ctx.Ok();
     }

@@ -32,6 +32,9 @@ internal static class ServerSettings
         s.Define(new Setting { Name = "tcp-backlog", Kind = SettingKind.Integer, Default = "511", Min = 1, Max = 65535, Mutable = false, Description = "listen backlog" });
         s.Define(new Setting { Name = "tcp-keepalive", Kind = SettingKind.Integer, Default = "300", Min = 0, Max = int.MaxValue, Description = "TCP keepalive seconds" });
         s.Define(new Setting { Name = "enable-debug-command", Kind = SettingKind.Enum, Default = "no", Choices = ["no", "yes", "local"], Mutable = false, Description = "allow DEBUG: no, yes, or local (from loopback only)" });
+        s.Define(new Setting { Name = "client-output-buffer-limit", Kind = SettingKind.String, Default = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
+            Description = "per class (normal, slave, pubsub): hard limit, soft limit, soft seconds; a pub/sub client over them is disconnected",
+            Validate = PubSub.PubSubHub.ValidateLimit });
         Persistence.PersistenceSettings.Define(s);
         Storage.Collections.CollectionLimits.Define(s);
         s.Define(new Setting { Name = "hll-sparse-max-bytes", Kind = SettingKind.Memory, Default = "3000", Min = 0, Max = long.MaxValue, Description = "HyperLogLogs larger than this leave the sparse encoding" });

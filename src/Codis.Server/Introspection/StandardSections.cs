@@ -205,7 +205,7 @@ internal static class StandardSections
             .Field("keyspace_misses", server.Keyspace.KeyspaceMisses)
             .Field("pubsub_channels", st.PubSubChannels())
             .Field("pubsub_patterns", st.PubSubPatterns())
-            .Field("pubsubshard_channels", 0)
+            .Field("pubsubshard_channels", st.PubSubShardChannels())
             .Field("latest_fork_usec", 0)
             .Field("total_forks", 0)
             .Field("migrate_cached_sockets", 0)

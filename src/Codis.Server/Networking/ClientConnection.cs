@@ -43,6 +43,7 @@ internal sealed class ClientConnection
         Session = new ClientSession(socket.RemoteEndPoint, socket.LocalEndPoint, Environment.TickCount64, SafeFd(socket))
         {
             Authenticated = !server.RequiresAuth,
+            Wake = reader.CancelPendingRead, // a pushed message ends the wait for input (see PushOutbox)
         };
         ctx = new CommandContext(server, Session, resp) { Output = writer };
     }
@@ -63,6 +64,13 @@ internal sealed class ClientConnection
             {
                 var result = await reader.ReadAsync(token).ConfigureAwait(false);
                 var buffer = result.Buffer;
+                if (result.IsCanceled)
+                {
+                    // Woken by a push (pub/sub): write what is queued, then look at the input as usual.
+                    reader.AdvanceTo(buffer.Start);
+                    await FlushPushedAsync(token).ConfigureAwait(false);
+                    continue;
+                }
                 Session.InputBufferBytes = buffer.Length;
                 if (buffer.Length < needed && !result.IsCompleted)
                 {
@@ -84,6 +92,7 @@ internal sealed class ClientConnection
                 resp.Commit();
                 CountTraffic(consumed);
                 var flush = await writer.FlushAsync(token).ConfigureAwait(false);
+                Session.Push?.Flushed();
                 if (protocolError || Session.CloseAfterReply || flush.IsCompleted) break;
                 if (Session.MonitorLines != null)
                 {
@@ -110,6 +119,16 @@ internal sealed class ClientConnection
         {
             await CloseAsync().ConfigureAwait(false);
         }
+    }
+
+    private async Task FlushPushedAsync(CancellationToken token)
+    {
+        var push = Session.Push;
+        if (push == null) return;
+        push.TakeInto(resp);
+        resp.Commit();
+        await writer.FlushAsync(token).ConfigureAwait(false);
+        push.Flushed();
     }
 
     /// <summary>

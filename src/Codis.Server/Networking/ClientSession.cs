@@ -80,6 +80,27 @@ internal sealed class ClientSession
     /// <summary>Set by MONITOR: the lines this connection streams from then on.</summary>
     public System.Threading.Channels.Channel<byte[]>? MonitorLines { get; set; }
 
+    /// <summary>MULTI: the commands queued until EXEC or DISCARD; null outside a transaction.</summary>
+    public Transactions.Transaction? Multi { get; set; }
+
+    /// <summary>WATCH: the keys this client watches; null until its first WATCH.</summary>
+    public Storage.KeyWatcher? Watcher { get; set; }
+
+    /// <summary>Pub/sub: this client's channels and patterns; null until its first (P)SUBSCRIBE.</summary>
+    public PubSub.Subscriber? Subscriber { get; set; }
+
+    /// <summary>Subscribed to at least one channel or pattern: only the pub/sub commands, PING, QUIT, RESET run.</summary>
+    public bool InPubSubMode => Subscriber is { Any: true };
+
+    /// <summary>
+    /// Set by the connection: wakes its read loop so it writes what was pushed to it (<see cref="Push"/>) even
+    /// while the client sends nothing. Null for internal sessions, which nothing is pushed to.
+    /// </summary>
+    public Action? Wake { get; init; }
+
+    /// <summary>Frames pushed to this client outside request/response (pub/sub messages); created on first use.</summary>
+    public PushOutbox? Push { get; set; }
+
     /// <summary>Milliseconds since the connection was accepted (CLIENT LIST age= is seconds).</summary>
     public long AgeMs => Environment.TickCount64 - CreatedAt;
 }

@@ -93,6 +93,15 @@ internal sealed class AofCommandLoader
             }
             if (eof)
             {
+                if (openMultiAt >= 0)
+                {
+                    // The file ends inside MULTI … EXEC: like a cut command, the unfinished transaction is dropped.
+                    ctx.Client.Multi = null;
+                    truncated = true;
+                    long at = openMultiAt;
+                    openMultiAt = -1;
+                    return at;
+                }
                 truncated = pos < have;
                 return bufferStart + pos;
             }
@@ -115,5 +124,9 @@ internal sealed class AofCommandLoader
         server.ExecuteOne(ctx, request);
         reply.Commit();
         sink.Clear();
+        if (ctx.Client.Multi == null) openMultiAt = -1;
+        else if (openMultiAt < 0) openMultiAt = offset;
     }
+
+    private long openMultiAt = -1; // file offset of the MULTI of a transaction not closed yet
 }

@@ -81,6 +81,13 @@ internal sealed class AofManager
         }
     }
 
+    /// <summary>Appends bytes in whatever database is selected (the EXEC closing a transaction), under the lock.</summary>
+    public void FeedRaw(ReadOnlySpan<byte> command)
+    {
+        if (!Enabled || loading) return;
+        lock (bufferLock) pending.Write(command);
+    }
+
     /// <summary>
     /// Writes what the batch fed (not under the lock, before replies go out). With appendfsync always it returns
     /// only once the bytes are fsynced; concurrent callers share one write + fsync.

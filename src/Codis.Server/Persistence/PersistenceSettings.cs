@@ -28,11 +28,11 @@ internal static class PersistenceSettings
         s.Define(new Setting { Name = "repl-backlog-size", Kind = SettingKind.Memory, Default = "1048576", Min = 16 * 1024, Max = 1L << 34, Description = "bytes of replication stream kept for partial resyncs" });
         s.Define(new Setting { Name = "repl-backlog-ttl", Kind = SettingKind.Integer, Default = "3600", Min = 0, Max = int.MaxValue, Description = "free the backlog after N seconds without replicas (0 = never)" });
         s.Define(new Setting { Name = "repl-diskless-sync", Kind = SettingKind.Boolean, Default = "yes", Description = "stream full-sync RDBs straight to replicas that can take it" });
-        s.Define(new Setting { Name = "repl-diskless-sync-delay", Kind = SettingKind.Integer, Default = "5", Min = 0, Max = int.MaxValue, Description = "seconds a diskless full sync waits for more replicas" });
+        s.Define(new Setting { Name = "repl-diskless-sync-delay", Kind = SettingKind.Integer, Default = "5", Min = 0, Max = int.MaxValue, Description = "accepted for redis.conf compatibility, no effect: each replica gets its own snapshot at once, so a full sync never waits" });
         s.Define(new Setting { Name = "repl-ping-replica-period", Kind = SettingKind.Integer, Default = "10", Min = 1, Max = int.MaxValue, Description = "seconds between the master's PINGs in the stream" });
         s.Alias("repl-ping-slave-period", "repl-ping-replica-period");
         s.Define(new Setting { Name = "repl-timeout", Kind = SettingKind.Integer, Default = "60", Min = 1, Max = int.MaxValue, Description = "seconds without traffic before a replication link is dropped" });
-        s.Define(new Setting { Name = "replica-priority", Kind = SettingKind.Integer, Default = "100", Min = 0, Max = int.MaxValue, Description = "shown in INFO (lower is preferred for promotion)" });
+        s.Define(new Setting { Name = "replica-priority", Kind = SettingKind.Integer, Default = "100", Min = 0, Max = int.MaxValue, Description = "shown in INFO as slave_priority (the dashboard's failover picks the replica with the highest offset, not by this)" });
         s.Alias("slave-priority", "replica-priority");
         s.Define(new Setting { Name = "replica-announce-ip", Kind = SettingKind.String, Default = "", Description = "address the replica tells its master" });
         s.Define(new Setting { Name = "replica-announce-port", Kind = SettingKind.Integer, Default = "0", Min = 0, Max = 65535, Description = "port the replica tells its master (0 = its own)" });
@@ -40,7 +40,7 @@ internal static class PersistenceSettings
         s.Alias("min-slaves-to-write", "min-replicas-to-write");
         s.Define(new Setting { Name = "min-replicas-max-lag", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "a good replica ACKed within N seconds" });
         s.Alias("min-slaves-max-lag", "min-replicas-max-lag");
-        s.Define(new Setting { Name = "shutdown-timeout", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "seconds SHUTDOWN waits for replicas to catch up" });
+        s.Define(new Setting { Name = "shutdown-timeout", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "accepted for redis.conf compatibility, no effect: SHUTDOWN does not wait for replicas to catch up" });
     }
 
     private static string? ValidateReplicaOf(string value)

@@ -232,6 +232,9 @@ internal sealed class MasterLink
                     throw;
                 }
                 session.DbIndex = result.Replication?.StreamDb ?? 0;
+                // A transaction cut by the lost link ends here: the new stream starts after the snapshot. (After a
+                // partial resync the stream resumes where it stopped, so a queued MULTI just continues.)
+                session.Multi = null;
                 manager.OnFullSync(replId, masterOffset);
                 // The received file is our dump.rdb now (its repl-* fields let a restart resume with PSYNC).
                 DurableFile.Replace(temp, server.Persistence.RdbPath);

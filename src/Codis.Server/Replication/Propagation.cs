@@ -57,11 +57,66 @@ internal sealed class Propagation
         Send(db, toStream);
     }
 
+    /// <summary>
+    /// PUBLISH: to the replication stream only, never the AOF (as Redis's forced replication of PUBLISH). Replicas
+    /// pass their master's stream on as received, so they do not emit it again.
+    /// </summary>
+    public void EmitToReplicas(int db, RespRequest request)
+    {
+        if (!server.Replication.WantsStream || server.Replication.IsReplica) return;
+        if (transaction && !streamMulti)
+        {
+            server.Replication.FeedCommand(db, MultiCommand);
+            streamMulti = true;
+        }
+        scratch.ResetWrittenCount();
+        CommandEncoder.Write(scratch, request);
+        server.Replication.FeedCommand(db, scratch.WrittenSpan);
+    }
+
     private void Send(int db, bool toStream)
     {
         var bytes = scratch.WrittenSpan;
+        toStream &= !server.Replication.IsReplica;
+        if (transaction)
+        {
+            // MULTI goes out just before the transaction's first effect, so a read-only EXEC propagates nothing.
+            if (!aofMulti && server.Persistence.Aof.Enabled)
+            {
+                server.Persistence.Aof.Feed(db, MultiCommand);
+                aofMulti = true;
+            }
+            if (toStream && !streamMulti)
+            {
+                server.Replication.FeedCommand(db, MultiCommand);
+                streamMulti = true;
+            }
+        }
         server.Persistence.Aof.Feed(db, bytes);
-        if (toStream && !server.Replication.IsReplica) server.Replication.FeedCommand(db, bytes);
+        if (toStream) server.Replication.FeedCommand(db, bytes);
+    }
+
+    private static readonly byte[] MultiCommand = "*1\r\n$5\r\nMULTI\r\n"u8.ToArray();
+    private static readonly byte[] ExecCommand = "*1\r\n$4\r\nEXEC\r\n"u8.ToArray();
+    private bool transaction, aofMulti, streamMulti;
+
+    /// <summary>
+    /// EXEC: what the queued commands propagate (and keys that expire meanwhile) is wrapped in MULTI … EXEC, so
+    /// the AOF and replicas apply the transaction as one unit too; EXEC is written in whatever database the last
+    /// command selected. Under the lock; not nested.
+    /// </summary>
+    public void BeginTransaction()
+    {
+        transaction = true;
+        aofMulti = streamMulti = false;
+    }
+
+    public void EndTransaction()
+    {
+        transaction = false;
+        if (aofMulti) server.Persistence.Aof.FeedRaw(ExecCommand);
+        if (streamMulti) server.Replication.FeedRaw(ExecCommand);
+        aofMulti = streamMulti = false;
     }
 
     /// <summary>

@@ -25,10 +25,10 @@ internal static class ReplicationCommands
         ctx.Reply.WriteRaw(System.Text.Encoding.ASCII.GetBytes(repl.ReplicaOf(ctx.ArgString(1), (int)port) + "\r\n"));
     }
 
-    [Command("psync", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoPropagate, Group = "server", Summary = "An internal command used in replication.")]
+    [Command("psync", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoPropagate | CommandFlags.NoMulti, Group = "server", Summary = "An internal command used in replication.")]
     public static void Psync(CommandContext ctx) => ctx.Server.Replication.HandleSync(ctx, psync: true);
 
-    [Command("sync", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoPropagate, Group = "server", Summary = "An internal command used in replication.")]
+    [Command("sync", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoPropagate | CommandFlags.NoMulti, Group = "server", Summary = "An internal command used in replication.")]
     public static void Sync(CommandContext ctx) => ctx.Server.Replication.HandleSync(ctx, psync: false);
 
     [Command("replconf", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "An internal command for configuring the replication stream.")]
@@ -127,6 +127,12 @@ internal static class ReplicationCommands
             return;
         }
         var repl = ctx.Server.Replication;
+        if (ctx.DenyBlocking)
+        {
+            // Inside EXEC (under the lock): no waiting, the replicas that already acknowledged everything so far.
+            ctx.Reply.WriteInteger(repl.IsReplica ? 0 : repl.CountAcked(repl.MasterReplOffset));
+            return;
+        }
         bool replica;
         lock (ctx.Keyspace.Lock) replica = repl.IsReplica;
         if (replica)

@@ -13,16 +13,16 @@ internal static class AsyncMigrationCommands
 {
     private const long IntMax = int.MaxValue;
 
-    [Command("slotsmgrtslot-async", 8, Flags = CommandFlags.Write | CommandFlags.Admin, Group = "codis", Summary = "Starts moving a batch of keys of a slot to another server (semi-async).")]
+    [Command("slotsmgrtslot-async", 8, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.NoMulti, Group = "codis", Summary = "Starts moving a batch of keys of a slot to another server (semi-async).")]
     public static void SlotAsync(CommandContext ctx) => StartAsync(ctx, useTag: false, useKeys: false);
 
-    [Command("slotsmgrttagslot-async", 8, Flags = CommandFlags.Write | CommandFlags.Admin, Group = "codis", Summary = "Starts moving a batch of keys of a slot, with their tag groups, to another server (semi-async).")]
+    [Command("slotsmgrttagslot-async", 8, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.NoMulti, Group = "codis", Summary = "Starts moving a batch of keys of a slot, with their tag groups, to another server (semi-async).")]
     public static void TagSlotAsync(CommandContext ctx) => StartAsync(ctx, useTag: true, useKeys: false);
 
-    [Command("slotsmgrtone-async", -7, Flags = CommandFlags.Write | CommandFlags.Admin, Group = "codis", Summary = "Moves the given keys to another server (semi-async).")]
+    [Command("slotsmgrtone-async", -7, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.NoMulti, Group = "codis", Summary = "Moves the given keys to another server (semi-async).")]
     public static void OneAsync(CommandContext ctx) => StartAsync(ctx, useTag: false, useKeys: true);
 
-    [Command("slotsmgrttagone-async", -7, Flags = CommandFlags.Write | CommandFlags.Admin, Group = "codis", Summary = "Moves the given keys and their tag groups to another server (semi-async).")]
+    [Command("slotsmgrttagone-async", -7, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.NoMulti, Group = "codis", Summary = "Moves the given keys and their tag groups to another server (semi-async).")]
     public static void TagOneAsync(CommandContext ctx) => StartAsync(ctx, useTag: true, useKeys: true);
 
     private static void StartAsync(CommandContext ctx, bool useTag, bool useKeys)
@@ -171,7 +171,7 @@ internal static class AsyncMigrationCommands
         }
     }
 
-    [Command("slotsmgrt-async-fence", -1, Flags = CommandFlags.Admin, Group = "codis", Summary = "Waits until the database's semi-async batch in flight (if any) ends.")]
+    [Command("slotsmgrt-async-fence", -1, Flags = CommandFlags.Admin | CommandFlags.NoMulti, Group = "codis", Summary = "Waits until the database's semi-async batch in flight (if any) ends.")]
     public static void Fence(CommandContext ctx)
     {
         var task = ctx.Server.Slots.Async[ctx.Client.DbIndex].Fence();

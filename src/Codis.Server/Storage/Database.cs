@@ -1,4 +1,5 @@
 using Codis.Core.Slots;
+using Codis.Server.Persistence;
 using Codis.Server.Slots;
 
 namespace Codis.Server.Storage;
@@ -55,7 +56,7 @@ internal sealed class Database(int index, Keyspace keyspace)
         return found;
     }
 
-    private bool Lookup(ReadOnlySpan<byte> key, out KeyTable table, out int index)
+    private bool Lookup(ReadOnlySpan<byte> key, out KeyTable table, out int index, bool expire = true)
     {
         int slot = SlotHash.Slot(key);
         table = slots[slot]!;
@@ -67,7 +68,7 @@ internal sealed class Database(int index, Keyspace keyspace)
         index = table.Find(key);
         if (index < 0) return false;
         long exp = table.At(index).ExpireAt;
-        if (exp != 0 && exp <= keyspace.Now && keyspace.ExpireAllowed)
+        if (exp != 0 && exp <= keyspace.Now && keyspace.ExpireAllowed && expire)
         {
             var k = table.At(index).Key!;
             RemoveAt(table, index);
@@ -142,6 +143,7 @@ internal sealed class Database(int index, Keyspace keyspace)
 
     public void Clear()
     {
+        if (watched != null) TouchAllWatched();
         for (int s = 0; s < slots.Length; s++) slots[s] = null;
         Count = 0;
         Tags.Clear();
@@ -206,5 +208,65 @@ internal sealed class Database(int index, Keyspace keyspace)
             for (int i = 0; i < t.Capacity; i++)
                 if (t.IsUsed(i)) yield return (t, i);
         }
+    }
+
+    // WATCH: the watched keys of this database and who watches them (Redis's db->watched_keys). Null while
+    // nobody watches here, so a write pays one null check.
+    private Dictionary<byte[], List<WatchedKey>>? watched;
+
+    public bool HasWatches => watched != null;
+
+    internal void AddWatch(WatchedKey w)
+    {
+        watched ??= new Dictionary<byte[], List<WatchedKey>>(ByteArrayComparer.Instance);
+        if (!watched.TryGetValue(w.Key, out var list)) watched[w.Key] = list = new List<WatchedKey>(1);
+        list.Add(w);
+    }
+
+    internal void RemoveWatch(WatchedKey w)
+    {
+        if (watched == null || !watched.TryGetValue(w.Key, out var list)) return;
+        list.Remove(w);
+        if (list.Count > 0) return;
+        watched.Remove(w.Key);
+        if (watched.Count == 0) watched = null;
+    }
+
+    /// <summary>A key was written, deleted or expired: its watchers' transactions will fail.</summary>
+    internal void TouchWatched(ReadOnlySpan<byte> key)
+    {
+        if (!watched!.GetAlternateLookup<ReadOnlySpan<byte>>().TryGetValue(key, out var list)) return;
+        bool present = Lookup(key, out _, out _, expire: false);
+        foreach (var w in list)
+        {
+            // Watched while already expired, and now gone: logically nothing changed (as Redis 7).
+            if (w.ExpiredAtWatch && !present) w.ExpiredAtWatch = false;
+            else w.Owner.Dirty = true;
+        }
+    }
+
+    /// <summary>FLUSHDB/FLUSHALL (and a full resync): every watched key that exists here is touched.</summary>
+    private void TouchAllWatched()
+    {
+        foreach (var (key, list) in watched!)
+        {
+            if (!Lookup(key, out _, out _, expire: false)) continue;
+            foreach (var w in list)
+            {
+                if (w.ExpiredAtWatch) w.ExpiredAtWatch = false; // an expired key flushed: no logical change
+                else w.Owner.Dirty = true;
+            }
+        }
+    }
+
+    /// <summary>The key is stored but past its expiry (Redis's keyIsExpired): looked at without deleting it.</summary>
+    public bool IsLogicallyExpired(ReadOnlySpan<byte> key)
+    {
+        var table = slots[SlotHash.Slot(key)];
+        if (table == null) return false;
+        int index = table.Find(key);
+        if (index < 0) return false;
+        long exp = table.At(index).ExpireAt;
+        return exp != 0 && exp <= keyspace.Now;
     }
 }

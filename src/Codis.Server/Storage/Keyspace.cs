@@ -69,6 +69,7 @@ internal sealed class Keyspace
     public void OnModified(Database db, ReadOnlySpan<byte> key)
     {
         Dirty++;
+        if (db.HasWatches) db.TouchWatched(key);
         var handler = KeyModified;
         if (handler != null) handler(db, key.ToArray());
     }
@@ -77,6 +78,7 @@ internal sealed class Keyspace
     {
         Dirty++;
         ExpiredKeys++;
+        if (db.HasWatches) db.TouchWatched(key);
         KeyExpired?.Invoke(db, key);
         KeyModified?.Invoke(db, key);
     }

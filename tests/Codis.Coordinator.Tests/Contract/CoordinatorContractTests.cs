@@ -147,6 +147,25 @@ public abstract class CoordinatorContractTests
     // ---- compare-and-set ----
 
     [Fact]
+    public async Task Update_many_writes_every_node_and_bumps_each_version()
+    {
+        var (c, p) = await Start();
+        await using var _ = c;
+        var first = Enumerable.Range(0, 300).Select(i => (p.Slot(i), (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes($"a{i}"))).ToList();
+        await c.UpdateManyAsync(first);
+        var second = Enumerable.Range(0, 300).Where(i => i % 2 == 0).Select(i => (p.Slot(i), (ReadOnlyMemory<byte>)Encoding.UTF8.GetBytes($"b{i}"))).ToList();
+        await c.UpdateManyAsync(second);
+        await c.UpdateManyAsync([]);
+        await using var other = await OpenAsync();
+        Assert.Equal(300, (await other.ListAsync(p.SlotsDir)).Count);
+        var n0 = await other.ReadAsync(p.Slot(0));
+        var n1 = await other.ReadAsync(p.Slot(1));
+        Assert.Equal(("b0", "a1"), (n0!.Text, n1!.Text));
+        Assert.True(n0.Version > n1!.Version, $"versions {n0.Version} / {n1.Version}");
+        Assert.Equal("a299", (await other.ReadAsync(p.Slot(299)))!.Text);
+    }
+
+    [Fact]
     public async Task Compare_and_set_succeeds_on_the_read_version_and_returns_the_new_one()
     {
         var (c, p) = await Start();

@@ -67,6 +67,11 @@ public class MigrationTests
         Assert.All(plan, kv => Assert.Equal(3, kv.Value!.GetValue<int>()));
         Assert.Contains("1023", plan.Select(kv => kv.Key));
         Assert.Contains("511", plan.Select(kv => kv.Key));
+
+        // with weights 1:1:2 the new group's share is half
+        var weighted = env.Admin("--group-weight", "--gid=3", "--weight=2");
+        Assert.True(weighted.ExitCode == 0, weighted.ToString());
+        Assert.Equal(512, env.Json("slot", "rebalance", "--dry-run").AsObject().Count);
     }
 
     [Fact]
@@ -93,5 +98,32 @@ public class MigrationTests
         Assert.Empty(LoadClient.Missing(c, "k:", Keys));
         Assert.All(SlotsOn(g1), s => Assert.True(s >= 512, $"slot {s} left on group 1"));
         Assert.All(SlotsOn(g2), s => Assert.True(s < 512, $"slot {s} on group 2"));
+    }
+
+    [Fact]
+    public void PauseIsKeptAcrossADashboardCrash()
+    {
+        using var env = new SeedEnv();
+        var dash = env.StartDashboard();
+        var (_, g2, proxy) = Cluster(env);
+        var paused = env.Admin("--slot-action", "--disabled=1");
+        Assert.True(paused.ExitCode == 0, paused.ToString());
+        env.Ok("slot", "migrate", "0", "15", "2", "--no-wait");
+        System.Diagnostics.Process.GetProcessById(SeedEnv.DashboardPid(dash)).Kill();
+        dash.WaitForExit(TimeSpan.FromSeconds(10));
+
+        var restarted = env.StartDashboard();
+        restarted.WaitForOutput("migrations are paused", TimeSpan.FromSeconds(5));
+        Thread.Sleep(1500);
+        var status = env.Json("slot", "status");
+        Assert.True(status["disabled"]!.GetValue<bool>());
+        Assert.Equal(16, status["actions"]!.AsArray().Count);
+        Assert.Empty(SlotsOn(g2));
+
+        Assert.Equal(0, env.Admin("--slot-action", "--disabled=0").ExitCode);
+        SeedEnv.Eventually(() => env.Json("slot", "status")["actions"]!.AsArray().Count == 0, TimeSpan.FromSeconds(60), "resumed migration finished");
+        Assert.Equal(Enumerable.Range(0, 16).Where(s => SlotsOn(g2).Contains(s)).Count(), SlotsOn(g2).Count);
+        using var c = proxy.Client();
+        Assert.Empty(LoadClient.Missing(c, "k:", Keys));
     }
 }

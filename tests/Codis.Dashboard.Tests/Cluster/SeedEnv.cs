@@ -6,14 +6,15 @@ using Codis.Testing;
 namespace Codis.Dashboard.Tests.Cluster;
 
 /// <summary>
-/// A folder with the seed's config.ini (filesystem coordinator in a temp folder, a free dashboard port,
-/// proxy_id=proxy_1), and helpers to run codis-config / codis-admin there and start the dashboard.
+/// A folder with the seed's config.ini (filesystem coordinator in a temp folder, or the given coordinator, e.g.
+/// the seed's zookeeper; a free dashboard port; proxy_id=proxy_1), and helpers to run codis-config / codis-admin
+/// there and start the dashboard.
 /// </summary>
 public sealed class SeedEnv : IDisposable
 {
     private readonly List<IDisposable> owned = [];
 
-    public SeedEnv(string product = "test", string extraIni = "")
+    public SeedEnv(string product = "test", string extraIni = "", (string Name, string Address)? coordinator = null)
     {
         Dir = Directory.CreateTempSubdirectory("codis-seed-").FullName;
         CoordinatorDir = Path.Combine(Dir, "coordinator");
@@ -21,8 +22,8 @@ public sealed class SeedEnv : IDisposable
         Product = product;
         DashboardAddr = $"127.0.0.1:{ManagedProcess.FreePort()}";
         File.WriteAllText(Path.Combine(Dir, "config.ini"), $"""
-            coordinator=filesystem
-            zk={CoordinatorDir}
+            coordinator={coordinator?.Name ?? "filesystem"}
+            zk={coordinator?.Address ?? CoordinatorDir}
             product={product}
             dashboard_addr={DashboardAddr}
             password=

@@ -101,3 +101,29 @@ public class SeedWalkthroughTests
         env.Ok("slot", "init");
     }
 }
+
+/// <summary>The proxy started from the seed's config.ini registers itself with a dashboard that requires an admin token.</summary>
+public class SeedProxyRegistrationTests
+{
+    [Fact]
+    public void ProxyFromConfigIniRegistersWithATokenProtectedDashboard()
+    {
+        using var env = new SeedEnv(extraIni: "dashboard_token=s3cret");
+        env.StartDashboard();
+        var g1 = env.Own(CodisServerProcess.Start());
+        env.Ok("slot", "init");
+        env.Ok("server", "add", "1", $"127.0.0.1:{g1.Port}", "master");
+        env.Ok("slot", "range-set", "0", "1023", "1", "online");
+        int port = ManagedProcess.FreePort();
+        var proxy = env.Own(new ManagedProcess("dotnet",
+            [Binaries.Dll(BinaryNames.Proxy), "-c", "config.ini", $"--addr=127.0.0.1:{port}", "--http-addr=127.0.0.1:0"], env.Dir));
+        proxy.WaitForOutput("registered with the dashboard", TimeSpan.FromSeconds(30));
+        env.Ok("proxy", "online", "proxy_1");
+        using var c = new RespClient("127.0.0.1", port, TimeSpan.FromSeconds(10));
+        Assert.Equal("OK", c.Call("SET", "k", "v").Text);
+        // without the token the dashboard refuses, and says why
+        var anonymous = CliRunner.CodisAdmin(env.Dir, "--dashboard=" + env.DashboardAddr, "--list-proxy");
+        Assert.NotEqual(0, anonymous.ExitCode);
+        Assert.Contains("missing admin token", anonymous.Stdout + anonymous.Stderr);
+    }
+}

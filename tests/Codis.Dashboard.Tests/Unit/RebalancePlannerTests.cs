@@ -74,4 +74,26 @@ public class RebalancePlannerTests
         Assert.Equal(512, sizes[1]);
         Assert.Equal(512, sizes[2]);
     }
+
+    [Fact]
+    public void SharesFollowTheWeights()
+    {
+        var slots = Slots(i => i < 512 ? 1 : 2);
+        var plan = RebalancePlanner.Plan(slots, new Dictionary<int, int> { [1] = 2, [2] = 1, [3] = 1 });
+        var sizes = SizesAfter(slots, plan);
+        Assert.Equal((512, 256, 256), (sizes[1], sizes[2], sizes[3]));
+        Assert.Equal(256, plan.Count);          // only group 2's surplus moves, all to group 3
+        Assert.All(plan.Values, g => Assert.Equal(3, g));
+    }
+
+    [Fact]
+    public void WeightZeroDrainsAGroup()
+    {
+        var slots = Slots(i => i % 3 + 1);
+        var plan = RebalancePlanner.Plan(slots, new Dictionary<int, int> { [1] = 1, [2] = 1, [3] = 0 });
+        var sizes = SizesAfter(slots, plan);
+        Assert.False(sizes.ContainsKey(3));
+        Assert.Equal((512, 512), (sizes[1], sizes[2]));
+        Assert.Equal(slots.Count(s => s.GroupId == 3), plan.Count);
+    }
 }
