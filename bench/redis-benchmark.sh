@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
 # Throughput and latency of codis-server against Debian's redis-server, in the same run on this machine.
-# usage: bench/redis-benchmark.sh [requests=200000] [clients=50]   (env: TESTS=set,get,incr,mset ROUNDS=3)
+# usage: bench/redis-benchmark.sh [requests=200000] [clients=50]   (env: TESTS=set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100 ROUNDS=3)
 # Prints one table: requests/s, p50 and p99 (ms) for both (medians of ROUNDS alternating runs), and ours/redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-200000}
 C=${2:-50}
-TESTS=${TESTS:-set,get,incr,mset}
+TESTS=${TESTS:-set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100}
 ROUNDS=${ROUNDS:-3}
 command -v redis-benchmark >/dev/null || { echo "needs redis-tools (apt-get install -y redis-tools redis-server)"; exit 1; }
 

@@ -39,6 +39,7 @@ internal static class ServerSettings
         s.Alias("lua-time-limit", "busy-reply-threshold");
         Persistence.PersistenceSettings.Define(s);
         Storage.Collections.CollectionLimits.Define(s);
+        s.Define(new Setting { Name = "hll-sparse-max-bytes", Kind = SettingKind.Memory, Default = "3000", Min = 0, Max = long.MaxValue, Description = "HyperLogLogs larger than this leave the sparse encoding" });
         return s;
     }
 }

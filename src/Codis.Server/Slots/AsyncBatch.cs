@@ -40,8 +40,17 @@ internal sealed class AsyncBatch
     /// <summary>Keys whose possibly stale copy on the target is being deleted (the second phase, or orphans).</summary>
     public HashSet<byte[]> Cleanup { get; } = new(ByteArrayComparer.Instance);
 
-    /// <summary>Encoded messages not yet handed to the link.</summary>
-    public Queue<byte[]> Pending { get; } = new();
+    /// <summary>
+    /// Messages not yet handed to the link, in order: encoded messages (byte[]) and big collections whose chunks
+    /// are encoded on demand (<see cref="ChunkedValue"/>).
+    /// </summary>
+    public Queue<object> Pending { get; } = new();
+
+    /// <summary>Collections of this batch sent in chunks (writes to them are forwarded rather than refused).</summary>
+    public HashSet<byte[]> Chunked { get; } = new(ByteArrayComparer.Instance);
+
+    /// <summary>Writes run here through SLOTSMGRT-EXEC-WRAPPER on keys of the batch and forwarded to the target.</summary>
+    public long Forwarded { get; set; }
 
     /// <summary>Sizes of the messages sent and not yet acknowledged, oldest first.</summary>
     public Queue<int> InFlight { get; } = new();
@@ -53,6 +62,33 @@ internal sealed class AsyncBatch
     public long EstimatedMessages { get; set; }
     public long Moved { get; set; }
     public long LastProgress { get; set; } = Environment.TickCount64;
+    public long StartedAt { get; } = Environment.TickCount64;
+    public int Gen2AtStart { get; } = GC.CollectionCount(2);
+
+    /// <summary>How long the start (serializing, snapshotting) held the lock.</summary>
+    public TimeSpan StartStep { get; set; }
+
+    /// <summary>The longest this batch held the keyspace lock in one step (start, or one acknowledgement).</summary>
+    public TimeSpan LongestStep { get; private set; }
+
+    /// <summary>The most CPU one step used (the step's own work, without the waits for a core on a busy machine).</summary>
+    public long LongestStepCpuNanos { get; private set; }
+
+    /// <summary>What the step that used the most CPU was doing, and the GCs (gen0/1/2) that ran meanwhile.</summary>
+    public string LongestStepKind { get; private set; } = "";
+
+    public void NoteStep(long startTimestamp, long startCpu, string kind, int gcsBefore, TimeSpan pausedBefore)
+    {
+        var t = System.Diagnostics.Stopwatch.GetElapsedTime(startTimestamp);
+        if (t > LongestStep) LongestStep = t;
+        long cpu = ThreadCpuClock.Nanoseconds() - startCpu;
+        if (cpu > LongestStepCpuNanos)
+        {
+            LongestStepCpuNanos = cpu;
+            int gcs = GC.CollectionCount(0) - gcsBefore;
+            LongestStepKind = gcs == 0 ? kind : $"{kind}, {gcs} GC pausing {(GC.GetTotalPauseDuration() - pausedBefore).TotalMilliseconds:F1} ms";
+        }
+    }
 
     /// <summary>The reply of the command that started the batch.</summary>
     public TaskCompletionSource<byte[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);

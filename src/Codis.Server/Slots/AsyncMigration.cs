@@ -1,6 +1,7 @@
 using System.Text;
 using Codis.Core.Logging;
 using Codis.Core.Resp;
+using Codis.Server.Commands;
 using Codis.Server.Persistence;
 using Codis.Server.Storage;
 
@@ -76,7 +77,11 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         long now = server.Keyspace.Now;
 
         // Serialize everything now (the snapshot the target will hold); keys that vanished are simply not moved.
-        var messages = new List<byte[]>();
+        // A big collection is only snapshotted here (an array copy); its chunks are encoded as the link drains.
+        long startedAt = System.Diagnostics.Stopwatch.GetTimestamp(), startedCpu = ThreadCpuClock.Nanoseconds();
+        int gcs = GC.CollectionCount(0);
+        var paused = GC.GetTotalPauseDuration();
+        var messages = new List<object>();
         foreach (var key in b.Order)
         {
             if (!db.TryPeek(key, out var table, out int index))
@@ -90,6 +95,11 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             if (e.Value is byte[] s)
             {
                 messages.Add(Message("string", key, SlotCommands.Number(ttl), s));
+            }
+            else if (ChunkedValue.ShouldChunk(e.Value!, b.MaxBulks))
+            {
+                messages.Add(ChunkedValue.Create(key, e.Value!, e.ExpireAt));
+                b.Chunked.Add(key);
             }
             else
             {
@@ -139,14 +149,70 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             b.Pending.Enqueue(RespValue.EncodeCommand(["SLOTSRESTORE-ASYNC-SELECT"u8.ToArray(), SlotCommands.Number(dbIndex)]));
         }
         foreach (var m in messages) b.Pending.Enqueue(m);
+        b.NoteStep(startedAt, startedCpu, "start", gcs, paused);
+        b.StartStep = System.Diagnostics.Stopwatch.GetElapsedTime(startedAt);
         batch = b;
         watcher = (d, key) =>
         {
-            if (d.Index == dbIndex && batch is { CleaningUp: false } cur && cur.Keys.Contains(key.ToArray())) cur.Dirty.Add(key.ToArray());
+            if (d.Index != dbIndex || batch is not { CleaningUp: false } cur) return;
+            if (forwarding) touched.Add(key.ToArray());
+            else if (cur.Keys.Contains(key.ToArray())) cur.Dirty.Add(key.ToArray());
         };
         server.Keyspace.KeyModified += watcher;
         Pump();
         return b.Done.Task;
+    }
+
+    private bool forwarding;
+    private readonly HashSet<byte[]> touched = new(ByteArrayComparer.Instance);
+
+    /// <summary>
+    /// Whether SLOTSMGRT-EXEC-WRAPPER may run a write to <paramref name="key"/> here although the key is in the
+    /// batch: it is a big collection sent in chunks (its copy takes long; a small key's write waits, as in the
+    /// original), the copy is still being sent (not cleaning up) and it exists here. The write is then forwarded.
+    /// </summary>
+    public bool CanForward(byte[] key, bool existsHere) =>
+        existsHere && batch is { CleaningUp: false } b && b.Chunked.Contains(key) && b.Keys.Contains(key);
+
+    /// <summary>
+    /// Runs a write of EXEC-WRAPPER on a key of the batch (<see cref="CanForward"/>) and sends its propagated form
+    /// (the handler's rewrite, or the command) to the target behind everything queued for the key, so the target
+    /// ends with the snapshot plus every later write — the client is answered at once instead of waiting until the
+    /// key has moved. A write that also touched a key outside the batch cannot be forwarded: the touched keys of the
+    /// batch are marked dirty instead (they stay here, their copies there are deleted).
+    /// </summary>
+    public void RunForwarded(CommandContext ctx, RespRequest inner, byte[][] innerArgs, byte[] hashKey)
+    {
+        var b = batch!;
+        touched.Clear();
+        forwarding = true;
+        try
+        {
+            server.ExecuteOne(ctx, inner);
+        }
+        finally
+        {
+            forwarding = false;
+        }
+        if (touched.Count == 0 || batch != b || b.CleaningUp) return;
+        bool forwardable = !ctx.SuppressPropagation && !ctx.Command.Has(CommandFlags.ReadOnly);
+        foreach (var k in touched)
+            if (!b.Keys.Contains(k)) forwardable = false;
+        if (!forwardable)
+        {
+            foreach (var k in touched)
+                if (b.Keys.Contains(k)) b.Dirty.Add(k);
+            touched.Clear();
+            return;
+        }
+        touched.Clear();
+        IReadOnlyList<byte[][]> forms = ctx.Rewrite is { } rewrite ? rewrite : [innerArgs];
+        foreach (var args in forms)
+        {
+            b.Pending.Enqueue(Message("command", hashKey, args));
+            b.Forwarded++;
+        }
+        Pump();
     }
 
     private static byte[] Message(string sub, byte[] key, params byte[][] rest)
@@ -156,13 +222,42 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         return RespValue.EncodeCommand(args);
     }
 
-    /// <summary>Hands queued messages to the link while less than maxbytes are unacknowledged (flow control by ACKs).</summary>
+    /// <summary>
+    /// At most this many messages unacknowledged (besides maxbytes): the target runs the requests it has read in
+    /// one hold of its lock, so a deep pipeline of chunks would stall its other clients.
+    /// </summary>
+    private const int MaxInFlightMessages = 32;
+
+    /// <summary>
+    /// Hands queued messages to the link while less than maxbytes (and <see cref="MaxInFlightMessages"/>) are
+    /// unacknowledged (flow control by ACKs).
+    /// Chunks of big collections are encoded here, under the lock, so each call encodes at most ~0.5 ms worth
+    /// (and at least two chunks): the next acknowledgement calls again.
+    /// </summary>
     private void Pump()
     {
         var b = batch!;
-        while (b.Pending.Count > 0 && (b.InFlight.Count == 0 || b.InFlightBytes < b.MaxBytes))
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
+        int encoded = 0;
+        while (b.Pending.Count > 0 && (b.InFlight.Count == 0 || (b.InFlightBytes < b.MaxBytes && b.InFlight.Count < MaxInFlightMessages)))
         {
-            var m = b.Pending.Dequeue();
+            byte[] m;
+            if (b.Pending.Peek() is ChunkedValue chunks)
+            {
+                if (encoded >= 2 && System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds > 500) break;
+                var next = chunks.Next(b.MaxBulks, b.MaxBytes, 3 * b.Timeout, server.Keyspace.Now);
+                if (next == null)
+                {
+                    b.Pending.Dequeue();
+                    continue;
+                }
+                encoded++;
+                m = next;
+            }
+            else
+            {
+                m = (byte[])b.Pending.Dequeue();
+            }
             b.InFlight.Enqueue(m.Length);
             b.InFlightBytes += m.Length;
             link!.Send(m);
@@ -191,10 +286,14 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
                 Fail("interrupted: acknowledgement without a pending message");
                 return;
             }
+            long ackAt = System.Diagnostics.Stopwatch.GetTimestamp(), ackCpu = ThreadCpuClock.Nanoseconds();
+            int gcs = GC.CollectionCount(0);
+            var paused = GC.GetTotalPauseDuration();
             b.InFlightBytes -= b.InFlight.Dequeue();
             b.LastProgress = from.LastUse = Environment.TickCount64;
             Pump();
-            if (b.Pending.Count == 0 && b.InFlight.Count == 0) PhaseDone(b);
+            if (b.Pending.Count == 0 && b.InFlight.Count == 0) PhaseDone(b, () => b.NoteStep(ackAt, ackCpu, "completion", gcs, paused));
+            else b.NoteStep(ackAt, ackCpu, "ack", gcs, paused);
         }
     }
 
@@ -216,7 +315,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     }
 
     /// <summary>Every message of a phase is acknowledged.</summary>
-    private void PhaseDone(AsyncBatch b)
+    private void PhaseDone(AsyncBatch b, Action noteStep)
     {
         if (!b.CleaningUp)
         {
@@ -246,9 +345,11 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
                 b.CleaningUp = true;
                 foreach (var key in b.Cleanup) b.Pending.Enqueue(Message("delete", key));
                 Pump();
+                noteStep();
                 return;
             }
         }
+        noteStep();
         Finish(b, null);
     }
 
@@ -284,6 +385,11 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         {
             b.Done.TrySetResult(Reply(b));
         }
+        Log.Info("slotsmgrt-async: batch ended", ("target", b.Target), ("db", dbIndex), ("moved", b.Moved), ("chunked", b.Chunked.Count),
+            ("forwarded", b.Forwarded), ("ms", Environment.TickCount64 - b.StartedAt), ("start_ms", Math.Round(b.StartStep.TotalMilliseconds, 2)),
+            ("longest_step_ms", Math.Round(b.LongestStep.TotalMilliseconds, 2)),
+            ("longest_step_cpu_ms", Math.Round(b.LongestStepCpuNanos / 1e6, 2)), ("longest_step", b.LongestStepKind), ("gen2_gcs", GC.CollectionCount(2) - b.Gen2AtStart),
+            ("error", error ?? ""));
         var reply = error == null ? "+OK\r\n"u8.ToArray() : ErrorReply(error);
         foreach (var f in fences) f.TrySetResult(reply);
         fences.Clear();

@@ -75,12 +75,31 @@ internal static class AsyncMigrationCommands
     /// <summary>Adds a key and, with tags, every live key sharing its tag CRC; returns how many were new.</summary>
     private static int AddWithTag(Database db, AsyncBatch batch, byte[] key, bool useTag)
     {
-        int added = batch.Add(key) ? 1 : 0;
+        int added = 0;
+        if (batch.Add(key))
+        {
+            added++;
+            batch.EstimatedMessages += ChunkedValue.EstimateMessages(Peek(db, key), batch.MaxBulks);
+        }
         if (useTag && TagIndex.TryGetTagCrc(key, out uint crc))
             foreach (var k in db.Tags.Group(crc))
-                if (batch.Add(k)) added++;
-        batch.EstimatedMessages += added;
+                if (batch.Add(k))
+                {
+                    added++;
+                    batch.EstimatedMessages += ChunkedValue.EstimateMessages(Peek(db, k), batch.MaxBulks);
+                }
         return added;
+    }
+
+    private static object? Peek(Database db, byte[] key) => db.TryPeek(key, out var t, out int i) ? t.At(i).Value : null;
+
+    /// <summary>The original's message estimate of a key, or of its whole tag group with tags.</summary>
+    private static long Estimate(Database db, byte[] key, bool useTag, long maxBulks)
+    {
+        if (!useTag || !TagIndex.TryGetTagCrc(key, out uint crc)) return ChunkedValue.EstimateMessages(Peek(db, key), maxBulks);
+        long sum = 0;
+        foreach (var k in db.Tags.Group(crc)) sum += ChunkedValue.EstimateMessages(Peek(db, k), maxBulks);
+        return sum;
     }
 
     /// <summary>
@@ -101,7 +120,7 @@ internal static class AsyncMigrationCommands
             if (e.ExpireAt != 0 && e.ExpireAt <= now) continue;
             var key = e.Key!;
             if (batch.Keys.Contains(key)) continue;
-            long group = useTag && TagIndex.TryGetTagCrc(key, out uint crc) ? db.Tags.Group(crc).Count : 1;
+            long group = Estimate(db, key, useTag, batch.MaxBulks);
             if (batch.EstimatedMessages != 0 && batch.EstimatedMessages + group > 2 * numKeys) continue;
             AddWithTag(db, batch, key, useTag);
         }
@@ -205,7 +224,7 @@ internal static class AsyncMigrationCommands
         r.WriteBulk("maxbytes"u8); r.WriteBulkInteger(b.MaxBytes);
         r.WriteBulk("estimate_msgs"u8); r.WriteBulkInteger(b.EstimatedMessages);
         r.WriteBulk("removed_keys"u8); r.WriteBulkInteger(b.Moved);
-        r.WriteBulk("chunked_vals"u8); r.WriteBulkInteger(0);
+        r.WriteBulk("chunked_vals"u8); r.WriteBulkInteger(b.Chunked.Count);
         r.WriteBulk("iterators"u8);
         r.WriteArrayHeader(2);
         r.WriteBulkInteger(keys.Count);
@@ -270,7 +289,9 @@ internal static class AsyncMigrationCommands
         var key = ctx.ArgBytes(1);
         bool exists = ctx.Db.TryPeek(key, out _, out _);
         bool write = !spec.Has(CommandFlags.ReadOnly);
-        if (ctx.Server.Slots.Async[ctx.Client.DbIndex].MustWait(key, write, exists))
+        var migration = ctx.Server.Slots.Async[ctx.Client.DbIndex];
+        bool forward = write && migration.CanForward(key, exists);
+        if (!forward && migration.MustWait(key, write, exists))
         {
             r.WriteInteger(1);
             r.WriteError("ERR the specified key is being migrated");
@@ -287,8 +308,10 @@ internal static class AsyncMigrationCommands
         for (int i = 2; i < ctx.ArgCount; i++) inner[i - 2] = ctx.ArgBytes(i);
         var outerArgs = ctx.Args;
         var outerCommand = ctx.Command;
-        // The inner command runs (and is propagated) as itself; the wrapper is not propagated.
-        ctx.Server.ExecuteOne(ctx, RespRequest.FromArgs(inner));
+        // The inner command runs (and is propagated) as itself; the wrapper is not propagated. A write to a key whose
+        // copy is on its way runs here too, and is forwarded to the target behind the copy.
+        if (forward) migration.RunForwarded(ctx, RespRequest.FromArgs(inner), inner, key);
+        else ctx.Server.ExecuteOne(ctx, RespRequest.FromArgs(inner));
         ctx.Args = outerArgs;
         ctx.Command = outerCommand;
         ctx.Rewrite = null;

@@ -1,6 +1,7 @@
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;
+using Codis.Core.Resp;
 using Codis.Server.Commands;
 using Codis.Server.Persistence;
 using Codis.Server.Storage;
@@ -91,6 +92,11 @@ internal static class RestoreAsyncCommands
         var key = ctx.Arg(2);
         string keyText = ctx.ArgString(2);
         string sub = cmd.ToLowerInvariant();
+        if (sub == "command")
+        {
+            Forwarded(ctx);
+            return;
+        }
         if (sub == "delete")
         {
             if (argc != 3)
@@ -203,9 +209,9 @@ internal static class RestoreAsyncCommands
         : ["PEXPIREAT"u8.ToArray(), ctx.ArgBytes(2), SlotCommands.Number(expireAt)];
 
     /// <summary>
-    /// SLOTSRESTORE-ASYNC list|hash|dict|zset key ttl hint items...: one chunk of a large value. The key's value is
-    /// extended through the type-neutral DUMP form (decode, add the chunk's items, store), so any collection type
-    /// the keyspace supports can be received in chunks.
+    /// SLOTSRESTORE-ASYNC list|hash|dict|zset key ttl hint items...: one chunk of a large value, added to the value
+    /// in place (O(chunk), so a collection of millions of elements arrives in many short steps), with the chunk's
+    /// TTL. Propagated as the native write (RPUSH, SADD, HSET, ZADD) plus PEXPIREAT/PERSIST.
     /// </summary>
     private static void Chunk(CommandContext ctx, Database db, string sub, long expireAt, string badArity)
     {
@@ -221,7 +227,8 @@ internal static class RestoreAsyncCommands
             return;
         }
         int items = argc - 5;
-        if ((sub == "hash" || sub == "zset") && items % 2 != 0)
+        bool pairs = sub == "hash" || sub == "zset";
+        if (pairs && items % 2 != 0)
         {
             Ack(ctx, -1, badArity);
             return;
@@ -236,100 +243,151 @@ internal static class RestoreAsyncCommands
                 return;
             }
             scores[j] = BitConverter.Int64BitsToDouble(BinaryPrimitives.ReadInt64LittleEndian(raw));
+            if (double.IsNaN(scores[j]))
+            {
+                Ack(ctx, -1, $"invalid zset score ([{j}]), NaN");
+                return;
+            }
         }
         string keyText = ctx.ArgString(2);
         var existing = db.Get(ctx.Arg(2));
-        RdbValue current;
-        if (existing != null)
+        string want = sub switch { "list" => "list", "hash" => "hash", "dict" => "set", _ => "zset" };
+        if (existing != null && ValueTypes.TypeName(existing) != want)
         {
-            string want = sub switch { "list" => "list", "hash" => "hash", "dict" => "set", _ => "zset" };
-            string type = ValueTypes.TypeName(existing);
-            if (type != want || !DumpPayload.TryDeserialize(DumpPayload.Serialize(existing), out var decoded, out _) || decoded is not RdbValue rv)
-            {
-                Ack(ctx, -1, $"wrong type (expect={want},got={type})");
-                return;
-            }
-            current = rv;
+            Ack(ctx, -1, $"wrong type (expect={want},got={ValueTypes.TypeName(existing)})");
+            return;
         }
-        else
+        if (existing == null && items == 0)
         {
-            if (items == 0)
-            {
-                Ack(ctx, -1, $"the specified key doesn't exist ({keyText})");
-                return;
-            }
-            current = sub switch
-            {
-                "list" => new RdbList(new List<byte[]>()),
-                "hash" => new RdbHash(new List<(byte[], byte[])>()),
-                "dict" => new RdbSet(new List<byte[]>()),
-                _ => new RdbZSet(new List<(byte[], double)>()),
-            };
+            Ack(ctx, -1, $"the specified key doesn't exist ({keyText})");
+            return;
         }
+        var limits = Storage.Collections.CollectionLimits.Current;
+        var key = ctx.ArgBytes(2);
+        // The native form for the AOF and replicas, built only when someone will read it.
+        bool propagate = ctx.Server.Persistence.Aof.Enabled || ctx.Server.Replication.WantsStream;
+        var propagated = new List<byte[]>(propagate ? items + 2 : 0);
         long count;
-        switch (current)
+        object value;
+        switch (sub)
         {
-            case RdbList list:
-                for (int i = 0; i < items; i++) list.Items.Add(ctx.ArgBytes(5 + i));
-                count = list.Items.Count;
-                break;
-            case RdbSet set:
+            case "list":
             {
-                var seen = new HashSet<byte[]>(set.Members, ByteArrayComparer.Instance);
+                var list = existing as Storage.Lists.ListValue ?? new Storage.Lists.ListValue((int)Math.Min(hint, 1 << 20));
+                propagated.Add("RPUSH"u8.ToArray());
+                propagated.Add(key);
                 for (int i = 0; i < items; i++)
                 {
-                    var m = ctx.ArgBytes(5 + i);
-                    if (seen.Add(m)) set.Members.Add(m);
+                    var e = ctx.ArgBytes(5 + i);
+                    list.PushTail(e);
+                    if (propagate) propagated.Add(e);
                 }
-                count = set.Members.Count;
+                count = list.Count;
+                value = list;
                 break;
             }
-            case RdbHash hash:
+            case "dict":
             {
-                var at = new Dictionary<byte[], int>(ByteArrayComparer.Instance);
-                for (int i = 0; i < hash.Entries.Count; i++) at[hash.Entries[i].Field] = i;
+                var set = existing as Storage.Sets.SetValue ?? Storage.Sets.SetValue.CreateFor(ctx.Arg(5));
+                propagated.Add("SADD"u8.ToArray());
+                propagated.Add(key);
+                for (int i = 0; i < items; i++)
+                {
+                    set.Add(ctx.Arg(5 + i), limits);
+                    if (propagate) propagated.Add(ctx.ArgBytes(5 + i));
+                }
+                count = set.Count;
+                value = set;
+                break;
+            }
+            case "hash":
+            {
+                var hash = existing as Storage.Hashes.HashValue ?? new Storage.Hashes.HashValue();
+                propagated.Add("HSET"u8.ToArray());
+                propagated.Add(key);
                 for (int i = 0; i < items; i += 2)
                 {
-                    var f = ctx.ArgBytes(5 + i);
                     var v = ctx.ArgBytes(6 + i);
-                    if (at.TryGetValue(f, out int idx)) hash.Entries[idx] = (f, v);
-                    else
-                    {
-                        at[f] = hash.Entries.Count;
-                        hash.Entries.Add((f, v));
-                    }
+                    hash.Set(ctx.Arg(5 + i), v, limits);
+                    if (!propagate) continue;
+                    propagated.Add(ctx.ArgBytes(5 + i));
+                    propagated.Add(v);
                 }
-                count = hash.Entries.Count;
-                break;
-            }
-            case RdbZSet zset:
-            {
-                var at = new Dictionary<byte[], int>(ByteArrayComparer.Instance);
-                for (int i = 0; i < zset.Entries.Count; i++) at[zset.Entries[i].Member] = i;
-                for (int j = 0; j < scores.Length; j++)
-                {
-                    var m = ctx.ArgBytes(5 + 2 * j);
-                    if (at.TryGetValue(m, out int idx)) zset.Entries[idx] = (m, scores[j]);
-                    else
-                    {
-                        at[m] = zset.Entries.Count;
-                        zset.Entries.Add((m, scores[j]));
-                    }
-                }
-                count = zset.Entries.Count;
+                count = hash.Count;
+                value = hash;
                 break;
             }
             default:
-                Ack(ctx, -1, $"wrong type (expect={sub})");
-                return;
+            {
+                var zset = existing as Storage.SortedSets.SortedSetValue ?? Storage.SortedSets.SortedSetValue.CreateFor(ctx.Arg(5).Length, limits);
+                propagated.Add("ZADD"u8.ToArray());
+                propagated.Add(key);
+                for (int j = 0; j < scores.Length; j++)
+                {
+                    zset.Set(ctx.Arg(5 + 2 * j), scores[j], limits);
+                    if (!propagate) continue;
+                    propagated.Add(System.Text.Encoding.ASCII.GetBytes(CommandContext.FormatDouble(scores[j])));
+                    propagated.Add(ctx.ArgBytes(5 + 2 * j));
+                }
+                count = zset.Count;
+                value = zset;
+                break;
+            }
         }
-        if (!DumpPayload.TryToKeyspaceValue(current, out var stored, out string? error))
+        db.Set(ctx.Arg(2), value, expireAt);
+        if (propagate)
         {
-            Ack(ctx, -1, error!.StartsWith("ERR ", StringComparison.Ordinal) ? error[4..] : error);
+            var rewrite = new List<byte[][]>(2);
+            if (items > 0) rewrite.Add(propagated.ToArray());
+            rewrite.Add(ExpireRewrite(ctx, expireAt));
+            ctx.Rewrite = rewrite;
+        }
+        else
+        {
+            ctx.SuppressPropagation = true;
+        }
+        Ack(ctx, 0, count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// SLOTSRESTORE-ASYNC command hashkey cmd args... (our extension): a write the source ran on a key whose copy
+    /// is on its way, in its propagated form, applied here after the copy. Its reply is dropped; an error reply
+    /// means the copies disagree and fails the batch (the source keeps the key).
+    /// </summary>
+    private static void Forwarded(CommandContext ctx)
+    {
+        int argc = ctx.ArgCount;
+        var spec = argc >= 4 ? CommandTable.Find(ctx.Arg(3)) : null;
+        if (spec == null || !spec.ArityOk(argc - 3) || spec.Has(CommandFlags.NoLock))
+        {
+            Ack(ctx, -1, $"invalid forwarded command (argc={argc})");
             return;
         }
-        db.Set(ctx.Arg(2), stored!, expireAt);
-        ctx.Rewrite = [["RESTORE"u8.ToArray(), ctx.ArgBytes(2), SlotCommands.Number(expireAt), DumpPayload.Serialize(stored!), "REPLACE"u8.ToArray(), "ABSTTL"u8.ToArray()]];
-        Ack(ctx, 0, count.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        var inner = new byte[argc - 3][];
+        for (int i = 3; i < argc; i++) inner[i - 3] = ctx.ArgBytes(i);
+        var outerArgs = ctx.Args;
+        var outerCommand = ctx.Command;
+        bool denied = ctx.DenyBlocking;
+        long errors = ctx.Reply.ErrorsWritten;
+        ctx.Mute();
+        ctx.DenyBlocking = true;
+        try
+        {
+            ctx.Server.ExecuteOne(ctx, RespRequest.FromArgs(inner));
+        }
+        finally
+        {
+            ctx.DenyBlocking = denied;
+            ctx.Unmute();
+            ctx.Args = outerArgs;
+            ctx.Command = outerCommand;
+        }
+        bool failed = ctx.Reply.ErrorsWritten != errors;
+        string? error = ctx.Reply.LastError;
+        // The inner command was propagated as itself by ExecuteOne.
+        ctx.Rewrite = null;
+        ctx.SuppressPropagation = true;
+        if (failed) Ack(ctx, -1, $"forwarded command failed ({error})");
+        else Ack(ctx, 0, "1");
     }
 }

@@ -176,6 +176,27 @@ internal sealed class ElementTable<TValue>
     /// <summary>A random used entry index, or -1 when empty.</summary>
     public int RandomIndex(Random random) => Count == 0 ? -1 : dense[random.Next(Count)];
 
+    /// <summary>
+    /// The entries as they are now, in one array copy (chunked slot migration streams a big collection from it
+    /// while the live table keeps changing; elements are never mutated in place, only replaced).
+    /// </summary>
+    public Snapshot TakeSnapshot() => Snapshot.Of(this);
+
+    /// <summary>A copy of the entry array: index i is free or holds a key and its value.</summary>
+    public readonly struct Snapshot
+    {
+        private readonly Entry[] copy;
+
+        private Snapshot(Entry[] copy) => this.copy = copy;
+
+        internal static Snapshot Of(ElementTable<TValue> table) => new(table.entries.AsSpan(0, table.used).ToArray());
+
+        public int Length => copy.Length;
+        public bool IsUsed(int i) => copy[i].Key != null;
+        public byte[] KeyAt(int i) => copy[i].Key!;
+        public TValue ValueAt(int i) => copy[i].Value;
+    }
+
     /// <summary>Used entry indexes in table order.</summary>
     public IEnumerable<int> Indexes()
     {
