@@ -182,20 +182,24 @@ internal sealed partial class CodisServer
         {
             // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
             Keyspace.RefreshClock();
+            // One timer reading per command: each command's end is the next one's start.
+            long stamp = Stopwatch.GetTimestamp();
             for (int i = from; i < batch.Count; i++)
             {
                 var request = batch[i];
-                if (CommandTable.Find(request[0]) is { } spec && spec.Has(CommandFlags.NoLock))
+                var spec = CommandTable.Find(request[0]);
+                if (spec != null && spec.Has(CommandFlags.NoLock))
                 {
                     // It waits on something else (WAIT): other clients run meanwhile.
                     Keyspace.Lock.Exit();
-                    try { ExecuteOne(ctx, request); }
+                    try { ExecuteOne(ctx, request, spec, Stopwatch.GetTimestamp()); }
                     finally { Keyspace.Lock.Enter(); }
                     Keyspace.RefreshClock();
+                    stamp = Stopwatch.GetTimestamp();
                 }
                 else
                 {
-                    ExecuteOne(ctx, request);
+                    stamp = ExecuteOne(ctx, request, spec, stamp);
                 }
                 Blocking.ServeReady(); // clients blocked on keys this command wrote
                 if (ctx.Client.CloseAfterReply || ctx.Client.TakeOver != null) break;
@@ -215,36 +219,42 @@ internal sealed partial class CodisServer
     }
 
     /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
-    internal void ExecuteOne(CommandContext ctx, RespRequest request)
+    internal void ExecuteOne(CommandContext ctx, RespRequest request) =>
+        ExecuteOne(ctx, request, CommandTable.Find(request[0]), Stopwatch.GetTimestamp());
+
+    /// <summary>
+    /// Checks and runs one command found as <paramref name="spec"/>, timed from <paramref name="start"/> (a
+    /// Stopwatch timestamp); returns the timestamp taken when it ended.
+    /// </summary>
+    private long ExecuteOne(CommandContext ctx, RespRequest request, CommandSpec? spec, long start)
     {
         var client = ctx.Client;
-        var spec = CommandTable.Find(request[0]);
         Stats.Commands++;
         if (spec == null)
         {
             Stats.UnknownCommands++;
             Reject(ctx, null, ClientConnection.DescribeUnknown(request));
-            return;
+            return start;
         }
         if (!spec.ArityOk(request.Count))
         {
             Reject(ctx, spec, Errors.WrongArity(spec.Name));
-            return;
+            return start;
         }
         if (!client.Authenticated && !spec.Has(CommandFlags.NoAuth))
         {
             Reject(ctx, spec, Errors.NoAuth);
-            return;
+            return start;
         }
         if (maxMemory > 0 && spec.Has(CommandFlags.DenyOom) && Memory.Used() > maxMemory)
         {
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
-            return;
+            return start;
         }
         if (spec.Has(CommandFlags.Write) && Propagation.RefuseWrite(ctx) is { } refusal)
         {
             Reject(ctx, spec, refusal);
-            return;
+            return start;
         }
         ctx.Args = request;
         ctx.Command = spec;
@@ -258,10 +268,10 @@ internal sealed partial class CodisServer
         Keyspace.Touching = !client.NoTouch || spec.Name == "touch";
         long errorsBefore = reply.ErrorsWritten;
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
-        long start = Stopwatch.GetTimestamp();
         long dirtyBefore = Keyspace.Dirty;
         spec.Handler(ctx);
-        long elapsed = Stopwatch.GetTimestamp() - start;
+        long end = Stopwatch.GetTimestamp();
+        long elapsed = end - start;
         Propagation.AfterCommand(ctx, request, dirtyBefore);
         Keyspace.CountLookups = false;
         Keyspace.Touching = true;
@@ -280,6 +290,7 @@ internal sealed partial class CodisServer
             Monitors.Feed(client, request, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
         if (slowlogThreshold >= 0 && micros >= slowlogThreshold)
             SlowLog.Add(request, micros, client, slowlogMaxLen);
+        return end;
     }
 
     /// <summary>An error before the command ran (unknown, arity, auth, OOM): rejected_calls, as Redis counts them.</summary>

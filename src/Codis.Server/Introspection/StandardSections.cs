@@ -134,7 +134,10 @@ internal static class StandardSections
             .Field("mem_allocator", "dotnet-gc-" + (System.Runtime.GCSettings.IsServerGC ? "server" : "workstation"))
             .Field("active_defrag_running", 0)
             .Field("lazyfree_pending_objects", 0)
-            .Field("lazyfreed_objects", 0);
+            .Field("lazyfreed_objects", 0)
+            // Not in Redis: bytes the GC has handed out since start (bench/server-cost.sh divides it by requests).
+            .Field("gc_total_allocated_bytes", GC.GetTotalAllocatedBytes())
+            .Field("gc_collections", $"gen0={GC.CollectionCount(0)},gen1={GC.CollectionCount(1)},gen2={GC.CollectionCount(2)}");
     }
 
     private static string Percent(long part, long whole) =>
