@@ -6,6 +6,7 @@
 # usage: bench/server-cost.sh [requests=200000] [clients=50]
 #   env: TESTS=set,get,incr,mset PIPELINES="1 16" ROUNDS=3 SERVERS="codis redis"
 #        NOBUILD=1 (use the published server as it is) BIN=dir (where codis-server.dll is; default bin/)
+#        CODIS_ARGS="--event-loop yes" (more codis-server flags)
 # Each figure is the minimum over ROUNDS runs (noise from other processes only ever adds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,7 +27,8 @@ start() { # kind port -> pid
   if [ "$1" = redis ]; then
     redis-server --port "$2" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize no >"$work/$1.log" 2>&1 &
   else
-    dotnet "${BIN:-bin}/codis-server.dll" --port "$2" --save "" --appendonly no --dir "$work" >"$work/$1.log" 2>&1 &
+    # shellcheck disable=SC2086
+    dotnet "${BIN:-bin}/codis-server.dll" --port "$2" --save "" --appendonly no --dir "$work" ${CODIS_ARGS:-} >"$work/$1.log" 2>&1 &
   fi
   echo $!
 }

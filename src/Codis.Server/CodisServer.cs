@@ -94,9 +94,35 @@ internal sealed partial class CodisServer
         MaxInlineLength = Settings["proto-inline-max-size"].AsInt,
     };
 
+    private Networking.EventLoop.EventLoop[]? loops;
+    private int nextLoop;
+
+    /// <summary>How accepted sockets are served: by the event loops (event-loop yes, on Linux) or by .NET's engine.</summary>
+    private IClientTransport TransportFor(Socket socket)
+    {
+        if (loops == null) return new StreamTransport(socket);
+        var loop = loops[(int)((uint)Interlocked.Increment(ref nextLoop) % (uint)loops.Length)];
+        return new Networking.EventLoop.EventLoopTransport(loop, socket);
+    }
+
+    private void StartEventLoops()
+    {
+        if (!Settings["event-loop"].AsBool) return;
+        if (!Networking.EventLoop.Epoll.Supported)
+        {
+            Log.Warn("event-loop needs Linux on x64 or arm64: using .NET's socket engine");
+            return;
+        }
+        int n = Settings["event-loop-threads"].AsInt;
+        if (n <= 0) n = Environment.ProcessorCount;
+        loops = new Networking.EventLoop.EventLoop[n];
+        for (int i = 0; i < n; i++) loops[i] = new Networking.EventLoop.EventLoop(i);
+    }
+
     public void Start()
     {
         LoadData();
+        StartEventLoops();
         int port = Settings["port"].AsInt;
         foreach (var addr in Settings["bind"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -141,7 +167,14 @@ internal sealed partial class CodisServer
                 continue;
             }
             ApplyKeepAlive(socket);
-            var connection = new ClientConnection(this, socket);
+            ClientConnection connection;
+            try { connection = new ClientConnection(this, socket, TransportFor); }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                Log.Warn("can't serve an accepted connection", ("error", e.Message));
+                socket.Dispose();
+                continue;
+            }
             clients[connection.Session.Id] = connection;
             _ = Task.Run(connection.RunAsync);
         }
