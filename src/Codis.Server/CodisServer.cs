@@ -97,6 +97,9 @@ internal sealed partial class CodisServer
     private Networking.EventLoop.EventLoop[]? loops;
     private int nextLoop;
 
+    /// <summary>The epoll loops serving clients (INFO server event_loop_threads); 0 when .NET's engine does.</summary>
+    public int EventLoopThreads => loops?.Length ?? 0;
+
     /// <summary>How accepted sockets are served: by the event loops (event-loop yes, on Linux) or by .NET's engine.</summary>
     private IClientTransport TransportFor(Socket socket)
     {

@@ -54,7 +54,7 @@ internal static class StringSetCommands
         if (!nx && !xx && !get)
         {
             // The common case needs no look at the old value: one lookup instead of two.
-            db.Set(key, ctx.ArgBytes(2), keepTtl ? Storage.Database.KeepTtl : expireAt);
+            db.SetString(key, ctx.Arg(2), keepTtl ? Storage.Database.KeepTtl : expireAt);
             if (expireAt != 0) ctx.Rewrite = [[.. Expiry.SetPxatRewrite(ctx, expireAt)]];
             ctx.Ok();
             return;

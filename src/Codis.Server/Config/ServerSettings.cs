@@ -31,7 +31,7 @@ internal static class ServerSettings
             Validate = v => v == "yes" ? "codis-server does not daemonize itself; start it with '&' or under a supervisor" : null });
         s.Define(new Setting { Name = "tcp-backlog", Kind = SettingKind.Integer, Default = "511", Min = 1, Max = 65535, Mutable = false, Description = "listen backlog" });
         s.Define(new Setting { Name = "tcp-keepalive", Kind = SettingKind.Integer, Default = "300", Min = 0, Max = int.MaxValue, Description = "TCP keepalive seconds" });
-        s.Define(new Setting { Name = "event-loop", Kind = SettingKind.Boolean, Default = "no", Mutable = false,
+        s.Define(new Setting { Name = "event-loop", Kind = SettingKind.Boolean, Default = "yes", Mutable = false,
             Description = "serve clients from own epoll loops (Linux): one recv and one send per request, no thread hop; no = .NET's socket engine" });
         s.Define(new Setting { Name = "event-loop-threads", Kind = SettingKind.Integer, Default = "0", Min = 0, Max = 64, Mutable = false,
             Description = "event-loop threads (0 = one per core)" });

@@ -71,7 +71,9 @@ internal static class StandardSections
             .Field("lru_clock", nowUs / 1_000_000 & ((1 << 24) - 1))
             .Field("executable", Environment.ProcessPath ?? "")
             .Field("config_file", server.Settings.FilePath ?? "")
-            .Field("io_threads_active", 0);
+            .Field("io_threads_active", 0)
+            // Not in Redis: how many own epoll loops serve the clients (0 = .NET's socket engine).
+            .Field("event_loop_threads", server.EventLoopThreads);
     }
 
     private static readonly string BuildId = Convert.ToHexString(

@@ -28,6 +28,7 @@ internal sealed class EventLoopTransport : IClientTransport
     private bool readerWaiting;   // the connection waits in ReadAsync: received bytes are wanted
     private bool readPending;     // an edge came while nobody waited: read when the connection asks again
     private bool inputDone;       // end of stream or error passed to the connection (loop thread only)
+    private bool peerClosed;      // an event said the peer closed or the socket failed (loop thread only)
     private bool closed;
     private volatile bool writable; // an EPOLLOUT edge came since the last send attempt
     private TaskCompletionSource? writeWaiter;
@@ -60,6 +61,7 @@ internal sealed class EventLoopTransport : IClientTransport
     /// <summary>Called on the loop thread with the epoll event bits.</summary>
     public void OnEvents(uint events)
     {
+        if ((events & (Epoll.Hup | Epoll.Err | Epoll.RdHup)) != 0) peerClosed = true;
         if ((events & (Epoll.In | Epoll.Hup | Epoll.Err | Epoll.RdHup)) != 0) OnReadable();
         if ((events & (Epoll.Out | Epoll.Hup | Epoll.Err)) != 0) OnWritable();
     }
@@ -91,7 +93,9 @@ internal sealed class EventLoopTransport : IClientTransport
             writer.Advance(n);
             lock (gate) readerWaiting = false; // set again by the connection's next ReadAsync
             _ = writer.FlushAsync(); // no pause threshold: completes at once, running the connection inline
-            if (n < memory.Length) return; // a short read emptied the socket buffer
+            // A short read emptied the socket buffer: the next arrival is a new edge. Not so for the end of the
+            // stream, whose edge may have come with the data: then read on until recv says 0.
+            if (n < memory.Length && !peerClosed) return;
         }
     }
 
