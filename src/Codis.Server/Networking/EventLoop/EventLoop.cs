@@ -31,7 +31,8 @@ internal sealed unsafe class EventLoop
         thread.Start();
     }
 
-    public bool OnLoopThread => Thread.CurrentThread == thread;
+    /// <summary>The pipe buffers of this loop's connections.</summary>
+    public BlockPool Pool { get; } = new();
 
     /// <summary>Adds a socket (edge-triggered in and out, once); its events go to <paramref name="connection"/>.</summary>
     public GCHandle Register(nint fd, EventLoopTransport connection)

@@ -14,7 +14,7 @@ namespace Codis.Server.Networking.EventLoop;
 /// </summary>
 internal sealed class EventLoopTransport : IClientTransport
 {
-    private const int ReadSize = 16 * 1024;
+    private const int ReadSize = BlockPool.BlockSize;
 
     private readonly EventLoop loop;
     private readonly Socket socket;
@@ -39,12 +39,12 @@ internal sealed class EventLoopTransport : IClientTransport
         this.socket = socket;
         socket.Blocking = false;
         handle = socket.SafeHandle;
-        input = new Pipe(new PipeOptions(
+        input = new Pipe(new PipeOptions(loop.Pool,
             // No pause: the loop reads only when the connection asks (see WaitingReader), which bounds the input.
             pauseWriterThreshold: 0,
             readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.Inline,
             minimumSegmentSize: ReadSize, useSynchronizationContext: false));
-        output = new Pipe(new PipeOptions(
+        output = new Pipe(new PipeOptions(loop.Pool,
             pauseWriterThreshold: 1 << 20, resumeWriterThreshold: 1 << 19,
             // The pump writes inline at each flush; a writer that waited for a slow client resumes on the pool.
             readerScheduler: PipeScheduler.Inline, writerScheduler: PipeScheduler.ThreadPool,
