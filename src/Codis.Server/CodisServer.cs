@@ -119,7 +119,7 @@ internal sealed partial class CodisServer
         int n = Settings["event-loop-threads"].AsInt;
         if (n <= 0) n = Environment.ProcessorCount;
         loops = new Networking.EventLoop.EventLoop[n];
-        for (int i = 0; i < n; i++) loops[i] = new Networking.EventLoop.EventLoop(i);
+        for (int i = 0; i < n; i++) loops[i] = new Networking.EventLoop.EventLoop(i, Persistence.Aof.Commit);
     }
 
     public void Start()
@@ -250,7 +250,9 @@ internal sealed partial class CodisServer
         {
             Keyspace.Lock.Exit();
         }
-        Persistence.Aof.Commit(); // before the replies go out: with appendfsync always, acknowledged = on disk
+        // Before the replies go out: with appendfsync always, acknowledged = on disk. An event loop commits once
+        // per round of events for all its clients, and holds their replies until then.
+        if (!Networking.EventLoop.EventLoop.DeferCommit()) Persistence.Aof.Commit();
         return next;
     }
 

@@ -21,8 +21,16 @@ internal sealed unsafe class EventLoop
     private int wakePending;
     private readonly Thread thread;
 
-    public EventLoop(int index)
+    [ThreadStatic] private static EventLoop? current;
+    private bool inRound;         // handling a round of events (loop thread only)
+    private bool commitPending;   // a batch of this round left its AOF commit to the round's end
+    private TaskCompletionSource? roundEnd;
+    private readonly Action commit;
+
+    /// <param name="commit">writes (and, by appendfsync, syncs) what this round's commands appended to the AOF</param>
+    public EventLoop(int index, Action commit)
     {
+        this.commit = commit;
         epfd = Epoll.Create();
         wakeFd = Epoll.CreateEventFd();
         int err = Epoll.Control(epfd, Epoll.CtlAdd, wakeFd, Epoll.In, WakeToken);
@@ -51,6 +59,26 @@ internal sealed unsafe class EventLoop
     /// <summary>Removes a socket; the caller is on the loop thread, so no event for it is being handled.</summary>
     public void Unregister(nint fd) => Epoll.Control(epfd, Epoll.CtlDel, (int)fd, 0, 0);
 
+    /// <summary>
+    /// Called by the server after a batch ran: on a loop thread, the AOF commit waits for the end of the round so
+    /// that one write (and fsync) covers every client served in it, as Redis does before it sleeps; the replies
+    /// wait with it (<see cref="MustHoldReplies"/>), so a client never hears OK before its write is committed.
+    /// Returns false elsewhere: the caller commits itself.
+    /// </summary>
+    public static bool DeferCommit()
+    {
+        var loop = current;
+        if (loop is not { inRound: true }) return false;
+        loop.commitPending = true;
+        return true;
+    }
+
+    /// <summary>On this loop's thread, after a commit was deferred in this round: replies must wait for it.</summary>
+    public bool MustHoldReplies => current == this && inRound && commitPending;
+
+    /// <summary>Completes (on the loop thread) once this round's commit is done.</summary>
+    public Task RoundEnd => (roundEnd ??= new TaskCompletionSource()).Task;
+
     /// <summary>Runs <paramref name="work"/> on the loop thread after its current round of events.</summary>
     public void Post(Action work)
     {
@@ -60,9 +88,11 @@ internal sealed unsafe class EventLoop
 
     private void Run()
     {
+        current = this;
         byte* events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * Epoll.EventSize));
         while (true)
         {
+            EndRound();
             int n = Epoll.Wait(epfd, events, MaxEvents, -1);
             if (n < 0)
             {
@@ -70,6 +100,7 @@ internal sealed unsafe class EventLoop
                 Log.Error("epoll_wait failed: the event loop stops", ("errno", -n));
                 return;
             }
+            inRound = true;
             for (int i = 0; i < n; i++)
             {
                 ulong data = Epoll.DataAt(events, i);
@@ -91,6 +122,21 @@ internal sealed unsafe class EventLoop
             }
             RunPosted();
         }
+    }
+
+    /// <summary>Before sleeping: the round's AOF commit, then the replies that waited for it.</summary>
+    private void EndRound()
+    {
+        inRound = false;
+        if (commitPending)
+        {
+            commitPending = false;
+            try { commit(); }
+            catch (Exception e) { Log.Error("event loop: AOF commit failed", ("error", e.ToString())); }
+        }
+        var waiting = roundEnd;
+        roundEnd = null;
+        waiting?.TrySetResult(); // the held sends run here, inline
     }
 
     private void RunPosted()
