@@ -62,7 +62,7 @@ internal sealed unsafe class EventLoop
     /// <summary>
     /// Called by the server after a batch ran: on a loop thread, the AOF commit waits for the end of the round so
     /// that one write (and fsync) covers every client served in it, as Redis does before it sleeps; the replies
-    /// wait with it (<see cref="MustHoldReplies"/>), so a client never hears OK before its write is committed.
+    /// wait with it (<see cref="Holding"/>), so a client never hears OK before its write is committed.
     /// Returns false elsewhere: the caller commits itself.
     /// </summary>
     public static bool DeferCommit()
@@ -73,8 +73,12 @@ internal sealed unsafe class EventLoop
         return true;
     }
 
-    /// <summary>On this loop's thread, after a commit was deferred in this round: replies must wait for it.</summary>
-    public bool MustHoldReplies => current == this && inRound && commitPending;
+    /// <summary>
+    /// The loop whose round the current thread is in, once a commit was deferred in it: replies sent now must wait
+    /// for its <see cref="RoundEnd"/> (whichever loop the connection belongs to: a client woken from another
+    /// loop's command runs there).
+    /// </summary>
+    public static EventLoop? Holding => current is { inRound: true, commitPending: true } loop ? loop : null;
 
     /// <summary>Completes (on the loop thread) once this round's commit is done.</summary>
     public Task RoundEnd => (roundEnd ??= new TaskCompletionSource()).Task;

@@ -144,7 +144,7 @@ internal sealed class EventLoopTransport : IClientTransport
             while (true)
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
-                if (loop.MustHoldReplies) await loop.RoundEnd.ConfigureAwait(false);
+                if (EventLoop.Holding is { } holding) await holding.RoundEnd.ConfigureAwait(false);
                 var buffer = result.Buffer;
                 foreach (var segment in buffer)
                 {
