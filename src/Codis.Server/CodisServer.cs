@@ -252,7 +252,7 @@ internal sealed partial class CodisServer
         }
         // Before the replies go out: with appendfsync always, acknowledged = on disk. An event loop commits once
         // per round of events for all its clients, and holds their replies until then.
-        if (!Networking.EventLoop.EventLoop.DeferCommit()) Persistence.Aof.Commit();
+        if (!Persistence.Aof.Enabled || !Networking.EventLoop.EventLoop.DeferCommit()) Persistence.Aof.Commit();
         return next;
     }
 
