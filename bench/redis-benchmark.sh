@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throughput and latency of codis-server against Debian's redis-server, in the same run on this machine.
-# usage: bench/redis-benchmark.sh [requests=200000] [clients=50]   (env: TESTS=set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100 ROUNDS=3)
+# usage: bench/redis-benchmark.sh [requests=200000] [clients=50]
+#   env: TESTS=set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100 ROUNDS=3 CODIS_ARGS="--event-loop no" (more codis-server flags)
 # Prints one table: requests/s, p50 and p99 (ms) for both (medians of ROUNDS alternating runs), and ours/redis.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,7 +16,8 @@ work=$(mktemp -d)
 rport=$((20000 + RANDOM % 10000)); cport=$((rport + 1))
 redis-server --port "$rport" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize no >"$work/redis.log" 2>&1 &
 rpid=$!
-dotnet bin/codis-server.dll --port "$cport" --save "" --appendonly no --dir "$work" >"$work/codis.log" 2>&1 &
+# shellcheck disable=SC2086
+dotnet bin/codis-server.dll --port "$cport" --save "" --appendonly no --dir "$work" ${CODIS_ARGS:-} >"$work/codis.log" 2>&1 &
 cpid=$!
 trap 'kill $rpid $cpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for p in $rport $cport; do for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done; done

@@ -106,9 +106,38 @@ internal sealed partial class CodisServer
         MaxInlineLength = Settings["proto-inline-max-size"].AsInt,
     };
 
+    private Networking.EventLoop.EventLoop[]? loops;
+    private int nextLoop;
+
+    /// <summary>The epoll loops serving clients (INFO server event_loop_threads); 0 when .NET's engine does.</summary>
+    public int EventLoopThreads => loops?.Length ?? 0;
+
+    /// <summary>How accepted sockets are served: by the event loops (event-loop yes, on Linux) or by .NET's engine.</summary>
+    private IClientTransport TransportFor(Socket socket)
+    {
+        if (loops == null) return new StreamTransport(socket);
+        var loop = loops[(int)((uint)Interlocked.Increment(ref nextLoop) % (uint)loops.Length)];
+        return new Networking.EventLoop.EventLoopTransport(loop, socket);
+    }
+
+    private void StartEventLoops()
+    {
+        if (!Settings["event-loop"].AsBool) return;
+        if (!Networking.EventLoop.Epoll.Supported)
+        {
+            Log.Warn("event-loop needs Linux on x64 or arm64: using .NET's socket engine");
+            return;
+        }
+        int n = Settings["event-loop-threads"].AsInt;
+        if (n <= 0) n = Environment.ProcessorCount;
+        loops = new Networking.EventLoop.EventLoop[n];
+        for (int i = 0; i < n; i++) loops[i] = new Networking.EventLoop.EventLoop(i, Persistence.Aof.Commit);
+    }
+
     public void Start()
     {
         LoadData();
+        StartEventLoops();
         int port = Settings["port"].AsInt;
         foreach (var addr in Settings["bind"].Value.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -153,7 +182,14 @@ internal sealed partial class CodisServer
                 continue;
             }
             ApplyKeepAlive(socket);
-            var connection = new ClientConnection(this, socket);
+            ClientConnection connection;
+            try { connection = new ClientConnection(this, socket, TransportFor); }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                Log.Warn("can't serve an accepted connection", ("error", e.Message));
+                socket.Dispose();
+                continue;
+            }
             clients[connection.Session.Id] = connection;
             _ = Task.Run(connection.RunAsync);
         }
@@ -210,22 +246,26 @@ internal sealed partial class CodisServer
         {
             // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
             Keyspace.RefreshClock();
+            // One timer reading per command: each command's end is the next one's start.
+            long stamp = Stopwatch.GetTimestamp();
             for (int i = from; i < batch.Count; i++)
             {
                 var request = batch[i];
                 // Messages pushed to this client before the command go out before its reply, as in Redis.
                 if (ctx.Client.Push is { HasPending: true } push) push.TakeInto(ctx.Reply);
-                if (CommandTable.Find(request[0]) is { } spec && spec.Has(CommandFlags.NoLock))
+                var spec = CommandTable.Find(request[0]);
+                if (spec != null && spec.Has(CommandFlags.NoLock))
                 {
                     // It waits on something else (WAIT): other clients run meanwhile.
                     Keyspace.Lock.Exit();
-                    try { ExecuteOne(ctx, request); }
+                    try { ExecuteOne(ctx, request, spec, Stopwatch.GetTimestamp()); }
                     finally { Keyspace.Lock.Enter(); }
                     Keyspace.RefreshClock();
+                    stamp = Stopwatch.GetTimestamp();
                 }
                 else
                 {
-                    ExecuteOne(ctx, request);
+                    stamp = ExecuteOne(ctx, request, spec, stamp);
                 }
                 Blocking.ServeReady(); // clients blocked on keys this command wrote
                 if (ctx.Client.CloseAfterReply || ctx.Client.TakeOver != null) break;
@@ -240,34 +280,40 @@ internal sealed partial class CodisServer
         {
             Keyspace.Lock.Exit();
         }
-        Persistence.Aof.Commit(); // before the replies go out: with appendfsync always, acknowledged = on disk
+        // Before the replies go out: with appendfsync always, acknowledged = on disk. An event loop commits once
+        // per round of events for all its clients, and holds their replies until then.
+        if (!Persistence.Aof.Enabled || !Networking.EventLoop.EventLoop.DeferCommit()) Persistence.Aof.Commit();
         return next;
     }
 
+    /// <summary>Looks up, checks and runs one command; the caller holds the lock.</summary>
+    internal void ExecuteOne(CommandContext ctx, RespRequest request) =>
+        ExecuteOne(ctx, request, CommandTable.Find(request[0]), Stopwatch.GetTimestamp());
+
     /// <summary>
-    /// Looks up, checks and runs one command; the caller holds the lock. Inside MULTI a checked command is queued
+    /// Checks and runs one command found as <paramref name="spec"/>, timed from <paramref name="start"/> (a
+    /// Stopwatch timestamp); returns the timestamp taken when it ended. Inside MULTI a checked command is queued
     /// instead (+QUEUED); a command refused here marks the transaction aborted, as Redis's flagTransaction.
     /// </summary>
-    internal void ExecuteOne(CommandContext ctx, RespRequest request)
+    private long ExecuteOne(CommandContext ctx, RespRequest request, CommandSpec? spec, long start)
     {
         var client = ctx.Client;
-        var spec = CommandTable.Find(request[0]);
         Stats.Commands++;
         if (spec == null)
         {
             Stats.UnknownCommands++;
             Reject(ctx, null, ClientConnection.DescribeUnknown(request));
-            return;
+            return start;
         }
         if (!spec.ArityOk(request.Count))
         {
             Reject(ctx, spec, Errors.WrongArity(spec.Name));
-            return;
+            return start;
         }
         if (!client.Authenticated && !spec.Has(CommandFlags.NoAuth))
         {
             Reject(ctx, spec, Errors.NoAuth);
-            return;
+            return start;
         }
         // EXEC is checked as the commands it will run: a write if one of them is (OOM, READONLY, MISCONF).
         var flags = spec.Flags;
@@ -275,27 +321,28 @@ internal sealed partial class CodisServer
         if (maxMemory > 0 && (flags & CommandFlags.DenyOom) != 0 && Memory.Used() > maxMemory)
         {
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
-            return;
+            return start;
         }
         if ((flags & CommandFlags.Write) != 0 && Propagation.RefuseWrite(ctx) is { } refusal)
         {
             Reject(ctx, spec, refusal);
-            return;
+            return start;
         }
         if (client.InPubSubMode && !PubSubHub.AllowedWhenSubscribed(spec))
         {
             Reject(ctx, spec, $"ERR Can't execute '{PubSubHub.FullName(spec, request)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
-            return;
+            return start;
         }
         if (client.Multi != null && spec.Has(CommandFlags.NoMulti))
         {
             Reject(ctx, spec, "ERR Command not allowed inside a transaction");
-            return;
+            return start;
         }
         client.LastCommand = spec.Name;
         bool mute = client.RepliesOff || client.SkipNextReply;
         client.SkipNextReply = false;
         if (mute) ctx.Mute();
+        long end = start;
         if (client.Multi is { } queue && !Transactions.Transaction.RunsImmediately(spec))
         {
             queue.Add(spec, request);
@@ -303,9 +350,10 @@ internal sealed partial class CodisServer
         }
         else
         {
-            Call(ctx, spec, request);
+            end = Call(ctx, spec, request, start);
         }
         if (mute) ctx.Unmute();
+        return end;
     }
 
     private static readonly CommandHandler ExecHandler = Transactions.TransactionCommands.Exec;
@@ -317,7 +365,7 @@ internal sealed partial class CodisServer
     /// The caller holds the lock. EXEC (and anything else that runs commands inside a command) goes through
     /// <see cref="CallNested"/>.
     /// </summary>
-    private void Call(CommandContext ctx, CommandSpec spec, RespRequest request)
+    private long Call(CommandContext ctx, CommandSpec spec, RespRequest request, long start)
     {
         var client = ctx.Client;
         ctx.Args = request;
@@ -328,10 +376,10 @@ internal sealed partial class CodisServer
         Keyspace.Touching = !client.NoTouch || spec.Name == "touch";
         long errorsBefore = reply.ErrorsWritten, nestedBefore = nestedErrors;
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
-        long start = Stopwatch.GetTimestamp();
         long dirtyBefore = Keyspace.Dirty;
         spec.Handler(ctx);
-        long elapsed = Stopwatch.GetTimestamp() - start;
+        long end = Stopwatch.GetTimestamp();
+        long elapsed = end - start;
         Propagation.AfterCommand(ctx, request, dirtyBefore);
         Keyspace.CountLookups = false;
         Keyspace.Touching = true;
@@ -350,6 +398,7 @@ internal sealed partial class CodisServer
             Monitors.Feed(client, request, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
         if (slowlogThreshold >= 0 && micros >= slowlogThreshold && !spec.Has(CommandFlags.SkipSlowlog))
             SlowLog.Add(request, micros, client, slowlogMaxLen);
+        return end;
     }
 
     /// <summary>
@@ -363,7 +412,7 @@ internal sealed partial class CodisServer
         long errorsBefore = ctx.Reply.ErrorsWritten;
         try
         {
-            Call(ctx, spec, request);
+            Call(ctx, spec, request, Stopwatch.GetTimestamp());
         }
         finally
         {

@@ -27,7 +27,21 @@ public sealed class Setting
     public string Value { get; internal set; } = "";
     public bool IsDefault => Value == Default;
 
-    public long AsLong => long.Parse(Value, CultureInfo.InvariantCulture);
+    // The number parsed from Value, remembered with the text it came from: hot paths read settings per command.
+    private sealed record ParsedNumber(string Text, long Number);
+    private ParsedNumber? parsed;
+
+    public long AsLong
+    {
+        get
+        {
+            var p = parsed;
+            if (p == null || !ReferenceEquals(p.Text, Value))
+                parsed = p = new ParsedNumber(Value, long.Parse(Value, CultureInfo.InvariantCulture));
+            return p.Number;
+        }
+    }
+
     public int AsInt => (int)Math.Clamp(AsLong, int.MinValue, int.MaxValue);
     public bool AsBool => Value == "yes";
     public TimeSpan AsDuration => Settings.TryParseDuration(Value, out var d) ? d : TimeSpan.Zero;

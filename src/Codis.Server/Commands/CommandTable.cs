@@ -22,6 +22,17 @@ internal static class CommandTable
         return byChars.TryGetValue(chars, out var spec) ? spec : null;
     }
 
+    private static readonly byte[][] noLockNames =
+        [.. byName.Values.Where(s => s.Has(CommandFlags.NoLock)).Select(s => System.Text.Encoding.ASCII.GetBytes(s.Name))];
+
+    /// <summary>Whether a request names a command that runs without the lock (and may wait): cheaper than Find.</summary>
+    public static bool IsNoLock(ReadOnlySpan<byte> name)
+    {
+        foreach (var n in noLockNames)
+            if (System.Text.Ascii.EqualsIgnoreCase(name, n)) return true;
+        return false;
+    }
+
     private static Dictionary<string, CommandSpec> Build()
     {
         var table = new Dictionary<string, CommandSpec>(StringComparer.OrdinalIgnoreCase);

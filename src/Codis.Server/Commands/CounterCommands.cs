@@ -50,6 +50,14 @@ internal static class CounterCommands
         value += by;
         Span<byte> text = stackalloc byte[20];
         Utf8Formatter.TryFormat(value, text, out int n);
+        if (old != null && old.Length == n && ctx.Keyspace.StringsMutableInPlace)
+        {
+            // Same number of digits: rewrite the stored text in place (the array is this key's alone).
+            text[..n].CopyTo(old);
+            ctx.Keyspace.OnModified(ctx.Db, key);
+            ctx.Reply.WriteInteger(value);
+            return;
+        }
         var bytes = text[..n].ToArray();
         if (old == null) ctx.Db.Add(ctx.ArgBytes(1), bytes, 0);
         else ctx.Db.Set(key, bytes, Database.KeepTtl);

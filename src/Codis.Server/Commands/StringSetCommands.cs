@@ -51,6 +51,14 @@ internal static class StringSetCommands
 
         var db = ctx.Db;
         var key = ctx.Arg(1);
+        if (!nx && !xx && !get)
+        {
+            // The common case needs no look at the old value: one lookup instead of two.
+            db.SetString(key, ctx.Arg(2), keepTtl ? Storage.Database.KeepTtl : expireAt);
+            if (expireAt != 0) ctx.Rewrite = [[.. Expiry.SetPxatRewrite(ctx, expireAt)]];
+            ctx.Ok();
+            return;
+        }
         var old = db.Get(key);
         if (get && old != null && old is not byte[])
         {

@@ -31,6 +31,13 @@ internal static class ServerSettings
             Validate = v => v == "yes" ? "codis-server does not daemonize itself; start it with '&' or under a supervisor" : null });
         s.Define(new Setting { Name = "tcp-backlog", Kind = SettingKind.Integer, Default = "511", Min = 1, Max = 65535, Mutable = false, Description = "listen backlog" });
         s.Define(new Setting { Name = "tcp-keepalive", Kind = SettingKind.Integer, Default = "300", Min = 0, Max = int.MaxValue, Description = "TCP keepalive seconds" });
+        s.Define(new Setting { Name = "event-loop", Kind = SettingKind.Boolean, Default = "yes", Mutable = false,
+            Description = "serve clients from own epoll loops (Linux): one recv and one send per request, no thread hop; no = .NET's socket engine" });
+        // One loop by default, like Redis: commands run one at a time under the keyspace lock anyway, and measured
+        // on 2 cores a second loop cost ~25% more CPU per request at pipeline 1 (lock hand-offs, more wake-ups)
+        // while competing with the clients for the cores (bench/RESULTS.md). GC, cron and persistence use the others.
+        s.Define(new Setting { Name = "event-loop-threads", Kind = SettingKind.Integer, Default = "1", Min = 0, Max = 64, Mutable = false,
+            Description = "event-loop threads (0 = one per core)" });
         s.Define(new Setting { Name = "enable-debug-command", Kind = SettingKind.Enum, Default = "no", Choices = ["no", "yes", "local"], Mutable = false, Description = "allow DEBUG: no, yes, or local (from loopback only)" });
         s.Define(new Setting { Name = "client-output-buffer-limit", Kind = SettingKind.String, Default = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
             Description = "per class (normal, slave, pubsub): hard limit, soft limit, soft seconds; a pub/sub client over them is disconnected",

@@ -71,7 +71,9 @@ internal static class StandardSections
             .Field("lru_clock", nowUs / 1_000_000 & ((1 << 24) - 1))
             .Field("executable", Environment.ProcessPath ?? "")
             .Field("config_file", server.Settings.FilePath ?? "")
-            .Field("io_threads_active", 0);
+            .Field("io_threads_active", 0)
+            // Not in Redis: how many own epoll loops serve the clients (0 = .NET's socket engine).
+            .Field("event_loop_threads", server.EventLoopThreads);
     }
 
     private static readonly string BuildId = Convert.ToHexString(
@@ -139,7 +141,10 @@ internal static class StandardSections
             .Field("mem_allocator", "dotnet-gc-" + (System.Runtime.GCSettings.IsServerGC ? "server" : "workstation"))
             .Field("active_defrag_running", 0)
             .Field("lazyfree_pending_objects", 0)
-            .Field("lazyfreed_objects", 0);
+            .Field("lazyfreed_objects", 0)
+            // Not in Redis: bytes the GC has handed out since start (bench/server-cost.sh divides it by requests).
+            .Field("gc_total_allocated_bytes", GC.GetTotalAllocatedBytes())
+            .Field("gc_collections", $"gen0={GC.CollectionCount(0)},gen1={GC.CollectionCount(1)},gen2={GC.CollectionCount(2)}");
     }
 
     private static string Percent(long part, long whole) =>

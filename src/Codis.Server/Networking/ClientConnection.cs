@@ -19,7 +19,7 @@ internal sealed class ClientConnection
 
     private readonly CodisServer server;
     private readonly Socket socket;
-    private readonly NetworkStream stream;
+    private readonly IClientTransport transport;
     private readonly PipeReader reader;
     private readonly PipeWriter writer;
     private readonly RespWriter resp;
@@ -31,20 +31,21 @@ internal sealed class ClientConnection
 
     public ClientSession Session { get; }
 
-    public ClientConnection(CodisServer server, Socket socket)
+    public ClientConnection(CodisServer server, Socket socket, Func<Socket, IClientTransport> transportFor)
     {
         this.server = server;
         this.socket = socket;
         socket.NoDelay = true;
-        stream = new NetworkStream(socket, ownsSocket: true);
-        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
-        writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
-        resp = new RespWriter(writer);
+        // Before the transport: an event-loop transport may deliver bytes as soon as it exists.
         Session = new ClientSession(socket.RemoteEndPoint, socket.LocalEndPoint, Environment.TickCount64, SafeFd(socket))
         {
             Authenticated = !server.RequiresAuth,
-            Wake = reader.CancelPendingRead, // a pushed message ends the wait for input (see PushOutbox)
         };
+        transport = transportFor(socket);
+        reader = transport.Input;
+        writer = transport.Output;
+        Session.Wake = reader.CancelPendingRead; // a pushed message ends the wait for input (see PushOutbox)
+        resp = new RespWriter(writer);
         ctx = new CommandContext(server, Session, resp) { Output = writer };
     }
 
@@ -60,9 +61,12 @@ internal sealed class ClientConnection
         try
         {
             long needed = 0;
+            // One registration for the connection's life instead of one per read: a kill cancels the pending read.
+            using var cancelRead = token.Register(static r => ((PipeReader)r!).CancelPendingRead(), reader);
             while (!token.IsCancellationRequested)
             {
-                var result = await reader.ReadAsync(token).ConfigureAwait(false);
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled) break;
                 var buffer = result.Buffer;
                 if (result.IsCanceled)
                 {
@@ -82,6 +86,8 @@ internal sealed class ClientConnection
                 if (batch.Count > 0)
                 {
                     Session.LastInteraction = Environment.TickCount64;
+                    // A command that waits synchronously (WAIT) must not hold an event-loop thread other clients share.
+                    if (transport.SharesThread && HasNoLockCommand()) await Task.Yield();
                     if (server.IsPaused) await server.WaitWhilePausedAsync(batch, Session, token).ConfigureAwait(false);
                     await ExecuteBatchAsync(token).ConfigureAwait(false);
                     RecycleBatch(batch);
@@ -101,7 +107,9 @@ internal sealed class ClientConnection
                 }
                 if (Session.TakeOver is { } takeOver)
                 {
-                    // PSYNC/SYNC: replication owns the connection from here (RDB transfer, stream, ACKs).
+                    // PSYNC/SYNC: replication owns the connection from here (RDB transfer, stream, ACKs), starting
+                    // on the thread pool (the RDB transfer is long work).
+                    if (transport.SharesThread) await Task.Yield();
                     await takeOver(reader, writer).ConfigureAwait(false);
                     break;
                 }
@@ -322,13 +330,20 @@ internal sealed class ClientConnection
         foreach (var r in done) pool.Add(r);
     }
 
+    private bool HasNoLockCommand()
+    {
+        foreach (var r in batch)
+            if (CommandTable.IsNoLock(r[0])) return true;
+        return false;
+    }
+
     private async Task CloseAsync()
     {
         server.Unregister(this);
+        bool abort = Session.Closing.IsCancellationRequested;
         try { await reader.CompleteAsync().ConfigureAwait(false); } catch { }
         try { await writer.CompleteAsync().ConfigureAwait(false); } catch { }
-        try { socket.Shutdown(SocketShutdown.Both); } catch { }
-        stream.Dispose();
+        try { await transport.CloseAsync(abort).ConfigureAwait(false); } catch { }
         Session.Closing.Dispose();
     }
 

@@ -96,7 +96,7 @@ internal sealed class ClientSession
     /// Set by the connection: wakes its read loop so it writes what was pushed to it (<see cref="Push"/>) even
     /// while the client sends nothing. Null for internal sessions, which nothing is pushed to.
     /// </summary>
-    public Action? Wake { get; init; }
+    public Action? Wake { get; set; }
 
     /// <summary>Frames pushed to this client outside request/response (pub/sub messages); created on first use.</summary>
     public PushOutbox? Push { get; set; }

@@ -18,9 +18,15 @@ internal sealed class Propagation
     private readonly CodisServer server;
     private readonly ArrayBufferWriter<byte> scratch = new(1024);
 
+    // Looked up once: RefuseWrite reads them on every write command.
+    private readonly Codis.Core.Config.Setting replicaReadOnly, minReplicasToWrite, minReplicasMaxLag;
+
     public Propagation(CodisServer server)
     {
         this.server = server;
+        replicaReadOnly = server.Settings["replica-read-only"];
+        minReplicasToWrite = server.Settings["min-replicas-to-write"];
+        minReplicasMaxLag = server.Settings["min-replicas-max-lag"];
         server.Keyspace.KeyExpired += (db, key) => Emit(db.Index, [Del, key], toStream: true);
     }
 
@@ -194,14 +200,15 @@ internal sealed class Propagation
     public string? RefuseWrite(CommandContext ctx)
     {
         if (ctx.Client.IsReplay) return null;
-        if (server.Replication.IsReplica && server.Settings["replica-read-only"].AsBool)
+        if (server.Replication.IsReplica && replicaReadOnly.AsBool)
             return "READONLY You can't write against a read only replica.";
         if (server.Persistence.RefuseWrites) return Persistence.PersistenceManager.MisconfError;
         if (server.Persistence.Aof.Enabled && !server.Persistence.Aof.LastWriteOk)
             return "MISCONF Errors writing to the AOF file: the last write failed (see the server log)";
-        int minReplicas = server.Settings["min-replicas-to-write"].AsInt;
-        long maxLag = server.Settings["min-replicas-max-lag"].AsLong;
-        if (minReplicas > 0 && maxLag > 0 && !server.Replication.IsReplica)
+        int minReplicas = minReplicasToWrite.AsInt;
+        if (minReplicas <= 0) return null;
+        long maxLag = minReplicasMaxLag.AsLong;
+        if (maxLag > 0 && !server.Replication.IsReplica)
         {
             int good = 0;
             long now = Environment.TickCount64;

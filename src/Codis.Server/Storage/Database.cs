@@ -100,6 +100,24 @@ internal sealed class Database(int index, Keyspace keyspace)
 
     public const long KeepTtl = -1;
 
+    /// <summary>
+    /// <see cref="Set"/> for a string value given as bytes: a string of the same length is overwritten in place
+    /// (no new array; the stored array belongs to this key alone unless a snapshot is reading it).
+    /// </summary>
+    public void SetString(ReadOnlySpan<byte> key, ReadOnlySpan<byte> value, long expireAt = 0)
+    {
+        if (TryFind(key, out var table, out int index))
+        {
+            ref var e = ref table.At(index);
+            if (e.Value is byte[] old && old.Length == value.Length && keyspace.StringsMutableInPlace) value.CopyTo(old);
+            else e.Value = value.ToArray();
+            if (expireAt != KeepTtl) table.SetExpire(index, expireAt);
+            keyspace.OnModified(this, key);
+            return;
+        }
+        Add(key.ToArray(), value.ToArray(), expireAt == KeepTtl ? 0 : expireAt);
+    }
+
     /// <summary>Adds a key that is known to be absent.</summary>
     public void Add(byte[] key, object value, long expireAt)
     {

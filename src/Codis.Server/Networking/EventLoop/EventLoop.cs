@@ -1,0 +1,157 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Codis.Core.Logging;
+
+namespace Codis.Server.Networking.EventLoop;
+
+/// <summary>
+/// One thread waiting in epoll_wait for many client sockets (edge-triggered, registered once) and serving
+/// whatever became readable or writable right there: the read, the commands (inline pipe continuations) and the
+/// reply's write happen on this thread, with no hop to the thread pool and no extra empty read per request.
+/// Work from other threads (resume reading, close a socket) is posted and picked up after each wake-up.
+/// </summary>
+internal sealed unsafe class EventLoop
+{
+    private const int MaxEvents = 256;
+    private const ulong WakeToken = 0;
+
+    private readonly int epfd;
+    private readonly int wakeFd;
+    private readonly ConcurrentQueue<Action> posted = new();
+    private int wakePending;
+    private readonly Thread thread;
+
+    [ThreadStatic] private static EventLoop? current;
+    private bool inRound;         // handling a round of events (loop thread only)
+    private bool commitPending;   // a batch of this round left its AOF commit to the round's end
+    private TaskCompletionSource? roundEnd;
+    private readonly Action commit;
+
+    /// <param name="commit">writes (and, by appendfsync, syncs) what this round's commands appended to the AOF</param>
+    public EventLoop(int index, Action commit)
+    {
+        this.commit = commit;
+        epfd = Epoll.Create();
+        wakeFd = Epoll.CreateEventFd();
+        int err = Epoll.Control(epfd, Epoll.CtlAdd, wakeFd, Epoll.In, WakeToken);
+        if (err != 0) throw new IOException($"epoll_ctl(eventfd) failed: errno {err}");
+        thread = new Thread(Run) { IsBackground = true, Name = $"event-loop-{index}" };
+        thread.Start();
+    }
+
+    /// <summary>The pipe buffers of this loop's connections.</summary>
+    public BlockPool Pool { get; } = new();
+
+    /// <summary>Adds a socket (edge-triggered in and out, once); its events go to <paramref name="connection"/>.</summary>
+    public GCHandle Register(nint fd, EventLoopTransport connection)
+    {
+        var handle = GCHandle.Alloc(connection);
+        int err = Epoll.Control(epfd, Epoll.CtlAdd, (int)fd,
+            Epoll.In | Epoll.Out | Epoll.RdHup | Epoll.EdgeTriggered, (ulong)GCHandle.ToIntPtr(handle));
+        if (err != 0)
+        {
+            handle.Free();
+            throw new IOException($"epoll_ctl(add) failed: errno {err}");
+        }
+        return handle;
+    }
+
+    /// <summary>Removes a socket; the caller is on the loop thread, so no event for it is being handled.</summary>
+    public void Unregister(nint fd) => Epoll.Control(epfd, Epoll.CtlDel, (int)fd, 0, 0);
+
+    /// <summary>
+    /// Called by the server after a batch ran: on a loop thread, the AOF commit waits for the end of the round so
+    /// that one write (and fsync) covers every client served in it, as Redis does before it sleeps; the replies
+    /// wait with it (<see cref="Holding"/>), so a client never hears OK before its write is committed.
+    /// Returns false elsewhere: the caller commits itself.
+    /// </summary>
+    public static bool DeferCommit()
+    {
+        var loop = current;
+        if (loop is not { inRound: true }) return false;
+        loop.commitPending = true;
+        return true;
+    }
+
+    /// <summary>
+    /// The loop whose round the current thread is in, once a commit was deferred in it: replies sent now must wait
+    /// for its <see cref="RoundEnd"/> (whichever loop the connection belongs to: a client woken from another
+    /// loop's command runs there).
+    /// </summary>
+    public static EventLoop? Holding => current is { inRound: true, commitPending: true } loop ? loop : null;
+
+    /// <summary>Completes (on the loop thread) once this round's commit is done.</summary>
+    public Task RoundEnd => (roundEnd ??= new TaskCompletionSource()).Task;
+
+    /// <summary>Runs <paramref name="work"/> on the loop thread after its current round of events.</summary>
+    public void Post(Action work)
+    {
+        posted.Enqueue(work);
+        if (Interlocked.Exchange(ref wakePending, 1) == 0) Epoll.Signal(wakeFd);
+    }
+
+    private void Run()
+    {
+        current = this;
+        byte* events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * Epoll.EventSize));
+        while (true)
+        {
+            EndRound();
+            int n = Epoll.Wait(epfd, events, MaxEvents, -1);
+            if (n < 0)
+            {
+                if (-n == Epoll.EINTR) continue;
+                Log.Error("epoll_wait failed: the event loop stops", ("errno", -n));
+                return;
+            }
+            inRound = true;
+            for (int i = 0; i < n; i++)
+            {
+                ulong data = Epoll.DataAt(events, i);
+                if (data == WakeToken)
+                {
+                    Epoll.DrainEventFd(wakeFd);
+                    Interlocked.Exchange(ref wakePending, 0); // a full fence: posts enqueued before it are seen below
+                    continue;
+                }
+                uint ev = Epoll.EventsAt(events, i);
+                try
+                {
+                    if (GCHandle.FromIntPtr((nint)data).Target is EventLoopTransport c) c.OnEvents(ev);
+                }
+                catch (Exception e)
+                {
+                    Log.Error("event loop: a connection's event failed", ("error", e.ToString()));
+                }
+            }
+            RunPosted();
+        }
+    }
+
+    /// <summary>Before sleeping: the round's AOF commit, then the replies that waited for it.</summary>
+    private void EndRound()
+    {
+        inRound = false;
+        if (commitPending)
+        {
+            commitPending = false;
+            try { commit(); }
+            catch (Exception e) { Log.Error("event loop: AOF commit failed", ("error", e.ToString())); }
+        }
+        var waiting = roundEnd;
+        roundEnd = null;
+        waiting?.TrySetResult(); // the held sends run here, inline
+    }
+
+    private void RunPosted()
+    {
+        // Only what was posted before this round: work that posts more runs in the next round, after epoll_wait.
+        int count = posted.Count;
+        while (count-- > 0 && posted.TryDequeue(out var work))
+        {
+            try { work(); }
+            catch (Exception e) { Log.Error("event loop: posted work failed", ("error", e.ToString())); }
+        }
+        if (!posted.IsEmpty && Interlocked.Exchange(ref wakePending, 1) == 0) Epoll.Signal(wakeFd);
+    }
+}
