@@ -22,13 +22,16 @@ internal static class CommandTable
         return byChars.TryGetValue(chars, out var spec) ? spec : null;
     }
 
-    private static readonly byte[][] noLockNames =
-        [.. byName.Values.Where(s => s.Has(CommandFlags.NoLock)).Select(s => System.Text.Encoding.ASCII.GetBytes(s.Name))];
+    // Commands that wait without the lock (WAIT, SHUTDOWN), and scripts, which may run for seconds while other
+    // clients must be answered (-BUSY): neither may hold an event-loop thread that other connections share.
+    private static readonly byte[][] longRunningNames =
+        [.. byName.Values.Where(s => s.Has(CommandFlags.NoLock) || s.Name.StartsWith("eval", StringComparison.Ordinal))
+            .Select(s => System.Text.Encoding.ASCII.GetBytes(s.Name))];
 
-    /// <summary>Whether a request names a command that runs without the lock (and may wait): cheaper than Find.</summary>
-    public static bool IsNoLock(ReadOnlySpan<byte> name)
+    /// <summary>Whether a request names a command that may run long (see above): cheaper than Find.</summary>
+    public static bool MayRunLong(ReadOnlySpan<byte> name)
     {
-        foreach (var n in noLockNames)
+        foreach (var n in longRunningNames)
             if (System.Text.Ascii.EqualsIgnoreCase(name, n)) return true;
         return false;
     }

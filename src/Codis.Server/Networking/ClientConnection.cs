@@ -66,10 +66,10 @@ internal sealed class ClientConnection
             while (!token.IsCancellationRequested)
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
-                if (result.IsCanceled) break;
                 var buffer = result.Buffer;
                 if (result.IsCanceled)
                 {
+                    if (token.IsCancellationRequested) break; // killed
                     // Woken by a push (pub/sub): write what is queued, then look at the input as usual.
                     reader.AdvanceTo(buffer.Start);
                     await FlushPushedAsync(token).ConfigureAwait(false);
@@ -86,8 +86,8 @@ internal sealed class ClientConnection
                 if (batch.Count > 0)
                 {
                     Session.LastInteraction = Environment.TickCount64;
-                    // A command that waits synchronously (WAIT) must not hold an event-loop thread other clients share.
-                    if (transport.SharesThread && HasNoLockCommand()) await Task.Yield();
+                    // A command that waits (WAIT) or runs long (a script) must not hold an event-loop thread other clients share.
+                    if (transport.SharesThread && HasLongRunningCommand()) await Task.Yield();
                     if (server.IsPaused) await server.WaitWhilePausedAsync(batch, Session, token).ConfigureAwait(false);
                     await ExecuteBatchAsync(token).ConfigureAwait(false);
                     RecycleBatch(batch);
@@ -330,10 +330,10 @@ internal sealed class ClientConnection
         foreach (var r in done) pool.Add(r);
     }
 
-    private bool HasNoLockCommand()
+    private bool HasLongRunningCommand()
     {
         foreach (var r in batch)
-            if (CommandTable.IsNoLock(r[0])) return true;
+            if (CommandTable.MayRunLong(r[0])) return true;
         return false;
     }
 
