@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Slot migration speed, idle and under client load, through the real dashboard, proxy and two codis-servers.
-# usage: bench/migration-bench.sh [keys=2000000] [clients=50]   (env: METHOD=semi-async|sync PARALLEL=100 KEEP=1 keeps the logs, IDLE_ONLY=1 stops after step 1)
+# usage: bench/migration-bench.sh [keys=2000000] [clients=50]   (env: METHOD=semi-async|sync PARALLEL=100 NUMKEYS=500 KEEP=1 keeps the logs, IDLE_ONLY=1 stops after step 1)
 # All 1024 slots start on group 1 with KEYS keys (key:%012d, 16-byte values, loaded with redis-cli --pipe), so
 # slots 0-511 hold about KEYS/2 keys. Then:
 #   1. idle: migrate slots 0-511 to group 2, timed with codis-config (keys/s = keys moved / seconds);
@@ -30,7 +30,7 @@ for p in $s1 $s2; do
 done
 mkdir -p "$work/coordinator"
 bin/codis-dashboard --filesystem="$work/coordinator" --product_name bench --admin_addr "127.0.0.1:$da" \
-  --migration_method "$METHOD" --migration_parallel_slots "$PARALLEL" >"$work/dashboard.log" 2>&1 &
+  --migration_method "$METHOD" --migration_parallel_slots "$PARALLEL" --migration_async_numkeys "${NUMKEYS:-500}" >"$work/dashboard.log" 2>&1 &
 pids+=($!)
 for p in $s1 $s2 $da; do wait_port "$p"; done
 admin() { bin/codis-admin --dashboard="127.0.0.1:$da" "$@" >/dev/null; }

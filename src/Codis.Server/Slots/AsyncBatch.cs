@@ -55,6 +55,8 @@ internal sealed class AsyncBatch
     /// <summary>Sizes of the messages sent and not yet acknowledged, oldest first.</summary>
     public Queue<int> InFlight { get; } = new();
     public long InFlightBytes { get; set; }
+    /// <summary>Unacknowledged messages over the small-message size (they keep the window shallow).</summary>
+    public int InFlightLarge { get; set; }
 
     /// <summary>False while copying; true in the phase that deletes stale copies on the target.</summary>
     public bool CleaningUp { get; set; }
