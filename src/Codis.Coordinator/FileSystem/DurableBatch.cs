@@ -49,7 +49,7 @@ internal sealed partial class DurableBatch(string tempDir) : IDisposable
 
     private static void SyncFileSystem(string anyPathOnIt)
     {
-        int fd = open(anyPathOnIt, 0);
+        int fd = DurableFile.open(anyPathOnIt, 0);
         if (fd < 0) throw new IOException($"open {anyPathOnIt} for syncfs failed (errno {Marshal.GetLastPInvokeError()})");
         try
         {
@@ -57,16 +57,10 @@ internal sealed partial class DurableBatch(string tempDir) : IDisposable
         }
         finally
         {
-            _ = close(fd);
+            _ = DurableFile.close(fd);
         }
     }
 
-    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
-
     [LibraryImport("libc", EntryPoint = "syncfs", SetLastError = true)]
     private static partial int syncfs(int fd);
-
-    [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int close(int fd);
 }

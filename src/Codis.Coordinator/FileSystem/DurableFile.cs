@@ -70,11 +70,11 @@ internal static partial class DurableFile
     }
 
     [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
-    private static partial int open(string path, int flags);
+    internal static partial int open(string path, int flags);
 
     [LibraryImport("libc", EntryPoint = "fsync", SetLastError = true)]
     private static partial int fsync(int fd);
 
     [LibraryImport("libc", EntryPoint = "close")]
-    private static partial int close(int fd);
+    internal static partial int close(int fd);
 }
