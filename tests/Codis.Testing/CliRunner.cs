@@ -13,16 +13,19 @@ public static class CliRunner
 {
     public static CliResult Run(string binary, string workingDirectory, params string[] args) => Run(binary, workingDirectory, TimeSpan.FromSeconds(120), args);
 
-    public static CliResult Run(string binary, string workingDirectory, TimeSpan timeout, params string[] args)
+    public static CliResult Run(string binary, string workingDirectory, TimeSpan timeout, params string[] args) =>
+        Exec("dotnet", workingDirectory, timeout, [Binaries.Dll(binary), .. args]);
+
+    /// <summary>Runs any program (redis-cli, bash) to its end and captures its output.</summary>
+    public static CliResult Exec(string program, string workingDirectory, TimeSpan timeout, params string[] args)
     {
-        var psi = new ProcessStartInfo("dotnet")
+        var psi = new ProcessStartInfo(program)
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
             UseShellExecute = false,
             WorkingDirectory = workingDirectory,
         };
-        psi.ArgumentList.Add(Binaries.Dll(binary));
         foreach (var a in args) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var stdout = p.StandardOutput.ReadToEndAsync();
@@ -31,7 +34,7 @@ public static class CliRunner
         {
             p.Kill(entireProcessTree: true);
             p.WaitForExit();
-            throw new TimeoutException($"{binary} {string.Join(' ', args)} did not finish within {timeout}:\n{stdout.Result}\n{stderr.Result}");
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish within {timeout}:\n{stdout.Result}\n{stderr.Result}");
         }
         p.WaitForExit();
         return new CliResult(p.ExitCode, stdout.Result, stderr.Result);

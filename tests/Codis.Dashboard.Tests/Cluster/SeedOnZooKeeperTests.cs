@@ -14,16 +14,9 @@ namespace Codis.Dashboard.Tests.Cluster;
 /// </summary>
 public class SeedOnZooKeeperTests(ITestOutputHelper output)
 {
-    private static CliResult RedisCli(int port, params string[] args)
-    {
-        var psi = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        foreach (var a in (string[])["-h", "127.0.0.1", "-p", port.ToString(), .. args]) psi.ArgumentList.Add(a);
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(20_000), "redis-cli hung");
-        return new CliResult(p.ExitCode, o.Result.Trim(), e.Result.Trim());
-    }
+    /// <summary>What redis-cli prints for one command, trimmed.</summary>
+    private static string RedisCli(int port, params string[] args) =>
+        CliRunner.Exec("redis-cli", Path.GetTempPath(), TimeSpan.FromSeconds(20), ["-h", "127.0.0.1", "-p", port.ToString(), .. args]).Stdout.Trim();
 
     private static Dictionary<string, string> Replication(CodisServerProcess s)
     {
@@ -90,7 +83,7 @@ public class SeedOnZooKeeperTests(ITestOutputHelper output)
 
         // 7: set a/b/c land in group 2 only
         foreach (var (k, v) in new[] { ("a", "1"), ("b", "2"), ("c", "3") })
-            Assert.Equal("OK", RedisCli(port, "set", k, v).Stdout);
+            Assert.Equal("OK", RedisCli(port, "set", k, v));
         using (var c1 = s1.Client())
         using (var c3 = s3.Client())
         {
@@ -109,11 +102,11 @@ public class SeedOnZooKeeperTests(ITestOutputHelper output)
             ((i++))
             done
             """.Replace("\r", ""));
-        var load = CliRunnerBash(script, env.Dir);
+        var load = CliRunner.Exec("bash", env.Dir, TimeSpan.FromMinutes(5), script);
         Assert.True(load.ExitCode == 0, load.ToString());
         Assert.Equal(2001 + 3, DbSize(s1) + DbSize(s3));
         Assert.True(DbSize(s1) > 500 && DbSize(s3) > 500, $"keys spread over both groups: {DbSize(s1)} / {DbSize(s3)}");
-        Assert.Equal("1234", RedisCli(port, "get", "name{1234}").Stdout);
+        Assert.Equal("1234", RedisCli(port, "get", "name{1234}"));
         FollowsWithAllKeys(s2, s1, "group 1's slave has every key");
         FollowsWithAllKeys(s4, s3, "group 2's slave has every key");
 
@@ -173,14 +166,4 @@ public class SeedOnZooKeeperTests(ITestOutputHelper output)
     private static void OnlyTheDashboardLockPlusProxy(ZooKeeperServerProcess zk) =>
         // the running proxy holds its own announcement (jodis); nothing else may be ephemeral
         Assert.InRange(zk.Metric("zk_ephemerals_count") ?? -1, 1, 3);
-
-    private static CliResult CliRunnerBash(string script, string dir)
-    {
-        var psi = new ProcessStartInfo("bash", [script]) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = dir };
-        using var p = Process.Start(psi)!;
-        var o = p.StandardOutput.ReadToEndAsync();
-        var e = p.StandardError.ReadToEndAsync();
-        Assert.True(p.WaitForExit(300_000), "the load loop did not finish in 5 minutes");
-        return new CliResult(p.ExitCode, o.Result, e.Result);
-    }
 }

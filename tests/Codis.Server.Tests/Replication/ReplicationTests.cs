@@ -25,7 +25,7 @@ public class ReplicationTests
         return d;
     }
 
-    private static void WaitLinkUp(RespClient replica) =>
+    internal static void WaitLinkUp(RespClient replica) =>
         Eventually.True(() => Info(replica, "replication").GetValueOrDefault("master_link_status") == "up", Patience, "master_link_status:up");
 
     private static void WaitCaughtUp(RespClient master, RespClient replica) =>

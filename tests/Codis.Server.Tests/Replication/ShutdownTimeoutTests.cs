@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Codis.Core.Resp;
-using Codis.Server.Tests.Infrastructure;
 using Codis.Testing;
 
 namespace Codis.Server.Tests.Replicas;
@@ -11,10 +10,6 @@ namespace Codis.Server.Tests.Replicas;
 /// </summary>
 public class ShutdownTimeoutTests
 {
-    private static void WaitLinkUp(RespClient replica) =>
-        Eventually.True(() => ReplicationTests.Info(replica, "replication").GetValueOrDefault("master_link_status") == "up",
-            TimeSpan.FromSeconds(30), "master_link_status:up");
-
     private static void Write(RespClient m, int n)
     {
         for (int i = 0; i < n; i++) m.Send([.. new[] { "SET", $"k{i}", new string('v', 200) }.Select(System.Text.Encoding.UTF8.GetBytes)]);
@@ -27,7 +22,7 @@ public class ShutdownTimeoutTests
     {
         using var master = CodisServerProcess.Start("--save", "");
         using var replica = CodisServerProcess.Start("--save", "", "--replicaof", $"127.0.0.1 {master.Port}");
-        using (var r = replica.Client()) WaitLinkUp(r);
+        using (var r = replica.Client()) ReplicationTests.WaitLinkUp(r);
         using (var m = master.Client()) Write(m, 20_000);
         master.Signal(15);
         Assert.True(master.WaitForExit(TimeSpan.FromSeconds(20)), "the master did not stop");
@@ -42,7 +37,7 @@ public class ShutdownTimeoutTests
         {
             using var master = CodisServerProcess.Start("--save", "", "--shutdown-timeout", "2");
             using var replica = CodisServerProcess.Start("--save", "", "--replicaof", $"127.0.0.1 {master.Port}");
-            using (var r = replica.Client()) WaitLinkUp(r);
+            using (var r = replica.Client()) ReplicationTests.WaitLinkUp(r);
             replica.Signal(19); // SIGSTOP: connected, but never acknowledges again
             try
             {

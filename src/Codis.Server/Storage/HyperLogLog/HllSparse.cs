@@ -163,6 +163,45 @@ internal static class HllSparse
         length = end;
     }
 
+    /// <summary>The runs of sparse opcodes in register order, as (value, length); ZERO and XZERO are value 0.</summary>
+    private ref struct Runs(ReadOnlySpan<byte> ops)
+    {
+        private readonly ReadOnlySpan<byte> ops = ops;
+        private int p;
+
+        /// <summary>The opcodes ended inside a two-byte XZERO.</summary>
+        public bool Truncated { get; private set; }
+
+        public bool Next(out int value, out int length)
+        {
+            value = length = 0;
+            if (p >= ops.Length) return false;
+            byte op = ops[p];
+            if (IsZero(op))
+            {
+                length = ZeroLength(op);
+                p++;
+            }
+            else if (IsXZero(op))
+            {
+                if (p + 1 >= ops.Length)
+                {
+                    Truncated = true;
+                    return false;
+                }
+                length = XZeroLength(op, ops[p + 1]);
+                p += 2;
+            }
+            else
+            {
+                value = ValValue(op);
+                length = ValLength(op);
+                p++;
+            }
+            return true;
+        }
+    }
+
     /// <summary>
     /// Redis's hllSparseToDense: the dense string (header copied, cache included) for a sparse one; null when the
     /// opcodes do not cover exactly 16384 registers.
@@ -173,95 +212,42 @@ internal static class HllSparse
         sparse[..Hll.HeaderSize].CopyTo(dense);
         dense[4] = Hll.Dense;
         var regs = dense.AsSpan(Hll.HeaderSize);
+        var runs = new Runs(sparse[Hll.HeaderSize..]);
         int idx = 0;
-        var ops = sparse[Hll.HeaderSize..];
-        int p = 0;
-        while (p < ops.Length)
+        while (runs.Next(out int value, out int length))
         {
-            byte op = ops[p];
-            if (IsZero(op))
-            {
-                idx += ZeroLength(op);
-                p++;
-            }
-            else if (IsXZero(op))
-            {
-                if (p + 1 >= ops.Length) return null;
-                idx += XZeroLength(op, ops[p + 1]);
-                p += 2;
-            }
-            else
-            {
-                int run = ValLength(op), value = ValValue(op);
-                if (idx + run > Hll.Registers) return null;
-                for (int i = 0; i < run; i++) Hll.SetRegister(regs, idx++, value);
-                p++;
-            }
+            if (idx + length > Hll.Registers) return null;
+            if (value != 0) for (int i = 0; i < length; i++) Hll.SetRegister(regs, idx + i, value);
+            idx += length;
         }
-        return idx == Hll.Registers ? dense : null;
+        return !runs.Truncated && idx == Hll.Registers ? dense : null;
     }
 
     /// <summary>max[i] = MAX(max[i], register i); false when the opcodes do not cover exactly 16384 registers.</summary>
     public static bool MergeInto(ReadOnlySpan<byte> ops, Span<byte> max)
     {
-        int idx = 0, p = 0;
-        while (p < ops.Length)
+        var runs = new Runs(ops);
+        int idx = 0;
+        while (runs.Next(out int value, out int length))
         {
-            byte op = ops[p];
-            if (IsZero(op))
-            {
-                idx += ZeroLength(op);
-                p++;
-            }
-            else if (IsXZero(op))
-            {
-                if (p + 1 >= ops.Length) return false;
-                idx += XZeroLength(op, ops[p + 1]);
-                p += 2;
-            }
-            else
-            {
-                int run = ValLength(op), value = ValValue(op);
-                if (idx + run > Hll.Registers) return false;
-                for (int i = 0; i < run; i++, idx++)
-                    if (value > max[idx]) max[idx] = (byte)value;
-                p++;
-            }
+            if (idx + length > Hll.Registers) return false;
+            for (int i = 0; i < length; i++, idx++)
+                if (value > max[idx]) max[idx] = (byte)value;
         }
-        return idx == Hll.Registers;
+        return !runs.Truncated && idx == Hll.Registers;
     }
 
     /// <summary>The register histogram; false when the opcodes do not cover exactly 16384 registers.</summary>
     public static bool Histogram(ReadOnlySpan<byte> ops, Span<int> histogram)
     {
-        int idx = 0, p = 0;
-        while (p < ops.Length)
+        var runs = new Runs(ops);
+        int idx = 0;
+        while (runs.Next(out int value, out int length))
         {
-            byte op = ops[p];
-            if (IsZero(op))
-            {
-                int run = ZeroLength(op);
-                histogram[0] += run;
-                idx += run;
-                p++;
-            }
-            else if (IsXZero(op))
-            {
-                if (p + 1 >= ops.Length) return false;
-                int run = XZeroLength(op, ops[p + 1]);
-                histogram[0] += run;
-                idx += run;
-                p += 2;
-            }
-            else
-            {
-                int run = ValLength(op);
-                histogram[ValValue(op)] += run;
-                idx += run;
-                p++;
-            }
+            histogram[value] += length;
+            idx += length;
         }
-        return idx == Hll.Registers;
+        return !runs.Truncated && idx == Hll.Registers;
     }
 
     /// <summary>PFDEBUG DECODE: "z:3 Z:100 v:5,1 ..." (ZERO, XZERO, VAL value,length).</summary>
