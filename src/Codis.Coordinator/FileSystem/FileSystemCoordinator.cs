@@ -88,7 +88,7 @@ public sealed class FileSystemCoordinator : ICoordinator
         => Locked(path, ct, () =>
         {
             var existing = store.Load(path);
-            store.Write(path, data.Span, existing == null ? 1 : existing.Version + 1, existing?.Owner);
+            store.Write(path, data.Span, NextVersion(existing), existing?.Owner);
             return 0;
         });
 
@@ -102,12 +102,15 @@ public sealed class FileSystemCoordinator : ICoordinator
             foreach (var (path, data) in nodes)
             {
                 var existing = store.Load(path);
-                writes.Add((path, data, existing == null ? 1 : existing.Version + 1, existing?.Owner));
+                writes.Add((path, data, NextVersion(existing), existing?.Owner));
             }
             store.WriteMany(writes);
             return 0;
         });
     }
+
+    /// <summary>An overwrite's version: one past the node's, 1 for a new node.</summary>
+    private static long NextVersion(FsNode? existing) => existing == null ? 1 : existing.Version + 1;
 
     public Task<long> CompareAndSetAsync(string path, ReadOnlyMemory<byte> data, long expectedVersion, CancellationToken ct = default)
         => Locked(path, ct, () =>

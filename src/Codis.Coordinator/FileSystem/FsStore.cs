@@ -54,6 +54,18 @@ internal sealed class FsStore(FsLayout layout)
     /// <summary>Writes a leaf: meta first, then the data file (both atomic and fsynced), making parent directories as needed.</summary>
     public void Write(string path, ReadOnlySpan<byte> data, long version, OwnerRecord? owner)
     {
+        string dataPath = PrepareLeaf(path);
+        WriteMeta(path, new NodeMeta { Version = version, Sha = NodeMeta.Digest(data), Owner = owner });
+        DurableFile.EnsureDirectory(Path.GetDirectoryName(dataPath)!);
+        DurableFile.Write(layout.Temp, dataPath, data, BeforeDataRename);
+    }
+
+    /// <summary>
+    /// Checks that <paramref name="path"/> may hold data (not the root, no ancestor holding data, no children; an
+    /// empty interior node becomes a leaf) and returns its data file.
+    /// </summary>
+    private string PrepareLeaf(string path)
+    {
         if (path == "/") throw new CoordinatorException($"filesystem coordinator {layout.Root}: the root node holds no data");
         string dataPath = layout.DataPath(path);
         CheckAncestorsAreDirectories(path);
@@ -63,9 +75,7 @@ internal sealed class FsStore(FsLayout layout)
                 throw new CoordinatorException($"filesystem coordinator {layout.Root}: {path} has children, and on the filesystem a node with children holds no data");
             Directory.Delete(dataPath);
         }
-        WriteMeta(path, new NodeMeta { Version = version, Sha = NodeMeta.Digest(data), Owner = owner });
-        DurableFile.EnsureDirectory(Path.GetDirectoryName(dataPath)!);
-        DurableFile.Write(layout.Temp, dataPath, data, BeforeDataRename);
+        return dataPath;
     }
 
     /// <summary>
@@ -77,11 +87,7 @@ internal sealed class FsStore(FsLayout layout)
         using var batch = new DurableBatch(layout.Temp);
         foreach (var (path, data, version, owner) in nodes)
         {
-            if (path == "/") throw new CoordinatorException($"filesystem coordinator {layout.Root}: the root node holds no data");
-            string dataPath = layout.DataPath(path);
-            CheckAncestorsAreDirectories(path);
-            if (Directory.Exists(dataPath))
-                throw new CoordinatorException($"filesystem coordinator {layout.Root}: {path} is an interior node; write it alone");
+            string dataPath = PrepareLeaf(path);
             string metaFile = layout.MetaFile(path);
             DurableFile.EnsureDirectory(Path.GetDirectoryName(metaFile)!);
             DurableFile.EnsureDirectory(Path.GetDirectoryName(dataPath)!);
