@@ -46,22 +46,19 @@ internal sealed partial class Topom
                 catch (TopomException e) { Log.Warn("rollback of prepared routing failed", ("error", e.Message)); }
                 throw;
             }
-            // Straight on to migrating: while proxies hold "prepared" the slots' requests wait, so no coordinator
-            // write sits in between. Not recording "prepared" is safe: a dashboard that restarts here finds
-            // "preparing" and pushes prepared, then migrating, again — both pushes are idempotent.
-            var migrating = byId.Values.Select(m => WithState(m, SlotActionState.Migrating)).ToDictionary(m => m.Id);
-            await PushAsync(migrating.Keys, c, i => migrating.GetValueOrDefault(i) ?? snapshot[i]).ConfigureAwait(false);
-            await SaveSlotsAsync(migrating.Values, c).ConfigureAwait(false);
         }
 
-        // prepared, recorded by an earlier dashboard (or version): finish the step
-        var prepared = InState(ids, SlotActionState.Prepared);
-        if (prepared.Count > 0)
+        // Straight on to migrating: while proxies hold "prepared" the slots' requests wait, so no coordinator write
+        // sits in between. Not recording "prepared" is safe: a dashboard that restarts here finds "preparing" and
+        // pushes prepared, then migrating, again (both idempotent). Slots an earlier dashboard (or version) stored
+        // as prepared finish the step the same way.
+        var migrating = preparing.Concat(InState(ids, SlotActionState.Prepared))
+            .ToDictionary(m => m.Id, m => WithState(m, SlotActionState.Migrating));
+        if (migrating.Count > 0)
         {
-            var byId = prepared.ToDictionary(m => m.Id, m => WithState(m, SlotActionState.Migrating));
             var snapshot = SlotsSnapshot();
-            await PushAsync(byId.Keys, c, i => byId.GetValueOrDefault(i) ?? snapshot[i]).ConfigureAwait(false);
-            await SaveSlotsAsync(byId.Values, c).ConfigureAwait(false);
+            await PushAsync(migrating.Keys, c, i => migrating.GetValueOrDefault(i) ?? snapshot[i]).ConfigureAwait(false);
+            await SaveSlotsAsync(migrating.Values, c).ConfigureAwait(false);
         }
     }, ct);
 
