@@ -3,6 +3,7 @@ using Codis.Core.Models;
 using Codis.Core.Resp;
 using Codis.Dashboard.Servers;
 using Codis.Testing;
+using Codis.Testing.Cluster;
 using Xunit.Abstractions;
 
 namespace Codis.Dashboard.Tests.Cluster;

@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using Codis.Core.Resp;
 using Codis.Testing;
+using Codis.Testing.Cluster;
 
 namespace Codis.Dashboard.Tests.Cluster;
 

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Codis.Core.Models;
 using Codis.Testing;
+using Codis.Testing.Cluster;
 using Xunit.Abstractions;
 
 namespace Codis.Dashboard.Tests.Cluster;

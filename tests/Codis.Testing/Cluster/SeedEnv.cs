@@ -2,8 +2,9 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using Codis.Core.Models;
 using Codis.Testing;
+using Xunit;
 
-namespace Codis.Dashboard.Tests.Cluster;
+namespace Codis.Testing.Cluster;
 
 /// <summary>
 /// A folder with the seed's config.ini (filesystem coordinator in a temp folder, or the given coordinator, e.g.

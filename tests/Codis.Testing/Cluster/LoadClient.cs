@@ -1,6 +1,6 @@
 using Codis.Core.Resp;
 
-namespace Codis.Dashboard.Tests.Cluster;
+namespace Codis.Testing.Cluster;
 
 /// <summary>Pipelined writes and checks through the proxy, and a background client that writes and reads back while a migration runs.</summary>
 public static class LoadClient
