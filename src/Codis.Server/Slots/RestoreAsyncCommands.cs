@@ -204,6 +204,9 @@ internal static class RestoreAsyncCommands
         }
     }
 
+    /// <summary>The most elements a chunk's hint may reserve room for (64 MB of hash-table entries).</summary>
+    private const long MaxReservedElements = 1 << 21;
+
     private static byte[][] ExpireRewrite(CommandContext ctx, long expireAt) => expireAt == 0
         ? ["PERSIST"u8.ToArray(), ctx.ArgBytes(2)]
         : ["PEXPIREAT"u8.ToArray(), ctx.ArgBytes(2), SlotCommands.Number(expireAt)];
@@ -267,6 +270,9 @@ internal static class RestoreAsyncCommands
         // The native form for the AOF and replicas, built only when someone will read it.
         bool propagate = ctx.Server.Persistence.Aof.Enabled || ctx.Server.Replication.WantsStream;
         var propagated = new List<byte[]>(propagate ? items + 2 : 0);
+        // The first chunk sizes the table for all that follow (the hint is the source's element count), so no later
+        // chunk rehashes the whole collection under the lock. Capped: the hint is only a hint.
+        int reserve = existing == null ? (int)Math.Min(hint, MaxReservedElements) : 0;
         long count;
         object value;
         switch (sub)
@@ -289,6 +295,7 @@ internal static class RestoreAsyncCommands
             case "dict":
             {
                 var set = existing as Storage.Sets.SetValue ?? Storage.Sets.SetValue.CreateFor(ctx.Arg(5));
+                if (reserve > 0) set.Reserve(reserve, limits);
                 propagated.Add("SADD"u8.ToArray());
                 propagated.Add(key);
                 for (int i = 0; i < items; i++)
@@ -303,6 +310,7 @@ internal static class RestoreAsyncCommands
             case "hash":
             {
                 var hash = existing as Storage.Hashes.HashValue ?? new Storage.Hashes.HashValue();
+                if (reserve > 0) hash.Reserve(reserve, limits);
                 propagated.Add("HSET"u8.ToArray());
                 propagated.Add(key);
                 for (int i = 0; i < items; i += 2)
@@ -320,6 +328,7 @@ internal static class RestoreAsyncCommands
             default:
             {
                 var zset = existing as Storage.SortedSets.SortedSetValue ?? Storage.SortedSets.SortedSetValue.CreateFor(ctx.Arg(5).Length, limits);
+                if (reserve > 0) zset.Reserve(reserve);
                 propagated.Add("ZADD"u8.ToArray());
                 propagated.Add(key);
                 for (int j = 0; j < scores.Length; j++)
