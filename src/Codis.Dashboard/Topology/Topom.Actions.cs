@@ -11,10 +11,13 @@ namespace Codis.Dashboard.Topology;
 /// </summary>
 internal sealed partial class Topom
 {
-    /// <summary>The next batch: started actions first (to resume them), then pending ones unless disabled, by index.</summary>
-    public List<int> NextBatch(int max)
+    /// <summary>
+    /// The next batch: started actions first (to resume them), then pending ones unless disabled, by index; slots
+    /// in <paramref name="besides"/> (the batch still running) are left out.
+    /// </summary>
+    public List<int> NextBatch(int max, IReadOnlyCollection<int>? besides = null)
     {
-        var s = SlotsSnapshot();
+        var s = SlotsSnapshot().Where(m => besides == null || !besides.Contains(m.Id)).ToList();
         var started = s.Where(m => !m.Action.IsEmpty && m.Action.State != SlotActionState.Pending).OrderBy(m => m.Action.Index);
         var pending = ActionsDisabled ? Enumerable.Empty<SlotMapping>() : s.Where(m => m.Action.State == SlotActionState.Pending).OrderBy(m => m.Action.Index);
         return started.Concat(pending).Take(max).Select(m => m.Id).ToList();
