@@ -106,21 +106,49 @@ public class BlockingTests(PinnedCluster cluster)
         Assert.StartsWith("ERR wrong number of arguments", a.Call("BRPOPLPUSH", "{qa}l", "0").Text);
     }
 
-    /// <summary>The slot starts migrating while a client is blocked: it gets TRYAGAIN within a slice, nothing popped is lost.</summary>
+    /// <summary>
+    /// The slot starts migrating (sync) while a client is blocked: within a slice the proxy moves the keys and
+    /// re-blocks it on the new owner, where the push (through the migration-aware proxy) lands and wakes it.
+    /// </summary>
     [Fact]
-    public async Task SlotMigratingWhileBlocked_ClearErrorNoLostElement()
+    public async Task SlotMigratingWhileBlocked_ReblockedOnNewOwner()
     {
         const string key = "{qmig}l";
         using var a = cluster.Client();
-        a.Call("DEL", key);
+        using (var owner = cluster.Owner(key).Client()) owner.Call("RPUSH", key, "old");
+        Assert.Equal("[{qmig}l, old]", a.Call("BLPOP", key, "0").ToString());
         Send(a, "BLPOP", key, "0");
         Thread.Sleep(100);
         await cluster.StartMigratingAsync(key);
         try
         {
+            Assert.True(PinnedCluster.Eventually(() => PinnedCluster.ClientsField(cluster.Other(key), "blocked_clients") == 1), "not re-blocked on the new owner");
+            using var pusher = cluster.Client();
+            Assert.Equal(1, pusher.Call("RPUSH", key, "x").Integer);
+            Assert.Equal("[{qmig}l, x]", a.Read().ToString());
+            using var other = cluster.Other(key).Client();
+            Assert.Equal(0, other.Call("EXISTS", key).Integer);
+        }
+        finally
+        {
+            await cluster.RestoreAsync(key);
+        }
+    }
+
+    /// <summary>Semi-async migration: the blocked client gets TRYAGAIN within a slice and nothing is popped.</summary>
+    [Fact]
+    public async Task SlotMigratingSemiAsyncWhileBlocked_ClearErrorNoLostElement()
+    {
+        const string key = "{qmig2}l";
+        using var a = cluster.Client();
+        a.Call("DEL", key);
+        Send(a, "BLPOP", key, "0");
+        Thread.Sleep(100);
+        await cluster.StartMigratingAsync(key, forwardMethod: 1);
+        try
+        {
             var sw = Stopwatch.StartNew();
-            var r = a.Read();
-            Assert.StartsWith("TRYAGAIN", r.Text);
+            Assert.StartsWith("TRYAGAIN", a.Read().Text);
             Assert.True(sw.ElapsedMilliseconds < 3000, $"{sw.ElapsedMilliseconds} ms");
             using var owner = cluster.Owner(key).Client();
             owner.Call("RPUSH", key, "x");
@@ -131,6 +159,6 @@ public class BlockingTests(PinnedCluster cluster)
         {
             await cluster.RestoreAsync(key);
         }
-        Assert.Equal("[{qmig}l, x]", a.Call("BLPOP", key, "1").ToString());
+        Assert.Equal("[{qmig2}l, x]", a.Call("BLPOP", key, "1").ToString());
     }
 }

@@ -20,7 +20,7 @@ public sealed class PinnedCluster : TwoGroupCluster
     public CodisServerProcess Other(string key) => Owner(key) == Group1 ? Group2 : Group1;
 
     /// <summary>Fills <paramref name="key"/>'s slot on proxy A as migrating from its owner to the other group.</summary>
-    public Task StartMigratingAsync(string key)
+    public Task StartMigratingAsync(string key, int forwardMethod = 0)
     {
         int slot = SlotHash.Slot(System.Text.Encoding.UTF8.GetBytes(key));
         var (from, to) = (Owner(key), Other(key));
@@ -28,6 +28,7 @@ public sealed class PinnedCluster : TwoGroupCluster
         {
             id = slot, backend_addr = $"127.0.0.1:{to.Port}", backend_addr_group_id = to == Group1 ? 1 : 2,
             migrate_from = $"127.0.0.1:{from.Port}", migrate_from_group_id = from == Group1 ? 1 : 2,
+            forward_method = forwardMethod,
         });
     }
 

@@ -10,8 +10,9 @@ namespace Codis.Proxy.Sessions;
 /// BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX through the proxy (docs/proxy.md, "Blocking commands"). All
 /// keys must hash to one slot. The command runs on that slot's master over a connection pinned to the session,
 /// in slices of at most <see cref="BlockSliceMs"/>: between slices the proxy looks at the slot again, so a
-/// client blocked on a slot that starts migrating is answered (TRYAGAIN) within a slice instead of waiting on a
-/// server that no longer gets the pushes. Every slice's reply is read, so an element the server popped always
+/// client blocked on a slot that starts migrating moves within a slice (re-blocked on the new owner after its
+/// keys are moved there, or TRYAGAIN for a semi-async migration) instead of waiting on a server that no longer
+/// gets the pushes. Every slice's reply is read, so an element the server popped always
 /// reaches the client. While blocked, the session watches its client: when it goes away the pinned connection
 /// is closed and the server forgets the blocked client.
 /// </summary>
@@ -22,7 +23,7 @@ internal sealed partial class ProxySession
 
     private PinnedConnection? blockConn;        // kept between blocking commands of the session
     private volatile bool blockingInBatch;
-    private volatile bool blockCancelled;
+    private volatile bool blockCancelled;      // the client is gone or the session ended
 
     // Ordering across connections: a request that goes over a pinned connection waits for the replies of the
     // requests before it, and the requests after it wait for its reply (see NeedsBarrier).
@@ -83,10 +84,18 @@ internal sealed partial class ProxySession
                     p.Fail("ERR handle request, slot is not ready, may be offline");
                     return;
                 }
-                if (m.MigrateFrom.Length > 0)
+                if (m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr)
                 {
-                    p.Fail($"TRYAGAIN slot {slot} is migrating: blocking commands on it are refused until the migration ends, nothing was popped; retry");
-                    return;
+                    // Sync migration: move the keys to the new owner first (as any request of the slot does),
+                    // then block there, where every proxy now sends the pushes. Semi-async: refused.
+                    string? error = m.ForwardMethod == 0
+                        ? await MoveKeysAsync(m, args).ConfigureAwait(false)
+                        : $"TRYAGAIN slot {slot} is migrating (semi-async): blocking commands on it are refused until the migration ends, nothing was popped; retry";
+                    if (error != null)
+                    {
+                        p.Fail(error);
+                        return;
+                    }
                 }
                 var conn = blockConn;
                 if (conn == null || !conn.IsOpen || conn.Address != m.BackendAddr)
@@ -125,6 +134,35 @@ internal sealed partial class ProxySession
         {
             if (!p.IsDone) p.Fail("ERR handle request, " + e.Message);
         }
+    }
+
+    /// <summary>SLOTSMGRTTAGONE of every key of the command on the slot's old owner; null, or the error to answer.</summary>
+    private async Task<string?> MoveKeysAsync(Core.Models.SlotModel m, byte[][] args)
+    {
+        var (host, port) = BackendConnection.ParseAddress(m.BackendAddr);
+        PinnedConnection source;
+        try
+        {
+            source = await PinnedConnection.OpenAsync(m.MigrateFrom, Database, proxy.Router.Options).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            return $"ERR handle request, backend conn failure, {m.MigrateFrom}: {e.Message}";
+        }
+        using (source)
+        {
+            var keys = new List<int>();
+            KeyPositions.Find(RespRequest.FromArgs(args), keys);
+            var moves = keys.Select(i => source.RequestAsync(RespValue.EncodeCommand([
+                "SLOTSMGRTTAGONE"u8.ToArray(), Encoding.UTF8.GetBytes(host), Encoding.ASCII.GetBytes(port.ToString()),
+                "3000"u8.ToArray(), args[i]]))).ToList();
+            foreach (var move in moves)
+            {
+                var reply = await move.ConfigureAwait(false);
+                if (Replies.IsError(reply)) return $"ERR handle request, bad slotsmgrttagone resp: {Replies.ErrorText(reply)}";
+            }
+        }
+        return null;
     }
 
     /// <summary>A blocking pop that timed out answers a null array (or a null bulk): nothing was popped.</summary>
@@ -175,6 +213,7 @@ internal sealed partial class ProxySession
         var tx = txConn;
         DetachTransaction();
         tx?.Dispose();
+        Interlocked.Exchange(ref spareTxConn, null)?.Dispose();
         blockConn?.Dispose();
         blockConn = null;
     }

@@ -20,6 +20,7 @@ internal sealed partial class ProxySession
     private const string ExecAbort = "EXECABORT Transaction discarded because of previous errors.";
 
     private PinnedConnection? txConn;          // WATCH and MULTI state live on it
+    private PinnedConnection? spareTxConn;     // clean after an EXEC: the session's next transaction reuses it
     private int txSlot = -1;                   // the slot every key of WATCH and the transaction hashes to
     private bool inMulti;
     private bool backendMulti;                 // MULTI was sent on txConn
@@ -213,19 +214,19 @@ internal sealed partial class ProxySession
         {
             state.Leave();
             ReleaseTransaction();
-            string why = m.MigrateFrom.Length > 0 ? "is migrating" : "moved to another group";
+            string why = m.MigrateFrom.Length > 0 ? "is migrating" : "moved to another server";
             Answer(batch, op, Replies.Error($"TRYAGAIN Transaction discarded: slot {slot} {why} since the transaction began, nothing was applied; retry it"));
             return;
         }
         var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
-        // The pinned connection is done after this reply: closed then, which also drops any server-side state.
+        // After EXEC the server holds no MULTI or WATCH state on the connection: kept for the next transaction.
         conn.Send(new PendingRequest(null)
         {
             Slot = state,
             Continuation = r =>
             {
                 p.Complete(r.Reply!);
-                conn.Dispose();
+                KeepSpare(conn);
             },
         }, req.IsMultibulk ? req.Raw.Span : "*1\r\n$4\r\nEXEC\r\n"u8);
         DetachTransaction();
@@ -260,6 +261,15 @@ internal sealed partial class ProxySession
         if (m.BackendAddr.Length == 0) return "ERR handle request, slot is not ready, may be offline";
         if (m.MigrateFrom.Length > 0)
             return $"TRYAGAIN slot {slot} is migrating: transactions on it are refused until the migration ends; retry";
+        var spare = Interlocked.Exchange(ref spareTxConn, null);
+        if (spare is { IsOpen: true, Waiting: 0 } && spare.Address == m.BackendAddr)
+        {
+            spare.Select(Database);
+            txConn = spare;
+            txSlot = slot;
+            return null;
+        }
+        spare?.Dispose();
         try
         {
             txConn = await PinnedConnection.OpenAsync(m.BackendAddr, Database, proxy.Router.Options, Closing.Token).ConfigureAwait(false);
@@ -282,6 +292,14 @@ internal sealed partial class ProxySession
             StartTicks = System.Diagnostics.Stopwatch.GetTimestamp(),
         }, batch);
         conn.Send(p, req.IsMultibulk ? req.Raw.Span : Encode(req).Span);
+    }
+
+    /// <summary>Keeps a connection whose transaction ended for the session's next one (one at most; closed with the session).</summary>
+    private void KeepSpare(PinnedConnection conn)
+    {
+        if (!conn.IsOpen || blockCancelled) conn.Dispose();
+        else Interlocked.Exchange(ref spareTxConn, conn)?.Dispose();
+        if (blockCancelled) Interlocked.Exchange(ref spareTxConn, null)?.Dispose(); // the session ended meanwhile
     }
 
     /// <summary>The slot all keys at indexes first..last hash to, or -1 when they differ.</summary>
