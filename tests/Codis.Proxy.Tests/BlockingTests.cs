@@ -95,6 +95,14 @@ public class BlockingTests(PinnedCluster cluster)
         Assert.Equal("[{q5}l, v1]", a.Read().ToString());
         Assert.Equal("after", a.Read().Text);
         Assert.Equal(1, a.Read().Integer);
+
+        // Requests before a blocking one run before it: the push it pipelines after wakes nobody else.
+        Send(a, "RPUSH", "{q5}m", "first");
+        Send(a, "BLPOP", "{q5}m", "0");
+        Send(a, "RPUSH", "{q5}m", "second");
+        Assert.Equal(1, a.Read().Integer);
+        Assert.Equal("[{q5}m, first]", a.Read().ToString());
+        Assert.Equal(1, a.Read().Integer);
     }
 
     [Fact]

@@ -71,6 +71,25 @@ public class TransactionTests(PinnedCluster cluster)
         Assert.Equal("2", a.Read().Text);
     }
 
+    /// <summary>A pipeline mixing pooled requests and WATCH/EXEC keeps its order (the pooled SET after WATCH dirties it).</summary>
+    [Fact]
+    public void PipelinedWriteAfterWatch_SeenByTheWatch()
+    {
+        using var a = cluster.Client();
+        a.Send(["SET".Bytes(), "{p2}k".Bytes(), "0".Bytes()]);
+        a.Send(["WATCH".Bytes(), "{p2}k".Bytes()]);
+        a.Send(["SET".Bytes(), "{p2}k".Bytes(), "1".Bytes()]);
+        a.Send(["MULTI".Bytes()]);
+        a.Send(["SET".Bytes(), "{p2}k".Bytes(), "2".Bytes()]);
+        a.Send(["EXEC".Bytes()]);
+        a.Send(["GET".Bytes(), "{p2}k".Bytes()]);
+        a.Flush();
+        for (int i = 0; i < 4; i++) Ok(a.Read());
+        Queued(a.Read());
+        Assert.True(a.Read().IsNull);
+        Assert.Equal("1", a.Read().Text);
+    }
+
     [Fact]
     public void WatchedKeyChangedThroughOtherProxy_ExecReturnsNil()
     {
@@ -160,6 +179,14 @@ public class TransactionTests(PinnedCluster cluster)
         Queued(a.Call("SET", "{u4}k", "v"));
         Queued(a.Call("ECHO", "x"));
         Assert.Equal("[PONG, OK, x]", a.Call("EXEC").ToString());
+        // A keyless script needs a key before it to pick the server; after one it runs there.
+        Ok(a.Call("MULTI"));
+        Assert.Contains("must follow a command with a key", a.Call("EVAL", "return 1", "0").Text);
+        Assert.StartsWith("EXECABORT", a.Call("EXEC").Text);
+        Ok(a.Call("MULTI"));
+        Queued(a.Call("SET", "{u4}k", "v"));
+        Queued(a.Call("EVAL", "return 7", "0"));
+        Assert.Equal("[OK, (integer) 7]", a.Call("EXEC").ToString());
     }
 
     /// <summary>The slot starts migrating between the queued commands and EXEC: EXEC is refused and nothing ran anywhere.</summary>

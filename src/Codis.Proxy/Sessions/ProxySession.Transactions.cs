@@ -124,14 +124,18 @@ internal sealed partial class ProxySession
             return RefuseInMulti(batch, op, $"ERR handle request, command '{op.Name}' is not allowed: {op.RefusalReason}");
         if (op?.Special == OpSpecial.Unwatch)
             return txConn != null ? QueueOnBackend(req, batch, op) : QueueKeyless(req, batch, op);
-        if (!KeyPositions.Find(req, keyIndexes) || keyIndexes.Count == 0)
+        bool found = KeyPositions.Find(req, keyIndexes);
+        if (!found || keyIndexes.Count == 0)
         {
-            // No key (bad arity, bad numkeys): the backend, if the transaction has one, says what is wrong.
+            // No key (EVAL with numkeys 0, bad arity, bad numkeys): the backend, if the transaction has one,
+            // runs it or says what is wrong; before that no server is chosen yet.
             if (backendMulti) return QueueOnBackend(req, batch, op);
             string name = Encoding.UTF8.GetString(req[0]).ToLowerInvariant();
             return RefuseInMulti(batch, op, op == null
                 ? $"ERR unknown command '{name}' without a key: not supported inside MULTI through codis-proxy"
-                : $"ERR wrong number of arguments for '{name}' command");
+                : found && req.Count > 1
+                    ? $"ERR '{name}' without keys inside MULTI must follow a command with a key through codis-proxy (the key picks the server)"
+                    : $"ERR wrong number of arguments for '{name}' command");
         }
         int slot = SlotOf(req, keyIndexes);
         if (slot < 0 || (txSlot >= 0 && slot != txSlot)) return RefuseInMulti(batch, op, CrossSlot);
