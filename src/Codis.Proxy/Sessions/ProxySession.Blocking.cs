@@ -66,6 +66,7 @@ internal sealed partial class ProxySession
     private async Task RunBlockingAsync(PendingRequest p, byte[][] args, int slot, long timeoutMs)
     {
         long deadline = timeoutMs == 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
+        bool retried = false;
         try
         {
             while (true)
@@ -98,6 +99,7 @@ internal sealed partial class ProxySession
                     }
                 }
                 var conn = blockConn;
+                bool reused = conn != null;
                 if (conn == null || !conn.IsOpen || conn.Address != m.BackendAddr)
                 {
                     conn?.Dispose();
@@ -112,6 +114,7 @@ internal sealed partial class ProxySession
                         return;
                     }
                     blockConn = conn;
+                    reused = false;
                     if (blockCancelled) continue; // the watcher may have missed it: closed at the top
                 }
                 conn.Select(Database);
@@ -125,6 +128,12 @@ internal sealed partial class ProxySession
                 else if (timeoutMs == 0) args[^1] = Encoding.ASCII.GetBytes((BlockSliceMs / 1000.0).ToString("0.###", CultureInfo.InvariantCulture));
                 var reply = await conn.RequestAsync(RespValue.EncodeCommand(args)).ConfigureAwait(false);
                 if (blockCancelled && Replies.IsError(reply)) continue;
+                // A kept connection the server closed while idle (its timeout setting): once more on a new one.
+                if (reused && !retried && !conn.IsOpen && Replies.IsError(reply))
+                {
+                    retried = true;
+                    continue;
+                }
                 if (!last && IsTimeoutReply(reply)) continue;
                 p.Complete(reply);
                 return;
