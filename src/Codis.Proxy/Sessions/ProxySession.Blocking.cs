@@ -10,9 +10,8 @@ namespace Codis.Proxy.Sessions;
 /// BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX through the proxy (docs/proxy.md, "Blocking commands"). All
 /// keys must hash to one slot. The command runs on that slot's master over a connection pinned to the session,
 /// in slices of at most <see cref="BlockSliceMs"/>: between slices the proxy looks at the slot again, so a
-/// client blocked on a slot that starts migrating moves within a slice (re-blocked on the new owner after its
-/// keys are moved there, or TRYAGAIN for a semi-async migration) instead of waiting on a server that no longer
-/// gets the pushes. Every slice's reply is read, so an element the server popped always
+/// client blocked on a slot that starts migrating moves within a slice (re-blocked on the new owner once its
+/// keys are there) instead of waiting on a server that no longer gets the pushes. Every slice's reply is read, so an element the server popped always
 /// reaches the client. While blocked, the session watches its client: when it goes away the pinned connection
 /// is closed and the server forgets the blocked client.
 /// </summary>
@@ -87,14 +86,20 @@ internal sealed partial class ProxySession
                 }
                 if (m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr)
                 {
-                    // Sync migration: move the keys to the new owner first (as any request of the slot does),
-                    // then block there, where every proxy now sends the pushes. Semi-async: refused.
-                    string? error = m.ForwardMethod == 0
-                        ? await MoveKeysAsync(m, args).ConfigureAwait(false)
-                        : $"TRYAGAIN slot {slot} is migrating (semi-async): blocking commands on it are refused until the migration ends, nothing was popped; retry";
-                    if (error != null)
+                    // Sync: move the keys to the new owner first (as any request of the slot does), then block
+                    // there, where every proxy now sends the pushes. Semi-async: pop what the old owner still
+                    // has through its EXEC-WRAPPER; once it has none of the keys, block on the new owner.
+                    if (m.ForwardMethod == 0)
                     {
-                        p.Fail(error);
+                        if (await MoveKeysAsync(m, args).ConfigureAwait(false) is { } error)
+                        {
+                            p.Fail(error);
+                            return;
+                        }
+                    }
+                    else if (await PopFromOldOwnerAsync(m, args, slot).ConfigureAwait(false) is { } served)
+                    {
+                        p.Complete(served);
                         return;
                     }
                 }
@@ -172,6 +177,77 @@ internal sealed partial class ProxySession
             }
         }
         return null;
+    }
+
+    /// <summary>
+    /// Semi-async migration: for each key in order, the old owner pops it through SLOTSMGRT-EXEC-WRAPPER if it
+    /// still has it ("being migrated": asked again shortly). The reply to answer, or null when the old owner has
+    /// none of the keys (they are all the new owner's now). BRPOPLPUSH/BLMOVE only go on when it has neither
+    /// key: a move between the two servers is not done half-way.
+    /// </summary>
+    private async Task<byte[]?> PopFromOldOwnerAsync(Core.Models.SlotModel m, byte[][] args, int slot)
+    {
+        string name = Encoding.ASCII.GetString(args[0]).ToUpperInvariant();
+        string? pop = name switch { "BLPOP" => "LPOP", "BRPOP" => "RPOP", "BZPOPMIN" => "ZPOPMIN", "BZPOPMAX" => "ZPOPMAX", _ => null };
+        PinnedConnection source;
+        try
+        {
+            source = await PinnedConnection.OpenAsync(m.MigrateFrom, Database, proxy.Router.Options).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            return Replies.Error($"ERR handle request, backend conn failure, {m.MigrateFrom}: {e.Message}");
+        }
+        using (source)
+        {
+            var keys = new List<int>();
+            KeyPositions.Find(RespRequest.FromArgs(args), keys);
+            foreach (int i in keys)
+            {
+                var key = args[i];
+                var probe = RespValue.EncodeCommand(["SLOTSMGRT-EXEC-WRAPPER"u8.ToArray(), key, Encoding.ASCII.GetBytes(pop ?? "EXISTS"), key]);
+                for (int attempt = 0; ; attempt++)
+                {
+                    var reply = await source.RequestAsync(probe).ConfigureAwait(false);
+                    if (!WrapperReply.TryParse(reply, out long code, out var payload))
+                        return Replies.IsError(reply) ? Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: " + Replies.ErrorText(reply))
+                            : Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: unexpected reply");
+                    if (code == 0) break; // not there: the new owner's
+                    if (code == 1)
+                    {
+                        if (attempt >= 500) return Replies.Error($"TRYAGAIN slot {slot}: a key is being migrated for too long, nothing was popped; retry");
+                        await Task.Delay(10).ConfigureAwait(false);
+                        continue;
+                    }
+                    if (code != 2) return Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: " + Encoding.UTF8.GetString(payload ?? []));
+                    if (pop == null)
+                        return Replies.Error($"TRYAGAIN slot {slot} is migrating (semi-async) and a key of this {name} is still on the old owner, nothing was popped; retry");
+                    if (Replies.IsError(payload!)) return payload;
+                    if (PopReply(key, payload!) is { } served) return served;
+                    break; // an empty reply: nothing there after all
+                }
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The blocking form's reply from the non-blocking one's: [key, element] or [key, member, score].</summary>
+    private static byte[]? PopReply(byte[] key, byte[] payload)
+    {
+        if (payload[0] == (byte)'$') // LPOP/RPOP: one bulk (or a null one)
+            return payload.AsSpan().StartsWith("$-1"u8) ? null : Concat("*2\r\n"u8, key, payload);
+        if (!payload.AsSpan().StartsWith("*2\r\n"u8)) return null; // ZPOPMIN/ZPOPMAX: *2 member score, or *0
+        return Concat("*3\r\n"u8, key, payload.AsSpan(4));
+    }
+
+    private static byte[] Concat(ReadOnlySpan<byte> header, byte[] key, ReadOnlySpan<byte> rest)
+    {
+        var keyBulk = Replies.Bulk(key);
+        var all = new byte[header.Length + keyBulk.Length + rest.Length];
+        header.CopyTo(all);
+        keyBulk.CopyTo(all.AsSpan(header.Length));
+        rest.CopyTo(all.AsSpan(header.Length + keyBulk.Length));
+        return all;
     }
 
     /// <summary>A blocking pop that timed out answers a null array (or a null bulk): nothing was popped.</summary>
