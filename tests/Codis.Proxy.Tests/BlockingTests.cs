@@ -169,6 +169,11 @@ public class BlockingTests(PinnedCluster cluster)
             Assert.Equal("[{qmig2}l, src1]", a.Call("BLPOP", key, "0").ToString());
             Assert.Equal("[{qmig2}l, src2]", a.Call("BRPOP", "{qmig2}other", key, "0").ToString());
             Assert.Equal(0, old.Call("EXISTS", key).Integer);
+            // The first key with elements wins, wherever it is: here the new owner's, before the old one's.
+            using (var fresh = cluster.Other(key).Client()) fresh.Call("RPUSH", "{qmig2}first", "new");
+            old.Call("RPUSH", "{qmig2}second", "old");
+            Assert.Equal("[{qmig2}first, new]", a.Call("BLPOP", "{qmig2}first", "{qmig2}second", "0").ToString());
+            Assert.Equal("[{qmig2}second, old]", a.Call("BLPOP", "{qmig2}first", "{qmig2}second", "0").ToString());
             old.Call("ZADD", "{qmig2}z", "1", "m");
             Assert.Equal("[{qmig2}z, m, 1]", a.Call("BZPOPMIN", "{qmig2}z", "0").ToString());
             // A move whose source is still on the old owner is not done half-way.

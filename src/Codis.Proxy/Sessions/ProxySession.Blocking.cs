@@ -198,13 +198,14 @@ internal sealed partial class ProxySession
         {
             return Replies.Error($"ERR handle request, backend conn failure, {m.MigrateFrom}: {e.Message}");
         }
-        using (source)
+        PinnedConnection? target = null;
+        try
         {
             var keys = new List<int>();
             KeyPositions.Find(RespRequest.FromArgs(args), keys);
-            foreach (int i in keys)
+            for (int k = 0; k < keys.Count; k++)
             {
-                var key = args[i];
+                var key = args[keys[k]];
                 var probe = RespValue.EncodeCommand(["SLOTSMGRT-EXEC-WRAPPER"u8.ToArray(), key, Encoding.ASCII.GetBytes(pop ?? "EXISTS"), key]);
                 for (int attempt = 0; ; attempt++)
                 {
@@ -212,7 +213,23 @@ internal sealed partial class ProxySession
                     if (!WrapperReply.TryParse(reply, out long code, out var payload))
                         return Replies.IsError(reply) ? Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: " + Replies.ErrorText(reply))
                             : Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: unexpected reply");
-                    if (code == 0) break; // not there: the new owner's
+                    if (code == 0)
+                    {
+                        // Not there: the new owner's. A later key must not win over this one if it has elements.
+                        if (pop == null || k == keys.Count - 1) break;
+                        try
+                        {
+                            target ??= await PinnedConnection.OpenAsync(m.BackendAddr, Database, proxy.Router.Options).ConfigureAwait(false);
+                        }
+                        catch (IOException e)
+                        {
+                            return Replies.Error($"ERR handle request, backend conn failure, {m.BackendAddr}: {e.Message}");
+                        }
+                        var there = await target.RequestAsync(RespValue.EncodeCommand([Encoding.ASCII.GetBytes(pop), key])).ConfigureAwait(false);
+                        if (Replies.IsError(there)) return there;
+                        if (PopReply(key, there) is { } found) return found;
+                        break;
+                    }
                     if (code == 1)
                     {
                         if (attempt >= 500) return Replies.Error($"TRYAGAIN slot {slot}: a key is being migrated for too long, nothing was popped; retry");
@@ -227,6 +244,11 @@ internal sealed partial class ProxySession
                     break; // an empty reply: nothing there after all
                 }
             }
+        }
+        finally
+        {
+            source.Dispose();
+            target?.Dispose();
         }
         return null;
     }
