@@ -28,8 +28,6 @@ internal sealed partial class ProxySession
     private List<(byte[] Wire, byte[] Reply)>? txPreQueued; // keyless commands queued before the slot was known
     private readonly List<int> keyIndexes = new();
 
-    private bool InTransactionState => inMulti || txConn != null;
-
     /// <summary>MULTI EXEC DISCARD WATCH UNWATCH outside MULTI.</summary>
     private ValueTask Transaction(RespRequest req, Batch batch, OpInfo op)
     {
