@@ -49,8 +49,7 @@ internal sealed partial class ProxySession
                 return Watch(req, batch, op);
             case OpSpecial.Unwatch:
                 if (req.Count != 1) break;
-                // Closing the pinned connection forgets its watches on the server.
-                ReleaseTransaction();
+                EndTransaction();
                 Answer(batch, op, Replies.Ok);
                 return ValueTask.CompletedTask;
             case OpSpecial.Exec:
@@ -89,7 +88,7 @@ internal sealed partial class ProxySession
         {
             case OpSpecial.Exec: return Exec(req, batch, op!);
             case OpSpecial.Discard:
-                ReleaseTransaction();
+                EndTransaction();
                 Answer(batch, op, Replies.Ok);
                 return ValueTask.CompletedTask;
             case OpSpecial.Reset:
@@ -202,7 +201,7 @@ internal sealed partial class ProxySession
         bool aborted = txAborted;
         if (aborted || !backendMulti)
         {
-            ReleaseTransaction();
+            EndTransaction();
             if (aborted) Answer(batch, op, Replies.Error(ExecAbort));
             else Answer(batch, op, LocalExec(local));
             return;
@@ -333,7 +332,27 @@ internal sealed partial class ProxySession
     }
 
     /// <summary>
-    /// DISCARD, UNWATCH, a refused EXEC, RESET: closing the pinned connection drops MULTI and WATCH on the
+    /// DISCARD, UNWATCH: the server forgets the MULTI and the watches (DISCARD, or UNWATCH when MULTI never
+    /// reached it), and the connection is kept for the session's next transaction.
+    /// </summary>
+    private void EndTransaction()
+    {
+        var conn = txConn;
+        bool multi = backendMulti;
+        DetachTransaction();
+        if (conn == null) return;
+        conn.Send(new PendingRequest(null)
+        {
+            Continuation = r =>
+            {
+                if (Replies.IsError(r.Reply!)) conn.Dispose();
+                else KeepSpare(conn);
+            },
+        }, multi ? "*1\r\n$7\r\nDISCARD\r\n"u8 : "*1\r\n$7\r\nUNWATCH\r\n"u8);
+    }
+
+    /// <summary>
+    /// RESET, an EXEC refused because the slot moved: closing the pinned connection drops MULTI and WATCH on the
     /// server. Replies still due on it (queued commands of this batch) arrive first: it closes after a last PING.
     /// </summary>
     private void ReleaseTransaction()
