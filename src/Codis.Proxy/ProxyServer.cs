@@ -175,7 +175,7 @@ internal sealed class ProxyServer : IDisposable
             long now = Environment.TickCount64;
             foreach (var s in sessions.Values)
             {
-                if (idle > TimeSpan.Zero && now - s.LastActiveTicks > idle.TotalMilliseconds)
+                if (idle > TimeSpan.Zero && !s.IsBlocked && now - s.LastActiveTicks > idle.TotalMilliseconds)
                 {
                     Log.Info("closing idle client", ("client", s.Remote), ("idle_s", (now - s.LastActiveTicks) / 1000));
                     s.Kill();

@@ -42,4 +42,11 @@ internal enum OpSpecial
     Eval,
     Reset,
     Role,
+    // Over a connection pinned to the session (ProxySession.Transactions.cs, ProxySession.Blocking.cs).
+    Multi,
+    Exec,
+    Discard,
+    Watch,
+    Unwatch,
+    Blocking,
 }
