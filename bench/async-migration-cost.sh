@@ -3,6 +3,8 @@
 # holds on a loaded machine: CPU µs per moved key on the source and on the target (user+system time from
 # /proc/<pid>/stat), plus the wall-clock keys/s.
 # usage: bench/async-migration-cost.sh [keys=1000000] [numkeys=1000] [callers=1]
+#        PERF=source|target also samples that server with perf (JIT symbols via DOTNET_PerfMapEnabled) and prints
+#        the top functions.
 # KEYS string keys (key:%012d, 16-byte values) over all 1024 slots on the source; slots 0-511 (≈KEYS/2 keys) are
 # moved with SLOTSMGRTTAGSLOT-ASYNC 127.0.0.1 <target> 5000 200 33554432 <slot> NUMKEYS until each is empty, by
 # CALLERS connections taking slots in turn (a source runs one batch per database at a time: the others are told
@@ -16,6 +18,7 @@ command -v redis-cli >/dev/null || { echo "needs redis-tools (apt-get install -y
 dotnet publish src/Codis.Server -c Release -o bin --nologo -v q >/dev/null
 work=$(mktemp -d)
 aport=$((20000 + RANDOM % 10000)); bport=$((aport + 1))
+[ -n "${PERF:-}" ] && export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 bin/codis-server --port "$aport" --save "" --appendonly no --dir "$work" >"$work/a.log" 2>&1 &
 apid=$!
 bin/codis-server --port "$bport" --save "" --appendonly no --dir "$work" >"$work/b.log" 2>&1 &
@@ -31,6 +34,11 @@ for i in range(n):
 PY
 redis-cli -p "$aport" --pipe <"$work/load.resp" >/dev/null
 sleep 1.5   # let the source's idle compaction run before measuring
+if [ -n "${PERF:-}" ]; then
+  ppid=$apid; [ "$PERF" = target ] && ppid=$bpid
+  perf record -q -F 999 -p "$ppid" -o "$work/perf.data" 2>/dev/null &
+  perfpid=$!
+fi
 python3 - "$aport" "$bport" "$apid" "$bpid" "$NUMKEYS" "$CALLERS" <<'PY'
 import os, socket, sys, threading, time
 aport, bport, apid, bpid, numkeys, callers = map(int, sys.argv[1:])
@@ -85,3 +93,7 @@ assert a.call("DBSIZE") + moved == total, "keys lost"
 print(f"moved {moved} keys of {total} in {wall:.2f} s: {moved / wall:,.0f} keys/s ({calls[0]} calls, numkeys {numkeys}, {callers} callers, load {os.getloadavg()[0]:.1f})")
 print(f"CPU per moved key: source {da * 1e6 / moved:.2f} µs, target {db * 1e6 / moved:.2f} µs")
 PY
+if [ -n "${PERF:-}" ]; then
+  kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true
+  perf report -i "$work/perf.data" --sort dso,symbol --stdio 2>/dev/null | grep -E "^ +[0-9]" | head -45
+fi
