@@ -201,13 +201,36 @@ internal sealed class Router : IDisposable
     /// Semi-async migration: the source runs the command itself if it still has the key, answers "absent"
     /// (then the target serves it) or "being migrated" (retry shortly).
     /// </summary>
-    private void ForwardSemiAsync(PendingRequest r, SlotModel m, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey, int db, int attempt)
+    private void ForwardSemiAsync(PendingRequest r, SlotModel m, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey, int db, int attempt) =>
+        ForwardSemiAsync(r, m, wire, hashKey, db, attempt, WrapperCommand(wire.Span, hashKey.Span));
+
+    /// <summary>
+    /// SLOTSMGRT-EXEC-WRAPPER hashkey + the request's own arguments. A multibulk request's argument bytes are reused
+    /// as they came (every request of a migrating slot goes this way, so no parse and re-encode of its arguments).
+    /// </summary>
+    internal static byte[] WrapperCommand(ReadOnlySpan<byte> wire, ReadOnlySpan<byte> hashKey)
     {
-        var args = new List<byte[]> { "SLOTSMGRT-EXEC-WRAPPER"u8.ToArray(), hashKey.ToArray() };
+        int eol = wire.IndexOf("\r\n"u8);
+        if (wire.Length > 0 && wire[0] == (byte)'*' && eol > 1 && System.Buffers.Text.Utf8Parser.TryParse(wire[1..eol], out int n, out int used) && used == eol - 1)
+        {
+            var args = wire[(eol + 2)..];
+            var header = Encoding.ASCII.GetBytes($"*{n + 2}\r\n$22\r\nSLOTSMGRT-EXEC-WRAPPER\r\n${hashKey.Length}\r\n");
+            var cmd = new byte[header.Length + hashKey.Length + 2 + args.Length];
+            header.CopyTo(cmd, 0);
+            hashKey.CopyTo(cmd.AsSpan(header.Length));
+            "\r\n"u8.CopyTo(cmd.AsSpan(header.Length + hashKey.Length));
+            args.CopyTo(cmd.AsSpan(header.Length + hashKey.Length + 2));
+            return cmd;
+        }
+        var list = new List<byte[]> { "SLOTSMGRT-EXEC-WRAPPER"u8.ToArray(), hashKey.ToArray() };
         var parsed = new RespRequest();
-        RespRequestParser.TryParse(wire, parsed, RespLimits.Default, true, out _, out _);
-        for (int i = 0; i < parsed.Count; i++) args.Add(parsed.ToArray(i));
-        var cmd = RespValue.EncodeCommand(args);
+        RespRequestParser.TryParse(wire.ToArray(), parsed, RespLimits.Default, true, out _, out _);
+        for (int i = 0; i < parsed.Count; i++) list.Add(parsed.ToArray(i));
+        return RespValue.EncodeCommand(list);
+    }
+
+    private void ForwardSemiAsync(PendingRequest r, SlotModel m, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey, int db, int attempt, byte[] cmd)
+    {
         var pre = new PendingRequest(null)
         {
             Continuation = done =>
@@ -229,7 +252,7 @@ internal sealed class Router : IDisposable
                     case 1:
                         int delay = attempt < 5 ? 0 : Math.Min(attempt, 20);
                         if (attempt > 2000) { r.Fail("ERR handle request, key is being migrated for too long"); return; }
-                        _ = Task.Delay(delay).ContinueWith(_ => ForwardSemiAsync(r, m, wire, hashKey, db, attempt + 1), TaskScheduler.Default);
+                        _ = Task.Delay(delay).ContinueWith(_ => ForwardSemiAsync(r, m, wire, hashKey, db, attempt + 1, cmd), TaskScheduler.Default);
                         break;
                     case 2:
                         r.Complete(payload!);
