@@ -2,7 +2,7 @@
 # Semi-async migration of a slot holding a hash and a sorted set of N elements each (plus a key of every other
 # type) between two codis-servers, while clients keep reading and writing every key the way a semi-async proxy does
 # (SLOTSMGRT-EXEC-WRAPPER on the source; "absent" → the target; "being migrated" → retry).
-# usage: bench/big-migration.sh [elements=1000000] [maxbulks=200]
+# usage: bench/big-migration.sh [elements=1000000] [maxbulks=200]   (PERF=source|target: perf profile of that server)
 # Prints the migration time, each client's largest and p99 wait (retries included), a PING probe's largest wait on
 # both servers, and the source's own figure: the longest it held the keyspace lock in one migration step.
 set -euo pipefail
@@ -14,6 +14,7 @@ command -v redis-cli >/dev/null || { echo "needs redis-tools (apt-get install -y
 dotnet publish src/Codis.Server -c Release -o bin --nologo -v q >/dev/null
 work=$(mktemp -d)
 aport=$((20000 + RANDOM % 10000)); bport=$((aport + 1))
+[ -n "${PERF:-}" ] && export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
 dotnet bin/codis-server.dll --port "$aport" --save "" --appendonly no --dir "$work" >"$work/a.log" 2>&1 &
 apid=$!
 dotnet bin/codis-server.dll --port "$bport" --save "" --appendonly no --dir "$work" >"$work/b.log" 2>&1 &
@@ -21,6 +22,11 @@ bpid=$!
 trap 'kill $apid $bpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for p in $aport $bport; do for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done; done
 
+if [ -n "${PERF:-}" ]; then
+  ppid=$apid; [ "$PERF" = target ] && ppid=$bpid
+  perf record -q -F 999 -g -p "$ppid" -o "$work/perf.data" 2>/dev/null &
+  perfpid=$!
+fi
 python3 - "$aport" "$bport" "$N" "$MAXBULKS" "$work" <<'PY'
 import json, os, socket, subprocess, sys, time
 from multiprocessing import Process, Queue
@@ -43,7 +49,7 @@ class Conn:
         if t == b"-": return Exception(rest.decode())
         if t == b"$":
             n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2].decode()
+            return None if n < 0 else self.f.read(n + 2)[:-2].decode(errors="replace")
         return [self.read() for _ in range(int(rest))]
     def call(self, *args):
         self.s.sendall(enc(args)); return self.read()
@@ -199,3 +205,7 @@ gc_line()
 PY
 echo "source's migration batches (longest step = longest hold of the keyspace lock, wall and CPU; GCs during it):"
 grep -h "batch ended" "$work/a.log" | sed 's/^/  /'
+if [ -n "${PERF:-}" ]; then
+  kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true
+  perf report -i "$work/perf.data" --no-children --sort dso,symbol --stdio -g none 2>/dev/null | grep -E "^ +[0-9]" | head -40
+fi
