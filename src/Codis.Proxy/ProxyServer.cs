@@ -44,6 +44,11 @@ internal sealed class ProxyServer : IDisposable
             SendBufferSize = (int)Math.Min(int.MaxValue, settings["backend_send_bufsize"].AsLong),
         };
         Router = new Router(options, settings["backend_primary_only"].AsBool);
+        BackendOptions = options;
+        Router.Filled += () =>
+        {
+            foreach (var s in subscribers.Keys) s.OnRoutingChanged();
+        };
         Limits = new RespLimits { MaxBulkLength = settings["proto-max-bulk-len"].AsLong };
         ProductName = settings["product_name"].Value;
         MaxPipeline = settings["session_max_pipeline"].AsInt;
@@ -52,6 +57,7 @@ internal sealed class ProxyServer : IDisposable
     }
 
     public Settings Settings { get; }
+    public BackendOptions BackendOptions { get; }
     public Router Router { get; }
     public RespLimits Limits { get; }
     public ProxyStats Stats { get; } = new();
@@ -151,6 +157,12 @@ internal sealed class ProxyServer : IDisposable
     }
 
     internal void Unregister(ProxySession s) => sessions.TryRemove(s.Id, out _);
+
+    private readonly ConcurrentDictionary<ProxySession, byte> subscribers = new();
+
+    /// <summary>Sessions that use pub/sub: told when the routing changes.</summary>
+    internal void TrackSubscriber(ProxySession s) => subscribers[s] = 0;
+    internal void UntrackSubscriber(ProxySession s) => subscribers.TryRemove(s, out _);
 
     /// <summary>Goes online: clients are served from now on.</summary>
     public void SetOnline()

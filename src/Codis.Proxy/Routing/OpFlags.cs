@@ -42,4 +42,17 @@ internal enum OpSpecial
     Eval,
     Reset,
     Role,
+    // Pub/sub (Sessions/ProxySession.PubSub.cs).
+    Subscribe,
+    Unsubscribe,
+    PSubscribe,
+    PUnsubscribe,
+    Publish,
+    PubSub,
+    // The whole keyspace (Sessions/ProxySession.Keyspace.cs).
+    Scan,
+    Keys,
+    DbSize,
+    Flush,
+    RandomKey,
 }

@@ -38,7 +38,7 @@ internal static class OpTable
     private const string Cluster = "it needs the whole keyspace, which is spread over many groups";
     private const string Admin = "it administers one server, not the cluster: use codis-admin or the dashboard";
     private const string Blocking = "blocking commands are not supported through codis-proxy";
-    private const string PubSub = "pub/sub is not supported through codis-proxy";
+    private const string ShardedPubSub = "sharded pub/sub is for Redis Cluster clients: use SUBSCRIBE and PUBLISH, which codis-proxy already routes by the channel's slot";
     private const string Transactions = "transactions are not supported through codis-proxy";
     private const string Migration = "slot migration is driven by the dashboard";
     private const string Replication = "replication commands are for servers only";
@@ -52,10 +52,10 @@ internal static class OpTable
                 t[n] = new OpInfo(n.ToUpperInvariant(), flags, special, reason);
         }
 
-        Add(OpFlags.NotAllowed, "KEYS SCAN RANDOMKEY DBSIZE FLUSHALL FLUSHDB MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY LMPOP ZMPOP", reason: Cluster);
+        Add(OpFlags.NotAllowed, "MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY LMPOP ZMPOP", reason: Cluster);
         Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
         Add(OpFlags.NotAllowed, "BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX BLMPOP BZMPOP XREAD XREADGROUP WAIT", reason: Blocking);
-        Add(OpFlags.NotAllowed, "SUBSCRIBE PSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE PUBLISH SSUBSCRIBE SUNSUBSCRIBE SPUBLISH PUBSUB", reason: PubSub);
+        Add(OpFlags.NotAllowed, "SSUBSCRIBE SUNSUBSCRIBE SPUBLISH", reason: ShardedPubSub);
         Add(OpFlags.NotAllowed, "MULTI EXEC DISCARD WATCH UNWATCH", reason: Transactions);
         Add(OpFlags.NotAllowed, "SLOTSCHECK SLOTSDEL SLOTSMGRTONE SLOTSMGRTSLOT SLOTSMGRTTAGONE SLOTSMGRTTAGSLOT SLOTSMGRTONE-ASYNC SLOTSMGRTSLOT-ASYNC SLOTSMGRTTAGONE-ASYNC SLOTSMGRTTAGSLOT-ASYNC SLOTSMGRTONE-ASYNC-DUMP SLOTSMGRTTAGONE-ASYNC-DUMP SLOTSMGRT-ASYNC-FENCE SLOTSMGRT-ASYNC-CANCEL SLOTSMGRT-ASYNC-STATUS SLOTSMGRT-EXEC-WRAPPER SLOTSRESTORE-ASYNC SLOTSRESTORE-ASYNC-AUTH SLOTSRESTORE-ASYNC-SELECT SLOTSRESTORE-ASYNC-ACK", reason: Migration);
         Add(OpFlags.NotAllowed, "SYNC PSYNC REPLCONF SLAVEOF REPLICAOF ASKING READONLY READWRITE", reason: Replication);
@@ -94,8 +94,25 @@ internal static class OpTable
         Add(OpFlags.Read, "SLOTSHASHKEY", OpSpecial.SlotsHashKey);
         Add(OpFlags.Write, "EVAL EVALSHA", OpSpecial.Eval);
         Add(OpFlags.Read, "EVAL_RO EVALSHA_RO", OpSpecial.Eval);
+        AddPubSubAndKeyspace(Add);
         int index = 0;
         foreach (var name in t.Keys.Order(StringComparer.Ordinal).ToList()) t[name] = t[name] with { Index = index++ };
         return t.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Pub/sub and the whole-keyspace commands, served by the proxy over every group.</summary>
+    private static void AddPubSubAndKeyspace(Action<OpFlags, string, OpSpecial, string?> add)
+    {
+        add(OpFlags.Read, "SUBSCRIBE", OpSpecial.Subscribe, null);
+        add(OpFlags.Read, "UNSUBSCRIBE", OpSpecial.Unsubscribe, null);
+        add(OpFlags.Read, "PSUBSCRIBE", OpSpecial.PSubscribe, null);
+        add(OpFlags.Read, "PUNSUBSCRIBE", OpSpecial.PUnsubscribe, null);
+        add(OpFlags.Write, "PUBLISH", OpSpecial.Publish, null);
+        add(OpFlags.MasterOnly, "PUBSUB", OpSpecial.PubSub, null);
+        add(OpFlags.MasterOnly, "SCAN", OpSpecial.Scan, null);
+        add(OpFlags.MasterOnly, "KEYS", OpSpecial.Keys, null);
+        add(OpFlags.MasterOnly, "DBSIZE", OpSpecial.DbSize, null);
+        add(OpFlags.Write, "FLUSHDB FLUSHALL", OpSpecial.Flush, null);
+        add(OpFlags.MasterOnly, "RANDOMKEY", OpSpecial.RandomKey, null);
     }
 }

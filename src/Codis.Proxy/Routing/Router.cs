@@ -77,7 +77,11 @@ internal sealed class Router : IDisposable
             primaries.Retain(used);
             replicas.Retain(used);
         }
+        Filled?.Invoke();
     }
+
+    /// <summary>Raised after every fill (pub/sub links move to the slots' new owners).</summary>
+    public event Action? Filled;
 
     /// <summary>
     /// Sends a request to its slot. The caller keeps <paramref name="wire"/> valid until the request completes

@@ -12,6 +12,8 @@ internal sealed partial class ProxySession
     private ValueTask Dispatch(RespRequest req, Batch batch)
     {
         var op = OpTable.Find(req[0]);
+        if (DispatchPubSub(req, batch, op) is { } pubsubDone) return pubsubDone;
+        if (DispatchKeyspace(req, batch, op) is { } keyspaceDone) return keyspaceDone;
         if (op is { NotAllowed: true })
         {
             Answer(batch, op, Replies.Error($"ERR handle request, command '{op.Name}' is not allowed: {op.RefusalReason}"));
