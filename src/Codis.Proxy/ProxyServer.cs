@@ -45,6 +45,7 @@ internal sealed class ProxyServer : IDisposable
         };
         Router = new Router(options, settings["backend_primary_only"].AsBool);
         BackendOptions = options;
+        ReplicaOffsets = new ReplicaOffsets(Router, settings["backend_replica_offset_period"].AsDuration);
         Router.Filled += () =>
         {
             foreach (var s in subscribers.Keys) s.OnRoutingChanged();
@@ -58,6 +59,7 @@ internal sealed class ProxyServer : IDisposable
 
     public Settings Settings { get; }
     public BackendOptions BackendOptions { get; }
+    public ReplicaOffsets ReplicaOffsets { get; }
     public Router Router { get; }
     public RespLimits Limits { get; }
     public ProxyStats Stats { get; } = new();
@@ -313,6 +315,7 @@ internal sealed class ProxyServer : IDisposable
     public void Dispose()
     {
         Shutdown("dispose");
+        ReplicaOffsets.Dispose();
         Router.Dispose();
     }
 }

@@ -163,6 +163,7 @@ internal sealed class Router : IDisposable
                 var addr = group[(int)((seed + 1 + (uint)i) % (uint)group.Length)];
                 var c = replicas.Get(addr, db, seed);
                 if (c.IsConnected) return c;
+                c.EnsureConnecting();
             }
         }
         return null;

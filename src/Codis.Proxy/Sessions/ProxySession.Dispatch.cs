@@ -99,7 +99,7 @@ internal sealed partial class ProxySession
             UnknownName = op == null ? Encoding.UTF8.GetString(req[0]).ToUpperInvariant() : null,
             StartTicks = System.Diagnostics.Stopwatch.GetTimestamp(),
         }, batch);
-        return proxy.Router.ForwardAsync(p, slot, wire, key, Database, op?.MasterOnly ?? true, seed, touched);
+        return proxy.Router.ForwardAsync(p, slot, wire, key, Database, RouteToMaster(op, slot), seed, touched);
     }
 
     /// <summary>A command with no key goes to the master of a pseudo-random slot that has one (as the original's PING).</summary>

@@ -191,6 +191,7 @@ internal sealed partial class ProxySession
         touched.Clear();
         batch.Seal();
         if (!batch.Done.IsCompleted) await batch.Done.ConfigureAwait(false);
+        StampWrites();
         long now = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var p in pending)
         {
