@@ -46,6 +46,7 @@ internal sealed class ProxyServer : IDisposable
         Router = new Router(options, settings["backend_primary_only"].AsBool);
         BackendOptions = options;
         ReplicaOffsets = new ReplicaOffsets(Router, settings["backend_replica_offset_period"].AsDuration);
+        ScanEpochs = new SlotEpochs(Router);
         Router.Filled += () =>
         {
             foreach (var s in subscribers.Keys) s.OnRoutingChanged();
@@ -60,6 +61,7 @@ internal sealed class ProxyServer : IDisposable
     public Settings Settings { get; }
     public BackendOptions BackendOptions { get; }
     public ReplicaOffsets ReplicaOffsets { get; }
+    public SlotEpochs ScanEpochs { get; }
     public Router Router { get; }
     public RespLimits Limits { get; }
     public ProxyStats Stats { get; } = new();

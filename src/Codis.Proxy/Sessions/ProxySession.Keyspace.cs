@@ -160,10 +160,14 @@ internal sealed partial class ProxySession
     {
         var cursor = ScanCursor.Decode(raw);
         var snap = new SlotModel[SlotHash.SlotCount];
+        var epochs = proxy.ScanEpochs;
+        // Epochs first: a fill between the two reads shows as a changed epoch (a rescan), never the reverse.
+        var epoch = new int[SlotHash.SlotCount];
+        for (int i = 0; i < snap.Length; i++) epoch[i] = epochs.Of(i);
         for (int i = 0; i < snap.Length; i++) snap[i] = proxy.Router.Slot(i);
         int s = cursor.Slot;
         var phases = ScanCursor.Phases(snap[s]) ?? throw new KeyspaceException($"ERR handle request, slot {s} is not ready, may be offline: SCAN cannot go on");
-        int phase = Array.FindIndex(phases, p => p.Tag == cursor.Tag);
+        int phase = cursor.Epoch == epoch[s] ? Array.FindIndex(phases, p => p.Tag == cursor.Tag) : -1;
         long index = cursor.Index;
         if (phase < 0)
         {
@@ -191,8 +195,8 @@ internal sealed partial class ProxySession
         long j = (long)(serverNext >> 10);
         var accepted = new List<int> { s };
         ScanCursor? next;
-        if (serverNext != 0 && y == s) next = new ScanCursor(s, tag, j);
-        else if (phase + 1 < phases.Length) next = new ScanCursor(s, phases[phase + 1].Tag, 0);
+        if (serverNext != 0 && y == s) next = new ScanCursor(s, tag, epoch[s], j);
+        else if (phase + 1 < phases.Length) next = new ScanCursor(s, phases[phase + 1].Tag, epoch[s], 0);
         else
         {
             next = null;
@@ -207,7 +211,7 @@ internal sealed partial class ProxySession
                 accepted.Add(z);
                 if (z == y)
                 {
-                    next = new ScanCursor(z, only.Tag, j);
+                    next = new ScanCursor(z, only.Tag, epoch[z], j);
                     break;
                 }
             }
