@@ -97,7 +97,7 @@ public class KeyspaceTests(KeyspaceCluster cluster, Xunit.Abstractions.ITestOutp
             int movedAtStart = Volatile.Read(ref moved);
             while (scans < 2 || (Environment.TickCount64 < deadline && Volatile.Read(ref moved) - movedAtStart < 6))
             {
-                var seen = FullScan(c, "COUNT", "300");
+                var seen = FullScan(c, "COUNT", "1000");
                 var missing = Enumerable.Range(0, n).Select(i => $"sc:{i}").Where(k => !seen.Contains(k)).ToList();
                 Assert.True(missing.Count == 0, $"scan {scans}: {missing.Count} keys missing, e.g. {string.Join(", ", missing.Take(5))}");
                 scans++;

@@ -133,6 +133,32 @@ public class PubSubTests(PubSubCluster cluster) : IClassFixture<PubSubCluster>
         Expect(sub.Read(), "message", ch, "back");
     }
 
+    /// <summary>
+    /// A failover as the dashboard publishes it: the slot's group keeps its id, its master address changes (here to
+    /// the other server). The subscriptions follow the new master; the old one no longer has them.
+    /// </summary>
+    [Fact]
+    public async Task Failover_MasterAddressChanges_SubscriptionsFollow()
+    {
+        string ch = ChannelIn("fo:", 101, 200);
+        int slot = SlotHash.Slot(Encoding.UTF8.GetBytes(ch));
+        string g1 = $"127.0.0.1:{cluster.Group1.Port}", g2 = $"127.0.0.1:{cluster.Group2.Port}";
+        using var sub = cluster.ClientB();
+        using var pub = cluster.Client();
+        Expect(sub.Call("SUBSCRIBE", ch), "subscribe", ch, 1L);
+        Expect(sub.Call("PSUBSCRIBE", "fo-never:*"), "psubscribe", "fo-never:*", 2L);
+        await cluster.FillAll(new { id = slot, backend_addr = g2, backend_addr_group_id = 1 });
+        using var g1c = cluster.Group1.Client();
+        using var g2c = cluster.Group2.Client();
+        WaitFor(() => g2c.Call("PUBSUB", "NUMSUB", ch).Items![1].Integer == 1 && g1c.Call("PUBSUB", "NUMSUB", ch).Items![1].Integer == 0, "the subscription did not follow the new master");
+        Assert.Equal(1, pub.Call("PUBLISH", ch, "after-failover").Integer);
+        Expect(sub.Read(), "message", ch, "after-failover");
+        await cluster.FillAll(new { id = slot, backend_addr = g1, backend_addr_group_id = 1 });
+        WaitFor(() => g1c.Call("PUBSUB", "NUMSUB", ch).Items![1].Integer == 1, "the subscription did not come back");
+        Assert.Equal(1, pub.Call("PUBLISH", ch, "back").Integer);
+        Expect(sub.Read(), "message", ch, "back");
+    }
+
     [Fact]
     public async Task StackExchangeRedis_PubSubThroughTwoProxies()
     {
