@@ -12,7 +12,9 @@ public class TwoProxyCluster : TwoGroupCluster
 {
     public CodisProxyProcess ProxyB { get; }
 
-    public TwoProxyCluster() => ProxyB = CodisProxyProcess.StartWithSlots(Slots(Group1.Port, Group2.Port));
+    public TwoProxyCluster() : this([]) { }
+
+    protected TwoProxyCluster(string[] proxyArgs) : base([], proxyArgs) => ProxyB = CodisProxyProcess.StartWithSlots(Slots(Group1.Port, Group2.Port), proxyArgs);
 
     public RespClient ClientB(int timeoutMs = 10000) => ProxyB.Client(timeoutMs);
 
@@ -206,7 +208,7 @@ public class PubSubTests(PubSubCluster cluster) : IClassFixture<PubSubCluster>
 }
 
 /// <summary>Its own cluster: group 2 is restarted under a subscriber.</summary>
-public sealed class PubSubRestartCluster : TwoProxyCluster;
+public sealed class PubSubRestartCluster() : TwoProxyCluster(["--pubsub_recovery_timeout", "2s"]);
 
 public class PubSubRecoveryTests(PubSubRestartCluster cluster) : IClassFixture<PubSubRestartCluster>
 {
@@ -225,5 +227,14 @@ public class PubSubRecoveryTests(PubSubRestartCluster cluster) : IClassFixture<P
         PubSubTests.WaitFor(() => pub.Call("PUBLISH", ch, "again") is { IsError: false, Integer: 1 }, "publish after restart");
         var m = sub.Read();
         Assert.Equal(["message", ch, "again"], m.Items!.Select(i => i.Text));
+
+        // Gone for good (and the table does not change): after pubsub_recovery_timeout the client is told and closed.
+        cluster.KillGroup2();
+        var started = Environment.TickCount64;
+        var error = sub.Read();
+        Assert.True(error.IsError, error.ToString());
+        Assert.Contains("subscriptions of this connection were lost", error.Text);
+        Assert.True(Environment.TickCount64 - started >= 1500, "closed before the recovery timeout");
+        Assert.ThrowsAny<Exception>(() => sub.Read());
     }
 }

@@ -26,6 +26,7 @@ internal static class ProxySettings
         Str("proxy_datacenter", "", "datacenter label, shown in the proxy's model (not used for routing)");
         Int("proxy_max_clients", 1000, 1, 1_000_000, "max client sessions");
         Int("proxy_max_keys_reply", 100_000, 1, 100_000_000, "KEYS fails with an error instead of returning more keys than this (SCAN has no limit)");
+        Dur("pubsub_recovery_timeout", "10s", "a subscriber whose backend link is lost and cannot be re-subscribed this long gets an error and is closed");
         Bool("proxy_allow_flush", false, "let clients run FLUSHDB/FLUSHALL, which empty every group (off: refused)");
         Mem("proxy_max_offheap_size", "1024mb", "the original's Go allocator cap (accepted, no effect here)");
         Mem("proxy_heap_placeholder", "256mb", "the original's Go GC ballast (accepted, no effect here)");

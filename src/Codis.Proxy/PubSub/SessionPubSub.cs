@@ -16,8 +16,6 @@ namespace Codis.Proxy.PubSub;
 /// </summary>
 internal sealed class SessionPubSub : IDisposable
 {
-    /// <summary>How long a lost link may stay unrecoverable before the session is closed.</summary>
-    public static readonly TimeSpan RecoveryGrace = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan ConfirmTimeout = TimeSpan.FromSeconds(10);
 
     private readonly Router router;
@@ -25,6 +23,8 @@ internal sealed class SessionPubSub : IDisposable
     private readonly Action<byte[]> deliver;
     private readonly Action<string> broken;
     private readonly string client;
+    /// <summary>How long a lost link may stay unrecoverable before the session is closed (pubsub_recovery_timeout).</summary>
+    private readonly TimeSpan recoveryGrace;
     private readonly Lock sync = new();
     private readonly HashSet<string> channels = new(StringComparer.Ordinal);
     private readonly HashSet<string> patterns = new(StringComparer.Ordinal);
@@ -33,8 +33,9 @@ internal sealed class SessionPubSub : IDisposable
     private int recovering;
     private bool disposed;
 
-    public SessionPubSub(Router router, BackendOptions options, string client, Action<byte[]> deliver, Action<string> broken)
+    public SessionPubSub(Router router, BackendOptions options, string client, TimeSpan recoveryGrace, Action<byte[]> deliver, Action<string> broken)
     {
+        this.recoveryGrace = recoveryGrace;
         this.router = router;
         this.options = options;
         this.client = client;
@@ -262,13 +263,13 @@ internal sealed class SessionPubSub : IDisposable
         Recover(reason);
     }
 
-    /// <summary>Re-syncs until it succeeds; past <see cref="RecoveryGrace"/> the session is told and closed.</summary>
+    /// <summary>Re-syncs until it succeeds; past the recovery timeout the session is told and closed.</summary>
     public void Recover(string reason)
     {
         if (Interlocked.Exchange(ref recovering, 1) == 1) return;
         _ = Task.Run(async () =>
         {
-            long deadline = Environment.TickCount64 + (long)RecoveryGrace.TotalMilliseconds;
+            long deadline = Environment.TickCount64 + (long)recoveryGrace.TotalMilliseconds;
             string? error = reason;
             try
             {

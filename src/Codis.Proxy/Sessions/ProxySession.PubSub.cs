@@ -51,7 +51,7 @@ internal sealed partial class ProxySession
         // Created inside a batch: the loop holds the write lock from now to this batch's flush.
         writeLock = new SemaphoreSlim(0, 1);
         holdsWriteLock = true;
-        pubsub = new SessionPubSub(proxy.Router, proxy.BackendOptions, Remote, Push, OnPubSubBroken);
+        pubsub = new SessionPubSub(proxy.Router, proxy.BackendOptions, Remote, proxy.Settings["pubsub_recovery_timeout"].AsDuration, Push, OnPubSubBroken);
         proxy.TrackSubscriber(this);
         return pubsub;
     }
