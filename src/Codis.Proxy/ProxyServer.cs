@@ -191,7 +191,8 @@ internal sealed class ProxyServer : IDisposable
             long now = Environment.TickCount64;
             foreach (var s in sessions.Values)
             {
-                if (idle > TimeSpan.Zero && now - s.LastActiveTicks > idle.TotalMilliseconds)
+                // As Redis's timeout: a subscriber that only receives is not idle.
+                if (idle > TimeSpan.Zero && !s.IsSubscribed && now - s.LastActiveTicks > idle.TotalMilliseconds)
                 {
                     Log.Info("closing idle client", ("client", s.Remote), ("idle_s", (now - s.LastActiveTicks) / 1000));
                     s.Kill();
