@@ -35,10 +35,11 @@ internal sealed partial class ProxySession
     }
 
     /// <summary>For a split command: master for every part if any part's group is fenced (writes are noted per part).</summary>
-    private bool SplitToMaster(OpInfo? op, IEnumerable<int> slots)
+    private bool SplitToMaster(OpInfo? op, List<Part> parts)
     {
         bool any = false;
-        foreach (int s in slots) any |= RouteToMaster(op, s);
+        foreach (var part in parts)
+            foreach (int s in part.Slots) any |= RouteToMaster(op, s);
         return any;
     }
 

@@ -154,7 +154,7 @@ internal sealed partial class ProxySession
     {
         Track(parent, batch);
         var nameBytes = name.ToArray();
-        bool masterOnly = SplitToMaster(parent.Op, parts.SelectMany(p => p.Slots));
+        bool masterOnly = SplitToMaster(parent.Op, parts);
         List<Task>? waits = null;
         for (int g = 0; g < parts.Count; g++)
         {
