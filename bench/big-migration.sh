@@ -155,6 +155,26 @@ def run_clients(phase, seconds=None):
     for p in procs: p.join()
     return elapsed, batches, load, results
 
+def gc_pauses(conn):
+    """The server's longest GC pauses since the last CONFIG RESETSTAT (INFO memory, ms)."""
+    info = dict(l.split(":", 1) for l in conn.call("INFO", "memory").splitlines() if l.startswith("gc_pause_max") or l.startswith("gc_full"))
+    return ", ".join(f"{k.replace('gc_pause_max_', '').replace('_ms', '')} {v.strip()}" for k, v in info.items())
+
+def reset_stats():
+    for p in (aport, bport):
+        c = Conn(p)
+        c.call("CONFIG", "RESETSTAT")
+        c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+        c.call("SLOWLOG", "RESET")
+
+def gc_line():
+    print(f"longest GC pauses (ms): source {gc_pauses(Conn(aport))}; target {gc_pauses(Conn(bport))}")
+    for name, port in (("source", aport), ("target", bport)):
+        c = Conn(port)
+        slow = c.call("SLOWLOG", "GET", "5")
+        c.call("SLOWLOG", "RESET")
+        if slow: print(f"  {name} slowest commands (µs): " + "; ".join(f"{e[2]} {' '.join(str(x) for x in e[3][:2])}" for e in slow))
+
 def table(title, results):
     print(title)
     print("| client | requests | run by the source | retries | largest wait ms | p99 ms |")
@@ -162,8 +182,11 @@ def table(title, results):
     for r in sorted(results, key=lambda r: r["kind"]):
         print(f"| {r['kind']} | {r['requests']} | {r['forwarded']} | {r['retries']} | {r['max']:.1f} | {r['p99']:.2f} |")
 
+reset_stats()
 _, _, load_base, base = run_clients("baseline", seconds=4)
 table(f"baseline: the same clients for 4 s without migration (load average {load_base:.1f}, 2 cores)", base)
+gc_line()
+reset_stats()
 migration, batches, load_before, results = run_clients("migration")
 b = Conn(bport)
 print(f"migrated slot {SLOT} in {migration:.2f} s ({batches} batches, maxbulks {maxbulks}); machine load average {load_before:.1f} → {os.getloadavg()[0]:.1f} (2 cores)")
@@ -172,6 +195,7 @@ hlen, zcard = b.call("HLEN", big_hash), b.call("ZCARD", big_zset)
 print(f"source keys left: {a.call('DBSIZE')}; target: {b.call('DBSIZE')} keys, HLEN {hlen}, ZCARD {zcard} (expected {N + added} and {N + zadded}: nothing lost)")
 assert a.call("DBSIZE") == 0 and hlen == N + added and zcard == N + zadded
 table("during the migration:", results)
+gc_line()
 PY
 echo "source's migration batches (longest step = longest hold of the keyspace lock, wall and CPU; GCs during it):"
 grep -h "batch ended" "$work/a.log" | sed 's/^/  /'

@@ -191,8 +191,8 @@ internal sealed class ProxyServer : IDisposable
             long now = Environment.TickCount64;
             foreach (var s in sessions.Values)
             {
-                // As Redis's timeout: a subscriber that only receives is not idle.
-                if (idle > TimeSpan.Zero && !s.IsSubscribed && now - s.LastActiveTicks > idle.TotalMilliseconds)
+                // As Redis's timeout: blocked clients and subscribers that only receive are not idle.
+                if (idle > TimeSpan.Zero && !s.IsBlocked && !s.IsSubscribed && now - s.LastActiveTicks > idle.TotalMilliseconds)
                 {
                     Log.Info("closing idle client", ("client", s.Remote), ("idle_s", (now - s.LastActiveTicks) / 1000));
                     s.Kill();

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using Codis.Core.Logging;
+using Codis.Core.Runtime;
 using Codis.Server;
 using Codis.Server.Config;
 
@@ -44,6 +45,9 @@ if (errors.Count > 0)
     Console.Error.WriteLine("codis-server: run with --help for the list of settings");
     return 1;
 }
+
+Gen0Budget.Apply(settings["gc-gen0-size"].AsLong, out string? gen0Error);
+if (gen0Error != null) Log.Warn("can't apply gc-gen0-size; running with the runtime's gen0 budget", ("error", gen0Error));
 
 var server = new CodisServer(settings);
 try

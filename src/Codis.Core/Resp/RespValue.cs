@@ -103,22 +103,45 @@ public sealed class RespValue
     }
 
     /// <summary>Encodes a command as a RESP array of bulk strings.</summary>
+    /// <summary>A command as a RESP multibulk, in one exactly sized array (hot: every migration message is one).</summary>
     public static byte[] EncodeCommand(IReadOnlyList<byte[]> args)
     {
-        using var ms = new MemoryStream();
-        WriteCommand(ms, args);
-        return ms.ToArray();
+        int length = 1 + Digits(args.Count) + 2;
+        for (int i = 0; i < args.Count; i++) length += 1 + Digits(args[i].Length) + 2 + args[i].Length + 2;
+        var result = new byte[length];
+        var span = result.AsSpan();
+        int pos = WriteHeader(span, (byte)'*', args.Count);
+        for (int i = 0; i < args.Count; i++)
+        {
+            var a = args[i];
+            pos += WriteHeader(span[pos..], (byte)'$', a.Length);
+            a.CopyTo(span[pos..]);
+            pos += a.Length;
+            span[pos++] = (byte)'\r';
+            span[pos++] = (byte)'\n';
+        }
+        return result;
     }
 
-    public static void WriteCommand(Stream s, IReadOnlyList<byte[]> args)
+    public static void WriteCommand(Stream s, IReadOnlyList<byte[]> args) => s.Write(EncodeCommand(args));
+
+    private static int Digits(int n)
     {
-        var header = Encoding.ASCII.GetBytes($"*{args.Count}\r\n");
-        s.Write(header);
-        foreach (var a in args)
+        int d = 1;
+        while (n >= 10)
         {
-            s.Write(Encoding.ASCII.GetBytes($"${a.Length}\r\n"));
-            s.Write(a);
-            s.Write("\r\n"u8);
+            n /= 10;
+            d++;
         }
+        return d;
+    }
+
+    private static int WriteHeader(Span<byte> into, byte prefix, int n)
+    {
+        into[0] = prefix;
+        System.Buffers.Text.Utf8Formatter.TryFormat(n, into[1..], out int written);
+        into[1 + written] = (byte)'\r';
+        into[2 + written] = (byte)'\n';
+        return written + 3;
     }
 }

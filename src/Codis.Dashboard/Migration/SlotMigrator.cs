@@ -44,38 +44,79 @@ internal sealed class SlotMigrator(Topom topom)
 
     public async Task RunAsync(CancellationToken ct)
     {
+        List<int>? ahead = null; // the batch prepared while the previous one moved its keys
+        var completing = Completion.None; // the batch whose completion runs while the next one moves
         while (!ct.IsCancellationRequested)
         {
-            var batch = topom.NextBatch(parallel);
+            var batch = ahead ?? topom.NextBatch(parallel, besides: completing.Slots);
+            ahead = null;
             if (batch.Count == 0)
             {
+                if (!await FinishAsync(completing).ConfigureAwait(false)) await Sleep(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+                completing = Completion.None;
                 Status = topom.ActionsDisabled ? "paused" : "idle";
                 await Sleep(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
                 continue;
             }
             try
             {
-                await RunBatchAsync(batch, ct).ConfigureAwait(false);
-                foreach (var id in batch) progress.TryRemove(id, out _);
+                (ahead, completing) = await RunBatchAsync(batch, completing, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e) when (e is TopomException or IOException or InvalidOperationException or TimeoutException)
             {
                 Status = "[ERROR] " + e.Message;
                 Log.Error("migration step failed; retrying in 5s", ("slots", Topom.Ranges(batch)), ("error", e.Message));
+                await FinishAsync(completing).ConfigureAwait(false);
+                completing = Completion.None;
                 await Sleep(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
             }
         }
     }
 
-    private async Task RunBatchAsync(List<int> batch, CancellationToken ct)
+    /// <summary>A batch's completion running in the background, and its slots (kept out of the next batch).</summary>
+    private sealed record Completion(List<int> Slots, Task Task)
+    {
+        public static readonly Completion None = new([], Task.CompletedTask);
+    }
+
+    /// <summary>Waits for a background completion; false (logged) when it failed: its slots are retried as started actions.</summary>
+    private static async Task<bool> FinishAsync(Completion c)
+    {
+        try
+        {
+            await c.Task.ConfigureAwait(false);
+            return true;
+        }
+        catch (OperationCanceledException) { return true; }
+        catch (Exception e) when (e is TopomException or IOException or InvalidOperationException or TimeoutException)
+        {
+            Log.Warn("completing a migration batch failed; it is retried", ("slots", Topom.Ranges(c.Slots)), ("error", e.Message));
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// Moves one batch while the batches around it do their coordinator writes and proxy pushes: the next batch is
+    /// prepared, and the previous one completed, while this one's keys move (each coordinator write costs a sync; on
+    /// the filesystem coordinator those were most of a migration's time). Returns the next batch (prepared) and this
+    /// batch's completion, still running. So up to three batches of migration_parallel_slots are in an action at once
+    /// (the proxies route them through the source), and one batch at a time is emptied.
+    /// </summary>
+    private async Task<(List<int>? Next, Completion Completing)> RunBatchAsync(List<int> batch, Completion previous, CancellationToken ct)
     {
         var slots = topom.SlotsSnapshot();
         foreach (var id in batch)
             progress.GetOrAdd(id, _ => new SlotProgress { Slot = id, From = slots[id].GroupId, To = slots[id].Action.TargetId });
         Status = $"preparing slots {Topom.Ranges(batch)}";
-        await topom.PrepareAsync(batch, ct).ConfigureAwait(false);
+        var sw = Stopwatch.StartNew();
+        long movedBefore = TotalMoved;
+        await topom.PrepareAsync(batch, ct).ConfigureAwait(false); // a batch prepared ahead finds nothing left to do
+        var prepared = sw.Elapsed;
         foreach (var id in batch) progress[id].State = topom.SlotsSnapshot()[id].Action.State ?? "";
+
+        var next = topom.NextBatch(parallel, besides: [.. batch, .. previous.Slots]);
+        var prepareNext = next.Count > 0 ? Task.Run(() => topom.PrepareAsync(next, ct), ct) : Task.CompletedTask;
 
         Status = $"migrating slots {Topom.Ranges(batch)}";
         var migrating = batch.Where(id => topom.SlotsSnapshot()[id].Action.State == Core.Models.SlotActionState.Migrating).ToList();
@@ -84,9 +125,33 @@ internal sealed class SlotMigrator(Topom topom)
         {
             foreach (var id in g) await EmptySlotAsync(id, ct).ConfigureAwait(false);
         }, ct))).ConfigureAwait(false);
+        var moved = sw.Elapsed;
 
+        // completions stay in order: the previous batch's first
+        if (!await FinishAsync(previous).ConfigureAwait(false)) throw new TopomException("completing the previous batch failed");
         Status = $"completing slots {Topom.Ranges(batch)}";
-        await topom.CompleteAsync(batch, ct).ConfigureAwait(false);
+        long keys = TotalMoved - movedBefore;
+        var complete = Task.Run(async () =>
+        {
+            var started = sw.Elapsed;
+            await topom.CompleteAsync(batch, ct).ConfigureAwait(false);
+            foreach (var id in batch) progress.TryRemove(id, out _);
+            // Where a batch's time goes: the two-phase coordinator + proxy updates versus moving keys.
+            Log.Info("migration batch done", ("slots", Topom.Ranges(batch)), ("keys", keys),
+                ("prepare_ms", (long)prepared.TotalMilliseconds), ("move_ms", (long)(moved - prepared).TotalMilliseconds),
+                ("complete_ms", (long)(sw.Elapsed - started).TotalMilliseconds));
+        }, ct);
+        try
+        {
+            await prepareNext.ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is TopomException or IOException or InvalidOperationException or TimeoutException)
+        {
+            // the next round starts it again (its slots are started actions, which come first)
+            Log.Warn("preparing the next migration batch failed; it is retried", ("slots", Topom.Ranges(next)), ("error", e.Message));
+            return (null, new Completion(batch, complete));
+        }
+        return (next.Count > 0 ? next : null, new Completion(batch, complete));
     }
 
     /// <summary>Calls the migration command on the source master until the slot has no key left in any database.</summary>

@@ -95,8 +95,40 @@ internal sealed partial class Topom
     {
         var list = ms.ToList();
         if (list.Count == 0) return;
+        await backgroundSlotSave.ConfigureAwait(false); // a slot's records land in the order they were made
         await Store.SaveSlotsAsync(list, ct).ConfigureAwait(false);
         foreach (var m in list) SetSlot(m);
+    }
+
+    private Task backgroundSlotSave = Task.CompletedTask;
+
+    /// <summary>
+    /// Takes slot records into effect now and writes them to the coordinator without waiting: only for records whose
+    /// loss in a crash is harmless, because the stored state before them resumes the same way (see PrepareAsync).
+    /// Every later slot write waits for this one, so the coordinator never goes back to it.
+    /// </summary>
+    private void SaveSlotsInBackground(IEnumerable<SlotMapping> ms)
+    {
+        var list = ms.ToList();
+        if (list.Count == 0) return;
+        foreach (var m in list) SetSlot(m);
+        var previous = backgroundSlotSave;
+        backgroundSlotSave = Task.Run(async () =>
+        {
+            await previous.ConfigureAwait(false);
+            try { await Store.SaveSlotsAsync(list, CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception e) when (e is Codis.Coordinator.CoordinatorException or IOException or TimeoutException)
+            {
+                Log.Warn("background save of slot records failed; the coordinator keeps the previous state, which resumes the same way",
+                    ("slots", Ranges(list.Select(m => m.Id))), ("error", e.Message));
+            }
+        });
+    }
+
+    /// <summary>Takes slot records into effect in memory only (the stored state before them resumes the same way).</summary>
+    private void SetSlots(IEnumerable<SlotMapping> ms)
+    {
+        foreach (var m in ms) SetSlot(m);
     }
 
     private async Task SaveGroupAsync(GroupModel g, CancellationToken ct)

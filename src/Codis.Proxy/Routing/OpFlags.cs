@@ -42,6 +42,13 @@ internal enum OpSpecial
     Eval,
     Reset,
     Role,
+    // Over a connection pinned to the session (ProxySession.Transactions.cs, ProxySession.Blocking.cs).
+    Multi,
+    Exec,
+    Discard,
+    Watch,
+    Unwatch,
+    Blocking,
     // Pub/sub (Sessions/ProxySession.PubSub.cs).
     Subscribe,
     Unsubscribe,

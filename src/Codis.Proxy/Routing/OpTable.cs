@@ -17,7 +17,7 @@ internal sealed record OpInfo(string Name, OpFlags Flags, OpSpecial Special = Op
 /// Based on the original's table (reference/codis.md §4.2) with the newer Redis commands added. Unknown
 /// commands are forwarded as writes, as the original does.
 /// </summary>
-internal static class OpTable
+internal static partial class OpTable
 {
     private static readonly FrozenDictionary<string, OpInfo> table = Build();
     private static readonly FrozenDictionary<string, OpInfo>.AlternateLookup<ReadOnlySpan<char>> lookup =
@@ -37,9 +37,10 @@ internal static class OpTable
     /// <summary>Why each refused command is refused: the text follows the name in the error reply.</summary>
     private const string Cluster = "it needs the whole keyspace, which is spread over many groups";
     private const string Admin = "it administers one server, not the cluster: use codis-admin or the dashboard";
-    private const string Blocking = "blocking commands are not supported through codis-proxy";
+    private const string MultiPop = "codis-server does not implement BLMPOP/BZMPOP (nor LMPOP/ZMPOP)";
+    private const string Streams = "stream reads (and their BLOCK option) are not supported through codis-proxy";
+    private const string Wait = "it counts one server's replicas, not the cluster's";
     private const string ShardedPubSub = "sharded pub/sub is for Redis Cluster clients: use SUBSCRIBE and PUBLISH, which codis-proxy already routes by the channel's slot";
-    private const string Transactions = "transactions are not supported through codis-proxy";
     private const string Migration = "slot migration is driven by the dashboard";
     private const string Replication = "replication commands are for servers only";
 
@@ -54,9 +55,10 @@ internal static class OpTable
 
         Add(OpFlags.NotAllowed, "MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY LMPOP ZMPOP", reason: Cluster);
         Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
-        Add(OpFlags.NotAllowed, "BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX BLMPOP BZMPOP XREAD XREADGROUP WAIT", reason: Blocking);
+        Add(OpFlags.NotAllowed, "BLMPOP BZMPOP", reason: MultiPop);
+        Add(OpFlags.NotAllowed, "XREAD XREADGROUP", reason: Streams);
+        Add(OpFlags.NotAllowed, "WAIT", reason: Wait);
         Add(OpFlags.NotAllowed, "SSUBSCRIBE SUNSUBSCRIBE SPUBLISH", reason: ShardedPubSub);
-        Add(OpFlags.NotAllowed, "MULTI EXEC DISCARD WATCH UNWATCH", reason: Transactions);
         Add(OpFlags.NotAllowed, "SLOTSCHECK SLOTSDEL SLOTSMGRTONE SLOTSMGRTSLOT SLOTSMGRTTAGONE SLOTSMGRTTAGSLOT SLOTSMGRTONE-ASYNC SLOTSMGRTSLOT-ASYNC SLOTSMGRTTAGONE-ASYNC SLOTSMGRTTAGSLOT-ASYNC SLOTSMGRTONE-ASYNC-DUMP SLOTSMGRTTAGONE-ASYNC-DUMP SLOTSMGRT-ASYNC-FENCE SLOTSMGRT-ASYNC-CANCEL SLOTSMGRT-ASYNC-STATUS SLOTSMGRT-EXEC-WRAPPER SLOTSRESTORE-ASYNC SLOTSRESTORE-ASYNC-AUTH SLOTSRESTORE-ASYNC-SELECT SLOTSRESTORE-ASYNC-ACK", reason: Migration);
         Add(OpFlags.NotAllowed, "SYNC PSYNC REPLCONF SLAVEOF REPLICAOF ASKING READONLY READWRITE", reason: Replication);
         // HTTP spoken to the Redis port: refuse instead of forwarding.
@@ -95,6 +97,7 @@ internal static class OpTable
         Add(OpFlags.Write, "EVAL EVALSHA", OpSpecial.Eval);
         Add(OpFlags.Read, "EVAL_RO EVALSHA_RO", OpSpecial.Eval);
         AddPubSubAndKeyspace(Add);
+        AddPinned(Add);
         int index = 0;
         foreach (var name in t.Keys.Order(StringComparer.Ordinal).ToList()) t[name] = t[name] with { Index = index++ };
         return t.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);

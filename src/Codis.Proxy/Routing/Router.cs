@@ -27,7 +27,14 @@ internal sealed class Router : IDisposable
         primaries = new BackendPool(options, options.PrimaryParallel);
         replicas = new BackendPool(options, options.ReplicaParallel);
         PrimaryOnly = primaryOnly;
+        Options = options;
     }
+
+    /// <summary>How backend connections are made (pinned session connections use the same settings).</summary>
+    public BackendOptions Options { get; }
+
+    /// <summary>The live state of a slot (sessions with pinned connections check and hold it themselves).</summary>
+    public SlotState State(int id) => slots[id];
 
     public bool PrimaryOnly { get; set; }
     public TimeSpan MigrationTimeout { get; init; } = TimeSpan.FromSeconds(30);

@@ -12,8 +12,6 @@ internal sealed partial class ProxySession
     private ValueTask Dispatch(RespRequest req, Batch batch)
     {
         var op = OpTable.Find(req[0]);
-        if (DispatchPubSub(req, batch, op) is { } pubsubDone) return pubsubDone;
-        if (DispatchKeyspace(req, batch, op) is { } keyspaceDone) return keyspaceDone;
         if (op is { NotAllowed: true })
         {
             Answer(batch, op, Replies.Error($"ERR handle request, command '{op.Name}' is not allowed: {op.RefusalReason}"));
@@ -25,6 +23,10 @@ internal sealed partial class ProxySession
             quit = true;
             return ValueTask.CompletedTask;
         }
+        if (inMulti) return QueueInMulti(req, batch, op);
+        // Pub/sub and the whole-keyspace commands (inside MULTI they are refused by QueueInMulti).
+        if (DispatchPubSub(req, batch, op) is { } pubsubDone) return pubsubDone;
+        if (DispatchKeyspace(req, batch, op) is { } keyspaceDone) return keyspaceDone;
         if (op?.Special == OpSpecial.Auth)
         {
             Answer(batch, op, Auth(req));
@@ -60,11 +62,19 @@ internal sealed partial class ProxySession
             case OpSpecial.Cluster: Answer(batch, op, Replies.Error("ERR This instance has cluster support disabled")); return ValueTask.CompletedTask;
             case OpSpecial.Role: Answer(batch, op, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n"u8.ToArray()); return ValueTask.CompletedTask;
             case OpSpecial.Reset:
+                ReleaseTransaction();
                 Database = 0;
                 Name = null;
                 Authenticated = proxy.SessionAuth.Length == 0;
                 Answer(batch, op, Replies.Simple("RESET"));
                 return ValueTask.CompletedTask;
+            case OpSpecial.Multi:
+            case OpSpecial.Exec:
+            case OpSpecial.Discard:
+            case OpSpecial.Watch:
+            case OpSpecial.Unwatch:
+                return Transaction(req, batch, op!);
+            case OpSpecial.Blocking: return Blocking(req, batch, op!);
             case OpSpecial.SlotsHashKey: Answer(batch, op, SlotsHashKey(req)); return ValueTask.CompletedTask;
             case OpSpecial.SlotsMapping: Answer(batch, op, SlotsMapping(req)); return ValueTask.CompletedTask;
             case OpSpecial.SlotsInfo: return SlotsInfo(req, batch, op!);
@@ -221,6 +231,7 @@ internal sealed partial class ProxySession
         if (!RespRequestParser.TryParseInteger(req[1], out long db)) return Replies.Error("ERR value is not an integer or out of range");
         if (db < 0 || db >= proxy.Databases) return Replies.Error("ERR DB index is out of range");
         Database = (int)db;
+        OnDatabaseChanged();
         return Replies.Ok;
     }
 

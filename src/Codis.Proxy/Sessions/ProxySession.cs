@@ -121,6 +121,7 @@ internal sealed partial class ProxySession
         {
             ExitWrite();
             DisposePubSub();
+            ReleasePinned();
             proxy.Unregister(this);
             try { await reader.CompleteAsync().ConfigureAwait(false); } catch { }
             try { await writer.CompleteAsync().ConfigureAwait(false); } catch { }
@@ -184,13 +185,33 @@ internal sealed partial class ProxySession
         {
             if (quit) break;
             seed = seed * 1103515245 + 12345;
+            // A request over a pinned connection is ordered with the others by answering what came before it.
+            if (NeedsBarrier(request) && pending.Count > 0)
+            {
+                await FinishBatchAsync(batch).ConfigureAwait(false);
+                batch = new Batch();
+            }
             var p = Dispatch(request, batch);
             if (!p.IsCompletedSuccessfully) await p.ConfigureAwait(false);
         }
+        await FinishBatchAsync(batch).ConfigureAwait(false);
+        pool.AddRange(parsed);
+        parsed.Clear();
+    }
+
+    /// <summary>Sends what the batch queued, waits for every reply and writes them in request order.</summary>
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FinishBatchAsync(Batch batch)
+    {
         foreach (var conn in touched) conn.Flush();
         touched.Clear();
         batch.Seal();
-        if (!batch.Done.IsCompleted) await batch.Done.ConfigureAwait(false);
+        if (!batch.Done.IsCompleted)
+        {
+            if (blockingInBatch) await WaitBlockedAsync(batch).ConfigureAwait(false);
+            else await batch.Done.ConfigureAwait(false);
+        }
+        blockingInBatch = false;
         StampWrites();
         long now = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var p in pending)
@@ -203,8 +224,6 @@ internal sealed partial class ProxySession
         }
         Ops += pending.Count;
         pending.Clear();
-        pool.AddRange(parsed);
-        parsed.Clear();
     }
 
     /// <summary>Registers a request of the batch; its reply is written in this order.</summary>

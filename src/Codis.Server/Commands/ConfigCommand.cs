@@ -124,6 +124,7 @@ internal static class ConfigCommand
         server.Stats.Reset();
         server.Keyspace.ResetStats();
         server.Memory.ResetPeak();
+        server.Memory.Pauses.Reset();
         foreach (var spec in CommandTable.All) spec.ResetStats();
         ctx.Ok();
     }

@@ -38,6 +38,10 @@ internal static class ServerSettings
         // while competing with the clients for the cores (bench/RESULTS.md). GC, cron and persistence use the others.
         s.Define(new Setting { Name = "event-loop-threads", Kind = SettingKind.Integer, Default = "1", Min = 0, Max = 64, Mutable = false,
             Description = "event-loop threads (0 = one per core)" });
+        // The runtime's own gen0 budget follows the CPU cache (~90 MB here) and pauses clients 100+ ms when a big
+        // collection arrives; 4 MB keeps pauses to a few ms (bench/RESULTS.md, "GC pauses"). Codis.Core.Runtime.Gen0Budget.
+        s.Define(new Setting { Name = "gc-gen0-size", Kind = SettingKind.Memory, Default = "4mb", Min = 0, Max = 1L << 32, Mutable = false,
+            Description = "GC gen0 budget (0 = the .NET runtime's default); applied by re-executing in place with DOTNET_GCgen0size, which wins when set" });
         s.Define(new Setting { Name = "enable-debug-command", Kind = SettingKind.Enum, Default = "no", Choices = ["no", "yes", "local"], Mutable = false, Description = "allow DEBUG: no, yes, or local (from loopback only)" });
         s.Define(new Setting { Name = "client-output-buffer-limit", Kind = SettingKind.String, Default = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
             Description = "per class (normal, slave, pubsub): hard limit, soft limit, soft seconds; a pub/sub client over them is disconnected",

@@ -22,8 +22,15 @@ internal sealed class MemoryStats
         return used;
     }
 
+    /// <summary>The longest GC pauses since start (INFO memory).</summary>
+    public GcPauses Pauses { get; } = new();
+
     /// <summary>Called by the cron, so a short spike between two INFO calls still shows in the peak.</summary>
-    public void Sample() => Used();
+    public void Sample()
+    {
+        Used();
+        Pauses.Sample();
+    }
 
     public void ResetPeak() => peak = 0;
 

@@ -145,6 +145,7 @@ internal static class StandardSections
             // Not in Redis: bytes the GC has handed out since start (bench/server-cost.sh divides it by requests).
             .Field("gc_total_allocated_bytes", GC.GetTotalAllocatedBytes())
             .Field("gc_collections", $"gen0={GC.CollectionCount(0)},gen1={GC.CollectionCount(1)},gen2={GC.CollectionCount(2)}");
+        mem.Pauses.Write(info);
     }
 
     private static string Percent(long part, long whole) =>

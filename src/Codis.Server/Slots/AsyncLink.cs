@@ -8,7 +8,8 @@ namespace Codis.Server.Slots;
 /// <summary>
 /// The connection of one database's semi-async migration to its target. Messages (SLOTSRESTORE-ASYNC... commands)
 /// are queued under the keyspace lock and written by a writer task; a reader task parses what the target sends
-/// back (one SLOTSRESTORE-ASYNC-ACK per message) and hands each to <see cref="AsyncMigration"/>.
+/// back (one SLOTSRESTORE-ASYNC-ACK per message) and hands all it read at once to <see cref="AsyncMigration"/>, so
+/// the keyspace lock is taken once per read rather than once per acknowledgement (two per key moved).
 /// </summary>
 internal sealed class AsyncLink
 {
@@ -53,11 +54,28 @@ internal sealed class AsyncLink
         }
     }
 
-    /// <summary>Starts the writer and the reader; <paramref name="onReply"/> and <paramref name="onClosed"/> run on the reader.</summary>
-    public void Start(Action<AsyncLink, RespValue> onReply, Action<AsyncLink, string> onClosed)
+    /// <summary>
+    /// Starts the writer and the reader; <paramref name="onReplies"/> and <paramref name="onClosed"/> run on the
+    /// reader. The replies' list holds null for each plain success acknowledgement (recognised without parsing).
+    /// </summary>
+    public void Start(Action<AsyncLink, List<RespValue?>> onReplies, Action<AsyncLink, string> onClosed)
     {
         _ = Task.Run(WriteLoopAsync);
-        _ = Task.Run(() => ReadLoopAsync(onReply, onClosed));
+        _ = Task.Run(() => ReadLoopAsync(onReplies, onClosed));
+    }
+
+    /// <summary>"SLOTSRESTORE-ASYNC-ACK 0 &lt;message&gt;" up to the message's length: what nearly every reply starts with.</summary>
+    private static ReadOnlySpan<byte> OkAckPrefix => "*3\r\n$22\r\nSLOTSRESTORE-ASYNC-ACK\r\n$1\r\n0\r\n$"u8;
+
+    /// <summary>The length of a success acknowledgement at the start of <paramref name="data"/>, or 0.</summary>
+    private static int OkAckLength(ReadOnlySpan<byte> data)
+    {
+        if (!data.StartsWith(OkAckPrefix)) return 0;
+        int i = OkAckPrefix.Length, len = 0, digits = 0;
+        for (; i < data.Length && data[i] >= (byte)'0' && data[i] <= (byte)'9' && digits < 4; i++, digits++) len = len * 10 + data[i] - '0';
+        if (digits == 0 || i + 2 + len + 2 > data.Length || data[i] != '\r' || data[i + 1] != '\n') return 0;
+        i += 2 + len;
+        return data[i] == '\r' && data[i + 1] == '\n' ? i + 2 : 0;
     }
 
     public void Send(byte[] message) => outgoing.Writer.TryWrite(message);
@@ -81,19 +99,33 @@ internal sealed class AsyncLink
         }
     }
 
-    private async Task ReadLoopAsync(Action<AsyncLink, RespValue> onReply, Action<AsyncLink, string> onClosed)
+    private async Task ReadLoopAsync(Action<AsyncLink, List<RespValue?>> onReplies, Action<AsyncLink, string> onClosed)
     {
         var buffer = new byte[64 * 1024];
+        var replies = new List<RespValue?>();
         int start = 0, end = 0;
         string reason = "interrupted: connection closed";
         try
         {
             while (true)
             {
-                while (end > start && RespValue.TryParse(buffer.AsSpan(start, end - start), out var value, out int used))
+                while (end > start)
                 {
+                    int ok = OkAckLength(buffer.AsSpan(start, end - start));
+                    if (ok > 0)
+                    {
+                        start += ok;
+                        replies.Add(null);
+                        continue;
+                    }
+                    if (!RespValue.TryParse(buffer.AsSpan(start, end - start), out var value, out int used)) break;
                     start += used;
-                    onReply(this, value);
+                    replies.Add(value);
+                }
+                if (replies.Count > 0)
+                {
+                    onReplies(this, replies);
+                    replies.Clear();
                 }
                 if (start > 0)
                 {

@@ -68,7 +68,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             var l = AsyncLink.Connect(host, port, (int)Math.Min(100, b.Timeout), out error);
             if (l == null) return null;
             link = l;
-            l.Start(OnReply, OnClosed);
+            l.Start(OnReplies, OnClosed);
             Log.Info("slotsmgrt-async: connected to target", ("target", $"{host}:{port}"), ("db", dbIndex));
         }
         string target = $"{host}:{port}";
@@ -215,10 +215,17 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         Pump();
     }
 
+    private static readonly byte[] RestoreAsync = "SLOTSRESTORE-ASYNC"u8.ToArray();
+    private static readonly Dictionary<string, byte[]> SubNames = new[] { "delete", "string", "object", "command" }
+        .ToDictionary(n => n, n => Encoding.ASCII.GetBytes(n));
+
     private static byte[] Message(string sub, byte[] key, params byte[][] rest)
     {
-        var args = new List<byte[]>(3 + rest.Length) { "SLOTSRESTORE-ASYNC"u8.ToArray(), Encoding.ASCII.GetBytes(sub), key };
-        args.AddRange(rest);
+        var args = new byte[3 + rest.Length][];
+        args[0] = RestoreAsync;
+        args[1] = SubNames[sub];
+        args[2] = key;
+        rest.CopyTo(args, 3);
         return RespValue.EncodeCommand(args);
     }
 
@@ -277,39 +284,58 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     private static int WindowFor(AsyncBatch b) =>
         b.InFlightLarge == 0 && b.Pending.Peek() is byte[] { Length: <= SmallMessage } ? MaxInFlightSmallMessages : MaxInFlightMessages;
 
-    private void OnReply(AsyncLink from, RespValue reply)
+    /// <summary>
+    /// The replies of one read from the target, under one hold of the lock; the hold counts as one step of the batch
+    /// (timed once: reading the thread's CPU clock is a system call).
+    /// </summary>
+    private void OnReplies(AsyncLink from, List<RespValue?> replies)
     {
         lock (server.Keyspace.Lock)
         {
-            if (from != link) return;
+            var step = new Step(System.Diagnostics.Stopwatch.GetTimestamp(), ThreadCpuClock.Nanoseconds(), GC.CollectionCount(0), GC.GetTotalPauseDuration());
+            var b = batch;
+            foreach (var reply in replies)
+                if (from != link || !OnReply(from, reply, step)) return;
+            if (b != null && batch == b) b.NoteStep(step.At, step.Cpu, "ack", step.Gcs, step.Paused);
+        }
+    }
+
+    private readonly record struct Step(long At, long Cpu, int Gcs, TimeSpan Paused);
+
+    /// <summary>One reply of the target (null: a plain success acknowledgement); false when it ended the batch.</summary>
+    private bool OnReply(AsyncLink from, RespValue? reply, Step step)
+    {
+        if (reply != null)
+        {
             if (!IsAck(reply, out long errno, out string message))
             {
                 Fail($"interrupted: unexpected reply from target ({Describe(reply)})");
-                return;
+                return false;
             }
             if (errno != 0)
             {
                 Log.Warn("slotsmgrt-async: target refused a message", ("target", $"{from.Host}:{from.Port}"), ("errno", errno), ("message", message));
                 Fail($"interrupted: target replied errno {errno}: {message}");
-                return;
+                return false;
             }
-            var b = batch;
-            if (b == null || b.InFlight.Count == 0)
-            {
-                Fail("interrupted: acknowledgement without a pending message");
-                return;
-            }
-            long ackAt = System.Diagnostics.Stopwatch.GetTimestamp(), ackCpu = ThreadCpuClock.Nanoseconds();
-            int gcs = GC.CollectionCount(0);
-            var paused = GC.GetTotalPauseDuration();
-            int acked = b.InFlight.Dequeue();
-            b.InFlightBytes -= acked;
-            if (acked > SmallMessage) b.InFlightLarge--;
-            b.LastProgress = from.LastUse = Environment.TickCount64;
-            Pump();
-            if (b.Pending.Count == 0 && b.InFlight.Count == 0) PhaseDone(b, () => b.NoteStep(ackAt, ackCpu, "completion", gcs, paused));
-            else b.NoteStep(ackAt, ackCpu, "ack", gcs, paused);
         }
+        var b = batch;
+        if (b == null || b.InFlight.Count == 0)
+        {
+            Fail("interrupted: acknowledgement without a pending message");
+            return false;
+        }
+        int acked = b.InFlight.Dequeue();
+        b.InFlightBytes -= acked;
+        if (acked > SmallMessage) b.InFlightLarge--;
+        b.LastProgress = from.LastUse = Environment.TickCount64;
+        Pump();
+        if (b.Pending.Count == 0 && b.InFlight.Count == 0)
+        {
+            PhaseDone(b, () => b.NoteStep(step.At, step.Cpu, "completion", step.Gcs, step.Paused));
+            return batch == b;
+        }
+        return true;
     }
 
     private static bool IsAck(RespValue v, out long errno, out string message)

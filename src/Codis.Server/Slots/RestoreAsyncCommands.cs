@@ -80,18 +80,15 @@ internal static class RestoreAsyncCommands
             Ack(ctx, -1, "the specified DB is being migrated");
             return;
         }
-        string cmd = ctx.ArgString(1);
         int argc = ctx.ArgCount;
-        string badArity = $"wrong number of arguments (argc={argc},cmd={cmd})";
         if (argc < 3)
         {
-            Ack(ctx, -1, badArity);
+            Ack(ctx, -1, BadArity(ctx));
             return;
         }
         var db = ctx.Db;
         var key = ctx.Arg(2);
-        string keyText = ctx.ArgString(2);
-        string sub = cmd.ToLowerInvariant();
+        string sub = SubName(ctx.Arg(1));
         if (sub == "command")
         {
             Forwarded(ctx);
@@ -101,18 +98,18 @@ internal static class RestoreAsyncCommands
         {
             if (argc != 3)
             {
-                Ack(ctx, -1, badArity);
+                Ack(ctx, -1, BadArity(ctx));
                 return;
             }
             bool deleted = db.Remove(key);
             if (!deleted) ctx.SuppressPropagation = true;
-            else ctx.Rewrite = [["DEL"u8.ToArray(), ctx.ArgBytes(2)]];
+            else if (Propagating(ctx)) ctx.Rewrite = [["DEL"u8.ToArray(), ctx.ArgBytes(2)]];
             Ack(ctx, 0, deleted ? "1" : "0");
             return;
         }
         if (argc < 4)
         {
-            Ack(ctx, -1, badArity);
+            Ack(ctx, -1, BadArity(ctx));
             return;
         }
         if (!CommandContext.TryParseLong(ctx.Arg(3), out long ttl) || ttl < 0)
@@ -126,12 +123,12 @@ internal static class RestoreAsyncCommands
             case "expire":
                 if (argc != 4)
                 {
-                    Ack(ctx, -1, badArity);
+                    Ack(ctx, -1, BadArity(ctx));
                     return;
                 }
                 if (!db.Exists(key))
                 {
-                    Ack(ctx, -1, $"the specified key doesn't exist ({keyText})");
+                    Ack(ctx, -1, $"the specified key doesn't exist ({ctx.ArgString(2)})");
                     return;
                 }
                 db.SetExpire(key, expireAt);
@@ -143,12 +140,12 @@ internal static class RestoreAsyncCommands
             {
                 if (argc != 5)
                 {
-                    Ack(ctx, -1, badArity);
+                    Ack(ctx, -1, BadArity(ctx));
                     return;
                 }
                 if (db.Exists(key))
                 {
-                    Ack(ctx, -1, $"the specified key already exists ({keyText})");
+                    Ack(ctx, -1, $"the specified key already exists ({ctx.ArgString(2)})");
                     return;
                 }
                 object value;
@@ -156,7 +153,7 @@ internal static class RestoreAsyncCommands
                 {
                     value = ctx.ArgBytes(4);
                     db.Add(ctx.ArgBytes(2), value, expireAt);
-                    ctx.Rewrite = [expireAt == 0
+                    if (Propagating(ctx)) ctx.Rewrite = [expireAt == 0
                         ? ["SET"u8.ToArray(), ctx.ArgBytes(2), (byte[])value]
                         : ["SET"u8.ToArray(), ctx.ArgBytes(2), (byte[])value, "PXAT"u8.ToArray(), SlotCommands.Number(expireAt)]];
                     Ack(ctx, 0, "1");
@@ -196,13 +193,31 @@ internal static class RestoreAsyncCommands
             case "hash":
             case "dict":
             case "zset":
-                Chunk(ctx, db, sub, expireAt, badArity);
+                Chunk(ctx, db, sub, expireAt);
                 return;
             default:
-                Ack(ctx, -1, $"unknown command (argc={argc},cmd={cmd})");
+                Ack(ctx, -1, $"unknown command (argc={argc},cmd={ctx.ArgString(1)})");
                 return;
         }
     }
+
+    /// <summary>The most elements a chunk's hint may reserve room for (64 MB of hash-table entries).</summary>
+    private const long MaxReservedElements = 1 << 21;
+
+    private static readonly string[] SubNames = ["command", "delete", "expire", "string", "object", "list", "hash", "dict", "zset"];
+
+    /// <summary>The sub-command in lower case, without allocating for the known ones (one call per key moved).</summary>
+    private static string SubName(ReadOnlySpan<byte> raw)
+    {
+        foreach (var name in SubNames)
+            if (System.Text.Ascii.EqualsIgnoreCase(raw, name)) return name;
+        return Encoding.UTF8.GetString(raw).ToLowerInvariant();
+    }
+
+    /// <summary>Whether anyone reads what this command propagates (the native form is built only then).</summary>
+    private static bool Propagating(CommandContext ctx) => ctx.Server.Persistence.Aof.Enabled || ctx.Server.Replication.WantsStream;
+
+    private static string BadArity(CommandContext ctx) => $"wrong number of arguments (argc={ctx.ArgCount},cmd={ctx.ArgString(1)})";
 
     private static byte[][] ExpireRewrite(CommandContext ctx, long expireAt) => expireAt == 0
         ? ["PERSIST"u8.ToArray(), ctx.ArgBytes(2)]
@@ -213,12 +228,12 @@ internal static class RestoreAsyncCommands
     /// in place (O(chunk), so a collection of millions of elements arrives in many short steps), with the chunk's
     /// TTL. Propagated as the native write (RPUSH, SADD, HSET, ZADD) plus PEXPIREAT/PERSIST.
     /// </summary>
-    private static void Chunk(CommandContext ctx, Database db, string sub, long expireAt, string badArity)
+    private static void Chunk(CommandContext ctx, Database db, string sub, long expireAt)
     {
         int argc = ctx.ArgCount;
         if (argc < 5)
         {
-            Ack(ctx, -1, badArity);
+            Ack(ctx, -1, BadArity(ctx));
             return;
         }
         if (!CommandContext.TryParseLong(ctx.Arg(4), out long hint) || hint < 0)
@@ -230,7 +245,7 @@ internal static class RestoreAsyncCommands
         bool pairs = sub == "hash" || sub == "zset";
         if (pairs && items % 2 != 0)
         {
-            Ack(ctx, -1, badArity);
+            Ack(ctx, -1, BadArity(ctx));
             return;
         }
         var scores = new double[sub == "zset" ? items / 2 : 0];
@@ -249,7 +264,6 @@ internal static class RestoreAsyncCommands
                 return;
             }
         }
-        string keyText = ctx.ArgString(2);
         var existing = db.Get(ctx.Arg(2));
         string want = sub switch { "list" => "list", "hash" => "hash", "dict" => "set", _ => "zset" };
         if (existing != null && ValueTypes.TypeName(existing) != want)
@@ -259,14 +273,17 @@ internal static class RestoreAsyncCommands
         }
         if (existing == null && items == 0)
         {
-            Ack(ctx, -1, $"the specified key doesn't exist ({keyText})");
+            Ack(ctx, -1, $"the specified key doesn't exist ({ctx.ArgString(2)})");
             return;
         }
         var limits = Storage.Collections.CollectionLimits.Current;
         var key = ctx.ArgBytes(2);
         // The native form for the AOF and replicas, built only when someone will read it.
-        bool propagate = ctx.Server.Persistence.Aof.Enabled || ctx.Server.Replication.WantsStream;
+        bool propagate = Propagating(ctx);
         var propagated = new List<byte[]>(propagate ? items + 2 : 0);
+        // The first chunk sizes the table for all that follow (the hint is the source's element count), so no later
+        // chunk rehashes the whole collection under the lock. Capped: the hint is only a hint.
+        int reserve = existing == null ? (int)Math.Min(hint, MaxReservedElements) : 0;
         long count;
         object value;
         switch (sub)
@@ -289,6 +306,7 @@ internal static class RestoreAsyncCommands
             case "dict":
             {
                 var set = existing as Storage.Sets.SetValue ?? Storage.Sets.SetValue.CreateFor(ctx.Arg(5));
+                if (reserve > 0) set.Reserve(reserve, limits);
                 propagated.Add("SADD"u8.ToArray());
                 propagated.Add(key);
                 for (int i = 0; i < items; i++)
@@ -303,6 +321,7 @@ internal static class RestoreAsyncCommands
             case "hash":
             {
                 var hash = existing as Storage.Hashes.HashValue ?? new Storage.Hashes.HashValue();
+                if (reserve > 0) hash.Reserve(reserve, limits);
                 propagated.Add("HSET"u8.ToArray());
                 propagated.Add(key);
                 for (int i = 0; i < items; i += 2)
@@ -320,6 +339,7 @@ internal static class RestoreAsyncCommands
             default:
             {
                 var zset = existing as Storage.SortedSets.SortedSetValue ?? Storage.SortedSets.SortedSetValue.CreateFor(ctx.Arg(5).Length, limits);
+                if (reserve > 0) zset.Reserve(reserve);
                 propagated.Add("ZADD"u8.ToArray());
                 propagated.Add(key);
                 for (int j = 0; j < scores.Length; j++)

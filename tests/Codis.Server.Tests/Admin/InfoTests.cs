@@ -151,4 +151,21 @@ public class InfoTests(AdminFixture fx) : IClassFixture<AdminFixture>
         Assert.Equal("# Extra\r\nx:y\r\n", registry.Render(["EXTRA"]));
         Assert.Equal(3, registry.Render(["everything"]).Split("# ").Length - 1);
     }
+
+    [Theory]
+    [InlineData(null, 4L << 20)]
+    [InlineData("1mb", 1L << 20)]
+    [InlineData("0", 0L)]
+    public void Gen0Budget_AppliedInPlaceAndShownInInfo(string? setting, long expected)
+    {
+        string[] args = setting == null ? [] : ["--gc-gen0-size", setting];
+        using var server = Codis.Testing.CodisServerProcess.Start(args);
+        using var c = server.Client();
+        var info = AdminFixture.ParseInfo(c.Call("INFO", "memory").Text!)["Memory"];
+        Assert.Equal(expected.ToString(), info["gc_gen0_budget"]);
+        Assert.True(double.Parse(info["gc_pause_max_ephemeral_ms"], System.Globalization.CultureInfo.InvariantCulture) >= 0);
+        // re-executed in place: the process we started is the one serving
+        var server_ = AdminFixture.ParseInfo(c.Call("INFO", "server").Text!)["Server"];
+        Assert.Equal(server.Pid.ToString(), server_["process_id"]);
+    }
 }

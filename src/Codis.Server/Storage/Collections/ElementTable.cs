@@ -35,6 +35,17 @@ internal sealed class ElementTable<TValue>
 
     public int Count => used - freeCount;
 
+    /// <summary>
+    /// Makes room for <paramref name="capacity"/> entries at once, so a collection that is known to grow that big
+    /// (a migration's chunks say how many elements follow) never rehashes a million entries in one command.
+    /// </summary>
+    public void Reserve(int capacity)
+    {
+        if (capacity <= entries.Length) return;
+        Grow(Math.Max(4, (int)Math.Min(int.MaxValue / 2, System.Numerics.BitOperations.RoundUpToPowerOf2((uint)capacity))));
+        if (dense.Length < capacity) Array.Resize(ref dense, capacity);
+    }
+
     /// <summary>One past the highest entry index in use: where a scan ends.</summary>
     public int Capacity => used;
 

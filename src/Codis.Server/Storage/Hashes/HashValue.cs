@@ -101,9 +101,16 @@ internal sealed class HashValue : IKeyValue
         return (table.KeyAt(i), table.ValueAt(i));
     }
 
-    private void ConvertToTable()
+    /// <summary>Room for <paramref name="count"/> fields (a hashtable when that is past the listpack's limit).</summary>
+    public void Reserve(int count, CollectionLimits limits)
     {
-        var t = new ElementTable<byte[]>(pairs!.Count);
+        if (pairs != null && count > limits.HashMaxListpackEntries) ConvertToTable(count);
+        table?.Reserve(count);
+    }
+
+    private void ConvertToTable(int capacity = 0)
+    {
+        var t = new ElementTable<byte[]>(Math.Max(capacity, pairs!.Count));
         foreach (var (f, v) in pairs) t.Add(f, v);
         table = t;
         pairs = null;

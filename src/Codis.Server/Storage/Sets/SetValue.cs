@@ -107,9 +107,16 @@ internal sealed class SetValue : IKeyValue
         return m;
     }
 
-    private void ConvertToTable()
+    /// <summary>Room for <paramref name="count"/> members (a hashtable when that is past the intset's limit).</summary>
+    public void Reserve(int count, CollectionLimits limits)
     {
-        var t = new ElementTable<byte>(ints!.Count);
+        if (ints != null && count > limits.SetMaxIntsetEntries) ConvertToTable(count);
+        table?.Reserve(count);
+    }
+
+    private void ConvertToTable(int capacity = 0)
+    {
+        var t = new ElementTable<byte>(Math.Max(capacity, ints!.Count));
         foreach (long v in ints) t.Add(Persistence.RdbInteger.ToText(v), 0);
         table = t;
         ints = null;

@@ -63,6 +63,9 @@ internal sealed class SortedSetValue : IKeyValue
     public SkipList.Node? First => list.First;
     public SkipList.Node? Last => list.Last;
 
+    /// <summary>Room for <paramref name="count"/> members in the member table.</summary>
+    public void Reserve(int count) => scores.Reserve(count);
+
     public bool TryGetScore(ReadOnlySpan<byte> member, out double score) => scores.TryGetValue(member, out score);
 
     /// <summary>Adds a member or changes its score; returns true when it was new.</summary>

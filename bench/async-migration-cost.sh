@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# CPU cost per key of semi-async slot migration between two codis-servers (no dashboard, no proxy), a figure that
+# holds on a loaded machine: CPU µs per moved key on the source and on the target (user+system time from
+# /proc/<pid>/stat), plus the wall-clock keys/s.
+# usage: bench/async-migration-cost.sh [keys=1000000] [numkeys=1000] [callers=1]
+# KEYS string keys (key:%012d, 16-byte values) over all 1024 slots on the source; slots 0-511 (≈KEYS/2 keys) are
+# moved with SLOTSMGRTTAGSLOT-ASYNC 127.0.0.1 <target> 5000 200 33554432 <slot> NUMKEYS until each is empty, by
+# CALLERS connections taking slots in turn (a source runs one batch per database at a time: the others are told
+# "being migrated" and retry, as the dashboard's parallel slots do).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N=${1:-1000000}
+NUMKEYS=${2:-1000}
+CALLERS=${3:-1}
+command -v redis-cli >/dev/null || { echo "needs redis-tools (apt-get install -y redis-tools)"; exit 1; }
+dotnet publish src/Codis.Server -c Release -o bin --nologo -v q >/dev/null
+work=$(mktemp -d)
+aport=$((20000 + RANDOM % 10000)); bport=$((aport + 1))
+bin/codis-server --port "$aport" --save "" --appendonly no --dir "$work" >"$work/a.log" 2>&1 &
+apid=$!
+bin/codis-server --port "$bport" --save "" --appendonly no --dir "$work" >"$work/b.log" 2>&1 &
+bpid=$!
+trap 'kill $apid $bpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
+for p in $aport $bport; do for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done; done
+python3 - "$N" >"$work/load.resp" <<'PY'
+import sys
+n = int(sys.argv[1]); out = sys.stdout.buffer
+for i in range(n):
+    k = b"key:%012d" % i; v = b"val:%012d" % i
+    out.write(b"*3\r\n$3\r\nSET\r\n$%d\r\n%s\r\n$%d\r\n%s\r\n" % (len(k), k, len(v), v))
+PY
+redis-cli -p "$aport" --pipe <"$work/load.resp" >/dev/null
+sleep 1.5   # let the source's idle compaction run before measuring
+python3 - "$aport" "$bport" "$apid" "$bpid" "$NUMKEYS" "$CALLERS" <<'PY'
+import os, socket, sys, threading, time
+aport, bport, apid, bpid, numkeys, callers = map(int, sys.argv[1:])
+tick = os.sysconf("SC_CLK_TCK")
+def cpu(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) / tick
+def enc(args):
+    out = [b"*%d\r\n" % len(args)]
+    for a in args:
+        a = a if isinstance(a, bytes) else str(a).encode()
+        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
+    return b"".join(out)
+class Conn:
+    def __init__(self, port):
+        self.s = socket.create_connection(("127.0.0.1", port)); self.f = self.s.makefile("rb")
+    def read(self):
+        line = self.f.readline(); t, rest = line[:1], line[1:-2]
+        if t in (b"+", b":"): return int(rest) if t == b":" else rest.decode()
+        if t == b"-": raise Exception(rest.decode())
+        if t == b"$":
+            n = int(rest)
+            return None if n < 0 else self.f.read(n + 2)[:-2].decode()
+        return [self.read() for _ in range(int(rest))]
+    def call(self, *args):
+        self.s.sendall(enc(args)); return self.read()
+a, b = Conn(aport), Conn(bport)
+total = a.call("DBSIZE")
+slots = list(range(512)); lock = threading.Lock(); calls = [0]
+def worker():
+    c = Conn(aport)
+    while True:
+        with lock:
+            if not slots: return
+            s = slots.pop(0)
+        while True:
+            try:
+                r = c.call("SLOTSMGRTTAGSLOT-ASYNC", "127.0.0.1", bport, 5000, 200, 33554432, s, numkeys)
+            except Exception as e:
+                if "being migrated" not in str(e): raise
+                time.sleep(0.001); continue
+            with lock: calls[0] += 1
+            if r[1] == 0: break
+ca, cb, t0 = cpu(apid), cpu(bpid), time.time()
+ts = [threading.Thread(target=worker) for _ in range(callers)]
+for t in ts: t.start()
+for t in ts: t.join()
+wall = time.time() - t0
+da, db = cpu(apid) - ca, cpu(bpid) - cb
+moved = b.call("DBSIZE")
+assert a.call("DBSIZE") + moved == total, "keys lost"
+print(f"moved {moved} keys of {total} in {wall:.2f} s: {moved / wall:,.0f} keys/s ({calls[0]} calls, numkeys {numkeys}, {callers} callers, load {os.getloadavg()[0]:.1f})")
+print(f"CPU per moved key: source {da * 1e6 / moved:.2f} µs, target {db * 1e6 / moved:.2f} µs")
+PY

@@ -1,0 +1,327 @@
+using System.Globalization;
+using System.Text;
+using Codis.Core.Resp;
+using Codis.Proxy.Backends;
+using Codis.Proxy.Routing;
+
+namespace Codis.Proxy.Sessions;
+
+/// <summary>
+/// BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX through the proxy (docs/proxy.md, "Blocking commands"). All
+/// keys must hash to one slot. The command runs on that slot's master over a connection pinned to the session,
+/// in slices of at most <see cref="BlockSliceMs"/>: between slices the proxy looks at the slot again, so a
+/// client blocked on a slot that starts migrating moves within a slice (re-blocked on the new owner once its
+/// keys are there) instead of waiting on a server that no longer gets the pushes. Every slice's reply is read, so an element the server popped always
+/// reaches the client. While blocked, the session watches its client: when it goes away the pinned connection
+/// is closed and the server forgets the blocked client.
+/// </summary>
+internal sealed partial class ProxySession
+{
+    /// <summary>The longest one backend wait lasts before the proxy re-checks the slot and the client.</summary>
+    internal const int BlockSliceMs = 1000;
+
+    private PinnedConnection? blockConn;        // kept between blocking commands of the session
+    private volatile bool blockingInBatch;
+    private volatile bool blockCancelled;      // the client is gone or the session ended
+
+    // Ordering across connections: a request that goes over a pinned connection waits for the replies of the
+    // requests before it, and the requests after it wait for its reply (see NeedsBarrier).
+    private enum RouteKind { Pool, Transaction, Blocking }
+    private RouteKind lastKind;
+    private bool barrierNext;
+
+    /// <summary>The session waits for a blocked command (the idle timeout does not apply, as in Redis).</summary>
+    public bool IsBlocked => blockingInBatch;
+
+    private ValueTask Blocking(RespRequest req, Batch batch, OpInfo op)
+    {
+        int arity = op.Name switch { "BRPOPLPUSH" => 4, "BLMOVE" => 6, _ => -3 };
+        if (arity > 0 ? req.Count != arity : req.Count < -arity)
+        {
+            Answer(batch, op, Replies.Error($"ERR wrong number of arguments for '{op.Name.ToLowerInvariant()}' command"));
+            return ValueTask.CompletedTask;
+        }
+        KeyPositions.Find(req, keyIndexes);
+        int slot = SlotOf(req, keyIndexes);
+        if (slot < 0)
+        {
+            Answer(batch, op, Replies.Error(CrossSlot));
+            return ValueTask.CompletedTask;
+        }
+        var args = new byte[req.Count][];
+        for (int i = 0; i < args.Length; i++) args[i] = req.ToArray(i);
+        // An unparsable timeout is sent once as it is: the server's error says what is wrong with it.
+        long timeoutMs = TryParseTimeout(req[^1], out double seconds) ? (long)Math.Ceiling(seconds * 1000) : -1;
+        var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
+        blockingInBatch = true;
+        _ = RunBlockingAsync(p, args, slot, timeoutMs);
+        return ValueTask.CompletedTask;
+    }
+
+    private static bool TryParseTimeout(ReadOnlySpan<byte> arg, out double seconds) =>
+        double.TryParse(Encoding.ASCII.GetString(arg), NumberStyles.Float, CultureInfo.InvariantCulture, out seconds)
+        && double.IsFinite(seconds) && seconds >= 0 && seconds < 1e12;
+
+    private async Task RunBlockingAsync(PendingRequest p, byte[][] args, int slot, long timeoutMs)
+    {
+        long deadline = timeoutMs == 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
+        bool retried = false;
+        try
+        {
+            while (true)
+            {
+                if (blockCancelled)
+                {
+                    p.Fail("ERR client gone");
+                    return;
+                }
+                var state = proxy.Router.State(slot);
+                await state.EnterAsync().ConfigureAwait(false); // waits while a fill holds the slot
+                var m = state.Model;
+                state.Leave();
+                if (m.BackendAddr.Length == 0)
+                {
+                    p.Fail("ERR handle request, slot is not ready, may be offline");
+                    return;
+                }
+                if (m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr)
+                {
+                    // Sync: move the keys to the new owner first (as any request of the slot does), then block
+                    // there, where every proxy now sends the pushes. Semi-async: pop what the old owner still
+                    // has through its EXEC-WRAPPER; once it has none of the keys, block on the new owner.
+                    if (m.ForwardMethod == 0)
+                    {
+                        if (await MoveKeysAsync(m, args).ConfigureAwait(false) is { } error)
+                        {
+                            p.Fail(error);
+                            return;
+                        }
+                    }
+                    else if (await PopFromOldOwnerAsync(m, args, slot).ConfigureAwait(false) is { } served)
+                    {
+                        p.Complete(served);
+                        return;
+                    }
+                }
+                var conn = blockConn;
+                bool reused = conn != null;
+                if (conn == null || !conn.IsOpen || conn.Address != m.BackendAddr)
+                {
+                    conn?.Dispose();
+                    blockConn = null;
+                    try
+                    {
+                        conn = await PinnedConnection.OpenAsync(m.BackendAddr, Database, proxy.Router.Options).ConfigureAwait(false);
+                    }
+                    catch (IOException e)
+                    {
+                        p.Fail($"ERR handle request, backend conn failure, {m.BackendAddr}: {e.Message}");
+                        return;
+                    }
+                    blockConn = conn;
+                    reused = false;
+                    if (blockCancelled) continue; // the watcher may have missed it: closed at the top
+                }
+                conn.Select(Database);
+                bool last = timeoutMs < 0;
+                if (timeoutMs > 0)
+                {
+                    long remaining = Math.Max(1, deadline - Environment.TickCount64);
+                    last = remaining <= BlockSliceMs;
+                    args[^1] = Encoding.ASCII.GetBytes((Math.Min(remaining, BlockSliceMs) / 1000.0).ToString("0.###", CultureInfo.InvariantCulture));
+                }
+                else if (timeoutMs == 0) args[^1] = Encoding.ASCII.GetBytes((BlockSliceMs / 1000.0).ToString("0.###", CultureInfo.InvariantCulture));
+                var reply = await conn.RequestAsync(RespValue.EncodeCommand(args)).ConfigureAwait(false);
+                if (blockCancelled && Replies.IsError(reply)) continue;
+                // A kept connection the server closed while idle (its timeout setting): once more on a new one.
+                if (reused && !retried && !conn.IsOpen && Replies.IsError(reply))
+                {
+                    retried = true;
+                    continue;
+                }
+                if (!last && IsTimeoutReply(reply)) continue;
+                p.Complete(reply);
+                return;
+            }
+        }
+        catch (Exception e)
+        {
+            if (!p.IsDone) p.Fail("ERR handle request, " + e.Message);
+        }
+    }
+
+    /// <summary>SLOTSMGRTTAGONE of every key of the command on the slot's old owner; null, or the error to answer.</summary>
+    private async Task<string?> MoveKeysAsync(Core.Models.SlotModel m, byte[][] args)
+    {
+        var (host, port) = BackendConnection.ParseAddress(m.BackendAddr);
+        PinnedConnection source;
+        try
+        {
+            source = await PinnedConnection.OpenAsync(m.MigrateFrom, Database, proxy.Router.Options).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            return $"ERR handle request, backend conn failure, {m.MigrateFrom}: {e.Message}";
+        }
+        using (source)
+        {
+            var keys = new List<int>();
+            KeyPositions.Find(RespRequest.FromArgs(args), keys);
+            var moves = keys.Select(i => source.RequestAsync(RespValue.EncodeCommand([
+                "SLOTSMGRTTAGONE"u8.ToArray(), Encoding.UTF8.GetBytes(host), Encoding.ASCII.GetBytes(port.ToString()),
+                "3000"u8.ToArray(), args[i]]))).ToList();
+            foreach (var move in moves)
+            {
+                var reply = await move.ConfigureAwait(false);
+                if (Replies.IsError(reply)) return $"ERR handle request, bad slotsmgrttagone resp: {Replies.ErrorText(reply)}";
+            }
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// Semi-async migration: for each key in order, the old owner pops it through SLOTSMGRT-EXEC-WRAPPER if it
+    /// still has it ("being migrated": asked again shortly). The reply to answer, or null when the old owner has
+    /// none of the keys (they are all the new owner's now). BRPOPLPUSH/BLMOVE only go on when it has neither
+    /// key: a move between the two servers is not done half-way.
+    /// </summary>
+    private async Task<byte[]?> PopFromOldOwnerAsync(Core.Models.SlotModel m, byte[][] args, int slot)
+    {
+        string name = Encoding.ASCII.GetString(args[0]).ToUpperInvariant();
+        string? pop = name switch { "BLPOP" => "LPOP", "BRPOP" => "RPOP", "BZPOPMIN" => "ZPOPMIN", "BZPOPMAX" => "ZPOPMAX", _ => null };
+        PinnedConnection source;
+        try
+        {
+            source = await PinnedConnection.OpenAsync(m.MigrateFrom, Database, proxy.Router.Options).ConfigureAwait(false);
+        }
+        catch (IOException e)
+        {
+            return Replies.Error($"ERR handle request, backend conn failure, {m.MigrateFrom}: {e.Message}");
+        }
+        PinnedConnection? target = null;
+        try
+        {
+            var keys = new List<int>();
+            KeyPositions.Find(RespRequest.FromArgs(args), keys);
+            for (int k = 0; k < keys.Count; k++)
+            {
+                var key = args[keys[k]];
+                var probe = RespValue.EncodeCommand(["SLOTSMGRT-EXEC-WRAPPER"u8.ToArray(), key, Encoding.ASCII.GetBytes(pop ?? "EXISTS"), key]);
+                for (int attempt = 0; ; attempt++)
+                {
+                    var reply = await source.RequestAsync(probe).ConfigureAwait(false);
+                    if (!WrapperReply.TryParse(reply, out long code, out var payload))
+                        return Replies.IsError(reply) ? Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: " + Replies.ErrorText(reply))
+                            : Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: unexpected reply");
+                    if (code == 0)
+                    {
+                        // Not there: the new owner's. A later key must not win over this one if it has elements.
+                        if (pop == null || k == keys.Count - 1) break;
+                        try
+                        {
+                            target ??= await PinnedConnection.OpenAsync(m.BackendAddr, Database, proxy.Router.Options).ConfigureAwait(false);
+                        }
+                        catch (IOException e)
+                        {
+                            return Replies.Error($"ERR handle request, backend conn failure, {m.BackendAddr}: {e.Message}");
+                        }
+                        var there = await target.RequestAsync(RespValue.EncodeCommand([Encoding.ASCII.GetBytes(pop), key])).ConfigureAwait(false);
+                        if (Replies.IsError(there)) return there;
+                        if (PopReply(key, there) is { } found) return found;
+                        break;
+                    }
+                    if (code == 1)
+                    {
+                        if (attempt >= 500) return Replies.Error($"TRYAGAIN slot {slot}: a key is being migrated for too long, nothing was popped; retry");
+                        await Task.Delay(10).ConfigureAwait(false);
+                        continue;
+                    }
+                    if (code != 2) return Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: " + Encoding.UTF8.GetString(payload ?? []));
+                    if (pop == null)
+                        return Replies.Error($"TRYAGAIN slot {slot} is migrating (semi-async) and a key of this {name} is still on the old owner, nothing was popped; retry");
+                    if (Replies.IsError(payload!)) return payload;
+                    if (PopReply(key, payload!) is { } served) return served;
+                    break; // an empty reply: nothing there after all
+                }
+            }
+        }
+        finally
+        {
+            source.Dispose();
+            target?.Dispose();
+        }
+        return null;
+    }
+
+    /// <summary>The blocking form's reply from the non-blocking one's: [key, element] or [key, member, score].</summary>
+    private static byte[]? PopReply(byte[] key, byte[] payload)
+    {
+        if (payload[0] == (byte)'$') // LPOP/RPOP: one bulk (or a null one)
+            return payload.AsSpan().StartsWith("$-1"u8) ? null : Concat("*2\r\n"u8, key, payload);
+        if (!payload.AsSpan().StartsWith("*2\r\n"u8)) return null; // ZPOPMIN/ZPOPMAX: *2 member score, or *0
+        return Concat("*3\r\n"u8, key, payload.AsSpan(4));
+    }
+
+    private static byte[] Concat(ReadOnlySpan<byte> header, byte[] key, ReadOnlySpan<byte> rest)
+    {
+        var keyBulk = Replies.Bulk(key);
+        var all = new byte[header.Length + keyBulk.Length + rest.Length];
+        header.CopyTo(all);
+        keyBulk.CopyTo(all.AsSpan(header.Length));
+        rest.CopyTo(all.AsSpan(header.Length + keyBulk.Length));
+        return all;
+    }
+
+    /// <summary>A blocking pop that timed out answers a null array (or a null bulk): nothing was popped.</summary>
+    private static bool IsTimeoutReply(byte[] reply) =>
+        reply.AsSpan().SequenceEqual("*-1\r\n"u8) || reply.AsSpan().SequenceEqual("$-1\r\n"u8);
+
+    /// <summary>Waits for a batch with a blocked command, closing it when the client disconnects or the session is killed.</summary>
+    private async Task WaitBlockedAsync(Batch batch)
+    {
+        while (!batch.Done.IsCompleted)
+        {
+            await Task.WhenAny(batch.Done, Task.Delay(50)).ConfigureAwait(false);
+            if (batch.Done.IsCompleted || blockCancelled) continue;
+            if (Closing.IsCancellationRequested || ClientLiveness.IsGone(socket))
+            {
+                blockCancelled = true;
+                quit = true;
+                blockConn?.Dispose(); // the server unblocks (and forgets) the client
+            }
+        }
+    }
+
+    /// <summary>Whether the batch must be answered before <paramref name="req"/> is dispatched (see <see cref="RouteKind"/>).</summary>
+    private bool NeedsBarrier(RespRequest req)
+    {
+        var op = OpTable.Find(req[0]);
+        var kind = inMulti ? RouteKind.Transaction : (op?.Special ?? OpSpecial.None) switch
+        {
+            OpSpecial.Multi or OpSpecial.Exec or OpSpecial.Discard or OpSpecial.Watch or OpSpecial.Unwatch => RouteKind.Transaction,
+            OpSpecial.Blocking => RouteKind.Blocking,
+            _ => RouteKind.Pool,
+        };
+        bool need = barrierNext || kind != lastKind || kind == RouteKind.Blocking;
+        // After the transaction ends (or a blocking command), later requests wait for its reply.
+        barrierNext = kind == RouteKind.Blocking || op?.Special is OpSpecial.Exec or OpSpecial.Discard
+                      || (!inMulti && op?.Special == OpSpecial.Unwatch);
+        lastKind = kind;
+        return need;
+    }
+
+    /// <summary>The session switched databases: so do its pinned connections (a WATCH stays on the old one's keys, as Redis).</summary>
+    private void OnDatabaseChanged() => txConn?.Select(Database);
+
+    /// <summary>The session ends: pinned connections close, so the server drops their MULTI, WATCH and blocks.</summary>
+    private void ReleasePinned()
+    {
+        blockCancelled = true;
+        var tx = txConn;
+        DetachTransaction();
+        tx?.Dispose();
+        Interlocked.Exchange(ref spareTxConn, null)?.Dispose();
+        blockConn?.Dispose();
+        blockConn = null;
+    }
+}
