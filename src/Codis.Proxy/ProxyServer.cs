@@ -244,6 +244,7 @@ internal sealed class ProxyServer : IDisposable
             F("connected_clients", sessions.Count);
             F("maxclients", Settings["proxy_max_clients"].AsInt);
             F("blocked_clients", 0);
+            F("pubsub_clients", subscribers.Keys.Count(s => s.IsSubscribed));
         });
         Section("persistence", () =>
         {

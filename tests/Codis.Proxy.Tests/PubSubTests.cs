@@ -87,6 +87,7 @@ public class PubSubTests(PubSubCluster cluster) : IClassFixture<PubSubCluster>
         var numsub = pub.Call("PUBSUB", "NUMSUB", c1, c2, "none").Items!;
         Assert.Equal([c1, "1", c2, "1", "none", "0"], numsub.Select(i => i.Type == RespType.Integer ? i.Integer.ToString() : i.Text));
         Assert.Equal(1, pub.Call("PUBSUB", "NUMPAT").Integer);
+        using (var info = cluster.ClientB()) Assert.Contains("pubsub_clients:1", info.Call("INFO", "clients").Text);
 
         sub.Send([.. new[] { "UNSUBSCRIBE" }.Select(Encoding.UTF8.GetBytes)]);
         var left = new[] { sub.Read(), sub.Read() };
