@@ -44,6 +44,13 @@ internal sealed class ProxyServer : IDisposable
             SendBufferSize = (int)Math.Min(int.MaxValue, settings["backend_send_bufsize"].AsLong),
         };
         Router = new Router(options, settings["backend_primary_only"].AsBool);
+        BackendOptions = options;
+        ReplicaOffsets = new ReplicaOffsets(Router, settings["backend_replica_offset_period"].AsDuration);
+        ScanEpochs = new SlotEpochs(Router);
+        Router.Filled += () =>
+        {
+            foreach (var s in subscribers.Keys) s.OnRoutingChanged();
+        };
         Limits = new RespLimits { MaxBulkLength = settings["proto-max-bulk-len"].AsLong };
         ProductName = settings["product_name"].Value;
         MaxPipeline = settings["session_max_pipeline"].AsInt;
@@ -52,6 +59,9 @@ internal sealed class ProxyServer : IDisposable
     }
 
     public Settings Settings { get; }
+    public BackendOptions BackendOptions { get; }
+    public ReplicaOffsets ReplicaOffsets { get; }
+    public SlotEpochs ScanEpochs { get; }
     public Router Router { get; }
     public RespLimits Limits { get; }
     public ProxyStats Stats { get; } = new();
@@ -152,6 +162,12 @@ internal sealed class ProxyServer : IDisposable
 
     internal void Unregister(ProxySession s) => sessions.TryRemove(s.Id, out _);
 
+    private readonly ConcurrentDictionary<ProxySession, byte> subscribers = new();
+
+    /// <summary>Sessions that use pub/sub: told when the routing changes.</summary>
+    internal void TrackSubscriber(ProxySession s) => subscribers[s] = 0;
+    internal void UntrackSubscriber(ProxySession s) => subscribers.TryRemove(s, out _);
+
     /// <summary>Goes online: clients are served from now on.</summary>
     public void SetOnline()
     {
@@ -175,7 +191,8 @@ internal sealed class ProxyServer : IDisposable
             long now = Environment.TickCount64;
             foreach (var s in sessions.Values)
             {
-                if (idle > TimeSpan.Zero && !s.IsBlocked && now - s.LastActiveTicks > idle.TotalMilliseconds)
+                // As Redis's timeout: blocked clients and subscribers that only receive are not idle.
+                if (idle > TimeSpan.Zero && !s.IsBlocked && !s.IsSubscribed && now - s.LastActiveTicks > idle.TotalMilliseconds)
                 {
                     Log.Info("closing idle client", ("client", s.Remote), ("idle_s", (now - s.LastActiveTicks) / 1000));
                     s.Kill();
@@ -227,6 +244,7 @@ internal sealed class ProxyServer : IDisposable
             F("connected_clients", sessions.Count);
             F("maxclients", Settings["proxy_max_clients"].AsInt);
             F("blocked_clients", 0);
+            F("pubsub_clients", subscribers.Keys.Count(s => s.IsSubscribed));
         });
         Section("persistence", () =>
         {
@@ -301,6 +319,7 @@ internal sealed class ProxyServer : IDisposable
     public void Dispose()
     {
         Shutdown("dispose");
+        ReplicaOffsets.Dispose();
         Router.Dispose();
     }
 }

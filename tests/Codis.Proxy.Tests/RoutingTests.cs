@@ -46,17 +46,12 @@ public class RoutingTests(TwoGroupCluster cluster) : IClassFixture<TwoGroupClust
     }
 
     [Theory]
-    [InlineData("KEYS", "*")]
-    [InlineData("SUBSCRIBE", "ch")]
     [InlineData("MOVE", "k", "1")]
     [InlineData("MIGRATE", "h", "1", "k", "0", "0")]
     [InlineData("SLOTSMGRTSLOT", "h", "1", "0", "0")]
     [InlineData("SLOTSMGRT-EXEC-WRAPPER", "k", "GET", "k")]
-    [InlineData("SCAN", "0")]
     [InlineData("FLUSHALL")]
     [InlineData("RENAME", "a", "b")]
-    [InlineData("PUBLISH", "ch", "m")]
-    [InlineData("PSUBSCRIBE", "c*")]
     [InlineData("BLMPOP", "0", "1", "l", "LEFT")]
     [InlineData("WAIT", "0", "0")]
     [InlineData("MONITOR")]

@@ -96,3 +96,23 @@ public class StockRedisTests(StockRedisCluster cluster) : IClassFixture<StockRed
         Assert.Equal("OK", c.Call("SET", "mig:key", "v").Text);
     }
 }
+
+public class StockRedisKeyspaceTests(StockRedisCluster cluster) : IClassFixture<StockRedisCluster>
+{
+    /// <summary>Stock backends: pub/sub and DBSIZE work; SCAN, which needs codis-server's slot-ordered cursor, says so.</summary>
+    [Fact]
+    public void PubSubAndDbSize_Work_ScanSaysItNeedsCodisServer()
+    {
+        using var c = cluster.Proxy.Client();
+        Assert.Equal("OK", c.Call("SELECT", "3").Text);
+        for (int i = 0; i < 30; i++) Assert.Equal("OK", c.Call("SET", $"sk:{i}", "v").Text);
+        Assert.Equal(30, c.Call("DBSIZE").Integer);
+        var scan = c.Call("SCAN", "0");
+        Assert.True(scan.IsError);
+        Assert.Contains("need codis-server backends", scan.Text);
+        using var sub = cluster.Proxy.Client();
+        Assert.Equal(1, sub.Call("SUBSCRIBE", "stock-ch").Items![2].Integer);
+        Assert.Equal(1, c.Call("PUBLISH", "stock-ch", "hi").Integer);
+        Assert.Equal(["message", "stock-ch", "hi"], sub.Read().Items!.Select(i => i.Text));
+    }
+}

@@ -75,6 +75,21 @@ internal sealed class BackendConnection : IDisposable
         if (failure != null) request.Fail("ERR handle response, " + failure);
     }
 
+    /// <summary>
+    /// Starts connecting if the link is idle (or down past its back-off): replica links are only used once
+    /// connected, so nothing else would ever open them.
+    /// </summary>
+    public void EnsureConnecting()
+    {
+        int connectGen = 0;
+        lock (sync)
+        {
+            if (disposed) return;
+            if (state == State.Idle || (state == State.Down && Environment.TickCount64 >= retryAtTicks)) connectGen = StartConnectLocked();
+        }
+        if (connectGen != 0) _ = ConnectAsync(connectGen);
+    }
+
     /// <summary>Sends what was queued, unless a send is already running (it will pick it up).</summary>
     public void Flush()
     {

@@ -25,6 +25,9 @@ internal static class ProxySettings
         Str("proxy_id", "", "name of this proxy (the seed's proxy_1); default: proxy-<token prefix>");
         Str("proxy_datacenter", "", "datacenter label, shown in the proxy's model (not used for routing)");
         Int("proxy_max_clients", 1000, 1, 1_000_000, "max client sessions");
+        Int("proxy_max_keys_reply", 100_000, 1, 100_000_000, "KEYS fails with an error instead of returning more keys than this (SCAN has no limit)");
+        Dur("pubsub_recovery_timeout", "10s", "a subscriber whose backend link is lost and cannot be re-subscribed this long gets an error and is closed");
+        Bool("proxy_allow_flush", false, "let clients run FLUSHDB/FLUSHALL, which empty every group (off: refused)");
         Mem("proxy_max_offheap_size", "1024mb", "the original's Go allocator cap (accepted, no effect here)");
         Mem("proxy_heap_placeholder", "256mb", "the original's Go GC ballast (accepted, no effect here)");
         Str("jodis_name", "", "coordinator for client discovery: zookeeper | etcd | filesystem (empty: no jodis)");
@@ -48,6 +51,7 @@ internal static class ProxySettings
         Int("backend_max_pipeline", 20480, 1, 10_000_000, "max in-flight requests per backend connection");
         Dur("backend_keepalive_period", "75s", "TCP keep-alive on backend sockets (0 = off)");
         Bool("backend_primary_only", false, "never read from replicas");
+        Dur("backend_replica_offset_period", "100ms", "with replica reads: how often masters' and replicas' replication offsets are read (read-your-writes waits for them)");
         Int("backend_primary_parallel", 1, 1, 64, "connections per master per database");
         Int("backend_replica_parallel", 1, 1, 64, "connections per replica per database");
         Int("backend_number_databases", 16, 1, 1024, "databases clients may SELECT");

@@ -49,4 +49,17 @@ internal enum OpSpecial
     Watch,
     Unwatch,
     Blocking,
+    // Pub/sub (Sessions/ProxySession.PubSub.cs).
+    Subscribe,
+    Unsubscribe,
+    PSubscribe,
+    PUnsubscribe,
+    Publish,
+    PubSub,
+    // The whole keyspace (Sessions/ProxySession.Keyspace.cs).
+    Scan,
+    Keys,
+    DbSize,
+    Flush,
+    RandomKey,
 }

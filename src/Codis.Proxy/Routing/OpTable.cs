@@ -40,7 +40,7 @@ internal static partial class OpTable
     private const string MultiPop = "codis-server does not implement BLMPOP/BZMPOP (nor LMPOP/ZMPOP)";
     private const string Streams = "stream reads (and their BLOCK option) are not supported through codis-proxy";
     private const string Wait = "it counts one server's replicas, not the cluster's";
-    private const string PubSub = "pub/sub is not supported through codis-proxy";
+    private const string ShardedPubSub = "sharded pub/sub is for Redis Cluster clients: use SUBSCRIBE and PUBLISH, which codis-proxy already routes by the channel's slot";
     private const string Migration = "slot migration is driven by the dashboard";
     private const string Replication = "replication commands are for servers only";
 
@@ -53,12 +53,12 @@ internal static partial class OpTable
                 t[n] = new OpInfo(n.ToUpperInvariant(), flags, special, reason);
         }
 
-        Add(OpFlags.NotAllowed, "KEYS SCAN RANDOMKEY DBSIZE FLUSHALL FLUSHDB MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY LMPOP ZMPOP", reason: Cluster);
+        Add(OpFlags.NotAllowed, "MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY LMPOP ZMPOP", reason: Cluster);
         Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
         Add(OpFlags.NotAllowed, "BLMPOP BZMPOP", reason: MultiPop);
         Add(OpFlags.NotAllowed, "XREAD XREADGROUP", reason: Streams);
         Add(OpFlags.NotAllowed, "WAIT", reason: Wait);
-        Add(OpFlags.NotAllowed, "SUBSCRIBE PSUBSCRIBE UNSUBSCRIBE PUNSUBSCRIBE PUBLISH SSUBSCRIBE SUNSUBSCRIBE SPUBLISH PUBSUB", reason: PubSub);
+        Add(OpFlags.NotAllowed, "SSUBSCRIBE SUNSUBSCRIBE SPUBLISH", reason: ShardedPubSub);
         Add(OpFlags.NotAllowed, "SLOTSCHECK SLOTSDEL SLOTSMGRTONE SLOTSMGRTSLOT SLOTSMGRTTAGONE SLOTSMGRTTAGSLOT SLOTSMGRTONE-ASYNC SLOTSMGRTSLOT-ASYNC SLOTSMGRTTAGONE-ASYNC SLOTSMGRTTAGSLOT-ASYNC SLOTSMGRTONE-ASYNC-DUMP SLOTSMGRTTAGONE-ASYNC-DUMP SLOTSMGRT-ASYNC-FENCE SLOTSMGRT-ASYNC-CANCEL SLOTSMGRT-ASYNC-STATUS SLOTSMGRT-EXEC-WRAPPER SLOTSRESTORE-ASYNC SLOTSRESTORE-ASYNC-AUTH SLOTSRESTORE-ASYNC-SELECT SLOTSRESTORE-ASYNC-ACK", reason: Migration);
         Add(OpFlags.NotAllowed, "SYNC PSYNC REPLCONF SLAVEOF REPLICAOF ASKING READONLY READWRITE", reason: Replication);
         // HTTP spoken to the Redis port: refuse instead of forwarding.
@@ -96,9 +96,26 @@ internal static partial class OpTable
         Add(OpFlags.Read, "SLOTSHASHKEY", OpSpecial.SlotsHashKey);
         Add(OpFlags.Write, "EVAL EVALSHA", OpSpecial.Eval);
         Add(OpFlags.Read, "EVAL_RO EVALSHA_RO", OpSpecial.Eval);
+        AddPubSubAndKeyspace(Add);
         AddPinned(Add);
         int index = 0;
         foreach (var name in t.Keys.Order(StringComparer.Ordinal).ToList()) t[name] = t[name] with { Index = index++ };
         return t.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+    }
+
+    /// <summary>Pub/sub and the whole-keyspace commands, served by the proxy over every group.</summary>
+    private static void AddPubSubAndKeyspace(Action<OpFlags, string, OpSpecial, string?> add)
+    {
+        add(OpFlags.Read, "SUBSCRIBE", OpSpecial.Subscribe, null);
+        add(OpFlags.Read, "UNSUBSCRIBE", OpSpecial.Unsubscribe, null);
+        add(OpFlags.Read, "PSUBSCRIBE", OpSpecial.PSubscribe, null);
+        add(OpFlags.Read, "PUNSUBSCRIBE", OpSpecial.PUnsubscribe, null);
+        add(OpFlags.Write, "PUBLISH", OpSpecial.Publish, null);
+        add(OpFlags.MasterOnly, "PUBSUB", OpSpecial.PubSub, null);
+        add(OpFlags.MasterOnly, "SCAN", OpSpecial.Scan, null);
+        add(OpFlags.MasterOnly, "KEYS", OpSpecial.Keys, null);
+        add(OpFlags.MasterOnly, "DBSIZE", OpSpecial.DbSize, null);
+        add(OpFlags.Write, "FLUSHDB FLUSHALL", OpSpecial.Flush, null);
+        add(OpFlags.MasterOnly, "RANDOMKEY", OpSpecial.RandomKey, null);
     }
 }

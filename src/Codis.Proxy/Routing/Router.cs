@@ -84,7 +84,11 @@ internal sealed class Router : IDisposable
             primaries.Retain(used);
             replicas.Retain(used);
         }
+        Filled?.Invoke();
     }
+
+    /// <summary>Raised after every fill (pub/sub links move to the slots' new owners).</summary>
+    public event Action? Filled;
 
     /// <summary>
     /// Sends a request to its slot. The caller keeps <paramref name="wire"/> valid until the request completes
@@ -166,6 +170,7 @@ internal sealed class Router : IDisposable
                 var addr = group[(int)((seed + 1 + (uint)i) % (uint)group.Length)];
                 var c = replicas.Get(addr, db, seed);
                 if (c.IsConnected) return c;
+                c.EnsureConnecting();
             }
         }
         return null;

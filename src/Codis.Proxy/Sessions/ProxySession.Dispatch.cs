@@ -24,6 +24,9 @@ internal sealed partial class ProxySession
             return ValueTask.CompletedTask;
         }
         if (inMulti) return QueueInMulti(req, batch, op);
+        // Pub/sub and the whole-keyspace commands (inside MULTI they are refused by QueueInMulti).
+        if (DispatchPubSub(req, batch, op) is { } pubsubDone) return pubsubDone;
+        if (DispatchKeyspace(req, batch, op) is { } keyspaceDone) return keyspaceDone;
         if (op?.Special == OpSpecial.Auth)
         {
             Answer(batch, op, Auth(req));
@@ -106,7 +109,7 @@ internal sealed partial class ProxySession
             UnknownName = op == null ? Encoding.UTF8.GetString(req[0]).ToUpperInvariant() : null,
             StartTicks = System.Diagnostics.Stopwatch.GetTimestamp(),
         }, batch);
-        return proxy.Router.ForwardAsync(p, slot, wire, key, Database, op?.MasterOnly ?? true, seed, touched);
+        return proxy.Router.ForwardAsync(p, slot, wire, key, Database, RouteToMaster(op, slot), seed, touched);
     }
 
     /// <summary>A command with no key goes to the master of a pseudo-random slot that has one (as the original's PING).</summary>

@@ -154,7 +154,7 @@ internal sealed partial class ProxySession
     {
         Track(parent, batch);
         var nameBytes = name.ToArray();
-        bool masterOnly = parent.Op?.MasterOnly ?? true;
+        bool masterOnly = SplitToMaster(parent.Op, parts);
         List<Task>? waits = null;
         for (int g = 0; g < parts.Count; g++)
         {

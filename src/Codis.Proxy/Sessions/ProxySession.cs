@@ -89,6 +89,7 @@ internal sealed partial class ProxySession
                     protocolError = e.Message;
                 }
                 bool more = parsed.Count >= proxy.MaxPipeline;
+                await EnterWriteAsync().ConfigureAwait(false);
                 if (parsed.Count > 0)
                 {
                     LastActiveTicks = Environment.TickCount64;
@@ -104,6 +105,7 @@ internal sealed partial class ProxySession
                 Volatile.Write(ref flushingSince, Environment.TickCount64);
                 var flush = await writer.FlushAsync(token).ConfigureAwait(false);
                 Volatile.Write(ref flushingSince, 0);
+                ExitWrite();
                 if (protocolError != null || quit || flush.IsCompleted) break;
                 if (result.IsCompleted && !more) break;
             }
@@ -117,6 +119,8 @@ internal sealed partial class ProxySession
         }
         finally
         {
+            ExitWrite();
+            DisposePubSub();
             ReleasePinned();
             proxy.Unregister(this);
             try { await reader.CompleteAsync().ConfigureAwait(false); } catch { }
@@ -208,6 +212,7 @@ internal sealed partial class ProxySession
             else await batch.Done.ConfigureAwait(false);
         }
         blockingInBatch = false;
+        StampWrites();
         long now = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var p in pending)
         {
