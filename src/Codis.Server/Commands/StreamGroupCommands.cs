@@ -23,7 +23,7 @@ internal static class StreamGroupCommands
         "SETID <key> <groupname> <id|$> [ENTRIESREAD entries_read]",
         "    Set the current group ID and entries_read counter.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
 
     [Command("xgroup", -2, Flags = CommandFlags.Write, Group = "stream", Summary = "A container for consumer groups commands.")]

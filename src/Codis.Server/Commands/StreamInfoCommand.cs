@@ -15,7 +15,7 @@ internal static class StreamInfoCommand
         "STREAM <key> [FULL [COUNT <count>]",
         "    Show information about the stream.",
         "HELP",
-        "    Print this help.",
+        "    Prints this help.",
     ];
 
     [Command("xinfo", -2, Flags = CommandFlags.ReadOnly, Group = "stream", Summary = "A container for stream introspection commands.")]

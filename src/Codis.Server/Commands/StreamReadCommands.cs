@@ -22,7 +22,6 @@ internal static class StreamReadCommands
 
     private static void Read(CommandContext ctx, bool group)
     {
-        string name = group ? "XREADGROUP" : "XREAD";
         long timeout = -1, count = 0;
         int streamsArg = 0, streamCount = 0;
         bool noAck = false;
@@ -57,7 +56,7 @@ internal static class StreamReadCommands
                 streamCount = ctx.ArgCount - streamsArg;
                 if (streamCount % 2 != 0)
                 {
-                    ctx.Error($"ERR Unbalanced '{name.ToLowerInvariant()}' list of streams: for each stream key an ID or '{(group ? '>' : '$')}' must be specified.");
+                    ctx.Error("ERR Unbalanced XREAD list of streams: for each stream key an ID or '$' must be specified.");
                     return;
                 }
                 streamCount /= 2;
