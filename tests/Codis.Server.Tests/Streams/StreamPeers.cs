@@ -31,18 +31,18 @@ internal static class StreamPeers
 
     private static string Short(string s) => s.Length > 600 ? s[..600] + "..." : s;
 
-    public static string Norm(RespValue v, bool pendingRows = false)
+    public static string Norm(RespValue v, bool pendingRows = false, bool times = true)
     {
         var sb = new StringBuilder();
-        Write(sb, v, pendingRows);
+        Write(sb, v, pendingRows, times);
         return sb.ToString();
     }
 
-    private static void Write(StringBuilder sb, RespValue v, bool pendingRows)
+    private static void Write(StringBuilder sb, RespValue v, bool pendingRows, bool times)
     {
         if (v.Type != RespType.Array)
         {
-            if (v.Type == RespType.Integer && v.Integer >= 1_000_000_000_000) sb.Append("<time>");
+            if (times && v.Type == RespType.Integer && v.Integer >= 1_000_000_000_000) sb.Append("<time>");
             else sb.Append(v);
             return;
         }
@@ -51,10 +51,11 @@ internal static class StreamPeers
         for (int i = 0; i < items.Length; i++)
         {
             if (i > 0) sb.Append(", ");
-            bool maskNext = i > 0 && items[i - 1].Type == RespType.BulkString && items[i - 1].Text is "idle" or "seen-time" or "radix-tree-nodes";
+            bool maskNext = i > 0 && items[i - 1].Type == RespType.BulkString
+                && (items[i - 1].Text is "radix-tree-nodes" || (times && items[i - 1].Text is "idle" or "seen-time"));
             bool idleColumn = pendingRows && items.Length == 4 && i == 2 && items[1].Type == RespType.BulkString;
             if ((maskNext || idleColumn) && items[i].Type == RespType.Integer) sb.Append("<masked>");
-            else Write(sb, items[i], pendingRows);
+            else Write(sb, items[i], pendingRows, times);
         }
         sb.Append(']');
     }
