@@ -34,7 +34,9 @@ internal static class StreamRdb
                 }
                 groups.Add(new RdbStreamGroup(g.Name, Rdb(g.LastId), g.EntriesRead, pel, consumers));
             }
-        return new RdbStream(entries, Rdb(s.LastId), Rdb(s.FirstId), Rdb(s.MaxDeletedId), s.EntriesAdded, groups);
+        var layout = new List<RdbStreamNode>(s.NodeCount);
+        foreach (var n in s.Nodes) layout.Add(new RdbStreamNode(Rdb(n.MasterId), n.MasterFields, n.Entries.Count, n.Deleted));
+        return new RdbStream(entries, Rdb(s.LastId), Rdb(s.FirstId), Rdb(s.MaxDeletedId), s.EntriesAdded, groups) { Nodes = layout };
     }
 
     /// <summary>
@@ -44,15 +46,29 @@ internal static class StreamRdb
     public static StreamValue FromRdb(RdbStream r, CollectionLimits limits)
     {
         var s = new StreamValue();
-        foreach (var e in r.Entries)
+        var layout = r.Nodes is { } l && l.Sum(n => (long)n.LiveCount) == r.Entries.Count ? l : null;
+        int next = 0, nodeIndex = 0;
+        for (int k = 0; k < r.Entries.Count; k++)
         {
+            var e = r.Entries[k];
             var pairs = new byte[e.Fields.Count * 2][];
             for (int i = 0; i < e.Fields.Count; i++)
             {
                 pairs[2 * i] = e.Fields[i].Field;
                 pairs[2 * i + 1] = e.Fields[i].Value;
             }
-            s.Load(new StreamEntry(Key(e.Id), pairs), limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);
+            var entry = new StreamEntry(Key(e.Id), pairs);
+            if (layout == null) s.Load(entry, limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);
+            else
+            {
+                if (k == next)
+                {
+                    var n = layout[nodeIndex++];
+                    s.StartNode(Key(n.MasterId), n.MasterFields, n.Deleted, entry);
+                    next += n.LiveCount;
+                }
+                else s.AppendToLastNode(entry);
+            }
         }
         s.LastId = Key(r.LastId);
         s.FirstId = Key(r.FirstId);

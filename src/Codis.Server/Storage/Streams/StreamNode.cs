@@ -10,17 +10,28 @@ internal sealed class StreamNode
 {
     private const int ListpackHeader = 6 + 1; // total bytes + count, and the end byte
 
-    public StreamNode(StreamEntry first)
+    public StreamNode(StreamEntry first) : this(first.Id, MasterFieldsOf(first), 0, first)
     {
-        MasterId = first.Id;
-        var fields = new byte[first.FieldCount][];
-        for (int i = 0; i < fields.Length; i++) fields[i] = first.Pairs[2 * i];
-        MasterFields = fields;
-        LpBytes = ListpackHeader + ListpackSize.Of(0) + ListpackSize.Of(0) + ListpackSize.Of(fields.Length) + ListpackSize.Of(0);
-        foreach (var f in fields) LpBytes += ListpackSize.Of(f);
+    }
+
+    /// <summary>A node as loaded: master ID and fields from the payload, which may differ from its first live entry's.</summary>
+    public StreamNode(StreamId masterId, byte[][] masterFields, int deleted, StreamEntry first)
+    {
+        MasterId = masterId;
+        MasterFields = masterFields;
+        Deleted = deleted;
+        LpBytes = ListpackHeader + ListpackSize.Of(0) + ListpackSize.Of(deleted) + ListpackSize.Of(masterFields.Length) + ListpackSize.Of(0);
+        foreach (var f in masterFields) LpBytes += ListpackSize.Of(f);
         LastId = first.Id;
         Entries = new List<StreamEntry>(4);
         AddEntry(first);
+    }
+
+    private static byte[][] MasterFieldsOf(StreamEntry e)
+    {
+        var fields = new byte[e.FieldCount][];
+        for (int i = 0; i < fields.Length; i++) fields[i] = e.Pairs[2 * i];
+        return fields;
     }
 
     private StreamNode(StreamNode other)

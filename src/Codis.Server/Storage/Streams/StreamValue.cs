@@ -64,6 +64,20 @@ internal sealed class StreamValue : IKeyValue
         Length++;
     }
 
+    /// <summary>Loading a saved node layout: a node with its master ID and fields (and deleted count), holding this entry first.</summary>
+    public void StartNode(StreamId masterId, byte[][] masterFields, int deleted, StreamEntry first)
+    {
+        nodes.Add(new StreamNode(masterId, masterFields, deleted, first));
+        Length++;
+    }
+
+    /// <summary>Loading a saved node layout: the next entry of the current node.</summary>
+    public void AppendToLastNode(StreamEntry e)
+    {
+        nodes[^1].Append(e);
+        Length++;
+    }
+
     /// <summary>The last node whose master ID ≤ id, or −1.</summary>
     private int NodeFor(StreamId id)
     {
