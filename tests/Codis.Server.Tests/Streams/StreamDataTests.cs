@@ -162,6 +162,26 @@ public class StreamDataTests
         Assert.Equal(GroupPels(m, "after"), GroupPels(rc, "after"));
     }
 
+    [Fact]
+    public void Our_replica_of_redis_server_applies_what_redis_propagates_for_streams()
+    {
+        using var master = RedisServerProcess.Start();
+        using var m = master.Client();
+        Build(m, "before");
+        using var ours = CodisServerProcess.Start("--save", "", "--replicaof", $"127.0.0.1 {master.Port}");
+        using var oc = ours.Client();
+        Replicas.ReplicationTests.WaitLinkUp(oc);
+        Build(m, "after"); // XTRIM ~ goes out as "= n", XREADGROUP as XCLAIM/XGROUP SETID, XADD with explicit IDs
+        m.Call("XADD", "after", "MAXLEN", "~", "50", "*", "f", "v");
+        m.Call("XAUTOCLAIM", "after", "g1", "frank", "0", "0", "COUNT", "2");
+        foreach (var key in new[] { "before", "after" })
+        {
+            string expected = Full(m, key, times: true);
+            Eventually.True(() => Full(oc, key, times: true) == expected, Patience, "our replica to have " + key);
+        }
+        Assert.Equal(GroupPels(m, "after"), GroupPels(oc, "after"));
+    }
+
     /// <summary>Every group's PEL as XINFO STREAM FULL shows it: id, consumer, delivery time, delivery count.</summary>
     private static string GroupPels(RespClient c, string key)
     {
