@@ -158,8 +158,12 @@ internal static class StreamReadCommands
                     now = true;
                     gt = g.LastId;
                 }
-                consumer = g.GetOrCreateConsumer(consumerName!, ctx.Now, out created);
-                consumer.SeenTime = ctx.Now;
+                if (now)
+                {
+                    // As Redis 7.0: the consumer appears only when the read serves it something now.
+                    consumer = g.GetOrCreateConsumer(consumerName!, ctx.Now, out created);
+                    consumer.SeenTime = ctx.Now;
+                }
             }
             else if (s.Length > 0 && s.LastValidId > gt) now = true;
             if (now) served.Add((k, s, gt, history, consumer, created));
