@@ -14,6 +14,8 @@ public class StreamRandomTests(PeerFixture peers) : IClassFixture<PeerFixture>
     [InlineData(1)]
     [InlineData(2)]
     [InlineData(3)]
+    [InlineData(4)]
+    [InlineData(5)]
     public void RandomOperations_SameRepliesAsRedis(int seed)
     {
         var rnd = new Random(seed);
@@ -22,7 +24,7 @@ public class StreamRandomTests(PeerFixture peers) : IClassFixture<PeerFixture>
         long ms = 1;
         string[] consumers = ["a", "b", "c"];
         string Id() => $"{rnd.Next(1, (int)ms + 2)}-{rnd.Next(0, 3)}";
-        for (int i = 0; i < 400; i++)
+        for (int i = 0; i < 600; i++)
         {
             int op = rnd.Next(100);
             string c = consumers[rnd.Next(consumers.Length)];
