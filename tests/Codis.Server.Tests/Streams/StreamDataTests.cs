@@ -151,12 +151,21 @@ public class StreamDataTests
         m.Call("XADD", "after", "1000-0", "late", "1");
         Assert.Equal("after", blocked.Read().Items![0].Items![0].Text);
         m.Call("XAUTOCLAIM", "after", "g1", "frank", "0", "0", "COUNT", "2");
+        m.Call("XADD", "after", "*", "auto", "id"); // goes out with the ID it got
+        // A served blocked list pop propagates too (as its LPOP), so the replicas do not keep the element.
+        blocked.Send([B("BLPOP"), B("list"), B("0")]);
+        blocked.Flush();
+        Thread.Sleep(200);
+        m.Call("RPUSH", "list", "x", "y");
+        Assert.Equal("x", blocked.Read().Items![1].Text);
         foreach (var key in new[] { "before", "after" })
         {
             string expected = Full(m, key, times: true);
             Eventually.True(() => Full(oc, key, times: true) == expected, Patience, "our replica to have " + key);
             Eventually.True(() => Full(rc, key, times: true) == expected, Patience, "redis-server's replica to have " + key);
         }
+        Eventually.True(() => oc.Call("LRANGE", "list", "0", "-1").ToString() == "[y]" && rc.Call("LRANGE", "list", "0", "-1").ToString() == "[y]",
+            Patience, "the replicas to apply the served BLPOP");
         // Delivery times travel with the XCLAIMs: the group PELs match to the millisecond.
         Assert.Equal(GroupPels(m, "after"), GroupPels(oc, "after"));
         Assert.Equal(GroupPels(m, "after"), GroupPels(rc, "after"));
