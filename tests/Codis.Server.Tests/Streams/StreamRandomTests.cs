@@ -59,3 +59,34 @@ public class StreamRandomTests(PeerFixture peers) : IClassFixture<PeerFixture>
         StreamPeers.AssertSame(peers, sb.ToString());
     }
 }
+
+/// <summary>Garbage arguments to every stream command: each gets a reply (usually an error) and the server lives on.</summary>
+public class StreamHostileTests(ServerFixture server) : IClassFixture<ServerFixture>
+{
+    [Fact]
+    public void RandomArguments_NeverCrashTheServer()
+    {
+        using var c = server.Client();
+        c.Call("XADD", "hs", "1-1", "f", "v");
+        c.Call("XGROUP", "CREATE", "hs", "g", "0");
+        c.Call("SET", "hstr", "x");
+        string[] commands = ["XADD", "XLEN", "XRANGE", "XREVRANGE", "XDEL", "XTRIM", "XREAD", "XREADGROUP", "XGROUP", "XACK",
+            "XPENDING", "XCLAIM", "XAUTOCLAIM", "XINFO", "XSETID"];
+        string[] tokens = ["hs", "hstr", "nokey", "g", "c", "0", "1", "-1", "1-1", "2-*", "*", "-", "+", "(", "(1-1", "$", ">", "~", "=",
+            "18446744073709551615-18446744073709551615", "18446744073709551616", "99999999999999999999999", "MAXLEN", "MINID", "LIMIT",
+            "NOMKSTREAM", "COUNT", "STREAMS", "GROUP", "NOACK", "IDLE", "TIME", "RETRYCOUNT", "FORCE", "JUSTID", "LASTID", "FULL",
+            "CREATE", "SETID", "DESTROY", "CREATECONSUMER", "DELCONSUMER", "MKSTREAM", "ENTRIESREAD", "ENTRIESADDED", "MAXDELETEDID",
+            "STREAM", "GROUPS", "CONSUMERS", "HELP", "", "f", "v"];
+        var rnd = new Random(7);
+        for (int i = 0; i < 3000; i++)
+        {
+            var args = new List<string> { commands[rnd.Next(commands.Length)] };
+            int n = rnd.Next(0, 9);
+            for (int j = 0; j < n; j++) args.Add(tokens[rnd.Next(tokens.Length)]);
+            var reply = c.Call(args.ToArray<object>());
+            Assert.NotNull(reply);
+        }
+        Assert.Equal("PONG", c.Call("PING").Text);
+        Assert.Equal("stream", c.Call("TYPE", "hs").Text);
+    }
+}
