@@ -92,6 +92,26 @@ public class StreamBlockingTests(PeerFixture peers) : IClassFixture<PeerFixture>
     [Theory]
     [InlineData("codis")]
     [InlineData("redis")]
+    public void A_List_Pop_Waiting_First_On_The_Same_Key_Does_Not_Hold_Back_A_Stream_Reader(string target)
+    {
+        string k = Key(target, "mixed");
+        using var pop = Client(target);
+        using var reader = Client(target);
+        using var w = Client(target);
+        Send(pop, "BLPOP", k, "0");
+        Thread.Sleep(Settle);
+        Send(reader, "XREAD", "BLOCK", "0", "STREAMS", k, "$");
+        Thread.Sleep(Settle);
+        w.Call("XADD", k, "1-1", "f", "v");
+        Assert.Equal("1-1", reader.Read().Items![0].Items![1].Items![0].Items![0].Text);
+        w.Call("DEL", k);
+        w.Call("RPUSH", k, "x");
+        Assert.Equal("x", pop.Read().Items![1].Text);
+    }
+
+    [Theory]
+    [InlineData("codis")]
+    [InlineData("redis")]
     public void Inside_Multi_And_Scripts_They_Do_Not_Block(string target)
     {
         string k = Key(target, "multi");

@@ -97,13 +97,14 @@ internal sealed class BlockingRegistry(CodisServer server)
     {
         if (!waiting.TryGetValue(wk, out var queue)) return;
         var node = queue.First;
+        bool popsDone = false;
         while (node != null)
         {
             var next = node.Next;
             var b = node.Value;
-            // A pop that finds nothing for the longest waiter has nothing for anyone; stream readers each wait for
-            // entries after their own ID (or their group's), so the others still get their turn.
-            if (!TryServe(b, wk.Key) && !b.ServeEach) return;
+            // A pop that finds nothing for the longest waiting pop has nothing for any pop; stream readers each
+            // wait for entries after their own ID (or their group's), so they all still get their turn.
+            if ((b.ServeEach || !popsDone) && !TryServe(b, wk.Key) && !b.ServeEach) popsDone = true;
             if (!waiting.ContainsKey(wk)) return;
             node = next;
         }
