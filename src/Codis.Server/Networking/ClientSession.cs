@@ -39,6 +39,9 @@ internal sealed class ClientSession
     /// <summary>Commands replayed from the AOF or a master link: exempt from read-only/MISCONF refusals.</summary>
     public bool IsReplay { get; set; }
 
+    /// <summary>The session Lua scripts run their redis.call commands in.</summary>
+    public bool IsScript { get; init; }
+
     /// <summary>This session applies its master's replication stream (what it runs goes to the AOF only).</summary>
     public bool IsMasterLink { get; set; }
 

@@ -4,6 +4,7 @@ using Codis.Server.Storage.Hashes;
 using Codis.Server.Storage.Lists;
 using Codis.Server.Storage.Sets;
 using Codis.Server.Storage.SortedSets;
+using Codis.Server.Storage.Streams;
 
 namespace Codis.Server.Persistence;
 
@@ -48,6 +49,13 @@ internal static class KeyValueRdb
             case ListValue l:
                 effective = limits with { ListMaxListpackSize = CollectionLimits.Current.ListMaxListpackSize };
                 return new RdbList(l.Items().ToList());
+            case StreamValue st:
+                effective = limits with
+                {
+                    StreamNodeMaxBytes = CollectionLimits.Current.StreamNodeMaxBytes,
+                    StreamNodeMaxEntries = CollectionLimits.Current.StreamNodeMaxEntries,
+                };
+                return StreamRdb.ToRdb(st);
             default:
                 throw new ArgumentException($"cannot serialize a {value.GetType().Name}", nameof(value));
         }
@@ -63,6 +71,7 @@ internal static class KeyValueRdb
             RdbSet s => SetValue.From(s.Members, limits),
             RdbZSet z => SortedSetValue.From(z.Entries, limits),
             RdbList l => ListValue.From(l.Items),
+            RdbStream st => StreamRdb.FromRdb(st, limits),
             _ => null,
         };
         return stored != null;

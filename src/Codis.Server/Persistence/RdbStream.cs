@@ -24,6 +24,12 @@ internal sealed record RdbStreamGroup(byte[] Name, RdbStreamId LastDelivered, lo
     List<RdbStreamPending> Pending, List<RdbStreamConsumer> Consumers);
 
 /// <summary>
+/// Where a listpack node of the stream starts: its master ID and fields, how many live entries of
+/// <see cref="RdbStream.Entries"/> it holds (in order) and how many deleted ones it carried.
+/// </summary>
+internal sealed record RdbStreamNode(RdbStreamId MasterId, byte[][] MasterFields, int LiveCount, int Deleted);
+
+/// <summary>
 /// A stream: its live entries in ID order and the metadata XINFO shows. Deleted entries that a listpack still
 /// carried are dropped; <see cref="MaxDeletedId"/> and <see cref="EntriesAdded"/> keep their trace.
 /// </summary>
@@ -31,4 +37,10 @@ internal sealed record RdbStream(List<RdbStreamEntry> Entries, RdbStreamId LastI
     RdbStreamId MaxDeletedId, ulong EntriesAdded, List<RdbStreamGroup> Groups) : RdbValue
 {
     public override string TypeName => "stream";
+
+    /// <summary>
+    /// The node layout as read or as held in memory (null = cut the nodes as XADD would). Keeping it keeps
+    /// approximate trimming, which works node by node, the same after a reload, a RESTORE or a migration.
+    /// </summary>
+    public List<RdbStreamNode>? Nodes { get; init; }
 }

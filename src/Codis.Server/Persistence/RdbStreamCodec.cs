@@ -16,6 +16,7 @@ internal static class RdbStreamCodec
     {
         int nodes = r.ReadCount();
         var entries = new List<RdbStreamEntry>();
+        var layout = new List<RdbStreamNode>(Math.Min(nodes, 1024));
         for (int n = 0; n < nodes; n++)
         {
             var key = r.ReadString();
@@ -23,7 +24,9 @@ internal static class RdbStreamCodec
             var master = ReadId(key);
             var lp = Listpack.Read(r.ReadString());
             if (lp.Count == 0) throw new RdbFormatException("empty stream node");
-            ReadNode(lp, master, entries);
+            int before = entries.Count;
+            var (fields, deleted) = ReadNode(lp, master, entries);
+            if (entries.Count > before) layout.Add(new RdbStreamNode(master, fields, entries.Count - before, deleted));
         }
         ulong length = r.ReadLength();
         var lastId = new RdbStreamId(r.ReadLength(), r.ReadLength());
@@ -47,7 +50,7 @@ internal static class RdbStreamCodec
 
         int groupCount = r.ReadCount();
         var groups = new List<RdbStreamGroup>(Math.Min(groupCount, 64));
-        var stream = new RdbStream(entries, lastId, firstId, maxDeleted, added, groups);
+        var stream = new RdbStream(entries, lastId, firstId, maxDeleted, added, groups) { Nodes = layout };
         for (int g = 0; g < groupCount; g++)
         {
             var name = r.ReadString();
@@ -87,7 +90,7 @@ internal static class RdbStreamCodec
     }
 
     /// <summary>Decodes one node: the master entry (count, deleted, fields…, 0), then the entries relative to it.</summary>
-    private static void ReadNode(List<ListpackEntry> lp, RdbStreamId master, List<RdbStreamEntry> into)
+    private static (byte[][] MasterFields, int Deleted) ReadNode(List<ListpackEntry> lp, RdbStreamId master, List<RdbStreamEntry> into)
     {
         int p = 0;
         ListpackEntry Next() => p < lp.Count ? lp[p++] : throw new RdbFormatException("truncated stream node");
@@ -133,6 +136,7 @@ internal static class RdbStreamCodec
             live++;
         }
         if (live != count || dead != deleted) throw new RdbFormatException("stream node counts mismatch");
+        return (masterFields, (int)dead);
     }
 
     /// <summary>7.0's streamEstimateDistanceFromFirstEverEntry, used for groups loaded from type-15 streams.</summary>
@@ -162,11 +166,21 @@ internal static class RdbStreamCodec
     {
         var nodes = new List<(RdbStreamId Master, byte[] Listpack)>();
         int i = 0;
+        if (s.Nodes is { } layout && layout.Sum(n => (long)n.LiveCount) == s.Entries.Count)
+        {
+            // The layout held in memory: each node with its master entry; deleted entries are not kept, so none are written.
+            foreach (var node in layout)
+            {
+                nodes.Add((node.MasterId, BuildNode(s.Entries, i, i + node.LiveCount, node.MasterId, node.MasterFields)));
+                i += node.LiveCount;
+            }
+        }
         while (i < s.Entries.Count)
         {
             var master = s.Entries[i];
             var masterFields = master.Fields;
             long size = NewNodeSize(masterFields);
+            var masterNames = masterFields.Select(f => f.Field).ToArray();
             int end = i;
             // Decide the node's extent with Redis's running size: count + entries appended so far.
             while (end < s.Entries.Count)
@@ -180,7 +194,7 @@ internal static class RdbStreamCodec
                     if (limits.StreamNodeMaxEntries > 0 && count >= limits.StreamNodeMaxEntries) break;
                     size += IntegerSize(count + 1) - IntegerSize(count);
                 }
-                size += EntrySize(s.Entries[end], master.Id, masterFields);
+                size += EntrySize(s.Entries[end], master.Id, masterNames);
                 end++;
             }
             nodes.Add((master.Id, BuildNode(s.Entries, i, end)));
@@ -239,22 +253,24 @@ internal static class RdbStreamCodec
         }
     }
 
-    private static byte[] BuildNode(List<RdbStreamEntry> entries, int from, int to)
+    private static byte[] BuildNode(List<RdbStreamEntry> entries, int from, int to) =>
+        BuildNode(entries, from, to, entries[from].Id, entries[from].Fields.Select(f => f.Field).ToArray());
+
+    private static byte[] BuildNode(List<RdbStreamEntry> entries, int from, int to, RdbStreamId masterId, byte[][] masterFields)
     {
-        var master = entries[from];
         var lp = new ListpackBuilder();
         lp.Append(to - from);
         lp.Append(0);
-        lp.Append(master.Fields.Count);
-        foreach (var (f, _) in master.Fields) lp.Append(f);
+        lp.Append(masterFields.Length);
+        foreach (var f in masterFields) lp.Append(f);
         lp.Append(0);
         for (int i = from; i < to; i++)
         {
             var e = entries[i];
-            bool same = SameFields(e.Fields, master.Fields);
+            bool same = SameFields(e.Fields, masterFields);
             lp.Append(same ? FlagSameFields : 0);
-            lp.Append(unchecked((long)(e.Id.Ms - master.Id.Ms)));
-            lp.Append(unchecked((long)(e.Id.Seq - master.Id.Seq)));
+            lp.Append(unchecked((long)(e.Id.Ms - masterId.Ms)));
+            lp.Append(unchecked((long)(e.Id.Seq - masterId.Seq)));
             if (!same) lp.Append(e.Fields.Count);
             foreach (var (f, v) in e.Fields)
             {
@@ -278,7 +294,7 @@ internal static class RdbStreamCodec
         return lp.Bytes;
     }
 
-    private static long EntrySize(RdbStreamEntry e, RdbStreamId master, List<(byte[] Field, byte[] Value)> masterFields)
+    private static long EntrySize(RdbStreamEntry e, RdbStreamId master, byte[][] masterFields)
     {
         var lp = new ListpackBuilder();
         bool same = SameFields(e.Fields, masterFields);
@@ -302,11 +318,11 @@ internal static class RdbStreamCodec
         return lp.Bytes - Listpack.HeaderSize - 1;
     }
 
-    private static bool SameFields(List<(byte[] Field, byte[] Value)> a, List<(byte[] Field, byte[] Value)> b)
+    private static bool SameFields(List<(byte[] Field, byte[] Value)> a, byte[][] masterFields)
     {
-        if (a.Count != b.Count) return false;
+        if (a.Count != masterFields.Length) return false;
         for (int i = 0; i < a.Count; i++)
-            if (!a[i].Field.AsSpan().SequenceEqual(b[i].Field)) return false;
+            if (!a[i].Field.AsSpan().SequenceEqual(masterFields[i])) return false;
         return true;
     }
 

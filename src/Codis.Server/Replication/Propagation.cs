@@ -44,7 +44,16 @@ internal sealed class Propagation
         int db = ctx.Client.DbIndex;
         if (ctx.Rewrite is { } rewrite)
         {
-            foreach (var args in rewrite) Emit(db, args, toStream);
+            // Several effects of one command (XREADGROUP's XCLAIMs) reach the AOF and replicas as one MULTI/EXEC.
+            if (rewrite.Count > 1) Hold();
+            try
+            {
+                foreach (var args in rewrite) Emit(db, args, toStream);
+            }
+            finally
+            {
+                if (rewrite.Count > 1) ReleaseHeld();
+            }
             return;
         }
         if (server.Persistence.Aof.Loading) return;

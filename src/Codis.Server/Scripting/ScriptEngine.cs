@@ -40,7 +40,7 @@ internal sealed unsafe partial class ScriptEngine
     public ScriptEngine(CodisServer server)
     {
         this.server = server;
-        session = new ClientSession(new NamedEndPoint("lua"), null, Environment.TickCount64) { Authenticated = true, IsInternal = true };
+        session = new ClientSession(new NamedEndPoint("lua"), null, Environment.TickCount64) { Authenticated = true, IsInternal = true, IsScript = true };
         replyWriter = new RespWriter(replies);
         scriptCtx = new CommandContext(server, session, replyWriter) { Output = replies, DenyBlocking = true };
         var threshold = server.Settings["busy-reply-threshold"];

@@ -32,6 +32,12 @@ internal sealed class BlockedClient
 
     public required byte[] TimeoutReply { get; init; }
 
+    /// <summary>
+    /// Stream readers: when this client has nothing to take from a written key, the clients behind it are still
+    /// tried (each waits for entries after its own ID), unlike pops where the longest waiter goes first.
+    /// </summary>
+    public bool ServeEach { get; init; }
+
     public TaskCompletionSource<byte[]> Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     internal List<(BlockingRegistry.WaitKey Key, LinkedListNode<BlockedClient> Node)> Nodes { get; } = new();

@@ -42,7 +42,7 @@ internal sealed class BlockingRegistry(CodisServer server)
     /// Blocks the command running in <paramref name="ctx"/>: registers the client on every key and sets
     /// <see cref="CommandContext.Blocked"/>, which stops the client's batch until the wait ends.
     /// </summary>
-    public void Block(CommandContext ctx, byte[][] keys, long deadline, byte[] timeoutReply, BlockedServe serve)
+    public void Block(CommandContext ctx, byte[][] keys, long deadline, byte[] timeoutReply, BlockedServe serve, bool serveEach = false)
     {
         var args = new byte[ctx.ArgCount][];
         for (int i = 0; i < args.Length; i++) args[i] = ctx.ArgBytes(i);
@@ -56,6 +56,7 @@ internal sealed class BlockingRegistry(CodisServer server)
             Serve = serve,
             Deadline = deadline,
             TimeoutReply = timeoutReply,
+            ServeEach = serveEach,
         };
         foreach (var key in keys)
         {
@@ -94,9 +95,18 @@ internal sealed class BlockingRegistry(CodisServer server)
 
     private void ServeKey(WaitKey wk)
     {
-        while (waiting.TryGetValue(wk, out var queue) && queue.First is { } first)
+        if (!waiting.TryGetValue(wk, out var queue)) return;
+        var node = queue.First;
+        bool popsDone = false;
+        while (node != null)
         {
-            if (!TryServe(first.Value, wk.Key)) return; // the key has nothing for the longest waiter, so for nobody
+            var next = node.Next;
+            var b = node.Value;
+            // A pop that finds nothing for the longest waiting pop has nothing for any pop; stream readers each
+            // wait for entries after their own ID (or their group's), so they all still get their turn.
+            if ((b.ServeEach || !popsDone) && !TryServe(b, wk.Key) && !b.ServeEach) popsDone = true;
+            if (!waiting.ContainsKey(wk)) return;
+            node = next;
         }
     }
 
@@ -106,10 +116,13 @@ internal sealed class BlockingRegistry(CodisServer server)
         var writer = new RespWriter(buffer);
         var ctx = new CommandContext(server, b.Session, writer) { Args = b.Request, Command = b.Command };
         server.Keyspace.RefreshClock();
+        long dirtyBefore = server.Keyspace.Dirty;
         if (!b.Serve(ctx, key)) return false;
         writer.Commit();
         Unregister(b);
         b.Done.TrySetResult(buffer.WrittenSpan.ToArray());
+        // What the served command did goes to the AOF and replicas as its non-blocking form (its Rewrite).
+        server.Propagation.AfterCommand(ctx, b.Request, dirtyBefore);
         Served?.Invoke(ctx);
         return true;
     }

@@ -17,6 +17,8 @@ internal sealed class CollectionLimits
     public int ZSetMaxListpackEntries { get; init; } = 128;
     public int ZSetMaxListpackValue { get; init; } = 64;
     public int ListMaxListpackSize { get; init; } = -2;
+    public int StreamNodeMaxBytes { get; init; } = 4096;
+    public int StreamNodeMaxEntries { get; init; } = 100;
 
     private static readonly (string Name, string Alias, string Default, long Min, long Max, string Description)[] Definitions =
     [
@@ -26,6 +28,8 @@ internal sealed class CollectionLimits
         ("zset-max-listpack-entries", "zset-max-ziplist-entries", "128", 0, int.MaxValue, "sorted sets with more members leave the listpack encoding"),
         ("zset-max-listpack-value", "zset-max-ziplist-value", "64", 0, int.MaxValue, "sorted sets with a longer member leave the listpack encoding"),
         ("list-max-listpack-size", "list-max-ziplist-size", "-2", int.MinValue, int.MaxValue, "quicklist node size: negative = -1..-5 for 4..64 KiB, positive = entries"),
+        ("stream-node-max-bytes", "", "4096", 0, int.MaxValue, "a stream node (listpack) holds at most this many bytes; 0 = no limit"),
+        ("stream-node-max-entries", "", "100", 0, int.MaxValue, "a stream node holds at most this many entries; 0 = no limit"),
     ];
 
     /// <summary>Defines the settings (skipping any already defined elsewhere) with their 6.x aliases.</summary>
@@ -67,6 +71,8 @@ internal sealed class CollectionLimits
             ZSetMaxListpackEntries = Get("zset-max-listpack-entries", 128),
             ZSetMaxListpackValue = Get("zset-max-listpack-value", 64),
             ListMaxListpackSize = Get("list-max-listpack-size", -2),
+            StreamNodeMaxBytes = Get("stream-node-max-bytes", 4096),
+            StreamNodeMaxEntries = Get("stream-node-max-entries", 100),
         };
     }
 }
