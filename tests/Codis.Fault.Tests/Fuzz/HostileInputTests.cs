@@ -42,7 +42,8 @@ public class HostileInputTests(ITestOutputHelper output)
         ProcessStats.RaiseFdLimit(40_000);
         using var server = CodisServerProcess.Start("--maxclients", "12000");
         await RunAsync("codis-server", server, server.Port, commandsFrom: server.Port, excluded: ServerOnlyExcluded,
-            connected: () => { using var c = server.Client(); return ConnectedClients(c); }, alsoAlive: []);
+            connected: () => { using var c = server.Client(); return ConnectedClients(c); },
+            release: () => { using var c = server.Client(); Assert.Equal("OK", c.Call("MEMORY", "PURGE").Text); }, alsoAlive: []);
     }
 
     [Fact]
@@ -54,11 +55,11 @@ public class HostileInputTests(ITestOutputHelper output)
             "--proxy_max_clients", "12000", "--session_max_pipeline", "1024");
         // through the proxy the refused commands are fuzzed too: refusing them is part of what is tested
         await RunAsync("codis-proxy", proxy, proxy.Port, commandsFrom: server.Port, excluded: [],
-            connected: () => ProxySessions(proxy), alsoAlive: [server]);
+            connected: () => ProxySessions(proxy), release: () => ForceGc(proxy), alsoAlive: [server]);
     }
 
     private async Task RunAsync(string name, ManagedProcess target, int port, int commandsFrom, HashSet<string> excluded,
-        Func<long> connected, ManagedProcess[] alsoAlive)
+        Func<long> connected, Action release, ManagedProcess[] alsoAlive)
     {
         int seed = Seed;
         output.WriteLine($"{name}: fuzz seed {seed} (replay: CODIS_FUZZ_SEED={seed}), {FuzzSeconds} s");
@@ -86,40 +87,66 @@ public class HostileInputTests(ITestOutputHelper output)
         output.WriteLine($"{name}: {campaign.Inputs} inputs ({campaign.BytesSent / 1e6:0.0} MB) in {fuzzSeconds:0.0} s: " +
             string.Join(", ", campaign.PerKind.Select(k => $"{k.Key} {k.Value}")) + $"; slow-loris requests served {campaign.SlowLorisServed}; refused connects {campaign.ConnectFailures}");
 
-        // 2. 10,000 idle connections at once
-        long before = connected();
-        sw.Restart();
-        var idle = await IdleConnections.OpenAsync("127.0.0.1", port, IdleTarget);
-        double openSeconds = sw.Elapsed.TotalSeconds;
-        long held = 0;
-        SeedEnvEventually(() => (held = connected()) >= before + idle.Count - 5, TimeSpan.FromSeconds(30));
-        await Task.Delay(2000);
-        int dropped = idle.ClosedByPeer();
-        double withIdle = ProcessStats.RssMiB(target.Pid);
-        long goodOpsBefore = good.Ops;
-        await Task.Delay(1000);
-        Assert.True(good.Ops > goodOpsBefore, $"{Ctx()} the well-behaved client made no progress while 10,000 connections were held");
-        idle.Dispose();
-        output.WriteLine($"{name}: {idle.Refused} of {IdleTarget} idle connections refused, {dropped} dropped by the server; held {held} sessions (opened in {openSeconds:0.0} s)");
-        SeedEnvEventually(() => connected() <= before + 5, TimeSpan.FromSeconds(30));
+        // 2. 10,000 idle connections at once, twice: the second round must not need more memory than the first (no per-connection leak)
+        var rounds = new List<IdleRound>();
+        for (int round = 0; round < 2; round++)
+        {
+            var r = await HoldIdleAsync(port, connected, good, target.Pid);
+            release();
+            await Task.Delay(1500);
+            r = r with { RssAfterMiB = ProcessStats.RssMiB(target.Pid) };
+            rounds.Add(r);
+            output.WriteLine($"{name}: round {round + 1}: {r.Refused} of {IdleTarget} idle connections refused, {r.Dropped} dropped by the server; " +
+                $"held {r.Held} sessions (opened in {r.OpenSeconds:0.0} s), RSS {r.RssMiB:0} MiB held, {r.RssAfterMiB:0} MiB after, well-behaved ops meanwhile {r.GoodOps}");
+        }
 
-        // 3. back near the baseline once the clients are gone
-        await Task.Delay(3000);
-        double after = ProcessStats.RssMiB(target.Pid);
+        // 3. back near the baseline once the clients are gone and the process is asked to give memory back
+        double after = rounds[^1].RssAfterMiB;
         good.Stop();
-        output.WriteLine($"{name}: RSS baseline {baseline:0} MiB, after fuzzing {afterFuzz:0} MiB, with {IdleTarget} idle {withIdle:0} MiB, peak {rss.PeakMiB:0} MiB, after {after:0} MiB");
+        output.WriteLine($"{name}: RSS baseline {baseline:0} MiB, after fuzzing {afterFuzz:0} MiB, with {IdleTarget} idle {rounds[0].RssMiB:0} / {rounds[1].RssMiB:0} MiB, peak {rss.PeakMiB:0} MiB, after {after:0} MiB");
         output.WriteLine($"{name}: well-behaved client: {good.Ops} operations, latency p50 {good.PercentileMs(0.5):0.0} ms, p99 {good.PercentileMs(0.99):0.0} ms, max {good.MaxLatencyMs:0} ms");
         File.AppendAllText(Path.Combine(Path.GetTempPath(), "codis-fuzz-figures.txt"),
-            $"{DateTime.UtcNow:O} {name} seed={seed} seconds={fuzzSeconds:0} inputs={campaign.Inputs} idle={idle.Count}/{IdleTarget} rss_base={baseline:0} rss_peak={rss.PeakMiB:0} rss_after={after:0} p99_ms={good.PercentileMs(0.99):0.0} max_ms={good.MaxLatencyMs:0}\n");
+            $"{DateTime.UtcNow:O} {name} seed={seed} seconds={fuzzSeconds:0} inputs={campaign.Inputs} idle={rounds[0].Held} rss_base={baseline:0} rss_fuzz={afterFuzz:0} rss_idle={rounds[0].RssMiB:0}/{rounds[1].RssMiB:0} rss_peak={rss.PeakMiB:0} rss_after={after:0} p99_ms={good.PercentileMs(0.99):0.0} max_ms={good.MaxLatencyMs:0}\n");
 
         Assert.True(Alive(), $"{Ctx()} the process exited");
         Assert.True(good.Failures.Count == 0, $"{Ctx()} the well-behaved client was not served:\n{string.Join('\n', good.Failures)}\nlast cases:\n{campaign.RecentCases()}");
         Assert.Empty(good.MissingBaseKeys());
         Assert.True(good.MaxLatencyMs < LatencyLimitMs, $"{Ctx()} a well-behaved request took {good.MaxLatencyMs:0} ms");
         Assert.True(campaign.SlowLorisServed > 0 && campaign.SlowLorisFailures.Count == 0, $"{Ctx()} slow-loris: served {campaign.SlowLorisServed}, {string.Join("; ", campaign.SlowLorisFailures)}");
-        Assert.True(idle.Refused == 0 && dropped == 0, $"{Ctx()} of {IdleTarget} idle connections {idle.Refused} were refused and {dropped} dropped");
+        foreach (var r in rounds)
+        {
+            Assert.True(r.Refused == 0 && r.Dropped == 0, $"{Ctx()} of {IdleTarget} idle connections {r.Refused} were refused and {r.Dropped} dropped");
+            Assert.True(r.GoodOps > 0, $"{Ctx()} the well-behaved client made no progress while {IdleTarget} connections were held");
+        }
+        Assert.True(rounds[1].RssAfterMiB < rounds[0].RssAfterMiB + 25, $"{Ctx()} after the second {IdleTarget} connections more memory stayed ({rounds[1].RssAfterMiB:0} MiB) than after the first ({rounds[0].RssAfterMiB:0} MiB): a leak");
         Assert.True(rss.PeakMiB < RssPeakLimitMiB, $"{Ctx()} RSS peaked at {rss.PeakMiB:0} MiB (baseline {baseline:0})\nlast cases:\n{campaign.RecentCases()}");
         Assert.True(after < baseline + 150, $"{Ctx()} RSS {after:0} MiB after the clients left, baseline {baseline:0} MiB");
+    }
+
+    private sealed record IdleRound(int Refused, int Dropped, long Held, double OpenSeconds, double RssMiB, long GoodOps, double RssAfterMiB = 0);
+
+    /// <summary>Opens 10,000 connections, holds them for a few seconds while the well-behaved client runs, closes them and waits until the target has let them go.</summary>
+    private static async Task<IdleRound> HoldIdleAsync(int port, Func<long> connected, WellBehavedClient good, int pid)
+    {
+        long before = connected();
+        var sw = Stopwatch.StartNew();
+        using var idle = await IdleConnections.OpenAsync("127.0.0.1", port, IdleTarget);
+        double openSeconds = sw.Elapsed.TotalSeconds;
+        long held = 0;
+        SeedEnvEventually(() => (held = connected()) >= before + idle.Count - 5, TimeSpan.FromSeconds(30));
+        long goodBefore = good.Ops;
+        await Task.Delay(3000);
+        var r = new IdleRound(idle.Refused, idle.ClosedByPeer(), held, openSeconds, ProcessStats.RssMiB(pid), good.Ops - goodBefore);
+        idle.Dispose();
+        SeedEnvEventually(() => connected() <= before + 5, TimeSpan.FromSeconds(30));
+        return r;
+    }
+
+    private static void ForceGc(CodisProxyProcess proxy)
+    {
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(30) };
+        var reply = http.PutAsync($"http://{proxy.AdminAddr}/api/proxy/forcegc/{proxy.XAuth}", null).GetAwaiter().GetResult();
+        Assert.True(reply.IsSuccessStatusCode, $"forcegc: {(int)reply.StatusCode}");
     }
 
     private static void SeedEnvEventually(Func<bool> condition, TimeSpan timeout) =>

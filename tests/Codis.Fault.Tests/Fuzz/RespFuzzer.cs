@@ -67,7 +67,7 @@ public sealed class RespFuzzer(int seed, IReadOnlyList<string> commands)
         var b = new byte[n];
         rng.NextBytes(b);
         // half of the time start like RESP, so the parser goes past its first byte
-        if (rng.Next(2) == 0) b[0] = (byte)"*$+-:_#,(!=%~>|"[rng.Next(15)];
+        if (n > 0 && rng.Next(2) == 0) b[0] = (byte)"*$+-:_#,(!=%~>|"[rng.Next(15)];
         return b;
     }
 
