@@ -94,7 +94,11 @@ public sealed class ThreeHosts : IDisposable
         var t = new Thread(() =>
         {
             using (var f = File.OpenHandle(path, FileMode.Open, FileAccess.Read))
-                if (setns((int)f.DangerousGetHandle(), CloneNewNet) != 0) throw new InvalidOperationException($"setns {path}: errno {Marshal.GetLastPInvokeError()}");
+                if (setns((int)f.DangerousGetHandle(), CloneNewNet) != 0)
+                {
+                    SetnsError = $"setns {path}: errno {Marshal.GetLastPInvokeError()}";
+                    return;
+                }
             body();
         }) { IsBackground = true, Name = $"client on {Names[host]}" };
         t.Start();
@@ -102,6 +106,9 @@ public sealed class ThreeHosts : IDisposable
     }
 
     private const int CloneNewNet = 0x40000000;
+
+    /// <summary>Set when a thread could not be moved into a namespace.</summary>
+    public string? SetnsError { get; private set; }
 
     [DllImport("libc", SetLastError = true)]
     private static extern int setns(int fd, int nstype);
