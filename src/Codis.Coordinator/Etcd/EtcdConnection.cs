@@ -42,7 +42,7 @@ internal sealed class EtcdConnection : IDisposable
     private string Ordered(int first) => string.Join(',', endpoints.Skip(first).Concat(endpoints.Take(first)));
 
     /// <summary>Moves to a client that starts at the next endpoint, unless another call already did since <paramref name="seen"/>.</summary>
-    private void Rotate(EtcdClient seen)
+    public void Rotate(EtcdClient seen)
     {
         if (endpoints.Length < 2) return;
         lock (rotateGate)

@@ -120,6 +120,8 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         var failoverAt = clock.Elapsed;
         Within(() => writers[1].LastAck > failoverAt && writers[2].LastAck > failoverAt, 30, "b's and c's clients write again");
         var resumedAt = clock.Elapsed;
+        // the event is recorded once the push to every proxy returned (a's, cut off, times out)
+        Within(() => Failovers(env).Count > 0, 60, "the failover is recorded");
         var events = Failovers(env);
         Assert.Contains(events, e => e!["OldMaster"]!.GetValue<string>() == A && e["NewMaster"]!.GetValue<string>() == B);
         output.WriteLine($"{failoverAt.TotalSeconds:0.0} s: b promoted; b and c write again at {resumedAt.TotalSeconds:0.0} s; failover events: {events.ToJsonString()}");
