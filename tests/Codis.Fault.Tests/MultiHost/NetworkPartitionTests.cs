@@ -22,17 +22,20 @@ public class NetworkPartitionTests(ITestOutputHelper output)
 {
     private const int RedisPort = 6379, ProxyPort = 19000, AdminPort = 11080, EtcdClient = 2379, EtcdPeer = 2380;
 
-    [SkippableFact]
-    public async Task CuttingOffTheMastersHostFailsOverAndLosesNoAcknowledgedWrite()
+    [SkippableTheory]
+    [InlineData("etcd")]
+    [InlineData("zookeeper")]
+    public async Task CuttingOffTheMastersHostFailsOverAndLosesNoAcknowledgedWrite(string coordinator)
     {
         string? why = ThreeHosts.Unavailable();
         Skip.If(why != null, $"SKIPPED: the three-host partition test needs network namespaces: {why}");
-        Skip.If(!File.Exists(EtcdServerProcess.Binary) && EtcdServerProcess.Binary.StartsWith('/'), "SKIPPED: etcd is not installed");
+        Skip.If(coordinator == "etcd" && !File.Exists(EtcdServerProcess.Binary), "SKIPPED: etcd is not installed");
+        Skip.If(coordinator == "zookeeper" && !ZooKeeperServerProcess.Available, "SKIPPED: ZooKeeper is not installed");
         using var hosts = new ThreeHosts();
         var owned = new List<IDisposable>();
         try
         {
-            await RunAsync(hosts, owned);
+            await RunAsync(hosts, owned, coordinator);
         }
         finally
         {
@@ -41,30 +44,49 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         }
     }
 
-    private async Task RunAsync(ThreeHosts hosts, List<IDisposable> owned)
+    private async Task RunAsync(ThreeHosts hosts, List<IDisposable> owned, string kind)
     {
         T Own<T>(T d) where T : IDisposable { owned.Add(d); return d; }
         string Ip(int h) => hosts.Ip(h);
 
-        // etcd: one member per host
-        string cluster = string.Join(',', Enumerable.Range(0, 3).Select(h => $"m{h}=http://{Ip(h)}:{EtcdPeer}"));
-        var etcd = new ManagedProcess[3];
-        for (int h = 0; h < 3; h++)
+        // the coordinator: one member per host
+        string coordinatorAddr;
+        Func<int, bool> memberServes;
+        if (kind == "etcd")
         {
-            string dir = Own(new TempDir("codis-etcd-ns-")).Path;
-            etcd[h] = Own(hosts.Start(h, EtcdServerProcess.Binary,
-            [
-                "--name", $"m{h}", "--data-dir", Path.Combine(dir, "data"),
-                "--listen-client-urls", $"http://{Ip(h)}:{EtcdClient}", "--advertise-client-urls", $"http://{Ip(h)}:{EtcdClient}",
-                "--listen-peer-urls", $"http://{Ip(h)}:{EtcdPeer}", "--initial-advertise-peer-urls", $"http://{Ip(h)}:{EtcdPeer}",
-                "--initial-cluster", cluster, "--initial-cluster-state", "new", "--initial-cluster-token", hosts.Bridge,
-                "--logger", "zap", "--log-level", "error",
-            ]));
+            string cluster = string.Join(',', Enumerable.Range(0, 3).Select(h => $"m{h}=http://{Ip(h)}:{EtcdPeer}"));
+            for (int h = 0; h < 3; h++)
+            {
+                string dir = Own(new TempDir("codis-etcd-ns-")).Path;
+                Own(hosts.Start(h, EtcdServerProcess.Binary,
+                [
+                    "--name", $"m{h}", "--data-dir", Path.Combine(dir, "data"),
+                    "--listen-client-urls", $"http://{Ip(h)}:{EtcdClient}", "--advertise-client-urls", $"http://{Ip(h)}:{EtcdClient}",
+                    "--listen-peer-urls", $"http://{Ip(h)}:{EtcdPeer}", "--initial-advertise-peer-urls", $"http://{Ip(h)}:{EtcdPeer}",
+                    "--initial-cluster", cluster, "--initial-cluster-state", "new", "--initial-cluster-token", hosts.Bridge,
+                    "--logger", "zap", "--log-level", "error",
+                ]));
+            }
+            coordinatorAddr = string.Join(',', Enumerable.Range(0, 3).Select(h => $"{Ip(h)}:{EtcdClient}"));
+            memberServes = h => EtcdHealthy(Ip(h));
         }
-        for (int h = 0; h < 3; h++) SeedEnv.Eventually(() => EtcdHealthy(Ip(h)), TimeSpan.FromSeconds(60), $"etcd member on {ThreeHosts.Names[h]} healthy");
-        string coordinatorAddr = string.Join(',', Enumerable.Range(0, 3).Select(h => $"{Ip(h)}:{EtcdClient}"));
+        else
+        {
+            var ips = Enumerable.Range(0, 3).Select(Ip).ToArray();
+            for (int h = 0; h < 3; h++)
+            {
+                var (program, args) = new ZooKeeperEnsembleMember(Own(new TempDir("codis-zk-ns-")).Path, h + 1, ips).Prepare();
+                Own(hosts.Start(h, program, args));
+            }
+            coordinatorAddr = string.Join(',', ips.Select(ip => $"{ip}:{ZooKeeperEnsembleMember.ClientPort}"));
+            memberServes = h => ZooKeeperEnsembleMember.Mode(Ip(h)) is "leader" or "follower";
+        }
+        for (int h = 0; h < 3; h++) SeedEnv.Eventually(() => memberServes(h), TimeSpan.FromSeconds(90), $"{kind} member on {ThreeHosts.Names[h]} serves");
 
-        var env = Own(new SeedEnv(coordinator: ("etcd", coordinatorAddr), extraIni: "failover_down_after=4s"));
+        var env = Own(new SeedEnv(coordinator: (kind, coordinatorAddr), extraIni: "failover_down_after=4s"));
+        // a short coordinator session, so a client whose member was cut off moves to another one in time
+        string ini = Path.Combine(env.Dir, "config.ini");
+        File.WriteAllText(ini, File.ReadAllText(ini).Replace("zk_session_timeout=30", "zk_session_timeout=6"));
         var dash = env.StartDashboard();
 
         // group 1: the master on a (it refuses writes when its replica has not acknowledged for 2 s), the replica on b
@@ -125,7 +147,7 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         var events = Failovers(env);
         Assert.Contains(events, e => e!["OldMaster"]!.GetValue<string>() == A && e["NewMaster"]!.GetValue<string>() == B);
         output.WriteLine($"{failoverAt.TotalSeconds:0.0} s: b promoted; b and c write again at {resumedAt.TotalSeconds:0.0} s; failover events: {events.ToJsonString()}");
-        Assert.True(EtcdHealthy(Ip(1)) && EtcdHealthy(Ip(2)), "etcd lost its quorum on b + c");
+        Assert.True(memberServes(1) && memberServes(2), $"{kind} lost its quorum on b + c");
         await Task.Delay(3000); // a stays cut off a while: its clients must be refused, not acknowledged
         var healAt = clock.Elapsed;
         var aAckedWhileCut = writers[0].Acked.Where(x => x.At > cutAt && x.At < healAt).ToList();
@@ -149,7 +171,7 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         output.WriteLine($"failover: cut → dashboard failover {(failoverAt - cutAt).TotalSeconds:0.0} s, → b/c writing {(resumedAt - cutAt).TotalSeconds:0.0} s; heal → a's clients writing {(aBackAt - healAt).TotalSeconds:0.0} s; " +
             $"a acknowledged {aAckedWhileCut.Count} writes while cut off, the last {(aAckedWhileCut.Count == 0 ? 0 : (aAckedWhileCut[^1].At - cutAt).TotalMilliseconds):0} ms after the cut");
         File.AppendAllText(Path.Combine(Path.GetTempPath(), "codis-partition-figures.txt"),
-            $"{DateTime.UtcNow:O} etcd failover_s={(failoverAt - cutAt).TotalSeconds:0.0} bc_resume_s={(resumedAt - cutAt).TotalSeconds:0.0} a_back_s={(aBackAt - healAt).TotalSeconds:0.0} " +
+            $"{DateTime.UtcNow:O} {kind} failover_s={(failoverAt - cutAt).TotalSeconds:0.0} bc_resume_s={(resumedAt - cutAt).TotalSeconds:0.0} a_back_s={(aBackAt - healAt).TotalSeconds:0.0} " +
             $"acked={string.Join('/', writers.Select(w => w.Acked.Count))} lost={string.Join('/', lost.Select(l => l.Count))} a_acked_cut={aAckedWhileCut.Count}\n");
 
         // the cut-off master was fenced long before the failover: nothing it acknowledged after that can be lost
