@@ -14,6 +14,7 @@ namespace Codis.Fault.Tests.Fuzz;
 /// served correctly, with bounded latency, the whole time, its data intact.
 /// CODIS_FUZZ_SECONDS (default 20) sets the fuzzing time per target; CODIS_FUZZ_SEED replays a seed.
 /// </summary>
+[Collection(AloneCollection.Name)]
 public class HostileInputTests(ITestOutputHelper output)
 {
     private const int IdleTarget = 10_000;

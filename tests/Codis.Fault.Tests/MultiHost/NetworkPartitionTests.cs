@@ -18,6 +18,7 @@ namespace Codis.Fault.Tests.MultiHost;
 /// after the failover can be lost unreported; after healing a is demoted to a replica of b and a's proxy routes
 /// to b; no acknowledged write is lost outside the replication window before the cut (that window is measured).
 /// </summary>
+[Collection(Codis.Fault.Tests.Fuzz.AloneCollection.Name)]
 public class NetworkPartitionTests(ITestOutputHelper output)
 {
     private const int RedisPort = 6379, ProxyPort = 19000, AdminPort = 11080, EtcdClient = 2379, EtcdPeer = 2380;
