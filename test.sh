@@ -12,6 +12,7 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 [ -e /usr/share/zookeeper/bin/zkServer.sh ] || need+=(zookeeper)
 command -v etcd >/dev/null || need+=(etcd-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
+command -v ip >/dev/null || need+=(iproute2)   # the fault suite's three-host test (network namespaces, as root)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null

@@ -8,10 +8,16 @@ namespace Codis.Coordinator.Etcd;
 /// One dotnet-etcd client plus what every call needs: a deadline (the operation timeout, so an unreachable
 /// etcd fails instead of hanging), the auth token for "user:password" (fetched again when etcd says it
 /// expired), and the translation of gRPC failures into coordinator exceptions that name the address.
+/// With several endpoints, a call that gets no answer moves the client on to the next endpoint and is tried
+/// once more there: a member cut off from the others (or from us) would otherwise keep every call waiting.
 /// </summary>
 internal sealed class EtcdConnection : IDisposable
 {
-    private readonly EtcdClient client;
+    private volatile EtcdClient client;
+    private readonly string[] endpoints;
+    private int current;
+    private readonly object rotateGate = new();
+    private readonly List<EtcdClient> retired = [];
     private readonly string? user;
     private readonly string? password;
     private readonly SemaphoreSlim authGate = new(1, 1);
@@ -28,7 +34,24 @@ internal sealed class EtcdConnection : IDisposable
             user = auth[..colon];
             password = auth[(colon + 1)..];
         }
-        client = new EtcdClient(ConnectionString(address));
+        endpoints = ConnectionString(address).Split(',');
+        client = new EtcdClient(Ordered(0));
+    }
+
+    /// <summary>The endpoints starting at <paramref name="first"/> (the client tries them in this order).</summary>
+    private string Ordered(int first) => string.Join(',', endpoints.Skip(first).Concat(endpoints.Take(first)));
+
+    /// <summary>Moves to a client that starts at the next endpoint, unless another call already did since <paramref name="seen"/>.</summary>
+    public void Rotate(EtcdClient seen)
+    {
+        if (endpoints.Length < 2) return;
+        lock (rotateGate)
+        {
+            if (!ReferenceEquals(client, seen)) return;
+            current = (current + 1) % endpoints.Length;
+            retired.Add(client); // calls may still run on it: disposed with the connection
+            client = new EtcdClient(Ordered(current));
+        }
     }
 
     public string Address { get; }
@@ -67,8 +90,14 @@ internal sealed class EtcdConnection : IDisposable
     /// <summary>Runs one call with the deadline and the auth header; re-authenticates once on an expired token.</summary>
     public async Task<T> Call<T>(string what, Func<Metadata?, DateTime, CancellationToken, Task<T>> call, CancellationToken ct)
     {
+        var used = client;
         try
         {
+            return await Guard(what, () => call(headers, Deadline(), ct), ct);
+        }
+        catch (CoordinatorUnavailableException) when (endpoints.Length > 1 && !ct.IsCancellationRequested)
+        {
+            Rotate(used);
             return await Guard(what, () => call(headers, Deadline(), ct), ct);
         }
         catch (CoordinatorException e) when (user != null && e.InnerException is RpcException r && IsAuthExpired(r))
@@ -127,6 +156,7 @@ internal sealed class EtcdConnection : IDisposable
     public void Dispose()
     {
         client.Dispose();
+        lock (rotateGate) foreach (var c in retired) c.Dispose();
         authGate.Dispose();
     }
 }

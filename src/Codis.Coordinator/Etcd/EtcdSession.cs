@@ -46,14 +46,16 @@ internal sealed class EtcdSession : IAsyncDisposable
         var period = TimeSpan.FromMilliseconds(TtlSeconds * 1000 / 3.0);
         while (!token.IsCancellationRequested && !IsLost)
         {
+            var used = conn.Client;
             try
             {
-                using var call = conn.Client.GetConnection().LeaseClient.LeaseKeepAlive(conn.Headers, null, token);
+                using var call = used.GetConnection().LeaseClient.LeaseKeepAlive(conn.Headers, null, token);
                 while (!token.IsCancellationRequested)
                 {
                     await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = LeaseId }, token);
                     using var answer = CancellationTokenSource.CreateLinkedTokenSource(token);
-                    answer.CancelAfter(TimeSpan.FromSeconds(TtlSeconds));
+                    // a third of the TTL: time enough to try another endpoint before the lease runs out
+                    answer.CancelAfter(period);
                     if (!await call.ResponseStream.MoveNext(answer.Token)) break;
                     if (call.ResponseStream.Current.TTL <= 0)
                     {
@@ -71,7 +73,8 @@ internal sealed class EtcdSession : IAsyncDisposable
             }
             catch (Exception) when (!token.IsCancellationRequested)
             {
-                // etcd unreachable or the stream broke: retry soon; the lease lives on the server for its TTL.
+                // etcd unreachable or the stream broke: retry soon, on the next endpoint; the lease lives on the server for its TTL.
+                conn.Rotate(used);
             }
             catch (Exception)
             {

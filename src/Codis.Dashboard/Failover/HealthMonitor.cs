@@ -87,7 +87,9 @@ internal sealed class HealthMonitor(Topom topom)
             try
             {
                 var stats = await topom.Proxies.StatsAsync(p.Model, ct).WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
+                bool wasUnreachable = proxies.GetValueOrDefault(p.Model.Token) is { Error: not null };
                 proxies[p.Model.Token] = new ProxyHealth(stats, null, now);
+                if (wasUnreachable && p.Online) await RefillReturningProxyAsync(p.Model, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is Codis.Dashboard.Proxies.ProxyCallException or TimeoutException or System.Text.Json.JsonException)
             {
@@ -95,6 +97,23 @@ internal sealed class HealthMonitor(Topom topom)
             }
         });
         await Task.WhenAll(serverTasks.Concat(proxyTasks)).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// A proxy that could not be reached may have missed routing pushes (a failover while it was cut off keeps
+    /// sending its clients to the old master): when it answers again it gets the whole table again.
+    /// </summary>
+    private async Task RefillReturningProxyAsync(Codis.Core.Models.ProxyModel proxy, CancellationToken ct)
+    {
+        try
+        {
+            await topom.ReinitProxyAsync(proxy.Token, ct).ConfigureAwait(false);
+            Log.Info("proxy reachable again: routing refilled", ("proxy", proxy.ProxyId), ("addr", proxy.AdminAddr));
+        }
+        catch (TopomException e)
+        {
+            Log.Warn("proxy reachable again but the refill failed", ("proxy", proxy.ProxyId), ("error", e.Message));
+        }
     }
 
     private async Task FailoverAsync(CancellationToken ct)

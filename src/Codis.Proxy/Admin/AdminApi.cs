@@ -71,7 +71,9 @@ internal static class AdminApi
         app.MapPut("/api/proxy/forcegc/{xauth}", (string xauth) =>
         {
             if (Guard(proxy, xauth) is { } g) return g;
-            GC.Collect();
+            // as the original's runtime.GC + FreeOSMemory: collect, compact and give the freed memory back to the OS
+            System.Runtime.GCSettings.LargeObjectHeapCompactionMode = System.Runtime.GCLargeObjectHeapCompactionMode.CompactOnce;
+            GC.Collect(2, GCCollectionMode.Aggressive, blocking: true, compacting: true);
             return Ok("OK");
         });
         app.MapPut("/api/proxy/shutdown/{xauth}", (string xauth) =>

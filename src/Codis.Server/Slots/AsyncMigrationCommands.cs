@@ -179,7 +179,7 @@ internal static class AsyncMigrationCommands
         else ctx.Deferred = task;
     }
 
-    [Command("slotsmgrt-async-cancel", -1, Flags = CommandFlags.Admin, Group = "codis", Summary = "Drops the database's semi-async migration link.")]
+    [Command("slotsmgrt-async-cancel", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript, Group = "codis", Summary = "Drops the database's semi-async migration link.")]
     public static void Cancel(CommandContext ctx) =>
         ctx.Reply.WriteInteger(ctx.Server.Slots.Async[ctx.Client.DbIndex].Cancel("interrupted: canceled") ? 1 : 0);
 
@@ -262,7 +262,7 @@ internal static class AsyncMigrationCommands
     /// Always a 2-element reply: [-1, error] bad command, [0, error] key not here (ask the target), [1, error] key
     /// being migrated (retry), [2, reply] executed here.
     /// </summary>
-    [Command("slotsmgrt-exec-wrapper", -2, Flags = CommandFlags.Write | CommandFlags.NoPropagate, Group = "codis", Summary = "Runs a command here unless its key is absent or being migrated.")]
+    [Command("slotsmgrt-exec-wrapper", -2, Flags = CommandFlags.Write | CommandFlags.NoPropagate | CommandFlags.NoScript, Group = "codis", Summary = "Runs a command here unless its key is absent or being migrated.")]
     public static void ExecWrapper(CommandContext ctx)
     {
         var r = ctx.Reply;

@@ -110,7 +110,7 @@ internal static class SlotCommands
         foreach (var k in keys) ctx.Reply.WriteBulk(k);
     }
 
-    [Command("slotsdel", -2, Flags = CommandFlags.Write, Group = "codis", Summary = "Deletes every key of the given slots.")]
+    [Command("slotsdel", -2, Flags = CommandFlags.Write | CommandFlags.NoScript, Group = "codis", Summary = "Deletes every key of the given slots.")]
     public static void Del(CommandContext ctx)
     {
         var slots = new int[ctx.ArgCount - 1];

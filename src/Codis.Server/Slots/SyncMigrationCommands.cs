@@ -22,7 +22,7 @@ namespace Codis.Server.Slots;
 /// </summary>
 internal static class SyncMigrationCommands
 {
-    [Command("slotsmgrtone", 5, Flags = CommandFlags.Write | CommandFlags.Admin, Group = "codis", Summary = "Moves one key to another server.")]
+    [Command("slotsmgrtone", 5, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.NoScript, Group = "codis", Summary = "Moves one key to another server.")]
     public static void MgrtOne(CommandContext ctx)
     {
         if (!SlotArgs.TryTimeout(ctx, 3, out int timeout)) return;
@@ -30,7 +30,7 @@ internal static class SyncMigrationCommands
         if (moved >= 0) ctx.Reply.WriteInteger(moved);
     }
 
-    [Command("slotsmgrttagone", 5, Flags = CommandFlags.Write | CommandFlags.Admin, Group = "codis", Summary = "Moves one key and every key sharing its hash tag to another server.")]
+    [Command("slotsmgrttagone", 5, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.NoScript, Group = "codis", Summary = "Moves one key and every key sharing its hash tag to another server.")]
     public static void MgrtTagOne(CommandContext ctx)
     {
         if (!SlotArgs.TryTimeout(ctx, 3, out int timeout)) return;
@@ -38,10 +38,10 @@ internal static class SyncMigrationCommands
         if (moved >= 0) ctx.Reply.WriteInteger(moved);
     }
 
-    [Command("slotsmgrtslot", 5, Flags = CommandFlags.Write | CommandFlags.Admin, Group = "codis", Summary = "Moves a random key of a slot to another server.")]
+    [Command("slotsmgrtslot", 5, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.NoScript, Group = "codis", Summary = "Moves a random key of a slot to another server.")]
     public static void MgrtSlot(CommandContext ctx) => MigrateFromSlot(ctx, withTag: false);
 
-    [Command("slotsmgrttagslot", 5, Flags = CommandFlags.Write | CommandFlags.Admin, Group = "codis", Summary = "Moves a random key of a slot and its tag group to another server.")]
+    [Command("slotsmgrttagslot", 5, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.NoScript, Group = "codis", Summary = "Moves a random key of a slot and its tag group to another server.")]
     public static void MgrtTagSlot(CommandContext ctx) => MigrateFromSlot(ctx, withTag: true);
 
     private static void MigrateFromSlot(CommandContext ctx, bool withTag)
