@@ -1,3 +1,4 @@
+using Codis.Core.Models;
 using Codis.Testing;
 using Codis.Testing.Cluster;
 
@@ -37,26 +38,31 @@ public sealed class FaultCluster : IDisposable
         try
         {
             c.Dashboard = c.Env.StartDashboard();
-            c.Env.Ok("slot", "init");
+            // the cluster is set up through the dashboard's API (what codis-config calls, without a process per step)
+            c.Put(x => DashboardRoutes.SlotsInit(x, false));
             for (int g = 1; g <= groups; g++)
             {
                 var master = c.StartServer();
-                c.Env.Ok("server", "add", g.ToString(), Addr(master), "master");
+                c.Put(x => DashboardRoutes.GroupAdd(x, g, Addr(master), "master"));
                 CodisServerProcess[] servers = [master];
                 if (replicas)
                 {
                     var replica = c.StartServer();
-                    c.Env.Ok("server", "add", g.ToString(), Addr(replica), "slave");
+                    c.Put(x => DashboardRoutes.GroupAdd(x, g, Addr(replica), "slave"));
                     servers = [master, replica];
                 }
                 c.Groups.Add(servers);
                 int from = (g - 1) * 1024 / groups, to = g * 1024 / groups - 1;
-                c.Env.Ok("slot", "range-set", from.ToString(), to.ToString(), g.ToString(), "online");
+                c.Put(x => DashboardRoutes.SlotsAssignRange(x, from, to, g));
             }
             for (int p = 1; p <= proxies; p++)
             {
-                c.Proxies.Add(c.Env.StartProxy($"proxy_{p}", proxyArgs ?? []));
-                c.Env.Ok("proxy", "online", $"proxy_{p}");
+                string id = $"proxy_{p}";
+                var proxy = c.Env.Own(CodisProxyProcess.Start(Directory.CreateTempSubdirectory("codis-proxy-").FullName,
+                    ["--product_name", c.Env.Product, "--proxy_id", id, .. proxyArgs ?? []], waitOnline: false));
+                c.Put(x => DashboardRoutes.ProxyRegister(x, proxy.AdminAddr));
+                c.Put(x => DashboardRoutes.ProxyOnlineById(x, id));
+                c.Proxies.Add(proxy);
             }
             if (replicas)
                 foreach (var g in c.Groups) WaitReplicating(g[1], g[0], TimeSpan.FromSeconds(30));
@@ -67,6 +73,17 @@ public sealed class FaultCluster : IDisposable
             c.Dispose();
             throw;
         }
+    }
+
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(60) };
+
+    /// <summary>A mutation of the dashboard's API; its failure (HTTP 800 + cause) fails the test.</summary>
+    public void Put(Func<string, string> route)
+    {
+        var url = $"http://{Env.DashboardAddr}{route(XAuth.Dashboard(Env.Product))}";
+        using var r = Http.PutAsync(url, null).GetAwaiter().GetResult();
+        string body = r.Content.ReadAsStringAsync().GetAwaiter().GetResult();
+        if (!r.IsSuccessStatusCode) throw new InvalidOperationException($"PUT {url}: {(int)r.StatusCode} {body}");
     }
 
     public CodisServerProcess StartServer() => Env.Own(CodisServerProcess.Start(serverArgs));

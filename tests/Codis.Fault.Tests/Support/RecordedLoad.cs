@@ -17,6 +17,7 @@ public sealed class RecordedLoad : IAsyncDisposable
     private readonly CancellationTokenSource stop = new();
     private readonly ConcurrentQueue<LoadError> errors = new();
     private readonly Task[] tasks;
+    private readonly ConcurrentQueue<TimeSpan> ackTimes = new();
     private long requests;
     private long okCount;
     private long maxLatencyTicks;
@@ -38,6 +39,15 @@ public sealed class RecordedLoad : IAsyncDisposable
 
     /// <summary>The slowest request that succeeded (a hang shows up here or as a timeout error).</summary>
     public TimeSpan MaxLatency => TimeSpan.FromTicks(Interlocked.Read(ref maxLatencyTicks));
+
+    /// <summary>When the first write sent after <paramref name="t"/> that was acknowledged went out (null: none yet).</summary>
+    public TimeSpan? FirstAckSentAfter(TimeSpan t)
+    {
+        TimeSpan? best = null;
+        foreach (var a in ackTimes)
+            if (a > t && (best == null || a < best)) best = a;
+        return best;
+    }
 
     /// <summary>Forgets the slowest request so far (e.g. the first ones, which connect and warm up).</summary>
     public void ResetMaxLatency() => Interlocked.Exchange(ref maxLatencyTicks, 0);
@@ -63,6 +73,7 @@ public sealed class RecordedLoad : IAsyncDisposable
                     if (r.Text == "OK" && !r.IsError)
                     {
                         Recorder.Record(key, seq);
+                        ackTimes.Enqueue(at);
                         Interlocked.Increment(ref okCount);
                         long t = took.Ticks, m;
                         while (t > (m = Interlocked.Read(ref maxLatencyTicks)) && Interlocked.CompareExchange(ref maxLatencyTicks, t, m) != m) { }
