@@ -52,6 +52,14 @@ internal sealed class BackendPool(BackendOptions options, int parallel) : IDispo
         }
     }
 
+    /// <summary>Closes every connection to <paramref name="address"/>: their unanswered requests fail at once.</summary>
+    public bool Close(string address)
+    {
+        if (!nodes.TryRemove(address, out var conns)) return false;
+        foreach (var c in conns) c?.Dispose();
+        return true;
+    }
+
     public void KeepAlive()
     {
         // backend_ping_period: 0 disables the PINGs; the minimum effective period is 1 s (as the original).

@@ -1,4 +1,5 @@
 using System.Text;
+using Codis.Core.Logging;
 using Codis.Core.Models;
 using Codis.Core.Resp;
 using Codis.Core.Slots;
@@ -58,7 +59,17 @@ internal sealed class Router : IDisposable
         await fillTurn.WaitAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(list.Select(m => slots[m.Id].FillAsync(m, FillDrainTimeout))).ConfigureAwait(false);
+            var abandoned = AbandonedMasters(list);
+            // Each slot publishes its gate before its FillAsync returns, so once they are all started no new request
+            // reaches an abandoned master; the ones it holds fail now instead of being waited for.
+            var fills = Task.WhenAll(list.Select(m => slots[m.Id].FillAsync(m, FillDrainTimeout)).ToArray());
+            if (abandoned.Count > 0)
+            {
+                CloseAbandoned(abandoned);
+                // again for a request that entered just before its gate and reached the pool after the close
+                if (await Task.WhenAny(fills, Task.Delay(100)).ConfigureAwait(false) != fills) CloseAbandoned(abandoned);
+            }
+            await fills.ConfigureAwait(false);
         }
         finally
         {
@@ -77,6 +88,38 @@ internal sealed class Router : IDisposable
             primaries.Retain(used);
             replicas.Retain(used);
         }
+    }
+
+    /// <summary>
+    /// Masters a fill takes slots away from without a migration (a failover or a promotion) and that no slot uses
+    /// afterwards. Such a master may be stopped rather than dead: requests it holds would be answered when it
+    /// wakes, after the new master took over, and those acknowledged writes vanish when it is demoted.
+    /// </summary>
+    private HashSet<string> AbandonedMasters(List<SlotModel> fill)
+    {
+        var gone = new HashSet<string>();
+        foreach (var m in fill)
+        {
+            var cur = slots[m.Id].Model;
+            if (cur.BackendAddr.Length > 0 && cur.BackendAddr != m.BackendAddr && cur.MigrateFrom.Length == 0 && m.MigrateFrom.Length == 0)
+                gone.Add(cur.BackendAddr);
+        }
+        if (gone.Count == 0) return gone;
+        var next = slots.Select(s => s.Model).ToArray();
+        foreach (var m in fill) next[m.Id] = m;
+        foreach (var m in next)
+        {
+            gone.Remove(m.BackendAddr);
+            gone.Remove(m.MigrateFrom);
+        }
+        return gone;
+    }
+
+    private void CloseAbandoned(HashSet<string> abandoned)
+    {
+        foreach (var addr in abandoned)
+            if (primaries.Close(addr))
+                Log.Warn("master replaced: its unanswered requests fail now rather than wait for it", ("backend", addr));
     }
 
     /// <summary>
