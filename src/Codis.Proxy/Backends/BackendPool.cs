@@ -52,13 +52,9 @@ internal sealed class BackendPool(BackendOptions options, int parallel) : IDispo
         }
     }
 
-    /// <summary>Closes every connection to <paramref name="address"/>: their unanswered requests fail at once.</summary>
-    public bool Close(string address)
-    {
-        if (!nodes.TryRemove(address, out var conns)) return false;
-        foreach (var c in conns) c?.Dispose();
-        return true;
-    }
+    /// <summary>Fails the requests of connections to <paramref name="address"/> that got no reply for <paramref name="after"/>; returns how many.</summary>
+    public int FailStalled(string address, TimeSpan after) =>
+        nodes.TryGetValue(address, out var conns) ? conns.Sum(c => c?.FailIfStalled(after) ?? 0) : 0;
 
     public void KeepAlive()
     {

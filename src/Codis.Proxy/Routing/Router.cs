@@ -61,13 +61,13 @@ internal sealed class Router : IDisposable
         {
             var abandoned = AbandonedMasters(list);
             // Each slot publishes its gate before its FillAsync returns, so once they are all started no new request
-            // reaches an abandoned master; the ones it holds fail now instead of being waited for.
+            // reaches an abandoned master. A live one answers what it holds and the fill waits for that (the barrier);
+            // a stalled one's requests fail instead of being waited for.
             var fills = Task.WhenAll(list.Select(m => slots[m.Id].FillAsync(m, FillDrainTimeout)).ToArray());
             if (abandoned.Count > 0)
             {
-                CloseAbandoned(abandoned);
-                // again for a request that entered just before its gate and reached the pool after the close
-                if (await Task.WhenAny(fills, Task.Delay(100)).ConfigureAwait(false) != fills) CloseAbandoned(abandoned);
+                FailStalled(abandoned);
+                while (await Task.WhenAny(fills, Task.Delay(100)).ConfigureAwait(false) != fills) FailStalled(abandoned);
             }
             await fills.ConfigureAwait(false);
         }
@@ -89,6 +89,9 @@ internal sealed class Router : IDisposable
             replicas.Retain(used);
         }
     }
+
+    /// <summary>How long an abandoned master may leave its oldest request unanswered before the fill stops waiting for it.</summary>
+    internal static readonly TimeSpan StalledAfter = TimeSpan.FromSeconds(1);
 
     /// <summary>
     /// Masters a fill takes slots away from without a migration (a failover or a promotion) and that no slot uses
@@ -115,11 +118,11 @@ internal sealed class Router : IDisposable
         return gone;
     }
 
-    private void CloseAbandoned(HashSet<string> abandoned)
+    private void FailStalled(HashSet<string> abandoned)
     {
         foreach (var addr in abandoned)
-            if (primaries.Close(addr))
-                Log.Warn("master replaced: its unanswered requests fail now rather than wait for it", ("backend", addr));
+            if (primaries.FailStalled(addr, StalledAfter) is > 0 and var n)
+                Log.Warn("master replaced while stalled: its unanswered requests fail now rather than wait for it", ("backend", addr), ("requests", n));
     }
 
     /// <summary>

@@ -88,15 +88,19 @@ public class MigrationKillTests(ITestOutputHelper output)
         Assert.Equal(left, Status(cluster)["actions"]!.AsArray().Count);  // no slot completes while the target is down
 
         var restarted = cluster.Restart(target);
-        var sw = Stopwatch.StartNew();
+        var backAt = recorder.Clock.Elapsed;
         SeedEnv.Eventually(() => Finished(cluster), TimeSpan.FromSeconds(120), "the migration finished after the target came back");
-        output.WriteLine($"target back after {(recorder.Clock.Elapsed - killedAt - sw.Elapsed).TotalSeconds:0.0} s; the migration finished {sw.Elapsed.TotalSeconds:0.0} s later");
+        var finishedAt = recorder.Clock.Elapsed;
+        output.WriteLine($"target back {(backAt - killedAt).TotalSeconds:0.0} s after the kill; the migration finished {(finishedAt - backAt).TotalSeconds:0.0} s later");
         load.WaitForAcks(200, TimeSpan.FromSeconds(30));
         await load.StopAsync();
-        var errorsAfter = load.Errors.Count(e => e.At > killedAt + sw.Elapsed + TimeSpan.FromSeconds(1));
-        output.WriteLine($"load: {load.Acks} acknowledged writes, {load.Errors.Count} failed requests (while the target was down)");
+        // the proxy redials a backend that kept failing with a back-off of at most 5 s: errors may last that long
+        var settled = finishedAt > backAt + TimeSpan.FromSeconds(6) ? finishedAt : backAt + TimeSpan.FromSeconds(6);
+        var lastError = load.Errors.Select(e => e.At).DefaultIfEmpty(killedAt).Max();
+        output.WriteLine($"load: {load.Acks} acknowledged writes, {load.Errors.Count} failed requests, the last " +
+            $"{(lastError - backAt).TotalSeconds:0.0} s after the target was back");
 
-        Assert.True(errorsAfter == 0, $"{errorsAfter} errors after the migration finished: {string.Join("; ", load.Errors.TakeLast(3))}");
+        Assert.True(load.Errors.All(e => e.At <= settled), $"errors after the migration settled: {string.Join("; ", load.Errors.Where(e => e.At > settled).Take(3))}");
         AssertNothingLost(cluster, recorder);
         Assert.True(FaultCluster.DbSize(restarted) > 0);
     }

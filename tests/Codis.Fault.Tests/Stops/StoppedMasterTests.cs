@@ -55,6 +55,6 @@ public class StoppedMasterTests(ITestOutputHelper output)
         Assert.Empty(recorder.Verify(() => old.Client()));
         Assert.Equal("master", FaultCluster.Info(replica)["role"]);
         Assert.Contains("a former master is back and still a master: demoted", cluster.Dashboard.Output);
-        Assert.Contains("master replaced: its unanswered requests fail now", proxy.Output);
+        Assert.Contains("master replaced while stalled: its unanswered requests fail now", proxy.Output);
     }
 }
