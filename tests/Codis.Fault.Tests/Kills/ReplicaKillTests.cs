@@ -39,7 +39,7 @@ public class ReplicaKillTests(ITestOutputHelper output)
             $"{Delta("sync_partial_ok")} partial; load: {load.Acks} acknowledged writes, {load.Errors.Count} errors");
 
         Assert.True(load.Errors.Count == 0, string.Join("\n", load.Errors.Take(5)));
-        Assert.Equal(1, Delta("sync_full") + Delta("sync_partial_ok"));
+        Assert.True(Delta("sync_full") + Delta("sync_partial_ok") >= 1, "the master counted no resync");
         Assert.Empty(recorder.Verify(() => proxy.Client()));
         // the replica holds the same values (read it directly)
         Assert.Empty(recorder.Verify(() => restarted.Client()));
