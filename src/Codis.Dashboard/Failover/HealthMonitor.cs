@@ -180,7 +180,10 @@ internal sealed class HealthMonitor(Topom topom)
                 try
                 {
                     await topom.Redis.ReplicaOfAsync(s.Server, master).ConfigureAwait(false);
-                    Log.Info("replica repointed at its master", ("gid", g.Id), ("addr", s.Server), ("master", master));
+                    // a server that says it is a master here is a failed-over master that came back: fenced now
+                    if (info.GetValueOrDefault("role") == "master")
+                        Log.Warn("a former master is back and still a master: demoted to a replica of the group's master", ("gid", g.Id), ("addr", s.Server), ("master", master));
+                    else Log.Info("replica repointed at its master", ("gid", g.Id), ("addr", s.Server), ("master", master));
                 }
                 catch (Exception e) when (e is IOException or InvalidOperationException)
                 {

@@ -164,6 +164,10 @@ internal sealed partial class Topom
         await SaveGroupAsync(g, c).ConfigureAwait(false);
         foreach (var s in g.Servers.Skip(1))
         {
+            // A failed-over master is left to the health monitor, which demotes it once it answers again: a stopped
+            // (not dead) one accepts the connection and answers nothing, and waiting on it here would keep every
+            // proxy on it (and its held requests) until it wakes.
+            if (masterDead && s.Server == old.Server) continue;
             try { await Redis.ReplicaOfAsync(s.Server, addr).ConfigureAwait(false); }
             catch (Exception e) when (e is IOException or InvalidOperationException)
             {

@@ -337,6 +337,22 @@ internal sealed class BackendConnection : IDisposable
         Flush();
     }
 
+    /// <summary>Drops the connection if it holds requests and no reply came for <paramref name="after"/>; returns the requests failed.</summary>
+    public int FailIfStalled(TimeSpan after)
+    {
+        int gen, count;
+        long silent;
+        lock (sync)
+        {
+            gen = generation;
+            count = inflight.Count;
+            silent = Environment.TickCount64 - waitingSinceTicks;
+            if (state != State.Connected || count == 0 || silent < after.TotalMilliseconds) return 0;
+        }
+        OnFailure(gen, $"backend conn timeout, master replaced while it held requests unanswered for {silent / 1000.0:0.0}s");
+        return count;
+    }
+
     public static (string Host, int Port) ParseAddress(string address)
     {
         int colon = address.LastIndexOf(':');

@@ -52,6 +52,10 @@ internal sealed class BackendPool(BackendOptions options, int parallel) : IDispo
         }
     }
 
+    /// <summary>Fails the requests of connections to <paramref name="address"/> that got no reply for <paramref name="after"/>; returns how many.</summary>
+    public int FailStalled(string address, TimeSpan after) =>
+        nodes.TryGetValue(address, out var conns) ? conns.Sum(c => c?.FailIfStalled(after) ?? 0) : 0;
+
     public void KeepAlive()
     {
         // backend_ping_period: 0 disables the PINGs; the minimum effective period is 1 s (as the original).

@@ -1,4 +1,5 @@
 using System.Text;
+using Codis.Core.Logging;
 using Codis.Core.Models;
 using Codis.Core.Resp;
 using Codis.Core.Slots;
@@ -65,7 +66,17 @@ internal sealed class Router : IDisposable
         await fillTurn.WaitAsync().ConfigureAwait(false);
         try
         {
-            await Task.WhenAll(list.Select(m => slots[m.Id].FillAsync(m, FillDrainTimeout))).ConfigureAwait(false);
+            var abandoned = AbandonedMasters(list);
+            // Each slot publishes its gate before its FillAsync returns, so once they are all started no new request
+            // reaches an abandoned master. A live one answers what it holds and the fill waits for that (the barrier);
+            // a stalled one's requests fail instead of being waited for.
+            var fills = Task.WhenAll(list.Select(m => slots[m.Id].FillAsync(m, FillDrainTimeout)).ToArray());
+            if (abandoned.Count > 0)
+            {
+                FailStalled(abandoned);
+                while (await Task.WhenAny(fills, Task.Delay(100)).ConfigureAwait(false) != fills) FailStalled(abandoned);
+            }
+            await fills.ConfigureAwait(false);
         }
         finally
         {
@@ -89,6 +100,41 @@ internal sealed class Router : IDisposable
 
     /// <summary>Raised after every fill (pub/sub links move to the slots' new owners).</summary>
     public event Action? Filled;
+
+    /// <summary>How long an abandoned master may leave its oldest request unanswered before the fill stops waiting for it.</summary>
+    internal static readonly TimeSpan StalledAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// Masters a fill takes slots away from without a migration (a failover or a promotion) and that no slot uses
+    /// afterwards. Such a master may be stopped rather than dead: requests it holds would be answered when it
+    /// wakes, after the new master took over, and those acknowledged writes vanish when it is demoted.
+    /// </summary>
+    private HashSet<string> AbandonedMasters(List<SlotModel> fill)
+    {
+        var gone = new HashSet<string>();
+        foreach (var m in fill)
+        {
+            var cur = slots[m.Id].Model;
+            if (cur.BackendAddr.Length > 0 && cur.BackendAddr != m.BackendAddr && cur.MigrateFrom.Length == 0 && m.MigrateFrom.Length == 0)
+                gone.Add(cur.BackendAddr);
+        }
+        if (gone.Count == 0) return gone;
+        var next = slots.Select(s => s.Model).ToArray();
+        foreach (var m in fill) next[m.Id] = m;
+        foreach (var m in next)
+        {
+            gone.Remove(m.BackendAddr);
+            gone.Remove(m.MigrateFrom);
+        }
+        return gone;
+    }
+
+    private void FailStalled(HashSet<string> abandoned)
+    {
+        foreach (var addr in abandoned)
+            if (primaries.FailStalled(addr, StalledAfter) is > 0 and var n)
+                Log.Warn("master replaced while stalled: its unanswered requests fail now rather than wait for it", ("backend", addr), ("requests", n));
+    }
 
     /// <summary>
     /// Sends a request to its slot. The caller keeps <paramref name="wire"/> valid until the request completes

@@ -96,10 +96,10 @@ public sealed class SeedEnv : IDisposable
     }
 
     /// <summary>A proxy of this product, registered with the dashboard (as it will announce itself), still offline.</summary>
-    public CodisProxyProcess StartProxy(string proxyId = "proxy_1")
+    public CodisProxyProcess StartProxy(string proxyId = "proxy_1", params string[] extraArgs)
     {
         var proxy = Own(CodisProxyProcess.Start(Directory.CreateTempSubdirectory("codis-proxy-").FullName,
-            ["--product_name", Product, "--proxy_id", proxyId], waitOnline: false));
+            ["--product_name", Product, "--proxy_id", proxyId, .. extraArgs], waitOnline: false));
         var r = Admin("--register-proxy", "--addr=" + proxy.AdminAddr);
         Assert.True(r.ExitCode == 0, r.ToString());
         return proxy;
