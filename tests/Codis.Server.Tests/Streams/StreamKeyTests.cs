@@ -24,7 +24,7 @@ public class StreamKeyTests(PeerFixture peers) : IClassFixture<PeerFixture>
         xrange ks3 - +
         exists ks2
         pexpire ks3 100000
-        pttl ks3
+        ttl ks3
         persist ks3
         ttl ks3
         copy ks kh
