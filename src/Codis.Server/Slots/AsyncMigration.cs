@@ -168,11 +168,13 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
 
     /// <summary>
     /// Whether SLOTSMGRT-EXEC-WRAPPER may run a write to <paramref name="key"/> here although the key is in the
-    /// batch: it is a big collection sent in chunks (its copy takes long; a small key's write waits, as in the
-    /// original), the copy is still being sent (not cleaning up) and it exists here. The write is then forwarded.
+    /// batch: the copy is still being sent (not cleaning up) and the key exists here. The write is then forwarded
+    /// behind the key's own messages. Unlike the original, where a write to a key in flight waits until its whole
+    /// batch is acknowledged, this holds for small keys too: a batch that also carries a big collection takes
+    /// long, and its small keys' writers waited 100–200 ms ("being migrated", retried).
     /// </summary>
     public bool CanForward(byte[] key, bool existsHere) =>
-        existsHere && batch is { CleaningUp: false } b && b.Chunked.Contains(key) && b.Keys.Contains(key);
+        existsHere && batch is { CleaningUp: false } b && b.Keys.Contains(key);
 
     /// <summary>
     /// Runs a write of EXEC-WRAPPER on a key of the batch (<see cref="CanForward"/>) and sends its propagated form
