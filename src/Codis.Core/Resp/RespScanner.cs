@@ -62,4 +62,27 @@ public static class RespScanner
             RespProtocolException.Throw("bad length in reply");
         return n;
     }
+
+    /// <summary>
+    /// Cuts one complete reply off the front of <paramref name="buffer"/> (a copy of its bytes), or returns null
+    /// while it is incomplete; a reply that spans segments is scanned in a contiguous copy.
+    /// </summary>
+    public static byte[]? TakeReply(ref System.Buffers.ReadOnlySequence<byte> buffer)
+    {
+        if (buffer.IsEmpty) return null;
+        var first = buffer.FirstSpan;
+        int n = TryScan(first);
+        if (n > 0)
+        {
+            var reply = first[..n].ToArray();
+            buffer = buffer.Slice(n);
+            return reply;
+        }
+        if (buffer.IsSingleSegment) return null;
+        var all = System.Buffers.BuffersExtensions.ToArray(buffer);
+        n = TryScan(all);
+        if (n == 0) return null;
+        buffer = buffer.Slice(n);
+        return n == all.Length ? all : all.AsSpan(0, n).ToArray();
+    }
 }

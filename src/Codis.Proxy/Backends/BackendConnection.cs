@@ -232,7 +232,7 @@ internal sealed class BackendConnection : IDisposable
                 var buffer = result.Buffer;
                 while (!buffer.IsEmpty)
                 {
-                    byte[]? reply = TakeReply(ref buffer);
+                    byte[]? reply = RespScanner.TakeReply(ref buffer);
                     if (reply == null) break;
                     PendingRequest? r;
                     lock (sync)
@@ -261,25 +261,6 @@ internal sealed class BackendConnection : IDisposable
         OnFailure(gen, reason);
     }
 
-    /// <summary>Cuts one complete reply off the front of the buffer (copying it), or returns null if incomplete.</summary>
-    private static byte[]? TakeReply(ref ReadOnlySequence<byte> buffer)
-    {
-        var first = buffer.FirstSpan;
-        int n = RespScanner.TryScan(first);
-        if (n > 0)
-        {
-            var reply = first[..n].ToArray();
-            buffer = buffer.Slice(n);
-            return reply;
-        }
-        if (buffer.IsSingleSegment) return null;
-        // The reply spans segments: scan a contiguous copy.
-        var all = buffer.ToArray();
-        n = RespScanner.TryScan(all);
-        if (n == 0) return null;
-        buffer = buffer.Slice(n);
-        return n == all.Length ? all : all.AsSpan(0, n).ToArray();
-    }
 
     private void OnFailure(int gen, string reason)
     {

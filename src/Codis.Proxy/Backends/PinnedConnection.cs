@@ -198,7 +198,7 @@ internal sealed class PinnedConnection : IDisposable
             {
                 var result = await reader.ReadAsync().ConfigureAwait(false);
                 var buffer = result.Buffer;
-                while (TakeReply(ref buffer) is { } reply)
+                while (RespScanner.TakeReply(ref buffer) is { } reply)
                 {
                     PendingRequest? r;
                     lock (sync) waiting.TryDequeue(out r);
@@ -221,24 +221,6 @@ internal sealed class PinnedConnection : IDisposable
         Fail(reason);
     }
 
-    private static byte[]? TakeReply(ref ReadOnlySequence<byte> buffer)
-    {
-        if (buffer.IsEmpty) return null;
-        var first = buffer.FirstSpan;
-        int n = RespScanner.TryScan(first);
-        if (n > 0)
-        {
-            var reply = first[..n].ToArray();
-            buffer = buffer.Slice(n);
-            return reply;
-        }
-        if (buffer.IsSingleSegment) return null;
-        var all = buffer.ToArray();
-        n = RespScanner.TryScan(all);
-        if (n == 0) return null;
-        buffer = buffer.Slice(n);
-        return n == all.Length ? all : all.AsSpan(0, n).ToArray();
-    }
 
     /// <summary>Marks the connection dead, closes the socket (the server drops its state: watches, blocks) and fails what waits.</summary>
     private void Fail(string reason)

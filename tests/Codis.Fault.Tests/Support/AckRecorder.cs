@@ -53,6 +53,27 @@ public sealed class AckRecorder
                     lost.Add(new LostWrite(key, ack, text));
             }
         }
+        return Reread(c, lost);
+    }
+
+    /// <summary>
+    /// A read that failed (a backend the proxy is still reconnecting to, with its back-off of up to 5 s) is not a
+    /// lost write: such keys are read again for up to 10 s; a wrong value stays lost at once.
+    /// </summary>
+    private static List<LostWrite> Reread(RespClient c, List<LostWrite> lost)
+    {
+        for (int round = 0; round < 20 && lost.Any(l => l.Read?.StartsWith("error: ", StringComparison.Ordinal) == true); round++)
+        {
+            Thread.Sleep(500);
+            lost = lost.Select(l =>
+            {
+                if (l.Read?.StartsWith("error: ", StringComparison.Ordinal) != true) return l;
+                var r = c.Call("GET", l.Key);
+                string? text = r.IsError ? "error: " + r.Text : r.Text;
+                bool ok = !r.IsError && long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out long seq) && seq >= l.Acked.Seq;
+                return ok ? (LostWrite?)null : l with { Read = text };
+            }).Where(l => l != null).Select(l => l!.Value).ToList();
+        }
         return lost;
     }
 }
