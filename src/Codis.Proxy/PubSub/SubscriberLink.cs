@@ -189,7 +189,13 @@ internal sealed class SubscriberLink : IDisposable
         public required TaskCompletionSource Done;
     }
 
-    private void Fail(string reason)
+    private void Fail(string reason) => Close(reason, tellOwner: true);
+
+    /// <summary>Closes the link on purpose: the owner is not told.</summary>
+    public void Dispose() => Close("link closed", tellOwner: false);
+
+    /// <summary>Closes once: pending subscription confirmations fail with <paramref name="reason"/>.</summary>
+    private void Close(string reason, bool tellOwner)
     {
         List<TaskCompletionSource> waiting;
         lock (sync)
@@ -202,22 +208,6 @@ internal sealed class SubscriberLink : IDisposable
             socket = null;
         }
         foreach (var w in waiting) w.TrySetException(new IOException(reason));
-        onLost(this, reason);
-    }
-
-    /// <summary>Closes the link on purpose: the owner is not told.</summary>
-    public void Dispose()
-    {
-        List<TaskCompletionSource> waiting;
-        lock (sync)
-        {
-            if (closed) return;
-            closed = true;
-            waiting = confirms.Select(c => c.Done).ToList();
-            confirms.Clear();
-            try { socket?.Dispose(); } catch { }
-            socket = null;
-        }
-        foreach (var w in waiting) w.TrySetException(new IOException("link closed"));
+        if (tellOwner) onLost(this, reason);
     }
 }
