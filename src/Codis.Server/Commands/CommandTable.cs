@@ -54,6 +54,8 @@ internal static class CommandTable
                         FirstKey = attr.FirstKey,
                         LastKey = attr.LastKey,
                         Step = attr.Step,
+                        KeyNumIndex = attr.KeyNumIndex,
+                        KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Group = attr.Group,
                         Summary = attr.Summary,
                         Handler = handler,
