@@ -49,6 +49,8 @@ internal enum OpSpecial
     Watch,
     Unwatch,
     Blocking,
+    /// <summary>XREAD XREADGROUP: with BLOCK over the pinned connection, else routed or split by their keys.</summary>
+    StreamRead,
     // Pub/sub (Sessions/ProxySession.PubSub.cs).
     Subscribe,
     Unsubscribe,

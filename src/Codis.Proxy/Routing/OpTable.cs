@@ -37,8 +37,6 @@ internal static partial class OpTable
     /// <summary>Why each refused command is refused: the text follows the name in the error reply.</summary>
     private const string Cluster = "it needs the whole keyspace, which is spread over many groups";
     private const string Admin = "it administers one server, not the cluster: use codis-admin or the dashboard";
-    private const string MultiPop = "codis-server does not implement BLMPOP/BZMPOP (nor LMPOP/ZMPOP)";
-    private const string Streams = "stream reads (and their BLOCK option) are not supported through codis-proxy";
     private const string Wait = "it counts one server's replicas, not the cluster's";
     private const string ShardedPubSub = "sharded pub/sub is for Redis Cluster clients: use SUBSCRIBE and PUBLISH, which codis-proxy already routes by the channel's slot";
     private const string Migration = "slot migration is driven by the dashboard";
@@ -53,10 +51,8 @@ internal static partial class OpTable
                 t[n] = new OpInfo(n.ToUpperInvariant(), flags, special, reason);
         }
 
-        Add(OpFlags.NotAllowed, "MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY LMPOP ZMPOP", reason: Cluster);
+        Add(OpFlags.NotAllowed, "MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY", reason: Cluster);
         Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
-        Add(OpFlags.NotAllowed, "BLMPOP BZMPOP", reason: MultiPop);
-        Add(OpFlags.NotAllowed, "XREAD XREADGROUP", reason: Streams);
         Add(OpFlags.NotAllowed, "WAIT", reason: Wait);
         Add(OpFlags.NotAllowed, "SSUBSCRIBE SUNSUBSCRIBE SPUBLISH", reason: ShardedPubSub);
         Add(OpFlags.NotAllowed, "SLOTSCHECK SLOTSDEL SLOTSMGRTONE SLOTSMGRTSLOT SLOTSMGRTTAGONE SLOTSMGRTTAGSLOT SLOTSMGRTONE-ASYNC SLOTSMGRTSLOT-ASYNC SLOTSMGRTTAGONE-ASYNC SLOTSMGRTTAGSLOT-ASYNC SLOTSMGRTONE-ASYNC-DUMP SLOTSMGRTTAGONE-ASYNC-DUMP SLOTSMGRT-ASYNC-FENCE SLOTSMGRT-ASYNC-CANCEL SLOTSMGRT-ASYNC-STATUS SLOTSMGRT-EXEC-WRAPPER SLOTSRESTORE-ASYNC SLOTSRESTORE-ASYNC-AUTH SLOTSRESTORE-ASYNC-SELECT SLOTSRESTORE-ASYNC-ACK", reason: Migration);
