@@ -94,7 +94,9 @@ internal sealed partial class ProxySession
                     return ForwardKeyless(req, batch, op!);
                 return ForwardByKey(req, batch, op, 3);
         }
-        // Everything else, known or not, by its first argument (the original's rule; unknown commands count as writes).
+        // Everything else by its first key: the first argument (the original's rule; unknown commands count as
+        // writes), or where its key spec puts it (XGROUP CREATE key, XINFO STREAM key, ZUNION numkeys key...).
+        if (KeyPositions.Find(req, keyIndexes) && keyIndexes.Count > 0) return ForwardByKey(req, batch, op, keyIndexes[0]);
         return ForwardByKey(req, batch, op, 1);
     }
 
