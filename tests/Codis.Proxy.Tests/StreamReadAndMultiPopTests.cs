@@ -217,4 +217,29 @@ public class StreamReadAndMultiPopTests(PinnedCluster cluster)
             await cluster.RestoreAsync(key);
         }
     }
+
+    [Fact]
+    public void SameSlotWrites_RenameCopyMsetnxBitopMove_ServedOrCrossSlot()
+    {
+        using var a = cluster.Client();
+        using var b = cluster.ClientB();
+        a.Call("DEL", "{rn}a", "{rn}b", "{rn}c", "{rn}d");
+        a.Call("SET", "{rn}a", "1");
+        Assert.Equal("OK", a.Call("RENAME", "{rn}a", "{rn}b").Text);
+        Assert.Equal("1", b.Call("GET", "{rn}b").Text);
+        Assert.Equal(1, a.Call("COPY", "{rn}b", "{rn}c").Integer);
+        Assert.Equal(0, a.Call("RENAMENX", "{rn}b", "{rn}c").Integer);
+        Assert.Equal(0, a.Call("MSETNX", "{rn}c", "x", "{rn}d", "y").Integer);
+        Assert.Equal(1, a.Call("BITOP", "OR", "{rn}d", "{rn}b", "{rn}c").Integer);
+        Assert.Equal("ERR no such key", a.Call("RENAME", "{rn}none", "{rn}x").Text);
+        Assert.StartsWith("CROSSSLOT", a.Call("RENAME", "{rn}b", "{rn2}b").Text);
+        Assert.StartsWith("CROSSSLOT", a.Call("MSETNX", "{rn}e", "1", "{rn2}e", "2").Text);
+        Assert.StartsWith("CROSSSLOT", a.Call("BITOP", "AND", "{rn}d", "{rn2}b").Text);
+        Assert.Equal(0, b.Call("EXISTS", "{rn}e", "{rn2}e").Integer);
+        Assert.Equal(1, a.Call("MOVE", "{rn}d", "1").Integer);
+        a.Call("SELECT", "1");
+        Assert.Equal("1", a.Call("GET", "{rn}d").Text);
+        a.Call("DEL", "{rn}d");
+        Assert.Contains("command 'MIGRATE' is not allowed", a.Call("MIGRATE", "h", "1", "{rn}b", "0", "0").Text);
+    }
 }

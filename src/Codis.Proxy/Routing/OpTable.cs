@@ -35,7 +35,7 @@ internal static partial class OpTable
     }
 
     /// <summary>Why each refused command is refused: the text follows the name in the error reply.</summary>
-    private const string Cluster = "it needs the whole keyspace, which is spread over many groups";
+    private const string Migrate = "it moves keys to a server outside the cluster's slot map: import or export through codis-admin, or MIGRATE on the codis-server";
     private const string Admin = "it administers one server, not the cluster: use codis-admin or the dashboard";
     private const string Wait = "it counts one server's replicas, not the cluster's";
     private const string ShardedPubSub = "sharded pub/sub is for Redis Cluster clients: use SUBSCRIBE and PUBLISH, which codis-proxy already routes by the channel's slot";
@@ -51,7 +51,7 @@ internal static partial class OpTable
                 t[n] = new OpInfo(n.ToUpperInvariant(), flags, special, reason);
         }
 
-        Add(OpFlags.NotAllowed, "MOVE MIGRATE RENAME RENAMENX MSETNX BITOP COPY", reason: Cluster);
+        Add(OpFlags.NotAllowed, "MIGRATE", reason: Migrate);
         Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME OBJECT RESTORE RESTORE-ASKING SCRIPT FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
         Add(OpFlags.NotAllowed, "WAIT", reason: Wait);
         Add(OpFlags.NotAllowed, "SSUBSCRIBE SUNSUBSCRIBE SPUBLISH", reason: ShardedPubSub);

@@ -285,7 +285,7 @@ internal sealed partial class ProxySession
                     }
                     if (code != 2) return Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: " + Encoding.UTF8.GetString(payload ?? []));
                     if (pop == null)
-                        return Replies.Error($"TRYAGAIN slot {slot} is migrating (semi-async) and a key of this {name} is still on the old owner, nothing was popped; retry");
+                        return Replies.Error($"TRYAGAIN slot {slot} is migrating (semi-async) and a key of this {name} is still on the old owner, nothing was done; retry");
                     if (Replies.IsError(payload!)) return payload;
                     if (PopReply(key, payload!, form) is { } served) return served;
                     break; // an empty reply: nothing there after all
@@ -403,7 +403,7 @@ internal sealed partial class ProxySession
         var kind = inMulti ? RouteKind.Transaction : (op?.Special ?? OpSpecial.None) switch
         {
             OpSpecial.Multi or OpSpecial.Exec or OpSpecial.Discard or OpSpecial.Watch or OpSpecial.Unwatch => RouteKind.Transaction,
-            OpSpecial.Blocking => RouteKind.Blocking,
+            OpSpecial.Blocking or OpSpecial.SameSlot => RouteKind.Blocking,
             OpSpecial.StreamRead when KeyPositions.StreamsIndex(req) is > 0 and var streams && BlockIndex(req, streams) > 0 => RouteKind.Blocking,
             _ => RouteKind.Pool,
         };

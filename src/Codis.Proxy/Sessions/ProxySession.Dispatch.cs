@@ -76,6 +76,7 @@ internal sealed partial class ProxySession
                 return Transaction(req, batch, op!);
             case OpSpecial.Blocking: return Blocking(req, batch, op!);
             case OpSpecial.StreamRead: return StreamRead(req, batch, op!);
+            case OpSpecial.SameSlot: return RunPinned(req, batch, op!, wait: null);
             case OpSpecial.SlotsHashKey: Answer(batch, op, SlotsHashKey(req)); return ValueTask.CompletedTask;
             case OpSpecial.SlotsMapping: Answer(batch, op, SlotsMapping(req)); return ValueTask.CompletedTask;
             case OpSpecial.SlotsInfo: return SlotsInfo(req, batch, op!);
