@@ -99,90 +99,100 @@ internal sealed partial class ProxySession
                 var state = proxy.Router.State(slot);
                 await state.EnterAsync().ConfigureAwait(false); // waits while a fill holds the slot
                 var m = state.Model;
-                state.Leave();
-                if (m.BackendAddr.Length == 0)
+                // A command sent once (LMPOP, RENAME, ...) holds the slot until it is answered, as EXEC does: a
+                // fill that starts a migration waits for it, so it runs entirely before any of its keys moves.
+                bool hold = timeoutMs < 0 && !(m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr);
+                if (!hold) state.Leave();
+                try
                 {
-                    p.Fail("ERR handle request, slot is not ready, may be offline");
+                    if (m.BackendAddr.Length == 0)
+                    {
+                        p.Fail("ERR handle request, slot is not ready, may be offline");
+                        return;
+                    }
+                    if (m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr)
+                    {
+                        // Sync: move the keys to the new owner first (as any request of the slot does), then block
+                        // there, where every proxy now sends the pushes. Semi-async: pop what the old owner still
+                        // has through its EXEC-WRAPPER; once it has none of the keys, block on the new owner.
+                        if (m.ForwardMethod == 0)
+                        {
+                            if (await MoveKeysAsync(m, args).ConfigureAwait(false) is { } error)
+                            {
+                                p.Fail(error);
+                                return;
+                            }
+                        }
+                        else if (IsStreamRead(args))
+                        {
+                            // A stream is read where it is: wait until the old owner has handed over every key.
+                            if (await StreamsLeftOldOwnerAsync(m, args, slot).ConfigureAwait(false) is { } error)
+                            {
+                                p.Fail(error);
+                                return;
+                            }
+                        }
+                        else if (await PopFromOldOwnerAsync(m, args, slot).ConfigureAwait(false) is { } served)
+                        {
+                            p.Complete(served);
+                            return;
+                        }
+                    }
+                    var conn = blockConn;
+                    bool reused = conn != null;
+                    if (conn == null || !conn.IsOpen || conn.Address != m.BackendAddr)
+                    {
+                        conn?.Dispose();
+                        blockConn = null;
+                        try
+                        {
+                            conn = await PinnedConnection.OpenAsync(m.BackendAddr, Database, proxy.Router.Options).ConfigureAwait(false);
+                        }
+                        catch (IOException e)
+                        {
+                            p.Fail($"ERR handle request, backend conn failure, {m.BackendAddr}: {e.Message}");
+                            return;
+                        }
+                        blockConn = conn;
+                        reused = false;
+                        if (blockCancelled) continue; // the watcher may have missed it: closed at the top
+                    }
+                    conn.Select(Database);
+                    if (!idsResolved && timeoutMs >= 0 && IsStreamRead(args))
+                    {
+                        // XREAD's "$" means "after the last entry now": pinned before the first slice, so entries
+                        // added between two slices are read by the next one instead of being skipped.
+                        if (await ResolveLastIdsAsync(conn, args).ConfigureAwait(false) is { } error)
+                        {
+                            p.Complete(error);
+                            return;
+                        }
+                        idsResolved = true;
+                    }
+                    bool last = timeoutMs < 0;
+                    if (timeoutMs > 0)
+                    {
+                        long remaining = Math.Max(1, deadline - Environment.TickCount64);
+                        last = remaining <= BlockSliceMs;
+                        args[wait.Arg] = SliceTimeout(Math.Min(remaining, BlockSliceMs), wait.Millis);
+                    }
+                    else if (timeoutMs == 0) args[wait.Arg] = SliceTimeout(BlockSliceMs, wait.Millis);
+                    var reply = await conn.RequestAsync(RespValue.EncodeCommand(args)).ConfigureAwait(false);
+                    if (blockCancelled && Replies.IsError(reply)) continue;
+                    // A kept connection the server closed while idle (its timeout setting): once more on a new one.
+                    if (reused && !retried && !conn.IsOpen && Replies.IsError(reply))
+                    {
+                        retried = true;
+                        continue;
+                    }
+                    if (!last && IsTimeoutReply(reply)) continue;
+                    p.Complete(reply);
                     return;
                 }
-                if (m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr)
+                finally
                 {
-                    // Sync: move the keys to the new owner first (as any request of the slot does), then block
-                    // there, where every proxy now sends the pushes. Semi-async: pop what the old owner still
-                    // has through its EXEC-WRAPPER; once it has none of the keys, block on the new owner.
-                    if (m.ForwardMethod == 0)
-                    {
-                        if (await MoveKeysAsync(m, args).ConfigureAwait(false) is { } error)
-                        {
-                            p.Fail(error);
-                            return;
-                        }
-                    }
-                    else if (IsStreamRead(args))
-                    {
-                        // A stream is read where it is: wait until the old owner has handed over every key.
-                        if (await StreamsLeftOldOwnerAsync(m, args, slot).ConfigureAwait(false) is { } error)
-                        {
-                            p.Fail(error);
-                            return;
-                        }
-                    }
-                    else if (await PopFromOldOwnerAsync(m, args, slot).ConfigureAwait(false) is { } served)
-                    {
-                        p.Complete(served);
-                        return;
-                    }
+                    if (hold) state.Leave();
                 }
-                var conn = blockConn;
-                bool reused = conn != null;
-                if (conn == null || !conn.IsOpen || conn.Address != m.BackendAddr)
-                {
-                    conn?.Dispose();
-                    blockConn = null;
-                    try
-                    {
-                        conn = await PinnedConnection.OpenAsync(m.BackendAddr, Database, proxy.Router.Options).ConfigureAwait(false);
-                    }
-                    catch (IOException e)
-                    {
-                        p.Fail($"ERR handle request, backend conn failure, {m.BackendAddr}: {e.Message}");
-                        return;
-                    }
-                    blockConn = conn;
-                    reused = false;
-                    if (blockCancelled) continue; // the watcher may have missed it: closed at the top
-                }
-                conn.Select(Database);
-                if (!idsResolved && timeoutMs >= 0 && IsStreamRead(args))
-                {
-                    // XREAD's "$" means "after the last entry now": pinned before the first slice, so entries
-                    // added between two slices are read by the next one instead of being skipped.
-                    if (await ResolveLastIdsAsync(conn, args).ConfigureAwait(false) is { } error)
-                    {
-                        p.Complete(error);
-                        return;
-                    }
-                    idsResolved = true;
-                }
-                bool last = timeoutMs < 0;
-                if (timeoutMs > 0)
-                {
-                    long remaining = Math.Max(1, deadline - Environment.TickCount64);
-                    last = remaining <= BlockSliceMs;
-                    args[wait.Arg] = SliceTimeout(Math.Min(remaining, BlockSliceMs), wait.Millis);
-                }
-                else if (timeoutMs == 0) args[wait.Arg] = SliceTimeout(BlockSliceMs, wait.Millis);
-                var reply = await conn.RequestAsync(RespValue.EncodeCommand(args)).ConfigureAwait(false);
-                if (blockCancelled && Replies.IsError(reply)) continue;
-                // A kept connection the server closed while idle (its timeout setting): once more on a new one.
-                if (reused && !retried && !conn.IsOpen && Replies.IsError(reply))
-                {
-                    retried = true;
-                    continue;
-                }
-                if (!last && IsTimeoutReply(reply)) continue;
-                p.Complete(reply);
-                return;
             }
         }
         catch (Exception e)
