@@ -242,4 +242,34 @@ public class StreamReadAndMultiPopTests(PinnedCluster cluster)
         a.Call("DEL", "{rn}d");
         Assert.Contains("command 'MIGRATE' is not allowed", a.Call("MIGRATE", "h", "1", "{rn}b", "0", "0").Text);
     }
+
+    /// <summary>
+    /// The slot starts migrating (sync) while XREAD BLOCK waits with "$": within a slice the proxy moves the stream
+    /// to the new owner and blocks there, after the ID it resolved at the start, so the XADD is not missed.
+    /// </summary>
+    [Fact]
+    public async Task XReadBlock_SlotMigratingSync_ReblockedOnTheNewOwner()
+    {
+        const string key = "{xmig}s";
+        using var a = cluster.Client();
+        a.Call("DEL", key);
+        a.Call("XADD", key, "1-1", "before", "1");
+        Send(a, "XREAD", "BLOCK", "0", "STREAMS", key, "$");
+        Assert.True(PinnedCluster.Eventually(() => PinnedCluster.ClientsField(cluster.Owner(key), "blocked_clients") == 1), "not blocked");
+        await cluster.StartMigratingAsync(key);
+        try
+        {
+            Assert.True(PinnedCluster.Eventually(() => PinnedCluster.ClientsField(cluster.Other(key), "blocked_clients") == 1), "not re-blocked on the new owner");
+            using var other = cluster.Other(key).Client();
+            Assert.Equal(1, other.Call("XLEN", key).Integer); // the stream moved with its entry
+            using var writer = cluster.Client();
+            writer.Call("XADD", key, "2-1", "after", "1");
+            Assert.Equal($"[[{key}, [[2-1, [after, 1]]]]]", a.Read().ToString());
+        }
+        finally
+        {
+            using (var other = cluster.Other(key).Client()) other.Call("DEL", key);
+            await cluster.RestoreAsync(key);
+        }
+    }
 }
