@@ -11,8 +11,8 @@ namespace Codis.Proxy.Sessions;
 /// arguments after STREAMS. With BLOCK every key must hash to one slot, and the read runs like the blocking pops:
 /// over the pinned connection in slices, XREAD's "$" first resolved to each stream's last-generated ID so that
 /// nothing added between two slices is missed. Without BLOCK a read of one slot is routed like any command,
-/// and one over several slots is split by slot and merged back in key order (nil when no stream had entries).
-/// XREADGROUP moves entries into the group's pending list: a write, always on the master.
+/// and an XREAD over several slots is split by slot and merged back in key order (nil when no stream had
+/// entries). XREADGROUP moves entries into the group's pending list: a write, always on the master, one slot.
 /// </summary>
 internal sealed partial class ProxySession
 {
@@ -24,6 +24,14 @@ internal sealed partial class ProxySession
         int block = BlockIndex(req, streams);
         if (block > 0) return RunPinned(req, batch, op, new Wait(block + 1, Millis: true));
         if (SlotOf(req, keyIndexes) >= 0) return ForwardByKey(req, batch, op, keyIndexes[0]);
+        // XREADGROUP over several slots: a part that fails (NOGROUP) after another delivered entries into its
+        // group's pending list would hide them behind the error, where Redis checks every group before it
+        // delivers anything. Refused instead; XREAD has no side effect, so it is split.
+        if (op.IsWrite)
+        {
+            Answer(batch, op, Replies.Error(CrossSlot));
+            return ValueTask.CompletedTask;
+        }
         return SplitStreamRead(req, batch, op, streams);
     }
 
@@ -40,7 +48,7 @@ internal sealed partial class ProxySession
         Ascii.EqualsIgnoreCase(args[0], "XREAD") || Ascii.EqualsIgnoreCase(args[0], "XREADGROUP");
 
     /// <summary>
-    /// Non-blocking XREAD/XREADGROUP over several slots: one read per slot (slots of one backend share it), each
+    /// Non-blocking XREAD over several slots: one read per slot (slots of one backend share it), each
     /// with the request's options and its own keys and IDs; the streams that returned entries come back in the
     /// client's key order. No atomicity across slots, as for MGET.
     /// </summary>
