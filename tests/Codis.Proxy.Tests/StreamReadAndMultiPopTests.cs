@@ -221,7 +221,7 @@ public class StreamReadAndMultiPopTests(PinnedCluster cluster)
     {
         using var a = cluster.Client();
         using var b = cluster.ClientB();
-        a.Call("DEL", "{rn}a", "{rn}b", "{rn}c", "{rn}d");
+        a.Call("DEL", "{rn}a", "{rn}b", "{rn}c", "{rn}d", "{rn}r");
         a.Call("SET", "{rn}a", "1");
         Assert.Equal("OK", a.Call("RENAME", "{rn}a", "{rn}b").Text);
         Assert.Equal("1", b.Call("GET", "{rn}b").Text);
@@ -238,7 +238,13 @@ public class StreamReadAndMultiPopTests(PinnedCluster cluster)
         a.Call("SELECT", "1");
         Assert.Equal("1", a.Call("GET", "{rn}d").Text);
         a.Call("DEL", "{rn}d");
+        a.Call("SELECT", "0");
         Assert.Contains("command 'MIGRATE' is not allowed", a.Call("MIGRATE", "h", "1", "{rn}b", "0", "0").Text);
+        // RESTORE and OBJECT have one key each: routed by it.
+        var payload = a.Call("DUMP", "{rn}b").Bytes!;
+        Assert.Equal("OK", a.Call([.. new[] { "RESTORE", "{rn}r", "0" }.Select(System.Text.Encoding.UTF8.GetBytes), payload]).Text);
+        Assert.Equal("1", b.Call("GET", "{rn}r").Text);
+        Assert.Equal("int", b.Call("OBJECT", "ENCODING", "{rn}r").Text);
     }
 
     /// <summary>
