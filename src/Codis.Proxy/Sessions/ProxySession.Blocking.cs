@@ -7,8 +7,9 @@ using Codis.Proxy.Routing;
 namespace Codis.Proxy.Sessions;
 
 /// <summary>
-/// BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX through the proxy (docs/proxy.md, "Blocking commands"). All
-/// keys must hash to one slot. The command runs on that slot's master over a connection pinned to the session,
+/// BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX BLMPOP BZMPOP through the proxy (docs/proxy.md, "Blocking
+/// commands"), and on the same path, sent once, LMPOP ZMPOP and the one-slot writes (RENAME COPY MSETNX BITOP
+/// MOVE), and XREAD/XREADGROUP with BLOCK (ProxySession.Streams.cs). All keys must hash to one slot. The command runs on that slot's master over a connection pinned to the session,
 /// in slices of at most <see cref="BlockSliceMs"/>: between slices the proxy looks at the slot again, so a
 /// client blocked on a slot that starts migrating moves within a slice (re-blocked on the new owner once its
 /// keys are there) instead of waiting on a server that no longer gets the pushes. Every slice's reply is read, so an element the server popped always
