@@ -24,6 +24,15 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     /// </summary>
     public int KeyNumIndex { get; init; }
 
+    /// <summary>
+    /// For commands whose keys follow a keyword (XREAD ... STREAMS key... id...): the keyword, searched from
+    /// <see cref="KeyKeywordFrom"/> on; the first half of the arguments after it are the keys (Redis's "keyword"
+    /// key spec with a range of limit 2).
+    /// </summary>
+    public string KeyKeyword { get; init; } = "";
+
+    public int KeyKeywordFrom { get; init; }
+
     /// <summary>The key spec's flags ("RW access delete"); empty = derived from the command's flags.</summary>
     public string KeyFlags { get; init; } = "";
 

@@ -162,7 +162,7 @@ internal static class CommandCommand
         var list = new List<string>();
         foreach (var (flag, name) in FlagOrder)
             if (spec.Has(flag)) list.Add(name);
-        if (spec.KeyNumIndex > 0) list.Add("movablekeys");
+        if (spec.MovableKeys) list.Add("movablekeys");
         return list;
     }
 
@@ -207,6 +207,11 @@ internal static class CommandCommand
         if (spec.KeyNumIndex > 0)
         {
             WriteKeyNumSpec(ctx, spec);
+            return;
+        }
+        if (spec.KeyKeyword.Length > 0)
+        {
+            WriteKeywordSpec(ctx, spec);
             return;
         }
         if (spec.FirstKey <= 0)
@@ -260,6 +265,33 @@ internal static class CommandCommand
         r.WriteBulk("keynumidx"u8); r.WriteInteger(0);
         r.WriteBulk("firstkey"u8); r.WriteInteger(1);
         r.WriteBulk("keystep"u8); r.WriteInteger(1);
+    }
+
+    /// <summary>Keys after a keyword: search it from an index, then the first half of what follows (limit 2).</summary>
+    private static void WriteKeywordSpec(CommandContext ctx, CommandSpec spec)
+    {
+        var r = ctx.Reply;
+        r.WriteArrayHeader(1);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("flags"u8);
+        var keyFlags = KeySpecFlags(spec);
+        r.WriteArrayHeader(keyFlags.Length);
+        foreach (var f in keyFlags) r.WriteSimpleString(f);
+        r.WriteBulk("begin_search"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("keyword"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("keyword"u8); r.WriteBulk(spec.KeyKeyword);
+        r.WriteBulk("startfrom"u8); r.WriteInteger(spec.KeyKeywordFrom);
+        r.WriteBulk("find_keys"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("range"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("lastkey"u8); r.WriteInteger(-1);
+        r.WriteBulk("keystep"u8); r.WriteInteger(1);
+        r.WriteBulk("limit"u8); r.WriteInteger(2);
     }
 
     private static void Docs(CommandContext ctx)
@@ -326,7 +358,7 @@ internal static class CommandCommand
         }
         // Shard channels sit at key positions but are not keys (Redis's not_key): GETKEYS leaves them out.
         var positions = target.Has(CommandFlags.PubSub) ? [] : target.KeyPositions(ctx.Args, 2);
-        if (positions == null || (positions.Count == 0 && target.KeyNumIndex > 0))
+        if (positions == null || (positions.Count == 0 && target.MovableKeys))
         {
             ctx.Error("ERR Invalid arguments specified for command");
             return;

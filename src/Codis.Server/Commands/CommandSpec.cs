@@ -14,6 +14,11 @@ internal sealed class CommandSpec
     public required int LastKey { get; init; }
     public required int Step { get; init; }
     public int KeyNumIndex { get; init; }
+    public string KeyKeyword { get; init; } = "";
+    public int KeyKeywordFrom { get; init; }
+
+    /// <summary>Keys found by an argument's value or a keyword, not by position (COMMAND's "movablekeys").</summary>
+    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0;
     public string[] KeyFlags { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
@@ -57,6 +62,18 @@ internal sealed class CommandSpec
             var keys = new List<int>((int)n);
             for (int i = 1; i <= n; i++) keys.Add(KeyNumIndex + i);
             return keys;
+        }
+        if (KeyKeyword.Length > 0)
+        {
+            for (int at = KeyKeywordFrom; at < argCount; at++)
+            {
+                if (!System.Text.Ascii.EqualsIgnoreCase(request[offset + at], KeyKeyword)) continue;
+                int half = (argCount - at - 1) / 2;
+                var keys = new List<int>(half);
+                for (int i = 1; i <= half; i++) keys.Add(at + i);
+                return keys;
+            }
+            return null;
         }
         return [.. RangeKeyPositions(argCount)];
     }

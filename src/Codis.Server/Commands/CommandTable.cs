@@ -55,6 +55,8 @@ internal static class CommandTable
                         LastKey = attr.LastKey,
                         Step = attr.Step,
                         KeyNumIndex = attr.KeyNumIndex,
+                        KeyKeyword = attr.KeyKeyword,
+                        KeyKeywordFrom = attr.KeyKeywordFrom,
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Group = attr.Group,
                         Summary = attr.Summary,

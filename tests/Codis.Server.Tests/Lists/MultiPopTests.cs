@@ -140,6 +140,16 @@ public class MultiPopTests(PeerFixture peers) : IClassFixture<PeerFixture>
         command getkeys bzmpop 0 3 a b left
         command getkeysandflags zmpop 1 a min
         command getkeysandflags blmpop 1 2 a b right
+        command info xread xreadgroup
+        command getkeys xread count 2 streams a b 0 0
+        command getkeys xread streams a b 0
+        command getkeys xread count 2 block 1
+        command getkeys xread count streams streams a 0
+        command getkeys xread count 2 streams a
+        command getkeys xreadgroup group g c streams a 0
+        command getkeys xreadgroup group streams c streams a 0
+        command getkeysandflags xreadgroup group g c streams a 0
+        command getkeysandflags xread streams a b 0 0
         """);
 
     [Fact]
