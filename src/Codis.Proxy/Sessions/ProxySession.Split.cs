@@ -44,6 +44,12 @@ internal sealed partial class ProxySession
             }
             bySlot[g].Positions.Add(i);
         }
+        return MergeByBackend(bySlot, masterOnly);
+    }
+
+    /// <summary>The second half of <see cref="PlanParts"/>: parts of slots one backend serves become one part.</summary>
+    private List<Part> MergeByBackend(List<Part> bySlot, bool masterOnly)
+    {
         if (bySlot.Count == 1) return bySlot;
 
         var entered = new SlotState[bySlot.Count];
