@@ -6,18 +6,19 @@
 # longest ephemeral (gen0/gen1) pause, the collections of each generation during the phase, the total pause time,
 # and used_memory. These are robust on a loaded machine (allocation and survival do not depend on the load; the
 # pause durations do, somewhat).
-# usage: bench/big-collection-gc.sh [elements=1000000]
+# usage: bench/big-collection-gc.sh [elements=1000000]   (BIN=dir: run the codis-server.dll published there instead)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
 command -v redis-cli >/dev/null || { echo "needs redis-tools (apt-get install -y redis-tools)"; exit 1; }
 
-dotnet publish src/Codis.Server -c Release -o bin --nologo -v q >/dev/null
+BIN=${BIN:-}
+[ -n "$BIN" ] || { BIN=bin; dotnet publish src/Codis.Server -c Release -o bin --nologo -v q >/dev/null; }
 work=$(mktemp -d)
 aport=$((20000 + RANDOM % 10000)); bport=$((aport + 1))
-dotnet bin/codis-server.dll --port "$aport" --save "" --appendonly no --dir "$work" >"$work/a.log" 2>&1 &
+dotnet "$BIN/codis-server.dll" --port "$aport" --save "" --appendonly no --dir "$work" >"$work/a.log" 2>&1 &
 apid=$!
-dotnet bin/codis-server.dll --port "$bport" --save "" --appendonly no --dir "$work" >"$work/b.log" 2>&1 &
+dotnet "$BIN/codis-server.dll" --port "$bport" --save "" --appendonly no --dir "$work" >"$work/b.log" 2>&1 &
 bpid=$!
 trap 'kill $apid $bpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for p in $aport $bport; do for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done; done

@@ -99,7 +99,7 @@ internal sealed class SortedSetValue : IKeyValue
             }
             return false;
         }
-        list.Insert(scores.Add(member.ToArray(), score), score);
+        list.Insert(scores.Add(IsListpack ? member.ToArray() : ElementBytes.Copy(member), score), score);
         return true;
     }
 
