@@ -38,7 +38,7 @@ internal static class HashCommands
         hash.PrepareFor(longest, limits);
         long added = 0;
         for (int i = 2; i < ctx.ArgCount; i += 2)
-            if (hash.Set(ctx.Arg(i), ctx.ArgBytes(i + 1), limits)) added++;
+            if (hash.Set(ctx.Arg(i), ctx.Arg(i + 1), limits)) added++;
         CollectionAccess.Modified(ctx, ctx.Arg(1));
         return added;
     }
@@ -54,7 +54,7 @@ internal static class HashCommands
             return;
         }
         CollectionAccess.TryGetOrCreate(ctx, 1, () => new HashValue(), out var hash);
-        hash.Set(ctx.Arg(2), ctx.ArgBytes(3), CollectionLimits.Current);
+        hash.Set(ctx.Arg(2), ctx.Arg(3), CollectionLimits.Current);
         CollectionAccess.Modified(ctx, ctx.Arg(1));
         ctx.Reply.WriteInteger(1);
     }
@@ -163,7 +163,7 @@ internal static class HashCommands
         Span<byte> text = stackalloc byte[20];
         Utf8Formatter.TryFormat(value, text, out int n);
         CollectionAccess.TryGetOrCreate(ctx, 1, () => new HashValue(), out var hash);
-        hash.Set(ctx.Arg(2), text[..n].ToArray(), CollectionLimits.Current);
+        hash.Set(ctx.Arg(2), text[..n], CollectionLimits.Current);
         CollectionAccess.Modified(ctx, ctx.Arg(1));
         ctx.Reply.WriteInteger(value);
     }

@@ -179,8 +179,8 @@ internal static class SortedSetCommands
         }
         if (!TryGetZSet(ctx, 1, out var zset)) return;
         long n = 0;
-        if (zset != null && !range.IsEmpty && zset.FirstInRange(range) is { } first)
-            n = zset.RankOf(zset.LastInRange(range)!) - zset.RankOf(first) + 1;
+        if (zset != null && !range.IsEmpty && zset.FirstInRange(range) is var first and not 0)
+            n = zset.RankOf(zset.LastInRange(range)) - zset.RankOf(first) + 1;
         ctx.Reply.WriteInteger(n);
     }
 
@@ -194,8 +194,8 @@ internal static class SortedSetCommands
         }
         if (!TryGetZSet(ctx, 1, out var zset)) return;
         long n = 0;
-        if (zset != null && !empty && !range.IsEmpty && zset.FirstInRange(range) is { } first)
-            n = zset.RankOf(zset.LastInRange(range)!) - zset.RankOf(first) + 1;
+        if (zset != null && !empty && !range.IsEmpty && zset.FirstInRange(range) is var first and not 0)
+            n = zset.RankOf(zset.LastInRange(range)) - zset.RankOf(first) + 1;
         ctx.Reply.WriteInteger(n);
     }
 

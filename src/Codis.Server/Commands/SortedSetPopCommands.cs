@@ -37,8 +37,8 @@ internal static class SortedSetPopCommands
         var popped = new List<(byte[], double)>();
         while (count-- > 0 && zset.Count > 0)
         {
-            var node = max ? zset.Last! : zset.First!;
-            popped.Add((node.Member, node.Score));
+            int node = max ? zset.Last : zset.First;
+            popped.Add((zset.MemberOf(node), zset.ScoreOf(node)));
             zset.Remove(node);
         }
         CollectionAccess.AfterRemove(ctx, key, zset.Count);

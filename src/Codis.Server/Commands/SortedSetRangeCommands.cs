@@ -147,10 +147,10 @@ internal static class SortedSetRangeCommands
         if (!ClampRanks(count, ref start, ref end)) return;
         long n = end - start + 1;
         var node = reverse ? zset.ByRank(count - 1 - start) : zset.ByRank(start);
-        for (; node != null && n > 0; n--)
+        for (; node != 0 && n > 0; n--)
         {
-            result.Add((node.Member, node.Score));
-            node = reverse ? node.Prev : node.Forward;
+            result.Add((zset.MemberOf(node), zset.ScoreOf(node)));
+            node = reverse ? zset.Prev(node) : zset.Next(node);
         }
     }
 
@@ -160,12 +160,12 @@ internal static class SortedSetRangeCommands
         var node = reverse ? zset.LastInRange(r) : zset.FirstInRange(r);
         // A negative offset skips everything, as in Redis's "while (offset--)".
         if (offset < 0) return;
-        for (; node != null && offset > 0; offset--) node = reverse ? node.Prev : node.Forward;
-        for (; node != null && limit != 0; limit--)
+        for (; node != 0 && offset > 0; offset--) node = reverse ? zset.Prev(node) : zset.Next(node);
+        for (; node != 0 && limit != 0; limit--)
         {
-            if (reverse ? !r.AboveMin(node.Score) : !r.BelowMax(node.Score)) break;
-            result.Add((node.Member, node.Score));
-            node = reverse ? node.Prev : node.Forward;
+            if (reverse ? !r.AboveMin(zset.ScoreOf(node)) : !r.BelowMax(zset.ScoreOf(node))) break;
+            result.Add((zset.MemberOf(node), zset.ScoreOf(node)));
+            node = reverse ? zset.Prev(node) : zset.Next(node);
         }
     }
 
@@ -174,12 +174,12 @@ internal static class SortedSetRangeCommands
         if (offset > 0 && offset >= zset.Count) return;
         var node = reverse ? zset.LastInRange(r) : zset.FirstInRange(r);
         if (offset < 0) return;
-        for (; node != null && offset > 0; offset--) node = reverse ? node.Prev : node.Forward;
-        for (; node != null && limit != 0; limit--)
+        for (; node != 0 && offset > 0; offset--) node = reverse ? zset.Prev(node) : zset.Next(node);
+        for (; node != 0 && limit != 0; limit--)
         {
-            if (reverse ? !r.AboveMin(node.Member) : !r.BelowMax(node.Member)) break;
-            result.Add((node.Member, node.Score));
-            node = reverse ? node.Prev : node.Forward;
+            if (reverse ? !r.AboveMin(zset.MemberOf(node)) : !r.BelowMax(zset.MemberOf(node))) break;
+            result.Add((zset.MemberOf(node), zset.ScoreOf(node)));
+            node = reverse ? zset.Prev(node) : zset.Next(node);
         }
     }
 

@@ -37,6 +37,9 @@ internal sealed class GcPauses
             .Field("gc_pause_max_ephemeral_ms", maxMs[0], 1)
             .Field("gc_pause_max_background_ms", maxMs[1], 1)
             .Field("gc_pause_max_full_blocking_ms", maxMs[2], 1)
-            .Field("gc_full_blocking_collections", count[2]);
+            .Field("gc_full_blocking_collections", count[2])
+            .Field("gc_collections_gen0", GC.CollectionCount(0))
+            .Field("gc_collections_gen1", GC.CollectionCount(1))
+            .Field("gc_collections_gen2", GC.CollectionCount(2));
     }
 }

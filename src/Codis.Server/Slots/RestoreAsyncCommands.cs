@@ -326,11 +326,10 @@ internal static class RestoreAsyncCommands
                 propagated.Add(key);
                 for (int i = 0; i < items; i += 2)
                 {
-                    var v = ctx.ArgBytes(6 + i);
-                    hash.Set(ctx.Arg(5 + i), v, limits);
+                    hash.Set(ctx.Arg(5 + i), ctx.Arg(6 + i), limits);
                     if (!propagate) continue;
                     propagated.Add(ctx.ArgBytes(5 + i));
-                    propagated.Add(v);
+                    propagated.Add(ctx.ArgBytes(6 + i));
                 }
                 count = hash.Count;
                 value = hash;

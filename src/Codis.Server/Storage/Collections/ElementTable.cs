@@ -126,7 +126,7 @@ internal sealed class ElementTable<TValue>
             entries[i].Value = value;
             return false;
         }
-        Add(key.ToArray(), value);
+        Add(ElementBytes.Copy(key), value);
         return true;
     }
 

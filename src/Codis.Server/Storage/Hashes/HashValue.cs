@@ -47,7 +47,7 @@ internal sealed class HashValue : IKeyValue
     public bool Contains(ReadOnlySpan<byte> field) => pairs != null ? IndexOf(field) >= 0 : table!.Contains(field);
 
     /// <summary>Sets a field; returns true when it was new.</summary>
-    public bool Set(ReadOnlySpan<byte> field, byte[] value, CollectionLimits limits)
+    public bool Set(ReadOnlySpan<byte> field, ReadOnlySpan<byte> value, CollectionLimits limits)
     {
         if (pairs != null)
         {
@@ -57,15 +57,15 @@ internal sealed class HashValue : IKeyValue
                 int i = IndexOf(field);
                 if (i >= 0)
                 {
-                    pairs[i] = (pairs[i].Field, value);
+                    pairs[i] = (pairs[i].Field, value.ToArray());
                     return false;
                 }
-                pairs.Add((field.ToArray(), value));
+                pairs.Add((field.ToArray(), value.ToArray()));
                 if (pairs.Count > limits.HashMaxListpackEntries) ConvertToTable();
                 return true;
             }
         }
-        return table!.Set(field, value);
+        return table!.Set(field, ElementBytes.Copy(value));
     }
 
     public bool Remove(ReadOnlySpan<byte> field)

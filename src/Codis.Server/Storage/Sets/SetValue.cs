@@ -57,7 +57,7 @@ internal sealed class SetValue : IKeyValue
             ConvertToTable();
         }
         if (table!.Contains(member)) return false;
-        table.Add(member.ToArray(), 0);
+        table.Add(ElementBytes.Copy(member), 0);
         return true;
     }
 

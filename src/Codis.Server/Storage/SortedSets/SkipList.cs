@@ -1,62 +1,90 @@
+using Codis.Server.Storage.Collections;
+
 namespace Codis.Server.Storage.SortedSets;
 
 /// <summary>
 /// The ordered index of a sorted set: a skip list ordered by (score, member bytes) whose links carry spans (how
 /// many elements each link skips), so rank lookups and rank ranges are O(log n) like Redis's zskiplist.
 /// Levels are drawn with p = 1/4 up to 32.
+/// <para>
+/// It allocates no object per member: a node is a struct in one array, identified by its member's entry index in
+/// the sorted set's member table + 1 (which holds the member bytes; 0 is the head, and "none"), and the links above
+/// level 0 of the quarter of nodes that have any are blocks in one shared link array. None of these arrays holds a
+/// reference, so the GC neither scans nor copies them: a million-member sorted set costs it one byte[] per member,
+/// where a node object with its link array cost three objects (the pauses of a target receiving one).
+/// </para>
 /// </summary>
 internal sealed class SkipList
 {
     private const int MaxLevel = 32;
 
-    /// <summary>One level of a node: the next node on that level and how many elements the link skips.</summary>
-    internal struct Link
+    /// <summary>One level of a node: the next node on that level (0 = none) and how many elements the link skips.</summary>
+    private struct Link
     {
-        public Node? Next;
-        public long Span;
+        public int Next;
+        public int Span;
     }
 
-    internal sealed class Node
+    private struct Node
     {
-        public readonly byte[] Member;
         public double Score;
-        public Link[] L; // one array per node, so a search step touches the node and its links only
-        public Node? Prev;
-
-        public Node(int level, double score, byte[] member)
-        {
-            Member = member;
-            Score = score;
-            L = new Link[level];
-        }
-
-        /// <summary>The next node in order (level 0).</summary>
-        public Node? Forward => L[0].Next;
+        public Link L0;
+        public int Prev;   // 0 = none (the first node)
+        public int Upper;  // where links 1..Level-1 start in <upper>
+        public int Level;
     }
 
     // Search paths, reused by every skip list: commands run one at a time under the keyspace lock.
-    [ThreadStatic] private static Node[]? updateScratch;
-    [ThreadStatic] private static long[]? rankScratch;
+    [ThreadStatic] private static int[]? updateScratch;
+    [ThreadStatic] private static int[]? rankScratch;
 
-    private static Node[] UpdateScratch => updateScratch ??= new Node[MaxLevel];
-
-    // The head grows its links with the list's level: a small sorted set does not pay for 32 levels.
-    private readonly Node head = new(4, 0, []);
-    private Node? tail;
-    private int level = 1;
+    private readonly ElementTable<double> members;
     private readonly Random random;
+    private Node[] nodes = new Node[4];
+    // The head's links above level 0 grow with the list's level: a small sorted set does not pay for 32 levels.
+    private Link[] headUpper = new Link[3];
+    private Link[] upper = [];
+    private int upperUsed;
+    // Freed link blocks by their size (a node's level - 1), chained through their first link's Next (index + 1).
+    private readonly int[] freeUpper = new int[MaxLevel];
+    private int tail;
+    private int level = 1;
 
-    public SkipList(Random? random = null) => this.random = random ?? Random.Shared;
+    public SkipList(ElementTable<double> members, Random? random = null)
+    {
+        this.members = members;
+        this.random = random ?? Random.Shared;
+    }
 
-    public long Count { get; private set; }
-    public Node? First => head.L[0].Next;
-    public Node? Last => tail;
+    public int Count { get; private set; }
+    public int First => nodes[0].L0.Next;
+    public int Last => tail;
+
+    public int Next(int node) => nodes[node].L0.Next;
+    public int Prev(int node) => nodes[node].Prev;
+    public double ScoreOf(int node) => nodes[node].Score;
+    public byte[] MemberOf(int node) => members.KeyAt(node - 1);
 
     public static int Compare(double s1, ReadOnlySpan<byte> m1, double s2, ReadOnlySpan<byte> m2)
     {
         if (s1 < s2) return -1;
         if (s1 > s2) return 1;
         return m1.SequenceCompareTo(m2);
+    }
+
+    private int CompareNode(int node, double score, ReadOnlySpan<byte> member)
+    {
+        double s = nodes[node].Score;
+        if (s < score) return -1;
+        if (s > score) return 1;
+        return members.KeyAt(node - 1).AsSpan().SequenceCompareTo(member);
+    }
+
+    private ref Link L(int node, int i)
+    {
+        if (i == 0) return ref nodes[node].L0;
+        if (node == 0) return ref headUpper[i - 1];
+        return ref upper[nodes[node].Upper + i - 1];
     }
 
     private int RandomLevel()
@@ -66,17 +94,48 @@ internal sealed class SkipList
         return l;
     }
 
-    public Node Insert(double score, byte[] member)
+    /// <summary>Room for nodes up to <paramref name="entries"/> member-table entries (a migration's size hint).</summary>
+    public void Reserve(int entries)
     {
-        var update = UpdateScratch;
-        var rank = rankScratch ??= new long[MaxLevel];
-        var x = head;
+        if (entries + 1 > nodes.Length) Array.Resize(ref nodes, entries + 1);
+    }
+
+    private int AllocateUpper(int links)
+    {
+        ref int free = ref freeUpper[links];
+        if (free != 0)
+        {
+            int block = free - 1;
+            free = upper[block].Next;
+            return block;
+        }
+        if (upperUsed + links > upper.Length) Array.Resize(ref upper, Math.Max(64, Math.Max(upper.Length * 2, upperUsed + links)));
+        int start = upperUsed;
+        upperUsed += links;
+        return start;
+    }
+
+    private void FreeUpper(int block, int links)
+    {
+        upper[block].Next = freeUpper[links];
+        freeUpper[links] = block + 1;
+    }
+
+    /// <summary>Inserts the member at entry <paramref name="entry"/> of the member table (already added there).</summary>
+    public void Insert(int entry, double score)
+    {
+        int id = entry + 1;
+        if (id >= nodes.Length) Array.Resize(ref nodes, Math.Max(id + 1, nodes.Length * 2));
+        ReadOnlySpan<byte> member = members.KeyAt(entry);
+        var update = updateScratch ??= new int[MaxLevel];
+        var rank = rankScratch ??= new int[MaxLevel];
+        int x = 0;
         for (int i = level - 1; i >= 0; i--)
         {
             rank[i] = i == level - 1 ? 0 : rank[i + 1];
-            while (x.L[i].Next is { } n && Compare(n.Score, n.Member, score, member) < 0)
+            while (L(x, i).Next is var n and not 0 && CompareNode(n, score, member) < 0)
             {
-                rank[i] += x.L[i].Span;
+                rank[i] += L(x, i).Span;
                 x = n;
             }
             update[i] = x;
@@ -84,139 +143,159 @@ internal sealed class SkipList
         int lvl = RandomLevel();
         if (lvl > level)
         {
-            if (lvl > head.L.Length) Array.Resize(ref head.L, MaxLevel);
+            if (lvl - 1 > headUpper.Length) Array.Resize(ref headUpper, MaxLevel - 1);
             for (int i = level; i < lvl; i++)
             {
                 rank[i] = 0;
-                update[i] = head;
-                update[i].L[i].Span = Count;
+                update[i] = 0;
+                L(0, i).Span = Count;
             }
             level = lvl;
         }
-        var node = new Node(lvl, score, member);
+        ref var node = ref nodes[id];
+        node = default;
+        node.Score = score;
+        node.Level = lvl;
+        if (lvl > 1) node.Upper = AllocateUpper(lvl - 1);
         for (int i = 0; i < lvl; i++)
         {
-            node.L[i].Next = update[i].L[i].Next;
-            update[i].L[i].Next = node;
-            node.L[i].Span = update[i].L[i].Span - (rank[0] - rank[i]);
-            update[i].L[i].Span = rank[0] - rank[i] + 1;
+            ref var link = ref L(id, i);
+            ref var before = ref L(update[i], i);
+            link.Next = before.Next;
+            before.Next = id;
+            link.Span = before.Span - (rank[0] - rank[i]);
+            before.Span = rank[0] - rank[i] + 1;
         }
-        for (int i = lvl; i < level; i++) update[i].L[i].Span++;
-        node.Prev = update[0] == head ? null : update[0];
-        if (node.L[0].Next != null) node.L[0].Next!.Prev = node;
-        else tail = node;
+        for (int i = lvl; i < level; i++) L(update[i], i).Span++;
+        nodes[id].Prev = update[0];
+        if (nodes[id].L0.Next is var next and not 0) nodes[next].Prev = id;
+        else tail = id;
         Count++;
-        return node;
     }
 
-    private void Unlink(Node x, Node[] update)
+    private void Unlink(int x, int[] update)
     {
         for (int i = 0; i < level; i++)
         {
-            if (update[i].L[i].Next == x)
+            ref var before = ref L(update[i], i);
+            if (before.Next == x)
             {
-                update[i].L[i].Span += x.L[i].Span - 1;
-                update[i].L[i].Next = x.L[i].Next;
+                ref var link = ref L(x, i);
+                before.Span += link.Span - 1;
+                before.Next = link.Next;
             }
             else
             {
-                update[i].L[i].Span--;
+                before.Span--;
             }
         }
-        if (x.L[0].Next != null) x.L[0].Next!.Prev = x.Prev;
-        else tail = x.Prev;
-        while (level > 1 && head.L[level - 1].Next == null) level--;
+        ref var node = ref nodes[x];
+        if (node.L0.Next != 0) nodes[node.L0.Next].Prev = node.Prev;
+        else tail = node.Prev;
+        if (node.Level > 1) FreeUpper(node.Upper, node.Level - 1);
+        while (level > 1 && L(0, level - 1).Next == 0) level--;
         Count--;
+        if (Count == 0)
+        {
+            // Nothing is linked: the link blocks start over (the member table restarts its entries too).
+            upperUsed = 0;
+            Array.Clear(freeUpper);
+        }
+    }
+
+    /// <summary>Fills the search path to the last node before (score, member); returns the node after it.</summary>
+    private int FindPath(double score, ReadOnlySpan<byte> member, int[] update)
+    {
+        int x = 0;
+        for (int i = level - 1; i >= 0; i--)
+        {
+            while (L(x, i).Next is var n and not 0 && CompareNode(n, score, member) < 0) x = n;
+            update[i] = x;
+        }
+        return nodes[x].L0.Next;
     }
 
     public bool Delete(double score, ReadOnlySpan<byte> member)
     {
-        var update = UpdateScratch;
-        var x = head;
-        for (int i = level - 1; i >= 0; i--)
-        {
-            while (x.L[i].Next is { } n && Compare(n.Score, n.Member, score, member) < 0) x = n;
-            update[i] = x;
-        }
-        var target = x.L[0].Next;
-        if (target == null || target.Score != score || !target.Member.AsSpan().SequenceEqual(member)) return false;
+        var update = updateScratch ??= new int[MaxLevel];
+        int target = FindPath(score, member, update);
+        if (target == 0 || CompareNode(target, score, member) != 0) return false;
         Unlink(target, update);
         return true;
     }
 
     /// <summary>Changes a member's score, moving its node only when the order changes (as zslUpdateScore).</summary>
-    public void UpdateScore(double oldScore, byte[] member, double newScore)
+    public void UpdateScore(int entry, double newScore)
     {
-        var update = UpdateScratch;
-        var x = head;
-        for (int i = level - 1; i >= 0; i--)
+        int id = entry + 1;
+        ReadOnlySpan<byte> member = members.KeyAt(entry);
+        var update = updateScratch ??= new int[MaxLevel];
+        FindPath(nodes[id].Score, member, update);
+        int prev = nodes[id].Prev, next = nodes[id].L0.Next;
+        if ((prev == 0 || CompareNode(prev, newScore, member) < 0) && (next == 0 || CompareNode(next, newScore, member) > 0))
         {
-            while (x.L[i].Next is { } n && Compare(n.Score, n.Member, oldScore, member) < 0) x = n;
-            update[i] = x;
-        }
-        var node = x.L[0].Next!;
-        if ((node.Prev == null || Compare(node.Prev.Score, node.Prev.Member, newScore, member) < 0) &&
-            (node.L[0].Next == null || Compare(node.L[0].Next!.Score, node.L[0].Next!.Member, newScore, member) > 0))
-        {
-            node.Score = newScore;
+            nodes[id].Score = newScore;
             return;
         }
-        Unlink(node, update);
-        Insert(newScore, node.Member);
+        Unlink(id, update);
+        Insert(entry, newScore);
     }
 
     /// <summary>1-based rank of an element known to be present.</summary>
     public long Rank(double score, ReadOnlySpan<byte> member)
     {
         long rank = 0;
-        var x = head;
+        int x = 0;
         for (int i = level - 1; i >= 0; i--)
         {
-            while (x.L[i].Next is { } n && Compare(n.Score, n.Member, score, member) <= 0)
+            while (L(x, i).Next is var n and not 0 && CompareNode(n, score, member) <= 0)
             {
-                rank += x.L[i].Span;
+                rank += L(x, i).Span;
                 x = n;
             }
-            if (x != head && x.Score == score && x.Member.AsSpan().SequenceEqual(member)) return rank;
+            if (x != 0 && CompareNode(x, score, member) == 0) return rank;
         }
         return 0;
     }
 
-    /// <summary>The node at a 1-based rank.</summary>
-    public Node? ByRank(long rank)
+    /// <summary>The node at a 1-based rank (0 = none).</summary>
+    public int ByRank(long rank)
     {
         long traversed = 0;
-        var x = head;
+        int x = 0;
         for (int i = level - 1; i >= 0; i--)
         {
-            while (x.L[i].Next != null && traversed + x.L[i].Span <= rank)
+            while (L(x, i) is { Next: not 0 } link && traversed + link.Span <= rank)
             {
-                traversed += x.L[i].Span;
-                x = x.L[i].Next!;
+                traversed += link.Span;
+                x = link.Next;
             }
             if (traversed == rank) return x;
         }
-        return null;
+        return 0;
     }
 
-    /// <summary>The first node for which <paramref name="before"/> is false (the first node not before a lower bound).</summary>
-    public Node? FirstWhere(Func<Node, bool> before)
+    /// <summary>A condition on a node's score and member, tested along a search path.</summary>
+    public interface ITest
     {
-        var x = head;
-        for (int i = level - 1; i >= 0; i--)
-            while (x.L[i].Next is { } n && before(n)) x = n;
-        return x.L[0].Next;
+        bool Holds(double score, byte[] member);
     }
 
-    /// <summary>The last node for which <paramref name="notAfter"/> holds (the last node inside the upper bound).</summary>
-    public Node? LastWhere(Func<Node, bool> notAfter)
+    /// <summary>The first node for which <paramref name="before"/> does not hold (the first node not before a lower bound).</summary>
+    public int FirstWhere<T>(T before) where T : ITest
     {
-        var x = head;
+        int x = 0;
         for (int i = level - 1; i >= 0; i--)
-            while (x.L[i].Next is { } n && notAfter(n)) x = n;
-        return x == head ? null : x;
+            while (L(x, i).Next is var n and not 0 && before.Holds(nodes[n].Score, MemberOf(n))) x = n;
+        return nodes[x].L0.Next;
     }
 
-    /// <summary>Removes a node (its score and member identify it).</summary>
-    public void Remove(Node node) => Delete(node.Score, node.Member);
+    /// <summary>The last node for which <paramref name="notAfter"/> holds (the last node inside the upper bound; 0 = none).</summary>
+    public int LastWhere<T>(T notAfter) where T : ITest
+    {
+        int x = 0;
+        for (int i = level - 1; i >= 0; i--)
+            while (L(x, i).Next is var n and not 0 && notAfter.Holds(nodes[n].Score, MemberOf(n))) x = n;
+        return x;
+    }
 }

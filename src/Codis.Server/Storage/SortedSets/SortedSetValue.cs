@@ -47,9 +47,13 @@ internal readonly record struct LexRange(byte[] Min, bool MinExclusive, bool Min
 internal sealed class SortedSetValue : IKeyValue
 {
     private readonly ElementTable<double> scores = new();
-    private readonly SkipList list = new();
+    private readonly SkipList list;
 
-    public SortedSetValue(bool listpack) => IsListpack = listpack;
+    public SortedSetValue(bool listpack)
+    {
+        IsListpack = listpack;
+        list = new SkipList(scores);
+    }
 
     /// <summary>An empty set in the encoding ZADD picks for a new key from its first member (7.0's zaddGenericCommand).</summary>
     public static SortedSetValue CreateFor(int firstMemberLength, CollectionLimits limits) =>
@@ -60,11 +64,21 @@ internal sealed class SortedSetValue : IKeyValue
     public bool IsListpack { get; private set; }
     public int Count => scores.Count;
     public ElementTable<double> Table => scores;
-    public SkipList.Node? First => list.First;
-    public SkipList.Node? Last => list.Last;
 
-    /// <summary>Room for <paramref name="count"/> members in the member table.</summary>
-    public void Reserve(int count) => scores.Reserve(count);
+    // A node of the ordered index is an int (0 = none): the first, last, next and previous in (score, member) order.
+    public int First => list.First;
+    public int Last => list.Last;
+    public int Next(int node) => list.Next(node);
+    public int Prev(int node) => list.Prev(node);
+    public double ScoreOf(int node) => list.ScoreOf(node);
+    public byte[] MemberOf(int node) => list.MemberOf(node);
+
+    /// <summary>Room for <paramref name="count"/> members in the member table and the index.</summary>
+    public void Reserve(int count)
+    {
+        scores.Reserve(count);
+        list.Reserve(count);
+    }
 
     public bool TryGetScore(ReadOnlySpan<byte> member, out double score) => scores.TryGetValue(member, out score);
 
@@ -80,14 +94,12 @@ internal sealed class SortedSetValue : IKeyValue
             ref double old = ref scores.ValueAt(i);
             if (old != score)
             {
-                list.UpdateScore(old, scores.KeyAt(i), score);
+                list.UpdateScore(i, score);
                 old = score;
             }
             return false;
         }
-        var m = member.ToArray();
-        scores.Add(m, score);
-        list.Insert(score, m);
+        list.Insert(scores.Add(IsListpack ? member.ToArray() : ElementBytes.Copy(member), score), score);
         return true;
     }
 
@@ -108,46 +120,67 @@ internal sealed class SortedSetValue : IKeyValue
         return reverse ? Count - 1 - r : r;
     }
 
-    /// <summary>The node at a 0-based rank from the lowest score.</summary>
-    public SkipList.Node? ByRank(long rank) => list.ByRank(rank + 1);
+    /// <summary>The node at a 0-based rank from the lowest score (0 = none).</summary>
+    public int ByRank(long rank) => list.ByRank(rank + 1);
 
-    public SkipList.Node? FirstInRange(ScoreRange r)
+    private readonly struct BelowMin(ScoreRange r) : SkipList.ITest
     {
-        var n = list.FirstWhere(x => !r.AboveMin(x.Score));
-        return n != null && r.BelowMax(n.Score) ? n : null;
+        public bool Holds(double score, byte[] member) => !r.AboveMin(score);
     }
 
-    public SkipList.Node? LastInRange(ScoreRange r)
+    private readonly struct NotAboveMax(ScoreRange r) : SkipList.ITest
     {
-        var n = list.LastWhere(x => r.BelowMax(x.Score));
-        return n != null && r.AboveMin(n.Score) ? n : null;
+        public bool Holds(double score, byte[] member) => r.BelowMax(score);
     }
 
-    public SkipList.Node? FirstInRange(LexRange r)
+    private readonly struct BelowLexMin(LexRange r) : SkipList.ITest
     {
-        var n = list.FirstWhere(x => !r.AboveMin(x.Member));
-        return n != null && r.BelowMax(n.Member) ? n : null;
+        public bool Holds(double score, byte[] member) => !r.AboveMin(member);
     }
 
-    public SkipList.Node? LastInRange(LexRange r)
+    private readonly struct NotAboveLexMax(LexRange r) : SkipList.ITest
     {
-        var n = list.LastWhere(x => r.BelowMax(x.Member));
-        return n != null && r.AboveMin(n.Member) ? n : null;
+        public bool Holds(double score, byte[] member) => r.BelowMax(member);
     }
 
-    public long RankOf(SkipList.Node n) => list.Rank(n.Score, n.Member) - 1;
-
-    /// <summary>Removes a node reached by a walk (ranges).</summary>
-    public void Remove(SkipList.Node n)
+    /// <summary>The first node inside the range, 0 when none is.</summary>
+    public int FirstInRange(ScoreRange r)
     {
-        scores.Remove(n.Member);
-        list.Remove(n);
+        int n = list.FirstWhere(new BelowMin(r));
+        return n != 0 && r.BelowMax(list.ScoreOf(n)) ? n : 0;
+    }
+
+    public int LastInRange(ScoreRange r)
+    {
+        int n = list.LastWhere(new NotAboveMax(r));
+        return n != 0 && r.AboveMin(list.ScoreOf(n)) ? n : 0;
+    }
+
+    public int FirstInRange(LexRange r)
+    {
+        int n = list.FirstWhere(new BelowLexMin(r));
+        return n != 0 && r.BelowMax(list.MemberOf(n)) ? n : 0;
+    }
+
+    public int LastInRange(LexRange r)
+    {
+        int n = list.LastWhere(new NotAboveLexMax(r));
+        return n != 0 && r.AboveMin(list.MemberOf(n)) ? n : 0;
+    }
+
+    public long RankOf(int node) => list.Rank(list.ScoreOf(node), list.MemberOf(node)) - 1;
+
+    /// <summary>Removes a node reached by a walk (pops, ranges).</summary>
+    public void Remove(int node)
+    {
+        list.Delete(list.ScoreOf(node), list.MemberOf(node));
+        scores.RemoveAt(node - 1);
     }
 
     /// <summary>Members in score order.</summary>
     public IEnumerable<(byte[] Member, double Score)> Entries()
     {
-        for (var n = list.First; n != null; n = n.Forward) yield return (n.Member, n.Score);
+        for (int n = list.First; n != 0; n = list.Next(n)) yield return (list.MemberOf(n), list.ScoreOf(n));
     }
 
     /// <summary>A sorted set of loaded or computed entries, encoded as Redis would after loading or storing it.</summary>

@@ -1,0 +1,124 @@
+using System.Text;
+using Codis.Server.Storage.Collections;
+using Codis.Server.Storage.Hashes;
+using Codis.Server.Storage.Sets;
+using Codis.Server.Storage.SortedSets;
+using Xunit.Abstractions;
+
+namespace Codis.Server.Tests.Collections;
+
+/// <summary>
+/// What a big collection costs the GC per element: bytes allocated while it is built, and where its elements live.
+/// An element of a hashtable/skiplist collection must not be a young object (gen0/gen1 collections would mark and
+/// copy it, pausing every client: the pauses of a migration target receiving a million-element sorted set), and
+/// the sorted set's index must allocate no object per member.
+/// </summary>
+public class ElementMemoryTests(ITestOutputHelper output)
+{
+    private const int N = 200_000;
+    private static readonly CollectionLimits Limits = new();
+
+    private static byte[] Name(string prefix, int i) => Encoding.ASCII.GetBytes(prefix + i);
+
+    private static double BytesPer(Action build)
+    {
+        long before = GC.GetAllocatedBytesForCurrentThread();
+        build();
+        return (GC.GetAllocatedBytesForCurrentThread() - before) / (double)N;
+    }
+
+    [Fact]
+    public void SortedSet_BigSet_MembersOutOfTheYoungGenerationAndNoObjectPerNode()
+    {
+        var names = Enumerable.Range(0, N).Select(i => Name("m:", i)).ToArray();
+        var grown = new SortedSetValue(listpack: false);
+        double perMemberGrown = BytesPer(() =>
+        {
+            for (int i = 0; i < N; i++) grown.Set(names[i], i * 0.5, Limits);
+        });
+        // Sized up front, as a migration target does from the chunks' hint: no array is allocated twice, so what is
+        // left is the member bytes (32 on the pinned heap), its table entry (32 + 4 + 4) and its node (32). A node
+        // object with its own link array cost 176.5 bytes per member here (48 + ~45 for them).
+        var z = new SortedSetValue(listpack: false);
+        double perMember = BytesPer(() =>
+        {
+            z.Reserve(N);
+            for (int i = 0; i < N; i++) z.Set(names[i], i * 0.5, Limits);
+        });
+        output.WriteLine($"sorted set: {perMember:F1} bytes allocated per member when reserved, {perMemberGrown:F1} when grown");
+        Assert.InRange(perMember, 1, 140);
+        Assert.Equal(N, z.Count);
+        for (int n = z.First; n != 0; n = z.Next(n)) Assert.Equal(GC.MaxGeneration, GC.GetGeneration(z.MemberOf(n)));
+    }
+
+    [Fact]
+    public void HashAndSet_BigCollections_ElementsOutOfTheYoungGeneration()
+    {
+        var names = Enumerable.Range(0, N).Select(i => Name("f:", i)).ToArray();
+        var h = new HashValue();
+        double perField = BytesPer(() =>
+        {
+            for (int i = 0; i < N; i++) h.Set(names[i], names[i], Limits);
+        });
+        var s = SetValue.CreateFor(names[0]);
+        double perMember = BytesPer(() =>
+        {
+            for (int i = 0; i < N; i++) s.Add(names[i], Limits);
+        });
+        output.WriteLine($"hash: {perField:F1} bytes allocated per field; set: {perMember:F1} per member");
+        Assert.Equal("hashtable", h.EncodingName);
+        Assert.Equal("hashtable", s.EncodingName);
+        int young = 0;
+        foreach (var (f, v) in h.Entries())
+            if (GC.GetGeneration(f) < GC.MaxGeneration || GC.GetGeneration(v) < GC.MaxGeneration) young++;
+        foreach (var m in s.Members())
+            if (GC.GetGeneration(m) < GC.MaxGeneration) young++;
+        // The first fields arrive while the hash is still a listpack (ordinary arrays, moved as they are).
+        Assert.InRange(young, 0, Limits.HashMaxListpackEntries + 1);
+    }
+
+    /// <summary>
+    /// The skip list's nodes are slots of the member table and its upper links blocks of a shared array, both
+    /// reused after removals: a random mix of adds, score changes and removals (emptying the set now and then) must
+    /// keep order, ranks and rank lookups equal to a plain sorted list's.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void SortedSet_RandomChurn_OrderAndRanksMatchASortedList(int seed)
+    {
+        var rnd = new Random(seed);
+        var z = new SortedSetValue(listpack: false);
+        var model = new Dictionary<string, double>();
+        for (int step = 0; step < 20_000; step++)
+        {
+            string m = "k" + rnd.Next(600);
+            int op = rnd.Next(10);
+            if (op < 5)
+            {
+                double score = rnd.Next(8) == 0 ? 1.0 : rnd.Next(-50, 50) / 4.0; // ties order by member
+                Assert.Equal(!model.ContainsKey(m), z.Set(Encoding.ASCII.GetBytes(m), score, Limits));
+                model[m] = score;
+            }
+            else if (op < 8) Assert.Equal(model.Remove(m), z.Remove(Encoding.ASCII.GetBytes(m)));
+            else if (op == 8 && rnd.Next(50) == 0)
+            {
+                while (z.Count > 0) z.Remove(rnd.Next(2) == 0 ? z.First : z.Last);
+                model.Clear();
+            }
+            if (step % 500 != 0) continue;
+            var expected = model.OrderBy(e => e.Value).ThenBy(e => Encoding.ASCII.GetBytes(e.Key), Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b))).ToList();
+            var actual = z.Entries().Select(e => (Encoding.ASCII.GetString(e.Member), e.Score)).ToList();
+            Assert.Equal(expected.Select(e => (e.Key, e.Value)), actual);
+            for (int i = 0; i < expected.Count; i++)
+            {
+                var member = Encoding.ASCII.GetBytes(expected[i].Key);
+                Assert.Equal(i, z.Rank(member, reverse: false));
+                Assert.Equal(expected[i].Key, Encoding.ASCII.GetString(z.MemberOf(z.ByRank(i))));
+            }
+            int back = 0;
+            for (int n = z.Last; n != 0; n = z.Prev(n)) back++;
+            Assert.Equal(expected.Count, back);
+        }
+    }
+}
