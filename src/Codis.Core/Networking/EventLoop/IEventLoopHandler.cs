@@ -1,0 +1,8 @@
+namespace Codis.Core.Networking.EventLoop;
+
+/// <summary>What a socket registered with an <see cref="EventLoop"/> does with its events (on the loop thread).</summary>
+public interface IEventLoopHandler
+{
+    /// <param name="events">the epoll event bits (<see cref="Epoll.In"/>, <see cref="Epoll.Out"/>, ...)</param>
+    void OnEvents(uint events);
+}
