@@ -308,6 +308,7 @@ internal sealed class ProxyServer : IDisposable
             F("sessions_alive", sessions.Count);
             F("sessions_total", Stats.SessionsTotal);
             F("backend_connections_up", Router.ConnectedBackends);
+            F("event_loops", Loops.Length);
         });
         Section("commandstats", () =>
         {

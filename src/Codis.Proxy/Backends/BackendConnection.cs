@@ -15,7 +15,7 @@ namespace Codis.Proxy.Backends;
 /// With event loops (proxy_event_loops) the socket is a <see cref="BackendLoopLink"/>: sends go out at once
 /// from the flushing thread, replies are read on the loop thread; otherwise .NET's socket engine runs it.
 /// </summary>
-internal sealed class BackendConnection : IDisposable
+internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop.IRoundEndWork
 {
     private enum State { Idle, Connecting, Connected, Down }
 
@@ -28,6 +28,7 @@ internal sealed class BackendConnection : IDisposable
     private Socket? socket;
     private BackendLoopLink? link;
     private int sentOffset;       // event loop: how much of writeBuffer is sent already
+    private int flushQueued;      // event loop: a flush is due (at a loop's round end, or by the thread that set it)
     private static int nextLoop;
     private int generation;
     private int failures;
@@ -100,6 +101,10 @@ internal sealed class BackendConnection : IDisposable
     {
         if (Options.Loops.Length > 0)
         {
+            // Whoever set the flag clears it before sending, so bytes queued before this call go with that send.
+            if (Interlocked.Exchange(ref flushQueued, 1) == 1) return;
+            if (Core.Networking.EventLoop.EventLoop.DeferToRoundEnd(this)) return;
+            Interlocked.Exchange(ref flushQueued, 0);
             FlushNow();
             return;
         }
@@ -185,6 +190,13 @@ internal sealed class BackendConnection : IDisposable
             }
         }
         if (error != null) OnFailure(gen, error);
+    }
+
+    /// <summary>The end of the loop round that queued a flush: one send for every session of the round.</summary>
+    public void OnRoundEnd()
+    {
+        Interlocked.Exchange(ref flushQueued, 0);
+        FlushNow();
     }
 
     /// <summary>The loop link's socket can take bytes again.</summary>
