@@ -203,12 +203,13 @@ internal sealed partial class ProxySession
             if (quit) break;
             seed = seed * 1103515245 + 12345;
             // A request over a pinned connection is ordered with the others by answering what came before it.
-            if (NeedsBarrier(request) && pending.Count > 0)
+            var op = Routing.OpTable.Find(request[0]); // once: the barrier check and the dispatch both need it
+            if (NeedsBarrier(request, op) && pending.Count > 0)
             {
                 await FinishBatchAsync(batch).ConfigureAwait(false);
                 batch = new Batch();
             }
-            var p = Dispatch(request, batch);
+            var p = Dispatch(request, batch, op);
             if (!p.IsCompletedSuccessfully) await p.ConfigureAwait(false);
         }
         await FinishBatchAsync(batch).ConfigureAwait(false);
