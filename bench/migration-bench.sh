@@ -71,6 +71,8 @@ bench() { redis-benchmark -p "$pp" -c "$C" -n "$1" -r 1000000 -t set,get --csv 2
 base_rows=$( { bench 100000; bench 100000; bench 100000; } )
 base_set=$(echo "$base_rows" | awk -F, '$1=="SET"{print $2}' | sort -n | sed -n 2p)
 base_get=$(echo "$base_rows" | awk -F, '$1=="GET"{print $2}' | sort -n | sed -n 2p)
+base_max=$(echo "$base_rows" | awk -F, 'NF>=8 && $8+0>m{m=$8+0} END{print m}')
+base_p99=$(echo "$base_rows" | awk -F, 'NF>=8 && $7+0>m{m=$7+0} END{print m}')
 
 (migrate 1; echo done >"$work/migrated") &
 mig=$!
@@ -94,5 +96,6 @@ printf '| idle migration of 512 slots | %.2f s, %.0f keys/s |\n' "$idle_s" "$(ca
 printf '| migration of 512 slots under load (50 clients) | %.2f s, %.0f keys/s |\n' "$load_s" "$(calc "$moved / $load_s")"
 printf '| client SET req/s: baseline / during migration | %.0f / %s (%.2f×) |\n' "$base_set" "$load_set" "$(calc "$load_set / $base_set")"
 printf '| client GET req/s: baseline / during migration | %.0f / %s (%.2f×) |\n' "$base_get" "$load_get" "$(calc "$load_get / $base_get")"
+echo "| slowest request without migration (max latency, worst p99 of the baseline runs) | $base_max ms ($base_p99 ms) |"
 echo "| slowest request during migration (max latency, worst p99 of the runs) | $maxlat ms ($p99 ms) |"
 echo "| keys on group 1 before / after the round trip | $before / $back (redis-benchmark -r 1000000 writes key:000000xxxxxx, inside the loaded range) |"

@@ -60,7 +60,7 @@ public class AdminApiTests
         {
             Assert.Equal("OK", c.Call("SET", "k", "v").Text);
             Assert.Equal("v", c.Call("GET", "k").Text);
-            Assert.Contains("not allowed", c.Call("MOVE", "k", "1").Text);
+            Assert.Contains("not allowed", c.Call("MIGRATE", "h", "1", "k", "0", "0").Text);
         }
 
         // Stats with every flag: per-command calls, slots, runtime.
@@ -68,7 +68,7 @@ public class AdminApiTests
         Assert.True(full.GetProperty("online").GetBoolean());
         var cmds = full.GetProperty("ops").GetProperty("cmd").EnumerateArray().ToDictionary(e => e.GetProperty("opstr").GetString()!);
         Assert.Equal(1, cmds["SET"].GetProperty("calls").GetInt64());
-        Assert.Equal(1, cmds["MOVE"].GetProperty("fails").GetInt64());
+        Assert.Equal(1, cmds["MIGRATE"].GetProperty("fails").GetInt64());
         Assert.True(cmds["GET"].TryGetProperty("usecs_percall", out _));
         Assert.Equal(1024, full.GetProperty("slots").GetArrayLength());
         Assert.True(full.GetProperty("runtime").GetProperty("num_procs").GetInt32() > 0);

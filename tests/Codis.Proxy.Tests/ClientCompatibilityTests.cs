@@ -134,7 +134,7 @@ public class ClientCompatibilityTests(TwoGroupCluster cluster, ITestOutputHelper
         Assert.Equal("OK", Cli("mset", "cli:b", "2", "cli:c", "3"));
         Assert.Equal("1\n2\n3", Cli("mget", "cli:a", "cli:b", "cli:c"));
         Assert.Equal(new[] { "cli:a", "cli:b", "cli:c" }, Cli("keys", "cli:*").Split('\n').Order());
-        Assert.Contains("is not allowed", Cli("move", "cli:a", "1"));
+        Assert.Contains("is not allowed", Cli("migrate", "h", "1", "cli:a", "0", "0"));
         Assert.Contains("redis_version", Cli("info"));
         Assert.Equal("PONG", Cli("ping"));
     }
@@ -165,7 +165,7 @@ public class ClientCompatibilityTests(TwoGroupCluster cluster, ITestOutputHelper
               const got = await r.mget('io:a', 'io:b', 'io:none');
               const p = await r.pipeline().incr('io:n').incr('io:n').get('io:a').exec();
               let refused = '';
-              try { await r.move('io:n', 1); } catch (e) { refused = e.message; }
+              try { await r.migrate('h', 1, 'io:n', 0, 0); } catch (e) { refused = e.message; }
               const info = await r.info('server');
               console.log(JSON.stringify({ status: r.status, got, pipe: p.map(x => x[1]), refused, version: /redis_version:(\S+)/.exec(info)[1] }));
               await r.del('io:n');
@@ -178,7 +178,7 @@ public class ClientCompatibilityTests(TwoGroupCluster cluster, ITestOutputHelper
         Assert.Contains("\"status\":\"ready\"", result);
         Assert.Contains("\"got\":[\"1\",\"2\",null]", result);
         Assert.Contains("\"pipe\":[1,2,\"1\"]", result);
-        Assert.Contains("command 'MOVE' is not allowed", result);
+        Assert.Contains("command 'MIGRATE' is not allowed", result);
         Assert.Contains("\"version\":\"7.0.15\"", result);
         Assert.DoesNotContain("ERROR", result);
     }

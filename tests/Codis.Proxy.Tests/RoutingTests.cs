@@ -46,13 +46,10 @@ public class RoutingTests(TwoGroupCluster cluster) : IClassFixture<TwoGroupClust
     }
 
     [Theory]
-    [InlineData("MOVE", "k", "1")]
     [InlineData("MIGRATE", "h", "1", "k", "0", "0")]
     [InlineData("SLOTSMGRTSLOT", "h", "1", "0", "0")]
     [InlineData("SLOTSMGRT-EXEC-WRAPPER", "k", "GET", "k")]
     [InlineData("FLUSHALL")]
-    [InlineData("RENAME", "a", "b")]
-    [InlineData("BLMPOP", "0", "1", "l", "LEFT")]
     [InlineData("WAIT", "0", "0")]
     [InlineData("MONITOR")]
     [InlineData("SHUTDOWN")]

@@ -155,7 +155,7 @@ public class TransactionTests(PinnedCluster cluster)
 
         Ok(a.Call("MULTI"));
         Queued(a.Call("SET", "{u3}k", "v"));
-        Assert.Contains("not allowed", a.Call("MOVE", "{u3}k", "1").Text);
+        Assert.Contains("not allowed", a.Call("MIGRATE", "h", "1", "{u3}k", "0", "0").Text);
         Assert.Contains("inside MULTI is not supported", a.Call("KEYS", "*").Text);
         Assert.Contains("inside MULTI is not supported", a.Call("SELECT", "1").Text);
         Assert.StartsWith("EXECABORT", a.Call("EXEC").Text);

@@ -37,7 +37,12 @@ internal sealed partial class Topom
         await SaveSlotsAsync(InState(ids, SlotActionState.Pending).Select(m => WithState(m, SlotActionState.Preparing)), c).ConfigureAwait(false);
 
         var preparing = InState(ids, SlotActionState.Preparing);
-        if (preparing.Count > 0)
+        // The lock only keeps proxies from mixing "direct to the source" with "migrating" (one proxy could then
+        // create a key on the target that another still writes on the source). One proxy cannot mix with itself:
+        // its own fill to migrating drains the slot's requests before switching, so the locked round trip, during
+        // which every request of the batch's slots waits, is skipped. The proxy set cannot change meanwhile:
+        // bringing a proxy online runs under the same gate as this step.
+        if (preparing.Count > 0 && OnlineProxyCount() > 1)
         {
             var byId = preparing.ToDictionary(m => m.Id, m => WithState(m, SlotActionState.Prepared));
             var snapshot = SlotsSnapshot();

@@ -75,6 +75,8 @@ internal sealed partial class Topom
 
     public SlotMapping[] SlotsSnapshot() { lock (stateLock) return (SlotMapping[])slots.Clone(); }
     public GroupModel[] GroupsSnapshot() { lock (stateLock) return groups.Values.OrderBy(g => g.Id).ToArray(); }
+    private int OnlineProxyCount() { lock (stateLock) return proxies.Values.Count(p => p.Online); }
+
     public StoredProxy[] ProxiesSnapshot() { lock (stateLock) return proxies.Values.OrderBy(p => p.Model.Id).ToArray(); }
     public Dictionary<int, GroupModel> GroupMap() { lock (stateLock) return new Dictionary<int, GroupModel>(groups); }
 

@@ -11,7 +11,7 @@ namespace Codis.Proxy.Routing;
 /// </summary>
 internal static class KeyPositions
 {
-    private enum Kind { First, Range, NumKeysAt1, NumKeysAt2, Store }
+    private enum Kind { First, Range, NumKeysAt1, NumKeysAt2, NumKeysAfterTimeout, Store, Streams }
 
     /// <summary>Range: keys from First to Last (negative = from the end) every Step.</summary>
     private readonly record struct Spec(Kind Kind, int First = 1, int Last = 1, int Step = 1);
@@ -35,7 +35,9 @@ internal static class KeyPositions
         Add(new(Kind.Range, 2, 2), "XINFO XGROUP OBJECT");
         Add(new(Kind.Range, 2, -1), "BITOP");
         Add(new(Kind.NumKeysAt1), "ZUNION ZINTER ZDIFF SINTERCARD ZINTERCARD LMPOP ZMPOP");
-        Add(new(Kind.NumKeysAt2), "ZUNIONSTORE ZINTERSTORE ZDIFFSTORE EVAL EVALSHA EVAL_RO EVALSHA_RO BLMPOP BZMPOP");
+        Add(new(Kind.NumKeysAt2), "ZUNIONSTORE ZINTERSTORE ZDIFFSTORE EVAL EVALSHA EVAL_RO EVALSHA_RO");
+        Add(new(Kind.NumKeysAfterTimeout), "BLMPOP BZMPOP");
+        Add(new(Kind.Streams), "XREAD XREADGROUP");
         Add(new(Kind.Store), "SORT SORT_RO GEORADIUS GEORADIUSBYMEMBER");
         return t.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
@@ -70,13 +72,23 @@ internal static class KeyPositions
             }
             case Kind.NumKeysAt1:
             case Kind.NumKeysAt2:
+            case Kind.NumKeysAfterTimeout:
             {
                 int at = spec.Kind == Kind.NumKeysAt1 ? 1 : 2;
                 if (spec.Kind == Kind.NumKeysAt2 && !IsScript(name) && n > 1) keys.Add(1); // the destination
                 if (n <= at || !RespRequestParser.TryParseInteger(req[at], out long count) || count < 0 || count > n - at - 1)
                     return false;
+                if (spec.Kind == Kind.NumKeysAfterTimeout && count == 0) return false;
                 for (int i = 0; i < count; i++) keys.Add(at + 1 + i);
                 return true;
+            }
+            case Kind.Streams:
+            {
+                int streams = StreamsIndex(req);
+                if (streams < 0) return false;
+                int half = (n - streams - 1) / 2;
+                for (int i = 0; i < half; i++) keys.Add(streams + 1 + i);
+                return half > 0;
             }
             case Kind.Store:
                 if (n > 1) keys.Add(1);
@@ -86,6 +98,26 @@ internal static class KeyPositions
                 return true;
         }
         return true;
+    }
+
+    /// <summary>
+    /// XREAD [COUNT n] [BLOCK ms] STREAMS key... id... / XREADGROUP GROUP g c [COUNT n] [BLOCK ms] [NOACK] STREAMS ...:
+    /// the index of STREAMS (the options before it are skipped by their shape, as Redis parses them), or -1 when
+    /// there is none or the keys and IDs after it do not pair up (the server then says what is wrong).
+    /// </summary>
+    public static int StreamsIndex(RespRequest req)
+    {
+        int n = req.Count;
+        bool group = Ascii.EqualsIgnoreCase(req[0], "XREADGROUP");
+        for (int i = 1; i < n; i++)
+        {
+            var a = req[i];
+            if (Ascii.EqualsIgnoreCase(a, "STREAMS")) return (n - i - 1) > 0 && (n - i - 1) % 2 == 0 ? i : -1;
+            if (Ascii.EqualsIgnoreCase(a, "COUNT") || Ascii.EqualsIgnoreCase(a, "BLOCK")) i++;
+            else if (group && Ascii.EqualsIgnoreCase(a, "GROUP")) i += 2;
+            else if (!(group && Ascii.EqualsIgnoreCase(a, "NOACK"))) return -1;
+        }
+        return -1;
     }
 
     private static bool IsScript(ReadOnlySpan<byte> name) =>

@@ -49,6 +49,10 @@ internal enum OpSpecial
     Watch,
     Unwatch,
     Blocking,
+    /// <summary>RENAME RENAMENX COPY MOVE MSETNX BITOP: every key in one slot, over the pinned connection.</summary>
+    SameSlot,
+    /// <summary>XREAD XREADGROUP: with BLOCK over the pinned connection, else routed or split by their keys.</summary>
+    StreamRead,
     // Pub/sub (Sessions/ProxySession.PubSub.cs).
     Subscribe,
     Unsubscribe,

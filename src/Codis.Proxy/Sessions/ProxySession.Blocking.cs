@@ -7,8 +7,9 @@ using Codis.Proxy.Routing;
 namespace Codis.Proxy.Sessions;
 
 /// <summary>
-/// BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX through the proxy (docs/proxy.md, "Blocking commands"). All
-/// keys must hash to one slot. The command runs on that slot's master over a connection pinned to the session,
+/// BLPOP BRPOP BRPOPLPUSH BLMOVE BZPOPMIN BZPOPMAX BLMPOP BZMPOP through the proxy (docs/proxy.md, "Blocking
+/// commands"), and on the same path, sent once, LMPOP ZMPOP and the one-slot writes (RENAME COPY MSETNX BITOP
+/// MOVE), and XREAD/XREADGROUP with BLOCK (ProxySession.Streams.cs). All keys must hash to one slot. The command runs on that slot's master over a connection pinned to the session,
 /// in slices of at most <see cref="BlockSliceMs"/>: between slices the proxy looks at the slot again, so a
 /// client blocked on a slot that starts migrating moves within a slice (re-blocked on the new owner once its
 /// keys are there) instead of waiting on a server that no longer gets the pushes. Every slice's reply is read, so an element the server popped always
@@ -33,15 +34,30 @@ internal sealed partial class ProxySession
     /// <summary>The session waits for a blocked command (the idle timeout does not apply, as in Redis).</summary>
     public bool IsBlocked => blockingInBatch;
 
+    /// <summary>Where a blocking command's timeout is, and in which unit (BLOCK of the stream reads is in ms).</summary>
+    private readonly record struct Wait(int Arg, bool Millis);
+
     private ValueTask Blocking(RespRequest req, Batch batch, OpInfo op)
     {
-        int arity = op.Name switch { "BRPOPLPUSH" => 4, "BLMOVE" => 6, _ => -3 };
+        int arity = op.Name switch { "BRPOPLPUSH" => 4, "BLMOVE" => 6, "LMPOP" or "ZMPOP" => -4, "BLMPOP" or "BZMPOP" => -5, _ => -3 };
         if (arity > 0 ? req.Count != arity : req.Count < -arity)
         {
             Answer(batch, op, Replies.Error($"ERR wrong number of arguments for '{op.Name.ToLowerInvariant()}' command"));
             return ValueTask.CompletedTask;
         }
-        KeyPositions.Find(req, keyIndexes);
+        // LMPOP/ZMPOP do not wait: sent once (still pinned, so a migrating slot is popped key by key as below).
+        Wait? wait = op.Name switch { "LMPOP" or "ZMPOP" => null, "BLMPOP" or "BZMPOP" => new Wait(1, false), _ => new Wait(req.Count - 1, false) };
+        return RunPinned(req, batch, op, wait);
+    }
+
+    /// <summary>
+    /// Sends a command with all its keys in one slot over the session's pinned connection (<see cref="RunBlockingAsync"/>);
+    /// keys in two slots answer CROSSSLOT; a request whose keys cannot be found (bad numkeys) goes to any master
+    /// once, which answers the error.
+    /// </summary>
+    private ValueTask RunPinned(RespRequest req, Batch batch, OpInfo op, Wait? wait)
+    {
+        if (!KeyPositions.Find(req, keyIndexes) || keyIndexes.Count == 0) return ForwardKeyless(req, batch, op);
         int slot = SlotOf(req, keyIndexes);
         if (slot < 0)
         {
@@ -51,10 +67,15 @@ internal sealed partial class ProxySession
         var args = new byte[req.Count][];
         for (int i = 0; i < args.Length; i++) args[i] = req.ToArray(i);
         // An unparsable timeout is sent once as it is: the server's error says what is wrong with it.
-        long timeoutMs = TryParseTimeout(req[^1], out double seconds) ? (long)Math.Ceiling(seconds * 1000) : -1;
+        long timeoutMs = -1;
+        if (wait is { } w)
+        {
+            if (w.Millis) timeoutMs = RespRequestParser.TryParseInteger(req[w.Arg], out long ms) && ms >= 0 ? ms : -1;
+            else if (TryParseTimeout(req[w.Arg], out double seconds)) timeoutMs = (long)Math.Ceiling(seconds * 1000);
+        }
         var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
         blockingInBatch = true;
-        _ = RunBlockingAsync(p, args, slot, timeoutMs);
+        _ = RunBlockingAsync(p, args, slot, timeoutMs, wait ?? default);
         return ValueTask.CompletedTask;
     }
 
@@ -62,10 +83,11 @@ internal sealed partial class ProxySession
         double.TryParse(Encoding.ASCII.GetString(arg), NumberStyles.Float, CultureInfo.InvariantCulture, out seconds)
         && double.IsFinite(seconds) && seconds >= 0 && seconds < 1e12;
 
-    private async Task RunBlockingAsync(PendingRequest p, byte[][] args, int slot, long timeoutMs)
+    private async Task RunBlockingAsync(PendingRequest p, byte[][] args, int slot, long timeoutMs, Wait wait)
     {
         long deadline = timeoutMs == 0 ? long.MaxValue : Environment.TickCount64 + timeoutMs;
         bool retried = false;
+        bool idsResolved = false;
         try
         {
             while (true)
@@ -78,70 +100,100 @@ internal sealed partial class ProxySession
                 var state = proxy.Router.State(slot);
                 await state.EnterAsync().ConfigureAwait(false); // waits while a fill holds the slot
                 var m = state.Model;
-                state.Leave();
-                if (m.BackendAddr.Length == 0)
+                // A command sent once (LMPOP, RENAME, ...) holds the slot until it is answered, as EXEC does: a
+                // fill that starts a migration waits for it, so it runs entirely before any of its keys moves.
+                bool hold = timeoutMs < 0 && !(m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr);
+                if (!hold) state.Leave();
+                try
                 {
-                    p.Fail("ERR handle request, slot is not ready, may be offline");
-                    return;
-                }
-                if (m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr)
-                {
-                    // Sync: move the keys to the new owner first (as any request of the slot does), then block
-                    // there, where every proxy now sends the pushes. Semi-async: pop what the old owner still
-                    // has through its EXEC-WRAPPER; once it has none of the keys, block on the new owner.
-                    if (m.ForwardMethod == 0)
+                    if (m.BackendAddr.Length == 0)
                     {
-                        if (await MoveKeysAsync(m, args).ConfigureAwait(false) is { } error)
+                        p.Fail("ERR handle request, slot is not ready, may be offline");
+                        return;
+                    }
+                    if (m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr)
+                    {
+                        // Sync: move the keys to the new owner first (as any request of the slot does), then block
+                        // there, where every proxy now sends the pushes. Semi-async: pop what the old owner still
+                        // has through its EXEC-WRAPPER; once it has none of the keys, block on the new owner.
+                        if (m.ForwardMethod == 0)
                         {
-                            p.Fail(error);
+                            if (await MoveKeysAsync(m, args).ConfigureAwait(false) is { } error)
+                            {
+                                p.Fail(error);
+                                return;
+                            }
+                        }
+                        else if (IsStreamRead(args))
+                        {
+                            // A stream is read where it is: wait until the old owner has handed over every key.
+                            if (await StreamsLeftOldOwnerAsync(m, args, slot).ConfigureAwait(false) is { } error)
+                            {
+                                p.Fail(error);
+                                return;
+                            }
+                        }
+                        else if (await PopFromOldOwnerAsync(m, args, slot).ConfigureAwait(false) is { } served)
+                        {
+                            p.Complete(served);
                             return;
                         }
                     }
-                    else if (await PopFromOldOwnerAsync(m, args, slot).ConfigureAwait(false) is { } served)
+                    var conn = blockConn;
+                    bool reused = conn != null;
+                    if (conn == null || !conn.IsOpen || conn.Address != m.BackendAddr)
                     {
-                        p.Complete(served);
-                        return;
+                        conn?.Dispose();
+                        blockConn = null;
+                        try
+                        {
+                            conn = await PinnedConnection.OpenAsync(m.BackendAddr, Database, proxy.Router.Options).ConfigureAwait(false);
+                        }
+                        catch (IOException e)
+                        {
+                            p.Fail($"ERR handle request, backend conn failure, {m.BackendAddr}: {e.Message}");
+                            return;
+                        }
+                        blockConn = conn;
+                        reused = false;
+                        if (blockCancelled) continue; // the watcher may have missed it: closed at the top
                     }
-                }
-                var conn = blockConn;
-                bool reused = conn != null;
-                if (conn == null || !conn.IsOpen || conn.Address != m.BackendAddr)
-                {
-                    conn?.Dispose();
-                    blockConn = null;
-                    try
+                    conn.Select(Database);
+                    if (!idsResolved && timeoutMs >= 0 && IsStreamRead(args))
                     {
-                        conn = await PinnedConnection.OpenAsync(m.BackendAddr, Database, proxy.Router.Options).ConfigureAwait(false);
+                        // XREAD's "$" means "after the last entry now": pinned before the first slice, so entries
+                        // added between two slices are read by the next one instead of being skipped.
+                        if (await ResolveLastIdsAsync(conn, args).ConfigureAwait(false) is { } error)
+                        {
+                            p.Complete(error);
+                            return;
+                        }
+                        idsResolved = true;
                     }
-                    catch (IOException e)
+                    bool last = timeoutMs < 0;
+                    if (timeoutMs > 0)
                     {
-                        p.Fail($"ERR handle request, backend conn failure, {m.BackendAddr}: {e.Message}");
-                        return;
+                        long remaining = Math.Max(1, deadline - Environment.TickCount64);
+                        last = remaining <= BlockSliceMs;
+                        args[wait.Arg] = SliceTimeout(Math.Min(remaining, BlockSliceMs), wait.Millis);
                     }
-                    blockConn = conn;
-                    reused = false;
-                    if (blockCancelled) continue; // the watcher may have missed it: closed at the top
+                    else if (timeoutMs == 0) args[wait.Arg] = SliceTimeout(BlockSliceMs, wait.Millis);
+                    var reply = await conn.RequestAsync(RespValue.EncodeCommand(args)).ConfigureAwait(false);
+                    if (blockCancelled && Replies.IsError(reply)) continue;
+                    // A kept connection the server closed while idle (its timeout setting): once more on a new one.
+                    if (reused && !retried && !conn.IsOpen && Replies.IsError(reply))
+                    {
+                        retried = true;
+                        continue;
+                    }
+                    if (!last && IsTimeoutReply(reply)) continue;
+                    p.Complete(reply);
+                    return;
                 }
-                conn.Select(Database);
-                bool last = timeoutMs < 0;
-                if (timeoutMs > 0)
+                finally
                 {
-                    long remaining = Math.Max(1, deadline - Environment.TickCount64);
-                    last = remaining <= BlockSliceMs;
-                    args[^1] = Encoding.ASCII.GetBytes((Math.Min(remaining, BlockSliceMs) / 1000.0).ToString("0.###", CultureInfo.InvariantCulture));
+                    if (hold) state.Leave();
                 }
-                else if (timeoutMs == 0) args[^1] = Encoding.ASCII.GetBytes((BlockSliceMs / 1000.0).ToString("0.###", CultureInfo.InvariantCulture));
-                var reply = await conn.RequestAsync(RespValue.EncodeCommand(args)).ConfigureAwait(false);
-                if (blockCancelled && Replies.IsError(reply)) continue;
-                // A kept connection the server closed while idle (its timeout setting): once more on a new one.
-                if (reused && !retried && !conn.IsOpen && Replies.IsError(reply))
-                {
-                    retried = true;
-                    continue;
-                }
-                if (!last && IsTimeoutReply(reply)) continue;
-                p.Complete(reply);
-                return;
             }
         }
         catch (Exception e)
@@ -149,6 +201,10 @@ internal sealed partial class ProxySession
             if (!p.IsDone) p.Fail("ERR handle request, " + e.Message);
         }
     }
+
+    private static byte[] SliceTimeout(long ms, bool millis) => Encoding.ASCII.GetBytes(millis
+        ? ms.ToString(CultureInfo.InvariantCulture)
+        : (ms / 1000.0).ToString("0.###", CultureInfo.InvariantCulture));
 
     /// <summary>SLOTSMGRTTAGONE of every key of the command on the slot's old owner; null, or the error to answer.</summary>
     private async Task<string?> MoveKeysAsync(Core.Models.SlotModel m, byte[][] args)
@@ -188,7 +244,8 @@ internal sealed partial class ProxySession
     private async Task<byte[]?> PopFromOldOwnerAsync(Core.Models.SlotModel m, byte[][] args, int slot)
     {
         string name = Encoding.ASCII.GetString(args[0]).ToUpperInvariant();
-        string? pop = name switch { "BLPOP" => "LPOP", "BRPOP" => "RPOP", "BZPOPMIN" => "ZPOPMIN", "BZPOPMAX" => "ZPOPMAX", _ => null };
+        if (!TryPopForm(name, args, out var form)) return null; // malformed: the new owner says what is wrong
+        string? pop = form.Command;
         PinnedConnection source;
         try
         {
@@ -206,7 +263,8 @@ internal sealed partial class ProxySession
             for (int k = 0; k < keys.Count; k++)
             {
                 var key = args[keys[k]];
-                var probe = RespValue.EncodeCommand(["SLOTSMGRT-EXEC-WRAPPER"u8.ToArray(), key, Encoding.ASCII.GetBytes(pop ?? "EXISTS"), key]);
+                var popArgs = PopArgs(pop ?? "EXISTS", key, form.Count);
+                var probe = RespValue.EncodeCommand([.. (byte[][])["SLOTSMGRT-EXEC-WRAPPER"u8.ToArray(), key], .. popArgs]);
                 for (int attempt = 0; ; attempt++)
                 {
                     var reply = await source.RequestAsync(probe).ConfigureAwait(false);
@@ -225,9 +283,9 @@ internal sealed partial class ProxySession
                         {
                             return Replies.Error($"ERR handle request, backend conn failure, {m.BackendAddr}: {e.Message}");
                         }
-                        var there = await target.RequestAsync(RespValue.EncodeCommand([Encoding.ASCII.GetBytes(pop), key])).ConfigureAwait(false);
+                        var there = await target.RequestAsync(RespValue.EncodeCommand(popArgs)).ConfigureAwait(false);
                         if (Replies.IsError(there)) return there;
-                        if (PopReply(key, there) is { } found) return found;
+                        if (PopReply(key, there, form) is { } found) return found;
                         break;
                     }
                     if (code == 1)
@@ -238,9 +296,9 @@ internal sealed partial class ProxySession
                     }
                     if (code != 2) return Replies.Error("ERR handle request, bad slotsmgrt-exec-wrapper resp: " + Encoding.UTF8.GetString(payload ?? []));
                     if (pop == null)
-                        return Replies.Error($"TRYAGAIN slot {slot} is migrating (semi-async) and a key of this {name} is still on the old owner, nothing was popped; retry");
+                        return Replies.Error($"TRYAGAIN slot {slot} is migrating (semi-async) and a key of this {name} is still on the old owner, nothing was done; retry");
                     if (Replies.IsError(payload!)) return payload;
-                    if (PopReply(key, payload!) is { } served) return served;
+                    if (PopReply(key, payload!, form) is { } served) return served;
                     break; // an empty reply: nothing there after all
                 }
             }
@@ -253,9 +311,66 @@ internal sealed partial class ProxySession
         return null;
     }
 
-    /// <summary>The blocking form's reply from the non-blocking one's: [key, element] or [key, member, score].</summary>
-    private static byte[]? PopReply(byte[] key, byte[] payload)
+    /// <summary>
+    /// The non-blocking pop a blocking (or multi-key) pop is made of, one key at a time: BLPOP → LPOP key,
+    /// BLMPOP/LMPOP … LEFT COUNT n → LPOP key n (Multi: the reply is [key, [elements]]), BZMPOP/ZMPOP … MIN →
+    /// ZPOPMIN key n (ZSet: [key, [[member, score]...]]); Command null for the moves (BRPOPLPUSH, BLMOVE).
+    /// False when an LMPOP-style request is malformed.
+    /// </summary>
+    private readonly record struct PopForm(string? Command, byte[]? Count, bool Multi, bool ZSet);
+
+    private static bool TryPopForm(string name, byte[][] args, out PopForm form)
     {
+        form = default;
+        switch (name)
+        {
+            case "BLPOP": form = new("LPOP", null, false, false); return true;
+            case "BRPOP": form = new("RPOP", null, false, false); return true;
+            case "BZPOPMIN": form = new("ZPOPMIN", null, false, true); return true;
+            case "BZPOPMAX": form = new("ZPOPMAX", null, false, true); return true;
+            case "LMPOP" or "BLMPOP" or "ZMPOP" or "BZMPOP": break;
+            default: form = new(null, null, false, false); return true;
+        }
+        bool zset = name.Contains('Z');
+        int at = name.StartsWith('B') ? 2 : 1;
+        if (!RespRequestParser.TryParseInteger(args[at], out long numKeys) || numKeys < 1 || numKeys > args.Length - at - 2) return false;
+        int where = at + (int)numKeys + 1;
+        string dir = Encoding.ASCII.GetString(args[where]).ToUpperInvariant();
+        string? command = (zset, dir) switch
+        {
+            (false, "LEFT") => "LPOP", (false, "RIGHT") => "RPOP", (true, "MIN") => "ZPOPMIN", (true, "MAX") => "ZPOPMAX", _ => null,
+        };
+        if (command == null) return false;
+        byte[] count = "1"u8.ToArray();
+        if (args.Length == where + 3 && Ascii.EqualsIgnoreCase(args[where + 1], "COUNT")
+            && RespRequestParser.TryParseInteger(args[where + 2], out long n) && n >= 1)
+            count = args[where + 2];
+        else if (args.Length != where + 1) return false;
+        form = new(command, count, true, zset);
+        return true;
+    }
+
+    private static byte[][] PopArgs(string command, byte[] key, byte[]? count) =>
+        count == null ? [Encoding.ASCII.GetBytes(command), key] : [Encoding.ASCII.GetBytes(command), key, count];
+
+    /// <summary>The blocking (or multi-key) form's reply from the non-blocking one's; null when nothing was popped.</summary>
+    private static byte[]? PopReply(byte[] key, byte[] payload, PopForm form)
+    {
+        if (form.Multi)
+        {
+            if (SplitArray(payload) is not { Count: > 0 } items) return null;
+            if (!form.ZSet) return Concat("*2\r\n"u8, key, payload); // LPOP key n: *n elements
+            // ZPOPMIN key n: member score member score ... → [[member, score] ...]
+            var body = new List<byte>(payload.Length + items.Count * 2 + 8);
+            body.AddRange(Encoding.ASCII.GetBytes($"*{items.Count / 2}\r\n"));
+            for (int i = 0; i + 1 < items.Count; i += 2)
+            {
+                body.AddRange("*2\r\n"u8.ToArray());
+                body.AddRange(items[i]);
+                body.AddRange(items[i + 1]);
+            }
+            return Concat("*2\r\n"u8, key, body.ToArray());
+        }
         if (payload[0] == (byte)'$') // LPOP/RPOP: one bulk (or a null one)
             return payload.AsSpan().StartsWith("$-1"u8) ? null : Concat("*2\r\n"u8, key, payload);
         if (!payload.AsSpan().StartsWith("*2\r\n"u8)) return null; // ZPOPMIN/ZPOPMAX: *2 member score, or *0
@@ -298,7 +413,8 @@ internal sealed partial class ProxySession
         var kind = inMulti ? RouteKind.Transaction : (op?.Special ?? OpSpecial.None) switch
         {
             OpSpecial.Multi or OpSpecial.Exec or OpSpecial.Discard or OpSpecial.Watch or OpSpecial.Unwatch => RouteKind.Transaction,
-            OpSpecial.Blocking => RouteKind.Blocking,
+            OpSpecial.Blocking or OpSpecial.SameSlot => RouteKind.Blocking,
+            OpSpecial.StreamRead when KeyPositions.StreamsIndex(req) is > 0 and var streams && BlockIndex(req, streams) > 0 => RouteKind.Blocking,
             _ => RouteKind.Pool,
         };
         bool need = barrierNext || kind != lastKind || kind == RouteKind.Blocking;

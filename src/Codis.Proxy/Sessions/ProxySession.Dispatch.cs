@@ -76,6 +76,8 @@ internal sealed partial class ProxySession
             case OpSpecial.Unwatch:
                 return Transaction(req, batch, op!);
             case OpSpecial.Blocking: return Blocking(req, batch, op!);
+            case OpSpecial.StreamRead: return StreamRead(req, batch, op!);
+            case OpSpecial.SameSlot: return RunPinned(req, batch, op!, wait: null);
             case OpSpecial.SlotsHashKey: Answer(batch, op, SlotsHashKey(req)); return ValueTask.CompletedTask;
             case OpSpecial.SlotsMapping: Answer(batch, op, SlotsMapping(req)); return ValueTask.CompletedTask;
             case OpSpecial.SlotsInfo: return SlotsInfo(req, batch, op!);
@@ -94,7 +96,9 @@ internal sealed partial class ProxySession
                     return ForwardKeyless(req, batch, op!);
                 return ForwardByKey(req, batch, op, 3);
         }
-        // Everything else, known or not, by its first argument (the original's rule; unknown commands count as writes).
+        // Everything else by its first key: the first argument (the original's rule; unknown commands count as
+        // writes), or where its key spec puts it (XGROUP CREATE key, XINFO STREAM key, ZUNION numkeys key...).
+        if (KeyPositions.Find(req, keyIndexes) && keyIndexes.Count > 0) return ForwardByKey(req, batch, op, keyIndexes[0]);
         return ForwardByKey(req, batch, op, 1);
     }
 

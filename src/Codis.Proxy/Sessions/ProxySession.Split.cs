@@ -115,6 +115,49 @@ internal sealed partial class ProxySession
         return parts;
     }
 
+    /// <summary>Parts of slots one backend serves become one part (stream reads; <see cref="PlanParts"/> does the same without a part per slot).</summary>
+    private List<Part> MergeByBackend(List<Part> bySlot, bool masterOnly)
+    {
+        if (bySlot.Count == 1) return bySlot;
+
+        var entered = new SlotState[bySlot.Count];
+        for (int g = 0; g < bySlot.Count; g++)
+        {
+            var s = proxy.Router.TryEnter(bySlot[g].Slots[0]);
+            if (s == null)
+            {
+                for (int j = 0; j < g; j++) entered[j].Leave();
+                return bySlot;
+            }
+            entered[g] = s;
+        }
+        var merged = new List<Part>();
+        var byBackend = new Dictionary<string, (Part Part, List<SlotState> Held)>(StringComparer.Ordinal);
+        var singles = new List<(Part Part, SlotState Held)>();
+        for (int g = 0; g < bySlot.Count; g++)
+        {
+            var backend = proxy.Router.MergeableBackend(entered[g], masterOnly);
+            if (backend == null)
+            {
+                merged.Add(bySlot[g]);
+                singles.Add((bySlot[g], entered[g]));
+                continue;
+            }
+            if (!byBackend.TryGetValue(backend, out var target))
+            {
+                target = (new Part(), new List<SlotState>());
+                byBackend[backend] = target;
+                merged.Add(target.Part);
+            }
+            target.Part.Slots.AddRange(bySlot[g].Slots);
+            target.Part.Positions.AddRange(bySlot[g].Positions);
+            target.Held.Add(entered[g]);
+        }
+        foreach (var (part, held) in byBackend.Values) part.Held = held.ToArray();
+        foreach (var (part, held) in singles) part.Held = [held];
+        return merged;
+    }
+
     private ValueTask SplitMGet(RespRequest req, Batch batch, OpInfo op)
     {
         var parts = PlanParts(req, 1, op.MasterOnly);

@@ -105,6 +105,8 @@ internal sealed partial class ProxySession
                 return QueueKeyless(req, batch, op!);
             case OpSpecial.None:
             case OpSpecial.Blocking: // inside MULTI the server runs them without blocking, as Redis
+            case OpSpecial.StreamRead:
+            case OpSpecial.SameSlot:
             case OpSpecial.MGet:
             case OpSpecial.MSet:
             case OpSpecial.Del:

@@ -8,6 +8,7 @@ internal static class Replies
     public static readonly byte[] Ok = "+OK\r\n"u8.ToArray();
     public static readonly byte[] Pong = "+PONG\r\n"u8.ToArray();
     public static readonly byte[] NullBulk = "$-1\r\n"u8.ToArray();
+    public static readonly byte[] NullArray = "*-1\r\n"u8.ToArray();
 
     public static byte[] Error(string message)
     {

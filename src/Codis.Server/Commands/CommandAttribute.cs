@@ -18,6 +18,24 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     public int LastKey { get; init; }
     public int Step { get; init; }
 
+    /// <summary>
+    /// For commands whose keys are counted by an argument (LMPOP numkeys key...): the index of that argument, the
+    /// keys following it (Redis's "keynum" key spec, "movablekeys"); 0 = keys by first/last/step.
+    /// </summary>
+    public int KeyNumIndex { get; init; }
+
+    /// <summary>
+    /// For commands whose keys follow a keyword (XREAD ... STREAMS key... id...): the keyword, searched from
+    /// <see cref="KeyKeywordFrom"/> on; the first half of the arguments after it are the keys (Redis's "keyword"
+    /// key spec with a range of limit 2).
+    /// </summary>
+    public string KeyKeyword { get; init; } = "";
+
+    public int KeyKeywordFrom { get; init; }
+
+    /// <summary>The key spec's flags ("RW access delete"); empty = derived from the command's flags.</summary>
+    public string KeyFlags { get; init; } = "";
+
     /// <summary>Redis's command group ("string", "generic", "server", ...), shown by COMMAND DOCS.</summary>
     public string Group { get; init; } = "generic";
 

@@ -151,7 +151,8 @@ internal static class CommandCommand
     /// pub/sub channels are "not_key"; WATCH only reads its keys' versions ("RO").
     /// </summary>
     private static string[] KeySpecFlags(CommandSpec spec) =>
-        spec.Has(CommandFlags.PubSub) ? ["not_key"]
+        spec.KeyFlags.Length > 0 ? spec.KeyFlags
+        : spec.Has(CommandFlags.PubSub) ? ["not_key"]
         : spec.Name == "watch" ? ["RO"]
         : spec.Has(CommandFlags.ReadOnly) ? ["RO", "access"]
         : ["RW", "access", "update"];
@@ -161,6 +162,7 @@ internal static class CommandCommand
         var list = new List<string>();
         foreach (var (flag, name) in FlagOrder)
             if (spec.Has(flag)) list.Add(name);
+        if (spec.MovableKeys) list.Add("movablekeys");
         return list;
     }
 
@@ -202,6 +204,16 @@ internal static class CommandCommand
     private static void WriteKeySpecs(CommandContext ctx, CommandSpec spec)
     {
         var r = ctx.Reply;
+        if (spec.KeyNumIndex > 0)
+        {
+            WriteKeyNumSpec(ctx, spec);
+            return;
+        }
+        if (spec.KeyKeyword.Length > 0)
+        {
+            WriteKeywordSpec(ctx, spec);
+            return;
+        }
         if (spec.FirstKey <= 0)
         {
             r.WriteEmptyArray();
@@ -227,6 +239,59 @@ internal static class CommandCommand
         r.WriteBulk("lastkey"u8); r.WriteInteger(spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
         r.WriteBulk("keystep"u8); r.WriteInteger(Math.Max(1, spec.Step));
         r.WriteBulk("limit"u8); r.WriteInteger(0);
+    }
+
+    /// <summary>Keys counted by an argument: begin at it, then numkeys keys right after it.</summary>
+    private static void WriteKeyNumSpec(CommandContext ctx, CommandSpec spec)
+    {
+        var r = ctx.Reply;
+        r.WriteArrayHeader(1);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("flags"u8);
+        var keyFlags = KeySpecFlags(spec);
+        r.WriteArrayHeader(keyFlags.Length);
+        foreach (var f in keyFlags) r.WriteSimpleString(f);
+        r.WriteBulk("begin_search"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("index"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(2);
+        r.WriteBulk("index"u8); r.WriteInteger(spec.KeyNumIndex);
+        r.WriteBulk("find_keys"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("keynum"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("keynumidx"u8); r.WriteInteger(0);
+        r.WriteBulk("firstkey"u8); r.WriteInteger(1);
+        r.WriteBulk("keystep"u8); r.WriteInteger(1);
+    }
+
+    /// <summary>Keys after a keyword: search it from an index, then the first half of what follows (limit 2).</summary>
+    private static void WriteKeywordSpec(CommandContext ctx, CommandSpec spec)
+    {
+        var r = ctx.Reply;
+        r.WriteArrayHeader(1);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("flags"u8);
+        var keyFlags = KeySpecFlags(spec);
+        r.WriteArrayHeader(keyFlags.Length);
+        foreach (var f in keyFlags) r.WriteSimpleString(f);
+        r.WriteBulk("begin_search"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("keyword"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("keyword"u8); r.WriteBulk(spec.KeyKeyword);
+        r.WriteBulk("startfrom"u8); r.WriteInteger(spec.KeyKeywordFrom);
+        r.WriteBulk("find_keys"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("range"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("lastkey"u8); r.WriteInteger(-1);
+        r.WriteBulk("keystep"u8); r.WriteInteger(1);
+        r.WriteBulk("limit"u8); r.WriteInteger(2);
     }
 
     private static void Docs(CommandContext ctx)
@@ -292,7 +357,12 @@ internal static class CommandCommand
             return;
         }
         // Shard channels sit at key positions but are not keys (Redis's not_key): GETKEYS leaves them out.
-        var positions = target.Has(CommandFlags.PubSub) ? [] : target.KeyPositions(count).ToList();
+        var positions = target.Has(CommandFlags.PubSub) ? [] : target.KeyPositions(ctx.Args, 2);
+        if (positions == null || (positions.Count == 0 && target.MovableKeys))
+        {
+            ctx.Error("ERR Invalid arguments specified for command");
+            return;
+        }
         if (positions.Count == 0)
         {
             ctx.Error("ERR The command has no key arguments");

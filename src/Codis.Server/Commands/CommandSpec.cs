@@ -1,3 +1,5 @@
+using Codis.Core.Resp;
+
 namespace Codis.Server.Commands;
 
 internal delegate void CommandHandler(CommandContext ctx);
@@ -11,6 +13,13 @@ internal sealed class CommandSpec
     public required int FirstKey { get; init; }
     public required int LastKey { get; init; }
     public required int Step { get; init; }
+    public int KeyNumIndex { get; init; }
+    public string KeyKeyword { get; init; } = "";
+    public int KeyKeywordFrom { get; init; }
+
+    /// <summary>Keys found by an argument's value or a keyword, not by position (COMMAND's "movablekeys").</summary>
+    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0;
+    public string[] KeyFlags { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
     public required CommandHandler Handler { get; init; }
@@ -37,8 +46,52 @@ internal sealed class CommandSpec
 
     public bool ArityOk(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
 
-    /// <summary>The key arguments of a request, by first/last/step (last &lt; 0 counts from the end).</summary>
-    public IEnumerable<int> KeyPositions(int argCount)
+    /// <summary>
+    /// The key arguments of a request (its words, the name first): by first/last/step (last &lt; 0 counts from
+    /// the end), or by the numkeys argument; null when that count does not fit the request (Redis's invalid spec).
+    /// The command's words are those of <paramref name="request"/> from <paramref name="offset"/> on.
+    /// </summary>
+    public List<int>? KeyPositions(RespRequest request, int offset)
+    {
+        int argCount = request.Count - offset;
+        if (KeyNumIndex > 0)
+        {
+            if (KeyNumIndex >= argCount) return null;
+            long n = LeadingInteger(request[offset + KeyNumIndex]);
+            if (n < 0 || KeyNumIndex + n >= argCount) return null;
+            var keys = new List<int>((int)n);
+            for (int i = 1; i <= n; i++) keys.Add(KeyNumIndex + i);
+            return keys;
+        }
+        if (KeyKeyword.Length > 0)
+        {
+            for (int at = KeyKeywordFrom; at < argCount; at++)
+            {
+                if (!System.Text.Ascii.EqualsIgnoreCase(request[offset + at], KeyKeyword)) continue;
+                int half = (argCount - at - 1) / 2;
+                var keys = new List<int>(half);
+                for (int i = 1; i <= half; i++) keys.Add(at + i);
+                return keys;
+            }
+            return null;
+        }
+        return [.. RangeKeyPositions(argCount)];
+    }
+
+    /// <summary>C's atoi, as Redis reads a numkeys argument when it only looks for keys: "2x" is 2, "x" is 0.</summary>
+    private static long LeadingInteger(ReadOnlySpan<byte> text)
+    {
+        int i = 0;
+        while (i < text.Length && (text[i] == ' ' || (text[i] >= 9 && text[i] <= 13))) i++;
+        bool negative = i < text.Length && text[i] == '-';
+        if (i < text.Length && (text[i] == '-' || text[i] == '+')) i++;
+        long n = 0;
+        for (; i < text.Length && text[i] >= '0' && text[i] <= '9'; i++)
+            n = Math.Min(int.MaxValue, n * 10 + (text[i] - '0'));
+        return negative ? -n : n;
+    }
+
+    private IEnumerable<int> RangeKeyPositions(int argCount)
     {
         if (FirstKey <= 0) yield break;
         int last = LastKey < 0 ? argCount + LastKey : LastKey;

@@ -14,10 +14,10 @@ internal static class StreamReadCommands
     /// <summary>With BLOCK and no COUNT, a served reader gets at most this many entries (as Redis).</summary>
     private const long BlockedDefaultCount = 1000;
 
-    [Command("xread", -4, Flags = CommandFlags.ReadOnly | CommandFlags.Blocking, FirstKey = 0, LastKey = 0, Step = 0, Group = "stream", Summary = "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.")]
+    [Command("xread", -4, Flags = CommandFlags.ReadOnly | CommandFlags.Blocking, KeyKeyword = "STREAMS", KeyKeywordFrom = 1, Group = "stream", Summary = "Returns messages from multiple streams with IDs greater than the ones requested. Blocks until a message is available otherwise.")]
     public static void XRead(CommandContext ctx) => Read(ctx, group: false);
 
-    [Command("xreadgroup", -7, Flags = CommandFlags.Write | CommandFlags.Blocking, FirstKey = 0, LastKey = 0, Step = 0, Group = "stream", Summary = "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.")]
+    [Command("xreadgroup", -7, Flags = CommandFlags.Write | CommandFlags.Blocking, KeyKeyword = "STREAMS", KeyKeywordFrom = 4, KeyFlags = "RO access", Group = "stream", Summary = "Returns new or historical messages from a stream for a consumer in a group. Blocks until a message is available otherwise.")]
     public static void XReadGroup(CommandContext ctx) => Read(ctx, group: true);
 
     private static void Read(CommandContext ctx, bool group)
