@@ -265,6 +265,9 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
 
     private async Task ConnectAsync(int gen)
     {
+        // Read before the first await, on the thread of the session whose request opened the link.
+        var opener = Core.Networking.EventLoop.EventLoop.Current;
+        bool onLoop = Options.Loops.Length > 0;
         var s = new Socket(SocketType.Stream, ProtocolType.Tcp)
         {
             NoDelay = true,
@@ -279,7 +282,7 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
         try
         {
             var (host, port) = ParseAddress(Address);
-            if (Options.Loops.Length > 0)
+            if (onLoop)
             {
                 // A blocking connect on the pool: an async one would tie the socket to .NET's engine, whose epoll
                 // thread would then wake for every reply the loop reads. Disposing the socket ends it at the timeout.
@@ -315,10 +318,10 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
             socket = s;
             state = State.Connected;
             failures = 0;
-            if (Options.Loops.Length > 0)
+            if (onLoop)
             {
                 // The loop of the session that opened it, if any: its replies are then handled on its thread.
-                var loop = Core.Networking.EventLoop.EventLoop.Current is { } cur && Array.IndexOf(Options.Loops, cur) >= 0 ? cur
+                var loop = opener != null && Array.IndexOf(Options.Loops, opener) >= 0 ? opener
                     : Options.Loops[(int)((uint)Interlocked.Increment(ref nextLoop) % (uint)Options.Loops.Length)];
                 try { link = new BackendLoopLink(this, s, gen, loop); }
                 catch (IOException e)
@@ -335,7 +338,7 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
             OnFailure(gen, connectError);
             return;
         }
-        if (link == null) _ = ReadLoopAsync(s, gen);
+        if (!onLoop) _ = ReadLoopAsync(s, gen);
         Flush();
     }
 
