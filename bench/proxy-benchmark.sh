@@ -2,7 +2,7 @@
 # codis-proxy against Debian's twemproxy (nutcracker) and against one redis-server, in the same run.
 # Both proxies sit in front of the same two redis-server backends (ours: slots 0-511 / 512-1023; twemproxy:
 # two servers, fnv1a_64 + modula). redis-benchmark -c 50 with -P 1 and -P 16, tests SET GET MSET.
-# usage: bench/proxy-benchmark.sh [requests=200000] [clients=50]
+# usage: [PROXY_ARGS="--event-loops 2"] [TESTS=set,get,mset] bench/proxy-benchmark.sh [requests=200000] [clients=50]
 # Prints one markdown table: req/s for each, ours/twemproxy and ours/direct.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,7 +32,7 @@ import json, sys
 a, b = sys.argv[1], sys.argv[2]
 print(json.dumps([{"id": i, "backend_addr": f"127.0.0.1:{a if i < 512 else b}", "backend_addr_group_id": 1 if i < 512 else 2} for i in range(1024)]))
 PY
-dotnet bin/codis-proxy.dll --addr=127.0.0.1:$pp --http-addr=127.0.0.1:$pa --fillslots "$work/slots.json" >"$work/proxy.log" 2>&1 &
+dotnet bin/codis-proxy.dll --addr=127.0.0.1:$pp --http-addr=127.0.0.1:$pa --fillslots "$work/slots.json" ${PROXY_ARGS:-} >"$work/proxy.log" 2>&1 &
 pids+=($!); proxy_pid=$!
 rd_pid=${pids[2]}
 cat >"$work/nutcracker.yml" <<EOF

@@ -8,8 +8,9 @@ using Codis.Proxy.Admin;
 using Codis.Proxy.Config;
 using Codis.Proxy.Lifecycle;
 
-// Socket completions run on the epoll threads instead of hopping to the thread pool: a proxy does little work
-// per event, so the hop (a context switch per request) costs more than the work. Read when the first socket is made.
+// Sockets .NET's engine serves (all of them with proxy_event_loops = 0; else pinned transaction/blocking links,
+// pub/sub links, accepts) complete on its epoll threads instead of hopping to the thread pool: a proxy does little
+// work per event, so the hop (a context switch per request) costs more than the work. Read when the first socket is made.
 if (Environment.GetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS") == null)
     Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
 

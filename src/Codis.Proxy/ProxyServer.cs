@@ -4,6 +4,7 @@ using System.Net.Sockets;
 using System.Text;
 using Codis.Core.Config;
 using Codis.Core.Logging;
+using Codis.Core.Networking.EventLoop;
 using Codis.Core.Resp;
 using Codis.Proxy.Backends;
 using Codis.Proxy.Routing;
@@ -28,6 +29,7 @@ internal sealed class ProxyServer : IDisposable
     public ProxyServer(Settings settings)
     {
         Settings = settings;
+        Loops = StartEventLoops(settings["proxy_event_loops"].AsInt);
         var options = new BackendOptions
         {
             Auth = settings["product_auth"].Value,
@@ -42,6 +44,7 @@ internal sealed class ProxyServer : IDisposable
             KeepAlivePeriod = settings["backend_keepalive_period"].AsDuration,
             RecvBufferSize = (int)Math.Min(int.MaxValue, settings["backend_recv_bufsize"].AsLong),
             SendBufferSize = (int)Math.Min(int.MaxValue, settings["backend_send_bufsize"].AsLong),
+            Loops = Loops,
         };
         Router = new Router(options, settings["backend_primary_only"].AsBool);
         BackendOptions = options;
@@ -59,6 +62,23 @@ internal sealed class ProxyServer : IDisposable
     }
 
     public Settings Settings { get; }
+
+    /// <summary>The epoll loops serving clients and backends (empty: .NET's socket engine does).</summary>
+    public EventLoop[] Loops { get; }
+    private int nextLoop;
+
+    private static EventLoop[] StartEventLoops(int n)
+    {
+        if (n <= 0) return [];
+        if (!Epoll.Supported)
+        {
+            Log.Warn("proxy_event_loops needs Linux on x64 or arm64: using .NET's socket engine");
+            return [];
+        }
+        var loops = new EventLoop[n];
+        for (int i = 0; i < n; i++) loops[i] = new EventLoop(i, name: "proxy-loop");
+        return loops;
+    }
     public BackendOptions BackendOptions { get; }
     public ReplicaOffsets ReplicaOffsets { get; }
     public SlotEpochs ScanEpochs { get; }
@@ -154,9 +174,19 @@ internal sealed class ProxyServer : IDisposable
                 s.Dispose();
                 continue;
             }
-            var session = new ProxySession(this, s);
+            var loop = Loops.Length == 0 ? null : Loops[(int)((uint)Interlocked.Increment(ref nextLoop) % (uint)Loops.Length)];
+            ProxySession session;
+            try { session = new ProxySession(this, s, loop); }
+            catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException)
+            {
+                Log.Warn("can't serve an accepted client", ("error", e.Message));
+                s.Dispose();
+                continue;
+            }
             sessions[session.Id] = session;
-            _ = Task.Run(session.RunAsync);
+            // On its loop, the session's first read waits there; with .NET's engine it starts on the pool.
+            if (loop != null) loop.Post(() => _ = session.RunAsync());
+            else _ = Task.Run(session.RunAsync);
         }
     }
 
@@ -278,6 +308,7 @@ internal sealed class ProxyServer : IDisposable
             F("sessions_alive", sessions.Count);
             F("sessions_total", Stats.SessionsTotal);
             F("backend_connections_up", Router.ConnectedBackends);
+            F("event_loops", Loops.Length);
         });
         Section("commandstats", () =>
         {

@@ -106,7 +106,7 @@ internal sealed partial class CodisServer
         MaxInlineLength = Settings["proto-inline-max-size"].AsInt,
     };
 
-    private Networking.EventLoop.EventLoop[]? loops;
+    private Core.Networking.EventLoop.EventLoop[]? loops;
     private int nextLoop;
 
     /// <summary>The epoll loops serving clients (INFO server event_loop_threads); 0 when .NET's engine does.</summary>
@@ -117,21 +117,21 @@ internal sealed partial class CodisServer
     {
         if (loops == null) return new StreamTransport(socket);
         var loop = loops[(int)((uint)Interlocked.Increment(ref nextLoop) % (uint)loops.Length)];
-        return new Networking.EventLoop.EventLoopTransport(loop, socket);
+        return new Networking.EventLoop.LoopClientTransport(loop, socket);
     }
 
     private void StartEventLoops()
     {
         if (!Settings["event-loop"].AsBool) return;
-        if (!Networking.EventLoop.Epoll.Supported)
+        if (!Core.Networking.EventLoop.Epoll.Supported)
         {
             Log.Warn("event-loop needs Linux on x64 or arm64: using .NET's socket engine");
             return;
         }
         int n = Settings["event-loop-threads"].AsInt;
         if (n <= 0) n = Environment.ProcessorCount;
-        loops = new Networking.EventLoop.EventLoop[n];
-        for (int i = 0; i < n; i++) loops[i] = new Networking.EventLoop.EventLoop(i, Persistence.Aof.Commit);
+        loops = new Core.Networking.EventLoop.EventLoop[n];
+        for (int i = 0; i < n; i++) loops[i] = new Core.Networking.EventLoop.EventLoop(i, Persistence.Aof.Commit);
     }
 
     public void Start()
@@ -282,7 +282,7 @@ internal sealed partial class CodisServer
         }
         // Before the replies go out: with appendfsync always, acknowledged = on disk. An event loop commits once
         // per round of events for all its clients, and holds their replies until then.
-        if (!Persistence.Aof.Enabled || !Networking.EventLoop.EventLoop.DeferCommit()) Persistence.Aof.Commit();
+        if (!Persistence.Aof.Enabled || !Core.Networking.EventLoop.EventLoop.DeferCommit()) Persistence.Aof.Commit();
         return next;
     }
 

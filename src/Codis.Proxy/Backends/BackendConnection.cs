@@ -12,8 +12,10 @@ namespace Codis.Proxy.Backends;
 /// One pipelined connection to a backend server, bound to one database. Requests from any session are
 /// appended to a write buffer and sent in batches; replies are matched to requests in FIFO order. When the
 /// connection fails, exactly the requests it held get an error reply and it reconnects with back-off.
+/// With event loops (proxy_event_loops) the socket is a <see cref="BackendLoopLink"/>: sends go out at once
+/// from the flushing thread, replies are read on the loop thread; otherwise .NET's socket engine runs it.
 /// </summary>
-internal sealed class BackendConnection : IDisposable
+internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop.IRoundEndWork
 {
     private enum State { Idle, Connecting, Connected, Down }
 
@@ -24,6 +26,10 @@ internal sealed class BackendConnection : IDisposable
     private State state = State.Idle;
     private bool sending;
     private Socket? socket;
+    private BackendLoopLink? link;
+    private int sentOffset;       // event loop: how much of writeBuffer is sent already
+    private int flushQueued;      // event loop: a flush is due (at a loop's round end, or by the thread that set it)
+    private static int nextLoop;
     private int generation;
     private int failures;
     private long retryAtTicks;
@@ -93,6 +99,15 @@ internal sealed class BackendConnection : IDisposable
     /// <summary>Sends what was queued, unless a send is already running (it will pick it up).</summary>
     public void Flush()
     {
+        if (Options.Loops.Length > 0)
+        {
+            // Whoever set the flag clears it before sending, so bytes queued before this call go with that send.
+            if (Interlocked.Exchange(ref flushQueued, 1) == 1) return;
+            if (Core.Networking.EventLoop.EventLoop.DeferToRoundEnd(this)) return;
+            Interlocked.Exchange(ref flushQueued, 0);
+            FlushNow();
+            return;
+        }
         lock (sync)
         {
             if (sending || state != State.Connected || writeBuffer.WrittenCount == 0) return;
@@ -143,6 +158,74 @@ internal sealed class BackendConnection : IDisposable
         }
     }
 
+    /// <summary>Event loop: sends what is queued until done or the socket buffer is full (then EPOLLOUT resumes).</summary>
+    private void FlushNow()
+    {
+        string? error = null;
+        int gen;
+        lock (sync)
+        {
+            gen = generation;
+            if (state != State.Connected || link == null) return;
+            while (sentOffset < writeBuffer.WrittenCount)
+            {
+                int n = Core.Networking.EventLoop.Epoll.Write(link.Fd, writeBuffer.WrittenSpan[sentOffset..]);
+                if (n > 0) sentOffset += n;
+                else if (n == -Core.Networking.EventLoop.Epoll.EAGAIN)
+                {
+                    if (sendingSinceTicks == 0) Volatile.Write(ref sendingSinceTicks, Environment.TickCount64);
+                    return;
+                }
+                else if (n != -Core.Networking.EventLoop.Epoll.EINTR)
+                {
+                    error = $"send failed: errno {-n}";
+                    break;
+                }
+            }
+            if (error == null)
+            {
+                writeBuffer.ResetWrittenCount();
+                sentOffset = 0;
+                Volatile.Write(ref sendingSinceTicks, 0);
+            }
+        }
+        if (error != null) OnFailure(gen, error);
+    }
+
+    /// <summary>The end of the loop round that queued a flush: one send for every session of the round.</summary>
+    public void OnRoundEnd()
+    {
+        Interlocked.Exchange(ref flushQueued, 0);
+        FlushNow();
+    }
+
+    /// <summary>The loop link's socket can take bytes again.</summary>
+    internal void OnWritable(int gen)
+    {
+        if (gen == Volatile.Read(ref generation)) FlushNow();
+    }
+
+    /// <summary>A reply read by the loop link: completes the oldest request. False once the link is stale.</summary>
+    internal bool OnReply(int gen, byte[] reply)
+    {
+        PendingRequest? r;
+        lock (sync)
+        {
+            if (gen != generation) return false;
+            inflight.TryDequeue(out r);
+            waitingSinceTicks = Environment.TickCount64;
+        }
+        if (r == null)
+        {
+            OnFailure(gen, "reply without a request");
+            return false;
+        }
+        r.Complete(reply);
+        return true;
+    }
+
+    internal void OnLinkFailure(int gen, string reason) => OnFailure(gen, reason);
+
     /// <summary>Resets the connection state for a new attempt; the caller starts <see cref="ConnectAsync"/> once it left the lock.</summary>
     private int StartConnectLocked()
     {
@@ -152,6 +235,7 @@ internal sealed class BackendConnection : IDisposable
         writeBuffer = new ArrayBufferWriter<byte>(16 * 1024);
         sendBuffer = new ArrayBufferWriter<byte>(16 * 1024);
         sending = false;
+        sentOffset = 0;
         // The handshake goes first: AUTH with the product password, then SELECT.
         if (Options.Auth.Length > 0) QueueHandshakeLocked(["AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(Options.Auth)], "AUTH");
         if (Database != 0) QueueHandshakeLocked(["SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(Database.ToString())], "SELECT");
@@ -181,6 +265,9 @@ internal sealed class BackendConnection : IDisposable
 
     private async Task ConnectAsync(int gen)
     {
+        // Read before the first await, on the thread of the session whose request opened the link.
+        var opener = Core.Networking.EventLoop.EventLoop.Current;
+        bool onLoop = Options.Loops.Length > 0;
         var s = new Socket(SocketType.Stream, ProtocolType.Tcp)
         {
             NoDelay = true,
@@ -195,8 +282,24 @@ internal sealed class BackendConnection : IDisposable
         try
         {
             var (host, port) = ParseAddress(Address);
-            using var cts = new CancellationTokenSource(Options.DialTimeout);
-            await s.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
+            if (onLoop)
+            {
+                // A blocking connect on the pool: an async one would tie the socket to .NET's engine, whose epoll
+                // thread would then wake for every reply the loop reads. Disposing the socket ends it at the timeout.
+                var connect = Task.Run(() => s.Connect(host, port));
+                try { await connect.WaitAsync(Options.DialTimeout).ConfigureAwait(false); }
+                catch (TimeoutException)
+                {
+                    s.Dispose();
+                    _ = connect.ContinueWith(t => _ = t.Exception, TaskScheduler.Default);
+                    throw new OperationCanceledException();
+                }
+            }
+            else
+            {
+                using var cts = new CancellationTokenSource(Options.DialTimeout);
+                await s.ConnectAsync(host, port, cts.Token).ConfigureAwait(false);
+            }
         }
         catch (Exception e)
         {
@@ -204,6 +307,7 @@ internal sealed class BackendConnection : IDisposable
             OnFailure(gen, e is OperationCanceledException ? "dial timeout" : e.Message);
             return;
         }
+        string? connectError = null;
         lock (sync)
         {
             if (gen != generation || disposed)
@@ -214,8 +318,27 @@ internal sealed class BackendConnection : IDisposable
             socket = s;
             state = State.Connected;
             failures = 0;
+            if (onLoop)
+            {
+                // The loop of the session that opened it, if any: its replies are then handled on its thread.
+                var loop = opener != null && Array.IndexOf(Options.Loops, opener) >= 0 ? opener
+                    : Options.Loops[(int)((uint)Interlocked.Increment(ref nextLoop) % (uint)Options.Loops.Length)];
+                try { link = new BackendLoopLink(this, s, gen, loop); }
+                catch (IOException e)
+                {
+                    socket = null;
+                    s.Dispose();
+                    state = State.Connecting; // OnFailure below resets it
+                    connectError = e.Message;
+                }
+            }
         }
-        _ = ReadLoopAsync(s, gen);
+        if (connectError != null)
+        {
+            OnFailure(gen, connectError);
+            return;
+        }
+        if (!onLoop) _ = ReadLoopAsync(s, gen);
         Flush();
     }
 
@@ -272,8 +395,9 @@ internal sealed class BackendConnection : IDisposable
             inflight.Clear();
             writeBuffer.ResetWrittenCount();
             sending = false;
-            try { socket?.Dispose(); } catch { }
-            socket = null;
+            sentOffset = 0;
+            sendingSinceTicks = 0;
+            CloseSocketLocked();
             state = State.Down;
             generation++;
             failures++;
@@ -334,6 +458,20 @@ internal sealed class BackendConnection : IDisposable
         return count;
     }
 
+    private void CloseSocketLocked()
+    {
+        if (link != null)
+        {
+            link.Close(); // the socket closes on the loop thread, once no event of it is being handled
+            link = null;
+        }
+        else
+        {
+            try { socket?.Dispose(); } catch { }
+        }
+        socket = null;
+    }
+
     public static (string Host, int Port) ParseAddress(string address)
     {
         int colon = address.LastIndexOf(':');
@@ -351,8 +489,7 @@ internal sealed class BackendConnection : IDisposable
             generation++;
             failed = new List<PendingRequest>(inflight);
             inflight.Clear();
-            try { socket?.Dispose(); } catch { }
-            socket = null;
+            CloseSocketLocked();
             state = State.Down;
         }
         foreach (var r in failed) r.Fail("ERR handle response, backend conn closed");

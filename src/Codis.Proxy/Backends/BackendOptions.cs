@@ -18,4 +18,6 @@ internal sealed record BackendOptions
     public TimeSpan KeepAlivePeriod { get; init; } = TimeSpan.FromSeconds(75);
     public int RecvBufferSize { get; init; } = 128 * 1024;
     public int SendBufferSize { get; init; } = 128 * 1024;
+    /// <summary>proxy_event_loops: backend sockets are served by these loops (none: .NET's socket engine).</summary>
+    public Codis.Core.Networking.EventLoop.EventLoop[] Loops { get; init; } = [];
 }

@@ -12,7 +12,8 @@ internal sealed class BackendPool(BackendOptions options, int parallel) : IDispo
 
     public BackendConnection Get(string address, int database, uint seed)
     {
-        var conns = nodes.GetOrAdd(address, _ => new BackendConnection?[options.Databases * parallel]);
+        // TryGetValue first: the factory lambda captures this, so GetOrAdd would allocate a delegate per request.
+        if (!nodes.TryGetValue(address, out var conns)) conns = nodes.GetOrAdd(address, _ => new BackendConnection?[options.Databases * parallel]);
         int baseIndex = database * parallel;
         if (parallel == 1) return conns[baseIndex] ?? Create(conns, baseIndex, address, database);
         // Round-robin from the request's seed, preferring a connected link.

@@ -15,7 +15,7 @@ internal sealed class ProxyCommandLine
 
         usage: codis-proxy [-c proxy.toml | -c config.ini] [-L proxy.log] [--cpu=N] [--addr=HOST:PORT] [--http-addr=HOST:PORT]
                            [--fillslots=FILE | --dashboard=ADDR | --zookeeper=ADDR | --etcd=ADDR | --filesystem=DIR]
-                           [--host-proxy=ADDR] [--host-admin=ADDR] [--pidfile=FILE] [--ulimit=N] [--<setting> value ...]
+                           [--host-proxy=ADDR] [--host-admin=ADDR] [--pidfile=FILE] [--ulimit=N] [--event-loops=N] [--<setting> value ...]
                codis-proxy --default-config | --version | --help
 
           -c, --config FILE   proxy.toml (the original's keys) or the seed's config.ini; without -c, ./config.ini is read if present
@@ -28,6 +28,7 @@ internal sealed class ProxyCommandLine
           --zookeeper ADDR, --etcd ADDR, --filesystem DIR [--zookeeper-auth/--etcd-auth USER:PWD]
                               find the dashboard in that coordinator and ask it to bring this proxy online
           --host-proxy/--host-admin ADDR   addresses to advertise (Docker/NAT)
+          --event-loops=N     = --proxy_event_loops: N epoll threads serve clients and backends (0: .NET's socket engine)
           --default-config    print a proxy.toml with every setting at its default
 
         settings:
@@ -91,6 +92,7 @@ internal sealed class ProxyCommandLine
             }
             else if (Is("--zookeeper-auth", "--etcd-auth")) Set("coordinator_auth", Value("--zookeeper-auth", "--etcd-auth"));
             else if (Is("--pidfile")) Set("pidfile", Value("--pidfile"));
+            else if (Is("--event-loops")) Set("proxy_event_loops", Value("--event-loops"));
             else if (Is("--ulimit"))
             {
                 var v = Value("--ulimit");

@@ -408,9 +408,8 @@ internal sealed partial class ProxySession
     }
 
     /// <summary>Whether the batch must be answered before <paramref name="req"/> is dispatched (see <see cref="RouteKind"/>).</summary>
-    private bool NeedsBarrier(RespRequest req)
+    private bool NeedsBarrier(RespRequest req, OpInfo? op)
     {
-        var op = OpTable.Find(req[0]);
         var kind = inMulti ? RouteKind.Transaction : (op?.Special ?? OpSpecial.None) switch
         {
             OpSpecial.Multi or OpSpecial.Exec or OpSpecial.Discard or OpSpecial.Watch or OpSpecial.Unwatch => RouteKind.Transaction,

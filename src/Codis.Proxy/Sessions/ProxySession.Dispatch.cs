@@ -9,9 +9,10 @@ namespace Codis.Proxy.Sessions;
 internal sealed partial class ProxySession
 {
     /// <summary>Classifies one request and answers, refuses, splits or forwards it.</summary>
-    private ValueTask Dispatch(RespRequest req, Batch batch)
+    private ValueTask Dispatch(RespRequest req, Batch batch) => Dispatch(req, batch, OpTable.Find(req[0]));
+
+    private ValueTask Dispatch(RespRequest req, Batch batch, OpInfo? op)
     {
-        var op = OpTable.Find(req[0]);
         if (op is { NotAllowed: true })
         {
             Answer(batch, op, Replies.Error($"ERR handle request, command '{op.Name}' is not allowed: {op.RefusalReason}"));

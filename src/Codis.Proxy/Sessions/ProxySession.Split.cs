@@ -29,25 +29,93 @@ internal sealed partial class ProxySession
     /// </summary>
     private List<Part> PlanParts(RespRequest req, int stride, bool masterOnly)
     {
-        var bySlot = new List<Part>();
-        var index = new Dictionary<int, int>();
-        for (int i = 1; i < req.Count; i += stride)
+        int keys = (req.Count - 1 + stride - 1) / stride;
+        // Each key's group (its slot's index in first-seen order); a short list is searched, a long one hashed.
+        var groupOf = new int[keys];
+        var distinct = new List<int>(Math.Min(keys, 16));
+        Dictionary<int, int>? index = keys > 16 ? new Dictionary<int, int>() : null;
+        for (int k = 0; k < keys; k++)
         {
-            int slot = SlotHash.Slot(req[i]);
-            if (!index.TryGetValue(slot, out int g))
+            int slot = SlotHash.Slot(req[1 + k * stride]);
+            int g = -1;
+            if (index != null) { if (!index.TryGetValue(slot, out g)) g = -1; }
+            else
             {
-                g = bySlot.Count;
-                index[slot] = g;
-                var part = new Part();
-                part.Slots.Add(slot);
-                bySlot.Add(part);
+                for (int j = 0; j < distinct.Count; j++)
+                    if (distinct[j] == slot) { g = j; break; }
             }
-            bySlot[g].Positions.Add(i);
+            if (g < 0)
+            {
+                g = distinct.Count;
+                distinct.Add(slot);
+                index?.Add(slot, g);
+            }
+            groupOf[k] = g;
         }
-        return MergeByBackend(bySlot, masterOnly);
+        if (distinct.Count == 1) return PartPerSlot(distinct, groupOf, stride);
+
+        var entered = new SlotState[distinct.Count];
+        for (int g = 0; g < distinct.Count; g++)
+        {
+            var s = proxy.Router.TryEnter(distinct[g]);
+            if (s == null)
+            {
+                for (int j = 0; j < g; j++) entered[j].Leave();
+                return PartPerSlot(distinct, groupOf, stride);
+            }
+            entered[g] = s;
+        }
+        // Slots of one backend share a part (backends are few: a short list); the others get one each.
+        var parts = new List<Part>();
+        var partBackend = new List<string?>();
+        var partOf = new int[distinct.Count];
+        var heldCount = new List<int>();
+        for (int g = 0; g < distinct.Count; g++)
+        {
+            var backend = proxy.Router.MergeableBackend(entered[g], masterOnly);
+            int p = -1;
+            if (backend != null)
+            {
+                for (int j = 0; j < parts.Count; j++)
+                    if (partBackend[j] is { } b && string.Equals(b, backend, StringComparison.Ordinal)) { p = j; break; }
+            }
+            if (p < 0)
+            {
+                p = parts.Count;
+                parts.Add(new Part());
+                partBackend.Add(backend);
+                heldCount.Add(0);
+            }
+            parts[p].Slots.Add(distinct[g]);
+            heldCount[p]++;
+            partOf[g] = p;
+        }
+        for (int p = 0; p < parts.Count; p++) parts[p].Held = new SlotState[heldCount[p]];
+        var filled = new int[parts.Count];
+        for (int g = 0; g < distinct.Count; g++)
+        {
+            int p = partOf[g];
+            parts[p].Held![filled[p]++] = entered[g];
+        }
+        for (int k = 0; k < keys; k++) parts[partOf[groupOf[k]]].Positions.Add(1 + k * stride);
+        return parts;
     }
 
-    /// <summary>The second half of <see cref="PlanParts"/>: parts of slots one backend serves become one part.</summary>
+    /// <summary>One part per slot, each entering its slot when sent.</summary>
+    private static List<Part> PartPerSlot(List<int> distinct, int[] groupOf, int stride)
+    {
+        var parts = new List<Part>(distinct.Count);
+        foreach (int slot in distinct)
+        {
+            var part = new Part();
+            part.Slots.Add(slot);
+            parts.Add(part);
+        }
+        for (int k = 0; k < groupOf.Length; k++) parts[groupOf[k]].Positions.Add(1 + k * stride);
+        return parts;
+    }
+
+    /// <summary>Parts of slots one backend serves become one part (stream reads; <see cref="PlanParts"/> does the same without a part per slot).</summary>
     private List<Part> MergeByBackend(List<Part> bySlot, bool masterOnly)
     {
         if (bySlot.Count == 1) return bySlot;

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.IO.Pipelines;
 using System.Net.Sockets;
 using Codis.Core.Logging;
+using Codis.Core.Networking.EventLoop;
 using Codis.Core.Resp;
 using Codis.Proxy.Backends;
 
@@ -10,13 +11,15 @@ namespace Codis.Proxy.Sessions;
 /// <summary>
 /// One client of the proxy. Reads as many requests as are buffered (up to session_max_pipeline), dispatches
 /// them all (to any number of backends, or answered here), waits for the batch, then writes the replies in
-/// request order and reads on. Malformed input closes this session only.
+/// request order and reads on. Malformed input closes this session only. Served by an event loop
+/// (proxy_event_loops &gt; 0): the session's code runs on that loop's thread, from the read to the reply's send.
 /// </summary>
 internal sealed partial class ProxySession
 {
     private readonly ProxyServer proxy;
     private readonly Socket socket;
-    private readonly NetworkStream stream;
+    private readonly NetworkStream? stream;
+    private readonly EventLoopTransport? transport;
     private readonly PipeReader reader;
     private readonly PipeWriter writer;
     private readonly List<RespRequest> parsed = new();
@@ -25,7 +28,7 @@ internal sealed partial class ProxySession
     private readonly HashSet<BackendConnection> touched = new();
     private uint seed = (uint)Random.Shared.Next();
 
-    public ProxySession(ProxyServer proxy, Socket socket)
+    public ProxySession(ProxyServer proxy, Socket socket, EventLoop? loop)
     {
         this.proxy = proxy;
         this.socket = socket;
@@ -36,11 +39,20 @@ internal sealed partial class ProxySession
             socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
             socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Math.Max(1, (int)keepAlive.TotalSeconds));
         }
-        stream = new NetworkStream(socket, ownsSocket: true);
-        reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
-        writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
-        Id = Interlocked.Increment(ref nextId);
         Remote = socket.RemoteEndPoint?.ToString() ?? "?";
+        if (loop != null)
+        {
+            transport = new EventLoopTransport(loop, socket);
+            reader = transport.Input;
+            writer = transport.Output;
+        }
+        else
+        {
+            stream = new NetworkStream(socket, ownsSocket: true);
+            reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
+            writer = PipeWriter.Create(stream, new StreamPipeWriterOptions(minimumBufferSize: 16 * 1024, leaveOpen: true));
+        }
+        Id = Interlocked.Increment(ref nextId);
         Authenticated = proxy.SessionAuth.Length == 0;
         CreatedTicks = Environment.TickCount64;
         LastActiveTicks = CreatedTicks;
@@ -62,6 +74,9 @@ internal sealed partial class ProxySession
     private bool quit;
 
     public CancellationTokenSource Closing { get; } = new();
+
+    /// <summary>The event loop serving this session's socket, or null (.NET's socket engine).</summary>
+    public EventLoop? Loop => transport?.Loop;
 
     public async Task RunAsync()
     {
@@ -125,7 +140,9 @@ internal sealed partial class ProxySession
             proxy.Unregister(this);
             try { await reader.CompleteAsync().ConfigureAwait(false); } catch { }
             try { await writer.CompleteAsync().ConfigureAwait(false); } catch { }
-            stream.Dispose();
+            // A killed session (idle, stuck send, shutdown) drops what its client did not take.
+            if (transport != null) await transport.CloseAsync(abort: Closing.IsCancellationRequested).ConfigureAwait(false);
+            stream?.Dispose();
             Closing.Dispose();
         }
     }
@@ -186,12 +203,13 @@ internal sealed partial class ProxySession
             if (quit) break;
             seed = seed * 1103515245 + 12345;
             // A request over a pinned connection is ordered with the others by answering what came before it.
-            if (NeedsBarrier(request) && pending.Count > 0)
+            var op = Routing.OpTable.Find(request[0]); // once: the barrier check and the dispatch both need it
+            if (NeedsBarrier(request, op) && pending.Count > 0)
             {
                 await FinishBatchAsync(batch).ConfigureAwait(false);
                 batch = new Batch();
             }
-            var p = Dispatch(request, batch);
+            var p = Dispatch(request, batch, op);
             if (!p.IsCompletedSuccessfully) await p.ConfigureAwait(false);
         }
         await FinishBatchAsync(batch).ConfigureAwait(false);

@@ -2,15 +2,16 @@ using System.Collections.Concurrent;
 using System.Runtime.InteropServices;
 using Codis.Core.Logging;
 
-namespace Codis.Server.Networking.EventLoop;
+namespace Codis.Core.Networking.EventLoop;
 
 /// <summary>
 /// One thread waiting in epoll_wait for many client sockets (edge-triggered, registered once) and serving
 /// whatever became readable or writable right there: the read, the commands (inline pipe continuations) and the
 /// reply's write happen on this thread, with no hop to the thread pool and no extra empty read per request.
 /// Work from other threads (resume reading, close a socket) is posted and picked up after each wake-up.
+/// Shared by codis-server (clients) and codis-proxy (clients and backends).
 /// </summary>
-internal sealed unsafe class EventLoop
+public sealed unsafe class EventLoop
 {
     private const int MaxEvents = 256;
     private const ulong WakeToken = 0;
@@ -23,27 +24,40 @@ internal sealed unsafe class EventLoop
 
     [ThreadStatic] private static EventLoop? current;
     private bool inRound;         // handling a round of events (loop thread only)
-    private bool commitPending;   // a batch of this round left its AOF commit to the round's end
+    private bool commitPending;   // work of this round was left to the round's end (the server's AOF commit)
     private TaskCompletionSource? roundEnd;
-    private readonly Action commit;
+    private readonly Action? commit;
+    private readonly List<IRoundEndWork> atRoundEnd = new();
 
-    /// <param name="commit">writes (and, by appendfsync, syncs) what this round's commands appended to the AOF</param>
-    public EventLoop(int index, Action commit)
+    /// <param name="index">names the thread</param>
+    /// <param name="commit">what a round that called <see cref="DeferCommit"/> runs before its held replies go
+    /// out (codis-server: writes, and by appendfsync syncs, what this round's commands appended to the AOF)</param>
+    /// <param name="name">the thread name's prefix</param>
+    public EventLoop(int index, Action? commit = null, string name = "event-loop")
     {
         this.commit = commit;
         epfd = Epoll.Create();
         wakeFd = Epoll.CreateEventFd();
         int err = Epoll.Control(epfd, Epoll.CtlAdd, wakeFd, Epoll.In, WakeToken);
         if (err != 0) throw new IOException($"epoll_ctl(eventfd) failed: errno {err}");
-        thread = new Thread(Run) { IsBackground = true, Name = $"event-loop-{index}" };
+        thread = new Thread(Run) { IsBackground = true, Name = $"{name}-{index}" };
         thread.Start();
     }
 
     /// <summary>The pipe buffers of this loop's connections.</summary>
     public BlockPool Pool { get; } = new();
 
-    /// <summary>Adds a socket (edge-triggered in and out, once); its events go to <paramref name="connection"/>.</summary>
-    public GCHandle Register(nint fd, EventLoopTransport connection)
+    /// <summary>Whether the calling thread is this loop's thread.</summary>
+    public bool IsCurrent => current == this;
+
+    /// <summary>The loop whose thread is calling, if any.</summary>
+    public static EventLoop? Current => current;
+
+    /// <summary>
+    /// Adds a socket (edge-triggered in and out, once); its events go to <paramref name="connection"/>. Free the
+    /// handle on the loop thread after <see cref="Unregister"/>, so no event of this round still points at it.
+    /// </summary>
+    public GCHandle Register(nint fd, IEventLoopHandler connection)
     {
         var handle = GCHandle.Alloc(connection);
         int err = Epoll.Control(epfd, Epoll.CtlAdd, (int)fd,
@@ -68,7 +82,7 @@ internal sealed unsafe class EventLoop
     public static bool DeferCommit()
     {
         var loop = current;
-        if (loop is not { inRound: true }) return false;
+        if (loop is not { inRound: true, commit: not null }) return false;
         loop.commitPending = true;
         return true;
     }
@@ -80,6 +94,19 @@ internal sealed unsafe class EventLoop
     /// </summary>
     public static EventLoop? Holding => current is { inRound: true, commitPending: true } loop ? loop : null;
 
+    /// <summary>
+    /// On a loop thread within a round: runs <paramref name="work"/> once this round's events are handled, before
+    /// the loop sleeps (codis-proxy sends each backend what all its clients of the round asked in one write, as
+    /// twemproxy does). Returns false elsewhere: the caller does the work itself.
+    /// </summary>
+    public static bool DeferToRoundEnd(IRoundEndWork work)
+    {
+        var loop = current;
+        if (loop is not { inRound: true }) return false;
+        loop.atRoundEnd.Add(work);
+        return true;
+    }
+
     /// <summary>Completes (on the loop thread) once this round's commit is done.</summary>
     public Task RoundEnd => (roundEnd ??= new TaskCompletionSource()).Task;
 
@@ -90,6 +117,7 @@ internal sealed unsafe class EventLoop
         if (Interlocked.Exchange(ref wakePending, 1) == 0) Epoll.Signal(wakeFd);
     }
 
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private void Run()
     {
         current = this;
@@ -117,7 +145,7 @@ internal sealed unsafe class EventLoop
                 uint ev = Epoll.EventsAt(events, i);
                 try
                 {
-                    if (GCHandle.FromIntPtr((nint)data).Target is EventLoopTransport c) c.OnEvents(ev);
+                    if (GCHandle.FromIntPtr((nint)data).Target is IEventLoopHandler c) c.OnEvents(ev);
                 }
                 catch (Exception e)
                 {
@@ -132,10 +160,20 @@ internal sealed unsafe class EventLoop
     private void EndRound()
     {
         inRound = false;
+        if (atRoundEnd.Count > 0)
+        {
+            // Work done here that defers again runs at once: DeferToRoundEnd sees the round over.
+            foreach (var work in atRoundEnd)
+            {
+                try { work.OnRoundEnd(); }
+                catch (Exception e) { Log.Error("event loop: round-end work failed", ("error", e.ToString())); }
+            }
+            atRoundEnd.Clear();
+        }
         if (commitPending)
         {
             commitPending = false;
-            try { commit(); }
+            try { commit!(); }
             catch (Exception e) { Log.Error("event loop: AOF commit failed", ("error", e.ToString())); }
         }
         var waiting = roundEnd;

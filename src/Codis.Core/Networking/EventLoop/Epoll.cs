@@ -1,9 +1,9 @@
 using System.Runtime.InteropServices;
 
-namespace Codis.Server.Networking.EventLoop;
+namespace Codis.Core.Networking.EventLoop;
 
 /// <summary>The Linux calls the event loop needs: epoll, eventfd, and read/write on non-blocking sockets.</summary>
-internal static unsafe partial class Epoll
+public static unsafe partial class Epoll
 {
     public const uint In = 0x001, Out = 0x004, Err = 0x008, Hup = 0x010, RdHup = 0x2000, EdgeTriggered = 1u << 31;
     public const int CtlAdd = 1, CtlDel = 2;

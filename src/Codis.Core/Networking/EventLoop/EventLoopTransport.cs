@@ -2,7 +2,7 @@ using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Runtime.InteropServices;
 
-namespace Codis.Server.Networking.EventLoop;
+namespace Codis.Core.Networking.EventLoop;
 
 /// <summary>
 /// A client socket served by an <see cref="EventLoop"/>. Received bytes go into <see cref="Input"/>, whose reader
@@ -12,7 +12,7 @@ namespace Codis.Server.Networking.EventLoop;
 /// in BLPOP, waiting for a deferred reply or paused is not read from, as with the stream transport); a send that
 /// finds the socket buffer full waits for the next EPOLLOUT edge.
 /// </summary>
-internal sealed class EventLoopTransport : IClientTransport
+public sealed class EventLoopTransport : IEventLoopHandler
 {
     private const int ReadSize = BlockPool.BlockSize;
 
@@ -56,7 +56,9 @@ internal sealed class EventLoopTransport : IClientTransport
 
     public PipeReader Input { get; }
     public PipeWriter Output => output.Writer;
-    public bool SharesThread => true;
+
+    /// <summary>The loop serving this socket.</summary>
+    public EventLoop Loop => loop;
 
     /// <summary>Called on the loop thread with the epoll event bits.</summary>
     public void OnEvents(uint events)
@@ -201,6 +203,10 @@ internal sealed class EventLoopTransport : IClientTransport
         }
     }
 
+    /// <summary>
+    /// Closes the socket after what was flushed has been sent (<paramref name="abort"/>: at once). The caller has
+    /// completed <see cref="Input"/> and <see cref="Output"/>.
+    /// </summary>
     public async Task CloseAsync(bool abort)
     {
         try { output.Writer.Complete(); } catch (InvalidOperationException) { }

@@ -1,6 +1,6 @@
 using System.Buffers;
 
-namespace Codis.Server.Networking.EventLoop;
+namespace Codis.Core.Networking.EventLoop;
 
 /// <summary>
 /// The pipe buffers of one event loop's connections. A request rents and returns an input and an output block,
@@ -8,7 +8,7 @@ namespace Codis.Server.Networking.EventLoop;
 /// whose per-thread slot holds a single block per size (the second rent of a request went to its per-core stacks).
 /// Bigger requests than a block go to the shared ArrayPool.
 /// </summary>
-internal sealed class BlockPool : MemoryPool<byte>
+public sealed class BlockPool : MemoryPool<byte>
 {
     public const int BlockSize = 16 * 1024;
     private const int MaxKept = 256; // 4 MB per loop at most stays cached
