@@ -27,6 +27,10 @@ internal sealed class BackendConnection : IDisposable
     private int generation;
     private int failures;
     private long retryAtTicks;
+    // While a back-off step runs, requests still fail fast, but one of them may start a probe dial (one at a
+    // time, at most every ProbeInterval): a backend restarted within a long step is used as soon as it answers.
+    private bool probing;
+    private long probedAtTicks;
     private string lastError = "";
     private bool disposed;
     // Progress clocks for the timeouts: when the oldest unanswered request last saw a reply come back,
@@ -47,18 +51,24 @@ internal sealed class BackendConnection : IDisposable
     public long LastUsedTicks { get; private set; } = Environment.TickCount64;
     public bool IsConnected => state == State.Connected;
 
+    /// <summary>How often a request arriving during a back-off step may start a probe dial.</summary>
+    internal static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Queues a request; its reply (or an error) completes <paramref name="request"/>. Call <see cref="Flush"/> after a batch.</summary>
     public void Enqueue(PendingRequest request, ReadOnlySpan<byte> wire)
     {
         string? failure = null;
-        int connectGen = 0;
+        int connectGen = 0, probeGen = 0;
         lock (sync)
         {
             if (disposed) failure = "backend conn closed";
             else
             {
                 if (state == State.Down && Environment.TickCount64 < retryAtTicks)
+                {
                     failure = $"backend conn failure, {lastError}";
+                    probeGen = StartProbeLocked();
+                }
                 else if (inflight.Count >= Options.MaxPipeline)
                     failure = $"backend conn is full, {inflight.Count} requests in flight (backend_max_pipeline)";
                 else
@@ -72,6 +82,7 @@ internal sealed class BackendConnection : IDisposable
         }
         // Outside the lock: a connect that fails at once fails the requests queued so far, this one included.
         if (connectGen != 0) _ = ConnectAsync(connectGen);
+        if (probeGen != 0) _ = ConnectAsync(probeGen, probe: true);
         if (failure != null) request.Fail("ERR handle response, " + failure);
     }
 
@@ -81,13 +92,28 @@ internal sealed class BackendConnection : IDisposable
     /// </summary>
     public void EnsureConnecting()
     {
-        int connectGen = 0;
+        int connectGen = 0, probeGen = 0;
         lock (sync)
         {
             if (disposed) return;
             if (state == State.Idle || (state == State.Down && Environment.TickCount64 >= retryAtTicks)) connectGen = StartConnectLocked();
+            else if (state == State.Down) probeGen = StartProbeLocked();
         }
         if (connectGen != 0) _ = ConnectAsync(connectGen);
+        if (probeGen != 0) _ = ConnectAsync(probeGen, probe: true);
+    }
+
+    /// <summary>
+    /// A probe dial during a back-off step (0 = none now): it holds no requests, so requests keep failing fast
+    /// meanwhile; if it connects, the link is up at once. Bounded: one in flight, one per <see cref="ProbeInterval"/>.
+    /// </summary>
+    private int StartProbeLocked()
+    {
+        long now = Environment.TickCount64;
+        if (probing || now - probedAtTicks < ProbeInterval.TotalMilliseconds) return 0;
+        probing = true;
+        probedAtTicks = now;
+        return generation;
     }
 
     /// <summary>Sends what was queued, unless a send is already running (it will pick it up).</summary>
@@ -179,7 +205,7 @@ internal sealed class BackendConnection : IDisposable
         inflight.Enqueue(r);
     }
 
-    private async Task ConnectAsync(int gen)
+    private async Task ConnectAsync(int gen, bool probe = false)
     {
         var s = new Socket(SocketType.Stream, ProtocolType.Tcp)
         {
@@ -201,15 +227,29 @@ internal sealed class BackendConnection : IDisposable
         catch (Exception e)
         {
             s.Dispose();
+            if (probe)
+            {
+                // The back-off step goes on as it was: a failed probe neither lengthens nor resets it.
+                lock (sync) probing = false;
+                return;
+            }
             OnFailure(gen, e is OperationCanceledException ? "dial timeout" : e.Message);
             return;
         }
         lock (sync)
         {
-            if (gen != generation || disposed)
+            if (probe) probing = false;
+            // A probe is adopted only if the link is still down in the same generation (no dial started since).
+            if (gen != generation || disposed || (probe && state != State.Down))
             {
                 s.Dispose();
                 return;
+            }
+            if (probe)
+            {
+                StartConnectLocked();
+                gen = generation;
+                Log.Info("backend reachable again before its back-off ended: reconnected", ("backend", Address), ("db", Database));
             }
             socket = s;
             state = State.Connected;
