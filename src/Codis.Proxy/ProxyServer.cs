@@ -42,6 +42,8 @@ internal sealed class ProxyServer : IDisposable
             KeepAlivePeriod = settings["backend_keepalive_period"].AsDuration,
             RecvBufferSize = (int)Math.Min(int.MaxValue, settings["backend_recv_bufsize"].AsLong),
             SendBufferSize = (int)Math.Min(int.MaxValue, settings["backend_send_bufsize"].AsLong),
+            ReplicaAck = settings["backend_replica_ack"].AsInt,
+            ReplicaAckTimeout = settings["backend_replica_ack_timeout"].AsDuration,
         };
         Router = new Router(options, settings["backend_primary_only"].AsBool);
         BackendOptions = options;

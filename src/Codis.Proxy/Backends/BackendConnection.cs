@@ -37,12 +37,20 @@ internal sealed class BackendConnection : IDisposable
     // and when the running send last moved bytes.
     private long waitingSinceTicks;
     private long sendingSinceTicks;
+    // backend_replica_ack: the WAIT appended behind the writes of each send (null = off), the writes queued since
+    // the last one, and the replies of writes already answered by the master, held until their WAIT answers.
+    private readonly byte[]? waitCommand;
+    private int unwaitedWrites;
+    private List<(PendingRequest Request, byte[] Reply)> held = [];
 
     public BackendConnection(string address, int database, BackendOptions options)
     {
         Address = address;
         Database = database;
         Options = options;
+        if (options.ReplicaAck > 0)
+            waitCommand = RespValue.EncodeCommand(["WAIT"u8.ToArray(), Encoding.ASCII.GetBytes(options.ReplicaAck.ToString()),
+                Encoding.ASCII.GetBytes(((long)options.ReplicaAckTimeout.TotalMilliseconds).ToString())]);
     }
 
     public string Address { get; }
@@ -75,6 +83,11 @@ internal sealed class BackendConnection : IDisposable
                 {
                     if (state is State.Idle or State.Down) connectGen = StartConnectLocked();
                     writeBuffer.Write(wire);
+                    if (waitCommand != null && request.IsWrite)
+                    {
+                        request.AwaitsReplicas = true;
+                        unwaitedWrites++;
+                    }
                     EnqueueInflightLocked(request);
                     LastUsedTicks = Environment.TickCount64;
                 }
@@ -123,6 +136,7 @@ internal sealed class BackendConnection : IDisposable
         {
             if (sending || state != State.Connected || writeBuffer.WrittenCount == 0) return;
             sending = true;
+            SealLocked();
             (writeBuffer, sendBuffer) = (sendBuffer, writeBuffer);
         }
         _ = SendLoopAsync(generation);
@@ -159,6 +173,7 @@ internal sealed class BackendConnection : IDisposable
                         sending = false;
                         return;
                     }
+                    SealLocked();
                     (writeBuffer, sendBuffer) = (sendBuffer, writeBuffer);
                 }
             }
@@ -167,6 +182,43 @@ internal sealed class BackendConnection : IDisposable
         {
             OnFailure(gen, e.Message);
         }
+    }
+
+    /// <summary>
+    /// With backend_replica_ack: one WAIT behind the writes about to be sent (one per send, not per command), so
+    /// pipelining stays; the master answers it once enough replicas acknowledged everything before it.
+    /// </summary>
+    private void SealLocked()
+    {
+        if (unwaitedWrites == 0) return;
+        unwaitedWrites = 0;
+        writeBuffer.Write(waitCommand);
+        EnqueueInflightLocked(new ReplicaAckRequest());
+    }
+
+    /// <summary>The WAIT of <see cref="SealLocked"/>: its reply releases the writes held before it.</summary>
+    private sealed class ReplicaAckRequest() : PendingRequest(null);
+
+    /// <summary>
+    /// The writes a WAIT covered get their own replies if it counted enough replicas, else an error: the master
+    /// applied them, but a failover could lose them, so the client must not take them as acknowledged.
+    /// </summary>
+    private void ReleaseHeld(List<(PendingRequest Request, byte[] Reply)> writes, byte[] waitReply)
+    {
+        long acked = -1;
+        if (waitReply.Length > 3 && waitReply[0] == (byte)':')
+            System.Buffers.Text.Utf8Parser.TryParse(waitReply.AsSpan(1, waitReply.Length - 3), out acked, out _);
+        if (acked >= Options.ReplicaAck)
+        {
+            foreach (var (r, reply) in writes) r.Complete(reply);
+            return;
+        }
+        string why = acked >= 0
+            ? $"{acked} of {Options.ReplicaAck} replicas confirmed it within {(long)Options.ReplicaAckTimeout.TotalMilliseconds} ms"
+            : $"the master could not count its replicas ({(Replies.IsError(waitReply) ? Replies.ErrorText(waitReply) : "unexpected WAIT reply")})";
+        Log.Debug("writes not confirmed by enough replicas", ("backend", Address), ("writes", writes.Count), ("why", why));
+        var error = Replies.Error($"NOREPLICAS the write was applied by the master {Address} but {why} (backend_replica_ack): it is not durable and may be lost on a failover");
+        foreach (var (r, _) in writes) r.Complete(error);
     }
 
     /// <summary>Resets the connection state for a new attempt; the caller starts <see cref="ConnectAsync"/> once it left the lock.</summary>
@@ -178,6 +230,7 @@ internal sealed class BackendConnection : IDisposable
         writeBuffer = new ArrayBufferWriter<byte>(16 * 1024);
         sendBuffer = new ArrayBufferWriter<byte>(16 * 1024);
         sending = false;
+        unwaitedWrites = 0;
         // The handshake goes first: AUTH with the product password, then SELECT.
         if (Options.Auth.Length > 0) QueueHandshakeLocked(["AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(Options.Auth)], "AUTH");
         if (Database != 0) QueueHandshakeLocked(["SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(Database.ToString())], "SELECT");
@@ -275,15 +328,28 @@ internal sealed class BackendConnection : IDisposable
                     byte[]? reply = RespScanner.TakeReply(ref buffer);
                     if (reply == null) break;
                     PendingRequest? r;
+                    List<(PendingRequest, byte[])>? covered = null;
                     lock (sync)
                     {
                         // After a failure the queue belongs to the next connection: stop reading this one.
                         if (gen != generation) return;
                         inflight.TryDequeue(out r);
                         waitingSinceTicks = Environment.TickCount64;
+                        if (r is { AwaitsReplicas: true } && !Replies.IsError(reply))
+                        {
+                            // applied by the master: answered once the WAIT behind it counts the replicas
+                            held.Add((r, reply));
+                            continue;
+                        }
+                        if (r is ReplicaAckRequest)
+                        {
+                            covered = held;
+                            held = [];
+                        }
                     }
                     if (r == null) throw new RespProtocolException("reply without a request");
-                    r.Complete(reply);
+                    if (covered != null) ReleaseHeld(covered, reply);
+                    else r.Complete(reply);
                 }
                 reader.AdvanceTo(buffer.Start, result.Buffer.End);
                 if (result.IsCompleted) break;
@@ -310,7 +376,9 @@ internal sealed class BackendConnection : IDisposable
             if (gen != generation) return;
             failed = new List<PendingRequest>(inflight);
             inflight.Clear();
+            TakeHeldLocked(failed);
             writeBuffer.ResetWrittenCount();
+            unwaitedWrites = 0;
             sending = false;
             try { socket?.Dispose(); } catch { }
             socket = null;
@@ -374,6 +442,14 @@ internal sealed class BackendConnection : IDisposable
         return count;
     }
 
+    /// <summary>Writes held for a WAIT that will never answer fail with the connection (first: they were sent first).</summary>
+    private void TakeHeldLocked(List<PendingRequest> failed)
+    {
+        if (held.Count == 0) return;
+        failed.InsertRange(0, held.Select(h => h.Request));
+        held = [];
+    }
+
     public static (string Host, int Port) ParseAddress(string address)
     {
         int colon = address.LastIndexOf(':');
@@ -391,6 +467,7 @@ internal sealed class BackendConnection : IDisposable
             generation++;
             failed = new List<PendingRequest>(inflight);
             inflight.Clear();
+            TakeHeldLocked(failed);
             try { socket?.Dispose(); } catch { }
             socket = null;
             state = State.Down;
