@@ -48,9 +48,7 @@ internal sealed class BackendConnection : IDisposable
         Address = address;
         Database = database;
         Options = options;
-        if (options.ReplicaAck > 0)
-            waitCommand = RespValue.EncodeCommand(["WAIT"u8.ToArray(), Encoding.ASCII.GetBytes(options.ReplicaAck.ToString()),
-                Encoding.ASCII.GetBytes(((long)options.ReplicaAckTimeout.TotalMilliseconds).ToString())]);
+        waitCommand = ReplicaAck.WaitCommand(options);
     }
 
     public string Address { get; }
@@ -199,26 +197,11 @@ internal sealed class BackendConnection : IDisposable
     /// <summary>The WAIT of <see cref="SealLocked"/>: its reply releases the writes held before it.</summary>
     private sealed class ReplicaAckRequest() : PendingRequest(null);
 
-    /// <summary>
-    /// The writes a WAIT covered get their own replies if it counted enough replicas, else an error: the master
-    /// applied them, but a failover could lose them, so the client must not take them as acknowledged.
-    /// </summary>
+    /// <summary>The writes a WAIT covered get their own replies if it counted enough replicas, else an error.</summary>
     private void ReleaseHeld(List<(PendingRequest Request, byte[] Reply)> writes, byte[] waitReply)
     {
-        long acked = -1;
-        if (waitReply.Length > 3 && waitReply[0] == (byte)':')
-            System.Buffers.Text.Utf8Parser.TryParse(waitReply.AsSpan(1, waitReply.Length - 3), out acked, out _);
-        if (acked >= Options.ReplicaAck)
-        {
-            foreach (var (r, reply) in writes) r.Complete(reply);
-            return;
-        }
-        string why = acked >= 0
-            ? $"{acked} of {Options.ReplicaAck} replicas confirmed it within {(long)Options.ReplicaAckTimeout.TotalMilliseconds} ms"
-            : $"the master could not count its replicas ({(Replies.IsError(waitReply) ? Replies.ErrorText(waitReply) : "unexpected WAIT reply")})";
-        Log.Debug("writes not confirmed by enough replicas", ("backend", Address), ("writes", writes.Count), ("why", why));
-        var error = Replies.Error($"NOREPLICAS the write was applied by the master {Address} but {why} (backend_replica_ack): it is not durable and may be lost on a failover");
-        foreach (var (r, _) in writes) r.Complete(error);
+        var refusal = ReplicaAck.Refusal(waitReply, Options, Address, writes.Count);
+        foreach (var (r, reply) in writes) r.Complete(refusal ?? reply);
     }
 
     /// <summary>Resets the connection state for a new attempt; the caller starts <see cref="ConnectAsync"/> once it left the lock.</summary>

@@ -73,6 +73,15 @@ public class ReplicaAckTests(ITestOutputHelper output)
             var wrongType = c.Call("LPUSH", lone + ":k", "x");
             Assert.StartsWith("WRONGTYPE", wrongType.Text);
 
+            // a transaction: EXEC of writes waits for the replicas too; a read-only one does not
+            Assert.Equal("OK", c.Call("MULTI").Text);
+            Assert.Equal("QUEUED", c.Call("SET", lone + ":tx", "1").Text);
+            var exec = c.Call("EXEC");
+            Assert.True(exec.IsError && exec.Text!.StartsWith("NOREPLICAS"), $"EXEC of a write on a master without a replica: {exec}");
+            Assert.Equal("OK", c.Call("MULTI").Text);
+            Assert.Equal("QUEUED", c.Call("GET", lone + ":tx").Text);
+            Assert.Equal("1", c.Call("EXEC").Items![0].Text);
+
             // a live replica: answered, and the replica has it at that moment
             using var rc2 = Direct(replica);
             for (int i = 0; i < 20; i++)
@@ -81,6 +90,13 @@ public class ReplicaAckTests(ITestOutputHelper output)
                 Assert.True(ok.Text == "OK", $"write {i} with a live replica: {ok.Text}");
                 Assert.Equal("v" + i, rc2.Call("GET", paired + ":k" + i).Text);
             }
+
+            Assert.Equal("OK", c.Call("MULTI").Text);
+            Assert.Equal("QUEUED", c.Call("SET", paired + ":tx", "2").Text);
+            Assert.Equal("QUEUED", c.Call("INCR", paired + ":tx").Text);
+            var pairedExec = c.Call("EXEC");
+            Assert.True(pairedExec.Items is { Length: 2 }, $"EXEC with a live replica: {pairedExec}");
+            Assert.Equal("3", rc2.Call("GET", paired + ":tx").Text);
 
             // a pipeline of 500 writes: every one answered, all on the replica, far fewer WAITs than writes
             long waitsBefore = WaitCalls(master);
