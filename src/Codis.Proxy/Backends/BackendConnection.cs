@@ -318,7 +318,7 @@ internal sealed class BackendConnection : IDisposable
                         if (gen != generation) return;
                         inflight.TryDequeue(out r);
                         waitingSinceTicks = Environment.TickCount64;
-                        if (r is { AwaitsReplicas: true } && !Replies.IsError(reply))
+                        if (r is { AwaitsReplicas: true } && !Replies.IsError(reply) && (r.RanWrite?.Invoke(reply) ?? true))
                         {
                             // applied by the master: answered once the WAIT behind it counts the replicas
                             held.Add((r, reply));

@@ -286,6 +286,7 @@ internal sealed class Router : IDisposable
         {
             // the source may run the write itself (code 2): with backend_replica_ack its reply waits for the source's replicas
             RunsWrite = r.IsWrite,
+            RanWrite = reply => WrapperReply.TryParse(reply, out long ran, out _) && ran == 2,
             Continuation = done =>
             {
                 var reply = done.Reply!;

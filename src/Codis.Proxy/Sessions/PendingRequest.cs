@@ -47,6 +47,9 @@ internal class PendingRequest
     /// <summary>Set on a proxy-made request that carries a client's write (SLOTSMGRT-EXEC-WRAPPER).</summary>
     public bool RunsWrite { get; init; }
 
+    /// <summary>With <see cref="RunsWrite"/>: whether a reply says the write ran (others are not held for replicas).</summary>
+    public Func<byte[], bool>? RanWrite { get; init; }
+
     /// <summary>Set by the backend connection: its reply is held until the WAIT behind it says enough replicas have it.</summary>
     internal bool AwaitsReplicas { get; set; }
 
