@@ -140,7 +140,7 @@ internal sealed partial class ProxySession
                     continue;
                 }
                 if (!last && IsTimeoutReply(reply)) continue;
-                p.Complete(reply);
+                p.Complete(await ConfirmedAsync(conn, reply, p.IsWrite).ConfigureAwait(false));
                 return;
             }
         }
@@ -227,7 +227,7 @@ internal sealed partial class ProxySession
                         }
                         var there = await target.RequestAsync(RespValue.EncodeCommand([Encoding.ASCII.GetBytes(pop), key])).ConfigureAwait(false);
                         if (Replies.IsError(there)) return there;
-                        if (PopReply(key, there) is { } found) return found;
+                        if (PopReply(key, there) is { } found) return await ConfirmedAsync(target, found, true).ConfigureAwait(false);
                         break;
                     }
                     if (code == 1)
@@ -240,7 +240,7 @@ internal sealed partial class ProxySession
                     if (pop == null)
                         return Replies.Error($"TRYAGAIN slot {slot} is migrating (semi-async) and a key of this {name} is still on the old owner, nothing was popped; retry");
                     if (Replies.IsError(payload!)) return payload;
-                    if (PopReply(key, payload!) is { } served) return served;
+                    if (PopReply(key, payload!) is { } served) return await ConfirmedAsync(source, served, true).ConfigureAwait(false);
                     break; // an empty reply: nothing there after all
                 }
             }
@@ -273,6 +273,18 @@ internal sealed partial class ProxySession
     }
 
     /// <summary>A blocking pop that timed out answers a null array (or a null bulk): nothing was popped.</summary>
+    /// <summary>
+    /// backend_replica_ack for a blocking command that popped or moved something: WAIT on the connection that ran
+    /// it; the reply, or NOREPLICAS when too few replicas have the change. Timeouts and errors changed nothing.
+    /// </summary>
+    private async Task<byte[]> ConfirmedAsync(PinnedConnection conn, byte[] reply, bool write)
+    {
+        var options = proxy.Router.Options;
+        if (!write || ReplicaAck.WaitCommand(options) is not { } wait || Replies.IsError(reply) || IsTimeoutReply(reply)) return reply;
+        var waited = await conn.RequestAsync(wait).ConfigureAwait(false);
+        return ReplicaAck.Refusal(waited, options, conn.Address, 1) ?? reply;
+    }
+
     private static bool IsTimeoutReply(byte[] reply) =>
         reply.AsSpan().SequenceEqual("*-1\r\n"u8) || reply.AsSpan().SequenceEqual("$-1\r\n"u8);
 

@@ -82,6 +82,12 @@ public class ReplicaAckTests(ITestOutputHelper output)
             Assert.Equal("QUEUED", c.Call("GET", lone + ":tx").Text);
             Assert.Equal("1", c.Call("EXEC").Items![0].Text);
 
+            // a blocking pop changes data too: it waits for the replicas
+            Assert.StartsWith("NOREPLICAS", c.Call("RPUSH", lone + ":list", "a").Text);
+            var popped = c.Call("BLPOP", lone + ":list", "1");
+            Assert.True(popped.IsError && popped.Text!.StartsWith("NOREPLICAS"), $"BLPOP on a master without a replica: {popped}");
+            Assert.True(c.Call("BLPOP", lone + ":list", "0.2").Items == null, "BLPOP of an empty list times out (nil), no WAIT verdict");
+
             // a live replica: answered, and the replica has it at that moment
             using var rc2 = Direct(replica);
             for (int i = 0; i < 20; i++)
@@ -97,6 +103,10 @@ public class ReplicaAckTests(ITestOutputHelper output)
             var pairedExec = c.Call("EXEC");
             Assert.True(pairedExec.Items is { Length: 2 }, $"EXEC with a live replica: {pairedExec}");
             Assert.Equal("3", rc2.Call("GET", paired + ":tx").Text);
+            Assert.Equal(1, c.Call("RPUSH", paired + ":list", "a").Integer);
+            var pairedPop = c.Call("BLPOP", paired + ":list", "1");
+            Assert.True(pairedPop.Items is { Length: 2 } && pairedPop.Items[1].Text == "a", $"BLPOP with a live replica: {pairedPop}");
+            Assert.Equal(0, rc2.Call("EXISTS", paired + ":list").Integer);
 
             // a pipeline of 500 writes: every one answered, all on the replica, far fewer WAITs than writes
             long waitsBefore = WaitCalls(master);
