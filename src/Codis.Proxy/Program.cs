@@ -53,6 +53,11 @@ if (cli.Ulimit is long need && ProxyCommandLine.OpenFilesLimit() is long have &&
     cli.Errors.Add($"ulimit -n is {have}, below --ulimit={need}");
 if (settings["proto_type"].Value is not ("tcp" or "tcp4"))
     cli.Errors.Add($"proto_type '{settings["proto_type"].Value}' is not supported (tcp4 or tcp)");
+if (settings["backend_replica_ack"].AsInt > 0 && settings["backend_recv_timeout"].AsDuration is var recv && recv > TimeSpan.Zero
+    && settings["backend_replica_ack_timeout"].AsDuration >= recv)
+    cli.Errors.Add($"backend_replica_ack_timeout ({settings["backend_replica_ack_timeout"].Value}) must be shorter than backend_recv_timeout ({settings["backend_recv_timeout"].Value}): a WAIT that long would drop the backend connection");
+if (settings["backend_replica_ack"].AsInt > 0 && settings["backend_replica_ack_timeout"].AsDuration < TimeSpan.FromMilliseconds(1))
+    cli.Errors.Add("backend_replica_ack_timeout must be at least 1ms (WAIT with 0 would wait forever)");
 if (cli.Errors.Count > 0)
 {
     foreach (var e in cli.Errors) Console.Error.WriteLine($"codis-proxy: bad config: {e}");

@@ -45,6 +45,8 @@ internal sealed class ProxyServer : IDisposable
             RecvBufferSize = (int)Math.Min(int.MaxValue, settings["backend_recv_bufsize"].AsLong),
             SendBufferSize = (int)Math.Min(int.MaxValue, settings["backend_send_bufsize"].AsLong),
             Loops = Loops,
+            ReplicaAck = settings["backend_replica_ack"].AsInt,
+            ReplicaAckTimeout = settings["backend_replica_ack_timeout"].AsDuration,
         };
         Router = new Router(options, settings["backend_primary_only"].AsBool);
         BackendOptions = options;

@@ -192,7 +192,13 @@ internal sealed class SlotMigrator(Topom topom)
     {
         var (host, port) = RedisOps.Split(target);
         using var c = topom.Redis.Open(source, timeout + TimeSpan.FromSeconds(5));
-        Expect(c.Call("SELECT", db.ToString(CultureInfo.InvariantCulture)), source, "SELECT");
+        // A dropped connection is the source's failure (the target's come back as error replies): the status says which server.
+        RespValue Call(params string[] args)
+        {
+            try { return c.Call(args); }
+            catch (IOException e) { throw new IOException($"{source}: {args[0]}: connection to the source lost: {e.Message}", e); }
+        }
+        Expect(Call("SELECT", db.ToString(CultureInfo.InvariantCulture)), source, "SELECT");
         p.Db = db;
         long ms = (long)timeout.TotalMilliseconds;
         string[] cmd = async
@@ -204,7 +210,7 @@ internal sealed class SlotMigrator(Topom topom)
         {
             ct.ThrowIfCancellationRequested();
             if (topom.ActionsDisabled || topom.GroupPromoting(sid)) return db; // back to the caller, which waits
-            var r = Expect(c.Call(cmd), source, cmd[0]);
+            var r = Expect(Call(cmd), source, cmd[0]);
             if (r.Items is not { Length: 2 } items || items[0].Type != RespType.Integer || items[1].Type != RespType.Integer)
                 throw new InvalidOperationException($"{source}: {cmd[0]}: unexpected reply {r}");
             p.Moved += items[0].Integer;
@@ -214,7 +220,7 @@ internal sealed class SlotMigrator(Topom topom)
             if (items[1].Integer == 0) break;
             if (topom.ActionIntervalMicros > 0) Thread.Sleep(TimeSpan.FromMicroseconds(topom.ActionIntervalMicros));
         }
-        var info = RedisOps.ParseInfo(Expect(c.Call("INFO", "keyspace"), source, "INFO").Text ?? "");
+        var info = RedisOps.ParseInfo(Expect(Call("INFO", "keyspace"), source, "INFO").Text ?? "");
         var later = RedisOps.KeyspaceDatabases(info).Where(d => d > db).ToList();
         return later.Count == 0 ? null : later[0];
     }

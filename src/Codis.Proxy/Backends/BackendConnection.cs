@@ -33,18 +33,28 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
     private int generation;
     private int failures;
     private long retryAtTicks;
+    // While a back-off step runs, requests still fail fast, but one of them may start a probe dial (one at a
+    // time, at most every ProbeInterval): a backend restarted within a long step is used as soon as it answers.
+    private bool probing;
+    private long probedAtTicks;
     private string lastError = "";
     private bool disposed;
     // Progress clocks for the timeouts: when the oldest unanswered request last saw a reply come back,
     // and when the running send last moved bytes.
     private long waitingSinceTicks;
     private long sendingSinceTicks;
+    // backend_replica_ack: the WAIT appended behind the writes of each send (null = off), the writes queued since
+    // the last one, and the replies of writes already answered by the master, held until their WAIT answers.
+    private readonly byte[]? waitCommand;
+    private int unwaitedWrites;
+    private List<(PendingRequest Request, byte[] Reply)> held = [];
 
     public BackendConnection(string address, int database, BackendOptions options)
     {
         Address = address;
         Database = database;
         Options = options;
+        waitCommand = ReplicaAck.WaitCommand(options);
     }
 
     public string Address { get; }
@@ -53,24 +63,35 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
     public long LastUsedTicks { get; private set; } = Environment.TickCount64;
     public bool IsConnected => state == State.Connected;
 
+    /// <summary>How often a request arriving during a back-off step may start a probe dial.</summary>
+    internal static readonly TimeSpan ProbeInterval = TimeSpan.FromMilliseconds(200);
+
     /// <summary>Queues a request; its reply (or an error) completes <paramref name="request"/>. Call <see cref="Flush"/> after a batch.</summary>
     public void Enqueue(PendingRequest request, ReadOnlySpan<byte> wire)
     {
         string? failure = null;
-        int connectGen = 0;
+        int connectGen = 0, probeGen = 0;
         lock (sync)
         {
             if (disposed) failure = "backend conn closed";
             else
             {
                 if (state == State.Down && Environment.TickCount64 < retryAtTicks)
+                {
                     failure = $"backend conn failure, {lastError}";
+                    probeGen = StartProbeLocked();
+                }
                 else if (inflight.Count >= Options.MaxPipeline)
                     failure = $"backend conn is full, {inflight.Count} requests in flight (backend_max_pipeline)";
                 else
                 {
                     if (state is State.Idle or State.Down) connectGen = StartConnectLocked();
                     writeBuffer.Write(wire);
+                    if (waitCommand != null && request.IsWrite)
+                    {
+                        request.AwaitsReplicas = true;
+                        unwaitedWrites++;
+                    }
                     EnqueueInflightLocked(request);
                     LastUsedTicks = Environment.TickCount64;
                 }
@@ -78,6 +99,7 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
         }
         // Outside the lock: a connect that fails at once fails the requests queued so far, this one included.
         if (connectGen != 0) _ = ConnectAsync(connectGen);
+        if (probeGen != 0) _ = ConnectAsync(probeGen, probe: true);
         if (failure != null) request.Fail("ERR handle response, " + failure);
     }
 
@@ -87,13 +109,28 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
     /// </summary>
     public void EnsureConnecting()
     {
-        int connectGen = 0;
+        int connectGen = 0, probeGen = 0;
         lock (sync)
         {
             if (disposed) return;
             if (state == State.Idle || (state == State.Down && Environment.TickCount64 >= retryAtTicks)) connectGen = StartConnectLocked();
+            else if (state == State.Down) probeGen = StartProbeLocked();
         }
         if (connectGen != 0) _ = ConnectAsync(connectGen);
+        if (probeGen != 0) _ = ConnectAsync(probeGen, probe: true);
+    }
+
+    /// <summary>
+    /// A probe dial during a back-off step (0 = none now): it holds no requests, so requests keep failing fast
+    /// meanwhile; if it connects, the link is up at once. Bounded: one in flight, one per <see cref="ProbeInterval"/>.
+    /// </summary>
+    private int StartProbeLocked()
+    {
+        long now = Environment.TickCount64;
+        if (probing || now - probedAtTicks < ProbeInterval.TotalMilliseconds) return 0;
+        probing = true;
+        probedAtTicks = now;
+        return generation;
     }
 
     /// <summary>Sends what was queued, unless a send is already running (it will pick it up).</summary>
@@ -112,6 +149,7 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
         {
             if (sending || state != State.Connected || writeBuffer.WrittenCount == 0) return;
             sending = true;
+            SealLocked();
             (writeBuffer, sendBuffer) = (sendBuffer, writeBuffer);
         }
         _ = SendLoopAsync(generation);
@@ -148,6 +186,7 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
                         sending = false;
                         return;
                     }
+                    SealLocked();
                     (writeBuffer, sendBuffer) = (sendBuffer, writeBuffer);
                 }
             }
@@ -167,6 +206,7 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
         {
             gen = generation;
             if (state != State.Connected || link == null) return;
+            SealLocked();
             while (sentOffset < writeBuffer.WrittenCount)
             {
                 int n = Core.Networking.EventLoop.Epoll.Write(link.Fd, writeBuffer.WrittenSpan[sentOffset..]);
@@ -208,23 +248,67 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
     /// <summary>A reply read by the loop link: completes the oldest request. False once the link is stale.</summary>
     internal bool OnReply(int gen, byte[] reply)
     {
+        var d = Deliver(gen, reply);
+        if (d == Delivery.Unexpected) OnFailure(gen, "reply without a request");
+        return d == Delivery.Done;
+    }
+
+    private enum Delivery { Done, Stale, Unexpected }
+
+    /// <summary>
+    /// Matches one reply to the oldest request (either read path). With backend_replica_ack a write the master
+    /// applied is held until the WAIT behind it answers; that WAIT's reply releases every write it covered.
+    /// </summary>
+    private Delivery Deliver(int gen, byte[] reply)
+    {
         PendingRequest? r;
+        List<(PendingRequest, byte[])>? covered = null;
         lock (sync)
         {
-            if (gen != generation) return false;
+            // After a failure the queue belongs to the next connection: stop reading this one.
+            if (gen != generation) return Delivery.Stale;
             inflight.TryDequeue(out r);
             waitingSinceTicks = Environment.TickCount64;
+            if (r is { AwaitsReplicas: true } && !Replies.IsError(reply) && (r.RanWrite?.Invoke(reply) ?? true))
+            {
+                held.Add((r, reply));
+                return Delivery.Done;
+            }
+            if (r is ReplicaAckRequest)
+            {
+                covered = held;
+                held = [];
+            }
         }
-        if (r == null)
-        {
-            OnFailure(gen, "reply without a request");
-            return false;
-        }
-        r.Complete(reply);
-        return true;
+        if (r == null) return Delivery.Unexpected;
+        if (covered != null) ReleaseHeld(covered, reply);
+        else r.Complete(reply);
+        return Delivery.Done;
     }
 
     internal void OnLinkFailure(int gen, string reason) => OnFailure(gen, reason);
+
+    /// <summary>
+    /// With backend_replica_ack: one WAIT behind the writes about to be sent (one per send, not per command), so
+    /// pipelining stays; the master answers it once enough replicas acknowledged everything before it.
+    /// </summary>
+    private void SealLocked()
+    {
+        if (unwaitedWrites == 0) return;
+        unwaitedWrites = 0;
+        writeBuffer.Write(waitCommand);
+        EnqueueInflightLocked(new ReplicaAckRequest());
+    }
+
+    /// <summary>The WAIT of <see cref="SealLocked"/>: its reply releases the writes held before it.</summary>
+    private sealed class ReplicaAckRequest() : PendingRequest(null);
+
+    /// <summary>The writes a WAIT covered get their own replies if it counted enough replicas, else an error.</summary>
+    private void ReleaseHeld(List<(PendingRequest Request, byte[] Reply)> writes, byte[] waitReply)
+    {
+        var refusal = ReplicaAck.Refusal(waitReply, Options, Address, writes.Count);
+        foreach (var (r, reply) in writes) r.Complete(refusal ?? reply);
+    }
 
     /// <summary>Resets the connection state for a new attempt; the caller starts <see cref="ConnectAsync"/> once it left the lock.</summary>
     private int StartConnectLocked()
@@ -236,6 +320,7 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
         sendBuffer = new ArrayBufferWriter<byte>(16 * 1024);
         sending = false;
         sentOffset = 0;
+        unwaitedWrites = 0;
         // The handshake goes first: AUTH with the product password, then SELECT.
         if (Options.Auth.Length > 0) QueueHandshakeLocked(["AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(Options.Auth)], "AUTH");
         if (Database != 0) QueueHandshakeLocked(["SELECT"u8.ToArray(), Encoding.ASCII.GetBytes(Database.ToString())], "SELECT");
@@ -263,7 +348,7 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
         inflight.Enqueue(r);
     }
 
-    private async Task ConnectAsync(int gen)
+    private async Task ConnectAsync(int gen, bool probe = false)
     {
         // Read before the first await, on the thread of the session whose request opened the link.
         var opener = Core.Networking.EventLoop.EventLoop.Current;
@@ -304,16 +389,30 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
         catch (Exception e)
         {
             s.Dispose();
+            if (probe)
+            {
+                // The back-off step goes on as it was: a failed probe neither lengthens nor resets it.
+                lock (sync) probing = false;
+                return;
+            }
             OnFailure(gen, e is OperationCanceledException ? "dial timeout" : e.Message);
             return;
         }
         string? connectError = null;
         lock (sync)
         {
-            if (gen != generation || disposed)
+            if (probe) probing = false;
+            // A probe is adopted only if the link is still down in the same generation (no dial started since).
+            if (gen != generation || disposed || (probe && state != State.Down))
             {
                 s.Dispose();
                 return;
+            }
+            if (probe)
+            {
+                StartConnectLocked();
+                gen = generation;
+                Log.Info("backend reachable again before its back-off ended: reconnected", ("backend", Address), ("db", Database));
             }
             socket = s;
             state = State.Connected;
@@ -357,16 +456,9 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
                 {
                     byte[]? reply = RespScanner.TakeReply(ref buffer);
                     if (reply == null) break;
-                    PendingRequest? r;
-                    lock (sync)
-                    {
-                        // After a failure the queue belongs to the next connection: stop reading this one.
-                        if (gen != generation) return;
-                        inflight.TryDequeue(out r);
-                        waitingSinceTicks = Environment.TickCount64;
-                    }
-                    if (r == null) throw new RespProtocolException("reply without a request");
-                    r.Complete(reply);
+                    var d = Deliver(gen, reply);
+                    if (d == Delivery.Stale) return;
+                    if (d == Delivery.Unexpected) throw new RespProtocolException("reply without a request");
                 }
                 reader.AdvanceTo(buffer.Start, result.Buffer.End);
                 if (result.IsCompleted) break;
@@ -393,7 +485,9 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
             if (gen != generation) return;
             failed = new List<PendingRequest>(inflight);
             inflight.Clear();
+            TakeHeldLocked(failed);
             writeBuffer.ResetWrittenCount();
+            unwaitedWrites = 0;
             sending = false;
             sentOffset = 0;
             sendingSinceTicks = 0;
@@ -472,6 +566,14 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
         socket = null;
     }
 
+    /// <summary>Writes held for a WAIT that will never answer fail with the connection (first: they were sent first).</summary>
+    private void TakeHeldLocked(List<PendingRequest> failed)
+    {
+        if (held.Count == 0) return;
+        failed.InsertRange(0, held.Select(h => h.Request));
+        held = [];
+    }
+
     public static (string Host, int Port) ParseAddress(string address)
     {
         int colon = address.LastIndexOf(':');
@@ -489,6 +591,7 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
             generation++;
             failed = new List<PendingRequest>(inflight);
             inflight.Clear();
+            TakeHeldLocked(failed);
             CloseSocketLocked();
             state = State.Down;
         }

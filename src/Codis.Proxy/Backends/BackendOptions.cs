@@ -16,6 +16,10 @@ internal sealed record BackendOptions
     public TimeSpan SendTimeout { get; init; } = TimeSpan.FromSeconds(30);
     public int MaxPipeline { get; init; } = 20480;
     public TimeSpan KeepAlivePeriod { get; init; } = TimeSpan.FromSeconds(75);
+    /// <summary>backend_replica_ack: a write is answered only once this many replicas of its master have it (0 = off).</summary>
+    public int ReplicaAck { get; init; }
+    /// <summary>How long the master's WAIT may wait for those replicas before the write gets an error.</summary>
+    public TimeSpan ReplicaAckTimeout { get; init; } = TimeSpan.FromSeconds(1);
     public int RecvBufferSize { get; init; } = 128 * 1024;
     public int SendBufferSize { get; init; } = 128 * 1024;
     /// <summary>proxy_event_loops: backend sockets are served by these loops (none: .NET's socket engine).</summary>

@@ -50,6 +50,8 @@ internal static class ProxySettings
         Dur("backend_recv_timeout", "30s", "a backend that leaves a request unanswered this long is dropped (0 = never)");
         Dur("backend_send_timeout", "30s", "a backend that accepts no bytes this long is dropped (0 = never)");
         Int("backend_max_pipeline", 20480, 1, 10_000_000, "max in-flight requests per backend connection");
+        Int("backend_replica_ack", 0, 0, 64, "answer a write only once this many replicas of its master have it (the proxy sends WAIT N behind the writes of each backend flush; fewer → a NOREPLICAS error instead of the write's reply); 0 = off, writes are answered when the master has them");
+        Dur("backend_replica_ack_timeout", "1s", "with backend_replica_ack: how long the master may wait for those replicas (WAIT's timeout) before the writes get NOREPLICAS; must be shorter than backend_recv_timeout");
         Dur("backend_keepalive_period", "75s", "TCP keep-alive on backend sockets (0 = off)");
         Bool("backend_primary_only", false, "never read from replicas");
         Dur("backend_replica_offset_period", "100ms", "with replica reads: how often masters' and replicas' replication offsets are read (read-your-writes waits for them)");

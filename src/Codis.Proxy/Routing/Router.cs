@@ -284,6 +284,9 @@ internal sealed class Router : IDisposable
     {
         var pre = new PendingRequest(null)
         {
+            // the source may run the write itself (code 2): with backend_replica_ack its reply waits for the source's replicas
+            RunsWrite = r.IsWrite,
+            RanWrite = reply => WrapperReply.TryParse(reply, out long ran, out _) && ran == 2,
             Continuation = done =>
             {
                 var reply = done.Reply!;

@@ -38,6 +38,21 @@ internal class PendingRequest
 
     public bool IsDone { get; private set; }
 
+    /// <summary>
+    /// Counts as a write for backend_replica_ack: a write command, an unknown one (forwarded as a write), or a
+    /// migration pre-step that may run the client's write on the source (<see cref="RunsWrite"/>).
+    /// </summary>
+    public bool IsWrite => RunsWrite || (Op?.IsWrite ?? UnknownName != null);
+
+    /// <summary>Set on a proxy-made request that carries a client's write (SLOTSMGRT-EXEC-WRAPPER).</summary>
+    public bool RunsWrite { get; init; }
+
+    /// <summary>With <see cref="RunsWrite"/>: whether a reply says the write ran (others are not held for replicas).</summary>
+    public Func<byte[], bool>? RanWrite { get; init; }
+
+    /// <summary>Set by the backend connection: its reply is held until the WAIT behind it says enough replicas have it.</summary>
+    internal bool AwaitsReplicas { get; set; }
+
     public void Complete(byte[] reply)
     {
         Reply = reply;

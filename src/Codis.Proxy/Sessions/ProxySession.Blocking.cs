@@ -187,7 +187,7 @@ internal sealed partial class ProxySession
                         continue;
                     }
                     if (!last && IsTimeoutReply(reply)) continue;
-                    p.Complete(reply);
+                    p.Complete(await ConfirmedAsync(conn, reply, p.IsWrite).ConfigureAwait(false));
                     return;
                 }
                 finally
@@ -285,7 +285,7 @@ internal sealed partial class ProxySession
                         }
                         var there = await target.RequestAsync(RespValue.EncodeCommand(popArgs)).ConfigureAwait(false);
                         if (Replies.IsError(there)) return there;
-                        if (PopReply(key, there, form) is { } found) return found;
+                        if (PopReply(key, there, form) is { } found) return await ConfirmedAsync(target, found, true).ConfigureAwait(false);
                         break;
                     }
                     if (code == 1)
@@ -298,7 +298,7 @@ internal sealed partial class ProxySession
                     if (pop == null)
                         return Replies.Error($"TRYAGAIN slot {slot} is migrating (semi-async) and a key of this {name} is still on the old owner, nothing was done; retry");
                     if (Replies.IsError(payload!)) return payload;
-                    if (PopReply(key, payload!, form) is { } served) return served;
+                    if (PopReply(key, payload!, form) is { } served) return await ConfirmedAsync(source, served, true).ConfigureAwait(false);
                     break; // an empty reply: nothing there after all
                 }
             }
@@ -385,6 +385,18 @@ internal sealed partial class ProxySession
         keyBulk.CopyTo(all.AsSpan(header.Length));
         rest.CopyTo(all.AsSpan(header.Length + keyBulk.Length));
         return all;
+    }
+
+    /// <summary>
+    /// backend_replica_ack for a blocking command that popped or moved something: WAIT on the connection that ran
+    /// it; the reply, or NOREPLICAS when too few replicas have the change. Timeouts and errors changed nothing.
+    /// </summary>
+    private async Task<byte[]> ConfirmedAsync(PinnedConnection conn, byte[] reply, bool write)
+    {
+        var options = proxy.Router.Options;
+        if (!write || ReplicaAck.WaitCommand(options) is not { } wait || Replies.IsError(reply) || IsTimeoutReply(reply)) return reply;
+        var waited = await conn.RequestAsync(wait).ConfigureAwait(false);
+        return ReplicaAck.Refusal(waited, options, conn.Address, 1) ?? reply;
     }
 
     /// <summary>A blocking pop that timed out answers a null array (or a null bulk): nothing was popped.</summary>

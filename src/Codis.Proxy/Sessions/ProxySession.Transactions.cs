@@ -25,6 +25,7 @@ internal sealed partial class ProxySession
     private bool inMulti;
     private bool backendMulti;                 // MULTI was sent on txConn
     private bool txAborted;                    // a queue-time error the proxy found: EXEC answers EXECABORT
+    private bool txWrites;                     // a write is queued on txConn: with backend_replica_ack, EXEC is followed by WAIT
     private List<(byte[] Wire, byte[] Reply)>? txPreQueued; // keyless commands queued before the slot was known
     private readonly List<int> keyIndexes = new();
 
@@ -163,6 +164,7 @@ internal sealed partial class ProxySession
             foreach (var (wire, _) in txPreQueued ?? []) SendSilently(conn, wire);
             txPreQueued = null;
         }
+        if (op?.IsWrite ?? true) txWrites = true;
         SendPinned(conn, req, batch, op);
         return ValueTask.CompletedTask;
     }
@@ -223,15 +225,35 @@ internal sealed partial class ProxySession
         }
         var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
         // After EXEC the server holds no MULTI or WATCH state on the connection: kept for the next transaction.
+        // With backend_replica_ack a WAIT follows it, and the EXEC's reply waits for its verdict.
+        var options = proxy.Router.Options;
+        var wait = txWrites ? ReplicaAck.WaitCommand(options) : null;
+        byte[]? execReply = null;
         conn.Send(new PendingRequest(null)
         {
             Slot = state,
             Continuation = r =>
             {
+                if (wait != null)
+                {
+                    execReply = r.Reply;
+                    return;
+                }
                 p.Complete(r.Reply!);
                 KeepSpare(conn);
             },
         }, req.IsMultibulk ? req.Raw.Span : "*1\r\n$4\r\nEXEC\r\n"u8);
+        if (wait != null)
+            conn.Send(new PendingRequest(null)
+            {
+                Continuation = w =>
+                {
+                    // nothing applied (an error, or *-1 when a WATCHed key changed): passed on as it is
+                    bool applied = execReply is { Length: > 0 } e && e[0] != (byte)'-' && !e.AsSpan().StartsWith("*-1"u8);
+                    p.Complete(applied ? ReplicaAck.Refusal(w.Reply!, options, conn.Address, 1) ?? execReply! : execReply ?? w.Reply!);
+                    KeepSpare(conn);
+                },
+            }, wait);
         DetachTransaction();
     }
 
@@ -328,6 +350,7 @@ internal sealed partial class ProxySession
         txConn = null;
         txSlot = -1;
         inMulti = false;
+        txWrites = false;
         backendMulti = false;
         txAborted = false;
         txPreQueued = null;

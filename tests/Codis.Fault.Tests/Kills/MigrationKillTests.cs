@@ -10,8 +10,8 @@ namespace Codis.Fault.Tests.Kills;
 /// <summary>
 /// kill -9 during a slot migration (64 slots, group 1 → group 2, batches of 16), under a recorded
 /// write load over all slots and with 5,000 preloaded keys: of the dashboard (restarted, it resumes and finishes;
-/// clients see no error) and of the target server (the migration stops with the error in its status and goes on
-/// once the server is back on its port and files). Every acknowledged write and every preloaded key is there.
+/// clients see no error) and of the target or the source server (the migration stops with the error in its status
+/// and goes on once the server is back on its port and files). Every acknowledged write and every preloaded key is there.
 /// </summary>
 [Collection(FaultCollection.Name)]
 public class MigrationKillTests(ITestOutputHelper output)
@@ -94,11 +94,53 @@ public class MigrationKillTests(ITestOutputHelper output)
         output.WriteLine($"target back {(backAt - killedAt).TotalSeconds:0.0} s after the kill; the migration finished {(finishedAt - backAt).TotalSeconds:0.0} s later");
         load.WaitForAcks(200, TimeSpan.FromSeconds(30));
         await load.StopAsync();
-        // the proxy redials a backend that kept failing with a back-off of at most 5 s: errors may last that long
-        var settled = finishedAt > backAt + TimeSpan.FromSeconds(6) ? finishedAt : backAt + TimeSpan.FromSeconds(6);
+        // the proxy redials the restarted backend within ~1 s (its back-off probe): no error once the migration is done
+        var settled = finishedAt > backAt + TimeSpan.FromSeconds(2) ? finishedAt : backAt + TimeSpan.FromSeconds(2);
         var lastError = load.Errors.Select(e => e.At).DefaultIfEmpty(killedAt).Max();
         output.WriteLine($"load: {load.Acks} acknowledged writes, {load.Errors.Count} failed requests, the last " +
             $"{(lastError - backAt).TotalSeconds:0.0} s after the target was back");
+
+        Assert.True(load.Errors.All(e => e.At <= settled), $"errors after the migration settled: {string.Join("; ", load.Errors.Where(e => e.At > settled).Take(3))}");
+        AssertNothingLost(cluster, recorder);
+        Assert.True(FaultCluster.DbSize(restarted) > 0);
+    }
+
+    [Fact]
+    public async Task KilledSourceServerStopsTheMigrationWhichResumesWhenItIsBack()
+    {
+        using var cluster = Cluster(out var recorder, "--appendonly", "yes");
+        var source = cluster.Groups[0][0];
+        await using var load = new RecordedLoad(recorder, () => cluster.Proxies[0].Client(30_000), "sk:", workers: 2, keysPerWorker: 1000);
+        load.WaitForAcks(200, TimeSpan.FromSeconds(30));
+
+        cluster.Env.Ok("slot", "migrate", "0", "63", "2", "--no-wait");
+        cluster.Dashboard.WaitForOutput("slots migrated", TimeSpan.FromSeconds(60));
+        source.Kill();
+        var killedAt = recorder.Clock.Elapsed;
+        // stopped, and says why: the status keeps the actions and names the failure
+        JsonNode? status = null;
+        SeedEnv.Eventually(() => (status = Status(cluster))["progress"]!.AsArray().Any(p => p!["error"] is not null)
+            || status["status"]!.GetValue<string>().StartsWith("[ERROR]"), TimeSpan.FromSeconds(30), "the migration reports the dead source");
+        int left = status!["actions"]!.AsArray().Count;
+        string why = status["status"]!.GetValue<string>() + " / " + string.Join("; ", status["progress"]!.AsArray().Select(p => p!["error"]?.GetValue<string>()).Where(e => e != null).Distinct().Take(2));
+        output.WriteLine($"source killed: {left} slot actions left, status: {why}");
+        Assert.True(left > 0, "the migration finished without its source");
+        Assert.Contains($"127.0.0.1:{source.Port}", why);
+        Thread.Sleep(1000);
+        Assert.Equal(left, Status(cluster)["actions"]!.AsArray().Count);  // no slot completes while the source is down
+
+        var restarted = cluster.Restart(source);
+        var backAt = recorder.Clock.Elapsed;
+        SeedEnv.Eventually(() => Finished(cluster), TimeSpan.FromSeconds(120), "the migration finished after the source came back");
+        var finishedAt = recorder.Clock.Elapsed;
+        output.WriteLine($"source back {(backAt - killedAt).TotalSeconds:0.0} s after the kill; the migration finished {(finishedAt - backAt).TotalSeconds:0.0} s later");
+        load.WaitForAcks(200, TimeSpan.FromSeconds(30));
+        await load.StopAsync();
+        // the proxy redials the restarted backend within ~1 s (its back-off probe): no error once the migration is done
+        var settled = finishedAt > backAt + TimeSpan.FromSeconds(2) ? finishedAt : backAt + TimeSpan.FromSeconds(2);
+        var lastError = load.Errors.Select(e => e.At).DefaultIfEmpty(killedAt).Max();
+        output.WriteLine($"load: {load.Acks} acknowledged writes, {load.Errors.Count} failed requests, the last " +
+            $"{(lastError - backAt).TotalSeconds:0.0} s after the source was back");
 
         Assert.True(load.Errors.All(e => e.At <= settled), $"errors after the migration settled: {string.Join("; ", load.Errors.Where(e => e.At > settled).Take(3))}");
         AssertNothingLost(cluster, recorder);

@@ -15,6 +15,8 @@ public sealed class HostWriter(ThreeHosts hosts, int host, int proxyPort)
     private readonly List<(long I, TimeSpan At)> acked = [];
     private readonly Dictionary<string, int> errors = [];
     public Stopwatch Clock { get; set; } = Stopwatch.StartNew();
+    /// <summary>How long one write may take before the client gives up on it (counted as refused).</summary>
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(1);
 
     public string Key(long i) => $"w:{ThreeHosts.Names[host]}:{i}";
     public IReadOnlyList<(long I, TimeSpan At)> Acked { get { lock (acked) return acked.ToList(); } }
@@ -30,7 +32,7 @@ public sealed class HostWriter(ThreeHosts hosts, int host, int proxyPort)
         {
             try
             {
-                c ??= new RespClient(hosts.Ip(host), proxyPort, TimeSpan.FromSeconds(1));
+                c ??= new RespClient(hosts.Ip(host), proxyPort, Timeout);
                 var r = c.Call("SET", Key(i), i.ToString());
                 if (r.Text == "OK") lock (acked) acked.Add((i, Clock.Elapsed));
                 else Count(r.Text?.Split(' ')[0] ?? r.ToString());

@@ -24,9 +24,10 @@ public class NetworkPartitionTests(ITestOutputHelper output)
     private const int RedisPort = 6379, ProxyPort = 19000, AdminPort = 11080, EtcdClient = 2379, EtcdPeer = 2380;
 
     [SkippableTheory]
-    [InlineData("etcd")]
-    [InlineData("zookeeper")]
-    public async Task CuttingOffTheMastersHostFailsOverAndLosesNoAcknowledgedWrite(string coordinator)
+    [InlineData("etcd", false)]
+    [InlineData("zookeeper", false)]
+    [InlineData("etcd", true)]
+    public async Task CuttingOffTheMastersHostFailsOverAndLosesNoAcknowledgedWrite(string coordinator, bool replicaAck)
     {
         string? why = ThreeHosts.Unavailable();
         Skip.If(why != null, $"SKIPPED: the three-host partition test needs network namespaces: {why}");
@@ -36,7 +37,7 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         var owned = new List<IDisposable>();
         try
         {
-            await RunAsync(hosts, owned, coordinator);
+            await RunAsync(hosts, owned, coordinator, replicaAck);
         }
         finally
         {
@@ -45,7 +46,12 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         }
     }
 
-    private async Task RunAsync(ThreeHosts hosts, List<IDisposable> owned, string kind)
+    /// <summary>
+    /// <paramref name="replicaAck"/>: the proxies run with backend_replica_ack 1, and group 1 has a second replica
+    /// on c (so the promoted master has a replica to confirm writes while a is cut off): then no acknowledged
+    /// write may be lost at all, the replication window included.
+    /// </summary>
+    private async Task RunAsync(ThreeHosts hosts, List<IDisposable> owned, string kind, bool replicaAck)
     {
         T Own<T>(T d) where T : IDisposable { owned.Add(d); return d; }
         string Ip(int h) => hosts.Ip(h);
@@ -100,11 +106,17 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         }
         Server(0, "--min-replicas-to-write", "1", "--min-replicas-max-lag", "2");
         Server(1);
-        string A = $"{Ip(0)}:{RedisPort}", B = $"{Ip(1)}:{RedisPort}";
+        if (replicaAck) Server(2);
+        string A = $"{Ip(0)}:{RedisPort}", B = $"{Ip(1)}:{RedisPort}", C = $"{Ip(2)}:{RedisPort}";
         env.Ok("slot", "init");
         env.Ok("server", "add", "1", A, "master");
         env.Ok("server", "add", "1", B, "slave");
         SeedEnv.Eventually(() => Info(B) is var i && i.GetValueOrDefault("master_link_status") == "up", TimeSpan.FromSeconds(30), "b replicates a");
+        if (replicaAck)
+        {
+            env.Ok("server", "add", "1", C, "slave");
+            SeedEnv.Eventually(() => Info(C) is var i && i.GetValueOrDefault("master_link_status") == "up", TimeSpan.FromSeconds(30), "c replicates a");
+        }
         env.Ok("slot", "range-set", "0", "1023", "1", "online");
 
         // a proxy on every host
@@ -113,7 +125,8 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         {
             string dir = Own(new TempDir("codis-proxy-ns-")).Path;
             proxies[h] = Own(hosts.Start(h, "dotnet", [Binaries.Dll("codis-proxy"), $"--addr={Ip(h)}:{ProxyPort}", $"--http-addr={Ip(h)}:{AdminPort}",
-                "--product_name", env.Product, "--proxy_id", $"proxy_{ThreeHosts.Names[h]}", "--backend_recv_timeout", "3s", "--backend_send_timeout", "3s"], dir));
+                "--product_name", env.Product, "--proxy_id", $"proxy_{ThreeHosts.Names[h]}", "--backend_recv_timeout", "3s", "--backend_send_timeout", "3s",
+                .. (replicaAck ? new[] { "--backend_replica_ack", "1", "--backend_replica_ack_timeout", "1s" } : Array.Empty<string>())], dir));
             proxies[h].WaitForOutput("admin API listening", TimeSpan.FromSeconds(30));
             var r = env.Admin("--register-proxy", $"--addr={Ip(h)}:{AdminPort}");
             Assert.True(r.ExitCode == 0, r.ToString());
@@ -123,9 +136,11 @@ public class NetworkPartitionTests(ITestOutputHelper output)
 
         // a recorded write load on every host, through its local proxy
         var clock = Stopwatch.StartNew();
-        var writers = Enumerable.Range(0, 3).Select(h => new HostWriter(hosts, h, ProxyPort) { Clock = clock }).ToArray();
+        var writers = Enumerable.Range(0, 3).Select(h => new HostWriter(hosts, h, ProxyPort) { Clock = clock, Timeout = TimeSpan.FromSeconds(replicaAck ? 3 : 1) }).ToArray();
         foreach (var w in writers) w.Start();
         await Task.Delay(3000);
+        // with replica acks each write waits for a replica too: on a busy machine the first ones are slow
+        if (replicaAck) SeedEnv.Eventually(() => writers.All(w => w.Acked.Count > 20), TimeSpan.FromSeconds(30), "every writer makes progress");
         Assert.All(writers, w => Assert.True(w.Acked.Count > 20, $"a writer made no progress before the cut: {string.Join(", ", w.Errors)}"));
 
         // cut a off
@@ -139,15 +154,18 @@ public class NetworkPartitionTests(ITestOutputHelper output)
             try { SeedEnv.Eventually(condition, TimeSpan.FromSeconds(seconds), what); }
             catch (TimeoutException e) { throw new TimeoutException(e.Message + "\n" + Diag()); }
         }
-        Within(() => Info(B).GetValueOrDefault("role") == "master", 60, "the dashboard promotes b");
+        // b (c too, with the second replica: the dashboard takes the replica with the highest offset)
+        string? promoted = null;
+        Within(() => (promoted = new[] { B, C }.FirstOrDefault(x => (x == B || replicaAck) && Info(x).GetValueOrDefault("role") == "master")) != null, 60, "the dashboard promotes b");
         var failoverAt = clock.Elapsed;
+        string promotedIp = promoted!.Split(':')[0];
         Within(() => writers[1].LastAck > failoverAt && writers[2].LastAck > failoverAt, 30, "b's and c's clients write again");
         var resumedAt = clock.Elapsed;
         // the event is recorded once the push to every proxy returned (a's, cut off, times out)
         Within(() => Failovers(env).Count > 0, 60, "the failover is recorded");
         var events = Failovers(env);
-        Assert.Contains(events, e => e!["OldMaster"]!.GetValue<string>() == A && e["NewMaster"]!.GetValue<string>() == B);
-        output.WriteLine($"{failoverAt.TotalSeconds:0.0} s: b promoted; b and c write again at {resumedAt.TotalSeconds:0.0} s; failover events: {events.ToJsonString()}");
+        Assert.Contains(events, e => e!["OldMaster"]!.GetValue<string>() == A && e["NewMaster"]!.GetValue<string>() == promoted);
+        output.WriteLine($"{failoverAt.TotalSeconds:0.0} s: {promoted} promoted; b and c write again at {resumedAt.TotalSeconds:0.0} s; failover events: {events.ToJsonString()}");
         Assert.True(memberServes(1) && memberServes(2), $"{kind} lost its quorum on b + c");
         await Task.Delay(3000); // a stays cut off a while: its clients must be refused, not acknowledged
         var healAt = clock.Elapsed;
@@ -156,7 +174,7 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         // heal
         hosts.Heal(0);
         output.WriteLine($"{healAt.TotalSeconds:0.0} s: host a healed");
-        Within(() => Info(A) is var i && i.GetValueOrDefault("role") == "slave" && i.GetValueOrDefault("master_host") == Ip(1) && i.GetValueOrDefault("master_link_status") == "up",
+        Within(() => Info(A) is var i && i.GetValueOrDefault("role") == "slave" && i.GetValueOrDefault("master_host") == promotedIp && i.GetValueOrDefault("master_link_status") == "up",
             60, "a is demoted to a replica of b");
         Within(() => writers[0].LastAck > healAt, 60, "a's proxy routes to the new master");
         var aBackAt = clock.Elapsed;
@@ -172,13 +190,19 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         output.WriteLine($"failover: cut → dashboard failover {(failoverAt - cutAt).TotalSeconds:0.0} s, → b/c writing {(resumedAt - cutAt).TotalSeconds:0.0} s; heal → a's clients writing {(aBackAt - healAt).TotalSeconds:0.0} s; " +
             $"a acknowledged {aAckedWhileCut.Count} writes while cut off, the last {(aAckedWhileCut.Count == 0 ? 0 : (aAckedWhileCut[^1].At - cutAt).TotalMilliseconds):0} ms after the cut");
         File.AppendAllText(Path.Combine(Path.GetTempPath(), "codis-partition-figures.txt"),
-            $"{DateTime.UtcNow:O} {kind} failover_s={(failoverAt - cutAt).TotalSeconds:0.0} bc_resume_s={(resumedAt - cutAt).TotalSeconds:0.0} a_back_s={(aBackAt - healAt).TotalSeconds:0.0} " +
+            $"{DateTime.UtcNow:O} {kind}{(replicaAck ? " replica_ack=1" : "")} failover_s={(failoverAt - cutAt).TotalSeconds:0.0} bc_resume_s={(resumedAt - cutAt).TotalSeconds:0.0} a_back_s={(aBackAt - healAt).TotalSeconds:0.0} " +
             $"acked={string.Join('/', writers.Select(w => w.Acked.Count))} lost={string.Join('/', lost.Select(l => l.Count))} a_acked_cut={aAckedWhileCut.Count}\n");
 
         // the cut-off master was fenced long before the failover: nothing it acknowledged after that can be lost
         var fenceBound = cutAt + TimeSpan.FromSeconds(3.5);
         Assert.True(aAckedWhileCut.All(x => x.At < fenceBound), $"a's master acknowledged writes {string.Join(", ", aAckedWhileCut.Select(x => $"{(x.At - cutAt).TotalSeconds:0.0}s"))} after the cut (fence bound 3.5 s)");
         Assert.True(fenceBound < failoverAt, "the failover came before a's master was fenced");
+        if (replicaAck)
+        {
+            // every write the proxies acknowledged was on a replica first: nothing at all may be lost
+            Assert.True(lost.All(l => l.Count == 0), $"with backend_replica_ack acknowledged writes were lost: {string.Join(", ", lost.Select((l, h) => $"{ThreeHosts.Names[h]}: {l.Count}"))}");
+            return;
+        }
         // b's and c's writes go to a's master until the cut: only a write acknowledged in the instant before the cut (not yet replicated) may be gone
         for (int h = 0; h < 3; h++)
             Assert.True(lost[h].All(x => x.At > cutAt - TimeSpan.FromSeconds(1) && x.At < fenceBound),
