@@ -146,4 +146,44 @@ public class MigrationKillTests(ITestOutputHelper output)
         AssertNothingLost(cluster, recorder);
         Assert.True(FaultCluster.DbSize(restarted) > 0);
     }
+
+    /// <summary>
+    /// The source's group fails over to its replica mid-migration: the migration goes on from the promoted replica.
+    /// The proxy runs with backend_replica_ack 1, so no write was acknowledged before its replica had it and the
+    /// failover may lose none; the group's writes are refused (NOREPLICAS) while it has no replica, until the old
+    /// master is back as one.
+    /// </summary>
+    [Fact]
+    public async Task SourceFailingOverToItsReplicaMidMigrationLosesNothing()
+    {
+        using var cluster = FaultCluster.Start(groups: 2, replicas: true,
+            extraIni: "migration_parallel_slots=16\nfailover_down_after=2s\nfailover_interval=500ms",
+            proxyArgs: ["--backend_replica_ack", "1", "--backend_replica_ack_timeout", "1s"]);
+        using (var c = cluster.Proxies[0].Client(30_000)) LoadClient.Load(c, "k:", Preloaded, batch: 500);
+        var recorder = new AckRecorder(Stopwatch.StartNew());
+        var (source, replica) = (cluster.Groups[0][0], cluster.Groups[0][1]);
+        await using var load = new RecordedLoad(recorder, () => cluster.Proxies[0].Client(30_000), "sf:", workers: 2, keysPerWorker: 1000);
+        load.WaitForAcks(200, TimeSpan.FromSeconds(30));
+
+        cluster.Env.Ok("slot", "migrate", "0", "63", "2", "--no-wait");
+        cluster.Dashboard.WaitForOutput("slots migrated", TimeSpan.FromSeconds(60));
+        source.Kill();
+        var killedAt = recorder.Clock.Elapsed;
+        SeedEnv.Eventually(() => FaultCluster.Info(replica).GetValueOrDefault("role") == "master", TimeSpan.FromSeconds(30), "the source's replica is promoted");
+        var promotedAt = recorder.Clock.Elapsed;
+        var restarted = cluster.Restart(source); // comes back as the promoted replica's replica (the dashboard repoints it)
+        FaultCluster.WaitReplicating(restarted, replica, TimeSpan.FromSeconds(60));
+        SeedEnv.Eventually(() => Finished(cluster), TimeSpan.FromSeconds(120), "the migration finished from the promoted replica");
+        var finishedAt = recorder.Clock.Elapsed;
+        output.WriteLine($"source killed; replica promoted {(promotedAt - killedAt).TotalSeconds:0.0} s later; migration finished {(finishedAt - killedAt).TotalSeconds:0.0} s after the kill");
+        load.WaitForAcks(200, TimeSpan.FromSeconds(30));
+        await load.StopAsync();
+        output.WriteLine($"load: {load.Acks} acknowledged writes, {load.Errors.Count} failed requests ({string.Join(", ", load.Errors.GroupBy(e => e.Message.Split(' ').ElementAtOrDefault(1) ?? e.Message).Select(g => $"{g.Key} ×{g.Count()}"))})");
+
+        var proxy = cluster.Proxies[0];
+        Assert.Empty(recorder.Verify(() => proxy.Client(30_000)));
+        using (var c = proxy.Client(30_000)) Assert.Empty(LoadClient.Missing(c, "k:", Preloaded, batch: 500));
+        using var g1 = replica.Client();
+        Assert.All(g1.Call("SLOTSINFO").Items!, i => Assert.True(i.Items![0].Integer >= 64, $"slot {i.Items![0].Integer} left on group 1"));
+    }
 }
