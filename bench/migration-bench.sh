@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Slot migration speed, idle and under client load, through the real dashboard, proxy and two codis-servers.
-# usage: bench/migration-bench.sh [keys=2000000] [clients=50]   (env: METHOD=semi-async|sync PARALLEL=100 NUMKEYS=500 KEEP=1 keeps the logs, IDLE_ONLY=1 stops after step 1)
+# usage: bench/migration-bench.sh [keys=2000000] [clients=50]   (env: METHOD=semi-async|sync PARALLEL=100 NUMKEYS=500 KEEP=1 keeps the logs, IDLE_ONLY=1 stops after step 1,
+#   INTERVAL=micros paces the migration under load: codis-admin --slot-action --interval, slept between two calls on a source)
 # All 1024 slots start on group 1 with KEYS keys (key:%012d, 16-byte values, loaded with redis-cli --pipe), so
 # slots 0-511 hold about KEYS/2 keys. Then:
 #   1. idle: migrate slots 0-511 to group 2, timed with codis-config (keys/s = keys moved / seconds);
@@ -74,6 +75,7 @@ base_get=$(echo "$base_rows" | awk -F, '$1=="GET"{print $2}' | sort -n | sed -n 
 base_max=$(echo "$base_rows" | awk -F, 'NF>=8 && $8+0>m{m=$8+0} END{print m}')
 base_p99=$(echo "$base_rows" | awk -F, 'NF>=8 && $7+0>m{m=$7+0} END{print m}')
 
+[ -n "${INTERVAL:-}" ] && admin --slot-action --interval="$INTERVAL"
 (migrate 1; echo done >"$work/migrated") &
 mig=$!
 t0=$(date +%s.%N)
