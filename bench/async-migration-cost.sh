@@ -39,32 +39,10 @@ if [ -n "${PERF:-}" ]; then
   perf record -q -F 999 -p "$ppid" -o "$work/perf.data" 2>/dev/null &
   perfpid=$!
 fi
-python3 - "$aport" "$bport" "$apid" "$bpid" "$NUMKEYS" "$CALLERS" <<'PY'
+PYTHONPATH=bench/lib python3 - "$aport" "$bport" "$apid" "$bpid" "$NUMKEYS" "$CALLERS" <<'PY'
 import os, socket, sys, threading, time
 aport, bport, apid, bpid, numkeys, callers = map(int, sys.argv[1:])
-tick = os.sysconf("SC_CLK_TCK")
-def cpu(pid):
-    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / tick
-def enc(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port)); self.f = self.s.makefile("rb")
-    def read(self):
-        line = self.f.readline(); t, rest = line[:1], line[1:-2]
-        if t in (b"+", b":"): return int(rest) if t == b":" else rest.decode()
-        if t == b"-": raise Exception(rest.decode())
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2].decode()
-        return [self.read() for _ in range(int(rest))]
-    def call(self, *args):
-        self.s.sendall(enc(args)); return self.read()
+from benchresp import Conn, cpu
 a, b = Conn(aport), Conn(bport)
 total = a.call("DBSIZE")
 slots = list(range(512)); lock = threading.Lock(); calls = [0]

@@ -23,36 +23,15 @@ bpid=$!
 trap 'kill $apid $bpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
 for p in $aport $bport; do for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done; done
 
-python3 - "$aport" "$bport" "$N" "$work" "$apid" "$bpid" <<'PY'
+PYTHONPATH=bench/lib python3 - "$aport" "$bport" "$N" "$work" "$apid" "$bpid" <<'PY'
 import os, socket, subprocess, sys, threading, time, zlib
 aport, bport, N, work = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 pids = {aport: int(sys.argv[5]), bport: int(sys.argv[6])}
 
+from benchresp import Conn, enc, cpu as cpu_of
+
 def cpu(port):
-    """The server's CPU seconds so far (user + system): robust where wall time is not on a shared machine."""
-    f = open(f"/proc/{pids[port]}/stat").read().rsplit(")", 1)[1].split()
-    return (int(f[11]) + int(f[12])) / os.sysconf("SC_CLK_TCK")
-
-def enc(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
-
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port)); self.f = self.s.makefile("rb")
-    def read(self):
-        line = self.f.readline(); t, rest = line[:1], line[1:-2]
-        if t in (b"+", b":"): return int(rest) if t == b":" else rest.decode()
-        if t == b"-": raise Exception(rest.decode())
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2].decode(errors="replace")
-        return [self.read() for _ in range(int(rest))]
-    def call(self, *args):
-        self.s.sendall(enc(args)); return self.read()
+    return cpu_of(pids[port])
 
 SLOT = 777
 n = 0

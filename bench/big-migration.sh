@@ -28,32 +28,17 @@ if [ -n "${PERF:-}" ]; then
   perf record -q -F 999 -g -p "$ppid" -o "$work/perf.data" 2>/dev/null &
   perfpid=$!
 fi
-python3 - "$aport" "$bport" "$N" "$MAXBULKS" "$work" <<'PY'
+PYTHONPATH=bench/lib python3 - "$aport" "$bport" "$N" "$MAXBULKS" "$work" <<'PY'
 import json, os, socket, subprocess, sys, time
 from multiprocessing import Process, Queue
 
 aport, bport, N, maxbulks, work = int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
 
-def enc(args):
-    out = [b"*%d\r\n" % len(args)]
-    for a in args:
-        a = a if isinstance(a, bytes) else str(a).encode()
-        out.append(b"$%d\r\n%s\r\n" % (len(a), a))
-    return b"".join(out)
+from benchresp import Conn as RaisingConn, enc
 
-class Conn:
-    def __init__(self, port):
-        self.s = socket.create_connection(("127.0.0.1", port)); self.f = self.s.makefile("rb")
-    def read(self):
-        line = self.f.readline(); t, rest = line[:1], line[1:-2]
-        if t in (b"+", b":"): return int(rest) if t == b":" else rest.decode()
-        if t == b"-": return Exception(rest.decode())
-        if t == b"$":
-            n = int(rest)
-            return None if n < 0 else self.f.read(n + 2)[:-2].decode(errors="replace")
-        return [self.read() for _ in range(int(rest))]
-    def call(self, *args):
-        self.s.sendall(enc(args)); return self.read()
+def Conn(port):
+    """Error replies come back as Exception objects: the clients count them."""
+    return RaisingConn(port, raise_errors=False)
 
 # Keys: slot 777 (Codis: CRC-32 of the key, or of its hash tag, mod 1024). Find hash tags that land there.
 import zlib
