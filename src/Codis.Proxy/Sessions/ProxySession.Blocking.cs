@@ -206,24 +206,36 @@ internal sealed partial class ProxySession
         ? ms.ToString(CultureInfo.InvariantCulture)
         : (ms / 1000.0).ToString("0.###", CultureInfo.InvariantCulture));
 
+    /// <summary>A pinned connection to <paramref name="address"/> in the session's database, or the error that says why not.</summary>
+    private async Task<(PinnedConnection? Connection, string? Failure)> OpenPinnedAsync(string address)
+    {
+        try
+        {
+            return (await PinnedConnection.OpenAsync(address, Database, proxy.Router.Options).ConfigureAwait(false), null);
+        }
+        catch (IOException e)
+        {
+            return (null, $"ERR handle request, backend conn failure, {address}: {e.Message}");
+        }
+    }
+
+    /// <summary>The argument positions of a command's keys.</summary>
+    private static List<int> KeyIndexes(byte[][] args)
+    {
+        var keys = new List<int>();
+        KeyPositions.Find(RespRequest.FromArgs(args), keys);
+        return keys;
+    }
+
     /// <summary>SLOTSMGRTTAGONE of every key of the command on the slot's old owner; null, or the error to answer.</summary>
     private async Task<string?> MoveKeysAsync(Core.Models.SlotModel m, byte[][] args)
     {
         var (host, port) = BackendConnection.ParseAddress(m.BackendAddr);
-        PinnedConnection source;
-        try
-        {
-            source = await PinnedConnection.OpenAsync(m.MigrateFrom, Database, proxy.Router.Options).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            return $"ERR handle request, backend conn failure, {m.MigrateFrom}: {e.Message}";
-        }
+        var (source, failure) = await OpenPinnedAsync(m.MigrateFrom).ConfigureAwait(false);
+        if (source == null) return failure;
         using (source)
         {
-            var keys = new List<int>();
-            KeyPositions.Find(RespRequest.FromArgs(args), keys);
-            var moves = keys.Select(i => source.RequestAsync(RespValue.EncodeCommand([
+            var moves = KeyIndexes(args).Select(i => source.RequestAsync(RespValue.EncodeCommand([
                 "SLOTSMGRTTAGONE"u8.ToArray(), Encoding.UTF8.GetBytes(host), Encoding.ASCII.GetBytes(port.ToString()),
                 "3000"u8.ToArray(), args[i]]))).ToList();
             foreach (var move in moves)
@@ -246,20 +258,12 @@ internal sealed partial class ProxySession
         string name = Encoding.ASCII.GetString(args[0]).ToUpperInvariant();
         if (!TryPopForm(name, args, out var form)) return null; // malformed: the new owner says what is wrong
         string? pop = form.Command;
-        PinnedConnection source;
-        try
-        {
-            source = await PinnedConnection.OpenAsync(m.MigrateFrom, Database, proxy.Router.Options).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            return Replies.Error($"ERR handle request, backend conn failure, {m.MigrateFrom}: {e.Message}");
-        }
+        var (source, failure) = await OpenPinnedAsync(m.MigrateFrom).ConfigureAwait(false);
+        if (source == null) return Replies.Error(failure!);
         PinnedConnection? target = null;
         try
         {
-            var keys = new List<int>();
-            KeyPositions.Find(RespRequest.FromArgs(args), keys);
+            var keys = KeyIndexes(args);
             for (int k = 0; k < keys.Count; k++)
             {
                 var key = args[keys[k]];
@@ -275,13 +279,10 @@ internal sealed partial class ProxySession
                     {
                         // Not there: the new owner's. A later key must not win over this one if it has elements.
                         if (pop == null || k == keys.Count - 1) break;
-                        try
+                        if (target == null)
                         {
-                            target ??= await PinnedConnection.OpenAsync(m.BackendAddr, Database, proxy.Router.Options).ConfigureAwait(false);
-                        }
-                        catch (IOException e)
-                        {
-                            return Replies.Error($"ERR handle request, backend conn failure, {m.BackendAddr}: {e.Message}");
+                            (target, failure) = await OpenPinnedAsync(m.BackendAddr).ConfigureAwait(false);
+                            if (target == null) return Replies.Error(failure!);
                         }
                         var there = await target.RequestAsync(RespValue.EncodeCommand(popArgs)).ConfigureAwait(false);
                         if (Replies.IsError(there)) return there;

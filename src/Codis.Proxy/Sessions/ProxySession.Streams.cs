@@ -178,20 +178,11 @@ internal sealed partial class ProxySession
     /// </summary>
     private async Task<string?> StreamsLeftOldOwnerAsync(Core.Models.SlotModel m, byte[][] args, int slot)
     {
-        PinnedConnection source;
-        try
-        {
-            source = await PinnedConnection.OpenAsync(m.MigrateFrom, Database, proxy.Router.Options).ConfigureAwait(false);
-        }
-        catch (IOException e)
-        {
-            return $"ERR handle request, backend conn failure, {m.MigrateFrom}: {e.Message}";
-        }
+        var (source, failure) = await OpenPinnedAsync(m.MigrateFrom).ConfigureAwait(false);
+        if (source == null) return failure;
         using (source)
         {
-            var keys = new List<int>();
-            KeyPositions.Find(RespRequest.FromArgs(args), keys);
-            foreach (int k in keys)
+            foreach (int k in KeyIndexes(args))
             {
                 var probe = RespValue.EncodeCommand(["SLOTSMGRT-EXEC-WRAPPER"u8.ToArray(), args[k], "TYPE"u8.ToArray(), args[k]]);
                 for (int attempt = 0; ; attempt++)
