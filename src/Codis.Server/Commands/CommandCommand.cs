@@ -204,21 +204,12 @@ internal static class CommandCommand
     private static void WriteKeySpecs(CommandContext ctx, CommandSpec spec)
     {
         var r = ctx.Reply;
-        if (spec.KeyNumIndex > 0)
-        {
-            WriteKeyNumSpec(ctx, spec);
-            return;
-        }
-        if (spec.KeyKeyword.Length > 0)
-        {
-            WriteKeywordSpec(ctx, spec);
-            return;
-        }
-        if (spec.FirstKey <= 0)
+        if (spec.KeyNumIndex <= 0 && spec.KeyKeyword.Length == 0 && spec.FirstKey <= 0)
         {
             r.WriteEmptyArray();
             return;
         }
+        // One key spec: its flags, where the search for keys begins, and how the keys are found from there.
         r.WriteArrayHeader(1);
         r.WriteArrayHeader(6);
         r.WriteBulk("flags"u8);
@@ -227,71 +218,42 @@ internal static class CommandCommand
         foreach (var f in keyFlags) r.WriteSimpleString(f);
         r.WriteBulk("begin_search"u8);
         r.WriteArrayHeader(4);
-        r.WriteBulk("type"u8); r.WriteBulk("index"u8);
-        r.WriteBulk("spec"u8);
-        r.WriteArrayHeader(2);
-        r.WriteBulk("index"u8); r.WriteInteger(spec.FirstKey);
+        bool keyword = spec.KeyNumIndex <= 0 && spec.KeyKeyword.Length > 0;
+        if (keyword)
+        {
+            // Keys after a keyword: search it from an index, then the first half of what follows (limit 2).
+            r.WriteBulk("type"u8); r.WriteBulk("keyword"u8);
+            r.WriteBulk("spec"u8);
+            r.WriteArrayHeader(4);
+            r.WriteBulk("keyword"u8); r.WriteBulk(spec.KeyKeyword);
+            r.WriteBulk("startfrom"u8); r.WriteInteger(spec.KeyKeywordFrom);
+        }
+        else
+        {
+            r.WriteBulk("type"u8); r.WriteBulk("index"u8);
+            r.WriteBulk("spec"u8);
+            r.WriteArrayHeader(2);
+            r.WriteBulk("index"u8); r.WriteInteger(spec.KeyNumIndex > 0 ? spec.KeyNumIndex : spec.FirstKey);
+        }
         r.WriteBulk("find_keys"u8);
         r.WriteArrayHeader(4);
+        if (spec.KeyNumIndex > 0)
+        {
+            // Keys counted by an argument: numkeys keys right after it.
+            r.WriteBulk("type"u8); r.WriteBulk("keynum"u8);
+            r.WriteBulk("spec"u8);
+            r.WriteArrayHeader(6);
+            r.WriteBulk("keynumidx"u8); r.WriteInteger(0);
+            r.WriteBulk("firstkey"u8); r.WriteInteger(1);
+            r.WriteBulk("keystep"u8); r.WriteInteger(1);
+            return;
+        }
         r.WriteBulk("type"u8); r.WriteBulk("range"u8);
         r.WriteBulk("spec"u8);
         r.WriteArrayHeader(6);
-        r.WriteBulk("lastkey"u8); r.WriteInteger(spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
-        r.WriteBulk("keystep"u8); r.WriteInteger(Math.Max(1, spec.Step));
-        r.WriteBulk("limit"u8); r.WriteInteger(0);
-    }
-
-    /// <summary>Keys counted by an argument: begin at it, then numkeys keys right after it.</summary>
-    private static void WriteKeyNumSpec(CommandContext ctx, CommandSpec spec)
-    {
-        var r = ctx.Reply;
-        r.WriteArrayHeader(1);
-        r.WriteArrayHeader(6);
-        r.WriteBulk("flags"u8);
-        var keyFlags = KeySpecFlags(spec);
-        r.WriteArrayHeader(keyFlags.Length);
-        foreach (var f in keyFlags) r.WriteSimpleString(f);
-        r.WriteBulk("begin_search"u8);
-        r.WriteArrayHeader(4);
-        r.WriteBulk("type"u8); r.WriteBulk("index"u8);
-        r.WriteBulk("spec"u8);
-        r.WriteArrayHeader(2);
-        r.WriteBulk("index"u8); r.WriteInteger(spec.KeyNumIndex);
-        r.WriteBulk("find_keys"u8);
-        r.WriteArrayHeader(4);
-        r.WriteBulk("type"u8); r.WriteBulk("keynum"u8);
-        r.WriteBulk("spec"u8);
-        r.WriteArrayHeader(6);
-        r.WriteBulk("keynumidx"u8); r.WriteInteger(0);
-        r.WriteBulk("firstkey"u8); r.WriteInteger(1);
-        r.WriteBulk("keystep"u8); r.WriteInteger(1);
-    }
-
-    /// <summary>Keys after a keyword: search it from an index, then the first half of what follows (limit 2).</summary>
-    private static void WriteKeywordSpec(CommandContext ctx, CommandSpec spec)
-    {
-        var r = ctx.Reply;
-        r.WriteArrayHeader(1);
-        r.WriteArrayHeader(6);
-        r.WriteBulk("flags"u8);
-        var keyFlags = KeySpecFlags(spec);
-        r.WriteArrayHeader(keyFlags.Length);
-        foreach (var f in keyFlags) r.WriteSimpleString(f);
-        r.WriteBulk("begin_search"u8);
-        r.WriteArrayHeader(4);
-        r.WriteBulk("type"u8); r.WriteBulk("keyword"u8);
-        r.WriteBulk("spec"u8);
-        r.WriteArrayHeader(4);
-        r.WriteBulk("keyword"u8); r.WriteBulk(spec.KeyKeyword);
-        r.WriteBulk("startfrom"u8); r.WriteInteger(spec.KeyKeywordFrom);
-        r.WriteBulk("find_keys"u8);
-        r.WriteArrayHeader(4);
-        r.WriteBulk("type"u8); r.WriteBulk("range"u8);
-        r.WriteBulk("spec"u8);
-        r.WriteArrayHeader(6);
-        r.WriteBulk("lastkey"u8); r.WriteInteger(-1);
-        r.WriteBulk("keystep"u8); r.WriteInteger(1);
-        r.WriteBulk("limit"u8); r.WriteInteger(2);
+        r.WriteBulk("lastkey"u8); r.WriteInteger(keyword ? -1 : spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
+        r.WriteBulk("keystep"u8); r.WriteInteger(keyword ? 1 : Math.Max(1, spec.Step));
+        r.WriteBulk("limit"u8); r.WriteInteger(keyword ? 2 : 0);
     }
 
     private static void Docs(CommandContext ctx)
