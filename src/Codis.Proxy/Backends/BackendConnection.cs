@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using Codis.Core.Logging;
@@ -443,37 +442,13 @@ internal sealed class BackendConnection : IDisposable, Core.Networking.EventLoop
 
     private async Task ReadLoopAsync(Socket s, int gen)
     {
-        var stream = new NetworkStream(s, ownsSocket: false);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 64 * 1024, minimumReadSize: 16 * 1024, leaveOpen: true));
-        string reason = "backend conn reset";
-        try
+        string? reason = await ReplyReader.RunAsync(s, 64 * 1024, 16 * 1024, reply => Deliver(gen, reply) switch
         {
-            while (true)
-            {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                while (!buffer.IsEmpty)
-                {
-                    byte[]? reply = RespScanner.TakeReply(ref buffer);
-                    if (reply == null) break;
-                    var d = Deliver(gen, reply);
-                    if (d == Delivery.Stale) return;
-                    if (d == Delivery.Unexpected) throw new RespProtocolException("reply without a request");
-                }
-                reader.AdvanceTo(buffer.Start, result.Buffer.End);
-                if (result.IsCompleted) break;
-            }
-        }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or RespProtocolException)
-        {
-            reason = e.Message;
-        }
-        finally
-        {
-            await reader.CompleteAsync().ConfigureAwait(false);
-            stream.Dispose();
-        }
-        OnFailure(gen, reason);
+            Delivery.Stale => false,
+            Delivery.Unexpected => throw new RespProtocolException("reply without a request"),
+            _ => true,
+        }, "backend conn reset").ConfigureAwait(false);
+        if (reason != null) OnFailure(gen, reason);
     }
 
 

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using Codis.Core.Resp;
@@ -189,36 +188,15 @@ internal sealed class PinnedConnection : IDisposable
 
     private async Task ReadLoopAsync()
     {
-        var stream = new NetworkStream(socket, ownsSocket: false);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, minimumReadSize: 4 * 1024, leaveOpen: true));
-        string reason = "backend closed the connection";
-        try
+        string? reason = await ReplyReader.RunAsync(socket, 16 * 1024, 4 * 1024, reply =>
         {
-            while (true)
-            {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                while (RespScanner.TakeReply(ref buffer) is { } reply)
-                {
-                    PendingRequest? r;
-                    lock (sync) waiting.TryDequeue(out r);
-                    if (r != null) r.Complete(reply);
-                    else Unsolicited?.Invoke(reply);
-                }
-                reader.AdvanceTo(buffer.Start, result.Buffer.End);
-                if (result.IsCompleted) break;
-            }
-        }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or RespProtocolException)
-        {
-            reason = e.Message;
-        }
-        finally
-        {
-            await reader.CompleteAsync().ConfigureAwait(false);
-            stream.Dispose();
-        }
-        Fail(reason);
+            PendingRequest? r;
+            lock (sync) waiting.TryDequeue(out r);
+            if (r != null) r.Complete(reply);
+            else Unsolicited?.Invoke(reply);
+            return true;
+        }, "backend closed the connection").ConfigureAwait(false);
+        Fail(reason!);
     }
 
 

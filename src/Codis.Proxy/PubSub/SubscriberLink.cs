@@ -1,4 +1,3 @@
-using System.IO.Pipelines;
 using System.Net.Sockets;
 using System.Text;
 using Codis.Core.Resp;
@@ -113,48 +112,22 @@ internal sealed class SubscriberLink : IDisposable
 
     private async Task ReadLoopAsync(Socket s, TaskCompletionSource? authed)
     {
-        var stream = new NetworkStream(s, ownsSocket: false);
-        var reader = PipeReader.Create(stream, new StreamPipeReaderOptions(bufferSize: 16 * 1024, leaveOpen: true));
-        string reason = "backend closed the connection";
-        try
+        string? reason = await ReplyReader.RunAsync(s, 16 * 1024, 1024, raw =>
         {
-            while (true)
+            RespValue.TryParse(raw, out var frame, out _);
+            if (authed != null)
             {
-                var result = await reader.ReadAsync().ConfigureAwait(false);
-                var buffer = result.Buffer;
-                while (!buffer.IsEmpty)
-                {
-                    ReadOnlySpan<byte> span = buffer.IsSingleSegment ? buffer.FirstSpan : System.Buffers.BuffersExtensions.ToArray(buffer);
-                    int n = RespScanner.TryScan(span);
-                    if (n == 0) break;
-                    var raw = span[..n].ToArray();
-                    buffer = buffer.Slice(n);
-                    RespValue.TryParse(raw, out var frame, out _);
-                    if (authed != null)
-                    {
-                        // The first reply answers AUTH.
-                        if (frame.IsError) throw new IOException("AUTH failed: " + frame.Text);
-                        authed.TrySetResult();
-                        authed = null;
-                        continue;
-                    }
-                    Handle(frame, raw);
-                }
-                reader.AdvanceTo(buffer.Start, result.Buffer.End);
-                if (result.IsCompleted) break;
+                // The first reply answers AUTH.
+                if (frame.IsError) throw new IOException("AUTH failed: " + frame.Text);
+                authed.TrySetResult();
+                authed = null;
+                return true;
             }
-        }
-        catch (Exception e) when (e is SocketException or IOException or ObjectDisposedException or RespProtocolException)
-        {
-            reason = e.Message;
-        }
-        finally
-        {
-            await reader.CompleteAsync().ConfigureAwait(false);
-            stream.Dispose();
-        }
+            Handle(frame, raw);
+            return true;
+        }, "backend closed the connection").ConfigureAwait(false);
         authed?.TrySetException(new IOException(reason));
-        Fail(reason);
+        Fail(reason!);
     }
 
     private void Handle(RespValue frame, byte[] raw)
