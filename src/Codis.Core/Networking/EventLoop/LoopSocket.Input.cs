@@ -147,6 +147,7 @@ public sealed partial class LoopSocket
                     cancelRegistration = default;
                 }
                 registration.Dispose();
+                core.RunContinuationsAsynchronously = false;
                 if (failure != null) core.SetException(failure);
                 else core.SetResult(result); // runs the connection's parse-execute-reply inline
                 if (!full) return;
@@ -182,6 +183,9 @@ public sealed partial class LoopSocket
                 waiting = false;
                 result = new ReadResult(Data, isCanceled: true, isCompleted: ended);
             }
+            // A push from a client of this loop wakes the connection inline, as the pipe's inline scheduler did;
+            // from another thread, the connection resumes on the pool rather than inside that thread's work.
+            core.RunContinuationsAsynchronously = !owner.loop.IsCurrent;
             core.SetResult(result);
         }
 
@@ -192,6 +196,7 @@ public sealed partial class LoopSocket
                 if (!waiting || core.Version != version) return; // that read completed; a later one waits
                 waiting = false;
             }
+            core.RunContinuationsAsynchronously = !owner.loop.IsCurrent;
             core.SetException(new OperationCanceledException(token));
         }
 
@@ -206,6 +211,7 @@ public sealed partial class LoopSocket
                 waiting = false;
                 result = new ReadResult(Data, isCanceled: false, isCompleted: true);
             }
+            core.RunContinuationsAsynchronously = true; // not inside the closing code
             core.SetResult(result);
         }
 

@@ -177,6 +177,7 @@ public sealed partial class LoopSocket
             if (wake)
             {
                 registration.Dispose();
+                core.RunContinuationsAsynchronously = false; // on the loop thread, with nobody else's work on the stack
                 core.SetResult(result);
             }
             done?.TrySetResult();
@@ -189,6 +190,9 @@ public sealed partial class LoopSocket
                 if (!waiting || core.Version != version) return;
                 waiting = false;
             }
+            // A kill comes from another client's command (an output limit, CLIENT KILL): the connection's close
+            // must not run inside it (it would unsubscribe from the channel being published to), so on the pool.
+            core.RunContinuationsAsynchronously = true;
             core.SetException(new OperationCanceledException(token));
         }
 
@@ -203,6 +207,7 @@ public sealed partial class LoopSocket
                 }
                 waiting = false;
             }
+            core.RunContinuationsAsynchronously = true;
             core.SetResult(new FlushResult(isCanceled: true, isCompleted: false));
         }
 
@@ -236,7 +241,11 @@ public sealed partial class LoopSocket
                 done = drained;
                 drained = null;
             }
-            if (wake) core.SetResult(new FlushResult(false, isCompleted: true));
+            if (wake)
+            {
+                core.RunContinuationsAsynchronously = true;
+                core.SetResult(new FlushResult(false, isCompleted: true));
+            }
             done?.TrySetResult();
         }
 
