@@ -139,7 +139,11 @@ internal sealed class MultiRequest : PendingRequest
 /// </summary>
 internal sealed class Batch : IValueTaskSource
 {
-    private int outstanding = 1; // 1 = the session itself, released by Seal()
+    // Until sealed, the count of unanswered requests carries this bias, so no completion can bring it to zero; the
+    // session counts what it tracks without atomics and Seal removes the bias less that count in one step.
+    private const int Unsealed = 1 << 30;
+    private int outstanding = Unsealed;
+    private int tracked;          // the session's thread only
     private int generation = 1;
     private volatile bool done;
     // Continuations run inline on the completing thread (the loop thread that read the last reply), as before.
@@ -150,19 +154,22 @@ internal sealed class Batch : IValueTaskSource
     /// <summary>Every request of the batch completed (and the batch is sealed).</summary>
     public bool IsDone => done;
 
-    public void Add() => Interlocked.Increment(ref outstanding);
+    /// <summary>One more request of the batch (called by the session, before the request can complete).</summary>
+    public void Add() => tracked++;
 
     /// <summary>All requests of the batch are dispatched.</summary>
-    public void Seal() => Release();
+    public void Seal()
+    {
+        if (Interlocked.Add(ref outstanding, tracked - Unsealed) == 0) Complete();
+    }
 
     public void OneDone(int gen)
     {
-        if (gen == Volatile.Read(ref generation)) Release();
+        if (gen == Volatile.Read(ref generation) && Interlocked.Decrement(ref outstanding) == 0) Complete();
     }
 
-    private void Release()
+    private void Complete()
     {
-        if (Interlocked.Decrement(ref outstanding) != 0) return;
         done = true;
         core.SetResult(true);
     }
@@ -175,7 +182,8 @@ internal sealed class Batch : IValueTaskSource
     {
         core.Reset();
         done = false;
-        outstanding = 1;
+        tracked = 0;
+        Volatile.Write(ref outstanding, Unsealed);
         Interlocked.Increment(ref generation);
     }
 

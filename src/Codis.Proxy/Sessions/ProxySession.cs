@@ -296,16 +296,24 @@ internal sealed partial class ProxySession
     {
         blockingInBatch = false;
         StampWrites();
-        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        // session_break_on_failure: a request the proxy failed closes the session after this batch's replies.
+        if (proxy.Stats.Record(pending, System.Diagnostics.Stopwatch.GetTimestamp()) && proxy.BreakOnFailure) quit = true;
+        var span = writer.GetSpan();
+        int used = 0;
         foreach (var p in pending)
         {
             var reply = p.Reply!;
-            writer.Write(reply);
-            bool failed = proxy.Stats.Record(p, reply, now);
-            // session_break_on_failure: a request the proxy failed closes the session after this batch's replies.
-            if (failed && proxy.BreakOnFailure) quit = true;
+            if (reply.Length > span.Length - used)
+            {
+                writer.Advance(used);
+                span = writer.GetSpan(reply.Length);
+                used = 0;
+            }
+            reply.CopyTo(span[used..]);
+            used += reply.Length;
             if (p.Recyclable && spare.Count < MaxSpare) spare.Push(p);
         }
+        writer.Advance(used);
         Ops += pending.Count;
         pending.Clear();
         batch.Next();
