@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Two codis-proxy builds side by side in front of the same two redis-server backends, measured in alternating
 # runs (same machine load for both): user and system CPU µs per request of each proxy process, from /proc.
+# Prints every run, then the median of the rounds per test, -P and build.
 # usage: bench/proxy-ab.sh BIN_A BIN_B [requests=100000] [rounds=3]     (BIN_*: a `dotnet publish` output folder)
 # env: TESTS=set,get  PIPELINES="1 16"  C=50  PROXY_ARGS=...
 set -euo pipefail
@@ -47,8 +48,24 @@ echo "|---|---|---|---|---|---|---|"
 for round in $(seq "$ROUNDS"); do
   for P in $PIPELINES; do
     for t in ${TESTS//,/ }; do
-      measure A "$pa" "$pid_a" "$t" "$P"
-      measure B "$pb" "$pid_b" "$t" "$P"
+      measure A "$pa" "$pid_a" "$t" "$P" | tee -a "$work/runs"
+      measure B "$pb" "$pid_b" "$t" "$P" | tee -a "$work/runs"
     done
   done
 done
+echo
+echo "Medians over $ROUNDS rounds (A = $A, B = $B):"
+echo
+python3 - "$work/runs" <<'PY'
+import statistics, sys
+rows = {}
+for line in open(sys.argv[1]):
+    f = [x.strip() for x in line.strip().strip("|").split("|")]
+    rows.setdefault((f[0], f[1]), {}).setdefault(f[2], []).append([float(x) for x in f[3:]])
+print("| test | -P | A user µs/req | B user µs/req | A system | B system | A CPU µs/req | B CPU µs/req | B/A CPU | A req/s | B req/s |")
+print("|---|---|---|---|---|---|---|---|---|---|---|")
+for (t, P), by in rows.items():
+    med = {b: [statistics.median(col) for col in zip(*v)] for b, v in by.items()}
+    a, b = med["A"], med["B"]
+    print(f"| {t} | {P} | {a[1]:.2f} | {b[1]:.2f} | {a[2]:.2f} | {b[2]:.2f} | {a[3]:.2f} | {b[3]:.2f} | {b[3] / a[3]:.2f} | {a[0]:.0f} | {b[0]:.0f} |")
+PY

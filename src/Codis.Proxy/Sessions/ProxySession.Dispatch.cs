@@ -109,8 +109,7 @@ internal sealed partial class ProxySession
         var key = keyIndex < req.Count ? req.Memory(keyIndex) : ReadOnlyMemory<byte>.Empty;
         int slot = SlotHash.Slot(key.Span);
         var wire = req.IsMultibulk ? req.Raw : Encode(req);
-        var p = Track(Forwarded(op, op == null ? Encoding.UTF8.GetString(req[0]).ToUpperInvariant() : null,
-            System.Diagnostics.Stopwatch.GetTimestamp()), batch);
+        var p = Track(Forwarded(op, op == null ? Encoding.UTF8.GetString(req[0]).ToUpperInvariant() : null, dispatchTicks), batch);
         return proxy.Router.ForwardAsync(p, slot, wire, key, Database, RouteToMaster(op, slot), seed, touched);
     }
 

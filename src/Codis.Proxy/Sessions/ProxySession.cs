@@ -207,6 +207,7 @@ internal sealed partial class ProxySession
     /// </summary>
     private ValueTask ExecuteBatch()
     {
+        dispatchTicks = System.Diagnostics.Stopwatch.GetTimestamp();
         for (int i = 0; i < parsed.Count; i++)
         {
             if (quit) break;
@@ -229,6 +230,7 @@ internal sealed partial class ProxySession
         if (barrier)
         {
             await FinishBatch(last: false).ConfigureAwait(false);
+            dispatchTicks = System.Diagnostics.Stopwatch.GetTimestamp();
             dispatching = Dispatch(parsed[i], batch, op);
         }
         if (!dispatching.IsCompletedSuccessfully) await dispatching.ConfigureAwait(false);
@@ -238,7 +240,11 @@ internal sealed partial class ProxySession
             var request = parsed[i];
             seed = seed * 1103515245 + 12345;
             op = FindOp(request[0]);
-            if (NeedsBarrier(request, op) && pending.Count > 0) await FinishBatch(last: false).ConfigureAwait(false);
+            if (NeedsBarrier(request, op) && pending.Count > 0)
+            {
+                await FinishBatch(last: false).ConfigureAwait(false);
+                dispatchTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+            }
             var p = Dispatch(request, batch, op);
             if (!p.IsCompletedSuccessfully) await p.ConfigureAwait(false);
         }
@@ -320,6 +326,10 @@ internal sealed partial class ProxySession
     }
 
     private const int MaxSpare = 256;
+
+    // When the running batch's dispatch started: the latency stats of its forwarded requests count from here (they
+    // arrived together), one clock read per batch instead of one per request.
+    private long dispatchTicks;
 
     /// <summary>A plain forwarded request of the running batch: a written one reused, or a new one.</summary>
     private PendingRequest Forwarded(Routing.OpInfo? op, string? unknownName, long startTicks)
