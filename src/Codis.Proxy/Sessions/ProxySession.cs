@@ -252,16 +252,18 @@ internal sealed partial class ProxySession
     }
 
     // The command of the session's previous request: clients mostly repeat one, spelled the same way.
-    private byte[] lastName = [];
+    private readonly byte[] lastName = new byte[64]; // the table's names are shorter
+    private int lastNameLength;
     private Routing.OpInfo? lastOp;
 
     private Routing.OpInfo? FindOp(ReadOnlySpan<byte> name)
     {
-        if (lastOp != null && name.SequenceEqual(lastName)) return lastOp;
+        if (lastOp != null && name.SequenceEqual(lastName.AsSpan(0, lastNameLength))) return lastOp;
         var op = Routing.OpTable.Find(name);
-        if (op != null)
+        if (op != null && name.Length <= lastName.Length)
         {
-            lastName = name.ToArray();
+            name.CopyTo(lastName);
+            lastNameLength = name.Length;
             lastOp = op;
         }
         return op;
@@ -309,15 +311,24 @@ internal sealed partial class ProxySession
         foreach (var p in pending)
         {
             var reply = p.Reply!;
-            if (reply.Length > span.Length - used)
-            {
-                writer.Advance(used);
-                span = writer.GetSpan(reply.Length);
-                used = 0;
-            }
-            reply.CopyTo(span[used..]);
-            used += reply.Length;
             if (p.Recyclable && spare.Count < MaxSpare) spare.Push(p);
+            if (reply.Length <= span.Length - used)
+            {
+                reply.CopyTo(span[used..]);
+                used += reply.Length;
+                continue;
+            }
+            writer.Advance(used);
+            used = 0;
+            if (reply.Length > BlockPool.BlockSize) writer.Write(reply); // a big one block by block, never one huge buffer
+            else
+            {
+                span = writer.GetSpan(reply.Length);
+                reply.CopyTo(span);
+                used = reply.Length;
+                continue;
+            }
+            span = writer.GetSpan();
         }
         writer.Advance(used);
         Ops += pending.Count;
