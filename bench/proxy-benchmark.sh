@@ -2,7 +2,8 @@
 # codis-proxy against Debian's twemproxy (nutcracker) and against one redis-server, in the same run.
 # Both proxies sit in front of the same two redis-server backends (ours: slots 0-511 / 512-1023; twemproxy:
 # two servers, fnv1a_64 + modula). redis-benchmark -c 50 with -P 1 and -P 16, tests SET GET MSET.
-# usage: [PROXY_ARGS="--event-loops 2"] [TESTS=set,get,mset] bench/proxy-benchmark.sh [requests=200000] [clients=50]
+# usage: [PROXY_ARGS="--event-loops 2"] [TESTS=set,get,mset] [BIN=/tmp/proxy-base] bench/proxy-benchmark.sh [requests=200000] [clients=50]
+# BIN: run the codis-proxy published there (e.g. an older build, for before/after) instead of publishing this tree.
 # Prints one markdown table: req/s for each, ours/twemproxy and ours/direct.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,7 +17,11 @@ if ! command -v nutcracker >/dev/null; then
 fi
 NUTCRACKER=$(command -v nutcracker || echo /usr/sbin/nutcracker)
 
-dotnet publish src/Codis.Proxy -c Release -o bin --nologo -v q >/dev/null
+BIN=${BIN:-}
+if [ -z "$BIN" ]; then
+  dotnet publish src/Codis.Proxy -c Release -o bin --nologo -v q >/dev/null
+  BIN=bin
+fi
 work=$(mktemp -d)
 base=$((20000 + RANDOM % 10000))
 r1=$base; r2=$((base + 1)); rd=$((base + 2)); pp=$((base + 3)); pa=$((base + 4)); tp=$((base + 5)); ts=$((base + 6))
@@ -32,7 +37,7 @@ import json, sys
 a, b = sys.argv[1], sys.argv[2]
 print(json.dumps([{"id": i, "backend_addr": f"127.0.0.1:{a if i < 512 else b}", "backend_addr_group_id": 1 if i < 512 else 2} for i in range(1024)]))
 PY
-dotnet bin/codis-proxy.dll --addr=127.0.0.1:$pp --http-addr=127.0.0.1:$pa --fillslots "$work/slots.json" ${PROXY_ARGS:-} >"$work/proxy.log" 2>&1 &
+dotnet "$BIN/codis-proxy.dll" --addr=127.0.0.1:$pp --http-addr=127.0.0.1:$pa --fillslots "$work/slots.json" ${PROXY_ARGS:-} >"$work/proxy.log" 2>&1 &
 pids+=($!); proxy_pid=$!
 rd_pid=${pids[2]}
 cat >"$work/nutcracker.yml" <<EOF

@@ -10,10 +10,35 @@ internal sealed class BackendPool(BackendOptions options, int parallel) : IDispo
 {
     private readonly ConcurrentDictionary<string, BackendConnection?[]> nodes = new();
 
-    public BackendConnection Get(string address, int database, uint seed)
+    public BackendConnection Get(string address, int database, uint seed) => Pick(Node(address), address, database, seed);
+
+    /// <summary>
+    /// The connection for a request of <paramref name="slot"/>, whose entry is <paramref name="model"/> (its master):
+    /// the address's connections are cached on the slot for that entry, so no lookup by address per request. The
+    /// cache cannot outlive them: <see cref="Retain"/> only drops addresses no slot's entry names.
+    /// </summary>
+    public BackendConnection Get(Routing.SlotState slot, Core.Models.SlotModel model, int database, uint seed)
+    {
+        var route = slot.Route;
+        BackendConnection?[] conns;
+        if (route != null && ReferenceEquals(route.Model, model) && ReferenceEquals(route.Pool, this)) conns = route.Connections;
+        else
+        {
+            conns = Node(model.BackendAddr);
+            slot.Route = new Routing.SlotRoute(model, this, conns);
+        }
+        return Pick(conns, model.BackendAddr, database, seed);
+    }
+
+    private BackendConnection?[] Node(string address)
     {
         // TryGetValue first: the factory lambda captures this, so GetOrAdd would allocate a delegate per request.
         if (!nodes.TryGetValue(address, out var conns)) conns = nodes.GetOrAdd(address, _ => new BackendConnection?[options.Databases * parallel]);
+        return conns;
+    }
+
+    private BackendConnection Pick(BackendConnection?[] conns, string address, int database, uint seed)
+    {
         int baseIndex = database * parallel;
         if (parallel == 1) return conns[baseIndex] ?? Create(conns, baseIndex, address, database);
         // Round-robin from the request's seed, preferring a connected link.

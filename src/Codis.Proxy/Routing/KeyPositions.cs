@@ -20,6 +20,19 @@ internal static class KeyPositions
     private static readonly FrozenDictionary<string, Spec>.AlternateLookup<ReadOnlySpan<char>> lookup =
         specs.GetAlternateLookup<ReadOnlySpan<char>>();
 
+    // Per command of the table (by OpInfo.Index): whether its only key is the first argument, the common case.
+    private static readonly bool[] firstKeyOnly = BuildFirstKeyOnly();
+
+    private static bool[] BuildFirstKeyOnly()
+    {
+        var r = new bool[OpTable.Count];
+        foreach (var op in OpTable.All) r[op.Index] = !specs.ContainsKey(op.Name);
+        return r;
+    }
+
+    /// <summary>Whether <paramref name="op"/>'s key is its first argument (what <see cref="Find"/> says, without a lookup by name).</summary>
+    public static bool FirstKeyOnly(OpInfo op) => firstKeyOnly[op.Index];
+
     private static FrozenDictionary<string, Spec> Build()
     {
         var t = new Dictionary<string, Spec>(StringComparer.OrdinalIgnoreCase);

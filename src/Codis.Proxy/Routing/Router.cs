@@ -141,7 +141,7 @@ internal sealed class Router : IDisposable
     /// and flushes <paramref name="touched"/> after its batch.
     /// </summary>
     public ValueTask ForwardAsync(PendingRequest r, int slotId, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
-        int db, bool masterOnly, uint seed, ISet<BackendConnection> touched)
+        int db, bool masterOnly, uint seed, HashSet<BackendConnection> touched)
     {
         var slot = slots[slotId];
         var enter = slot.EnterAsync();
@@ -151,7 +151,7 @@ internal sealed class Router : IDisposable
     }
 
     private async ValueTask ForwardAfterWaitAsync(ValueTask enter, PendingRequest r, SlotState slot, ReadOnlyMemory<byte> wire,
-        ReadOnlyMemory<byte> hashKey, int db, bool masterOnly, uint seed, ISet<BackendConnection> touched)
+        ReadOnlyMemory<byte> hashKey, int db, bool masterOnly, uint seed, HashSet<BackendConnection> touched)
     {
         await enter.ConfigureAwait(false);
         ForwardEntered(r, slot, wire, hashKey, db, masterOnly, seed, touched);
@@ -174,14 +174,14 @@ internal sealed class Router : IDisposable
 
     /// <summary>Sends a request whose slots the caller entered (they are released when it completes).</summary>
     public void ForwardHeld(PendingRequest r, SlotState[] held, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
-        int db, bool masterOnly, uint seed, ISet<BackendConnection> touched)
+        int db, bool masterOnly, uint seed, HashSet<BackendConnection> touched)
     {
         r.HeldSlots = held;
         ForwardEntered(r, held[0], wire, hashKey, db, masterOnly, seed, touched, setSlot: false);
     }
 
     private void ForwardEntered(PendingRequest r, SlotState slot, ReadOnlyMemory<byte> wire, ReadOnlyMemory<byte> hashKey,
-        int db, bool masterOnly, uint seed, ISet<BackendConnection> touched, bool setSlot = true)
+        int db, bool masterOnly, uint seed, HashSet<BackendConnection> touched, bool setSlot = true)
     {
         if (setSlot) r.Slot = slot;
         var m = slot.Model;
@@ -201,7 +201,7 @@ internal sealed class Router : IDisposable
             && PickReplica(groups, db, seed) is { } replica)
             conn = replica;
         else
-            conn = primaries.Get(m.BackendAddr, db, seed);
+            conn = primaries.Get(slot, m, db, seed);
         conn.Enqueue(r, wire.Span);
         touched.Add(conn);
     }
@@ -335,7 +335,7 @@ internal sealed class Router : IDisposable
     }
 
     /// <summary>Sends a request to one backend address directly (SLOTSINFO addr, INFO addr).</summary>
-    public bool SendTo(string address, PendingRequest r, ReadOnlySpan<byte> wire, int db, ISet<BackendConnection> touched)
+    public bool SendTo(string address, PendingRequest r, ReadOnlySpan<byte> wire, int db, HashSet<BackendConnection> touched)
     {
         bool known = slots.Any(s => s.Model.BackendAddr == address || s.Model.MigrateFrom == address
                                     || (s.Model.ReplicaGroups?.Any(g => g.Contains(address)) ?? false));

@@ -86,4 +86,10 @@ internal sealed class SlotState(int id)
     }
 
     public int Inflight => Volatile.Read(ref inflight);
+
+    /// <summary>The master connections of the entry last routed to (see BackendPool.Get); replaced with the entry.</summary>
+    public volatile SlotRoute? Route;
 }
+
+/// <summary>An entry's master connections, as a slot caches them.</summary>
+internal sealed record SlotRoute(SlotModel Model, Backends.BackendPool Pool, Backends.BackendConnection?[] Connections);

@@ -1,3 +1,4 @@
+using System.Threading.Tasks.Sources;
 using Codis.Proxy.Routing;
 
 namespace Codis.Proxy.Sessions;
@@ -9,16 +10,23 @@ namespace Codis.Proxy.Sessions;
 internal class PendingRequest
 {
     private Batch? batch;
+    private int batchGeneration;
 
-    public PendingRequest(Batch? batch) => this.batch = batch;
+    public PendingRequest(Batch? batch)
+    {
+        this.batch = batch;
+        batchGeneration = batch?.Generation ?? 0;
+    }
 
     /// <summary>The raw RESP reply (error replies included), set at completion.</summary>
     public byte[]? Reply { get; private set; }
 
-    public OpInfo? Op { get; init; }
+    public OpInfo? Op { get => op; init => op = value; }
+    private OpInfo? op;
 
     /// <summary>The command's name when it is not in the table (for stats).</summary>
-    public string? UnknownName { get; init; }
+    public string? UnknownName { get => unknownName; init => unknownName = value; }
+    private string? unknownName;
 
     /// <summary>The slot this request is counted in (released at completion, so fills can wait for it).</summary>
     public SlotState? Slot { get; set; }
@@ -31,7 +39,31 @@ internal class PendingRequest
     public int Index { get; init; }
 
     /// <summary>When the request was dispatched (for latency stats).</summary>
-    public long StartTicks { get; init; }
+    public long StartTicks { get => startTicks; init => startTicks = value; }
+    private long startTicks;
+
+    /// <summary>
+    /// A session's plain forwarded request (one key, one backend), reused by that session once its reply is
+    /// written: only the backend connection's queue holds it meanwhile, and it drops it before completing it.
+    /// </summary>
+    public bool Recyclable { get; private set; }
+
+    /// <summary>A plain forwarded request of <paramref name="owner"/>'s batch (see <see cref="Recyclable"/>).</summary>
+    public static PendingRequest Forwarded(Batch owner, OpInfo? op, string? unknownName, long startTicks) =>
+        new(owner) { Op = op, UnknownName = unknownName, StartTicks = startTicks, Recyclable = true };
+
+    /// <summary>Makes a written <see cref="Recyclable"/> request a new one of <paramref name="owner"/>'s current batch.</summary>
+    public void Reuse(Batch owner, OpInfo? op, string? unknownName, long startTicks)
+    {
+        batch = owner;
+        batchGeneration = owner.Generation;
+        Reply = null;
+        IsDone = false;
+        AwaitsReplicas = false;
+        this.op = op;
+        this.unknownName = unknownName;
+        this.startTicks = startTicks;
+    }
 
     /// <summary>Called after completion: a proxy-side continuation (e.g. a migration pre-step).</summary>
     public Action<PendingRequest>? Continuation { get; set; }
@@ -72,7 +104,7 @@ internal class PendingRequest
             return;
         }
         if (Parent != null) Parent.ChildDone(this);
-        else batch?.OneDone();
+        else batch?.OneDone(batchGeneration);
     }
 
     public void Fail(string message) => Complete(Replies.Error(message));
@@ -101,22 +133,62 @@ internal sealed class MultiRequest : PendingRequest
 
 /// <summary>
 /// The requests a session read in one go. The session forwards them all, then waits here until the last one
-/// completes and writes the replies in request order.
+/// completes and writes the replies in request order. One per session, reused batch after batch (no task or
+/// completion source per read): a request counts against the generation it was made in, so a completion that
+/// could ever come late would be ignored rather than count against the next batch.
 /// </summary>
-internal sealed class Batch
+internal sealed class Batch : IValueTaskSource
 {
-    private int outstanding = 1; // 1 = the session itself, released by Seal()
-    private readonly TaskCompletionSource done = new(TaskCreationOptions.None);
+    // Until sealed, the count of unanswered requests carries this bias, so no completion can bring it to zero; the
+    // session counts what it tracks without atomics and Seal removes the bias less that count in one step.
+    private const int Unsealed = 1 << 30;
+    private int outstanding = Unsealed;
+    private int tracked;          // the session's thread only
+    private int generation = 1;
+    private volatile bool done;
+    // Continuations run inline on the completing thread (the loop thread that read the last reply), as before.
+    private ManualResetValueTaskSourceCore<bool> core = new() { RunContinuationsAsynchronously = false };
 
-    public Task Done => done.Task;
+    public int Generation => Volatile.Read(ref generation);
 
-    public void Add() => Interlocked.Increment(ref outstanding);
+    /// <summary>Every request of the batch completed (and the batch is sealed).</summary>
+    public bool IsDone => done;
+
+    /// <summary>One more request of the batch (called by the session, before the request can complete).</summary>
+    public void Add() => tracked++;
 
     /// <summary>All requests of the batch are dispatched.</summary>
-    public void Seal() => OneDone();
-
-    public void OneDone()
+    public void Seal()
     {
-        if (Interlocked.Decrement(ref outstanding) == 0) done.TrySetResult();
+        if (Interlocked.Add(ref outstanding, tracked - Unsealed) == 0) Complete();
     }
+
+    public void OneDone(int gen)
+    {
+        if (gen == Volatile.Read(ref generation) && Interlocked.Decrement(ref outstanding) == 0) Complete();
+    }
+
+    private void Complete()
+    {
+        done = true;
+        core.SetResult(true);
+    }
+
+    /// <summary>Completes once the sealed batch is done; awaited once per batch.</summary>
+    public ValueTask WaitAsync() => new(this, core.Version);
+
+    /// <summary>Starts the next batch; the previous one is done.</summary>
+    public void Next()
+    {
+        core.Reset();
+        done = false;
+        tracked = 0;
+        Volatile.Write(ref outstanding, Unsealed);
+        Interlocked.Increment(ref generation);
+    }
+
+    void IValueTaskSource.GetResult(short token) => core.GetResult(token);
+    ValueTaskSourceStatus IValueTaskSource.GetStatus(short token) => core.GetStatus(token);
+    void IValueTaskSource.OnCompleted(Action<object?> continuation, object? state, short token, ValueTaskSourceOnCompletedFlags flags) =>
+        core.OnCompleted(continuation, state, token, flags);
 }

@@ -405,12 +405,12 @@ internal sealed partial class ProxySession
         reply.AsSpan().SequenceEqual("*-1\r\n"u8) || reply.AsSpan().SequenceEqual("$-1\r\n"u8);
 
     /// <summary>Waits for a batch with a blocked command, closing it when the client disconnects or the session is killed.</summary>
-    private async Task WaitBlockedAsync(Batch batch)
+    private async Task WaitBlockedAsync(Task done)
     {
-        while (!batch.Done.IsCompleted)
+        while (!done.IsCompleted)
         {
-            await Task.WhenAny(batch.Done, Task.Delay(50)).ConfigureAwait(false);
-            if (batch.Done.IsCompleted || blockCancelled) continue;
+            await Task.WhenAny(done, Task.Delay(50)).ConfigureAwait(false);
+            if (done.IsCompleted || blockCancelled) continue;
             if (Closing.IsCancellationRequested || ClientLiveness.IsGone(socket))
             {
                 blockCancelled = true;

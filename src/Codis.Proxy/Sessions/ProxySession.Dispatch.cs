@@ -98,6 +98,7 @@ internal sealed partial class ProxySession
         }
         // Everything else by its first key: the first argument (the original's rule; unknown commands count as
         // writes), or where its key spec puts it (XGROUP CREATE key, XINFO STREAM key, ZUNION numkeys key...).
+        if (op != null && KeyPositions.FirstKeyOnly(op)) return ForwardByKey(req, batch, op, 1);
         if (KeyPositions.Find(req, keyIndexes) && keyIndexes.Count > 0) return ForwardByKey(req, batch, op, keyIndexes[0]);
         return ForwardByKey(req, batch, op, 1);
     }
@@ -108,12 +109,7 @@ internal sealed partial class ProxySession
         var key = keyIndex < req.Count ? req.Memory(keyIndex) : ReadOnlyMemory<byte>.Empty;
         int slot = SlotHash.Slot(key.Span);
         var wire = req.IsMultibulk ? req.Raw : Encode(req);
-        var p = Track(new PendingRequest(batch)
-        {
-            Op = op,
-            UnknownName = op == null ? Encoding.UTF8.GetString(req[0]).ToUpperInvariant() : null,
-            StartTicks = System.Diagnostics.Stopwatch.GetTimestamp(),
-        }, batch);
+        var p = Track(Forwarded(op, op == null ? Encoding.UTF8.GetString(req[0]).ToUpperInvariant() : null, dispatchTicks), batch);
         return proxy.Router.ForwardAsync(p, slot, wire, key, Database, RouteToMaster(op, slot), seed, touched);
     }
 

@@ -26,6 +26,8 @@ internal sealed partial class ProxySession
     private readonly List<RespRequest> pool = new();
     private readonly List<PendingRequest> pending = new();
     private readonly HashSet<BackendConnection> touched = new();
+    private readonly Batch batch = new();
+    private readonly Stack<PendingRequest> spare = new();
     private uint seed = (uint)Random.Shared.Next();
 
     public ProxySession(ProxyServer proxy, Socket socket, EventLoop? loop)
@@ -81,12 +83,15 @@ internal sealed partial class ProxySession
     public async Task RunAsync()
     {
         var token = Closing.Token;
+        // Read without a token (a cancellable read registers with it every time): a kill cancels the pending read.
+        using var onKill = token.UnsafeRegister(static r => ((PipeReader)r!).CancelPendingRead(), reader);
         try
         {
             long needed = 0;
             while (!token.IsCancellationRequested)
             {
-                var result = await reader.ReadAsync(token).ConfigureAwait(false);
+                var result = await reader.ReadAsync().ConfigureAwait(false);
+                if (result.IsCanceled) break;
                 var buffer = result.Buffer;
                 if (buffer.Length < needed && !result.IsCompleted)
                 {
@@ -108,7 +113,8 @@ internal sealed partial class ProxySession
                 if (parsed.Count > 0)
                 {
                     LastActiveTicks = Environment.TickCount64;
-                    await ExecuteBatchAsync().ConfigureAwait(false);
+                    var execute = ExecuteBatch();
+                    if (!execute.IsCompletedSuccessfully) await execute.ConfigureAwait(false);
                 }
                 if (protocolError != null)
                 {
@@ -193,55 +199,155 @@ internal sealed partial class ProxySession
         return r;
     }
 
-    // Pooled: one batch per read, so the state machine of a batch that waits for backends is reused, not allocated.
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask ExecuteBatchAsync()
+    /// <summary>
+    /// Dispatches what was read and writes the replies. The common batch (requests that each go to one backend or
+    /// are answered here) runs without an async frame of its own: dispatched synchronously, it awaits only the
+    /// batch's last reply; a request whose dispatch waits (a slot being filled, a pinned connection) or that must
+    /// be answered after what came before it (a barrier) continues on <see cref="ExecuteRestAsync"/>.
+    /// </summary>
+    private ValueTask ExecuteBatch()
     {
-        var batch = new Batch();
-        foreach (var request in parsed)
+        dispatchTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+        for (int i = 0; i < parsed.Count; i++)
         {
             if (quit) break;
+            var request = parsed[i];
             seed = seed * 1103515245 + 12345;
             // A request over a pinned connection is ordered with the others by answering what came before it.
-            var op = Routing.OpTable.Find(request[0]); // once: the barrier check and the dispatch both need it
+            var op = FindOp(request[0]); // once: the barrier check and the dispatch both need it
+            if (NeedsBarrier(request, op) && pending.Count > 0) return ExecuteRestAsync(i, op, default, barrier: true);
+            var p = Dispatch(request, batch, op);
+            if (!p.IsCompletedSuccessfully) return ExecuteRestAsync(i, op, p, barrier: false);
+        }
+        return FinishBatch(last: true);
+    }
+
+    /// <summary>The rest of a batch from request <paramref name="i"/> on, whose dispatch is running or is behind a barrier.</summary>
+    // Pooled: the state machine of a batch that waits is reused, not allocated.
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask ExecuteRestAsync(int i, Routing.OpInfo? op, ValueTask dispatching, bool barrier)
+    {
+        if (barrier)
+        {
+            await FinishBatch(last: false).ConfigureAwait(false);
+            dispatchTicks = System.Diagnostics.Stopwatch.GetTimestamp();
+            dispatching = Dispatch(parsed[i], batch, op);
+        }
+        if (!dispatching.IsCompletedSuccessfully) await dispatching.ConfigureAwait(false);
+        for (i++; i < parsed.Count; i++)
+        {
+            if (quit) break;
+            var request = parsed[i];
+            seed = seed * 1103515245 + 12345;
+            op = FindOp(request[0]);
             if (NeedsBarrier(request, op) && pending.Count > 0)
             {
-                await FinishBatchAsync(batch).ConfigureAwait(false);
-                batch = new Batch();
+                await FinishBatch(last: false).ConfigureAwait(false);
+                dispatchTicks = System.Diagnostics.Stopwatch.GetTimestamp();
             }
             var p = Dispatch(request, batch, op);
             if (!p.IsCompletedSuccessfully) await p.ConfigureAwait(false);
         }
-        await FinishBatchAsync(batch).ConfigureAwait(false);
+        await FinishBatch(last: true).ConfigureAwait(false);
+    }
+
+    // The command of the session's previous request: clients mostly repeat one, spelled the same way.
+    private readonly byte[] lastName = new byte[64]; // the table's names are shorter
+    private int lastNameLength;
+    private Routing.OpInfo? lastOp;
+
+    private Routing.OpInfo? FindOp(ReadOnlySpan<byte> name)
+    {
+        if (lastOp != null && name.SequenceEqual(lastName.AsSpan(0, lastNameLength))) return lastOp;
+        var op = Routing.OpTable.Find(name);
+        if (op != null && name.Length <= lastName.Length)
+        {
+            name.CopyTo(lastName);
+            lastNameLength = name.Length;
+            lastOp = op;
+        }
+        return op;
+    }
+
+    private void EndBatch()
+    {
         pool.AddRange(parsed);
         parsed.Clear();
     }
 
-    /// <summary>Sends what the batch queued, waits for every reply and writes them in request order.</summary>
-    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
-    private async ValueTask FinishBatchAsync(Batch batch)
+    /// <summary>
+    /// Sends what the batch queued, waits for every reply and writes them in request order; <paramref name="last"/>:
+    /// the read's requests are done with (their buffers go back to the parser's pool).
+    /// </summary>
+    private ValueTask FinishBatch(bool last)
     {
         foreach (var conn in touched) conn.Flush();
         touched.Clear();
         batch.Seal();
-        if (!batch.Done.IsCompleted)
-        {
-            if (blockingInBatch) await WaitBlockedAsync(batch).ConfigureAwait(false);
-            else await batch.Done.ConfigureAwait(false);
-        }
+        if (!batch.IsDone) return FinishBatchAsync(last);
+        WriteReplies();
+        if (last) EndBatch();
+        return default;
+    }
+
+    [System.Runtime.CompilerServices.AsyncMethodBuilder(typeof(System.Runtime.CompilerServices.PoolingAsyncValueTaskMethodBuilder))]
+    private async ValueTask FinishBatchAsync(bool last)
+    {
+        if (blockingInBatch) await WaitBlockedAsync(batch.WaitAsync().AsTask()).ConfigureAwait(false);
+        else await batch.WaitAsync().ConfigureAwait(false);
+        WriteReplies();
+        if (last) EndBatch();
+    }
+
+    /// <summary>The replies of the done batch, in request order; then the next batch starts.</summary>
+    private void WriteReplies()
+    {
         blockingInBatch = false;
         StampWrites();
-        long now = System.Diagnostics.Stopwatch.GetTimestamp();
+        // session_break_on_failure: a request the proxy failed closes the session after this batch's replies.
+        if (proxy.Stats.Record(pending, System.Diagnostics.Stopwatch.GetTimestamp()) && proxy.BreakOnFailure) quit = true;
+        var span = writer.GetSpan();
+        int used = 0;
         foreach (var p in pending)
         {
             var reply = p.Reply!;
-            writer.Write(reply);
-            bool failed = proxy.Stats.Record(p, reply, now);
-            // session_break_on_failure: a request the proxy failed closes the session after this batch's replies.
-            if (failed && proxy.BreakOnFailure) quit = true;
+            if (p.Recyclable && spare.Count < MaxSpare) spare.Push(p);
+            if (reply.Length <= span.Length - used)
+            {
+                reply.CopyTo(span[used..]);
+                used += reply.Length;
+                continue;
+            }
+            writer.Advance(used);
+            used = 0;
+            if (reply.Length > BlockPool.BlockSize) writer.Write(reply); // a big one block by block, never one huge buffer
+            else
+            {
+                span = writer.GetSpan(reply.Length);
+                reply.CopyTo(span);
+                used = reply.Length;
+                continue;
+            }
+            span = writer.GetSpan();
         }
+        writer.Advance(used);
         Ops += pending.Count;
         pending.Clear();
+        batch.Next();
+    }
+
+    private const int MaxSpare = 256;
+
+    // When the running batch's dispatch started: the latency stats of its forwarded requests count from here (they
+    // arrived together), one clock read per batch instead of one per request.
+    private long dispatchTicks;
+
+    /// <summary>A plain forwarded request of the running batch: a written one reused, or a new one.</summary>
+    private PendingRequest Forwarded(Routing.OpInfo? op, string? unknownName, long startTicks)
+    {
+        if (!spare.TryPop(out var p)) return PendingRequest.Forwarded(batch, op, unknownName, startTicks);
+        p.Reuse(batch, op, unknownName, startTicks);
+        return p;
     }
 
     /// <summary>Registers a request of the batch; its reply is written in this order.</summary>

@@ -39,26 +39,53 @@ internal sealed class ProxyStats
         return table[op.Index] ?? Interlocked.CompareExchange(ref table[op.Index], new CommandStats(), null) ?? table[op.Index]!;
     }
 
-    /// <summary>Counts one answered request; true when the proxy itself failed it.</summary>
-    public bool Record(PendingRequest p, byte[] reply, long nowTicks)
+    /// <summary>
+    /// Counts a session's answered batch; true when the proxy itself failed any of its requests. Calls and latency
+    /// go to each command's counters once per run of the same command (a client mostly repeats one), not per request.
+    /// </summary>
+    public bool Record(List<PendingRequest> answered, long nowTicks)
     {
-        Interlocked.Increment(ref Total);
-        var c = For(p.Op, p);
-        Interlocked.Increment(ref c.Calls);
-        if (p.StartTicks > 0) Interlocked.Add(ref c.Usecs, (nowTicks - p.StartTicks) * 1_000_000 / System.Diagnostics.Stopwatch.Frequency);
-        if (reply.Length > 0 && reply[0] == (byte)'-')
+        Interlocked.Add(ref Total, answered.Count);
+        bool proxyFailed = false;
+        CommandStats? run = null;
+        long calls = 0, usecs = 0;
+        foreach (var p in answered)
         {
-            // Errors made by the proxy ("handle request/response") are failures; the rest are the server's replies.
-            bool proxyError = reply.AsSpan().StartsWith("-ERR handle "u8);
-            if (proxyError)
+            var c = For(p.Op, p);
+            if (!ReferenceEquals(c, run))
             {
-                Interlocked.Increment(ref Fails);
-                Interlocked.Increment(ref c.Fails);
-                return true;
+                Add(run, calls, usecs);
+                run = c;
+                calls = usecs = 0;
             }
-            Interlocked.Increment(ref RedisErrors);
-            Interlocked.Increment(ref c.RedisErrors);
+            calls++;
+            if (p.StartTicks > 0) usecs += (nowTicks - p.StartTicks) * 1_000_000 / System.Diagnostics.Stopwatch.Frequency;
+            var reply = p.Reply!;
+            if (reply.Length > 0 && reply[0] == (byte)'-') proxyFailed |= CountError(c, reply);
         }
+        Add(run, calls, usecs);
+        return proxyFailed;
+    }
+
+    private static void Add(CommandStats? c, long calls, long usecs)
+    {
+        if (c == null || calls == 0) return;
+        Interlocked.Add(ref c.Calls, calls);
+        if (usecs != 0) Interlocked.Add(ref c.Usecs, usecs);
+    }
+
+    /// <summary>Counts an error reply; true when the proxy made it (a failure), false for the server's own errors.</summary>
+    private bool CountError(CommandStats c, byte[] reply)
+    {
+        // Errors made by the proxy ("handle request/response") are failures; the rest are the server's replies.
+        if (reply.AsSpan().StartsWith("-ERR handle "u8))
+        {
+            Interlocked.Increment(ref Fails);
+            Interlocked.Increment(ref c.Fails);
+            return true;
+        }
+        Interlocked.Increment(ref RedisErrors);
+        Interlocked.Increment(ref c.RedisErrors);
         return false;
     }
 

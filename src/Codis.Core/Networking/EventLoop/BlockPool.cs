@@ -6,7 +6,8 @@ namespace Codis.Core.Networking.EventLoop;
 /// The pipe buffers of one event loop's connections. A request rents and returns an input and an output block,
 /// nearly always on the loop thread; a plain lock-protected stack does that for less than the shared ArrayPool,
 /// whose per-thread slot holds a single block per size (the second rent of a request went to its per-core stacks).
-/// Bigger requests than a block go to the shared ArrayPool.
+/// Bigger requests than a block go to the shared ArrayPool. The loop's own thread keeps a stack of its own, with no
+/// lock at all; blocks returned from other threads go to the locked one, where the loop finds them when its own is empty.
 /// </summary>
 public sealed class BlockPool : MemoryPool<byte>
 {
@@ -15,12 +16,18 @@ public sealed class BlockPool : MemoryPool<byte>
 
     private readonly Lock gate = new();
     private readonly Stack<Block> free = new();
+    private readonly Stack<Block> local = new(); // the owner thread's only
+    private int ownerThreadId = -1;
+
+    /// <summary>Makes the calling thread (the loop's) the one whose rents and returns take no lock.</summary>
+    public void BindToCurrentThread() => ownerThreadId = Environment.CurrentManagedThreadId;
 
     public override int MaxBufferSize => int.MaxValue;
 
     public override IMemoryOwner<byte> Rent(int minBufferSize = -1)
     {
         if (minBufferSize > BlockSize) return new Large(minBufferSize);
+        if (Environment.CurrentManagedThreadId == ownerThreadId && local.TryPop(out var mine)) return mine;
         lock (gate)
         {
             if (free.TryPop(out var block)) return block;
@@ -30,6 +37,11 @@ public sealed class BlockPool : MemoryPool<byte>
 
     private void Return(Block block)
     {
+        if (Environment.CurrentManagedThreadId == ownerThreadId)
+        {
+            if (local.Count < MaxKept) local.Push(block);
+            return;
+        }
         lock (gate)
         {
             if (free.Count < MaxKept) free.Push(block);

@@ -121,6 +121,7 @@ public sealed unsafe class EventLoop
     private void Run()
     {
         current = this;
+        Pool.BindToCurrentThread();
         byte* events = (byte*)NativeMemory.Alloc((nuint)(MaxEvents * Epoll.EventSize));
         while (true)
         {
@@ -145,9 +146,8 @@ public sealed unsafe class EventLoop
                 uint ev = Epoll.EventsAt(events, i);
                 try
                 {
-                    // Only Register puts handles here, each of an IEventLoopHandler: no interface cast per event.
-                    var target = GCHandle.FromIntPtr((nint)data).Target;
-                    if (target != null) System.Runtime.CompilerServices.Unsafe.As<IEventLoopHandler>(target).OnEvents(ev);
+                    // Register only ever stores handlers: no type check per event.
+                    if (GCHandle.FromIntPtr((nint)data).Target is { } target) System.Runtime.CompilerServices.Unsafe.As<IEventLoopHandler>(target).OnEvents(ev);
                 }
                 catch (Exception e)
                 {
