@@ -19,7 +19,7 @@ internal sealed partial class ProxySession
     private readonly ProxyServer proxy;
     private readonly Socket socket;
     private readonly NetworkStream? stream;
-    private readonly EventLoopTransport? transport;
+    private readonly LoopSocket? transport;
     private readonly PipeReader reader;
     private readonly PipeWriter writer;
     private readonly List<RespRequest> parsed = new();
@@ -44,7 +44,7 @@ internal sealed partial class ProxySession
         Remote = socket.RemoteEndPoint?.ToString() ?? "?";
         if (loop != null)
         {
-            transport = new EventLoopTransport(loop, socket);
+            transport = new LoopSocket(loop, socket);
             reader = transport.Input;
             writer = transport.Output;
         }
