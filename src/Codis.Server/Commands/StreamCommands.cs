@@ -64,10 +64,8 @@ internal static class StreamCommands
             s = new StreamValue();
             ctx.Db.Add(ctx.ArgBytes(1), s, 0);
         }
-        var entry = new byte[pairs][];
-        for (int i = 0; i < pairs; i++) entry[i] = ctx.ArgBytes(fieldPos + i);
         var limits = CollectionLimits.Current;
-        s.Append(new StreamEntry(id, entry), limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);
+        s.Append(id, new RequestItems(ctx.Args, fieldPos, pairs), limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);
         StreamArgs.WriteId(ctx, id);
         if (a.HasStrategy) s.Trim(a.ByMaxLen, a.MaxLen, a.MinId, a.Approx, a.Limit);
         CollectionAccess.Modified(ctx, ctx.Arg(1));

@@ -143,7 +143,7 @@ internal sealed class StreamTrimArgs
         var args = new byte[ctx.ArgCount][];
         for (int i = 0; i < args.Length; i++) args[i] = ctx.ArgBytes(i);
         args[ThresholdArg - 1] = "="u8.ToArray();
-        args[ThresholdArg] = ByMaxLen ? StreamArgs.Number(s.Length) : (s.First?.Id ?? StreamId.Max).ToBytes();
+        args[ThresholdArg] = ByMaxLen ? StreamArgs.Number(s.Length) : (s.TryFirst(out var first) ? first.Id : StreamId.Max).ToBytes();
         return args;
     }
 }
