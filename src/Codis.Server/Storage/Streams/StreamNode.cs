@@ -253,8 +253,13 @@ internal sealed class StreamNode
         bool same = (flags & FlagSameFields) != 0;
         for (int i = 0; i < fieldCount; i++)
         {
-            if (!same) p += (int)ReadVar(buf, ref p);
-            p += (int)ReadVar(buf, ref p);
+            if (!same)
+            {
+                int fl = (int)ReadVar(buf, ref p);
+                p += fl;
+            }
+            int vl = (int)ReadVar(buf, ref p);
+            p += vl;
         }
         return p + VarSize((ulong)(p - offset));
     }
