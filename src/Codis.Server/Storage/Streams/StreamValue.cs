@@ -43,6 +43,8 @@ internal sealed class StreamValue : IKeyValue
 
     public int GroupCount => Groups?.Count ?? 0;
 
+    private const int NodeSizeHintCap = 16 * 1024;
+
     private static long NodeMaxBytes(long maxBytes) => maxBytes <= 0 || maxBytes > 1L << 30 ? 1L << 30 : maxBytes;
 
     /// <summary>
@@ -60,8 +62,15 @@ internal sealed class StreamValue : IKeyValue
     /// <summary>Adds a loaded entry (RDB, RESTORE, migration) without touching the counters the payload carries.</summary>
     public void Load<T>(StreamId id, in T pairs, long maxBytes, long maxEntries) where T : struct, IStreamItems
     {
-        if (count > 0 && !nodes[head + count - 1].Full(pairs, NodeMaxBytes(maxBytes), maxEntries)) nodes[head + count - 1].Append(id, pairs);
-        else PushNode(StreamNode.Create(id, pairs));
+        var tail = count > 0 ? nodes[head + count - 1] : null;
+        if (tail != null && !tail.Full(pairs, NodeMaxBytes(maxBytes), maxEntries)) tail.Append(id, pairs);
+        else
+        {
+            // The next node will likely grow as big as the last one did: start it that big (unless that one held a
+            // huge entry), and trim the last one.
+            PushNode(StreamNode.Create(id, pairs, Math.Min(tail?.Used ?? 0, NodeSizeHintCap)));
+            tail?.Seal();
+        }
         Length++;
     }
 
