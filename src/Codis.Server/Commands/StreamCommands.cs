@@ -61,7 +61,8 @@ internal static class StreamCommands
         if (s == null)
         {
             s = new StreamValue();
-            ctx.Db.Add(ctx.ArgBytes(1), s, 0);
+            // The key lives as long as the stream: pinned, so no collection copies it (as the node buffers).
+            ctx.Db.Add(ElementBytes.Copy(ctx.Arg(1)), s, 0);
         }
         var limits = CollectionLimits.Current;
         s.Append(id, new RequestItems(ctx.Args, fieldPos, pairs), limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);

@@ -100,7 +100,7 @@ internal static class StreamGroupCommands
                 if (s == null)
                 {
                     s = new StreamValue();
-                    ctx.Db.Add(ctx.ArgBytes(2), s, 0);
+                    ctx.Db.Add(Storage.Collections.ElementBytes.Copy(ctx.Arg(2)), s, 0);
                 }
                 if (s.CreateGroup(groupName, id, entriesRead) == null)
                 {

@@ -7,8 +7,11 @@ namespace Codis.Server.Storage.Streams;
 /// </summary>
 internal sealed class StreamValue : IKeyValue
 {
+    // The live nodes are nodes[head .. head + count): trimming the oldest shifts nothing. A stream of one node keeps
+    // it in `single` and has no array: most small streams never need one (one young object less each).
+    private StreamNode? single;
     private StreamNode[] nodes = [];
-    private int head, count; // the live nodes are nodes[head .. head + count): trimming the oldest shifts nothing
+    private int head, count;
 
     public string TypeName => "stream";
     public string EncodingName => "stream";
@@ -25,7 +28,7 @@ internal sealed class StreamValue : IKeyValue
     public int NodeCount => count;
 
     /// <summary>The i-th node (0 = oldest).</summary>
-    public StreamNode Node(int i) => nodes[head + i];
+    public StreamNode Node(int i) => single ?? nodes[head + i];
 
     public StreamGroup? FindGroup(byte[] name) => Groups != null && Groups.TryGetValue(name, out var g) ? g : null;
 
@@ -62,7 +65,7 @@ internal sealed class StreamValue : IKeyValue
     /// <summary>Adds a loaded entry (RDB, RESTORE, migration) without touching the counters the payload carries.</summary>
     public void Load<T>(StreamId id, in T pairs, long maxBytes, long maxEntries) where T : struct, IStreamItems
     {
-        var tail = count > 0 ? nodes[head + count - 1] : null;
+        var tail = count > 0 ? Node(count - 1) : null;
         if (tail != null && !tail.Full(pairs, NodeMaxBytes(maxBytes), maxEntries)) tail.Append(id, pairs);
         else
         {
@@ -83,6 +86,18 @@ internal sealed class StreamValue : IKeyValue
 
     private void PushNode(StreamNode node)
     {
+        if (count == 0 && nodes.Length == 0)
+        {
+            single = node;
+            count = 1;
+            return;
+        }
+        if (single != null)
+        {
+            nodes = [single, null!];
+            single = null;
+            head = 0;
+        }
         if (head + count == nodes.Length)
         {
             if (head > 0 && count <= nodes.Length / 2)
@@ -103,6 +118,12 @@ internal sealed class StreamValue : IKeyValue
 
     private void RemoveNodeAt(int i)
     {
+        if (single != null)
+        {
+            single = null;
+            count = 0;
+            return;
+        }
         if (i == 0)
         {
             nodes[head] = null!;
@@ -123,7 +144,7 @@ internal sealed class StreamValue : IKeyValue
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (nodes[head + mid].MasterId <= id)
+            if (Node(mid).MasterId <= id)
             {
                 found = mid;
                 lo = mid + 1;
@@ -136,7 +157,7 @@ internal sealed class StreamValue : IKeyValue
     public bool TryFind(StreamId id, out StreamEntry e)
     {
         int n = NodeFor(id);
-        if (n >= 0 && nodes[head + n].LowerBound(id, out e) && e.Id == id) return true;
+        if (n >= 0 && Node(n).LowerBound(id, out e) && e.Id == id) return true;
         e = default;
         return false;
     }
@@ -154,13 +175,13 @@ internal sealed class StreamValue : IKeyValue
 
     public bool TryFirst(out StreamEntry e)
     {
-        e = count == 0 ? default : nodes[head].FirstEntry();
+        e = count == 0 ? default : Node(0).FirstEntry();
         return count > 0;
     }
 
     public bool TryLast(out StreamEntry e)
     {
-        e = count == 0 ? default : nodes[head + count - 1].LastEntry();
+        e = count == 0 ? default : Node(count - 1).LastEntry();
         return count > 0;
     }
 
@@ -172,7 +193,7 @@ internal sealed class StreamValue : IKeyValue
     {
         int n = NodeFor(id);
         if (n < 0) return false;
-        var node = nodes[head + n];
+        var node = Node(n);
         if (!node.LowerBound(id, out var e) || e.Id != id) return false;
         node.Delete(e);
         if (node.Live == 0) RemoveNodeAt(n);
@@ -194,7 +215,7 @@ internal sealed class StreamValue : IKeyValue
         while (count > 0)
         {
             if (byMaxLen && Length <= maxLen) break;
-            var node = nodes[head];
+            var node = Node(0);
             int entries = node.Live;
             if (limit > 0 && deleted + entries > limit) break;
             bool removeNode = byMaxLen ? Length - entries >= maxLen : node.LastId < minId;
@@ -271,8 +292,12 @@ internal sealed class StreamValue : IKeyValue
             MaxDeletedId = MaxDeletedId,
             EntriesAdded = EntriesAdded,
         };
-        copy.nodes = new StreamNode[count];
-        for (int i = 0; i < count; i++) copy.nodes[i] = nodes[head + i].Copy();
+        if (single != null) copy.single = single.Copy();
+        else
+        {
+            copy.nodes = new StreamNode[count];
+            for (int i = 0; i < count; i++) copy.nodes[i] = nodes[head + i].Copy();
+        }
         copy.count = count;
         if (Groups != null)
         {
