@@ -159,16 +159,25 @@ public class StreamPackingTests(PeerFixture peers) : IClassFixture<PeerFixture>
             """);
         AssertSameDump(theirs, ours, "s2");
 
-        // COPY is independent of its source.
+        // COPY shares the nodes' bytes until one side writes: appends, deletions and trims on either stay its own.
         StreamPeers.AssertSame(peers, """
-            del s3
+            del s3 s4
             copy s s3
+            copy s s4
+            xadd s 10000000000002-0 name source n 1
+            xrange s3 10000000000000 +
             xdel s 10000000000001-0
             xadd s3 10000000000002-0 name copy n 1
             xrange s 10000000000000 +
             xrange s3 10000000000000 +
+            xtrim s3 maxlen 3
+            xrange s - + count 2
+            xrange s4 - +
+            xrevrange s4 + - count 2
             """);
+        AssertSameDump(theirs, ours, "s");
         AssertSameDump(theirs, ours, "s3");
+        AssertSameDump(theirs, ours, "s4");
     });
 
     [Fact]

@@ -109,11 +109,27 @@ internal sealed class StreamNode
         used = other.used;
         entriesStart = other.entriesStart;
         firstLive = other.firstLive;
-        buf = Allocate(used);
-        other.buf.AsSpan(0, used).CopyTo(buf);
+        buf = other.buf;
+        shared = other.shared = true;
     }
 
+    /// <summary>
+    /// A copy sharing this node's buffer until either side writes to it (COPY, and the keyspace snapshot every
+    /// BGSAVE and AOF rewrite takes under the lock: copying only the node objects keeps that moment short).
+    /// </summary>
     public StreamNode Copy() => new(this);
+
+    /// <summary>Whether the buffer may be another node's too: the first write takes a private copy.</summary>
+    private bool shared;
+
+    private void Unshare()
+    {
+        if (!shared) return;
+        var own = Allocate(buf.Length);
+        buf.AsSpan(0, used).CopyTo(own);
+        buf = own;
+        shared = false;
+    }
 
     private static byte[] Allocate(int size) =>
         GC.AllocateUninitializedArray<byte>(Math.Max(MinCapacity, size), pinned: true);
@@ -179,6 +195,7 @@ internal sealed class StreamNode
         int body = EntrySize(pairs, same, msDelta, seq);
         int total = body + VarSize((ulong)body);
         if (buf.Length - used < total) Grow(total);
+        else Unshare(); // appending writes past `used`, where a sharing copy may have appended too
         int p = used;
         buf[p++] = flags;
         p = WriteVar(buf, p, msDelta);
@@ -205,6 +222,7 @@ internal sealed class StreamNode
         var exact = Allocate(size);
         buf.AsSpan(0, used).CopyTo(exact);
         buf = exact;
+        shared = false;
     }
 
     private void Grow(int need)
@@ -213,6 +231,7 @@ internal sealed class StreamNode
         var next = Allocate((int)Math.Min(size, Array.MaxLength));
         buf.AsSpan(0, used).CopyTo(next);
         buf = next;
+        shared = false;
     }
 
     /// <summary>Bytes of an entry's body (flags through its last item), backlen excluded.</summary>
@@ -356,6 +375,7 @@ internal sealed class StreamNode
     /// <summary>Flags a live entry deleted (its bytes stay, as Redis's flag).</summary>
     public void Delete(in StreamEntry e)
     {
+        Unshare();
         buf[e.Offset] |= FlagDeleted;
         LpBytes += ListpackSize.Of(Live - 1) - ListpackSize.Of(Live) + ListpackSize.Of(Deleted + 1) - ListpackSize.Of(Deleted);
         Live--;
@@ -371,6 +391,7 @@ internal sealed class StreamNode
     public void DeleteFirst(int n)
     {
         if (n <= 0) return;
+        Unshare();
         int live = Live;
         int o = firstLive, flagged = 0;
         while (flagged < n && NextLive(ref o, out var e))
