@@ -161,14 +161,22 @@ public class StreamPackingTests(PeerFixture peers) : IClassFixture<PeerFixture>
 
         // COPY shares the nodes' bytes until one side writes: appends, deletions and trims on either stay its own.
         StreamPeers.AssertSame(peers, """
-            del s3 s4
+            del s3 s4 c c2
+            xadd c 1-0 f v
+            copy c c2
+            xadd c 2-0 f v2
+            xadd c2 2-0 f other
+            xadd c2 3-0 g more
+            xrange c - +
+            xrange c2 - +
             copy s s3
             copy s s4
             xadd s 10000000000002-0 name source n 1
             xrange s3 10000000000000 +
-            xdel s 10000000000001-0
             xadd s3 10000000000002-0 name copy n 1
             xrange s 10000000000000 +
+            xrange s3 10000000000000 +
+            xdel s 10000000000001-0
             xrange s3 10000000000000 +
             xtrim s3 maxlen 3
             xrange s - + count 2
