@@ -10,27 +10,7 @@ internal readonly struct StreamEntry(StreamNode node, int offset, StreamId id)
     public int Offset { get; } = offset;
     public StreamId Id { get; } = id;
 
-    public bool IsNull => Node == null;
-
-    public int FieldCount
-    {
-        get
-        {
-            Node.ReadHeader(Offset, out _, out int n, out _);
-            return n;
-        }
-    }
-
     public PairReader Pairs() => new(Node, Offset);
-
-    /// <summary>The pairs as fresh arrays (for the neutral payload records).</summary>
-    public List<(byte[] Field, byte[] Value)> ToList()
-    {
-        var list = new List<(byte[], byte[])>(FieldCount);
-        var r = Pairs();
-        while (r.MoveNext()) list.Add((r.Field.ToArray(), r.Value.ToArray()));
-        return list;
-    }
 }
 
 /// <summary>Walks an entry's field/value pairs in the node buffer (fields of "same fields" entries come from the master).</summary>
