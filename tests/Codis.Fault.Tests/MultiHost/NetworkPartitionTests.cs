@@ -224,7 +224,9 @@ public class NetworkPartitionTests(ITestOutputHelper output)
             using var c = new RespClient(parts[0], int.Parse(parts[1]), TimeSpan.FromSeconds(2));
             return (c.Call("INFO", "replication").Text ?? "").Split('\n').Select(l => l.Trim().Split(':', 2)).Where(kv => kv.Length == 2).ToDictionary(kv => kv[0], kv => kv[1]);
         }
-        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException) { return []; }
+        // Right after the heal the host's route may still be missing: the connect fails (wrapped), try again later.
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException
+            or AggregateException { InnerException: IOException or System.Net.Sockets.SocketException }) { return []; }
     }
 
     private static JsonArray Failovers(SeedEnv env) => env.GetAsync(DashboardRoutes.Failovers).GetAwaiter().GetResult()!.AsArray();

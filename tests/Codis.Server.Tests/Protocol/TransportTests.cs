@@ -100,4 +100,56 @@ public class TransportTests
         Assert.DoesNotContain("name=slow", admin.Call("CLIENT", "LIST").Text!);
         Assert.Equal("PONG", admin.Call("PING").Text);
     }
+
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("no")]
+    public void Requests_ArrivingInSmallPieces_AreParsedWhole(string eventLoop)
+    {
+        using var server = Start(eventLoop);
+        using var c = server.Client();
+        var value = new string('v', 40_000); // spans several receives and the input buffer's first size
+        var wire = Encoding.ASCII.GetBytes(
+            $"*3\r\n$3\r\nSET\r\n$1\r\na\r\n${value.Length}\r\n{value}\r\nPING\r\n*2\r\n$3\r\nGET\r\n$1\r\na\r\n");
+        for (int offset = 0; offset < wire.Length; offset += 997)
+        {
+            c.SendRaw(wire.AsSpan(offset, Math.Min(997, wire.Length - offset)));
+            c.Flush();
+            if (offset % (997 * 8) == 0) Thread.Sleep(2); // let the server see a part of a request, then the rest
+        }
+        c.Read().AssertOk();
+        Assert.Equal("PONG", c.Read().Text);
+        Assert.Equal(value, c.Read().Text);
+    }
+
+    [Theory]
+    [InlineData("yes")]
+    [InlineData("no")]
+    public void Requests_BiggerThanTheKeptBuffers_BetweenSmallOnes_KeepTheirBytes(string eventLoop)
+    {
+        using var server = Start(eventLoop);
+        using var c = server.Client(30000);
+        var values = new[] { 3 << 20, 100, 600_000, 5 << 20, 7 }.Select((n, i) =>
+        {
+            var v = new byte[n];
+            for (int j = 0; j < n; j++) v[j] = (byte)((j * 31 + i) % 253);
+            return v;
+        }).ToArray();
+        // All in one pipeline: each big request grows the input past the size kept between requests.
+        for (int i = 0; i < values.Length; i++)
+        {
+            c.Send(["SET"u8.ToArray(), Encoding.ASCII.GetBytes($"k{i}"), values[i]]);
+            c.Send(["INCR"u8.ToArray(), "n"u8.ToArray()]);
+        }
+        c.Flush();
+        for (int i = 0; i < values.Length; i++)
+        {
+            c.Read().AssertOk();
+            Assert.Equal(i + 1, c.Read().AssertInt());
+        }
+        for (int round = 0; round < 2; round++)
+            for (int i = 0; i < values.Length; i++)
+                Assert.True(c.Call("GET"u8.ToArray(), Encoding.ASCII.GetBytes($"k{i}")).Bytes.AsSpan().SequenceEqual(values[i]),
+                    $"value {i} differs in round {round}");
+    }
 }

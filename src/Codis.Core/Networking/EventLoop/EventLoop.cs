@@ -145,7 +145,9 @@ public sealed unsafe class EventLoop
                 uint ev = Epoll.EventsAt(events, i);
                 try
                 {
-                    if (GCHandle.FromIntPtr((nint)data).Target is IEventLoopHandler c) c.OnEvents(ev);
+                    // Only Register puts handles here, each of an IEventLoopHandler: no interface cast per event.
+                    var target = GCHandle.FromIntPtr((nint)data).Target;
+                    if (target != null) System.Runtime.CompilerServices.Unsafe.As<IEventLoopHandler>(target).OnEvents(ev);
                 }
                 catch (Exception e)
                 {
