@@ -7,6 +7,7 @@
 #   env: TESTS=set,get,incr,mset PIPELINES="1 16" ROUNDS=3 SERVERS="codis redis"
 #        NOBUILD=1 (use the published server as it is) BIN=dir (where codis-server.dll is; default bin/)
 #        CODIS_ARGS="--event-loop yes" (more codis-server flags)
+#   TESTS may also name xadd: XADD bench:s:<random of 100,000> * f v (redis-benchmark has no built-in XADD test)
 # Each figure is the minimum over ROUNDS runs (noise from other processes only ever adds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,13 +34,20 @@ start() { # kind port -> pid
   echo $!
 }
 TICK=$(getconf CLK_TCK)
+what() { # test -> the redis-benchmark arguments that run it
+  case "$1" in
+    xadd) what=(-r 100000 XADD 'bench:s:__rand_int__' '*' f v) ;;
+    *) what=(-t "$1") ;;
+  esac
+}
 alloc() { redis-cli -p "$1" info memory | awk -F: '/^gc_total_allocated_bytes/ {print $2+0} END {}' | tr -d '\r'; }
 measure() { # kind port pid pipeline test -> "user sys syscalls ctxsw bytes" per request
   local a0 a1 s0 s1 out
   a0=$(alloc "$2"); a0=${a0:-0}
   s0=$(awk '{print $14, $15}' "/proc/$3/stat")
+  what "$5"
   out=$(perf stat -x, -e task-clock,raw_syscalls:sys_enter,context-switches -p "$3" -- \
-        redis-benchmark -p "$2" -c "$C" -n "$N" -P "$4" -t "$5" -q 2>&1 >/dev/null | grep -E 'task-clock|sys_enter|context-switches' || true)
+        redis-benchmark -p "$2" -c "$C" -n "$N" -P "$4" -q "${what[@]}" 2>&1 >/dev/null | grep -E 'task-clock|sys_enter|context-switches' || true)
   s1=$(awk '{print $14, $15}' "/proc/$3/stat")
   a1=$(alloc "$2"); a1=${a1:-0}
   python3 - "$N" "$TICK" "$s0" "$s1" "$a0" "$a1" "$out" <<'PY'
@@ -65,7 +73,7 @@ for s in $SERVERS; do
   pid[$s]=$(start "$s" "${port[$s]}"); pids+=("${pid[$s]}")
 done
 for s in $SERVERS; do for _ in $(seq 100); do redis-cli -p "${port[$s]}" ping >/dev/null 2>&1 && break; sleep 0.1; done; done
-for s in $SERVERS; do redis-benchmark -p "${port[$s]}" -c "$C" -n 100000 -P 16 -t "$TESTS" -q >/dev/null 2>&1; done # JIT warm-up
+for s in $SERVERS; do for t in ${TESTS//,/ }; do what "$t"; redis-benchmark -p "${port[$s]}" -c "$C" -n 100000 -P 16 -q "${what[@]}" >/dev/null 2>&1; done; done # JIT warm-up
 
 echo "requests per run: $N, clients: $C, minimum of $ROUNDS runs"
 echo "| server | test | -P | user µs/req | sys µs/req | CPU µs/req (task-clock) | syscalls/req | ctx switches/req | bytes allocated/req |"

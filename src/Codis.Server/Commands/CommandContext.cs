@@ -32,6 +32,12 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
     /// <summary>When set, the command is propagated as these arguments instead of the request (e.g. SET EX → SET PXAT).</summary>
     public List<byte[][]>? Rewrite { get; set; }
 
+    /// <summary>
+    /// Whether a <see cref="Rewrite"/> will be read: the AOF or replicas take this command's effects, or a slot
+    /// migration forwards it. Handlers whose rewrite costs copies on every call (XADD's generated ID) skip it otherwise.
+    /// </summary>
+    public bool EffectsWanted => Server.Persistence.Aof.Enabled || Server.Replication.WantsStream || Server.ForwardingWrite;
+
     /// <summary>Set by handlers that decide not to propagate (a write that changed nothing).</summary>
     public bool SuppressPropagation { get; set; }
 

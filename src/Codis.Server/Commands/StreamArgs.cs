@@ -75,26 +75,27 @@ internal static class StreamArgs
         ctx.Reply.WriteBulk(buf[..id.Format(buf)]);
     }
 
-    /// <summary>One entry: [id, [field, value, ...]].</summary>
-    public static void WriteEntry(CommandContext ctx, StreamEntry e)
+    /// <summary>One entry: [id, [field, value, ...]], written from the node's bytes.</summary>
+    public static void WriteEntry(CommandContext ctx, in StreamEntry e)
     {
-        ctx.Reply.WriteArrayHeader(2);
+        var r = ctx.Reply;
+        r.WriteArrayHeader(2);
         WriteId(ctx, e.Id);
-        ctx.Reply.WriteArrayHeader(e.Pairs.Length);
-        foreach (var p in e.Pairs) ctx.Reply.WriteBulk(p);
+        var pairs = e.Pairs();
+        r.WriteArrayHeader(2L * pairs.FieldCount);
+        while (pairs.MoveNext())
+        {
+            r.WriteBulk(pairs.Field);
+            r.WriteBulk(pairs.Value);
+        }
     }
 
-    /// <summary>Entries as an array, at most <paramref name="count"/> (0 = all).</summary>
-    public static void WriteEntries(CommandContext ctx, IEnumerable<StreamEntry> entries, long count)
+    /// <summary>Entries as an array, at most <paramref name="count"/> (0 = all): counted first, then written.</summary>
+    public static void WriteEntries(CommandContext ctx, StreamRange entries, long count)
     {
-        var list = new List<StreamEntry>();
-        foreach (var e in entries)
-        {
-            if (count > 0 && list.Count >= count) break;
-            list.Add(e);
-        }
-        ctx.Reply.WriteArrayHeader(list.Count);
-        foreach (var e in list) WriteEntry(ctx, e);
+        long n = entries.CountAhead(count);
+        ctx.Reply.WriteArrayHeader(n);
+        for (long i = 0; i < n && entries.MoveNext(); i++) WriteEntry(ctx, entries.Current);
     }
 
     /// <summary>The NOGROUP reply of commands that name a key and a group.</summary>

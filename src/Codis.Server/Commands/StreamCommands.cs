@@ -11,8 +11,7 @@ internal static class StreamCommands
     [Command("xadd", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "Appends a new message to a stream. Creates the key if it doesn't exist.")]
     public static void XAdd(CommandContext ctx)
     {
-        var a = StreamTrimArgs.Parse(ctx, xadd: true);
-        if (a == null) return;
+        if (!StreamTrimArgs.TryParse(ctx, xadd: true, out var a)) return;
         int fieldPos = a.IdArg + 1;
         int pairs = ctx.ArgCount - fieldPos;
         if (pairs < 2 || pairs % 2 == 1)
@@ -62,16 +61,15 @@ internal static class StreamCommands
         if (s == null)
         {
             s = new StreamValue();
-            ctx.Db.Add(ctx.ArgBytes(1), s, 0);
+            // The key lives as long as the stream: pinned, so no collection copies it (as the node buffers).
+            ctx.Db.Add(ElementBytes.Copy(ctx.Arg(1)), s, 0);
         }
-        var entry = new byte[pairs][];
-        for (int i = 0; i < pairs; i++) entry[i] = ctx.ArgBytes(fieldPos + i);
         var limits = CollectionLimits.Current;
-        s.Append(new StreamEntry(id, entry), limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);
+        s.Append(id, new RequestItems(ctx.Args, fieldPos, pairs), limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);
         StreamArgs.WriteId(ctx, id);
         if (a.HasStrategy) s.Trim(a.ByMaxLen, a.MaxLen, a.MinId, a.Approx, a.Limit);
         CollectionAccess.Modified(ctx, ctx.Arg(1));
-        if (a.Approx || !a.IdGiven || !a.SeqGiven)
+        if ((a.Approx || !a.IdGiven || !a.SeqGiven) && ctx.EffectsWanted)
         {
             var args = a.Approx ? a.ExactArgs(ctx, s) : Copy(ctx);
             args[a.IdArg] = id.ToBytes();
@@ -172,14 +170,13 @@ internal static class StreamCommands
     [Command("xtrim", -4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "Deletes messages from the beginning of a stream.")]
     public static void XTrim(CommandContext ctx)
     {
-        var a = StreamTrimArgs.Parse(ctx, xadd: false);
-        if (a == null) return;
+        if (!StreamTrimArgs.TryParse(ctx, xadd: false, out var a)) return;
         if (!TryGetStream(ctx, ctx.Arg(1), out var s)) return;
         long deleted = s == null ? 0 : s.Trim(a.ByMaxLen, a.MaxLen, a.MinId, a.Approx, a.Limit);
         if (deleted > 0)
         {
             CollectionAccess.Modified(ctx, ctx.Arg(1));
-            if (a.Approx) ctx.Rewrite = [a.ExactArgs(ctx, s!)];
+            if (a.Approx && ctx.EffectsWanted) ctx.Rewrite = [a.ExactArgs(ctx, s!)];
         }
         else ctx.SuppressPropagation = true;
         ctx.Reply.WriteInteger(deleted);

@@ -100,7 +100,7 @@ internal static class StreamGroupCommands
                 if (s == null)
                 {
                     s = new StreamValue();
-                    ctx.Db.Add(ctx.ArgBytes(2), s, 0);
+                    ctx.Db.Add(Storage.Collections.ElementBytes.Copy(ctx.Arg(2)), s, 0);
                 }
                 if (s.CreateGroup(groupName, id, entriesRead) == null)
                 {
@@ -346,12 +346,11 @@ internal static class StreamGroupCommands
         }
         if (deliveryTime == -1 || deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
         StreamConsumer? consumer = null;
-        var claimed = new List<(StreamId Id, StreamEntry? Entry)>();
+        var claimed = new List<StreamEntry>();
         foreach (var id in ids)
         {
             var p = g.FindPending(id);
-            var entry = s!.Find(id);
-            if (entry == null)
+            if (!s!.TryFind(id, out var entry))
             {
                 if (p != null)
                 {
@@ -378,16 +377,16 @@ internal static class StreamGroupCommands
             p.DeliveryTime = deliveryTime;
             if (retryCount >= 0) p.DeliveryCount = (ulong)retryCount;
             else if (!justId) p.DeliveryCount++;
-            claimed.Add((id, entry));
+            claimed.Add(entry);
             effects.Add(StreamGroupReads.ClaimEffect(key, g, p));
             propagateLastId = false;
         }
         if (propagateLastId) effects.Add(StreamGroupReads.SetIdEffect(key, g));
         ctx.Reply.WriteArrayHeader(claimed.Count);
-        foreach (var (id, entry) in claimed)
+        foreach (var entry in claimed)
         {
-            if (justId) StreamArgs.WriteId(ctx, id);
-            else StreamArgs.WriteEntry(ctx, entry!);
+            if (justId) StreamArgs.WriteId(ctx, entry.Id);
+            else StreamArgs.WriteEntry(ctx, entry);
         }
         if (effects.Count > 0)
         {
@@ -444,8 +443,7 @@ internal static class StreamGroupCommands
         {
             attempts--;
             var p = candidates[i];
-            var entry = s!.Find(p.Id);
-            if (entry == null)
+            if (!s!.TryFind(p.Id, out var entry))
             {
                 effects.Add(StreamGroupReads.ClaimEffect(key, g, p));
                 g.RemovePending(p);

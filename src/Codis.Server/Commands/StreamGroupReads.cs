@@ -18,18 +18,14 @@ internal static class StreamGroupReads
     public static void ServeNew(CommandContext ctx, byte[] key, StreamValue s, StreamGroup g, StreamConsumer consumer, bool consumerCreated,
         StreamId after, long count, bool noAck, List<byte[][]> effects)
     {
-        var delivered = new List<StreamEntry>();
-        if (after.TryNext(out var start))
-            foreach (var e in s.Range(start, StreamId.Max))
-            {
-                if (count > 0 && delivered.Count >= count) break;
-                delivered.Add(e);
-            }
+        var range = after.TryNext(out var start) ? s.Range(start, StreamId.Max) : StreamRange.Empty;
+        long delivered = range.CountAhead(count);
         long now = ctx.Now;
         bool moved = false;
-        ctx.Reply.WriteArrayHeader(delivered.Count);
-        foreach (var e in delivered)
+        ctx.Reply.WriteArrayHeader(delivered);
+        for (long i = 0; i < delivered && range.MoveNext(); i++)
         {
+            var e = range.Current;
             if (e.Id > g.LastId)
             {
                 if (g.EntriesRead != StreamGroup.EntriesReadUnknown && !s.HasTombstonesFrom(e.Id)) g.EntriesRead++;
@@ -50,10 +46,10 @@ internal static class StreamGroupReads
             p.DeliveryCount = 1;
             effects.Add(ClaimEffect(key, g, p));
         }
-        if (consumerCreated && (noAck || delivered.Count == 0))
+        if (consumerCreated && (noAck || delivered == 0))
             effects.Add([XGroup, CreateConsumer, key, g.Name, consumer.Name]);
         if (moved) effects.Add(SetIdEffect(key, g));
-        if (delivered.Count > 0 || consumerCreated) ctx.Keyspace.Dirty++;
+        if (delivered > 0 || consumerCreated) ctx.Keyspace.Dirty++;
     }
 
     /// <summary>The consumer's own pending entries after an ID (a deleted entry shows as [id, nil]).</summary>
@@ -69,8 +65,7 @@ internal static class StreamGroupReads
         ctx.Reply.WriteArrayHeader(list.Count);
         foreach (var p in list)
         {
-            var e = s.Find(p.Id);
-            if (e == null)
+            if (!s.TryFind(p.Id, out var e))
             {
                 ctx.Reply.WriteArrayHeader(2);
                 StreamArgs.WriteId(ctx, p.Id);

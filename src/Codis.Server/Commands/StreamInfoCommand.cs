@@ -123,10 +123,10 @@ internal static class StreamInfoCommand
         {
             r.WriteBulk("groups"u8); r.WriteInteger(s.GroupCount);
             r.WriteBulk("first-entry"u8);
-            if (s.First is { } first) StreamArgs.WriteEntry(ctx, first);
+            if (s.TryFirst(out var first)) StreamArgs.WriteEntry(ctx, first);
             else r.WriteNullBulk();
             r.WriteBulk("last-entry"u8);
-            if (s.Last is { } last) StreamArgs.WriteEntry(ctx, last);
+            if (s.TryLast(out var last)) StreamArgs.WriteEntry(ctx, last);
             else r.WriteNullBulk();
             return;
         }

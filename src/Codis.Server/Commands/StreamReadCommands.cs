@@ -210,8 +210,8 @@ internal static class StreamReadCommands
         ctx.Reply.WriteNullArray();
     }
 
-    private static IEnumerable<StreamEntry> AfterId(StreamValue s, StreamId gt) =>
-        gt.TryNext(out var start) ? s.Range(start, StreamId.Max) : [];
+    private static StreamRange AfterId(StreamValue s, StreamId gt) =>
+        gt.TryNext(out var start) ? s.Range(start, StreamId.Max) : StreamRange.Empty;
 
     private static void Finish(CommandContext ctx, List<byte[][]> effects)
     {

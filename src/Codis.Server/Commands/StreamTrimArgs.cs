@@ -6,7 +6,7 @@ namespace Codis.Server.Commands;
 /// The options XADD and XTRIM share (streamParseAddOrTrimArgsOrReply): NOMKSTREAM (XADD), MAXLEN|MINID [=|~]
 /// threshold, LIMIT count, and for XADD the ID that ends them ("*", "ms-*", "ms-seq").
 /// </summary>
-internal sealed class StreamTrimArgs
+internal struct StreamTrimArgs
 {
     public bool ByMaxLen, ByMinId, Approx, NoMkStream, IdGiven, SeqGiven;
     public long MaxLen, Limit;
@@ -18,12 +18,12 @@ internal sealed class StreamTrimArgs
     /// <summary>XADD: argument index of the ID.</summary>
     public int IdArg;
 
-    public bool HasStrategy => ByMaxLen || ByMinId;
+    public readonly bool HasStrategy => ByMaxLen || ByMinId;
 
     /// <summary>Parses from argument 2; false after an error reply.</summary>
-    public static StreamTrimArgs? Parse(CommandContext ctx, bool xadd)
+    public static bool TryParse(CommandContext ctx, bool xadd, out StreamTrimArgs a)
     {
-        var a = new StreamTrimArgs();
+        a = default;
         bool limitGiven = false;
         int i = 2;
         for (; i < ctx.ArgCount; i++)
@@ -37,7 +37,7 @@ internal sealed class StreamTrimArgs
                 if (a.HasStrategy)
                 {
                     ctx.Error("ERR syntax error, MAXLEN and MINID options at the same time are not compatible");
-                    return null;
+                    return false;
                 }
                 a.Approx = false;
                 var next = ctx.Arg(i + 1);
@@ -49,17 +49,17 @@ internal sealed class StreamTrimArgs
                 else if (more >= 2 && next.Length == 1 && next[0] == (byte)'=') i++;
                 if (maxlen)
                 {
-                    if (!ctx.TryArgLong(i + 1, out a.MaxLen)) return null;
+                    if (!ctx.TryArgLong(i + 1, out a.MaxLen)) return false;
                     if (a.MaxLen < 0)
                     {
                         ctx.Error("ERR The MAXLEN argument must be >= 0.");
-                        return null;
+                        return false;
                     }
                     a.ByMaxLen = true;
                 }
                 else
                 {
-                    if (!StreamArgs.TryStrictId(ctx, ctx.Arg(i + 1), 0, out a.MinId)) return null;
+                    if (!StreamArgs.TryStrictId(ctx, ctx.Arg(i + 1), 0, out a.MinId)) return false;
                     a.ByMinId = true;
                 }
                 i++;
@@ -67,11 +67,11 @@ internal sealed class StreamTrimArgs
             }
             else if (ctx.ArgIs(i, "limit") && more > 0)
             {
-                if (!ctx.TryArgLong(i + 1, out a.Limit)) return null;
+                if (!ctx.TryArgLong(i + 1, out a.Limit)) return false;
                 if (a.Limit < 0)
                 {
                     ctx.Error("ERR The LIMIT argument must be >= 0.");
-                    return null;
+                    return false;
                 }
                 limitGiven = true;
                 i++;
@@ -79,25 +79,25 @@ internal sealed class StreamTrimArgs
             else if (xadd && ctx.ArgIs(i, "nomkstream")) a.NoMkStream = true;
             else if (xadd)
             {
-                if (!ParseAddId(ctx, i, a)) return null;
+                if (!ParseAddId(ctx, i, ref a)) return false;
                 break;
             }
             else
             {
                 ctx.SyntaxError();
-                return null;
+                return false;
             }
         }
         a.IdArg = i;
         if (a.Limit != 0 && !a.HasStrategy)
         {
             ctx.Error("ERR syntax error, LIMIT cannot be used without specifying a trimming strategy");
-            return null;
+            return false;
         }
         if (!xadd && !a.HasStrategy)
         {
             ctx.Error("ERR syntax error, XTRIM must be called with a trimming strategy");
-            return null;
+            return false;
         }
         if (ctx.Client.IsReplay)
         {
@@ -109,7 +109,7 @@ internal sealed class StreamTrimArgs
             if (!a.Approx)
             {
                 ctx.Error("ERR syntax error, LIMIT cannot be used without the special ~ option");
-                return null;
+                return false;
             }
         }
         else if (a.Approx)
@@ -118,10 +118,10 @@ internal sealed class StreamTrimArgs
             a.Limit = limit <= 0 || limit > 10000 ? 10000 : limit;
         }
         else a.Limit = 0;
-        return a;
+        return true;
     }
 
-    private static bool ParseAddId(CommandContext ctx, int i, StreamTrimArgs a)
+    private static bool ParseAddId(CommandContext ctx, int i, ref StreamTrimArgs a)
     {
         var text = ctx.Arg(i);
         if ((text.Length == 1 && (text[0] == (byte)'-' || text[0] == (byte)'+'))
@@ -138,12 +138,12 @@ internal sealed class StreamTrimArgs
     /// After an approximate trim: the arguments to propagate, with "~" made "=" and the threshold made what the
     /// trim actually left (the length, or the first ID), so the AOF and replicas trim exactly the same.
     /// </summary>
-    public byte[][] ExactArgs(CommandContext ctx, StreamValue s)
+    public readonly byte[][] ExactArgs(CommandContext ctx, StreamValue s)
     {
         var args = new byte[ctx.ArgCount][];
         for (int i = 0; i < args.Length; i++) args[i] = ctx.ArgBytes(i);
         args[ThresholdArg - 1] = "="u8.ToArray();
-        args[ThresholdArg] = ByMaxLen ? StreamArgs.Number(s.Length) : (s.First?.Id ?? StreamId.Max).ToBytes();
+        args[ThresholdArg] = ByMaxLen ? StreamArgs.Number(s.Length) : (s.TryFirst(out var first) ? first.Id : StreamId.Max).ToBytes();
         return args;
     }
 }

@@ -27,7 +27,21 @@ internal sealed record RdbStreamGroup(byte[] Name, RdbStreamId LastDelivered, lo
 /// Where a listpack node of the stream starts: its master ID and fields, how many live entries of
 /// <see cref="RdbStream.Entries"/> it holds (in order) and how many deleted ones it carried.
 /// </summary>
-internal sealed record RdbStreamNode(RdbStreamId MasterId, byte[][] MasterFields, int LiveCount, int Deleted);
+internal sealed record RdbStreamNode(RdbStreamId MasterId, byte[][] MasterFields, int LiveCount, int Deleted)
+{
+    /// <summary>The node's listpack as read (deleted entries included), when it came from a payload.</summary>
+    public byte[]? Listpack { get; init; }
+}
+
+/// <summary>
+/// A stream as the keyspace holds it, ready to write: each node's listpack as Redis holds it (built on demand, one
+/// node at a time, deleted entries flagged in place), then the metadata and the groups.
+/// </summary>
+internal sealed record RdbStreamListpacks(int NodeCount, IEnumerable<(RdbStreamId Master, byte[] Listpack)> Nodes, ulong Length,
+    RdbStreamId LastId, RdbStreamId FirstId, RdbStreamId MaxDeletedId, ulong EntriesAdded, List<RdbStreamGroup> Groups) : RdbValue
+{
+    public override string TypeName => "stream";
+}
 
 /// <summary>
 /// A stream: its live entries in ID order and the metadata XINFO shows. Deleted entries that a listpack still

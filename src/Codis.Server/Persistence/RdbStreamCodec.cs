@@ -22,11 +22,12 @@ internal static class RdbStreamCodec
             var key = r.ReadString();
             if (key.Length != 16) throw new RdbFormatException("bad stream node key");
             var master = ReadId(key);
-            var lp = Listpack.Read(r.ReadString());
+            var raw = r.ReadString();
+            var lp = Listpack.Read(raw);
             if (lp.Count == 0) throw new RdbFormatException("empty stream node");
             int before = entries.Count;
             var (fields, deleted) = ReadNode(lp, master, entries);
-            if (entries.Count > before) layout.Add(new RdbStreamNode(master, fields, entries.Count - before, deleted));
+            if (entries.Count > before) layout.Add(new RdbStreamNode(master, fields, entries.Count - before, deleted) { Listpack = raw });
         }
         ulong length = r.ReadLength();
         var lastId = new RdbStreamId(r.ReadLength(), r.ReadLength());
@@ -168,10 +169,10 @@ internal static class RdbStreamCodec
         int i = 0;
         if (s.Nodes is { } layout && layout.Sum(n => (long)n.LiveCount) == s.Entries.Count)
         {
-            // The layout held in memory: each node with its master entry; deleted entries are not kept, so none are written.
+            // The layout as read: each node's listpack as it came (deleted entries included), or rebuilt from its live entries.
             foreach (var node in layout)
             {
-                nodes.Add((node.MasterId, BuildNode(s.Entries, i, i + node.LiveCount, node.MasterId, node.MasterFields)));
+                nodes.Add((node.MasterId, node.Listpack ?? BuildNode(s.Entries, i, i + node.LiveCount, node.MasterId, node.MasterFields)));
                 i += node.LiveCount;
             }
         }
@@ -201,21 +202,34 @@ internal static class RdbStreamCodec
             i = end;
         }
 
-        w.WriteLength((ulong)nodes.Count);
+        WriteBody(w, nodes.Count, nodes, (ulong)s.Entries.Count, s.LastId, s.FirstId, s.MaxDeletedId, s.EntriesAdded, s.Groups);
+    }
+
+    /// <summary>Writes a stream body (type 19, without the type byte) from listpacks the keyspace built.</summary>
+    public static void Write(RdbWriter w, RdbStreamListpacks s) =>
+        WriteBody(w, s.NodeCount, s.Nodes, s.Length, s.LastId, s.FirstId, s.MaxDeletedId, s.EntriesAdded, s.Groups);
+
+    private static void WriteBody(RdbWriter w, int nodeCount, IEnumerable<(RdbStreamId Master, byte[] Listpack)> nodes, ulong length,
+        RdbStreamId lastId, RdbStreamId firstId, RdbStreamId maxDeletedId, ulong entriesAdded, List<RdbStreamGroup> streamGroups)
+    {
+        w.WriteLength((ulong)nodeCount);
         Span<byte> key = stackalloc byte[16];
+        int written = 0;
         foreach (var (id, lp) in nodes)
         {
             WriteId(key, id);
             w.WriteString(key);
             w.WriteString(lp);
+            written++;
         }
-        w.WriteLength((ulong)s.Entries.Count);
-        WriteIdLengths(w, s.LastId);
-        WriteIdLengths(w, s.FirstId);
-        WriteIdLengths(w, s.MaxDeletedId);
-        w.WriteLength(s.EntriesAdded);
+        if (written != nodeCount) throw new InvalidOperationException("stream node count changed while writing");
+        w.WriteLength(length);
+        WriteIdLengths(w, lastId);
+        WriteIdLengths(w, firstId);
+        WriteIdLengths(w, maxDeletedId);
+        w.WriteLength(entriesAdded);
 
-        var groups = new List<RdbStreamGroup>(s.Groups);
+        var groups = new List<RdbStreamGroup>(streamGroups);
         groups.Sort(static (a, b) => a.Name.AsSpan().SequenceCompareTo(b.Name));
         w.WriteLength((ulong)groups.Count);
         Span<byte> raw = stackalloc byte[16];

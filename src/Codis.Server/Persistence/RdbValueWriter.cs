@@ -37,6 +37,10 @@ internal static class RdbValueWriter
                 w.WriteByte(RdbType.StreamListpacks2);
                 RdbStreamCodec.Write(w, stream, limits);
                 break;
+            case RdbStreamListpacks packed:
+                w.WriteByte(RdbType.StreamListpacks2);
+                RdbStreamCodec.Write(w, packed);
+                break;
             default:
                 throw new ArgumentException($"cannot serialize a {value.GetType().Name}", nameof(value));
         }

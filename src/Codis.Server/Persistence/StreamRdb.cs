@@ -3,21 +3,19 @@ using Codis.Server.Storage.Streams;
 
 namespace Codis.Server.Persistence;
 
-/// <summary>Converts a keyspace stream to and from the neutral <see cref="RdbStream"/> record (entries, metadata, groups, PELs).</summary>
+/// <summary>
+/// Converts a keyspace stream to and from RDB's records. Writing turns each packed node into the listpack Redis
+/// would hold for it (same master entry, same flags, deleted entries included), so our payloads are byte for byte
+/// Redis's; reading rebuilds the nodes from the payload's listpacks, so the layout (and with it approximate
+/// trimming and the next node cut) stays what it was.
+/// </summary>
 internal static class StreamRdb
 {
     private static RdbStreamId Rdb(StreamId id) => new(id.Ms, id.Seq);
     private static StreamId Key(RdbStreamId id) => new(id.Ms, id.Seq);
 
-    public static RdbStream ToRdb(StreamValue s)
+    public static RdbStreamListpacks ToRdb(StreamValue s)
     {
-        var entries = new List<RdbStreamEntry>((int)Math.Min(s.Length, int.MaxValue));
-        foreach (var e in s.Entries())
-        {
-            var fields = new List<(byte[], byte[])>(e.FieldCount);
-            for (int i = 0; i < e.Pairs.Length; i += 2) fields.Add((e.Pairs[i], e.Pairs[i + 1]));
-            entries.Add(new RdbStreamEntry(Rdb(e.Id), fields));
-        }
         var groups = new List<RdbStreamGroup>(s.GroupCount);
         if (s.Groups != null)
             foreach (var g in s.Groups.Values)
@@ -34,9 +32,83 @@ internal static class StreamRdb
                 }
                 groups.Add(new RdbStreamGroup(g.Name, Rdb(g.LastId), g.EntriesRead, pel, consumers));
             }
-        var layout = new List<RdbStreamNode>(s.NodeCount);
-        foreach (var n in s.Nodes) layout.Add(new RdbStreamNode(Rdb(n.MasterId), n.MasterFields, n.Entries.Count, n.Deleted));
-        return new RdbStream(entries, Rdb(s.LastId), Rdb(s.FirstId), Rdb(s.MaxDeletedId), s.EntriesAdded, groups) { Nodes = layout };
+        return new RdbStreamListpacks(s.NodeCount, Listpacks(s), (ulong)s.Length, Rdb(s.LastId), Rdb(s.FirstId), Rdb(s.MaxDeletedId), s.EntriesAdded, groups);
+    }
+
+    private static IEnumerable<(RdbStreamId, byte[])> Listpacks(StreamValue s)
+    {
+        for (int i = 0; i < s.NodeCount; i++)
+        {
+            var n = s.Node(i);
+            yield return (Rdb(n.MasterId), ToListpack(n));
+        }
+    }
+
+    /// <summary>The node as Redis's listpack: master entry (count, deleted, fields, 0), then every entry with its lp-count.</summary>
+    internal static byte[] ToListpack(StreamNode n)
+    {
+        var lp = new ListpackBuilder();
+        lp.Append(n.Live);
+        lp.Append(n.Deleted);
+        lp.Append(n.MasterFieldCount);
+        foreach (var f in n.MasterFields()) lp.Append(f);
+        lp.Append(0);
+        var master = n.MasterId;
+        for (int o = n.EntriesStart; o < n.Used; o = n.EntryEnd(o))
+        {
+            byte flags = n.ReadHeader(o, out var id, out int fields, out _);
+            bool same = (flags & StreamNode.FlagSameFields) != 0;
+            lp.Append(flags);
+            lp.Append(unchecked((long)(id.Ms - master.Ms)));
+            lp.Append(unchecked((long)(id.Seq - master.Seq)));
+            if (!same) lp.Append(fields);
+            var pairs = new PairReader(n, o);
+            while (pairs.MoveNext())
+            {
+                if (!same) lp.Append(pairs.Field);
+                lp.Append(pairs.Value);
+            }
+            lp.Append(3 + fields + (same ? 0 : fields + 1));
+        }
+        return lp.ToArray();
+    }
+
+    /// <summary>A packed node from a listpack <see cref="RdbStreamCodec"/> already validated.</summary>
+    private static StreamNode FromListpack(RdbStreamId masterId, byte[] raw)
+    {
+        var lp = Listpack.Read(raw);
+        int p = 2;
+        int masterCount = (int)lp[p++].AsInteger();
+        var masterFields = new byte[masterCount][];
+        for (int i = 0; i < masterCount; i++) masterFields[i] = lp[p++].ToBytes();
+        p++; // the master terminator
+        var master = Key(masterId);
+        var node = StreamNode.WithMaster(master, new ArrayItems(masterFields), raw.Length);
+        while (p < lp.Count)
+        {
+            long flags = lp[p++].AsInteger();
+            var id = new StreamId(unchecked(master.Ms + (ulong)lp[p++].AsInteger()), unchecked(master.Seq + (ulong)lp[p++].AsInteger()));
+            byte[][] pairs;
+            if ((flags & StreamNode.FlagSameFields) != 0)
+            {
+                pairs = new byte[masterCount * 2][];
+                for (int i = 0; i < masterCount; i++)
+                {
+                    pairs[2 * i] = masterFields[i];
+                    pairs[2 * i + 1] = lp[p++].ToBytes();
+                }
+            }
+            else
+            {
+                int nf = (int)lp[p++].AsInteger();
+                pairs = new byte[nf * 2][];
+                for (int i = 0; i < pairs.Length; i++) pairs[i] = lp[p++].ToBytes();
+            }
+            p++; // lp-count
+            node.AppendLoaded(id, new ArrayItems(pairs), (flags & StreamNode.FlagDeleted) != 0);
+        }
+        node.SetLoadedSize(raw.Length);
+        return node;
     }
 
     /// <summary>
@@ -47,29 +119,10 @@ internal static class StreamRdb
     {
         var s = new StreamValue();
         var layout = r.Nodes is { } l && l.Sum(n => (long)n.LiveCount) == r.Entries.Count ? l : null;
-        int next = 0, nodeIndex = 0;
-        for (int k = 0; k < r.Entries.Count; k++)
-        {
-            var e = r.Entries[k];
-            var pairs = new byte[e.Fields.Count * 2][];
-            for (int i = 0; i < e.Fields.Count; i++)
-            {
-                pairs[2 * i] = e.Fields[i].Field;
-                pairs[2 * i + 1] = e.Fields[i].Value;
-            }
-            var entry = new StreamEntry(Key(e.Id), pairs);
-            if (layout == null) s.Load(entry, limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);
-            else
-            {
-                if (k == next)
-                {
-                    var n = layout[nodeIndex++];
-                    s.StartNode(Key(n.MasterId), n.MasterFields, n.Deleted, entry);
-                    next += n.LiveCount;
-                }
-                else s.AppendToLastNode(entry);
-            }
-        }
+        if (layout != null && layout.TrueForAll(n => n.Listpack != null))
+            foreach (var n in layout) s.LoadNode(FromListpack(n.MasterId, n.Listpack!));
+        else
+            foreach (var e in r.Entries) s.Load(Key(e.Id), new TupleItems(e.Fields), limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);
         s.LastId = Key(r.LastId);
         s.FirstId = Key(r.FirstId);
         s.MaxDeletedId = Key(r.MaxDeletedId);

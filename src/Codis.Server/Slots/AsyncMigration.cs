@@ -164,6 +164,9 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     }
 
     private bool forwarding;
+
+    /// <summary>True while <see cref="RunForwarded"/> runs a write whose propagated form goes to the target.</summary>
+    public bool Forwarding => forwarding;
     private readonly HashSet<byte[]> touched = new(ByteArrayComparer.Instance);
 
     /// <summary>

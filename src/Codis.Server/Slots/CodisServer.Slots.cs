@@ -15,4 +15,16 @@ internal sealed partial class CodisServer
             lock (Keyspace.Lock) return slots ??= new SlotsState(this);
         }
     }
+
+    /// <summary>Whether the command running now is a write a semi-async migration forwards to its target.</summary>
+    internal bool ForwardingWrite
+    {
+        get
+        {
+            if (slots == null) return false;
+            foreach (var a in slots.Async)
+                if (a.Forwarding) return true;
+            return false;
+        }
+    }
 }

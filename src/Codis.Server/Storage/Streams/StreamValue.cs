@@ -1,13 +1,17 @@
 namespace Codis.Server.Storage.Streams;
 
 /// <summary>
-/// A stream: entries in ID order held in nodes cut as Redis cuts its listpack nodes (found by binary search
-/// over the node list, then inside the node: O(log n)), the metadata Redis 7.0 keeps (last ID, entries added,
+/// A stream: entries in ID order held in packed nodes cut as Redis cuts its listpack nodes (found by binary search
+/// over the nodes, then by a walk inside the node, as Redis walks a listpack), the metadata Redis 7.0 keeps (last ID, entries added,
 /// max deleted ID, first ID) and the consumer groups by name.
 /// </summary>
 internal sealed class StreamValue : IKeyValue
 {
-    private readonly List<StreamNode> nodes = new();
+    // The live nodes are nodes[head .. head + count): trimming the oldest shifts nothing. A stream of one node keeps
+    // it in `single` and has no array: most small streams never need one (one young object less each).
+    private StreamNode? single;
+    private StreamNode[] nodes = [];
+    private int head, count;
 
     public string TypeName => "stream";
     public string EncodingName => "stream";
@@ -21,8 +25,10 @@ internal sealed class StreamValue : IKeyValue
     /// <summary>Null until the first group is created (as Redis's lazily allocated cgroups).</summary>
     public SortedDictionary<byte[], StreamGroup>? Groups { get; private set; }
 
-    public int NodeCount => nodes.Count;
-    public IReadOnlyList<StreamNode> Nodes => nodes;
+    public int NodeCount => count;
+
+    /// <summary>The i-th node (0 = oldest).</summary>
+    public StreamNode Node(int i) => single ?? nodes[head + i];
 
     public StreamGroup? FindGroup(byte[] name) => Groups != null && Groups.TryGetValue(name, out var g) ? g : null;
 
@@ -40,52 +46,105 @@ internal sealed class StreamValue : IKeyValue
 
     public int GroupCount => Groups?.Count ?? 0;
 
+    private const int NodeSizeHintCap = 16 * 1024;
+
+    private static long NodeMaxBytes(long maxBytes) => maxBytes <= 0 || maxBytes > 1L << 30 ? 1L << 30 : maxBytes;
+
     /// <summary>
     /// Appends an entry whose ID the caller checked is above <see cref="LastId"/>, in the node Redis would put it
     /// in (a new node once the tail one reaches stream-node-max-bytes or stream-node-max-entries).
     /// </summary>
-    public void Append(StreamEntry e, long maxBytes, long maxEntries)
+    public void Append<T>(StreamId id, in T pairs, long maxBytes, long maxEntries) where T : struct, IStreamItems
     {
-        if (maxBytes <= 0 || maxBytes > 1L << 30) maxBytes = 1L << 30;
-        if (nodes.Count > 0 && !nodes[^1].Full(e.Pairs, maxBytes, maxEntries)) nodes[^1].Append(e);
-        else nodes.Add(new StreamNode(e));
-        Length++;
+        Load(id, pairs, maxBytes, maxEntries);
         EntriesAdded++;
-        LastId = e.Id;
-        if (Length == 1) FirstId = e.Id;
+        LastId = id;
+        if (Length == 1) FirstId = id;
     }
 
     /// <summary>Adds a loaded entry (RDB, RESTORE, migration) without touching the counters the payload carries.</summary>
-    public void Load(StreamEntry e, long maxBytes, long maxEntries)
+    public void Load<T>(StreamId id, in T pairs, long maxBytes, long maxEntries) where T : struct, IStreamItems
     {
-        if (maxBytes <= 0 || maxBytes > 1L << 30) maxBytes = 1L << 30;
-        if (nodes.Count > 0 && !nodes[^1].Full(e.Pairs, maxBytes, maxEntries)) nodes[^1].Append(e);
-        else nodes.Add(new StreamNode(e));
+        var tail = count > 0 ? Node(count - 1) : null;
+        if (tail != null && !tail.Full(pairs, NodeMaxBytes(maxBytes), maxEntries)) tail.Append(id, pairs);
+        else
+        {
+            // The next node will likely grow as big as the last one did: start it that big (unless that one held a
+            // huge entry), and trim the last one.
+            PushNode(StreamNode.Create(id, pairs, Math.Min(tail?.Used ?? 0, NodeSizeHintCap)));
+            tail?.Seal();
+        }
         Length++;
     }
 
-    /// <summary>Loading a saved node layout: a node with its master ID and fields (and deleted count), holding this entry first.</summary>
-    public void StartNode(StreamId masterId, byte[][] masterFields, int deleted, StreamEntry first)
+    /// <summary>Adds a node at the end (loading a saved layout; its live entries count in the length).</summary>
+    public void LoadNode(StreamNode node)
     {
-        nodes.Add(new StreamNode(masterId, masterFields, deleted, first));
-        Length++;
+        PushNode(node);
+        Length += node.Live;
     }
 
-    /// <summary>Loading a saved node layout: the next entry of the current node.</summary>
-    public void AppendToLastNode(StreamEntry e)
+    private void PushNode(StreamNode node)
     {
-        nodes[^1].Append(e);
-        Length++;
+        if (count == 0 && nodes.Length == 0)
+        {
+            single = node;
+            count = 1;
+            return;
+        }
+        if (single != null)
+        {
+            nodes = [single, null!];
+            single = null;
+            head = 0;
+        }
+        if (head + count == nodes.Length)
+        {
+            if (head > 0 && count <= nodes.Length / 2)
+            {
+                Array.Copy(nodes, head, nodes, 0, count);
+                Array.Clear(nodes, count, head);
+            }
+            else
+            {
+                var next = new StreamNode[Math.Max(1, count * 2)];
+                Array.Copy(nodes, head, next, 0, count);
+                nodes = next;
+            }
+            head = 0;
+        }
+        nodes[head + count++] = node;
+    }
+
+    private void RemoveNodeAt(int i)
+    {
+        if (single != null)
+        {
+            single = null;
+            count = 0;
+            return;
+        }
+        if (i == 0)
+        {
+            nodes[head] = null!;
+            head++;
+            count--;
+            if (count == 0) head = 0;
+            return;
+        }
+        Array.Copy(nodes, head + i + 1, nodes, head + i, count - i - 1);
+        nodes[head + count - 1] = null!;
+        count--;
     }
 
     /// <summary>The last node whose master ID ≤ id, or −1.</summary>
-    private int NodeFor(StreamId id)
+    internal int NodeFor(StreamId id)
     {
-        int lo = 0, hi = nodes.Count - 1, found = -1;
+        int lo = 0, hi = count - 1, found = -1;
         while (lo <= hi)
         {
             int mid = (lo + hi) >>> 1;
-            if (nodes[mid].MasterId <= id)
+            if (Node(mid).MasterId <= id)
             {
                 found = mid;
                 lo = mid + 1;
@@ -95,85 +154,55 @@ internal sealed class StreamValue : IKeyValue
         return found;
     }
 
-    public StreamEntry? Find(StreamId id)
+    public bool TryFind(StreamId id, out StreamEntry e)
     {
         int n = NodeFor(id);
-        if (n < 0) return null;
-        var node = nodes[n];
-        int i = node.LowerBound(id);
-        return i < node.Entries.Count && node.Entries[i].Id == id ? node.Entries[i] : null;
+        if (n >= 0 && Node(n).LowerBound(id, out e) && e.Id == id) return true;
+        e = default;
+        return false;
     }
 
-    public bool Contains(StreamId id) => Find(id) != null;
+    public bool Contains(StreamId id) => TryFind(id, out _);
 
     /// <summary>Entries with start ≤ ID ≤ end, ascending.</summary>
-    public IEnumerable<StreamEntry> Range(StreamId start, StreamId end)
-    {
-        if (start > end || nodes.Count == 0) yield break;
-        int n = Math.Max(0, NodeFor(start));
-        int i = nodes[n].LowerBound(start);
-        for (; n < nodes.Count; n++, i = 0)
-        {
-            var entries = nodes[n].Entries;
-            for (; i < entries.Count; i++)
-            {
-                if (entries[i].Id > end) yield break;
-                yield return entries[i];
-            }
-        }
-    }
+    public StreamRange Range(StreamId start, StreamId end) => new(this, start, end, reverse: false);
 
     /// <summary>Entries with start ≤ ID ≤ end, descending from end.</summary>
-    public IEnumerable<StreamEntry> ReverseRange(StreamId start, StreamId end)
-    {
-        if (start > end || nodes.Count == 0) yield break;
-        int n = NodeFor(end);
-        if (n < 0) yield break;
-        var node = nodes[n];
-        int i = node.LowerBound(end);
-        if (i == node.Entries.Count || node.Entries[i].Id > end) i--;
-        for (; n >= 0; n--)
-        {
-            var entries = nodes[n].Entries;
-            if (i == int.MinValue) i = entries.Count - 1;
-            for (; i >= 0; i--)
-            {
-                if (entries[i].Id < start) yield break;
-                yield return entries[i];
-            }
-            i = int.MinValue;
-        }
-    }
-
-    public StreamEntry? First => nodes.Count == 0 ? null : nodes[0].Entries[0];
-    public StreamEntry? Last => nodes.Count == 0 ? null : nodes[^1].Entries[^1];
-
-    /// <summary>streamLastValidID: the last live entry's ID (0-0 when empty).</summary>
-    public StreamId LastValidId => Last?.Id ?? default;
+    public StreamRange ReverseRange(StreamId start, StreamId end) => new(this, start, end, reverse: true);
 
     /// <summary>Every entry, ascending.</summary>
-    public IEnumerable<StreamEntry> Entries()
+    public StreamRange Entries() => Range(StreamId.Min, StreamId.Max);
+
+    public bool TryFirst(out StreamEntry e)
     {
-        foreach (var node in nodes)
-            foreach (var e in node.Entries) yield return e;
+        e = count == 0 ? default : Node(0).FirstEntry();
+        return count > 0;
     }
+
+    public bool TryLast(out StreamEntry e)
+    {
+        e = count == 0 ? default : Node(count - 1).LastEntry();
+        return count > 0;
+    }
+
+    /// <summary>streamLastValidID: the last live entry's ID (0-0 when empty).</summary>
+    public StreamId LastValidId => TryLast(out var e) ? e.Id : default;
 
     /// <summary>XDEL of one ID: true when it was there (first ID, max deleted ID are the caller's to update).</summary>
     public bool Delete(StreamId id)
     {
         int n = NodeFor(id);
         if (n < 0) return false;
-        var node = nodes[n];
-        int i = node.LowerBound(id);
-        if (i >= node.Entries.Count || node.Entries[i].Id != id) return false;
-        node.DeleteAt(i);
-        if (node.Entries.Count == 0) nodes.RemoveAt(n);
+        var node = Node(n);
+        if (!node.LowerBound(id, out var e) || e.Id != id) return false;
+        node.Delete(e);
+        if (node.Live == 0) RemoveNodeAt(n);
         Length--;
         return true;
     }
 
     /// <summary>Sets the first ID after deletions as Redis does (0-0 when empty).</summary>
-    public void RefreshFirstId() => FirstId = First?.Id ?? default;
+    public void RefreshFirstId() => FirstId = TryFirst(out var e) ? e.Id : default;
 
     /// <summary>
     /// streamTrim: by MAXLEN (keep at most <paramref name="maxLen"/>) or MINID (drop IDs below <paramref name="minId"/>).
@@ -183,30 +212,37 @@ internal sealed class StreamValue : IKeyValue
     public long Trim(bool byMaxLen, long maxLen, StreamId minId, bool approx, long limit)
     {
         long deleted = 0;
-        while (nodes.Count > 0)
+        while (count > 0)
         {
             if (byMaxLen && Length <= maxLen) break;
-            var node = nodes[0];
-            int entries = node.Entries.Count;
+            var node = Node(0);
+            int entries = node.Live;
             if (limit > 0 && deleted + entries > limit) break;
             bool removeNode = byMaxLen ? Length - entries >= maxLen : node.LastId < minId;
             if (removeNode)
             {
-                nodes.RemoveAt(0);
+                RemoveNodeAt(0);
                 Length -= entries;
                 deleted += entries;
                 continue;
             }
             if (approx) break;
-            int n = byMaxLen ? (int)Math.Min(entries, Length - maxLen) : node.LowerBound(minId);
+            int n = byMaxLen ? (int)Math.Min(entries, Length - maxLen) : CountBelow(node, minId);
             node.DeleteFirst(n);
             Length -= n;
             deleted += n;
-            if (node.Entries.Count == 0) nodes.RemoveAt(0);
+            if (node.Live == 0) RemoveNodeAt(0);
             break;
         }
         RefreshFirstId();
         return deleted;
+    }
+
+    private static int CountBelow(StreamNode node, StreamId id)
+    {
+        int n = 0, o = node.EntriesStart;
+        while (node.NextLive(ref o, out var e) && e.Id < id) n++;
+        return n;
     }
 
     /// <summary>
@@ -256,7 +292,13 @@ internal sealed class StreamValue : IKeyValue
             MaxDeletedId = MaxDeletedId,
             EntriesAdded = EntriesAdded,
         };
-        foreach (var n in nodes) copy.nodes.Add(n.Copy());
+        if (single != null) copy.single = single.Copy();
+        else
+        {
+            copy.nodes = new StreamNode[count];
+            for (int i = 0; i < count; i++) copy.nodes[i] = nodes[head + i].Copy();
+        }
+        copy.count = count;
         if (Groups != null)
         {
             copy.Groups = new SortedDictionary<byte[], StreamGroup>(NameOrder.Instance);
