@@ -78,16 +78,29 @@ def worker():
                 time.sleep(0.001); continue
             with lock: calls[0] += 1
             if r[1] == 0: break
+def switches(pid):
+    """Context switches of all the process's threads (voluntary + not)."""
+    n = 0
+    for t in os.listdir(f"/proc/{pid}/task"):
+        try:
+            for line in open(f"/proc/{pid}/task/{t}/status"):
+                if "ctxt_switches" in line: n += int(line.split()[1])
+        except FileNotFoundError:
+            pass
+    return n
+sa, sb = switches(apid), switches(bpid)
 ca, cb, t0 = cpu(apid), cpu(bpid), time.time()
 ts = [threading.Thread(target=worker) for _ in range(callers)]
 for t in ts: t.start()
 for t in ts: t.join()
 wall = time.time() - t0
 da, db = cpu(apid) - ca, cpu(bpid) - cb
+wa, wb = switches(apid) - sa, switches(bpid) - sb
 moved = b.call("DBSIZE") - before
 assert a.call("DBSIZE") + b.call("DBSIZE") == total, "keys lost"
 print(f"moved {moved} keys of {total} in {wall:.2f} s: {moved / wall:,.0f} keys/s ({calls[0]} calls, numkeys {numkeys}, {callers} callers, load {os.getloadavg()[0]:.1f})")
 print(f"CPU per moved key: source {da * 1e6 / moved:.2f} µs, target {db * 1e6 / moved:.2f} µs")
+print(f"context switches per 1000 keys: source {wa * 1000 / moved:.0f}, target {wb * 1000 / moved:.0f}")
 PY
 if [ -n "${PERF:-}" ]; then
   kill -INT "$perfpid"; wait "$perfpid" 2>/dev/null || true

@@ -217,7 +217,7 @@ internal sealed class AsyncLink
         catch (Exception e)
         {
             reason = "interrupted: bad reply from target";
-            Log.Warn("slotsmgrt-async: bad data from target", ("target", $"{Host}:{Port}"), ("error", e.Message));
+            Log.Warn("slotsmgrt-async: bad data from target", ("target", $"{Host}:{Port}"), ("error", e.ToString()));
         }
         Close();
         onClosed(this, reason);
