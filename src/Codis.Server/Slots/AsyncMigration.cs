@@ -241,8 +241,9 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     private const int SmallMessage = 1024;
 
     /// <summary>
-    /// Hands queued messages to the link (written by its next Flush, which every caller does once it is done) while less than maxbytes (and <see cref="MaxInFlightMessages"/>) are
-    /// unacknowledged (flow control by ACKs).
+    /// Hands queued messages to the link while less than maxbytes (and <see cref="MaxInFlightMessages"/>) are
+    /// unacknowledged (flow control by ACKs); they go out with the link's next Flush, which every caller does once
+    /// it is done, so a read of many ACKs leads to one write.
     /// Chunks of big collections are encoded here, under the lock, so each call encodes at most ~0.5 ms worth
     /// (and at least two chunks): the next acknowledgement calls again.
     /// </summary>
