@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Threading.Channels;
 using Codis.Core.Logging;
 using Codis.Core.Resp;
 
@@ -7,24 +6,33 @@ namespace Codis.Server.Slots;
 
 /// <summary>
 /// The connection of one database's semi-async migration to its target. Messages (SLOTSRESTORE-ASYNC... commands)
-/// are queued under the keyspace lock and written by a writer task; a reader task parses what the target sends
-/// back (one SLOTSRESTORE-ASYNC-ACK per message) and hands all it read at once to <see cref="AsyncMigration"/>, so
-/// the keyspace lock is taken once per read rather than once per acknowledgement (two per key moved).
+/// are appended under the keyspace lock and written by <see cref="Flush"/> on the same thread, in one non-blocking
+/// send per flush (a window of messages, not one write per message, and no writer task to wake); what the socket
+/// does not take at once goes out from a background write, so a slow target never holds the lock. A reader task
+/// parses what the target sends back (one SLOTSRESTORE-ASYNC-ACK per message) and hands all it read at once to
+/// <see cref="AsyncMigration"/>, so the keyspace lock is taken once per read rather than once per acknowledgement
+/// (two per key moved).
 /// </summary>
 internal sealed class AsyncLink
 {
     private readonly Socket socket;
-    private readonly NetworkStream stream;
-    private readonly Channel<byte[]> outgoing = Channel.CreateUnbounded<byte[]>(new UnboundedChannelOptions { SingleReader = true });
     private readonly CancellationTokenSource closing = new();
     private int closed;
+
+    // Output not yet written (guarded by sendLock); while a background write runs it owns the writing, and Flush
+    // only appends.
+    private readonly object sendLock = new();
+    private byte[] output = new byte[OutputBlock], spare = new byte[OutputBlock];
+    private int outputLength;
+    private bool writing;
+    private const int OutputBlock = 64 * 1024;
 
     private AsyncLink(string host, int port, Socket socket)
     {
         Host = host;
         Port = port;
         this.socket = socket;
-        stream = new NetworkStream(socket, ownsSocket: true);
+        socket.Blocking = false; // Flush's sends return what the socket took instead of waiting
     }
 
     public string Host { get; }
@@ -55,14 +63,11 @@ internal sealed class AsyncLink
     }
 
     /// <summary>
-    /// Starts the writer and the reader; <paramref name="onReplies"/> and <paramref name="onClosed"/> run on the
-    /// reader. The replies' list holds null for each plain success acknowledgement (recognised without parsing).
+    /// Starts the reader; <paramref name="onReplies"/> and <paramref name="onClosed"/> run on it. The replies' list
+    /// holds null for each plain success acknowledgement (recognised without parsing).
     /// </summary>
-    public void Start(Action<AsyncLink, List<RespValue?>> onReplies, Action<AsyncLink, string> onClosed)
-    {
-        _ = Task.Run(WriteLoopAsync);
+    public void Start(Action<AsyncLink, List<RespValue?>> onReplies, Action<AsyncLink, string> onClosed) =>
         _ = Task.Run(() => ReadLoopAsync(onReplies, onClosed));
-    }
 
     /// <summary>"SLOTSRESTORE-ASYNC-ACK 0 &lt;message&gt;" up to the message's length: what nearly every reply starts with.</summary>
     private static ReadOnlySpan<byte> OkAckPrefix => "*3\r\n$22\r\nSLOTSRESTORE-ASYNC-ACK\r\n$1\r\n0\r\n$"u8;
@@ -78,23 +83,90 @@ internal sealed class AsyncLink
         return data[i] == '\r' && data[i + 1] == '\n' ? i + 2 : 0;
     }
 
-    public void Send(byte[] message) => outgoing.Writer.TryWrite(message);
-
-    private async Task WriteLoopAsync()
+    /// <summary>Appends a message to the output; it is written by the next <see cref="Flush"/>.</summary>
+    public void Send(ReadOnlySpan<byte> message)
     {
-        var buffer = new MemoryStream();
-        try
+        lock (sendLock)
         {
-            var reader = outgoing.Reader;
-            while (await reader.WaitToReadAsync(closing.Token).ConfigureAwait(false))
+            if (outputLength + message.Length > output.Length)
+                Array.Resize(ref output, Math.Max(output.Length * 2, outputLength + message.Length));
+            message.CopyTo(output.AsSpan(outputLength));
+            outputLength += message.Length;
+        }
+    }
+
+    /// <summary>
+    /// Writes the output: on the calling thread as far as the socket takes it without waiting, the rest from a
+    /// background write (which then also writes whatever is appended meanwhile, in order).
+    /// </summary>
+    public void Flush()
+    {
+        bool failed = false;
+        lock (sendLock)
+        {
+            if (writing || outputLength == 0 || IsClosed) return;
+            int sent = 0;
+            try
             {
-                buffer.SetLength(0);
-                while (buffer.Length < 256 * 1024 && reader.TryRead(out var m)) buffer.Write(m);
-                await stream.WriteAsync(buffer.GetBuffer().AsMemory(0, (int)buffer.Length), closing.Token).ConfigureAwait(false);
+                while (sent < outputLength)
+                {
+                    int n = socket.Send(output, sent, outputLength - sent, SocketFlags.None, out var error);
+                    if (error == SocketError.WouldBlock) break;
+                    if (error != SocketError.Success)
+                    {
+                        failed = true;
+                        break;
+                    }
+                    sent += n;
+                }
+            }
+            catch (ObjectDisposedException)
+            {
+                failed = true;
+            }
+            if (!failed)
+            {
+                outputLength -= sent;
+                if (outputLength > 0)
+                {
+                    if (sent > 0) Buffer.BlockCopy(output, sent, output, 0, outputLength);
+                    writing = true;
+                    _ = Task.Run(WriteRestAsync);
+                }
+                else if (output.Length > 16 * OutputBlock)
+                {
+                    output = new byte[OutputBlock]; // a big chunk went out: do not keep its room
+                }
             }
         }
-        catch (Exception e) when (e is OperationCanceledException or IOException or ObjectDisposedException or SocketException)
+        if (failed) Close();
+    }
+
+    private async Task WriteRestAsync()
+    {
+        try
         {
+            while (true)
+            {
+                byte[] chunk;
+                int length;
+                lock (sendLock)
+                {
+                    if (outputLength == 0 || IsClosed)
+                    {
+                        writing = false;
+                        return;
+                    }
+                    (chunk, length) = (output, outputLength);
+                    (output, spare, outputLength) = (spare, chunk, 0);
+                }
+                for (int sent = 0; sent < length;)
+                    sent += await socket.SendAsync(chunk.AsMemory(sent, length - sent), SocketFlags.None, closing.Token).ConfigureAwait(false);
+            }
+        }
+        catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException or SocketException)
+        {
+            lock (sendLock) writing = false;
             Close();
         }
     }
@@ -134,7 +206,7 @@ internal sealed class AsyncLink
                     start = 0;
                 }
                 if (end == buffer.Length) Array.Resize(ref buffer, buffer.Length * 2);
-                int n = await stream.ReadAsync(buffer.AsMemory(end), closing.Token).ConfigureAwait(false);
+                int n = await socket.ReceiveAsync(buffer.AsMemory(end), SocketFlags.None, closing.Token).ConfigureAwait(false);
                 if (n == 0) break;
                 end += n;
             }
@@ -145,7 +217,7 @@ internal sealed class AsyncLink
         catch (Exception e)
         {
             reason = "interrupted: bad reply from target";
-            Log.Warn("slotsmgrt-async: bad data from target", ("target", $"{Host}:{Port}"), ("error", e.Message));
+            Log.Warn("slotsmgrt-async: bad data from target", ("target", $"{Host}:{Port}"), ("error", e.ToString()));
         }
         Close();
         onClosed(this, reason);
@@ -155,8 +227,7 @@ internal sealed class AsyncLink
     {
         if (Interlocked.Exchange(ref closed, 1) != 0) return;
         try { closing.Cancel(); } catch (ObjectDisposedException) { }
-        outgoing.Writer.TryComplete();
         try { socket.Shutdown(SocketShutdown.Both); } catch (Exception) { }
-        stream.Dispose();
+        socket.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using System.Text;
 using Codis.Core.Logging;
 using Codis.Core.Resp;
@@ -81,7 +82,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         long startedAt = System.Diagnostics.Stopwatch.GetTimestamp(), startedCpu = ThreadCpuClock.Nanoseconds();
         int gcs = GC.CollectionCount(0);
         var paused = GC.GetTotalPauseDuration();
-        var messages = new List<object>();
+        var messages = new List<object>(2 * b.Order.Count);
         foreach (var key in b.Order)
         {
             if (!db.TryPeek(key, out var table, out int index))
@@ -91,10 +92,10 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             }
             ref var e = ref table.At(index);
             long ttl = e.ExpireAt == 0 ? 0 : Math.Max(1, e.ExpireAt - now);
-            messages.Add(Message("delete", key));
+            messages.Add(RestoreMessage.Delete(key));
             if (e.Value is byte[] s)
             {
-                messages.Add(Message("string", key, SlotCommands.Number(ttl), s));
+                messages.Add(RestoreMessage.String(key, ttl, s));
             }
             else if (ChunkedValue.ShouldChunk(e.Value!, b.MaxBulks))
             {
@@ -113,9 +114,10 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
                     error = $"ERR migration of the value type of '{SlotCommands.Text(key)}' is not supported yet by this codis-server";
                     return null;
                 }
-                messages.Add(Message("object", key, SlotCommands.Number(ttl), payload));
+                messages.Add(RestoreMessage.Object(key, ttl, payload));
             }
         }
+        var orphanDeletes = new List<byte[]>();
         if (orphans.Count > 0)
         {
             if (orphanTarget == target)
@@ -123,7 +125,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
                 foreach (var k in orphans)
                 {
                     b.Cleanup.Add(k);
-                    messages.Insert(0, Message("delete", k));
+                    orphanDeletes.Add(RestoreMessage.Delete(k)); // before the batch's own messages
                 }
             }
             else
@@ -136,7 +138,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         error = null;
         linkTimeout = b.Timeout;
         link.LastUse = Environment.TickCount64;
-        if (messages.Count == 0)
+        if (messages.Count == 0 && orphanDeletes.Count == 0)
         {
             b.Done.SetResult(Reply(b));
             return b.Done.Task;
@@ -148,6 +150,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             if (password.Length > 0) b.Pending.Enqueue(RespValue.EncodeCommand(["SLOTSRESTORE-ASYNC-AUTH"u8.ToArray(), Encoding.UTF8.GetBytes(password)]));
             b.Pending.Enqueue(RespValue.EncodeCommand(["SLOTSRESTORE-ASYNC-SELECT"u8.ToArray(), SlotCommands.Number(dbIndex)]));
         }
+        foreach (var m in orphanDeletes) b.Pending.Enqueue(m);
         foreach (var m in messages) b.Pending.Enqueue(m);
         b.NoteStep(startedAt, startedCpu, "start", gcs, paused);
         b.StartStep = System.Diagnostics.Stopwatch.GetElapsedTime(startedAt);
@@ -155,11 +158,14 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         watcher = (d, key) =>
         {
             if (d.Index != dbIndex || batch is not { CleaningUp: false } cur) return;
-            if (forwarding) touched.Add(key.ToArray());
-            else if (cur.Keys.Contains(key.ToArray())) cur.Dirty.Add(key.ToArray());
+            var k = MemoryMarshal.TryGetArray(key, out var segment) && segment.Offset == 0 && segment.Count == segment.Array!.Length
+                ? segment.Array : key.ToArray();
+            if (forwarding) touched.Add(k);
+            else if (cur.Keys.Contains(k)) cur.Dirty.Add(k);
         };
         server.Keyspace.KeyModified += watcher;
         Pump();
+        link.Flush();
         return b.Done.Task;
     }
 
@@ -214,24 +220,11 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         IReadOnlyList<byte[][]> forms = ctx.Rewrite is { } rewrite ? rewrite : [innerArgs];
         foreach (var args in forms)
         {
-            b.Pending.Enqueue(Message("command", hashKey, args));
+            b.Pending.Enqueue(RestoreMessage.Command(hashKey, args));
             b.Forwarded++;
         }
         Pump();
-    }
-
-    private static readonly byte[] RestoreAsync = "SLOTSRESTORE-ASYNC"u8.ToArray();
-    private static readonly Dictionary<string, byte[]> SubNames = new[] { "delete", "string", "object", "command" }
-        .ToDictionary(n => n, n => Encoding.ASCII.GetBytes(n));
-
-    private static byte[] Message(string sub, byte[] key, params byte[][] rest)
-    {
-        var args = new byte[3 + rest.Length][];
-        args[0] = RestoreAsync;
-        args[1] = SubNames[sub];
-        args[2] = key;
-        rest.CopyTo(args, 3);
-        return RespValue.EncodeCommand(args);
+        link?.Flush();
     }
 
     /// <summary>
@@ -252,7 +245,8 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
 
     /// <summary>
     /// Hands queued messages to the link while less than maxbytes (and <see cref="MaxInFlightMessages"/>) are
-    /// unacknowledged (flow control by ACKs).
+    /// unacknowledged (flow control by ACKs); they go out with the link's next Flush, which every caller does once
+    /// it is done, so a read of many ACKs leads to one write.
     /// Chunks of big collections are encoded here, under the lock, so each call encodes at most ~0.5 ms worth
     /// (and at least two chunks): the next acknowledgement calls again.
     /// </summary>
@@ -301,8 +295,15 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         {
             var step = new Step(System.Diagnostics.Stopwatch.GetTimestamp(), ThreadCpuClock.Nanoseconds(), GC.CollectionCount(0), GC.GetTotalPauseDuration());
             var b = batch;
-            foreach (var reply in replies)
-                if (from != link || !OnReply(from, reply, step)) return;
+            try
+            {
+                foreach (var reply in replies)
+                    if (from != link || !OnReply(from, reply, step)) return;
+            }
+            finally
+            {
+                link?.Flush(); // everything the acknowledgements let out, in one write
+            }
             if (b != null && batch == b) b.NoteStep(step.At, step.Cpu, "ack", step.Gcs, step.Paused);
         }
     }
@@ -369,20 +370,14 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         {
             StopWatching();
             var db = Db;
-            var deleted = new List<byte[]>();
+            var deleted = new List<byte[]>(b.Keys.Count);
             b.Cleanup.Clear(); // orphans: their deletes were acknowledged
+            bool allSent = b.Keys.Count == b.Order.Count, anyDirty = b.Dirty.Count > 0;
             foreach (var key in b.Order)
             {
-                if (!b.Keys.Contains(key)) continue;
-                if (!b.Dirty.Contains(key) && db.TryPeek(key, out _, out _))
-                {
-                    db.Remove(key);
-                    deleted.Add(key);
-                }
-                else
-                {
-                    b.Cleanup.Add(key); // changed or gone here: its copy there is stale
-                }
+                if (!allSent && !b.Keys.Contains(key)) continue; // vanished before it was serialized
+                if (!(anyDirty && b.Dirty.Contains(key)) && db.Remove(key)) deleted.Add(key);
+                else b.Cleanup.Add(key); // changed or gone here: its copy there is stale
             }
             b.Moved = deleted.Count;
             b.Keys.Clear();
@@ -391,7 +386,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             if (b.Cleanup.Count > 0)
             {
                 b.CleaningUp = true;
-                foreach (var key in b.Cleanup) b.Pending.Enqueue(Message("delete", key));
+                foreach (var key in b.Cleanup) b.Pending.Enqueue(RestoreMessage.Delete(key));
                 Pump();
                 noteStep();
                 return;

@@ -119,10 +119,18 @@ internal static class AsyncMigrationCommands
             ref var e = ref table.At(i);
             if (e.ExpireAt != 0 && e.ExpireAt <= now) continue;
             var key = e.Key!;
-            if (batch.Keys.Contains(key)) continue;
-            long group = Estimate(db, key, useTag, batch.MaxBulks);
-            if (batch.EstimatedMessages != 0 && batch.EstimatedMessages + group > 2 * numKeys) continue;
-            AddWithTag(db, batch, key, useTag);
+            if (useTag && TagIndex.TryGetTagCrc(key, out _))
+            {
+                if (batch.Keys.Contains(key)) continue; // came with its group
+                long group = Estimate(db, key, useTag, batch.MaxBulks);
+                if (batch.EstimatedMessages != 0 && batch.EstimatedMessages + group > 2 * numKeys) continue;
+                AddWithTag(db, batch, key, useTag);
+                continue;
+            }
+            // The common case, a key without a tag: its entry is at hand, so one set operation and no lookup.
+            long messages = ChunkedValue.EstimateMessages(e.Value, batch.MaxBulks);
+            if (batch.EstimatedMessages != 0 && batch.EstimatedMessages + messages > 2 * numKeys) continue;
+            if (batch.Add(key)) batch.EstimatedMessages += messages;
         }
     }
 

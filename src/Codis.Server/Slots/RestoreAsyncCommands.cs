@@ -16,8 +16,19 @@ namespace Codis.Server.Slots;
 /// </summary>
 internal static class RestoreAsyncCommands
 {
+    // The success acknowledgements nearly every message gets, written as they are (two per key moved).
+    private static readonly byte[] AckOne = AckBytes("1"), AckZero = AckBytes("0"), AckOk = AckBytes("OK");
+
+    private static byte[] AckBytes(string message) =>
+        Encoding.ASCII.GetBytes($"*3\r\n$22\r\nSLOTSRESTORE-ASYNC-ACK\r\n$1\r\n0\r\n${message.Length}\r\n{message}\r\n");
+
     private static void Ack(CommandContext ctx, int errno, string message)
     {
+        if (errno == 0 && (message == "1" ? AckOne : message == "0" ? AckZero : message == "OK" ? AckOk : null) is { } known)
+        {
+            ctx.Reply.WriteRaw(known);
+            return;
+        }
         var r = ctx.Reply;
         r.WriteArrayHeader(3);
         r.WriteBulk("SLOTSRESTORE-ASYNC-ACK"u8);
@@ -204,7 +215,7 @@ internal static class RestoreAsyncCommands
     /// <summary>The most elements a chunk's hint may reserve room for (64 MB of hash-table entries).</summary>
     private const long MaxReservedElements = 1 << 21;
 
-    private static readonly string[] SubNames = ["command", "delete", "expire", "string", "object", "list", "hash", "dict", "zset"];
+    private static readonly string[] SubNames = ["delete", "string", "object", "command", "expire", "list", "hash", "dict", "zset"];
 
     /// <summary>The sub-command in lower case, without allocating for the known ones (one call per key moved).</summary>
     private static string SubName(ReadOnlySpan<byte> raw)
