@@ -48,6 +48,35 @@ public sealed class BlockPool : MemoryPool<byte>
         }
     }
 
+    private readonly Stack<byte[]> freeArrays = new();
+    private readonly Stack<byte[]> localArrays = new(); // the owner thread's only
+
+    /// <summary>A bare block (LoopSocket's buffers, which hold it only while bytes wait in it).</summary>
+    public byte[] RentArray()
+    {
+        if (Environment.CurrentManagedThreadId == ownerThreadId && localArrays.TryPop(out var mine)) return mine;
+        lock (gate)
+        {
+            if (freeArrays.TryPop(out var array)) return array;
+        }
+        return GC.AllocateUninitializedArray<byte>(BlockSize);
+    }
+
+    /// <summary>Gives back a block from <see cref="RentArray"/>; nothing may use it afterwards.</summary>
+    public void ReturnArray(byte[] array)
+    {
+        if (array.Length != BlockSize) return;
+        if (Environment.CurrentManagedThreadId == ownerThreadId)
+        {
+            if (localArrays.Count < MaxKept) localArrays.Push(array);
+            return;
+        }
+        lock (gate)
+        {
+            if (freeArrays.Count < MaxKept) freeArrays.Push(array);
+        }
+    }
+
     protected override void Dispose(bool disposing) { }
 
     private sealed class Block(BlockPool pool) : IMemoryOwner<byte>

@@ -15,7 +15,8 @@ public sealed partial class LoopSocket
     /// </summary>
     private sealed class LoopInput(LoopSocket owner) : PipeReader, IValueTaskSource<ReadResult>
     {
-        private byte[] buffer = GC.AllocateUninitializedArray<byte>(BufferSize);
+        // Empty while no byte waits: an idle connection holds no buffer (a block of the loop's pool otherwise).
+        private byte[] buffer = [];
         private int start, end;
         private bool examinedAll;   // the reader looked at every byte: the next read waits for new ones
         private bool waiting;       // a ReadAsync is pending: received bytes complete it
@@ -101,7 +102,10 @@ public sealed partial class LoopSocket
             {
                 start = end = 0;
                 examinedAll = false;
-                if (buffer.Length > KeptSize) buffer = GC.AllocateUninitializedArray<byte>(BufferSize); // a very big request is done
+                // Consumed bytes are not looked at again (the PipeReader contract): the block goes back to the pool.
+                // A buffer grown for big requests is kept for the next one, up to KeptSize.
+                if (buffer.Length == BufferSize) owner.loop.Pool.ReturnArray(buffer);
+                if (buffer.Length <= BufferSize || buffer.Length > KeptSize) buffer = [];
             }
         }
 
@@ -157,6 +161,11 @@ public sealed partial class LoopSocket
         /// <summary>Room for the next receive: move the unconsumed bytes to the front, or grow for a big request.</summary>
         private void MakeRoom()
         {
+            if (buffer.Length == 0)
+            {
+                buffer = owner.loop.Pool.RentArray();
+                return;
+            }
             if (end < buffer.Length) return;
             if (start > 0)
             {

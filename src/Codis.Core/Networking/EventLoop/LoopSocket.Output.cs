@@ -17,7 +17,8 @@ public sealed partial class LoopSocket
     {
         private const int PauseBytes = 1 << 20, ResumeBytes = 1 << 19;
 
-        private byte[] buffer = GC.AllocateUninitializedArray<byte>(BufferSize);
+        // Empty while nothing waits to be sent: an idle connection holds no buffer (a block of the loop's pool otherwise).
+        private byte[] buffer = [];
         private int sent, flushed, pos;
         private bool failed;        // a send failed: flushes report IsCompleted and the connection closes
         private bool held;          // waiting for the round's end (AOF commit) to send
@@ -59,6 +60,11 @@ public sealed partial class LoopSocket
                 sent = 0;
             }
             if (buffer.Length - pos >= need) return;
+            if (buffer.Length == 0 && need <= BufferSize)
+            {
+                buffer = owner.loop.Pool.RentArray();
+                return;
+            }
             long size = Math.Max((long)buffer.Length * 2, (long)pos + need);
             var bigger = GC.AllocateUninitializedArray<byte>((int)Math.Min(size, Array.MaxLength));
             buffer.AsSpan(0, pos).CopyTo(bigger);
@@ -114,7 +120,8 @@ public sealed partial class LoopSocket
         private void Reset()
         {
             sent = flushed = pos = 0;
-            if (buffer.Length > KeptSize) buffer = GC.AllocateUninitializedArray<byte>(BufferSize);
+            if (buffer.Length == BufferSize) owner.loop.Pool.ReturnArray(buffer);
+            if (buffer.Length <= BufferSize || buffer.Length > KeptSize) buffer = [];
         }
 
         /// <summary>Sends [sent, flushed) until done or the socket buffer is full (the next EPOLLOUT edge resumes).</summary>
