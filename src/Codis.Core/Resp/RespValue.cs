@@ -125,7 +125,8 @@ public sealed class RespValue
 
     public static void WriteCommand(Stream s, IReadOnlyList<byte[]> args) => s.Write(EncodeCommand(args));
 
-    private static int Digits(int n)
+    /// <summary>Decimal digits of a non-negative length, as a RESP header writes it.</summary>
+    public static int Digits(int n)
     {
         int d = 1;
         while (n >= 10)

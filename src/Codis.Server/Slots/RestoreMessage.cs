@@ -56,7 +56,7 @@ internal static class RestoreMessage
         return m;
     }
 
-    private static int BulkLength(int n) => 1 + Digits(n) + 2 + n + 2;
+    private static int BulkLength(int n) => 1 + Core.Resp.RespValue.Digits(n) + 2 + n + 2;
 
     /// <summary>Writes <c>$len\r\nvalue\r\n</c> at <paramref name="pos"/>; returns the position after it.</summary>
     private static int Bulk(byte[] m, int pos, ReadOnlySpan<byte> value)
@@ -71,16 +71,5 @@ internal static class RestoreMessage
         m[pos++] = (byte)'\r';
         m[pos++] = (byte)'\n';
         return pos;
-    }
-
-    private static int Digits(int n)
-    {
-        int d = 1;
-        while (n >= 10)
-        {
-            n /= 10;
-            d++;
-        }
-        return d;
     }
 }

@@ -13,7 +13,7 @@ public sealed partial class LoopSocket
     /// safe because a connection keeps no view of its input across reads (an incomplete request is re-parsed from
     /// the offsets it saved, against the memory it is given next).
     /// </summary>
-    private sealed class LoopInput(LoopSocket owner) : PipeReader, IValueTaskSource<ReadResult>
+    private sealed class LoopInput(LoopSocket owner) : PipeReader, IValueTaskSource<ReadResult>, ICancellableWait
     {
         // Empty while no byte waits: an idle connection holds no buffer (a block of the loop's pool otherwise).
         private byte[] buffer = [];
@@ -46,18 +46,8 @@ public sealed partial class LoopSocket
                 post = readPending;
                 readPending = false;
             }
-            if (cancellationToken.CanBeCanceled)
-            {
-                // Only replication's ack reader and a monitor's input drain pass a token: a state object per read is fine.
-                var registration = cancellationToken.UnsafeRegister(static (s, token) =>
-                {
-                    var (input, v) = ((LoopInput, short))s!;
-                    input.CancelWait(v, token);
-                }, (this, version));
-                CancellationTokenRegistration old;
-                lock (Gate) (old, cancelRegistration) = (cancelRegistration, registration);
-                old.Dispose();
-            }
+            // Only replication's ack reader and a monitor's input drain pass a token.
+            if (cancellationToken.CanBeCanceled) owner.WatchToken(cancellationToken, this, version, ref cancelRegistration);
             if (post) owner.loop.Post(onReadable ??= OnReadable);
             return new ValueTask<ReadResult>(this, version);
         }
@@ -198,7 +188,7 @@ public sealed partial class LoopSocket
             core.SetResult(result);
         }
 
-        private void CancelWait(short version, CancellationToken token)
+        public void CancelWait(short version, CancellationToken token)
         {
             lock (Gate)
             {

@@ -13,7 +13,7 @@ public sealed partial class LoopSocket
     /// <see cref="ResumeBytes"/>). In a round whose AOF commit is pending (<see cref="EventLoop.Holding"/>) the
     /// send waits for the round's end, so a client never hears OK before its write is committed.
     /// </summary>
-    private sealed class LoopOutput(LoopSocket owner) : PipeWriter, IValueTaskSource<FlushResult>
+    private sealed class LoopOutput(LoopSocket owner) : PipeWriter, IValueTaskSource<FlushResult>, ICancellableWait
     {
         private const int PauseBytes = 1 << 20, ResumeBytes = 1 << 19;
 
@@ -102,17 +102,7 @@ public sealed partial class LoopSocket
                 core.Reset();
                 version = core.Version;
             }
-            if (cancellationToken.CanBeCanceled)
-            {
-                var registration = cancellationToken.UnsafeRegister(static (s, token) =>
-                {
-                    var (output, v) = ((LoopOutput, short))s!;
-                    output.CancelWait(v, token);
-                }, (this, version));
-                CancellationTokenRegistration old;
-                lock (Gate) (old, cancelRegistration) = (cancelRegistration, registration);
-                old.Dispose();
-            }
+            if (cancellationToken.CanBeCanceled) owner.WatchToken(cancellationToken, this, version, ref cancelRegistration);
             return new ValueTask<FlushResult>(this, version);
         }
 
@@ -190,7 +180,7 @@ public sealed partial class LoopSocket
             done?.TrySetResult();
         }
 
-        private void CancelWait(short version, CancellationToken token)
+        public void CancelWait(short version, CancellationToken token)
         {
             lock (Gate)
             {

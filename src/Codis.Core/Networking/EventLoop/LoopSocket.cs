@@ -5,12 +5,12 @@ using System.Runtime.InteropServices;
 namespace Codis.Core.Networking.EventLoop;
 
 /// <summary>
-/// A client socket served by an <see cref="EventLoop"/>, with a reader and a writer of its own instead of two
-/// <see cref="Pipe"/>s: one input array the loop receives into while the connection waits in ReadAsync (its
-/// continuation runs inline, on the loop thread), and one output array that FlushAsync sends from at once, on the
-/// flushing thread. A request costs one recv and one send, as with <see cref="EventLoopTransport"/>, but no pipe
-/// locks, segments or send-pump task: a Pipe takes its monitor for every GetMemory, Advance, Flush, Read and
-/// AdvanceTo on both sides (a fifth of codis-server's user time per request at -P 1).
+/// A client socket served by an <see cref="EventLoop"/> (codis-server's clients, codis-proxy's sessions), with a
+/// reader and a writer of its own instead of two <see cref="Pipe"/>s: one input array the loop receives into while
+/// the connection waits in ReadAsync (its continuation runs inline, on the loop thread), and one output array that
+/// FlushAsync sends from at once, on the flushing thread. A request costs one recv and one send, and no pipe locks,
+/// segments or send-pump task: a Pipe takes its monitor for every GetMemory, Advance, Flush, Read and AdvanceTo on
+/// both sides (a fifth of codis-server's user time per request at -P 1).
 /// The connection's code is single-threaded but may move between the loop and pool threads (WAIT, scripts,
 /// replication), and other threads cancel its reads (pushes, kills): one lock guards what those share.
 /// </summary>
@@ -54,6 +54,29 @@ public sealed partial class LoopSocket : IEventLoopHandler
         if ((events & (Epoll.Hup | Epoll.Err | Epoll.RdHup)) != 0) peerClosed = true;
         if ((events & (Epoll.In | Epoll.Hup | Epoll.Err | Epoll.RdHup)) != 0) input.OnReadable();
         if ((events & (Epoll.Out | Epoll.Hup | Epoll.Err)) != 0) output.OnWritable();
+    }
+
+    /// <summary>A read or flush that a token can end.</summary>
+    private interface ICancellableWait
+    {
+        /// <summary>Ends the wait numbered <paramref name="version"/>, if it still waits (a later one is left alone).</summary>
+        void CancelWait(short version, CancellationToken token);
+    }
+
+    /// <summary>
+    /// Ends wait <paramref name="version"/> of <paramref name="wait"/> when <paramref name="token"/> fires, replacing the
+    /// registration of the previous wait (a state object per wait: only rare callers pass a token).
+    /// </summary>
+    private void WatchToken(CancellationToken token, ICancellableWait wait, short version, ref CancellationTokenRegistration slot)
+    {
+        var registration = token.UnsafeRegister(static (s, t) =>
+        {
+            var (w, v) = ((ICancellableWait, short))s!;
+            w.CancelWait(v, t);
+        }, (wait, version));
+        CancellationTokenRegistration old;
+        lock (gate) (old, slot) = (slot, registration);
+        old.Dispose();
     }
 
     private int Receive(Span<byte> buffer)
