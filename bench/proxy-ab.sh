@@ -18,11 +18,7 @@ for p in $r1 $r2; do
   redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize no >"$work/redis-$p.log" 2>&1 &
   pids+=($!)
 done
-python3 - "$r1" "$r2" >"$work/slots.json" <<'PY'
-import json, sys
-a, b = sys.argv[1], sys.argv[2]
-print(json.dumps([{"id": i, "backend_addr": f"127.0.0.1:{a if i < 512 else b}", "backend_addr_group_id": 1 if i < 512 else 2} for i in range(1024)]))
-PY
+python3 bench/lib/halfslots.py "$r1" "$r2" >"$work/slots.json"
 dotnet "$A/codis-proxy.dll" --addr=127.0.0.1:$pa --http-addr=127.0.0.1:$ha --fillslots "$work/slots.json" ${PROXY_ARGS:-} >"$work/a.log" 2>&1 &
 pids+=($!); pid_a=$!
 dotnet "$B/codis-proxy.dll" --addr=127.0.0.1:$pb --http-addr=127.0.0.1:$hb --fillslots "$work/slots.json" ${PROXY_ARGS:-} >"$work/b.log" 2>&1 &

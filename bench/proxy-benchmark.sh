@@ -32,11 +32,7 @@ for p in $r1 $r2 $rd; do
   redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no --dir "$work" --daemonize no >"$work/redis-$p.log" 2>&1 &
   pids+=($!)
 done
-python3 - "$r1" "$r2" >"$work/slots.json" <<'PY'
-import json, sys
-a, b = sys.argv[1], sys.argv[2]
-print(json.dumps([{"id": i, "backend_addr": f"127.0.0.1:{a if i < 512 else b}", "backend_addr_group_id": 1 if i < 512 else 2} for i in range(1024)]))
-PY
+python3 bench/lib/halfslots.py "$r1" "$r2" >"$work/slots.json"
 dotnet "$BIN/codis-proxy.dll" --addr=127.0.0.1:$pp --http-addr=127.0.0.1:$pa --fillslots "$work/slots.json" ${PROXY_ARGS:-} >"$work/proxy.log" 2>&1 &
 pids+=($!); proxy_pid=$!
 rd_pid=${pids[2]}
