@@ -244,10 +244,10 @@ internal sealed partial class CodisServer
         if (!Keyspace.Lock.TryEnter() && !Scripts.WaitForLock(ctx, batch, ref from)) return batch.Count;
         try
         {
-            // One clock reading per batch: a batch runs in microseconds, far below the millisecond precision of expiry.
-            Keyspace.RefreshClock();
-            // One timer reading per command: each command's end is the next one's start.
+            // One timer reading per command: each command's end is the next one's start. The first also sets the
+            // keyspace clock: a batch runs in microseconds, far below the millisecond precision of expiry.
             long stamp = Stopwatch.GetTimestamp();
+            Keyspace.RefreshClock(stamp);
             for (int i = from; i < batch.Count; i++)
             {
                 var request = batch[i];
@@ -260,8 +260,8 @@ internal sealed partial class CodisServer
                     Keyspace.Lock.Exit();
                     try { ExecuteOne(ctx, request, spec, Stopwatch.GetTimestamp()); }
                     finally { Keyspace.Lock.Enter(); }
-                    Keyspace.RefreshClock();
                     stamp = Stopwatch.GetTimestamp();
+                    Keyspace.RefreshClock(stamp);
                 }
                 else
                 {
@@ -470,6 +470,7 @@ internal sealed partial class CodisServer
             {
                 lock (Keyspace.Lock)
                 {
+                    Keyspace.RefreshClock(); // re-anchors the batches' timer-based clock to the wall clock
                     long start = Stopwatch.GetTimestamp();
                     if (!IsPaused && ActiveExpireEnabled) Keyspace.ActiveExpireCycle(budget: 2000);
                     Stats.ExpireCycleMicroseconds += (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;

@@ -27,6 +27,9 @@ internal sealed class CommandSpec
     /// <summary>For containers (CONFIG, CLIENT, ...): their subcommands, named "container|sub", for COMMAND.</summary>
     public List<CommandSpec> Subcommands { get; } = new();
 
+    /// <summary>WAIT, SHUTDOWN and scripts: they must not hold an event-loop thread other clients share.</summary>
+    public bool MayRunLong { get; internal set; }
+
     public long Calls;
     public long Microseconds;
     public long RejectedCalls;

@@ -27,7 +27,22 @@ internal sealed class Keyspace
     /// <summary>The command clock in unix seconds: what a key's last-access time is stamped with.</summary>
     public uint AccessClock => (uint)(Now / 1000);
 
-    public void RefreshClock() => Now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+    /// <summary>Reads the wall clock (the cron does, ten times a second, and everything outside a client's batch).</summary>
+    public void RefreshClock()
+    {
+        Now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+        wallMinusTimerMs = Now - System.Diagnostics.Stopwatch.GetTimestamp() / TimerTicksPerMs;
+    }
+
+    /// <summary>
+    /// The clock of a client's batch, from the timer reading its first command is timed with: one clock reading per
+    /// batch instead of two, anchored to the wall clock by the last <see cref="RefreshClock()"/> (the two drift
+    /// apart by microseconds between cron runs; a wall-clock step shows within one).
+    /// </summary>
+    public void RefreshClock(long timestamp) => Now = timestamp / TimerTicksPerMs + wallMinusTimerMs;
+
+    private static readonly long TimerTicksPerMs = System.Diagnostics.Stopwatch.Frequency / 1000;
+    private long wallMinusTimerMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - System.Diagnostics.Stopwatch.GetTimestamp() / TimerTicksPerMs;
 
     /// <summary>Replicas leave expiry to their master (which sends DEL); reads still hide expired keys.</summary>
     public bool ExpireAllowed { get; set; } = true;

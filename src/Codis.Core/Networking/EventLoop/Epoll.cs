@@ -40,23 +40,29 @@ public static unsafe partial class Epoll
         return n >= 0 ? n : -Marshal.GetLastPInvokeError();
     }
 
-    /// <returns>bytes read (0 = end of stream), or -errno</returns>
+    // recvfrom/sendto through syscall(2): glibc's recv and send are thread-cancellation points, and entering and
+    // leaving one costs two atomic operations each (5 % of codis-server's user time per request at pipeline 1).
+    // Neither call blocks on a non-blocking socket, so they also skip the runtime's GC transition.
+    private static readonly nint SysRecvFrom = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 45 : 207;
+    private static readonly nint SysSendTo = RuntimeInformation.ProcessArchitecture == Architecture.X64 ? 44 : 206;
+
+    /// <returns>bytes read (0 = end of stream), or -errno; the socket is non-blocking</returns>
     public static int Read(nint fd, Span<byte> buffer)
     {
         fixed (byte* p = buffer)
         {
-            nint n = recv((int)fd, p, buffer.Length, 0);
-            return n >= 0 ? (int)n : -Marshal.GetLastPInvokeError();
+            nint n = syscall6(SysRecvFrom, fd, (nint)p, buffer.Length, 0, 0, 0);
+            return n >= 0 ? (int)n : -Marshal.GetLastSystemError();
         }
     }
 
-    /// <returns>bytes written, or -errno</returns>
+    /// <returns>bytes written, or -errno; the socket is non-blocking</returns>
     public static int Write(nint fd, ReadOnlySpan<byte> buffer)
     {
         fixed (byte* p = buffer)
         {
-            nint n = send((int)fd, p, buffer.Length, MsgNoSignal);
-            return n >= 0 ? (int)n : -Marshal.GetLastPInvokeError();
+            nint n = syscall6(SysSendTo, fd, (nint)p, buffer.Length, MsgNoSignal, 0, 0);
+            return n >= 0 ? (int)n : -Marshal.GetLastSystemError();
         }
     }
 
@@ -89,11 +95,13 @@ public static unsafe partial class Epoll
     [LibraryImport("libc", SetLastError = true)]
     private static partial int eventfd(uint initval, int flags);
 
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint recv(int fd, byte* buf, nint len, int flags);
-
-    [LibraryImport("libc", SetLastError = true)]
-    private static partial nint send(int fd, byte* buf, nint len, int flags);
+    // syscall(2) is variadic; its Linux implementations take every argument from the integer registers (and the
+    // stack past six), so a fixed six-argument signature passes them as the kernel expects on x86-64 and arm64.
+    // No SetLastError marshalling (two more native calls per call): without a GC transition nothing runs between
+    // the call's return and the caller reading errno, and only a failure reads it.
+    [LibraryImport("libc", EntryPoint = "syscall")]
+    [SuppressGCTransition]
+    private static partial nint syscall6(nint number, nint a1, nint a2, nint a3, nint a4, nint a5, nint a6);
 
     [LibraryImport("libc", SetLastError = true)]
     private static partial nint read(int fd, void* buf, nint count);

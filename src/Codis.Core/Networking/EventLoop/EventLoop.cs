@@ -25,7 +25,6 @@ public sealed unsafe class EventLoop
     [ThreadStatic] private static EventLoop? current;
     private bool inRound;         // handling a round of events (loop thread only)
     private bool commitPending;   // work of this round was left to the round's end (the server's AOF commit)
-    private TaskCompletionSource? roundEnd;
     private readonly Action? commit;
     private readonly List<IRoundEndWork> atRoundEnd = new();
 
@@ -75,8 +74,8 @@ public sealed unsafe class EventLoop
 
     /// <summary>
     /// Called by the server after a batch ran: on a loop thread, the AOF commit waits for the end of the round so
-    /// that one write (and fsync) covers every client served in it, as Redis does before it sleeps; the replies
-    /// wait with it (<see cref="Holding"/>), so a client never hears OK before its write is committed.
+    /// that one write (and fsync) covers every client served in it, as Redis does before it sleeps; the round's
+    /// replies are sent after it (<see cref="DeferToRoundEnd"/>), so a client never hears OK before its write is committed.
     /// Returns false elsewhere: the caller commits itself.
     /// </summary>
     public static bool DeferCommit()
@@ -88,16 +87,11 @@ public sealed unsafe class EventLoop
     }
 
     /// <summary>
-    /// The loop whose round the current thread is in, once a commit was deferred in it: replies sent now must wait
-    /// for its <see cref="RoundEnd"/> (whichever loop the connection belongs to: a client woken from another
-    /// loop's command runs there).
-    /// </summary>
-    public static EventLoop? Holding => current is { inRound: true, commitPending: true } loop ? loop : null;
-
-    /// <summary>
-    /// On a loop thread within a round: runs <paramref name="work"/> once this round's events are handled, before
-    /// the loop sleeps (codis-proxy sends each backend what all its clients of the round asked in one write, as
-    /// twemproxy does). Returns false elsewhere: the caller does the work itself.
+    /// On a loop thread within a round: runs <paramref name="work"/> once this round's events are handled and its
+    /// AOF commit is done, before the loop sleeps. Replies go out this way, all at once after the round's reads as
+    /// Redis writes them before it sleeps (a client woken by one reply then finds the others ready too), and never
+    /// before the write they acknowledge is committed; codis-proxy sends each backend what all its clients of the
+    /// round asked in one write, as twemproxy does. Returns false elsewhere: the caller does the work itself.
     /// </summary>
     public static bool DeferToRoundEnd(IRoundEndWork work)
     {
@@ -106,9 +100,6 @@ public sealed unsafe class EventLoop
         loop.atRoundEnd.Add(work);
         return true;
     }
-
-    /// <summary>Completes (on the loop thread) once this round's commit is done.</summary>
-    public Task RoundEnd => (roundEnd ??= new TaskCompletionSource()).Task;
 
     /// <summary>Runs <paramref name="work"/> on the loop thread after its current round of events.</summary>
     public void Post(Action work)
@@ -158,10 +149,16 @@ public sealed unsafe class EventLoop
         }
     }
 
-    /// <summary>Before sleeping: the round's AOF commit, then the replies that waited for it.</summary>
+    /// <summary>Before sleeping: the round's AOF commit, then the work that waited for it (the round's replies).</summary>
     private void EndRound()
     {
         inRound = false;
+        if (commitPending)
+        {
+            commitPending = false;
+            try { commit!(); }
+            catch (Exception e) { Log.Error("event loop: AOF commit failed", ("error", e.ToString())); }
+        }
         if (atRoundEnd.Count > 0)
         {
             // Work done here that defers again runs at once: DeferToRoundEnd sees the round over.
@@ -172,15 +169,6 @@ public sealed unsafe class EventLoop
             }
             atRoundEnd.Clear();
         }
-        if (commitPending)
-        {
-            commitPending = false;
-            try { commit!(); }
-            catch (Exception e) { Log.Error("event loop: AOF commit failed", ("error", e.ToString())); }
-        }
-        var waiting = roundEnd;
-        roundEnd = null;
-        waiting?.TrySetResult(); // the held sends run here, inline
     }
 
     private void RunPosted()

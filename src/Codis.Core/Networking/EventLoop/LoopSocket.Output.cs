@@ -10,10 +10,10 @@ public sealed partial class LoopSocket
     /// written and not yet flushed. FlushAsync sends at once on the calling thread; what the socket does not take
     /// goes out on the next EPOLLOUT edge, from the loop thread. Like the pipe it replaces, a flush waits only when
     /// more than <see cref="PauseBytes"/> wait for a client that does not read (until they drop under
-    /// <see cref="ResumeBytes"/>). In a round whose AOF commit is pending (<see cref="EventLoop.Holding"/>) the
-    /// send waits for the round's end, so a client never hears OK before its write is committed.
+    /// <see cref="ResumeBytes"/>). A flush on a loop thread within a round sends at the round's end
+    /// (<see cref="EventLoop.DeferToRoundEnd"/>): after the round's AOF commit, with the other replies of the round.
     /// </summary>
-    private sealed class LoopOutput(LoopSocket owner) : PipeWriter, IValueTaskSource<FlushResult>, ICancellableWait
+    private sealed class LoopOutput(LoopSocket owner) : PipeWriter, IValueTaskSource<FlushResult>, ICancellableWait, IRoundEndWork
     {
         private const int PauseBytes = 1 << 20, ResumeBytes = 1 << 19;
 
@@ -21,13 +21,12 @@ public sealed partial class LoopSocket
         private byte[] buffer = [];
         private int sent, flushed, pos;
         private bool failed;        // a send failed: flushes report IsCompleted and the connection closes
-        private bool held;          // waiting for the round's end (AOF commit) to send
+        private bool held;          // waiting for the round's end to send
         private bool waiting;       // a FlushAsync waits for the client to read
         private bool cancelNext;
         private ManualResetValueTaskSourceCore<FlushResult> core; // inline continuations
         private CancellationTokenRegistration cancelRegistration;
         private TaskCompletionSource? drained;
-        private Action? onRoundEnd;
 
         private Lock Gate => owner.gate;
 
@@ -85,11 +84,7 @@ public sealed partial class LoopSocket
                 if (failed || owner.closed) return new ValueTask<FlushResult>(new FlushResult(false, isCompleted: true));
                 if (!held)
                 {
-                    if (EventLoop.Holding is { } holding)
-                    {
-                        held = true;
-                        holding.RoundEnd.GetAwaiter().UnsafeOnCompleted(onRoundEnd ??= OnRoundEnd);
-                    }
+                    if (EventLoop.DeferToRoundEnd(this)) held = true;
                     else SendLocked();
                 }
                 if (failed) return new ValueTask<FlushResult>(new FlushResult(false, isCompleted: true));
@@ -129,6 +124,10 @@ public sealed partial class LoopSocket
         /// <summary>On the loop thread: the socket takes bytes again.</summary>
         public void OnWritable()
         {
+            // Nearly every event says "writable" (a readable socket usually is): without bytes waiting, nothing to do,
+            // and no lock. A stale read is harmless: bytes left behind by a send that found the socket full wait for
+            // the next EPOLLOUT edge, which comes when the socket takes bytes again and finds them here.
+            if (Volatile.Read(ref sent) == Volatile.Read(ref flushed) && !Volatile.Read(ref waiting) && Volatile.Read(ref drained) == null) return;
             lock (Gate)
             {
                 if (held || owner.closed) return;
@@ -138,7 +137,7 @@ public sealed partial class LoopSocket
         }
 
         /// <summary>On the loop thread, after the round's AOF commit: the held replies go out.</summary>
-        private void OnRoundEnd()
+        public void OnRoundEnd()
         {
             lock (Gate)
             {
@@ -151,6 +150,9 @@ public sealed partial class LoopSocket
         /// <summary>Wakes a flush that waited for the client, and a close that waited for the last bytes.</summary>
         private void AfterSend()
         {
+            // Usually nobody waits: no lock then. A flush or close that starts waiting sends first, under the lock, and
+            // waits only for bytes a full socket left behind; the next EPOLLOUT edge brings it here again.
+            if (!Volatile.Read(ref waiting) && Volatile.Read(ref drained) == null) return;
             TaskCompletionSource? done = null;
             bool wake = false;
             FlushResult result = default;

@@ -24,6 +24,7 @@ public sealed partial class LoopSocket : IEventLoopHandler
     private readonly EventLoop loop;
     private readonly Socket socket;
     private readonly SafeSocketHandle handle;
+    private readonly nint fd;
     private readonly LoopInput input;
     private readonly LoopOutput output;
     private GCHandle registration;
@@ -37,9 +38,21 @@ public sealed partial class LoopSocket : IEventLoopHandler
         this.socket = socket;
         socket.Blocking = false;
         handle = socket.SafeHandle;
+        // One reference for the connection's life instead of one per recv and send: the descriptor stays open (and
+        // its number cannot go to another socket) until the close posted by CloseAsync releases it, even if someone
+        // disposes the Socket first (the owner closes through CloseAsync). Every recv and send runs under the gate after
+        // checking closed.
+        bool added = false;
+        handle.DangerousAddRef(ref added);
+        fd = handle.DangerousGetHandle();
         input = new LoopInput(this);
         output = new LoopOutput(this);
-        registration = loop.Register(socket.Handle, this);
+        try { registration = loop.Register(fd, this); }
+        catch
+        {
+            handle.DangerousRelease();
+            throw;
+        }
     }
 
     public PipeReader Input => input;
@@ -79,36 +92,9 @@ public sealed partial class LoopSocket : IEventLoopHandler
         old.Dispose();
     }
 
-    private int Receive(Span<byte> buffer)
-    {
-        bool added = false;
-        try
-        {
-            handle.DangerousAddRef(ref added);
-            return Epoll.Read(handle.DangerousGetHandle(), buffer);
-        }
-        catch (ObjectDisposedException) { return -9; } // EBADF
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
-    }
+    private int Receive(Span<byte> buffer) => Epoll.Read(fd, buffer);
 
-    private int Send(ReadOnlySpan<byte> buffer)
-    {
-        bool added = false;
-        try
-        {
-            // The fd stays open (and its number unused by another socket) while the call runs.
-            handle.DangerousAddRef(ref added);
-            return Epoll.Write(handle.DangerousGetHandle(), buffer);
-        }
-        catch (ObjectDisposedException) { return -9; }
-        finally
-        {
-            if (added) handle.DangerousRelease();
-        }
-    }
+    private int Send(ReadOnlySpan<byte> buffer) => Epoll.Write(fd, buffer);
 
     /// <summary>
     /// Closes the socket after what was flushed has been sent (<paramref name="abort"/>: at once). The caller has
@@ -130,9 +116,11 @@ public sealed partial class LoopSocket : IEventLoopHandler
         {
             try
             {
-                loop.Unregister(handle.DangerousGetHandle());
+                loop.Unregister(fd);
                 if (registration.IsAllocated) registration.Free();
                 try { socket.Shutdown(SocketShutdown.Both); } catch { }
+                // Ours first: a Socket whose handle is still referenced waits for that reference in Dispose.
+                handle.DangerousRelease();
                 socket.Dispose();
             }
             finally
