@@ -78,9 +78,16 @@ public sealed class RespRequest
 
     internal void Resume(ReadOnlyMemory<byte> memory) => source = memory;
 
+    /// <summary>
+    /// What the consumer looked the command name up as (codis-server: its command table entry), kept with the
+    /// request so that checks before the batch runs and the run itself look it up once. Cleared by every parse.
+    /// </summary>
+    public object? Resolved { get; set; }
+
     internal void Reset(ReadOnlyMemory<byte> memory, long expectedCount, bool multibulk = false)
     {
         source = memory;
+        Resolved = null;
         Count = 0;
         IsMultibulk = multibulk;
         // Never trust the announced count for allocation: grow as arguments really arrive.

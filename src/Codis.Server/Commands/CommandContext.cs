@@ -141,6 +141,7 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
     /// <summary>Redis's string-to-double: accepts what strtold does (inf, -inf, exponents), rejects NaN and spaces.</summary>
     public static bool TryParseDouble(ReadOnlySpan<byte> text, out double value)
     {
+        if (TryParsePlainDecimal(text, out value)) return true;
         value = 0;
         if (text.IsEmpty || text.Length > 5000) return false;
         if (char.IsWhiteSpace((char)text[0]) || char.IsWhiteSpace((char)text[^1])) return false;
@@ -162,6 +163,43 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
             if (!(char.IsAsciiDigit(c) || c is '.' or '-' or '+' or 'e' or 'E')) return false;
         if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
         return !double.IsNaN(value);
+    }
+
+    private static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+
+    /// <summary>
+    /// The usual scores and increments: [-]digits[.digits] with at most 15 digits. The digits are exact as a double
+    /// (below 2^53) and so is their power of ten, so one division gives the correctly rounded value, as strtod does.
+    /// Anything else (exponents, inf, long numbers, hex) takes the general path.
+    /// </summary>
+    private static bool TryParsePlainDecimal(ReadOnlySpan<byte> text, out double value)
+    {
+        value = 0;
+        int i = 0;
+        bool negative = false;
+        if (text.Length > 0 && text[0] == (byte)'-')
+        {
+            negative = true;
+            i = 1;
+        }
+        long digits = 0;
+        int count = 0, fraction = -1;
+        for (; i < text.Length; i++)
+        {
+            int d = text[i] - '0';
+            if ((uint)d <= 9)
+            {
+                if (++count > 15) return false;
+                digits = digits * 10 + d;
+                if (fraction >= 0) fraction++;
+            }
+            else if (text[i] == (byte)'.' && fraction < 0) fraction = 0;
+            else return false;
+        }
+        if (count == 0) return false;
+        value = fraction > 0 ? digits / PowersOfTen[fraction] : digits;
+        if (negative) value = -value; // "-0" is -0.0, as strtod reads it
+        return true;
     }
 
     /// <summary>Formats a double the way Redis replies it (%.17g, "inf"/"-inf").</summary>

@@ -28,50 +28,78 @@ internal static class CommandTable
     public static bool MayRunLong(ReadOnlySpan<byte> name) => Find(name) is { MayRunLong: true };
 
     /// <summary>
-    /// Open addressing over the names' lowercased bytes: a request's command is found with one hash of its bytes,
-    /// without converting them to chars first (this runs for every command).
+    /// Open addressing over the names as 8-byte words: a request's command is found with one hash of its words and
+    /// one compare per word, without converting its bytes to chars first (this runs for every command).
     /// </summary>
     private sealed class ByteNameTable
     {
-        private readonly byte[][] names;
-        private readonly CommandSpec?[] specs;
+        private const int MaxLength = 64;
+        private const ulong Fold = 0x2020202020202020; // ASCII letters differ from their upper case by 0x20
+
+        /// <summary>A name in lower case; its letters' positions carry 0x20 in Letters, so a word matches exactly
+        /// when (request word | Letters) == Words: upper or lower case for a letter, the same byte elsewhere.</summary>
+        private sealed record Entry(int Length, ulong[] Words, ulong[] Letters, CommandSpec Spec);
+
+        private readonly Entry?[] entries;
         private readonly int mask;
 
         public ByteNameTable(IEnumerable<CommandSpec> all)
         {
             var list = all.ToList();
             int size = (int)System.Numerics.BitOperations.RoundUpToPowerOf2((uint)list.Count * 4);
-            names = new byte[size][];
-            specs = new CommandSpec?[size];
+            entries = new Entry?[size];
             mask = size - 1;
             foreach (var spec in list)
             {
                 var bytes = System.Text.Encoding.ASCII.GetBytes(spec.Name.ToLowerInvariant());
-                int i = (int)(Hash(bytes) & (uint)mask);
-                while (specs[i] != null) i = (i + 1) & mask;
-                names[i] = bytes;
-                specs[i] = spec;
+                if (bytes.Length > MaxLength) throw new InvalidOperationException($"command name '{spec.Name}' is too long");
+                var words = ToWords(bytes);
+                var letters = new ulong[words.Length];
+                var letterBytes = new byte[words.Length * 8];
+                for (int i = 0; i < bytes.Length; i++) letterBytes[i] = (byte)(bytes[i] is >= (byte)'a' and <= (byte)'z' ? 0x20 : 0);
+                for (int i = 0; i < letters.Length; i++) letters[i] = BitConverter.ToUInt64(letterBytes, i * 8);
+                int at = (int)(Hash(words) & (uint)mask);
+                while (entries[at] != null) at = (at + 1) & mask;
+                entries[at] = new Entry(bytes.Length, words, letters, spec);
             }
+        }
+
+        private static ulong[] ToWords(ReadOnlySpan<byte> name)
+        {
+            var words = new ulong[(name.Length + 7) / 8];
+            name.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words.AsSpan()));
+            return words;
         }
 
         public CommandSpec? Find(ReadOnlySpan<byte> name)
         {
-            if (name.Length == 0 || name.Length > 64) return null;
-            for (int i = (int)(Hash(name) & (uint)mask); ; i = (i + 1) & mask)
+            if (name.Length == 0 || name.Length > MaxLength) return null;
+            int count = (name.Length + 7) / 8;
+            Span<ulong> words = stackalloc ulong[MaxLength / 8];
+            words[count - 1] = 0; // the last word's padding; the others are overwritten whole
+            name.CopyTo(System.Runtime.InteropServices.MemoryMarshal.AsBytes(words));
+            words = words[..count];
+            for (int at = (int)(Hash(words) & (uint)mask); ; at = (at + 1) & mask)
             {
-                var spec = specs[i];
-                if (spec == null) return null;
-                var candidate = names[i];
-                if (candidate.Length == name.Length && System.Text.Ascii.EqualsIgnoreCase(name, candidate)) return spec;
+                var entry = entries[at];
+                if (entry == null) return null;
+                if (entry.Length == name.Length && Matches(words, entry)) return entry.Spec;
             }
         }
 
-        // FNV-1a over the bytes with ASCII letters folded to lower case (| 0x20 leaves digits, '-' and '|' as they are).
-        private static uint Hash(ReadOnlySpan<byte> name)
+        private static bool Matches(ReadOnlySpan<ulong> words, Entry entry)
         {
-            uint h = 2166136261;
-            foreach (byte b in name) h = (h ^ (uint)(b | 0x20)) * 16777619;
-            return h;
+            for (int i = 0; i < words.Length; i++)
+                if ((words[i] | entry.Letters[i]) != entry.Words[i]) return false;
+            return true;
+        }
+
+        // Over the words with every byte's 0x20 bit set: a name hashes the same in any case.
+        private static uint Hash(ReadOnlySpan<ulong> words)
+        {
+            ulong h = 0;
+            foreach (ulong w in words) h = (h ^ (w | Fold)) * 0x9E3779B97F4A7C15;
+            return (uint)(h >> 32) ^ (uint)h;
         }
     }
 

@@ -333,7 +333,12 @@ internal sealed class ClientConnection
     private bool HasLongRunningCommand()
     {
         foreach (var r in batch)
-            if (CommandTable.MayRunLong(r[0])) return true;
+        {
+            // Kept with the request: Execute does not look it up again.
+            var spec = CommandTable.Find(r[0]);
+            r.Resolved = spec;
+            if (spec is { MayRunLong: true }) return true;
+        }
         return false;
     }
 
