@@ -16,8 +16,10 @@ internal sealed record PacerStatus(
 /// every online proxy's per-command counters each <see cref="Window"/> and gives the clients' mean latency per call
 /// over the window to a <see cref="PacingController"/>, whose factor sets the pause after each migration call. The
 /// baseline (the latency with no key moving) is taken before the first call of a migration, while the first batch is
-/// prepared, and again every <see cref="RefreshEvery"/> while clients are there, by holding every source's next call
-/// for one window: a change of the client load does not leave a stale baseline. With no clients nothing is held.
+/// prepared, and again every <see cref="RefreshEvery"/> while it had clients, by holding every source's next call
+/// for one window: a change of the client load does not leave a stale baseline. With no clients nothing is held: the
+/// first baseline is skipped when the proxies report fewer than <see cref="PacingController.MinCalls"/> requests a
+/// second, and one is taken as soon as a window shows clients.
 /// </summary>
 internal sealed class MigrationPacer
 {
@@ -137,14 +139,20 @@ internal sealed class MigrationPacer
     {
         try
         {
-            await BaselineAsync(gateAlreadyClosed: true, ct).ConfigureAwait(false);
+            var first = await SampleAsync(ct).ConfigureAwait(false);
+            if (first.Qps >= PacingController.MinCalls) await BaselineAsync(gateAlreadyClosed: true, ct).ConfigureAwait(false);
+            else
+            {
+                OpenGate(); // nobody to protect: no hold (a window with clients brings a baseline)
+                Log.Info("migration latency guard: no clients, no baseline", ("qps", first.Qps));
+            }
             var last = await SampleAsync(ct).ConfigureAwait(false);
             var baselineAt = Stopwatch.StartNew();
             while (!ct.IsCancellationRequested)
             {
                 await Task.Delay(Window, ct).ConfigureAwait(false);
                 var now = await SampleAsync(ct).ConfigureAwait(false);
-                var w = Delta(last, now);
+                var w = Delta(last.Counters, now.Counters);
                 last = now;
                 bool needBaseline;
                 lock (stateLock)
@@ -152,7 +160,9 @@ internal sealed class MigrationPacer
                     control.Observe(w);
                     windows++;
                     if (control.Factor > 0) pacedWindows++;
-                    needBaseline = w.Calls >= PacingController.MinCalls && (control.BaselineMicros == null || baselineAt.Elapsed >= RefreshEvery);
+                    // clients appeared (no baseline yet), or the baseline had clients and is stale: if they left, the
+                    // refresh finds too few calls, and the refreshes stop until a window shows clients again
+                    needBaseline = control.BaselineMicros == null ? w.Calls >= PacingController.MinCalls : baselineAt.Elapsed >= RefreshEvery;
                 }
                 LogIfChanged();
                 if (needBaseline)
@@ -180,7 +190,7 @@ internal sealed class MigrationPacer
             var before = await SampleAsync(ct).ConfigureAwait(false);
             await Task.Delay(Window, ct).ConfigureAwait(false);
             var after = await SampleAsync(ct).ConfigureAwait(false);
-            var w = Delta(before, after);
+            var w = Delta(before.Counters, after.Counters);
             double? old;
             lock (stateLock)
             {
@@ -232,8 +242,11 @@ internal sealed class MigrationPacer
         }
     }
 
-    /// <summary>Every online proxy's (calls, usecs) summed over its commands; a proxy that does not answer is left out of this window.</summary>
-    private async Task<Dictionary<string, (long Calls, long Usecs)>> SampleAsync(CancellationToken ct)
+    /// <summary>One reading of the proxies: each one's (calls, usecs) summed over its commands, and their requests a second.</summary>
+    private sealed record Sample(Dictionary<string, (long Calls, long Usecs)> Counters, long Qps);
+
+    /// <summary>Reads every online proxy; one that does not answer is left out of this window.</summary>
+    private async Task<Sample> SampleAsync(CancellationToken ct)
     {
         var online = topom.ProxiesSnapshot().Where(p => p.Online).ToArray();
         var results = await Task.WhenAll(online.Select(async p =>
@@ -241,14 +254,14 @@ internal sealed class MigrationPacer
             try
             {
                 var stats = await topom.Proxies.CommandStatsAsync(p.Model, ct).WaitAsync(StatsTimeout, ct).ConfigureAwait(false);
-                return (p.Model.Token, Counters(stats));
+                return (p.Model.Token, Counters(stats), stats?["ops"]?["qps"]?.GetValue<long>() ?? 0);
             }
             catch (Exception e) when (e is Proxies.ProxyCallException or TimeoutException or System.Text.Json.JsonException or InvalidOperationException)
             {
-                return (p.Model.Token, ((long, long)?)null);
+                return (p.Model.Token, ((long, long)?)null, 0L);
             }
         })).ConfigureAwait(false);
-        return results.Where(r => r.Item2 != null).ToDictionary(r => r.Token, r => r.Item2!.Value);
+        return new Sample(results.Where(r => r.Item2 != null).ToDictionary(r => r.Token, r => r.Item2!.Value), results.Sum(r => r.Item3));
     }
 
     /// <summary>Sums calls and usecs of a proxy's stats JSON (ops.cmd[]), leaving out the blocking commands.</summary>

@@ -10,15 +10,21 @@ internal readonly record struct LatencyWindow(long Calls, long Usecs)
 /// The migration latency guard's control law, without I/O: from the clients' mean latency with no key moving (the
 /// baseline) and over each window while keys move, it sets <see cref="Factor"/>, the pause after each migration call
 /// as a multiple of that call's own duration (so the migration runs 1 / (1 + factor) of the time on each source,
-/// whatever the method or the keys' sizes make a call cost). Above the limit the factor grows by half (from
-/// <see cref="StartFactor"/>), below it shrinks by a fifth down to 0: back off fast, come back slowly. A window with
-/// fewer than <see cref="MinCalls"/> calls has no clients to protect: full speed. Not thread-safe (the pacer locks).
+/// whatever the method or the keys' sizes make a call cost). Above the limit the factor grows (from
+/// <see cref="StartFactor"/>) by ratio / limit, at least ×1.25 and at most ×2; below it, it shrinks by a fifth down to
+/// 0: back off fast, come back slowly. With no clients there is nothing to protect: full speed. "No clients" is a
+/// baseline (or, without one, a window) of fewer than <see cref="MinCalls"/> calls. Once the baseline had clients, a
+/// window needs only <see cref="MinWindowCalls"/> for its mean, and a thinner one holds the factor: closed-loop
+/// clients that the migration slows (or stalls) answer fewer calls, so that drop is the symptom, not their absence;
+/// the pacer's next baseline tells whether they left. Not thread-safe (the pacer locks).
 /// </summary>
 internal sealed class PacingController(double limit)
 {
     /// <summary>A window (or baseline) with fewer calls than this has no clients to protect.</summary>
     public const long MinCalls = 500;
-    public const double StartFactor = 0.25, Raise = 1.5, Lower = 0.8, FloorFactor = 0.05;
+    /// <summary>Once the baseline had clients: the fewest calls whose mean a window still trusts.</summary>
+    public const long MinWindowCalls = 50;
+    public const double StartFactor = 0.25, MinRaise = 1.25, MaxRaise = 2, Lower = 0.8, FloorFactor = 0.05;
     /// <summary>Beyond this the pause is all but stopped anyway; a higher factor would only take longer to come back.</summary>
     public const double MaxFactor = 20;
 
@@ -56,9 +62,15 @@ internal sealed class PacingController(double limit)
             State = "off";
             return;
         }
-        if (w.Calls < MinCalls)
+        if (BaselineMicros == null && w.Calls < MinCalls)
         {
             (Factor, CurrentMicros, Ratio, State) = (0, null, null, "no clients");
+            return;
+        }
+        if (w.Calls < MinWindowCalls)
+        {
+            // after a busy baseline: stalled clients, or gone ones (the next baseline finds out); hold
+            (CurrentMicros, Ratio, State) = (null, null, "few calls");
             return;
         }
         CurrentMicros = w.MeanMicros;
@@ -69,8 +81,9 @@ internal sealed class PacingController(double limit)
             State = "no baseline";
             return;
         }
-        Ratio = w.MeanMicros / baseline;
-        if (Ratio > limit) Factor = Factor == 0 ? StartFactor : Math.Min(MaxFactor, Factor * Raise);
+        double ratio = w.MeanMicros / baseline;
+        Ratio = ratio;
+        if (ratio > limit) Factor = Factor == 0 ? StartFactor : Math.Min(MaxFactor, Factor * Math.Clamp(ratio / limit, MinRaise, MaxRaise));
         else
         {
             Factor *= Lower;

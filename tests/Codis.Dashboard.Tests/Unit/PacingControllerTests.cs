@@ -25,8 +25,12 @@ public class PacingControllerTests
         Assert.Equal(PacingController.StartFactor, c.Factor);
         Assert.Equal(2.0, c.Ratio!.Value, 3);
         Assert.Equal("pacing", c.State);
-        c.Observe(Mean(200));
-        Assert.Equal(PacingController.StartFactor * PacingController.Raise, c.Factor, 6);
+        c.Observe(Mean(140)); // just over: the smallest step
+        Assert.Equal(PacingController.StartFactor * PacingController.MinRaise, c.Factor, 6);
+        c.Observe(Mean(1000)); // far over: the largest
+        Assert.Equal(PacingController.StartFactor * PacingController.MinRaise * PacingController.MaxRaise, c.Factor, 6);
+        c.Observe(Mean(195)); // 1.5 × the limit
+        Assert.Equal(PacingController.StartFactor * PacingController.MinRaise * PacingController.MaxRaise * 1.5, c.Factor, 6);
         for (int i = 0; i < 50; i++) c.Observe(Mean(500));
         Assert.Equal(PacingController.MaxFactor, c.Factor);
     }
@@ -47,13 +51,36 @@ public class PacingControllerTests
     [Fact]
     public void FewCallsMeanNoClientsAndFullSpeed()
     {
+        var c = new PacingController(1.3);
+        c.Reset();
+        c.SetBaseline(Mean(100, calls: PacingController.MinCalls - 1));
+        c.Observe(Mean(5000, calls: PacingController.MinCalls - 1));
+        Assert.Equal(("no clients", 0.0), (c.State, c.Factor));
+        Assert.Null(c.Ratio);
+    }
+
+    [Fact]
+    public void AfterABusyBaselineAThinWindowHoldsTheFactor()
+    {
         var c = WithBaseline(1.3, 100);
         for (int i = 0; i < 5; i++) c.Observe(Mean(400));
-        Assert.True(c.Factor > 0);
-        c.Observe(Mean(5000, calls: PacingController.MinCalls - 1));
-        Assert.Equal(0, c.Factor);
-        Assert.Null(c.Ratio);
-        Assert.Equal("no clients", c.State);
+        double f = c.Factor;
+        Assert.True(f > 0);
+        c.Observe(new LatencyWindow(0, 0)); // clients stalled (or gone: the next baseline tells)
+        Assert.Equal(("few calls", f), (c.State, c.Factor));
+        c.SetBaseline(new LatencyWindow(3, 300)); // they left
+        c.Observe(new LatencyWindow(0, 0));
+        Assert.Equal(("no clients", 0.0), (c.State, c.Factor));
+    }
+
+    [Fact]
+    public void ClientsTheMigrationSlowsStillCount()
+    {
+        // a closed-loop client answers fewer calls when it waits longer: a thin window after a busy baseline is paced
+        var c = WithBaseline(1.3, 100);
+        c.Observe(Mean(800, calls: PacingController.MinWindowCalls));
+        Assert.Equal(8, c.Ratio!.Value, 3);
+        Assert.Equal(PacingController.StartFactor, c.Factor);
     }
 
     [Fact]
