@@ -227,8 +227,10 @@ internal sealed class SlotMigrator(Topom topom)
             p.Remaining = items[1].Integer;
             Interlocked.Add(ref totalMoved, items[0].Integer);
             p.KeysPerSecond = p.Moved / Math.Max(sw.Elapsed.TotalSeconds, 0.001);
+            // the action interval, or longer while the guard paces: after every call, the slot's last one too (the
+            // source's next call is the next slot's), else slots of fewer keys than one call takes are never paced
+            if (pause > TimeSpan.Zero) Thread.Sleep(pause);
             if (items[1].Integer == 0) break;
-            if (pause > TimeSpan.Zero) Thread.Sleep(pause); // the action interval, or longer while the guard paces
         }
         var info = RedisOps.ParseInfo(Expect(Call("INFO", "keyspace"), source, "INFO").Text ?? "");
         var later = RedisOps.KeyspaceDatabases(info).Where(d => d > db).ToList();
