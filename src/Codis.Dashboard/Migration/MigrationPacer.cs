@@ -25,6 +25,8 @@ internal sealed class MigrationPacer
 {
     public static readonly TimeSpan Window = TimeSpan.FromMilliseconds(250);
     public static readonly TimeSpan RefreshEvery = TimeSpan.FromSeconds(5);
+    /// <summary>A baseline that looks stale (<see cref="PacingController.BaselineLooksStale"/>) is measured again, at most this often.</summary>
+    public static readonly TimeSpan StaleRefreshEvery = TimeSpan.FromSeconds(2);
     /// <summary>After the last call in flight returns, before the baseline window opens (the target's last acks).</summary>
     private static readonly TimeSpan Settle = TimeSpan.FromMilliseconds(20);
     private static readonly TimeSpan StatsTimeout = TimeSpan.FromSeconds(1);
@@ -162,7 +164,8 @@ internal sealed class MigrationPacer
                     if (control.Factor > 0) pacedWindows++;
                     // clients appeared (no baseline yet), or the baseline had clients and is stale: if they left, the
                     // refresh finds too few calls, and the refreshes stop until a window shows clients again
-                    needBaseline = control.BaselineMicros == null ? w.Calls >= PacingController.MinCalls : baselineAt.Elapsed >= RefreshEvery;
+                    needBaseline = control.BaselineMicros == null ? w.Calls >= PacingController.MinCalls
+                        : baselineAt.Elapsed >= RefreshEvery || (control.BaselineLooksStale && baselineAt.Elapsed >= StaleRefreshEvery);
                 }
                 LogIfChanged();
                 if (needBaseline)

@@ -11,8 +11,8 @@ internal readonly record struct LatencyWindow(long Calls, long Usecs)
 /// baseline) and over each window while keys move, it sets <see cref="Factor"/>, the pause after each migration call
 /// as a multiple of that call's own duration (so the migration runs 1 / (1 + factor) of the time on each source,
 /// whatever the method or the keys' sizes make a call cost). Above the limit the factor grows (from
-/// <see cref="StartFactor"/>) by ratio / limit, at least ×1.25 and at most ×2; below it, it shrinks by a fifth down to
-/// 0: back off fast, come back slowly. With no clients there is nothing to protect: full speed. "No clients" is a
+/// <see cref="StartFactor"/>) by ratio / limit, at least ×1.25 and at most ×2; below it, it shrinks by the same
+/// ratio, at least ×0.8 and at most ×0.5, down to 0. With no clients there is nothing to protect: full speed. "No clients" is a
 /// baseline (or, without one, a window) of fewer than <see cref="MinCalls"/> calls. Once the baseline had clients, a
 /// window needs only <see cref="MinWindowCalls"/> for its mean, and a thinner one holds the factor: closed-loop
 /// clients that the migration slows (or stalls) answer fewer calls, so that drop is the symptom, not their absence;
@@ -24,7 +24,7 @@ internal sealed class PacingController(double limit)
     public const long MinCalls = 500;
     /// <summary>Once the baseline had clients: the fewest calls whose mean a window still trusts.</summary>
     public const long MinWindowCalls = 50;
-    public const double StartFactor = 0.25, MinRaise = 1.25, MaxRaise = 2, Lower = 0.8, FloorFactor = 0.05;
+    public const double StartFactor = 0.25, MinRaise = 1.25, MaxRaise = 2, MinLower = 0.8, MaxLower = 0.5, FloorFactor = 0.05;
     /// <summary>Beyond this the pause is all but stopped anyway; a higher factor would only take longer to come back.</summary>
     public const double MaxFactor = 20;
 
@@ -53,6 +53,12 @@ internal sealed class PacingController(double limit)
     public void SetBaseline(LatencyWindow w) => BaselineMicros = w.Calls >= MinCalls && w.Usecs > 0 ? w.MeanMicros : null;
 
     /// <summary>A window while keys moved: updates the factor.</summary>
+    /// <summary>
+    /// The clients are much faster than with no key moving: the baseline is stale (the load fell, or a hiccup of the
+    /// machine fell into its window) and should be measured again.
+    /// </summary>
+    public bool BaselineLooksStale => Ratio is { } r && r < 1 / limit;
+
     public void Observe(LatencyWindow w)
     {
         LastCalls = w.Calls;
@@ -86,7 +92,7 @@ internal sealed class PacingController(double limit)
         if (ratio > limit) Factor = Factor == 0 ? StartFactor : Math.Min(MaxFactor, Factor * Math.Clamp(ratio / limit, MinRaise, MaxRaise));
         else
         {
-            Factor *= Lower;
+            Factor *= Math.Clamp(ratio / limit, MaxLower, MinLower);
             if (Factor < FloorFactor) Factor = 0;
         }
         State = Factor > 0 ? "pacing" : "full speed";

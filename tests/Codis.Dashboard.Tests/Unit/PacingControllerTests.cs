@@ -41,8 +41,12 @@ public class PacingControllerTests
         var c = WithBaseline(1.3, 100);
         for (int i = 0; i < 10; i++) c.Observe(Mean(300));
         double high = c.Factor;
-        c.Observe(Mean(120));
-        Assert.True(c.Factor < high);
+        c.Observe(Mean(120)); // just under: the smallest step
+        Assert.Equal(high * PacingController.MinLower, c.Factor, 6);
+        Assert.False(c.BaselineLooksStale);
+        c.Observe(Mean(10)); // far under: the largest, and the baseline looks stale
+        Assert.Equal(high * PacingController.MinLower * PacingController.MaxLower, c.Factor, 6);
+        Assert.True(c.BaselineLooksStale);
         for (int i = 0; i < 100 && c.Factor > 0; i++) c.Observe(Mean(110));
         Assert.Equal(0, c.Factor);
         Assert.Equal("full speed", c.State);
