@@ -53,6 +53,7 @@ internal sealed class MigrationPacer
     private long lastPauseTicks, maxPauseTicks, windows, pacedWindows, baselines, baselineCostMs;
     private double lastLoggedFactor;
     private string lastLoggedState = "";
+    private readonly Stopwatch lastLogged = new();
 
     public MigrationPacer(Topom topom)
     {
@@ -77,6 +78,7 @@ internal sealed class MigrationPacer
             lastPauseTicks = maxPauseTicks = windows = pacedWindows = baselines = baselineCostMs = 0;
             lastLoggedFactor = 0;
             lastLoggedState = "";
+            lastLogged.Reset();
         }
         running = CancellationTokenSource.CreateLinkedTokenSource(ct);
         CloseGate(); // the first baseline: before any key moves
@@ -212,7 +214,7 @@ internal sealed class MigrationPacer
         }
     }
 
-    /// <summary>A log line when the pacing starts or stops, or its factor changes by half or more.</summary>
+    /// <summary>A log line when the state changes or the factor doubles or halves, at most one a second (a change waits for the next).</summary>
     private void LogIfChanged()
     {
         double f;
@@ -220,8 +222,9 @@ internal sealed class MigrationPacer
         lock (stateLock) (f, state) = (control.Factor, control.State);
         bool changed = state != lastLoggedState || (f > 0) != (lastLoggedFactor > 0)
             || (f > 0 && lastLoggedFactor > 0 && (f / lastLoggedFactor >= 2 || lastLoggedFactor / f >= 2));
-        if (!changed) return;
+        if (!changed || (lastLogged.IsRunning && lastLogged.Elapsed < TimeSpan.FromSeconds(1))) return;
         (lastLoggedFactor, lastLoggedState) = (f, state);
+        lastLogged.Restart();
         Log.Info("migration latency guard", Fields());
     }
 

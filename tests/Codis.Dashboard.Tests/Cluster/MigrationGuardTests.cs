@@ -108,7 +108,7 @@ public class MigrationGuardTests(ITestOutputHelper output)
         Assert.True(final["paced_windows"]!.GetValue<long>() >= 1, trace);
         Assert.True(final["max_pause_us"]!.GetValue<long>() > 0, trace);
         Assert.True(final["max_pause_us"]!.GetValue<long>() <= 20_000, trace); // the cap
-        dash.WaitForOutput("migration latency guard state=pacing", TimeSpan.FromSeconds(5));
+        dash.WaitForOutput(@"migration latency guard baseline calls=\d+ baseline_us=[0-9.]+", TimeSpan.FromSeconds(5));
         AllKeysOn(g2);
         using var c = proxy.Client();
         foreach (var t in Tags) Assert.Empty(LoadClient.Missing(c, "{" + t + "}:", PerTag, batch: 500));
