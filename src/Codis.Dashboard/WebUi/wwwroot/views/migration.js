@@ -92,10 +92,10 @@ function rates(s) {
 // the migration latency guard (docs/DASHBOARD.md): its limit, state, latency ratio and the pause it makes
 function guardLine(g) {
   if (!g) return "";
-  if (g.guard === 0) return `<p class="facts-line guard">latency guard off: migrations run at full speed</p>`;
+  if (g.guard === 0) return `<p class="guard-line">latency guard off: migrations run at full speed</p>`;
   const ratio = g.ratio == null ? "" : ` · client latency ${g.ratio.toFixed(2)}× the baseline`;
   const pause = g.factor > 0 ? ` · pause ${(g.pause_us / 1000).toFixed(1)} ms after each call` : "";
-  return `<p class="facts-line guard">latency guard (limit ${g.guard}×): ${esc(g.state)}${ratio}${pause}</p>`;
+  return `<p class="guard-line">latency guard (limit ${g.guard}×): ${esc(g.state)}${ratio}${pause}</p>`;
 }
 
 export function render(s) {
