@@ -179,6 +179,16 @@ internal sealed class MigrationPacer
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested) { }
+        catch (Exception e)
+        {
+            // the guard must never stop a migration: without it the migration goes on unpaced
+            lock (stateLock)
+            {
+                control.Reset();
+                control.Stop();
+            }
+            Log.Error("migration latency guard failed; the migration goes on without it", ("error", e.ToString()));
+        }
         finally { OpenGate(); }
     }
 
