@@ -258,6 +258,7 @@ internal sealed class DashboardApi
         method = topom.Settings["migration_method"].Value,
         status = migrator.Status,
         moved_keys = migrator.TotalMoved,
+        pacer = Pacer(migrator.Pacer.Status()),
         actions = topom.SlotsSnapshot().Where(s => !s.Action.IsEmpty).OrderBy(s => s.Action.Index)
             .Select(s => new { slot = s.Id, from = s.GroupId, to = s.Action.TargetId, index = s.Action.Index, state = s.Action.State }),
         progress = migrator.Progress.Select(p => new
@@ -265,6 +266,14 @@ internal sealed class DashboardApi
             slot = p.Slot, from = p.From, to = p.To, state = p.State, db = p.Db, moved = p.Moved, remaining = p.Remaining,
             keys_per_sec = Math.Round(p.KeysPerSecond), error = p.Error,
         }),
+    };
+
+    /// <summary>The migration latency guard (docs/DASHBOARD.md): microseconds per client call, the pause after each migration call.</summary>
+    private static object Pacer(PacerStatus p) => new
+    {
+        guard = p.Guard, state = p.State, factor = p.Factor, pause_us = p.PauseMicros, max_pause_us = p.MaxPauseMicros,
+        baseline_usecs_percall = p.BaselineMicros, current_usecs_percall = p.CurrentMicros, ratio = p.Ratio, window_calls = p.WindowCalls,
+        windows = p.Windows, paced_windows = p.PacedWindows, baselines = p.Baselines, baseline_hold_ms = p.BaselineCostMs,
     };
 
     // ---- plumbing ----

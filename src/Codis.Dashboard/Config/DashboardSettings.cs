@@ -37,6 +37,21 @@ internal static class DashboardSettings
         Mem("migration_async_maxbytes", "32mb", "semi-async: bytes in flight per batch");
         Int("migration_async_numkeys", 500, 1, 1_000_000, "semi-async: keys per batch");
         Dur("migration_timeout", "30s", "timeout of one migration call");
+        s.Define(new Setting
+        {
+            Name = "migration_latency_guard", Kind = SettingKind.String, Default = "1.3",
+            Description = "largest ratio of the clients' mean latency through the proxies while keys move to their latency with no key moving; "
+                + "above it the migration pauses longer after each call (0 = off: full speed). 1.3: a closed-loop client's throughput is "
+                + "1/latency (Little's law), so 1.3x keeps 0.77x of it, above 0.7x with room for the control's overshoot",
+            Validate = v => double.TryParse(v, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out double g)
+                && (g == 0 || g is >= 1 and <= 100) ? null : "must be 0 (off) or a ratio from 1 to 100, e.g. 1.3",
+        });
+        s.Define(new Setting
+        {
+            Name = "migration_latency_guard_max_pause", Kind = SettingKind.Duration, Default = "100ms",
+            Description = "longest pause the latency guard makes after one migration call (a migration always progresses)",
+            Validate = v => Settings.TryParseDuration(v, out var d) && d > TimeSpan.Zero && d <= TimeSpan.FromSeconds(10) ? null : "must be from 1ms to 10s",
+        });
         Dur("failover_interval", "1s", "how often every master is checked (PING)");
         Dur("failover_down_after", "3s", "a master failing checks this long is replaced by its best replica (0 = no automatic failover)");
         Dur("proxy_timeout", "30s", "timeout of one call to a proxy's admin API");

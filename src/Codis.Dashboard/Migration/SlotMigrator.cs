@@ -28,7 +28,8 @@ internal sealed class SlotProgress
 /// proxy update for the whole batch at once, then empties every slot of the batch on its source master with
 /// SLOTSMGRTTAGSLOT(-ASYNC) — slots of different source groups in parallel, one at a time per source (the
 /// semi-async commands allow one batch per source database) — and finally hands the slots to the targets.
-/// Errors are retried after 5 s; pausing (actions disabled) stops between calls.
+/// Errors are retried after 5 s; pausing (actions disabled) stops between calls. The latency guard
+/// (<see cref="MigrationPacer"/>) sets the pause after each call while clients are there.
 /// </summary>
 internal sealed class SlotMigrator(Topom topom)
 {
@@ -37,6 +38,8 @@ internal sealed class SlotMigrator(Topom topom)
     private readonly TimeSpan timeout = topom.Settings["migration_timeout"].AsDuration;
     private readonly int parallel = topom.Settings["migration_parallel_slots"].AsInt;
     private long totalMoved;
+
+    public MigrationPacer Pacer { get; } = new(topom);
 
     public string Status { get; private set; } = "idle";
     public long TotalMoved => Interlocked.Read(ref totalMoved);
@@ -53,11 +56,13 @@ internal sealed class SlotMigrator(Topom topom)
             if (batch.Count == 0)
             {
                 if (!await FinishAsync(completing).ConfigureAwait(false)) await Sleep(TimeSpan.FromSeconds(5), ct).ConfigureAwait(false);
+                await Pacer.EndAsync().ConfigureAwait(false);
                 completing = Completion.None;
                 Status = topom.ActionsDisabled ? "paused" : "idle";
                 await Sleep(TimeSpan.FromMilliseconds(200), ct).ConfigureAwait(false);
                 continue;
             }
+            Pacer.Begin(ct); // a migration starts: its baseline is measured while the first batch is prepared
             try
             {
                 (ahead, completing) = await RunBatchAsync(batch, completing, ct).ConfigureAwait(false);
@@ -206,19 +211,26 @@ internal sealed class SlotMigrator(Topom topom)
                topom.Settings["migration_async_maxbulks"].Value, topom.Settings["migration_async_maxbytes"].Value,
                sid.ToString(CultureInfo.InvariantCulture), topom.Settings["migration_async_numkeys"].Value]
             : ["SLOTSMGRTTAGSLOT", host, port.ToString(CultureInfo.InvariantCulture), ms.ToString(CultureInfo.InvariantCulture), sid.ToString(CultureInfo.InvariantCulture)];
+        var pause = TimeSpan.Zero;
         while (true)
         {
             ct.ThrowIfCancellationRequested();
             if (topom.ActionsDisabled || topom.GroupPromoting(sid)) return db; // back to the caller, which waits
-            var r = Expect(Call(cmd), source, cmd[0]);
+            Pacer.BeforeCall(ct);
+            long start = Stopwatch.GetTimestamp();
+            RespValue r;
+            try { r = Expect(Call(cmd), source, cmd[0]); }
+            finally { pause = Pacer.AfterCall(Stopwatch.GetElapsedTime(start), TimeSpan.FromMicroseconds(topom.ActionIntervalMicros)); }
             if (r.Items is not { Length: 2 } items || items[0].Type != RespType.Integer || items[1].Type != RespType.Integer)
                 throw new InvalidOperationException($"{source}: {cmd[0]}: unexpected reply {r}");
             p.Moved += items[0].Integer;
             p.Remaining = items[1].Integer;
             Interlocked.Add(ref totalMoved, items[0].Integer);
             p.KeysPerSecond = p.Moved / Math.Max(sw.Elapsed.TotalSeconds, 0.001);
+            // the action interval, or longer while the guard paces: after every call, the slot's last one too (the
+            // source's next call is the next slot's), else slots of fewer keys than one call takes are never paced
+            if (pause > TimeSpan.Zero) Thread.Sleep(pause);
             if (items[1].Integer == 0) break;
-            if (topom.ActionIntervalMicros > 0) Thread.Sleep(TimeSpan.FromMicroseconds(topom.ActionIntervalMicros));
         }
         var info = RedisOps.ParseInfo(Expect(Call("INFO", "keyspace"), source, "INFO").Text ?? "");
         var later = RedisOps.KeyspaceDatabases(info).Where(d => d > db).ToList();

@@ -29,6 +29,10 @@ internal sealed class ProxyClient(HttpClient http, string product, string auth)
     public async Task<JsonNode?> StatsAsync(ProxyModel p, CancellationToken ct) =>
         JsonNode.Parse(await SendAsync(HttpMethod.Get, p.AdminAddr, $"/api/proxy/stats/{X(p.Token)}", null, ct).ConfigureAwait(false));
 
+    /// <summary>The stats with the per-command list (calls, usecs): flags 1 of the original's stats call.</summary>
+    public async Task<JsonNode?> CommandStatsAsync(ProxyModel p, CancellationToken ct) =>
+        JsonNode.Parse(await SendAsync(HttpMethod.Get, p.AdminAddr, $"/api/proxy/stats/{X(p.Token)}/1", null, ct).ConfigureAwait(false));
+
     private async Task<string> SendAsync(HttpMethod method, string admin, string path, string? json, CancellationToken ct)
     {
         using var req = new HttpRequestMessage(method, "http://" + admin + path);

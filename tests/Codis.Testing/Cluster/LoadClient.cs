@@ -35,8 +35,8 @@ public static class LoadClient
         return bad;
     }
 
-    /// <summary>Writes live:N and reads it back in a loop until stopped; returns (operations, failures).</summary>
-    public static Task<(long Ops, List<string> Failures)> RunAsync(Func<RespClient> connect, CancellationToken stop) => Task.Run(() =>
+    /// <summary>Writes {prefix}N and reads it back in a loop until stopped (loops run together need prefixes of their own); returns (operations, failures).</summary>
+    public static Task<(long Ops, List<string> Failures)> RunAsync(Func<RespClient> connect, CancellationToken stop, string prefix = "live:") => Task.Run(() =>
     {
         var failures = new List<string>();
         long ops = 0;
@@ -45,9 +45,9 @@ public static class LoadClient
         {
             try
             {
-                var w = c.Call("SET", $"live:{i % 5000}", $"x{i}");
-                var r = c.Call("GET", $"live:{i % 5000}");
-                if (w.Text != "OK" || r.Text != $"x{i}") failures.Add($"live:{i % 5000}: SET → {w}, GET → {r}");
+                var w = c.Call("SET", $"{prefix}{i % 5000}", $"x{i}");
+                var r = c.Call("GET", $"{prefix}{i % 5000}");
+                if (w.Text != "OK" || r.Text != $"x{i}") failures.Add($"{prefix}{i % 5000}: SET → {w}, GET → {r}");
                 ops += 2;
             }
             catch (IOException e) { failures.Add("I/O: " + e.Message); break; }

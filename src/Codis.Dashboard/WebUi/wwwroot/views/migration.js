@@ -89,6 +89,15 @@ function rates(s) {
   return { keysPerSec, eta: now.actions === 0 ? 0 : slotsPerSec > 0 ? now.actions / slotsPerSec : Infinity };
 }
 
+// the migration latency guard (docs/DASHBOARD.md): its limit, state, latency ratio and the pause it makes
+function guardLine(g) {
+  if (!g) return "";
+  if (g.guard === 0) return `<p class="guard-line">latency guard off: migrations run at full speed</p>`;
+  const ratio = g.ratio == null ? "" : ` · client latency ${g.ratio.toFixed(2)}× the baseline`;
+  const pause = g.factor > 0 ? ` · pause ${(g.pause_us / 1000).toFixed(1)} ms after each call` : "";
+  return `<p class="guard-line">latency guard (limit ${g.guard}×): ${esc(g.state)}${ratio}${pause}</p>`;
+}
+
 export function render(s) {
   const st = s.stats, a = st.slot_action;
   const sel = document.querySelector("#migrate select[name=gid]");
@@ -111,7 +120,7 @@ export function render(s) {
     : `<p class="active"><b>${total}</b> slot(s) to go (${Object.entries(counts).map(([k, v]) => `${v} ${esc(k)}`).join(", ")}) ·
         <b>${fmtInt(Math.round(keysPerSec))}</b> keys/s · ETA <b>${a.disabled ? "paused" : fmtDuration(eta)}</b></p>`;
   setHtml(document.getElementById("migration-status"), `${line}${bar}
-    <p class="facts-line">executor: <span class="executor">${esc(a.disabled ? "paused" : a.status)}</span> · method ${esc(a.method)} · ${fmtInt(a.moved_keys)} keys moved since the dashboard started</p>`);
+    <p class="facts-line">executor: <span class="executor">${esc(a.disabled ? "paused" : a.status)}</span> · method ${esc(a.method)} · ${fmtInt(a.moved_keys)} keys moved since the dashboard started</p>${guardLine(a.pacer)}`);
   document.getElementById("pause").disabled = a.disabled;
   document.getElementById("resume").disabled = !a.disabled;
   document.getElementById("cancel").disabled = !a.actions.some(x => x.state === "pending");
