@@ -258,7 +258,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         while (b.Pending.Count > 0 && (b.InFlight.Count == 0 || (b.InFlightBytes < b.MaxBytes && b.InFlight.Count < WindowFor(b))))
         {
             byte[] m;
-            if (b.Pending.Peek() is ChunkedValue chunks)
+            if (b.Pending.Peek() is IChunkedMessages chunks)
             {
                 if (encoded >= 2 && System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds > 500) break;
                 var next = chunks.Next(b.MaxBulks, b.MaxBytes, 3 * b.Timeout, server.Keyspace.Now);
