@@ -205,8 +205,13 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         {
             forwarding = false;
         }
-        if (touched.Count == 0 || batch != b || b.CleaningUp) return;
+        if (batch != b || b.CleaningUp) return;
         bool forwardable = !ctx.SuppressPropagation && !ctx.Command.Has(CommandFlags.ReadOnly);
+        IReadOnlyList<byte[][]> forms = ctx.Rewrite is { } rewrite ? rewrite : [innerArgs];
+        // Some writes change a key without signalling it, as in Redis (XACK, XCLAIM, XREADGROUP's deliveries, XGROUP
+        // CREATECONSUMER): what they propagate names the keys they changed.
+        if (touched.Count == 0 && forwardable) AddPropagatedKeys(forms);
+        if (touched.Count == 0) return;
         foreach (var k in touched)
             if (!b.Keys.Contains(k)) forwardable = false;
         if (!forwardable)
@@ -217,7 +222,6 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             return;
         }
         touched.Clear();
-        IReadOnlyList<byte[][]> forms = ctx.Rewrite is { } rewrite ? rewrite : [innerArgs];
         foreach (var args in forms)
         {
             b.Pending.Enqueue(RestoreMessage.Command(hashKey, args));
@@ -225,6 +229,18 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         }
         Pump();
         link?.Flush();
+    }
+
+    /// <summary>The keys of propagated commands, added to <see cref="touched"/> (MULTI/EXEC wrappers name none).</summary>
+    private void AddPropagatedKeys(IReadOnlyList<byte[][]> forms)
+    {
+        foreach (var args in forms)
+        {
+            if (args.Length == 0 || CommandTable.Find(args[0]) is not { } spec) continue;
+            var positions = spec.KeyPositions(RespRequest.FromArgs(args), 0);
+            if (positions == null) continue;
+            foreach (int p in positions) touched.Add(args[p]);
+        }
     }
 
     /// <summary>
