@@ -79,6 +79,11 @@ def client(kind, q, stopfile):
     waits.sort()
     q.put({"kind": kind, "requests": len(waits), "forwarded": forwarded, "max": waits[-1] if waits else 0, "p99": waits[int(len(waits) * 0.99)] if waits else 0})
 
+for port in (aport, bport):
+    c = Conn(port)
+    c.call("CONFIG", "RESETSTAT")
+    c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
+    c.call("SLOWLOG", "RESET")
 stopfile = os.path.join(work, "stop")
 q = Queue()
 procs = [Process(target=client, args=(k, q, stopfile)) for k in ("ping source", "ping target", "writer")]
@@ -101,6 +106,13 @@ print("|---|---|---|---|")
 for r in sorted(results, key=lambda r: r["kind"]):
     extra = f" ({r['forwarded']} forwarded)" if r["kind"] == "writer" else ""
     print(f"| {r['kind']}{extra} | {r['requests']} | {r['max']:.1f} | {r['p99']:.2f} |")
+
+for name, port in (("source", aport), ("target", bport)):
+    c = Conn(port)
+    info = dict(l.split(":", 1) for l in c.call("INFO", "memory").splitlines() if l.startswith("gc_pause_max"))
+    slow = c.call("SLOWLOG", "GET", "3")
+    print(f"{name}: longest GC pauses (ms) {', '.join(f'{k[13:]} {v.strip()}' for k, v in info.items())}; slowest commands (µs): "
+          + ("; ".join(f"{e[2]} {' '.join(str(x) for x in e[3][:2])}" for e in slow) or "none over 10 ms"))
 
 def dump(port, k):
     out = subprocess.run(["redis-cli", "-p", str(port), "--no-raw", "DUMP", k], check=True, capture_output=True).stdout

@@ -65,11 +65,13 @@ internal sealed class ChunkedStream : IChunkedMessages
                 var consumers = new Consumer[sg.Consumers.Count];
                 int c = 0;
                 foreach (var sc in sg.Consumers.Values) consumers[c++] = new Consumer(sc.Name, sc.SeenTime);
-                var pel = new List<Pending>(sg.Pending.Count);
+                var pel = new Pending[sg.Pending.Count];
+                int n = 0;
                 // As DUMP: an entry no consumer owns is not kept.
                 foreach (var p in sg.Pending)
-                    if (p.Consumer != null) pel.Add(new Pending(p.Id, p.Consumer.Name, p.DeliveryTime, p.DeliveryCount));
-                groups[g++] = new Group(sg.Name, sg.LastId, sg.EntriesRead, consumers, pel.ToArray());
+                    if (p.Consumer != null) pel[n++] = new Pending(p.Id, p.Consumer.Name, p.DeliveryTime, p.DeliveryCount);
+                if (n < pel.Length) Array.Resize(ref pel, n);
+                groups[g++] = new Group(sg.Name, sg.LastId, sg.EntriesRead, consumers, pel);
             }
     }
 
