@@ -164,6 +164,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             else if (cur.Keys.Contains(k)) cur.Dirty.Add(k);
         };
         server.Keyspace.KeyModified += watcher;
+        server.Keyspace.KeyChangedQuietly += watcher;
         Pump();
         link.Flush();
         return b.Done.Task;
@@ -208,8 +209,8 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         if (batch != b || b.CleaningUp) return;
         bool forwardable = !ctx.SuppressPropagation && !ctx.Command.Has(CommandFlags.ReadOnly);
         IReadOnlyList<byte[][]> forms = ctx.Rewrite is { } rewrite ? rewrite : [innerArgs];
-        // Some writes change a key without signalling it, as in Redis (XACK, XCLAIM, XREADGROUP's deliveries, XGROUP
-        // CREATECONSUMER): what they propagate names the keys they changed.
+        // A write that changed something but signalled no key (a command that forgets Keyspace.OnChangedQuietly):
+        // what it propagates names the keys it changed.
         if (touched.Count == 0 && forwardable) AddPropagatedKeys(forms);
         if (touched.Count == 0) return;
         foreach (var k in touched)
@@ -458,6 +459,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     {
         if (watcher == null) return;
         server.Keyspace.KeyModified -= watcher;
+        server.Keyspace.KeyChangedQuietly -= watcher;
         watcher = null;
     }
 
