@@ -211,6 +211,36 @@ public class StreamMigrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AnXackFromAClientOutsideTheWrapper_KeepsTheStreamHere_AndItsCopyThereIsDeleted()
+    {
+        using var a = CodisServerProcess.Start();
+        using var b = CodisServerProcess.Start();
+        int slot = 555;
+        string key = $"{{{SlotKeys.TagInSlot(slot, "ack")}}}stream";
+        using var ca = a.Client(60_000);
+        Pipeline(ca, Entries(key, 1, 150_000, i => ["f", $"{i}"]));
+        ca.Call("XGROUP", "CREATE", key, "g", "0").AssertOk();
+        ca.Call("XREADGROUP", "GROUP", "g", "c", "COUNT", "50000", "STREAMS", key, ">");
+
+        // XACK signals no key (as in Redis: WATCH ignores it), yet the migration must see it.
+        using var migrating = a.Client(60_000);
+        migrating.Send([B("SLOTSMGRTTAGSLOT-ASYNC"), B("127.0.0.1"), B(b.Port.ToString()), B("5000"), B("200"), B("33554432"), B(slot.ToString()), B("10")]);
+        migrating.Flush();
+        Eventually.True(() => ca.Call("SLOTSMGRT-ASYNC-STATUS").Items is { Length: 18 } status && status[17].Items is { Length: > 0 },
+            TimeSpan.FromSeconds(10), "the batch to be in flight");
+        Assert.Equal(1, ca.Call("XACK", key, "g", "7-0").AssertInt());
+        var r = migrating.Read();
+        Assert.Equal([0L, 1L], r.Items!.Select(i => i.Integer)); // nothing moved, the stream is still here
+
+        using var cb = b.Client();
+        Assert.Equal(0, cb.Call("EXISTS", key).AssertInt()); // its stale copy was deleted there
+        Assert.Equal(49_999, ca.Call("XPENDING", key, "g").Items![0].Integer);
+        var before = ca.Call("DUMP", key).Bytes;
+        MigrateSlot(ca, b.Port, slot, 200, 10);
+        Assert.Equal(before, cb.Call("DUMP", key).Bytes);
+    }
+
+    [Fact]
     public void SlotWithSeveralBigStreamsAndSmallKeys_MovesWhole()
     {
         using var a = CodisServerProcess.Start();
