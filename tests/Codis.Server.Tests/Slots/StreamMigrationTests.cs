@@ -339,6 +339,35 @@ public class StreamMigrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void AStreamMovedInChunks_IsRebuiltFromTheTargetsAof()
+    {
+        using var a = CodisServerProcess.Start("--save", "");
+        string dir = Directory.CreateTempSubdirectory("codis-stream-mgrt-aof-").FullName;
+        int slot = 13;
+        string key = $"{{{SlotKeys.TagInSlot(slot, "aof")}}}stream";
+        using var ca = a.Client(60_000);
+        Pipeline(ca, Entries(key, 1, 6000, i => ["f", $"{i}", .. (i % 4 == 0 ? new[] { "g", "h" } : [])]));
+        Pipeline(ca, Enumerable.Range(1, 400).Select(j => new[] { "XDEL", key, $"{7 * j}-0" }));
+        ca.Call("XGROUP", "CREATE", key, "g", "0").AssertOk();
+        ca.Call("XREADGROUP", "GROUP", "g", "c", "COUNT", "200", "STREAMS", key, ">");
+        ca.Call("PEXPIRE", key, "800000").AssertInt();
+        var before = ca.Call("DUMP", key).Bytes;
+        using (var b = CodisServerProcess.StartIn(dir, "--save", "", "--appendonly", "yes", "--appendfsync", "always"))
+        {
+            MigrateSlot(ca, b.Port, slot, 100, 10);
+            using var cb = b.Client();
+            Assert.Equal(before, cb.Call("DUMP", key).Bytes);
+            b.Kill();
+        }
+        using (var b = CodisServerProcess.StartIn(dir, "--save", "", "--appendonly", "yes"))
+        {
+            using var cb = b.Client();
+            Assert.Equal(before, cb.Call("DUMP", key).Bytes);
+            Assert.InRange(cb.Call("PTTL", key).AssertInt(), 700_000, 800_000);
+        }
+    }
+
+    [Fact]
     public void AStreamMovedInChunks_ReachesTheTargetReplica_Identical()
     {
         using var a = CodisServerProcess.Start("--save", "");
