@@ -3,7 +3,9 @@
 # entries deleted) between two codis-servers, while a PING probe measures each server's longest pause and a writer
 # keeps adding, acknowledging and deleting entries through SLOTSMGRT-EXEC-WRAPPER (each write is mirrored directly on
 # a copy of the stream in another slot of the source, so the target's DUMP can be compared with the mirror's).
-# usage: bench/stream-migration.sh [entries=1000000] [maxbulks=200]   (BIN=dir: run the codis-server.dll published there)
+# usage: bench/stream-migration.sh [entries=1000000] [maxbulks=200]   (BIN=dir: run the codis-server.dll published there;
+#        PENDING=n: entries delivered to group g1's four consumers, default entries/5; g2 always has 1000;
+#        WARMUP=0: skip the warm-up, a 5,000-entry stream of another slot migrated first so the code is compiled)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N=${1:-1000000}
@@ -45,7 +47,9 @@ with open(path, "wb") as f:
 t0 = time.time()
 subprocess.run(["redis-cli", "-p", str(aport), "--pipe"], stdin=open(path, "rb"), check=True, stdout=subprocess.DEVNULL)
 a = Conn(aport)
-for c in range(4): a.call("XREADGROUP", "GROUP", "g1", f"c{c}", "COUNT", N // 20, "STREAMS", key, ">")
+pending = int(os.environ.get("PENDING", N // 5))
+for c in range(4):
+    if pending // 4 > 0: a.call("XREADGROUP", "GROUP", "g1", f"c{c}", "COUNT", pending // 4, "STREAMS", key, ">")
 a.call("XREADGROUP", "GROUP", "g2", "c9", "COUNT", 1000, "STREAMS", key, ">")
 a.call("COPY", key, mirror)
 print(f"loaded a stream of {a.call('XLEN', key)} entries, {a.call('XPENDING', key, 'g1')[0]} pending in g1, in {time.time() - t0:.1f} s")
@@ -84,6 +88,12 @@ for port in (aport, bport):
     c.call("CONFIG", "RESETSTAT")
     c.call("CONFIG", "SET", "slowlog-log-slower-than", "10000")
     c.call("SLOWLOG", "RESET")
+if os.environ.get("WARMUP", "1") != "0":
+    warm = "{%s}warm-up" % tag("w", 778)
+    subprocess.run(["redis-cli", "-p", str(aport), "--pipe"], input=b"".join(enc(["XADD", warm, f"{i}-0", "f", i]) for i in range(1, 5001))
+                   + enc(["XGROUP", "CREATE", warm, "g", "0"]) + enc(["XREADGROUP", "GROUP", "g", "c", "COUNT", 500, "STREAMS", warm, ">"]),
+                   check=True, stdout=subprocess.DEVNULL)
+    while a.call("SLOTSMGRTTAGSLOT-ASYNC", "127.0.0.1", bport, 5000, maxbulks, 33554432, 778, 100)[1] != 0: pass
 stopfile = os.path.join(work, "stop")
 q = Queue()
 procs = [Process(target=client, args=(k, q, stopfile)) for k in ("ping source", "ping target", "writer")]

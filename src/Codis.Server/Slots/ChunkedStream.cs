@@ -46,6 +46,9 @@ internal sealed class ChunkedStream : IChunkedMessages
     /// <summary>The key's deadline when the batch started (unix ms, 0 = none).</summary>
     public long ExpireAt { get; }
 
+    // Runs once per stream, under the lock, over every node and pending entry: compiled optimized at once rather than
+    // first as unoptimized code (the first migration after a start would otherwise hold the lock several times longer).
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveOptimization)]
     private ChunkedStream(byte[] key, long expireAt, StreamValue s)
     {
         Key = key;
