@@ -197,6 +197,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     {
         var b = batch!;
         touched.Clear();
+        long dirtyBefore = server.Keyspace.Dirty;
         forwarding = true;
         try
         {
@@ -209,9 +210,9 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         if (batch != b || b.CleaningUp) return;
         bool forwardable = !ctx.SuppressPropagation && !ctx.Command.Has(CommandFlags.ReadOnly);
         IReadOnlyList<byte[][]> forms = ctx.Rewrite is { } rewrite ? rewrite : [innerArgs];
-        // A write that changed something but signalled no key (a command that forgets Keyspace.OnChangedQuietly):
-        // what it propagates names the keys it changed.
-        if (touched.Count == 0 && forwardable) AddPropagatedKeys(forms);
+        // A write that changed something (Propagation's rule: the dirty counter moved, or it set a rewrite) but
+        // signalled no key, as a command that forgets Keyspace.OnChangedQuietly: what it propagates names its keys.
+        if (touched.Count == 0 && forwardable && (server.Keyspace.Dirty != dirtyBefore || ctx.Rewrite != null)) AddPropagatedKeys(forms);
         if (touched.Count == 0) return;
         foreach (var k in touched)
             if (!b.Keys.Contains(k)) forwardable = false;
