@@ -241,6 +241,50 @@ public class StreamMigrationTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public void GroupReadsAndClaimsThroughTheWrapper_WhileTheStreamMoves_AllArrive()
+    {
+        using var a = CodisServerProcess.Start();
+        using var b = CodisServerProcess.Start();
+        int slot = 556;
+        string key = $"{{{SlotKeys.TagInSlot(slot, "rd")}}}stream";
+        using var ca = a.Client(60_000);
+        Pipeline(ca, Entries(key, 1, 150_000, i => ["f", $"{i}"]));
+        ca.Call("XGROUP", "CREATE", key, "g", "0").AssertOk();
+        ca.Call("XREADGROUP", "GROUP", "g", "c", "COUNT", "20000", "STREAMS", key, ">");
+
+        using var migrating = a.Client(60_000);
+        migrating.Send([B("SLOTSMGRTTAGSLOT-ASYNC"), B("127.0.0.1"), B(b.Port.ToString()), B("5000"), B("200"), B("33554432"), B(slot.ToString()), B("10")]);
+        migrating.Flush();
+        // XREADGROUP (new consumers, deliveries, the group's position) and XCLAIM run here and are forwarded.
+        int reads = 0, claims = 0;
+        while (true)
+        {
+            var w = ca.Call("SLOTSMGRT-EXEC-WRAPPER", key, "XREADGROUP", "GROUP", "g", $"r{reads % 3}", "COUNT", "10", "STREAMS", key, ">");
+            if (w.Items![0].Integer != 2) break;
+            reads++;
+            w = ca.Call("SLOTSMGRT-EXEC-WRAPPER", key, "XCLAIM", key, "g", "z", "0", $"{reads * 7}-0", "JUSTID");
+            if (w.Items![0].Integer != 2) break;
+            claims++;
+        }
+        var r = migrating.Read();
+        Assert.Equal([1L, 0L], r.Items!.Select(i => i.Integer));
+        output.WriteLine($"{reads} group reads and {claims} claims forwarded");
+        Assert.True(reads > 0 && claims > 0, "nothing ran while the stream moved");
+
+        using var cb = b.Client();
+        var pending = cb.Call("XPENDING", key, "g");
+        Assert.Equal(20_000 + 10 * reads, pending.Items![0].Integer);
+        var owners = pending.Items[3].Items!.ToDictionary(o => o.Items![0].Text!, o => long.Parse(o.Items![1].Text!, System.Globalization.CultureInfo.InvariantCulture));
+        Assert.Equal(claims, owners["z"]); // every claimed ID was pending (delivered, not claimed before)
+        Assert.Equal(20_000 + 10 * reads - claims, owners["c"] + owners["r0"] + owners["r1"] + owners["r2"]);
+        int claimedFromC = Enumerable.Range(1, claims).Count(k => 7 * k <= 20_000);
+        Assert.Equal(20_000 - claimedFromC, owners["c"]);
+        var group = cb.Call("XINFO", "GROUPS", key).Items![0].Texts();
+        Assert.Equal($"{20_000 + 10 * reads}-0", group[Array.IndexOf(group, "last-delivered-id") + 1]);
+        Assert.Equal($"{20_000 + 10 * reads}", group[Array.IndexOf(group, "entries-read") + 1]);
+    }
+
+    [Fact]
     public void SlotWithSeveralBigStreamsAndSmallKeys_MovesWhole()
     {
         using var a = CodisServerProcess.Start();
