@@ -142,7 +142,11 @@ internal static class StreamGroupCommands
                 return;
             case "createconsumer":
                 g!.GetOrCreateConsumer(ctx.ArgBytes(4), ctx.Now, out bool created);
-                if (created) ctx.Keyspace.Dirty++;
+                if (created)
+                {
+                    ctx.Keyspace.Dirty++;
+                    ctx.Keyspace.OnChangedQuietly(ctx.Db, ctx.Arg(2));
+                }
                 else ctx.SuppressPropagation = true;
                 ctx.Reply.WriteInteger(created ? 1 : 0);
                 return;
@@ -150,7 +154,11 @@ internal static class StreamGroupCommands
             {
                 bool existed = g!.FindConsumer(ctx.ArgBytes(4)) != null;
                 int pending = g.DeleteConsumer(ctx.ArgBytes(4));
-                if (existed) ctx.Keyspace.Dirty++;
+                if (existed)
+                {
+                    ctx.Keyspace.Dirty++;
+                    ctx.Keyspace.OnChangedQuietly(ctx.Db, ctx.Arg(2));
+                }
                 else ctx.SuppressPropagation = true;
                 ctx.Reply.WriteInteger(pending);
                 return;
@@ -188,7 +196,11 @@ internal static class StreamGroupCommands
             g.RemovePending(p);
             acked++;
         }
-        if (acked > 0) ctx.Keyspace.Dirty += acked;
+        if (acked > 0)
+        {
+            ctx.Keyspace.Dirty += acked;
+            ctx.Keyspace.OnChangedQuietly(ctx.Db, ctx.Arg(1));
+        }
         else ctx.SuppressPropagation = true;
         ctx.Reply.WriteInteger(acked);
     }
@@ -391,6 +403,7 @@ internal static class StreamGroupCommands
         if (effects.Count > 0)
         {
             ctx.Keyspace.Dirty += effects.Count;
+            ctx.Keyspace.OnChangedQuietly(ctx.Db, ctx.Arg(1));
             ctx.Rewrite = effects;
         }
         else ctx.SuppressPropagation = true;
@@ -479,6 +492,7 @@ internal static class StreamGroupCommands
         if (effects.Count > 0)
         {
             ctx.Keyspace.Dirty += effects.Count;
+            ctx.Keyspace.OnChangedQuietly(ctx.Db, ctx.Arg(1));
             ctx.Rewrite = effects;
         }
         else ctx.SuppressPropagation = true;

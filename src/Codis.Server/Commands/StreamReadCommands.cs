@@ -215,7 +215,12 @@ internal static class StreamReadCommands
 
     private static void Finish(CommandContext ctx, List<byte[][]> effects)
     {
-        if (effects.Count > 0) ctx.Rewrite = effects;
+        if (effects.Count > 0)
+        {
+            ctx.Rewrite = effects;
+            // Deliveries change the group, which Redis signals to no one: XCLAIM key …, XGROUP SETID key ….
+            foreach (var e in effects) ctx.Keyspace.OnChangedQuietly(ctx.Db, System.Text.Ascii.EqualsIgnoreCase(e[0], "XGROUP"u8) ? e[2] : e[1]);
+        }
         else ctx.SuppressPropagation = true;
     }
 

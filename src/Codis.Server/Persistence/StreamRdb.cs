@@ -112,6 +112,66 @@ internal static class StreamRdb
     }
 
     /// <summary>
+    /// A packed node from a listpack nobody validated yet (a migration chunk), in one pass with the checks
+    /// <see cref="RdbStreamCodec"/>'s reader makes: the listpack itself, the master entry, flags, field counts,
+    /// lp-counts, IDs ascending from the master ID, the live and deleted counts, and at least one live entry
+    /// (Redis drops a node whose entries are all deleted). Throws <see cref="RdbFormatException"/>.
+    /// </summary>
+    internal static StreamNode ReadNode(StreamId master, byte[] raw)
+    {
+        var lp = Listpack.Read(raw);
+        int p = 0;
+        ListpackEntry Next() => p < lp.Count ? lp[p++] : throw new RdbFormatException("truncated stream node");
+
+        long count = Next().AsInteger();
+        long deleted = Next().AsInteger();
+        long masterCount = Next().AsInteger();
+        if (count <= 0 || deleted < 0 || masterCount < 0 || masterCount > lp.Count) throw new RdbFormatException("bad stream master entry");
+        var masterFields = new byte[masterCount][];
+        for (int i = 0; i < masterCount; i++) masterFields[i] = Next().ToBytes();
+        if (Next().AsInteger() != 0) throw new RdbFormatException("bad stream master terminator");
+        var node = StreamNode.WithMaster(master, new ArrayItems(masterFields), raw.Length);
+        long live = 0, dead = 0;
+        var previous = master;
+        bool first = true;
+        while (p < lp.Count)
+        {
+            int entryStart = p;
+            long flags = Next().AsInteger();
+            if ((flags & ~(long)(StreamNode.FlagDeleted | StreamNode.FlagSameFields)) != 0) throw new RdbFormatException("bad stream entry flags");
+            var id = new StreamId(unchecked(master.Ms + (ulong)Next().AsInteger()), unchecked(master.Seq + (ulong)Next().AsInteger()));
+            if (first ? id < master : id <= previous) throw new RdbFormatException("stream IDs out of order");
+            first = false;
+            previous = id;
+            byte[][] pairs;
+            if ((flags & StreamNode.FlagSameFields) != 0)
+            {
+                pairs = new byte[masterCount * 2][];
+                for (int i = 0; i < masterCount; i++)
+                {
+                    pairs[2 * i] = masterFields[i];
+                    pairs[2 * i + 1] = Next().ToBytes();
+                }
+            }
+            else
+            {
+                long nf = Next().AsInteger();
+                if (nf < 0 || nf > lp.Count) throw new RdbFormatException("bad stream field count");
+                pairs = new byte[nf * 2][];
+                for (int i = 0; i < pairs.Length; i++) pairs[i] = Next().ToBytes();
+            }
+            if (Next().AsInteger() != p - entryStart - 1) throw new RdbFormatException("bad stream entry lp-count");
+            bool isDeleted = (flags & StreamNode.FlagDeleted) != 0;
+            if (isDeleted) dead++;
+            else live++;
+            node.AppendLoaded(id, new ArrayItems(pairs), isDeleted);
+        }
+        if (live != count || dead != deleted) throw new RdbFormatException("stream node counts mismatch");
+        node.SetLoadedSize(raw.Length);
+        return node;
+    }
+
+    /// <summary>
     /// The keyspace stream for a decoded one. Pending entries no consumer owns are dropped (Redis's loader
     /// requires every one to have an owner).
     /// </summary>

@@ -164,6 +164,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             else if (cur.Keys.Contains(k)) cur.Dirty.Add(k);
         };
         server.Keyspace.KeyModified += watcher;
+        server.Keyspace.KeyChangedQuietly += watcher;
         Pump();
         link.Flush();
         return b.Done.Task;
@@ -196,6 +197,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     {
         var b = batch!;
         touched.Clear();
+        long dirtyBefore = server.Keyspace.Dirty;
         forwarding = true;
         try
         {
@@ -205,8 +207,13 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         {
             forwarding = false;
         }
-        if (touched.Count == 0 || batch != b || b.CleaningUp) return;
+        if (batch != b || b.CleaningUp) return;
         bool forwardable = !ctx.SuppressPropagation && !ctx.Command.Has(CommandFlags.ReadOnly);
+        IReadOnlyList<byte[][]> forms = ctx.Rewrite is { } rewrite ? rewrite : [innerArgs];
+        // A write that changed something (Propagation's rule: the dirty counter moved, or it set a rewrite) but
+        // signalled no key, as a command that forgets Keyspace.OnChangedQuietly: what it propagates names its keys.
+        if (touched.Count == 0 && forwardable && (server.Keyspace.Dirty != dirtyBefore || ctx.Rewrite != null)) AddPropagatedKeys(forms);
+        if (touched.Count == 0) return;
         foreach (var k in touched)
             if (!b.Keys.Contains(k)) forwardable = false;
         if (!forwardable)
@@ -217,7 +224,6 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
             return;
         }
         touched.Clear();
-        IReadOnlyList<byte[][]> forms = ctx.Rewrite is { } rewrite ? rewrite : [innerArgs];
         foreach (var args in forms)
         {
             b.Pending.Enqueue(RestoreMessage.Command(hashKey, args));
@@ -225,6 +231,18 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         }
         Pump();
         link?.Flush();
+    }
+
+    /// <summary>The keys of propagated commands, added to <see cref="touched"/> (MULTI/EXEC wrappers name none).</summary>
+    private void AddPropagatedKeys(IReadOnlyList<byte[][]> forms)
+    {
+        foreach (var args in forms)
+        {
+            if (args.Length == 0 || CommandTable.Find(args[0]) is not { } spec) continue;
+            var positions = spec.KeyPositions(RespRequest.FromArgs(args), 0);
+            if (positions == null) continue;
+            foreach (int p in positions) touched.Add(args[p]);
+        }
     }
 
     /// <summary>
@@ -258,7 +276,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
         while (b.Pending.Count > 0 && (b.InFlight.Count == 0 || (b.InFlightBytes < b.MaxBytes && b.InFlight.Count < WindowFor(b))))
         {
             byte[] m;
-            if (b.Pending.Peek() is ChunkedValue chunks)
+            if (b.Pending.Peek() is IChunkedMessages chunks)
             {
                 if (encoded >= 2 && System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds > 500) break;
                 var next = chunks.Next(b.MaxBulks, b.MaxBytes, 3 * b.Timeout, server.Keyspace.Now);
@@ -442,6 +460,7 @@ internal sealed class AsyncMigration(CodisServer server, int dbIndex)
     {
         if (watcher == null) return;
         server.Keyspace.KeyModified -= watcher;
+        server.Keyspace.KeyChangedQuietly -= watcher;
         watcher = null;
     }
 

@@ -24,7 +24,7 @@ namespace Codis.Server.Slots;
 /// behind the last chunk (<see cref="AsyncMigration"/>).
 /// </para>
 /// </summary>
-internal sealed class ChunkedValue
+internal sealed class ChunkedValue : IChunkedMessages
 {
     private readonly string sub;
     private readonly int perElement;
@@ -59,7 +59,10 @@ internal sealed class ChunkedValue
         this.pair = pair;
     }
 
-    /// <summary>Element count and items per element of a collection; false for strings and streams (sent whole).</summary>
+    /// <summary>
+    /// Element count and items per element of a collection; false for strings (sent whole). A stream counts its
+    /// entries and its groups' pending entries and consumers, one item each (<see cref="ChunkedStream"/>).
+    /// </summary>
     private static bool Measure(object value, out long count, out int perElement)
     {
         (count, perElement) = value switch
@@ -68,6 +71,7 @@ internal sealed class ChunkedValue
             SetValue s => (s.Count, 1),
             HashValue h => (h.Count, 2),
             SortedSetValue z => (z.Count, 2),
+            Storage.Streams.StreamValue st => (ChunkedStream.Items(st), 1),
             _ => (0L, 0),
         };
         return perElement > 0;
@@ -85,39 +89,41 @@ internal sealed class ChunkedValue
     }
 
     /// <summary>Snapshots a collection (under the lock): a copy of its entry array, or of its elements when compact.</summary>
-    public static ChunkedValue Create(byte[] key, object value, long expireAt)
+    public static IChunkedMessages Create(byte[] key, object value, long expireAt)
     {
         switch (value)
         {
+            case Storage.Streams.StreamValue stream:
+                return ChunkedStream.Create(key, stream, expireAt);
             case ListValue l:
             {
                 var items = l.Items().ToArray();
-                return new(key, expireAt, "list", 1, items.Length, items.Length, i => items[i], null);
+                return new ChunkedValue(key, expireAt, "list", 1, items.Length, items.Length, i => items[i], null);
             }
             case SetValue s when s.Table is { } table:
             {
                 var snap = table.TakeSnapshot();
-                return new(key, expireAt, "dict", 1, s.Count, snap.Length, i => snap.IsUsed(i) ? snap.KeyAt(i) : null, null);
+                return new ChunkedValue(key, expireAt, "dict", 1, s.Count, snap.Length, i => snap.IsUsed(i) ? snap.KeyAt(i) : null, null);
             }
             case SetValue s:
             {
                 var members = s.Members().ToArray();
-                return new(key, expireAt, "dict", 1, members.Length, members.Length, i => members[i], null);
+                return new ChunkedValue(key, expireAt, "dict", 1, members.Length, members.Length, i => members[i], null);
             }
             case HashValue h when h.Table is { } table:
             {
                 var snap = table.TakeSnapshot();
-                return new(key, expireAt, "hash", 2, h.Count, snap.Length, null, i => snap.IsUsed(i) ? new Element(snap.KeyAt(i), snap.ValueAt(i), 0) : null);
+                return new ChunkedValue(key, expireAt, "hash", 2, h.Count, snap.Length, null, i => snap.IsUsed(i) ? new Element(snap.KeyAt(i), snap.ValueAt(i), 0) : null);
             }
             case HashValue h:
             {
                 var pairs = h.Entries().ToArray();
-                return new(key, expireAt, "hash", 2, pairs.Length, pairs.Length, null, i => new Element(pairs[i].Field, pairs[i].Value, 0));
+                return new ChunkedValue(key, expireAt, "hash", 2, pairs.Length, pairs.Length, null, i => new Element(pairs[i].Field, pairs[i].Value, 0));
             }
             case SortedSetValue z:
             {
                 var snap = z.Table.TakeSnapshot();
-                return new(key, expireAt, "zset", 2, z.Count, snap.Length, null, i => snap.IsUsed(i) ? new Element(snap.KeyAt(i), null, snap.ValueAt(i)) : null);
+                return new ChunkedValue(key, expireAt, "zset", 2, z.Count, snap.Length, null, i => snap.IsUsed(i) ? new Element(snap.KeyAt(i), null, snap.ValueAt(i)) : null);
             }
             default:
                 throw new ArgumentException("not a chunkable collection", nameof(value));
@@ -187,7 +193,7 @@ internal sealed class ChunkedValue
         return RespValue.EncodeCommand([Command, "expire"u8.ToArray(), Key, SlotCommands.Number(ttl)]);
     }
 
-    private static void Header(ArrayBufferWriter<byte> w, int count)
+    internal static void Header(ArrayBufferWriter<byte> w, int count)
     {
         var span = w.GetSpan(16);
         span[0] = (byte)'*';
@@ -197,7 +203,7 @@ internal sealed class ChunkedValue
         w.Advance(3 + n);
     }
 
-    private static void Bulk(ArrayBufferWriter<byte> w, ReadOnlySpan<byte> value)
+    internal static void Bulk(ArrayBufferWriter<byte> w, ReadOnlySpan<byte> value)
     {
         var span = w.GetSpan(value.Length + 16);
         span[0] = (byte)'$';

@@ -22,7 +22,7 @@ internal static class RestoreAsyncCommands
     private static byte[] AckBytes(string message) =>
         Encoding.ASCII.GetBytes($"*3\r\n$22\r\nSLOTSRESTORE-ASYNC-ACK\r\n$1\r\n0\r\n${message.Length}\r\n{message}\r\n");
 
-    private static void Ack(CommandContext ctx, int errno, string message)
+    internal static void Ack(CommandContext ctx, int errno, string message)
     {
         if (errno == 0 && (message == "1" ? AckOne : message == "0" ? AckZero : message == "OK" ? AckOk : null) is { } known)
         {
@@ -83,7 +83,7 @@ internal static class RestoreAsyncCommands
         ctx.Client.CloseAfterReply = true;
     }
 
-    [Command("slotsrestore-async", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom, Group = "codis", Summary = "Applies one message of a semi-async migration (delete, string, object, expire, list, hash, dict, zset).")]
+    [Command("slotsrestore-async", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom, Group = "codis", Summary = "Applies one message of a semi-async migration (delete, string, object, expire, list, hash, dict, zset, stream chunks).")]
     public static void Restore(CommandContext ctx)
     {
         if (ctx.Server.Slots.Async[ctx.Client.DbIndex].Busy)
@@ -206,6 +206,13 @@ internal static class RestoreAsyncCommands
             case "zset":
                 Chunk(ctx, db, sub, expireAt);
                 return;
+            case "stream":
+            case "stream-group":
+            case "stream-consumers":
+            case "stream-pel":
+            case "stream-meta":
+                RestoreStreamChunks.Apply(ctx, db, sub, expireAt);
+                return;
             default:
                 Ack(ctx, -1, $"unknown command (argc={argc},cmd={ctx.ArgString(1)})");
                 return;
@@ -215,7 +222,8 @@ internal static class RestoreAsyncCommands
     /// <summary>The most elements a chunk's hint may reserve room for (64 MB of hash-table entries).</summary>
     private const long MaxReservedElements = 1 << 21;
 
-    private static readonly string[] SubNames = ["delete", "string", "object", "command", "expire", "list", "hash", "dict", "zset"];
+    private static readonly string[] SubNames = ["delete", "string", "object", "command", "expire", "list", "hash", "dict", "zset",
+        "stream", "stream-group", "stream-consumers", "stream-pel", "stream-meta"];
 
     /// <summary>The sub-command in lower case, without allocating for the known ones (one call per key moved).</summary>
     private static string SubName(ReadOnlySpan<byte> raw)
@@ -226,11 +234,11 @@ internal static class RestoreAsyncCommands
     }
 
     /// <summary>Whether anyone reads what this command propagates (the native form is built only then).</summary>
-    private static bool Propagating(CommandContext ctx) => ctx.Server.Persistence.Aof.Enabled || ctx.Server.Replication.WantsStream;
+    internal static bool Propagating(CommandContext ctx) => ctx.Server.Persistence.Aof.Enabled || ctx.Server.Replication.WantsStream;
 
     private static string BadArity(CommandContext ctx) => $"wrong number of arguments (argc={ctx.ArgCount},cmd={ctx.ArgString(1)})";
 
-    private static byte[][] ExpireRewrite(CommandContext ctx, long expireAt) => expireAt == 0
+    internal static byte[][] ExpireRewrite(CommandContext ctx, long expireAt) => expireAt == 0
         ? ["PERSIST"u8.ToArray(), ctx.ArgBytes(2)]
         : ["PEXPIREAT"u8.ToArray(), ctx.ArgBytes(2), SlotCommands.Number(expireAt)];
 

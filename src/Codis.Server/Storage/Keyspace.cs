@@ -81,6 +81,19 @@ internal sealed class Keyspace
     /// <summary>Raised (under the lock) when a key expires: replication and AOF turn it into a DEL.</summary>
     public event Action<Database, byte[]>? KeyExpired;
 
+    /// <summary>
+    /// Raised (under the lock) for changes Redis signals to no one — XACK, XCLAIM, XAUTOCLAIM, XREADGROUP's deliveries,
+    /// XGROUP CREATECONSUMER/DELCONSUMER: they touch no WATCH and wake no blocked reader, but a semi-async migration
+    /// must know a key in flight changed.
+    /// </summary>
+    public event Action<Database, ReadOnlyMemory<byte>>? KeyChangedQuietly;
+
+    public void OnChangedQuietly(Database db, ReadOnlySpan<byte> key)
+    {
+        var handler = KeyChangedQuietly;
+        if (handler != null) handler(db, key.ToArray());
+    }
+
     public void OnModified(Database db, ReadOnlySpan<byte> key)
     {
         Dirty++;

@@ -30,6 +30,14 @@ public sealed class TcpRelay : IDisposable
 
     public int Connections { get; private set; }
 
+    /// <summary>
+    /// Bytes the relay passes from clients to the server before it goes silent: what follows is read and dropped,
+    /// and no reply comes back for it, as from a target that hangs (a migration source then times out).
+    /// </summary>
+    public long FreezeAfter { get; set; } = long.MaxValue;
+
+    private long forwarded;
+
     private async Task AcceptLoopAsync()
     {
         while (!stop.IsCancellationRequested)
@@ -52,12 +60,12 @@ public sealed class TcpRelay : IDisposable
             }
             lock (links) links.Add((client, server));
             Connections++;
-            _ = PumpAsync(client, server);
-            _ = PumpAsync(server, client);
+            _ = PumpAsync(client, server, upstream: true);
+            _ = PumpAsync(server, client, upstream: false);
         }
     }
 
-    private static async Task PumpAsync(Socket from, Socket to)
+    private async Task PumpAsync(Socket from, Socket to, bool upstream)
     {
         var buffer = new byte[64 * 1024];
         try
@@ -66,6 +74,13 @@ public sealed class TcpRelay : IDisposable
             {
                 int n = await from.ReceiveAsync(buffer, SocketFlags.None);
                 if (n <= 0) break;
+                if (upstream)
+                {
+                    long room = Math.Max(0, FreezeAfter - forwarded);
+                    n = (int)Math.Min(n, room);
+                    forwarded += n;
+                    if (n == 0) continue;
+                }
                 await to.SendAsync(buffer.AsMemory(0, n), SocketFlags.None);
             }
         }
