@@ -11,11 +11,9 @@ N=${1:-200000}
 C=${2:-50}
 TESTS=${TESTS:-set,get,mset}
 command -v redis-benchmark >/dev/null || { echo "needs redis-tools (apt-get install -y redis-tools redis-server)"; exit 1; }
-if ! command -v nutcracker >/dev/null; then
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get install -y -qq nutcracker >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq nutcracker >/dev/null; }
-fi
-NUTCRACKER=$(command -v nutcracker || echo /usr/sbin/nutcracker)
+# shellcheck source=lib/twemproxy.sh
+. bench/lib/twemproxy.sh
+twemproxy_install
 
 BIN=${BIN:-}
 if [ -z "$BIN" ]; then
@@ -36,20 +34,8 @@ python3 bench/lib/halfslots.py "$r1" "$r2" >"$work/slots.json"
 dotnet "$BIN/codis-proxy.dll" --addr=127.0.0.1:$pp --http-addr=127.0.0.1:$pa --fillslots "$work/slots.json" ${PROXY_ARGS:-} >"$work/proxy.log" 2>&1 &
 pids+=($!); proxy_pid=$!
 rd_pid=${pids[2]}
-cat >"$work/nutcracker.yml" <<EOF
-bench:
-  listen: 127.0.0.1:$tp
-  hash: fnv1a_64
-  distribution: modula
-  redis: true
-  preconnect: true
-  auto_eject_hosts: false
-  servers:
-   - 127.0.0.1:$r1:1
-   - 127.0.0.1:$r2:1
-EOF
-"$NUTCRACKER" -c "$work/nutcracker.yml" -s "$ts" -o "$work/nutcracker.log" &
-pids+=($!); twem_pid=$!
+twemproxy_start "$work" "$tp" "$ts" "$r1" "$r2"
+pids+=("$TWEMPROXY_PID"); twem_pid=$TWEMPROXY_PID
 for p in $r1 $r2 $rd $pp $tp; do
   for _ in $(seq 200); do redis-cli -p "$p" set bench:ready 1 2>/dev/null | grep -q OK && break; sleep 0.1; done
 done
