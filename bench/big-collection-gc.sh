@@ -12,16 +12,9 @@ cd "$(dirname "$0")/.."
 N=${1:-1000000}
 command -v redis-cli >/dev/null || { echo "needs redis-tools (apt-get install -y redis-tools)"; exit 1; }
 
-BIN=${BIN:-}
-[ -n "$BIN" ] || { BIN=bin; dotnet publish src/Codis.Server -c Release -o bin --nologo -v q >/dev/null; }
-work=$(mktemp -d)
-aport=$((20000 + RANDOM % 10000)); bport=$((aport + 1))
-dotnet "$BIN/codis-server.dll" --port "$aport" --save "" --appendonly no --dir "$work" >"$work/a.log" 2>&1 &
-apid=$!
-dotnet "$BIN/codis-server.dll" --port "$bport" --save "" --appendonly no --dir "$work" >"$work/b.log" 2>&1 &
-bpid=$!
-trap 'kill $apid $bpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for p in $aport $bport; do for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done; done
+# shellcheck source=lib/two-servers.sh
+. bench/lib/two-servers.sh
+start_two_servers
 
 PYTHONPATH=bench/lib python3 - "$aport" "$bport" "$N" "$work" "$apid" "$bpid" <<'PY'
 import os, socket, subprocess, sys, threading, time, zlib

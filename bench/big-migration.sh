@@ -2,7 +2,7 @@
 # Semi-async migration of a slot holding a hash and a sorted set of N elements each (plus a key of every other
 # type) between two codis-servers, while clients keep reading and writing every key the way a semi-async proxy does
 # (SLOTSMGRT-EXEC-WRAPPER on the source; "absent" → the target; "being migrated" → retry).
-# usage: bench/big-migration.sh [elements=1000000] [maxbulks=200]   (PERF=source|target: perf profile of that server)
+# usage: bench/big-migration.sh [elements=1000000] [maxbulks=200]   (PERF=source|target: perf profile of that server; BIN=dir: run the codis-server.dll published there)
 # Prints the migration time, each client's largest and p99 wait (retries included), a PING probe's largest wait on
 # both servers, and the source's own figure: the longest it held the keyspace lock in one migration step.
 set -euo pipefail
@@ -11,17 +11,9 @@ N=${1:-1000000}
 MAXBULKS=${2:-200}
 command -v redis-cli >/dev/null || { echo "needs redis-tools (apt-get install -y redis-tools)"; exit 1; }
 
-BIN=${BIN:-}   # BIN=dir: run the codis-server.dll published there (a before/after comparison) instead of publishing
-[ -n "$BIN" ] || { BIN=bin; dotnet publish src/Codis.Server -c Release -o bin --nologo -v q >/dev/null; }
-work=$(mktemp -d)
-aport=$((20000 + RANDOM % 10000)); bport=$((aport + 1))
-[ -n "${PERF:-}" ] && export DOTNET_PerfMapEnabled=1 DOTNET_EnableWriteXorExecute=0
-dotnet "$BIN/codis-server.dll" --port "$aport" --save "" --appendonly no --dir "$work" >"$work/a.log" 2>&1 &
-apid=$!
-dotnet "$BIN/codis-server.dll" --port "$bport" --save "" --appendonly no --dir "$work" >"$work/b.log" 2>&1 &
-bpid=$!
-trap 'kill $apid $bpid 2>/dev/null; wait 2>/dev/null; rm -rf "$work"' EXIT
-for p in $aport $bport; do for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/null 2>&1 && break; sleep 0.1; done; done
+# shellcheck source=lib/two-servers.sh
+. bench/lib/two-servers.sh
+start_two_servers
 
 if [ -n "${PERF:-}" ]; then
   ppid=$apid; [ "$PERF" = target ] && ppid=$bpid

@@ -37,7 +37,7 @@ internal sealed partial class CodisServer
         if (pauseAll) return true;
         foreach (var r in batch)
         {
-            if (CommandTable.Find(r[0]) is not { } spec) continue;
+            if (CommandTable.Of(r) is not { } spec) continue;
             if ((spec.Flags & (CommandFlags.Write | CommandFlags.MayReplicate)) != 0) return true;
             // EXEC is a write when it would run one.
             if (spec.Name == "exec" && client.Multi is { } tx && tx.Flags.HasFlag(CommandFlags.Write)) return true;

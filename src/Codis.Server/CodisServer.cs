@@ -253,7 +253,7 @@ internal sealed partial class CodisServer
                 var request = batch[i];
                 // Messages pushed to this client before the command go out before its reply, as in Redis.
                 if (ctx.Client.Push is { HasPending: true } push) push.TakeInto(ctx.Reply);
-                var spec = request.Resolved as CommandSpec ?? CommandTable.Find(request[0]);
+                var spec = CommandTable.Of(request);
                 if (spec != null && spec.Has(CommandFlags.NoLock))
                 {
                     // It waits on something else (WAIT): other clients run meanwhile.

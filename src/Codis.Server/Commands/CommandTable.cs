@@ -24,8 +24,17 @@ internal static class CommandTable
         return table;
     }
 
-    /// <summary>Whether a request names a command that may run long (see above).</summary>
-    public static bool MayRunLong(ReadOnlySpan<byte> name) => Find(name) is { MayRunLong: true };
+    /// <summary>
+    /// A parsed request's command, looked up once: kept with the request (<see cref="Core.Resp.RespRequest.Resolved"/>,
+    /// cleared by its next parse), so the checks before a batch and its run share one lookup.
+    /// </summary>
+    public static CommandSpec? Of(Core.Resp.RespRequest request)
+    {
+        if (request.Resolved is CommandSpec known) return known;
+        var spec = Find(request[0]);
+        request.Resolved = spec;
+        return spec;
+    }
 
     /// <summary>
     /// Open addressing over the names as 8-byte words: a request's command is found with one hash of its words and

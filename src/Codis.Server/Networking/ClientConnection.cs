@@ -333,12 +333,7 @@ internal sealed class ClientConnection
     private bool HasLongRunningCommand()
     {
         foreach (var r in batch)
-        {
-            // Kept with the request: Execute does not look it up again.
-            var spec = CommandTable.Find(r[0]);
-            r.Resolved = spec;
-            if (spec is { MayRunLong: true }) return true;
-        }
+            if (CommandTable.Of(r) is { MayRunLong: true }) return true;
         return false;
     }
 
