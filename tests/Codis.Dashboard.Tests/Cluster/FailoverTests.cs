@@ -58,7 +58,7 @@ public class FailoverTests(ITestOutputHelper output)
         output.WriteLine($"failover: kill -9 of the master to the first successful write through the proxy: {firstWrite.Value.TotalSeconds:0.00} s (down-after 2 s, checks every 1 s)");
         File.AppendAllText(Path.Combine(Path.GetTempPath(), "codis-failover-times.txt"), $"{DateTime.UtcNow:O} {firstWrite.Value.TotalSeconds:0.00}\n");
         // the dashboard's part: it decided and promoted within down-after plus a few checks
-        var events = (await env.GetAsync(DashboardRoutes.Failovers))!.AsArray();
+        var events = await env.FailoversAsync();
         Assert.Single(events);
         Assert.InRange(events[0]!["DownSeconds"]!.GetValue<double>(), 1.5, 8);
         Assert.True(firstWrite < TimeSpan.FromSeconds(75), $"failover took {firstWrite}");

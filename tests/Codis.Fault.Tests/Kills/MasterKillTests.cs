@@ -57,7 +57,7 @@ public class MasterKillTests(ITestOutputHelper output)
             (lost.Count > 0 ? $", acknowledged from {(lost.Min(l => l.Acked.At) - killedAt).TotalMilliseconds:0} to {(lost.Max(l => l.Acked.At) - killedAt).TotalMilliseconds:0} ms after the kill -9 was sent" : "") +
             $"; replication lag sampled before the kill: {string.Join(", ", lags)} bytes");
 
-        var events = (await cluster.Env.GetAsync(DashboardRoutes.Failovers))!.AsArray();
+        var events = await cluster.Env.FailoversAsync();
         Assert.Single(events);
         Assert.Null(events[0]!["Error"]);
         Assert.InRange(failover, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));

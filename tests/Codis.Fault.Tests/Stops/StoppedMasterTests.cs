@@ -49,7 +49,7 @@ public class StoppedMasterTests(ITestOutputHelper output)
         foreach (var l in lost.Take(5)) output.WriteLine($"  lost {l.Key}={l.Acked.Seq} (acknowledged at {(l.Acked.At - stoppedAt).TotalSeconds:0.00} s), read {l.Read ?? "nil"}");
         foreach (var e in load.Errors.Take(5)) output.WriteLine($"  error at {(e.At - stoppedAt).TotalSeconds:0.00} s after {e.Took.TotalSeconds:0.00} s: {e.Message}");
 
-        var events = (await cluster.Env.GetAsync(DashboardRoutes.Failovers))!.AsArray();
+        var events = await cluster.Env.FailoversAsync();
         Assert.Single(events);
         Assert.True(lost.Count == 0, $"{lost.Count} acknowledged writes lost (acknowledged by the old master after the promotion)");
         // demoted: it refuses writes, and holds exactly the new master's data

@@ -95,6 +95,22 @@ public sealed class SeedEnv : IDisposable
         return JsonNode.Parse(text);
     }
 
+    /// <summary>
+    /// The dashboard's failover events once at least <paramref name="atLeast"/> are recorded. An event is recorded
+    /// when the whole promotion returns (repointing and coordinator writes included), which can be after the
+    /// proxies already route to the new master, so a client's first write is no sign the event is there yet.
+    /// </summary>
+    public async Task<JsonArray> FailoversAsync(int atLeast = 1, int timeoutSeconds = 30)
+    {
+        var sw = Stopwatch.StartNew();
+        while (true)
+        {
+            var events = (await GetAsync(DashboardRoutes.Failovers))!.AsArray();
+            if (events.Count >= atLeast || sw.Elapsed > TimeSpan.FromSeconds(timeoutSeconds)) return events;
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>A proxy of this product, registered with the dashboard (as it will announce itself), still offline.</summary>
     public CodisProxyProcess StartProxy(string proxyId = "proxy_1", params string[] extraArgs)
     {
