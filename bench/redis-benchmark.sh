@@ -2,6 +2,8 @@
 # Throughput and latency of codis-server against Debian's redis-server, in the same run on this machine.
 # usage: bench/redis-benchmark.sh [requests=200000] [clients=50]
 #   env: TESTS=set,get,incr,mset,lpush,lpop,sadd,hset,zadd,lrange_100,xadd,xrange_10 ROUNDS=3 CODIS_ARGS="--event-loop no" (more codis-server flags)
+#        KEYSPACE=100000: redis-benchmark's -r, keys (and members/fields) drawn from that many (default: none, so
+#        every test hits one key, redis-benchmark's own default); both servers are filled with SET first.
 #   xadd = XADD bench:s:<random> * f v; xrange_10 = XRANGE bench:xr - + COUNT 10 on a 1000-entry stream (both are
 #   redis-benchmark custom commands, not -t tests).
 # Prints one table: requests/s, p50 and p99 (ms) for both (medians of ROUNDS alternating runs), and ours/redis.
@@ -26,6 +28,11 @@ for p in $rport $cport; do for _ in $(seq 100); do redis-cli -p "$p" ping >/dev/
 # The stream xrange_10 reads: 1000 entries of one field each, in both servers.
 for p in $rport $cport; do for i in $(seq 1000); do echo "XADD bench:xr * field value-$i"; done | redis-cli -p "$p" >/dev/null; done
 
+KEYSPACE=${KEYSPACE:-}
+RANGE=(); [ -n "$KEYSPACE" ] && RANGE=(-r "$KEYSPACE")
+# With a keyspace, both servers start the runs holding every key (a write then overwrites, as in a live cache).
+if [ -n "$KEYSPACE" ]; then for p in $rport $cport; do redis-benchmark -p "$p" -c "$C" -n $((KEYSPACE * 3)) -P 16 -t set "${RANGE[@]}" -q >/dev/null 2>&1; done; fi
+
 TICK=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; } # user + system clock ticks of a process
 run() { # port pid pipeline test -> csv line: test,rps,avg,min,p50,p95,p99,max,server-cpu-us-per-request
@@ -36,7 +43,7 @@ run() { # port pid pipeline test -> csv line: test,rps,avg,min,p50,p95,p99,max,s
     xadd) what=(-r 100000 XADD 'bench:s:__rand_int__' '*' f v) ;;
     xrange_10) what=(XRANGE bench:xr - + COUNT 10) ;;
   esac
-  line=$(redis-benchmark -p "$1" -c "$C" -n "$N" -P "$3" --csv "${what[@]}" 2>/dev/null | tail -n +2 | tr -d '"' | sed "s/^[^,]*,/$4,/" || true)
+  line=$(redis-benchmark -p "$1" -c "$C" -n "$N" -P "$3" "${RANGE[@]}" --csv "${what[@]}" 2>/dev/null | tail -n +2 | tr -d '"' | sed "s/^[^,]*,/$4,/" || true)
   after=$(cpu "$2")
   [ -n "$line" ] && echo "$line,$(python3 -c "print(($after - $before) * 1e6 / $TICK / $N)")"
 }
@@ -45,7 +52,7 @@ echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
 for P in 1 16; do
   # warm-up for the JIT, then the measured runs: ROUNDS alternating runs per server and test, medians reported
   # (alternating, so that a burst of load from elsewhere on the machine hits both servers alike).
-  redis-benchmark -p "$cport" -c "$C" -n 50000 -P "$P" -t "$TESTS" -q >/dev/null 2>&1 || true
+  redis-benchmark -p "$cport" -c "$C" -n 50000 -P "$P" "${RANGE[@]}" -t "$TESTS" -q >/dev/null 2>&1 || true
   redis-benchmark -p "$cport" -c "$C" -n 50000 -P "$P" XRANGE bench:xr - + COUNT 10 -q >/dev/null 2>&1 || true
   r=""; o=""
   for t in ${TESTS//,/ }; do

@@ -61,7 +61,6 @@ internal static class StreamCommands
         if (s == null)
         {
             s = new StreamValue();
-            // The key lives as long as the stream: pinned, so no collection copies it (as the node buffers).
             ctx.Db.Add(ElementBytes.Copy(ctx.Arg(1)), s, 0);
         }
         var limits = CollectionLimits.Current;

@@ -64,9 +64,8 @@ internal static class StringCommands
             ctx.Error(string.Format(CultureInfo.InvariantCulture, Errors.InvalidExpire, name));
             return;
         }
-        var value = ctx.ArgBytes(3);
-        ctx.Db.Set(ctx.Arg(1), value, expireAt);
-        ctx.Rewrite = [["SET"u8.ToArray(), ctx.ArgBytes(1), value, "PXAT"u8.ToArray(), Ascii(expireAt)]];
+        ctx.Db.SetString(ctx.Arg(1), ctx.Arg(3), expireAt);
+        ctx.Rewrite = [["SET"u8.ToArray(), ctx.ArgBytes(1), ctx.ArgBytes(3), "PXAT"u8.ToArray(), Ascii(expireAt)]];
         ctx.Ok();
     }
 
@@ -75,8 +74,8 @@ internal static class StringCommands
     {
         if (!TryGetString(ctx, ctx.Arg(1), out var old)) return;
         if (old == null) ctx.Reply.WriteNullBulk();
-        else ctx.Reply.WriteBulk(old);
-        ctx.Db.Set(ctx.Arg(1), ctx.ArgBytes(2));
+        else ctx.Reply.WriteBulk(old); // copied into the reply before the stored array may be overwritten
+        ctx.Db.SetString(ctx.Arg(1), ctx.Arg(2));
         ctx.Rewrite = [["SET"u8.ToArray(), ctx.ArgBytes(1), ctx.ArgBytes(2)]];
     }
 
@@ -212,7 +211,9 @@ internal static class StringCommands
     private static void SetPairs(CommandContext ctx)
     {
         var db = ctx.Db;
-        for (int i = 1; i < ctx.ArgCount; i += 2) db.Set(ctx.Arg(i), ctx.ArgBytes(i + 1));
+        // SetString: an overwrite of the same length reuses the stored array, so a write-heavy MSET load makes no
+        // young objects that live until their key's next write (each gen1 collection would copy them all).
+        for (int i = 1; i < ctx.ArgCount; i += 2) db.SetString(ctx.Arg(i), ctx.Arg(i + 1));
     }
 
     [Command("append", 3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Appends a string to the value of a key. Creates the key if it doesn't exist.")]

@@ -115,9 +115,6 @@ internal sealed class Database(int index, Keyspace keyspace)
             keyspace.OnModified(this, key);
             return;
         }
-        // A new key usually lives long: off the young generation, it is never copied by a gen0/gen1 collection and its
-        // reference in the (old) slot table marks no card for them to scan (1,000,000 random SETs: longest ephemeral
-        // pause 32–35 ms → 23 ms; bench/RESULTS.md).
         Add(Collections.ElementBytes.Copy(key), Collections.ElementBytes.Copy(value), expireAt == KeepTtl ? 0 : expireAt);
     }
 

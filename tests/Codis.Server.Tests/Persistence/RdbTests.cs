@@ -130,8 +130,12 @@ public class RdbTests
         FillKeys(c, Keys, valueSize: 100);
         Ok(c.Call("SET", "cow", "before"));
         Ok(c.Call("SET", "patched", "aaaaaaaaaa"));
+        Ok(c.Call("MSET", "same1", "1111", "same2", "2222"));
 
         Assert.Equal("Background saving started", c.Call("BGSAVE").Text);
+        // Same-length overwrites (which reuse the stored array when no snapshot reads it) must not reach it either.
+        Ok(c.Call("MSET", "same1", "xxxx", "k:1", new string('w', 100)));
+        Ok(c.Call("SET", "same2", "yyyy"));
         // Changes right after the snapshot, including an in-place patch, must not reach the file.
         Ok(c.Call("SET", "cow", "after"));
         Assert.Equal(10, c.Call("SETRANGE", "patched", "0", "bbbbb").Integer);
@@ -152,8 +156,12 @@ public class RdbTests
         using var redis = RedisServerProcess.Start("--dir", s.DataDir);
         using var rc = redis.Client(30000);
         WaitLoaded(rc);
-        Assert.Equal(Keys + 2, rc.Call("DBSIZE").Integer);
+        Assert.Equal(Keys + 4, rc.Call("DBSIZE").Integer);
         Assert.Equal("before", rc.Call("GET", "cow").Text);
+        Assert.Equal("1111", rc.Call("GET", "same1").Text);
+        Assert.Equal("2222", rc.Call("GET", "same2").Text);
+        Assert.Equal(new string('v', 100), rc.Call("GET", "k:1").Text);
+        Assert.Equal("xxxx", c.Call("GET", "same1").Text);
         Assert.Equal("aaaaaaaaaa", rc.Call("GET", "patched").Text);
         Assert.Equal("cbbbbaaaaa", c.Call("GET", "patched").Text); // the live value did change
     }

@@ -43,6 +43,32 @@ public class StringCommandTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public void Same_length_overwrites_change_only_their_key_and_old_values_come_back_whole()
+    {
+        using var c = fx.Client();
+        c.Call("SET", "ow:a", "aaaa").AssertOk();
+        Assert.Equal(1, c.Call("COPY", "ow:a", "ow:b").AssertInt());
+        c.Call("MSET", "ow:b", "bbbb", "ow:c", "cccc", "ow:c", "dddd").AssertOk();
+        Assert.Equal("aaaa", c.Call("GET", "ow:a").Text);
+        Assert.Equal("bbbb", c.Call("GET", "ow:b").Text);
+        Assert.Equal("dddd", c.Call("GET", "ow:c").Text);
+        // GETSET's reply is the old value, even when the new one overwrites its bytes (pipelined: one round).
+        string[][] batch = [["GETSET", "ow:b", "eeee"], ["GETSET", "ow:b", "ffff"], ["SET", "ow:b", "gggg", "GET"], ["GET", "ow:b"]];
+        c.SendRaw(System.Text.Encoding.ASCII.GetBytes(string.Concat(batch.Select(cmd =>
+            $"*{cmd.Length}\r\n" + string.Concat(cmd.Select(a => $"${a.Length}\r\n{a}\r\n"))))));
+        Assert.Equal(["bbbb", "eeee", "ffff", "gggg"], batch.Select(_ => c.Read().Text));
+        c.Call("SETEX", "ow:b", "100", "hhhh").AssertOk();
+        Assert.InRange(c.Call("TTL", "ow:b").AssertInt(), 99, 100);
+        c.Call("PSETEX", "ow:b", "200000", "iiii").AssertOk();
+        Assert.InRange(c.Call("TTL", "ow:b").AssertInt(), 199, 200);
+        Assert.Equal("iiii", c.Call("GET", "ow:b").Text);
+        c.Call("MSET", "ow:b", "jjjj").AssertOk();
+        Assert.Equal(-1, c.Call("TTL", "ow:b").AssertInt());
+        Assert.Equal("jjjj", c.Call("GET", "ow:b").Text);
+        Assert.Equal("aaaa", c.Call("GET", "ow:a").Text);
+    }
+
+    [Fact]
     public void GetDel_ReturnsValueThenKeyIsGone()
     {
         using var c = fx.Client();

@@ -20,11 +20,12 @@ namespace Codis.Server.Storage.Streams;
 /// matching Redis's node boundaries keeps XTRIM ~ and XADD MAXLEN ~ giving Redis's lengths.
 /// </para>
 /// <para>
-/// The buffer lives on the pinned object heap (see <see cref="Collections.ElementBytes"/>): a node usually lives as
-/// long as its stream, and a young array would be copied gen0 → gen1 → gen2 by pauses every client waits for (and,
+/// The buffer lives on the pinned object heap: a node usually lives as long as its stream, and a young array would be copied gen0 → gen1 → gen2 by pauses every client waits for (and,
 /// referenced from an old node, be found through the card table by every gen0 collection). It grows by doubling;
 /// a stream's next node starts with the size its previous one reached, and a node that is done growing (the stream
-/// moved on to a new node) gives back its spare room, so a long stream costs about one allocation per node.
+/// moved on to a new node) gives back its spare room, so a long stream costs about one allocation per node. (Small
+/// elements left the pinned heap, whose free list is walked per allocation: <see cref="Collections.ElementBytes"/>.
+/// Node buffers are few and large, so their holes are few.)
 /// </para>
 /// </summary>
 internal sealed class StreamNode
