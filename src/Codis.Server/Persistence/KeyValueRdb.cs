@@ -64,6 +64,7 @@ internal static class KeyValueRdb
     /// <summary>The keyspace value for a decoded collection record; false for types the keyspace does not hold.</summary>
     public static bool TryFromRdb(RdbValue value, out object? stored)
     {
+        using var restoring = ElementBytes.LongLived();
         var limits = CollectionLimits.Current;
         stored = value switch
         {

@@ -5,6 +5,7 @@ using Codis.Core.Resp;
 using Codis.Server.Commands;
 using Codis.Server.Persistence;
 using Codis.Server.Storage;
+using Codis.Server.Storage.Collections;
 
 namespace Codis.Server.Slots;
 
@@ -86,6 +87,7 @@ internal static class RestoreAsyncCommands
     [Command("slotsrestore-async", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom, Group = "codis", Summary = "Applies one message of a semi-async migration (delete, string, object, expire, list, hash, dict, zset, stream chunks).")]
     public static void Restore(CommandContext ctx)
     {
+        using var restoring = ElementBytes.LongLived();
         if (ctx.Server.Slots.Async[ctx.Client.DbIndex].Busy)
         {
             Ack(ctx, -1, "the specified DB is being migrated");

@@ -79,6 +79,29 @@ public class ElementMemoryTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// A restored collection's elements are on the pinned heap (a restore makes many arrays that all survive, and
+    /// young collections would copy each twice); a command's are ordinary young arrays (the pinned heap's free list
+    /// is walked per allocation once deletions leave holes, so commands stay off it).
+    /// </summary>
+    [Fact]
+    public void Restored_elements_are_pinned_and_command_elements_are_young()
+    {
+        const int M = 2000;
+        var entries = Enumerable.Range(0, M).Select(i => (Name("rf:", i), Name("rv:", i))).ToList();
+        Assert.True(Codis.Server.Persistence.KeyValueRdb.TryFromRdb(new Codis.Server.Persistence.RdbHash(entries), out var stored));
+        var restored = Assert.IsType<HashValue>(stored);
+        Assert.True(ElementBytes.PinnedUsable);
+        int pinned = restored.Entries().Count(e => GC.GetGeneration(e.Item1) == GC.MaxGeneration && GC.GetGeneration(e.Item2) == GC.MaxGeneration);
+        Assert.Equal(M, pinned);
+
+        var h = new HashValue();
+        for (int i = 0; i < M; i++) h.Set(Name("cf:", i), Name("cv:", i), Limits);
+        int young = h.Entries().Count(e => GC.GetGeneration(e.Item1) < GC.MaxGeneration);
+        // a collection in between may have promoted some of them; most were just allocated
+        Assert.InRange(young, M / 2, M);
+    }
+
+    /// <summary>
     /// The skip list's nodes are slots of the member table and its upper links blocks of a shared array, both
     /// reused after removals: a random mix of adds, score changes and removals (emptying the set now and then) must
     /// keep order, ranks and rank lookups equal to a plain sorted list's.

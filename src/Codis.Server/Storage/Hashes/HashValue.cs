@@ -133,7 +133,7 @@ internal sealed class HashValue : IKeyValue
         {
             h.pairs = null;
             h.table = new ElementTable<byte[]>(entries.Count);
-            foreach (var (f, v) in entries) h.table.Set(f, v);
+            foreach (var (f, v) in entries) h.table.Set(f, ElementBytes.Copy(v)); // pinned when restoring (ElementBytes)
         }
         return h;
     }
