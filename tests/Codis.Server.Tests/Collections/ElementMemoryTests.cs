@@ -37,7 +37,8 @@ public class ElementMemoryTests(ITestOutputHelper output)
             for (int i = 0; i < N; i++) grown.Set(names[i], i * 0.5, Limits);
         });
         // Sized up front, as a migration target does from the chunks' hint: no array is allocated twice, so what is
-        // left is the member bytes (32), its table entry (32 + 4 + 4) and its node (32). A node
+        // left is the member bytes (32), its table entry (32 + 4 + 4) and its node (40, with the next node's score
+        // kept in its link; its upper links 16 each, a third of a block per member on average). A node
         // object with its own link array cost 176.5 bytes per member here (48 + ~45 for them).
         var z = new SortedSetValue(listpack: false);
         double perMember = BytesPer(() =>
@@ -46,7 +47,7 @@ public class ElementMemoryTests(ITestOutputHelper output)
             for (int i = 0; i < N; i++) z.Set(names[i], i * 0.5, Limits);
         });
         output.WriteLine($"sorted set: {perMember:F1} bytes allocated per member when reserved, {perMemberGrown:F1} when grown");
-        Assert.InRange(perMember, 1, 140);
+        Assert.InRange(perMember, 1, 155); // measured 144.2
         Assert.Equal(N, z.Count);
         int seen = 0;
         for (int n = z.First; n != 0; n = z.Next(n)) Assert.Equal(names[seen++], z.MemberOf(n));
@@ -94,17 +95,20 @@ public class ElementMemoryTests(ITestOutputHelper output)
         int pinned = restored.Entries().Count(e => GC.GetGeneration(e.Item1) == GC.MaxGeneration && GC.GetGeneration(e.Item2) == GC.MaxGeneration);
         Assert.Equal(M, pinned);
 
-        var h = new HashValue();
-        for (int i = 0; i < M; i++) h.Set(Name("cf:", i), Name("cv:", i), Limits);
-        int young = h.Entries().Count(e => GC.GetGeneration(e.Item1) < GC.MaxGeneration);
-        // a collection in between may have promoted some of them; most were just allocated
-        Assert.InRange(young, M / 2, M);
+        // Outside a restore an element is an ordinary array, born in gen0 (checked right after each allocation: other
+        // tests in this process allocate too, and their collections promote what lives a while).
+        int young = 0;
+        for (int i = 0; i < M; i++)
+            if (GC.GetGeneration(ElementBytes.Copy(Name("cf:", i))) == 0) young++;
+        Assert.InRange(young, M * 9 / 10, M);
+        using (ElementBytes.LongLived())
+            for (int i = 0; i < M; i++) Assert.Equal(GC.MaxGeneration, GC.GetGeneration(ElementBytes.Copy(Name("lf:", i))));
     }
 
     /// <summary>
     /// The skip list's nodes are slots of the member table and its upper links blocks of a shared array, both
     /// reused after removals: a random mix of adds, score changes and removals (emptying the set now and then) must
-    /// keep order, ranks and rank lookups equal to a plain sorted list's.
+    /// keep order, ranks and rank lookups equal to a plain sorted list's, and every link's kept score its node's.
     /// </summary>
     [Theory]
     [InlineData(1)]
@@ -130,6 +134,14 @@ public class ElementMemoryTests(ITestOutputHelper output)
                 while (z.Count > 0) z.Remove(rnd.Next(2) == 0 ? z.First : z.Last);
                 model.Clear();
             }
+            else if (op == 9 && model.TryGetValue(m, out double old))
+            {
+                // a nudge that usually keeps the node in place: only the score changes, and the links that keep it
+                double nudged = old + (rnd.Next(2) == 0 ? 1e-6 : -1e-6);
+                Assert.False(z.Set(Encoding.ASCII.GetBytes(m), nudged, Limits));
+                model[m] = nudged;
+            }
+            if (step % 50 == 0) z.CheckLinks();
             if (step % 500 != 0) continue;
             var expected = model.OrderBy(e => e.Value).ThenBy(e => Encoding.ASCII.GetBytes(e.Key), Comparer<byte[]>.Create((a, b) => a.AsSpan().SequenceCompareTo(b))).ToList();
             var actual = z.Entries().Select(e => (Encoding.ASCII.GetString(e.Member), e.Score)).ToList();

@@ -67,6 +67,9 @@ internal sealed class SortedSetValue : IKeyValue
 
     // A node of the ordered index is an int (0 = none): the first, last, next and previous in (score, member) order.
     public int First => list.First;
+
+    /// <summary>Tests: the skip list's links agree with its nodes.</summary>
+    internal void CheckLinks() => list.CheckLinks();
     public int Last => list.Last;
     public int Next(int node) => list.Next(node);
     public int Prev(int node) => list.Prev(node);
