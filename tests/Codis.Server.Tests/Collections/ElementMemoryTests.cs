@@ -37,8 +37,9 @@ public class ElementMemoryTests(ITestOutputHelper output)
             for (int i = 0; i < N; i++) grown.Set(names[i], i * 0.5, Limits);
         });
         // Sized up front, as a migration target does from the chunks' hint: no array is allocated twice, so what is
-        // left is the member bytes (32), its table entry (32 + 4 + 4) and its node (40, with the next node's score
-        // kept in its link; its upper links 16 each, a third of a block per member on average). A node
+        // left is the member bytes (32), its table entry (32 + 4 + 4) and its node (48: its level-0 link keeps the
+        // next node's score and upper links; its own upper links 24 each, a third of a block per member on average,
+        // and the link array's doublings). A node
         // object with its own link array cost 176.5 bytes per member here (48 + ~45 for them).
         var z = new SortedSetValue(listpack: false);
         double perMember = BytesPer(() =>
@@ -47,7 +48,7 @@ public class ElementMemoryTests(ITestOutputHelper output)
             for (int i = 0; i < N; i++) z.Set(names[i], i * 0.5, Limits);
         });
         output.WriteLine($"sorted set: {perMember:F1} bytes allocated per member when reserved, {perMemberGrown:F1} when grown");
-        Assert.InRange(perMember, 1, 155); // measured 144.2
+        Assert.InRange(perMember, 1, 175); // measured 162.6
         Assert.Equal(N, z.Count);
         int seen = 0;
         for (int n = z.First; n != 0; n = z.Next(n)) Assert.Equal(names[seen++], z.MemberOf(n));
