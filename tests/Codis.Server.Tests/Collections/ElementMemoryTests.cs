@@ -107,6 +107,27 @@ public class ElementMemoryTests(ITestOutputHelper output)
     }
 
     /// <summary>
+    /// Restores give the pinned heap up only when nearly all of a window of allocations were slow (the free list's
+    /// walk), not for scattered slow ones (the runtime holding allocations back during a background collection).
+    /// </summary>
+    [Fact]
+    public void Pinned_heap_is_given_up_only_for_a_window_of_slow_allocations()
+    {
+        var scattered = new SlowWindow();
+        for (int i = 0; i < 20 * SlowWindow.Size; i++) Assert.True(scattered.Record(wasSlow: i % 2 == 0));
+        Assert.True(scattered.Usable);
+
+        var walking = new SlowWindow();
+        int fastFirst = SlowWindow.Size - SlowWindow.SlowLimit;
+        for (int i = 0; i < fastFirst; i++) Assert.True(walking.Record(wasSlow: false));
+        for (int i = 0; i < SlowWindow.SlowLimit - 1; i++) Assert.True(walking.Record(wasSlow: true));
+        Assert.False(walking.Record(wasSlow: true)); // the window's last: 900 of 1,024 were slow
+        Assert.False(walking.Usable);
+        for (int i = 0; i < 2 * SlowWindow.Size; i++) Assert.True(walking.Record(wasSlow: true)); // said once
+        Assert.False(walking.Usable);
+    }
+
+    /// <summary>
     /// The skip list's nodes are slots of the member table and its upper links blocks of a shared array, both
     /// reused after removals: a random mix of adds, score changes and removals (emptying the set now and then) must
     /// keep order, ranks and rank lookups equal to a plain sorted list's, and every link's kept score its node's.
