@@ -27,7 +27,7 @@ internal static class MemoryUsage
         byte[] s => Array(s.Length),
         HashValue h => ObjectHeader + 32 + Sampled(h.Entries(), h.Count, samples,
             e => Array(e.Field.Length) + Array(e.Value.Length) + (h.IsListpack ? 16 : 28 + 4)),
-        SetValue s => ObjectHeader + 32 + (s.EncodingName == "intset"
+        SetValue s => ObjectHeader + 32 + (s.IsIntset
             ? s.Count * 8L
             : Sampled(s.Members(), s.Count, samples, m => Array(m.Length) + 24 + 4)),
         // member bytes, the member table's entry (key, score, hash, chain, position) and the skip-list node, plus a

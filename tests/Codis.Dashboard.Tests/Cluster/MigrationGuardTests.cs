@@ -23,14 +23,7 @@ public class MigrationGuardTests(ITestOutputHelper output)
 
     private static (CodisServerProcess G2, CodisProxyProcess Proxy) Cluster(SeedEnv env)
     {
-        var g1 = env.Own(CodisServerProcess.Start());
-        var g2 = env.Own(CodisServerProcess.Start());
-        env.Ok("slot", "init");
-        env.Ok("server", "add", "1", $"127.0.0.1:{g1.Port}", "master");
-        env.Ok("server", "add", "2", $"127.0.0.1:{g2.Port}", "master");
-        env.Ok("slot", "range-set", "0", "1023", "1", "online");
-        var proxy = env.StartProxy();
-        env.Ok("proxy", "online", "proxy_1");
+        var (_, g2, proxy) = env.StartTwoGroups();
         using var c = proxy.Client();
         foreach (var t in Tags) LoadClient.Load(c, "{" + t + "}:", PerTag, batch: 500);
         return (g2, proxy);

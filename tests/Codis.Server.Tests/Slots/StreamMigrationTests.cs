@@ -56,6 +56,23 @@ public class StreamMigrationTests(ITestOutputHelper output)
         }
     }
 
+    /// <summary>A 150,000-entry stream with group "g", whose consumer "c" was delivered the first <paramref name="delivered"/>.</summary>
+    private static void StreamWithGroup(RespClient c, string key, int delivered)
+    {
+        Pipeline(c, Entries(key, 1, 150_000, i => ["f", $"{i}"]));
+        c.Call("XGROUP", "CREATE", key, "g", "0").AssertOk();
+        c.Call("XREADGROUP", "GROUP", "g", "c", "COUNT", delivered.ToString(), "STREAMS", key, ">");
+    }
+
+    /// <summary>Starts one SLOTSMGRTTAGSLOT-ASYNC batch (maxbulks 200) on a connection of its own; its reply is read later.</summary>
+    private static RespClient StartMigration(CodisServerProcess source, int targetPort, int slot)
+    {
+        var migrating = source.Client(60_000);
+        migrating.Send([B("SLOTSMGRTTAGSLOT-ASYNC"), B("127.0.0.1"), B(targetPort.ToString()), B("5000"), B("200"), B("33554432"), B(slot.ToString()), B("10")]);
+        migrating.Flush();
+        return migrating;
+    }
+
     private static long RestoreCalls(RespClient target)
     {
         foreach (var line in target.Call("INFO", "commandstats").Text!.Split('\n'))
@@ -218,14 +235,10 @@ public class StreamMigrationTests(ITestOutputHelper output)
         int slot = 555;
         string key = $"{{{SlotKeys.TagInSlot(slot, "ack")}}}stream";
         using var ca = a.Client(60_000);
-        Pipeline(ca, Entries(key, 1, 150_000, i => ["f", $"{i}"]));
-        ca.Call("XGROUP", "CREATE", key, "g", "0").AssertOk();
-        ca.Call("XREADGROUP", "GROUP", "g", "c", "COUNT", "50000", "STREAMS", key, ">");
+        StreamWithGroup(ca, key, delivered: 50_000);
 
         // XACK signals no key (as in Redis: WATCH ignores it), yet the migration must see it.
-        using var migrating = a.Client(60_000);
-        migrating.Send([B("SLOTSMGRTTAGSLOT-ASYNC"), B("127.0.0.1"), B(b.Port.ToString()), B("5000"), B("200"), B("33554432"), B(slot.ToString()), B("10")]);
-        migrating.Flush();
+        using var migrating = StartMigration(a, b.Port, slot);
         Eventually.True(() => ca.Call("SLOTSMGRT-ASYNC-STATUS").Items is { Length: 18 } status && status[17].Items is { Length: > 0 },
             TimeSpan.FromSeconds(10), "the batch to be in flight");
         Assert.Equal(1, ca.Call("XACK", key, "g", "7-0").AssertInt());
@@ -248,13 +261,9 @@ public class StreamMigrationTests(ITestOutputHelper output)
         int slot = 556;
         string key = $"{{{SlotKeys.TagInSlot(slot, "rd")}}}stream";
         using var ca = a.Client(60_000);
-        Pipeline(ca, Entries(key, 1, 150_000, i => ["f", $"{i}"]));
-        ca.Call("XGROUP", "CREATE", key, "g", "0").AssertOk();
-        ca.Call("XREADGROUP", "GROUP", "g", "c", "COUNT", "20000", "STREAMS", key, ">");
+        StreamWithGroup(ca, key, delivered: 20_000);
 
-        using var migrating = a.Client(60_000);
-        migrating.Send([B("SLOTSMGRTTAGSLOT-ASYNC"), B("127.0.0.1"), B(b.Port.ToString()), B("5000"), B("200"), B("33554432"), B(slot.ToString()), B("10")]);
-        migrating.Flush();
+        using var migrating = StartMigration(a, b.Port, slot);
         // XREADGROUP (new consumers, deliveries, the group's position) and XCLAIM run here and are forwarded.
         int reads = 0, claims = 0;
         while (true)

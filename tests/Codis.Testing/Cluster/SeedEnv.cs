@@ -111,6 +111,23 @@ public sealed class SeedEnv : IDisposable
         }
     }
 
+    /// <summary>
+    /// Groups 1 and 2 with one codis-server master each, every slot online on group 1, and a proxy online in front
+    /// (the start of the migration tests).
+    /// </summary>
+    public (CodisServerProcess G1, CodisServerProcess G2, CodisProxyProcess Proxy) StartTwoGroups()
+    {
+        var g1 = Own(CodisServerProcess.Start());
+        var g2 = Own(CodisServerProcess.Start());
+        Ok("slot", "init");
+        Ok("server", "add", "1", $"127.0.0.1:{g1.Port}", "master");
+        Ok("server", "add", "2", $"127.0.0.1:{g2.Port}", "master");
+        Ok("slot", "range-set", "0", "1023", "1", "online");
+        var proxy = StartProxy();
+        Ok("proxy", "online", "proxy_1");
+        return (g1, g2, proxy);
+    }
+
     /// <summary>A proxy of this product, registered with the dashboard (as it will announce itself), still offline.</summary>
     public CodisProxyProcess StartProxy(string proxyId = "proxy_1", params string[] extraArgs)
     {
