@@ -77,7 +77,8 @@ public class ProxyMigrationTests(ITestOutputHelper output)
 
         using (var c = a.Client())
         {
-            Thread.Sleep(50);
+            // the move starts once the client is really working (a busy machine can take a while to start it)
+            Assert.True(SpinWait.SpinUntil(() => Interlocked.Read(ref writes) >= 3 || writer.IsCompleted, TimeSpan.FromSeconds(20)), "the client did not start");
             foreach (int s in slots)
             {
                 while (true)
