@@ -14,8 +14,11 @@ namespace Codis.Dashboard.Tests.Cluster;
 /// </summary>
 public class MigrationGuardTests(ITestOutputHelper output)
 {
-    /// <summary>Keys per hash tag; the tags sit in slots 0-63, so a few slots hold many keys (a migration of some seconds).</summary>
-    private const int PerTag = 15_000;
+    /// <summary>
+    /// Keys per hash tag; the tags sit in slots 0-63, so a few slots hold many keys: each takes long enough for the
+    /// guard to take a baseline and watch windows even when the suite loads the machine (15,000 was too few once).
+    /// </summary>
+    private const int PerTag = 30_000;
     private static readonly string[] Tags = TagsInFirstSlots(4, 64);
 
     private static string[] TagsInFirstSlots(int count, int below) =>
