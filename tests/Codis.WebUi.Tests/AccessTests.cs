@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using Codis.Core.Models;
 using Codis.Testing;
+using Microsoft.Playwright;
 using static Microsoft.Playwright.Assertions;
 
 namespace Codis.WebUi.Tests;
@@ -97,6 +98,11 @@ public class AccessTests(UiCluster cluster)
         await page.ClickAsync("#token-form button");
         await Expect(page.Locator("#freshness")).ToContainTextAsync("updated");
         await Expect(page.Locator("#product")).ToHaveValueAsync("guarded");
-        await Expect(page.Locator("#errors .error")).ToHaveCountAsync(0);
+        try { await Expect(page.Locator("#errors .error")).ToHaveCountAsync(0); }
+        catch (PlaywrightException e)
+        {
+            var left = await page.Locator("#errors .error").AllInnerTextsAsync();
+            throw new Xunit.Sdk.XunitException($"errors left after the right token: {string.Join(" | ", left)}\n{e.Message}");
+        }
     }
 }

@@ -119,6 +119,8 @@ async function refresh() {
     state.at = Date.now();
     sample(stats);
     clearError("refresh");
+    // a refresh that was in flight with the old token may have asked for one again after the right one was given
+    clearError("token");
     document.getElementById("freshness").textContent = `updated ${new Date(state.at).toLocaleTimeString()}`;
     document.getElementById("freshness").classList.remove("stale");
     show();
@@ -145,6 +147,7 @@ function askToken() {
     ev.preventDefault();
     api.token = form.token.value;
     clearError("token");
+    api.xauth = ""; // reload the product list too, so its error from before the token clears now, not 10 s later
     refresh();
   };
   div.append(form);
