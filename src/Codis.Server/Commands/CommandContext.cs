@@ -138,32 +138,12 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
         return Utf8Parser.TryParse(text, out value, out int used) && used == text.Length;
     }
 
-    /// <summary>Redis's string-to-double: accepts what strtold does (inf, -inf, exponents), rejects NaN and spaces.</summary>
-    public static bool TryParseDouble(ReadOnlySpan<byte> text, out double value)
-    {
-        if (TryParsePlainDecimal(text, out value)) return true;
-        value = 0;
-        if (text.IsEmpty || text.Length > 5000) return false;
-        if (char.IsWhiteSpace((char)text[0]) || char.IsWhiteSpace((char)text[^1])) return false;
-        Span<char> chars = text.Length <= 256 ? stackalloc char[text.Length] : new char[text.Length];
-        for (int i = 0; i < text.Length; i++) chars[i] = (char)text[i];
-        var s = chars;
-        if (s.Equals("inf", StringComparison.OrdinalIgnoreCase) || s.Equals("+inf", StringComparison.OrdinalIgnoreCase)
-            || s.Equals("infinity", StringComparison.OrdinalIgnoreCase) || s.Equals("+infinity", StringComparison.OrdinalIgnoreCase))
-        {
-            value = double.PositiveInfinity;
-            return true;
-        }
-        if (s.Equals("-inf", StringComparison.OrdinalIgnoreCase) || s.Equals("-infinity", StringComparison.OrdinalIgnoreCase))
-        {
-            value = double.NegativeInfinity;
-            return true;
-        }
-        foreach (char c in s)
-            if (!(char.IsAsciiDigit(c) || c is '.' or '-' or '+' or 'e' or 'E')) return false;
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out value)) return false;
-        return !double.IsNaN(value);
-    }
+    /// <summary>
+    /// Redis's getDoubleFromObject: the whole text as strtod reads it (exponents, inf, hexadecimal), no leading
+    /// space, no NaN, and no overflow or underflow to zero.
+    /// </summary>
+    public static bool TryParseDouble(ReadOnlySpan<byte> text, out double value) =>
+        TryParsePlainDecimal(text, out value) || Strtod.TryParse(text, leadingSpace: false, rangeIsError: true, out value);
 
     private static readonly double[] PowersOfTen = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
 

@@ -129,23 +129,29 @@ internal static class ListCommands
     [Command("lindex", 3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Returns an element from a list by its index.")]
     public static void LIndex(CommandContext ctx)
     {
-        if (!ctx.TryArgLong(2, out long index)) return;
+        // Redis looks the key up before it parses the index: a missing key is nil whatever the index says.
         if (!TryGetList(ctx, 1, out var list)) return;
-        if (list != null && index < 0) index += list.Count;
-        if (list == null || index < 0 || index >= list.Count) ctx.Reply.WriteNullBulk();
+        if (list == null)
+        {
+            ctx.Reply.WriteNullBulk();
+            return;
+        }
+        if (!ctx.TryArgLong(2, out long index)) return;
+        if (index < 0) index += list.Count;
+        if (index < 0 || index >= list.Count) ctx.Reply.WriteNullBulk();
         else ctx.Reply.WriteBulk(list[(int)index]);
     }
 
     [Command("lset", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Sets the value of an element in a list by its index.")]
     public static void LSet(CommandContext ctx)
     {
-        if (!ctx.TryArgLong(2, out long index)) return;
         if (!TryGetList(ctx, 1, out var list)) return;
         if (list == null)
         {
             ctx.Error(Errors.NoSuchKey);
             return;
         }
+        if (!ctx.TryArgLong(2, out long index)) return;
         if (index < 0) index += list.Count;
         if (index < 0 || index >= list.Count)
         {
@@ -260,8 +266,8 @@ internal static class ListCommands
             }
             else if (ctx.ArgIs(j, "COUNT") && moreArgs)
             {
-                if (!ctx.TryArgLong(++j, out count)) return;
-                if (count < 0)
+                // getPositiveLongFromObjectOrReply: a text that is no integer gets the same message
+                if (!CommandContext.TryParseLong(ctx.Arg(++j), out count) || count < 0)
                 {
                     ctx.Error("ERR COUNT can't be negative");
                     return;
@@ -269,8 +275,8 @@ internal static class ListCommands
             }
             else if (ctx.ArgIs(j, "MAXLEN") && moreArgs)
             {
-                if (!ctx.TryArgLong(++j, out maxLen)) return;
-                if (maxLen < 0)
+                // getPositiveLongFromObjectOrReply: a text that is no integer gets the same message
+                if (!CommandContext.TryParseLong(ctx.Arg(++j), out maxLen) || maxLen < 0)
                 {
                     ctx.Error("ERR MAXLEN can't be negative");
                     return;

@@ -166,7 +166,8 @@ internal static class SetCommands
     [Command("smove", 4, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 2, Step = 1, Group = "set", Summary = "Moves a member from one set to another.")]
     public static void SMove(CommandContext ctx)
     {
-        if (!TryGetSet(ctx, 1, out var src) || !TryGetSet(ctx, 2, out var dst)) return;
+        // A missing source answers 0 before the destination's type is checked, as in Redis.
+        if (!TryGetSet(ctx, 1, out var src)) return;
         var member = ctx.Arg(3);
         if (src == null)
         {
@@ -174,6 +175,7 @@ internal static class SetCommands
             ctx.Reply.WriteInteger(0);
             return;
         }
+        if (!TryGetSet(ctx, 2, out var dst)) return;
         if (src == dst)
         {
             ctx.SuppressPropagation = true;

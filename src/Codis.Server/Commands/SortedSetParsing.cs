@@ -9,7 +9,10 @@ internal static class SortedSetParsing
     public const string ScoreRangeError = "ERR min or max is not a float";
     public const string LexRangeError = "ERR min or max not valid string range item";
 
-    /// <summary>One end of a score interval: "(" makes it exclusive; NaN is refused.</summary>
+    /// <summary>
+    /// One end of a score interval as zslParseRange reads it: "(" makes it exclusive, then strtod, which skips
+    /// leading space and saturates out-of-range values (1e999 is +inf); NaN and trailing text are refused.
+    /// </summary>
     private static bool TryParseScoreBound(ReadOnlySpan<byte> s, out double value, out bool exclusive)
     {
         exclusive = s.Length > 0 && s[0] == (byte)'(';
@@ -19,7 +22,7 @@ internal static class SortedSetParsing
             value = 0; // strtod of "" is 0 and leaves nothing unparsed, so Redis takes it as 0
             return true;
         }
-        return CommandContext.TryParseDouble(s, out value);
+        return Strtod.TryParse(s, leadingSpace: true, rangeIsError: false, out value);
     }
 
     public static bool TryParseScoreRange(ReadOnlySpan<byte> min, ReadOnlySpan<byte> max, out ScoreRange range)
