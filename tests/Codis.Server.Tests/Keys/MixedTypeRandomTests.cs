@@ -43,6 +43,7 @@ public class MixedTypeRandomTests(PeerFixture peers) : IClassFixture<PeerFixture
             () => ["get", K()], () => ["append", K(), V()], () => ["incr", K()], () => ["incrby", K(), I()],
             () => ["incrbyfloat", K(), F()], () => ["getrange", K(), I(), I()], () => ["strlen", K()],
             () => ["setrange", K(), Pick(["0"], ["1"], ["5"], ["-1"], ["abc"])[0], V()],
+            () => Cat([Pick(["bitfield"], ["bitfield_ro"])[0], K()], Pick(["get", "u8", I()], ["set", "i5", I(), I()], ["incrby", "u4", "#1", I()], ["overflow", "fail", "incrby", "i8", "0", I()])),
             () => ["getbit", K(), I()], () => ["setbit", K(), Pick(["0"], ["7"], ["100"], ["-1"])[0], Pick(["0"], ["1"], ["2"])[0]],
             () => Cat(["bitcount", K()], Pick([], [I(), I()], [I(), I(), "bit"], [I()])),
             () => Cat(["bitpos", K(), Pick(["0"], ["1"], ["2"])[0]], Pick([], [I()], [I(), I()], [I(), I(), "bit"])),
