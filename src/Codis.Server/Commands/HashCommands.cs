@@ -210,13 +210,15 @@ internal static class HashCommands
         long count = 0;
         if (ctx.ArgCount >= 3)
         {
+            // The count is parsed before the rest is checked, as in Redis.
+            if (!RandomCount.TryParse(ctx, 2, withValues: false, out count)) return;
             if (ctx.ArgCount > 4 || (ctx.ArgCount == 4 && !ctx.ArgIs(3, "WITHVALUES")))
             {
                 ctx.SyntaxError();
                 return;
             }
             withValues = ctx.ArgCount == 4;
-            if (!RandomCount.TryParse(ctx, 2, withValues, out count)) return;
+            if (withValues && !RandomCount.CheckWithValues(ctx, count)) return;
         }
         if (!TryGetHash(ctx, out var hash)) return;
         var random = ctx.Keyspace.Random;

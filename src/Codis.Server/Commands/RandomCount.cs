@@ -15,12 +15,15 @@ internal static class RandomCount
             ctx.Error("ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807");
             return false;
         }
-        if (withValues && count < -(long.MaxValue / 2))
-        {
-            ctx.Error("ERR value is out of range");
-            return false;
-        }
-        return true;
+        return !withValues || CheckWithValues(ctx, count);
+    }
+
+    /// <summary>With values a negative count is at most LONG_MAX/2 in magnitude, so the reply length cannot overflow.</summary>
+    public static bool CheckWithValues(CommandContext ctx, long count)
+    {
+        if (count >= -(long.MaxValue / 2)) return true;
+        ctx.Error("ERR value is out of range");
+        return false;
     }
 
     /// <summary><paramref name="count"/> distinct elements in random order (partial Fisher–Yates).</summary>

@@ -50,9 +50,19 @@ internal static class SortedSetCommands
         Add(ctx, 1, at, scores, nx, xx, gt, lt, ch, incr);
     }
 
+    private static readonly string[] ZAddFlags = ["NX", "XX", "CH", "GT", "LT", "INCR"];
+
     [Command("zincrby", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Increments the score of a member in a sorted set.")]
     public static void ZIncrBy(CommandContext ctx)
     {
+        // Redis parses ZINCRBY as ZADD's flags-then-pairs: a flag word where the increment goes leaves one
+        // argument for a pair, a syntax error.
+        foreach (var flag in ZAddFlags)
+        {
+            if (!ctx.ArgIs(2, flag)) continue;
+            ctx.SyntaxError();
+            return;
+        }
         if (!ctx.TryArgDouble(2, out double by)) return;
         Add(ctx, 1, 2, [by], false, false, false, false, false, incr: true);
     }

@@ -52,13 +52,15 @@ internal static class SortedSetPopCommands
         long count = 0;
         if (ctx.ArgCount >= 3)
         {
+            // The count is parsed before the rest is checked, as in Redis.
+            if (!RandomCount.TryParse(ctx, 2, withValues: false, out count)) return;
             if (ctx.ArgCount > 4 || (ctx.ArgCount == 4 && !ctx.ArgIs(3, "WITHSCORES")))
             {
                 ctx.SyntaxError();
                 return;
             }
             withScores = ctx.ArgCount == 4;
-            if (!RandomCount.TryParse(ctx, 2, withScores, out count)) return;
+            if (withScores && !RandomCount.CheckWithValues(ctx, count)) return;
         }
         if (!SortedSetCommands.TryGetZSet(ctx, 1, out var zset)) return;
         var random = ctx.Keyspace.Random;

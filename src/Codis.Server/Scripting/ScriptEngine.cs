@@ -203,6 +203,12 @@ internal sealed unsafe partial class ScriptEngine
     /// <summary>EVAL, EVALSHA and their _RO forms: argument checks, the cache, then the run.</summary>
     public void Eval(CommandContext ctx, bool bySha, bool readOnly)
     {
+        // A digest that is not 40 characters cannot match: Redis says so before it looks at numkeys.
+        if (bySha && ctx.Args.Length(1) != 40)
+        {
+            ctx.Error("NOSCRIPT No matching script. Please use EVAL.");
+            return;
+        }
         if (!CommandContext.TryParseLong(ctx.Arg(2), out long numkeys))
         {
             ctx.Error(Errors.NotInteger);
