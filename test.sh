@@ -13,6 +13,7 @@ command -v redis-cli >/dev/null || need+=(redis-tools)
 command -v etcd >/dev/null || need+=(etcd-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v ip >/dev/null || need+=(iproute2)   # the fault suite's three-host test (network namespaces, as root)
+[ -f /usr/lib/python3/dist-packages/redis/__init__.py ] || need+=(python3-redis)   # the real redis-py the client tests drive (under /usr/bin/python3)
 if [ ${#need[@]} -gt 0 ]; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq && apt-get install -y -qq "${need[@]}" >/dev/null

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using Codis.Core.Resp;
+using Codis.Testing;
 using StackExchange.Redis;
 using Xunit.Abstractions;
 
@@ -137,6 +138,89 @@ public class ClientCompatibilityTests(TwoGroupCluster cluster, ITestOutputHelper
         Assert.Contains("is not allowed", Cli("migrate", "h", "1", "cli:a", "0", "0"));
         Assert.Contains("redis_version", Cli("info"));
         Assert.Equal("PONG", Cli("ping"));
+    }
+
+    /// <summary>
+    /// The real redis-py (Debian's python3-redis, installed by test.sh) with its default options: commands of every
+    /// type, keys of both groups in one MGET/MSET/DEL, a 1,000-command pipeline, a registered script (EVALSHA, then
+    /// EVAL after NOSCRIPT), its lock (Lua too), pub/sub, and a MULTI pipeline (one slot: runs; two: a clear error).
+    /// </summary>
+    [NeedsRedisPyFact]
+    public void RedisPy_DefaultOptions_EveryTypePipelinesScriptsAndPubSub()
+    {
+        var (rc, result) = RedisPy.Run(cluster.Proxy.Port, """
+            import redis, json, time
+            r = redis.Redis(host='127.0.0.1', port=PORT, decode_responses=True)
+            out = {}
+            out['ping'] = r.ping()
+            r.mset({'py:a': '1', 'py:b': '2', 'py:c': '3'})
+            out['mget'] = r.mget('py:a', 'py:b', 'py:c', 'py:none')
+            out['incr'] = r.incrby('py:a', 41)
+            r.expire('py:b', 100)
+            out['ttl'] = 0 < r.ttl('py:b') <= 100
+            r.hset('py:h', mapping={'f': 'v', 'n': '1'})
+            out['hash'] = r.hgetall('py:h')
+            r.rpush('py:l', 'x', 'y', 'z')
+            out['list'] = r.lrange('py:l', 0, -1)
+            r.sadd('py:s', 'm1', 'm2')
+            out['set'] = sorted(r.smembers('py:s'))
+            r.zadd('py:z', {'a': 1.5, 'b': 2})
+            out['zset'] = r.zrange('py:z', 0, -1, withscores=True)
+            p = r.pipeline(transaction=False)
+            for i in range(1000):
+                p.set(f'py:p{i}', i)
+                p.get(f'py:p{i}')
+            replies = p.execute()
+            out['pipeline'] = all(replies[2 * i] is True and replies[2 * i + 1] == str(i) for i in range(1000))
+            out['del'] = r.delete(*[f'py:p{i}' for i in range(1000)])
+            script = r.register_script("return redis.call('incrby', KEYS[1], ARGV[1])")
+            out['script'] = [script(keys=['py:n'], args=[5]), script(keys=['py:n'], args=[5])]
+            with r.lock('py:lock', timeout=10):
+                out['locked'] = r.exists('py:lock')
+            out['unlocked'] = r.exists('py:lock')
+            ps = r.pubsub()
+            ps.subscribe('py:ch')
+            ps.get_message(timeout=5)
+            r.publish('py:ch', 'hello')
+            msg = ps.get_message(timeout=5)
+            out['pubsub'] = msg and msg['data']
+            ps.close()
+            t = r.pipeline()
+            t.incr('py:n')
+            t.get('py:n')
+            out['multi'] = t.execute()
+            try:
+                t = r.pipeline()
+                t.incr('py:n')
+                t.incr('py:a')
+                t.execute()
+                out['crossslot'] = 'no error'
+            except redis.ResponseError as e:
+                out['crossslot'] = str(e)
+            out['info'] = r.info('server')['redis_version']
+            print(json.dumps(out))
+            """);
+        output.WriteLine(result);
+        Assert.Equal(0, rc);
+        Assert.Contains("\"ping\": true", result);
+        Assert.Contains("\"mget\": [\"1\", \"2\", \"3\", null]", result);
+        Assert.Contains("\"incr\": 42", result);
+        Assert.Contains("\"ttl\": true", result);
+        Assert.Contains("\"hash\": {\"f\": \"v\", \"n\": \"1\"}", result);
+        Assert.Contains("\"list\": [\"x\", \"y\", \"z\"]", result);
+        Assert.Contains("\"set\": [\"m1\", \"m2\"]", result);
+        Assert.Contains("\"zset\": [[\"a\", 1.5], [\"b\", 2.0]]", result);
+        Assert.Contains("\"pipeline\": true", result);
+        Assert.Contains("\"del\": 1000", result);
+        Assert.Contains("\"script\": [5, 10]", result);
+        Assert.Contains("\"locked\": 1", result);
+        Assert.Contains("\"unlocked\": 0", result);
+        Assert.Contains("\"pubsub\": \"hello\"", result);
+        // a transaction on one slot runs (over a connection pinned to the session); one across slots is refused
+        Assert.Contains("\"multi\": [11, \"11\"]", result);
+        Assert.Contains("\"crossslot\": \"", result);
+        Assert.Contains("CROSSSLOT", result);
+        Assert.Contains("\"info\": \"7.0.15\"", result);
     }
 
     /// <summary>The real ioredis from npm (installed by the test into its own folder); skipped without npm.</summary>

@@ -39,6 +39,36 @@ public class CommandFamilyTests(TwoGroupCluster cluster) : IClassFixture<TwoGrou
     }
 
     [Fact]
+    public void ScriptLoad_ReachesEveryGroup_ExistsOnlyWhereAllHaveIt()
+    {
+        using var c = cluster.Client();
+        using var g1 = cluster.Group1.Client();
+        using var g2 = cluster.Group2.Client();
+        var (a, b) = KeysFor("sl");
+        const string script = "return redis.call('INCRBY', KEYS[1], ARGV[1])";
+        string sha = c.Call("SCRIPT", "LOAD", script).Text!;
+        Assert.Equal(Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData(Encoding.UTF8.GetBytes(script))), sha);
+        Assert.Equal(1L, g1.Call("SCRIPT", "EXISTS", sha).Items![0].Integer);
+        Assert.Equal(1L, g2.Call("SCRIPT", "EXISTS", sha).Items![0].Integer);
+        Assert.Equal(3L, c.Call("EVALSHA", sha, "1", a, "3").Integer);
+        Assert.Equal(4L, c.Call("EVALSHA", sha, "1", b, "4").Integer);
+
+        // a script only one group has is not "loaded" for the cluster: EVALSHA could land on the other group
+        string only1 = g1.Call("SCRIPT", "LOAD", "return 1").Text!;
+        var exists = c.Call("SCRIPT", "EXISTS", sha, only1, "ffffffffffffffffffffffffffffffffffffffff").Items!;
+        Assert.Equal([1L, 0L, 0L], exists.Select(x => x.Integer));
+
+        Assert.StartsWith("NOTBUSY", c.Call("SCRIPT", "KILL").Text);
+        Assert.True(c.Call("SCRIPT", "HELP").Items!.Length > 4);
+        Assert.StartsWith("ERR unknown subcommand", c.Call("SCRIPT", "NOPE").Text);
+        Assert.StartsWith("ERR wrong number of arguments", c.Call("SCRIPT").Text);
+        Assert.Equal("OK", c.Call("SCRIPT", "FLUSH").Text);
+        Assert.Equal(0L, g1.Call("SCRIPT", "EXISTS", sha).Items![0].Integer);
+        Assert.Equal(0L, g2.Call("SCRIPT", "EXISTS", sha).Items![0].Integer);
+        Assert.StartsWith("NOSCRIPT", c.Call("EVALSHA", sha, "1", a, "1").Text);
+    }
+
+    [Fact]
     public void Strings_AllCommandsWorkInBothGroups()
     {
         using var c = cluster.Client();

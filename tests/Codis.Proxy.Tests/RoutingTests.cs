@@ -53,7 +53,6 @@ public class RoutingTests(TwoGroupCluster cluster) : IClassFixture<TwoGroupClust
     [InlineData("WAIT", "0", "0")]
     [InlineData("MONITOR")]
     [InlineData("SHUTDOWN")]
-    [InlineData("SCRIPT", "FLUSH")]
     [InlineData("REPLICAOF", "h", "1")]
     public void RefusedCommand_ErrorNamesIt_ConnectionStaysOpen(params string[] command)
     {

@@ -40,6 +40,8 @@ internal enum OpSpecial
     SlotsMapping,
     SlotsHashKey,
     Eval,
+    /// <summary>SCRIPT LOAD/EXISTS/FLUSH/KILL over every master (Sessions/ProxySession.Scripts.cs).</summary>
+    Script,
     Reset,
     Role,
     // Over a connection pinned to the session (ProxySession.Transactions.cs, ProxySession.Blocking.cs).

@@ -83,6 +83,7 @@ internal sealed partial class ProxySession
             case OpSpecial.SlotsInfo: return SlotsInfo(req, batch, op!);
             case OpSpecial.SlotsScan: return SlotsScan(req, batch, op!);
             case OpSpecial.Command: return ForwardKeyless(req, batch, op!);
+            case OpSpecial.Script: Script(req, batch, op!); return ValueTask.CompletedTask;
             case OpSpecial.MGet: return req.Count > 2 ? SplitMGet(req, batch, op!) : ForwardByKey(req, batch, op, 1);
             case OpSpecial.MSet: return req.Count > 3 ? SplitMSet(req, batch, op!) : ForwardByKey(req, batch, op, 1);
             case OpSpecial.Del:

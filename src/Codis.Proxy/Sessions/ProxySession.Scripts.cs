@@ -1,0 +1,75 @@
+using System.Text;
+using Codis.Core.Resp;
+using Codis.Proxy.PubSub;
+using Codis.Proxy.Routing;
+
+namespace Codis.Proxy.Sessions;
+
+/// <summary>
+/// SCRIPT over every group (docs/proxy.md, "Scripts"): clients such as redis-py load a script with SCRIPT LOAD
+/// after an EVALSHA got NOSCRIPT and run it by its digest, which may then land on any group. So LOAD and FLUSH go
+/// to every master; EXISTS says 1 only for a script every master has; KILL stops the script wherever one runs.
+/// </summary>
+internal sealed partial class ProxySession
+{
+    private void Script(RespRequest req, Batch batch, OpInfo op)
+    {
+        var masters = SessionPubSub.Masters(proxy.Router);
+        var wire = (req.IsMultibulk ? req.Raw : Encode(req)).ToArray();
+        string sub = req.Count >= 2 ? Encoding.ASCII.GetString(req[1]).ToUpperInvariant() : "";
+        switch (sub)
+        {
+            case "LOAD" when req.Count == 3:
+                // every master computes the same SHA1 of the same text: the first answer stands for all, unless one failed
+                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? m.Children[0].Reply!);
+                break;
+            case "FLUSH":
+                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? m.Children[0].Reply!);
+                break;
+            case "EXISTS" when req.Count >= 3:
+                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? AllHave(m, req.Count - 2));
+                break;
+            case "KILL" when req.Count == 2:
+                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), Killed);
+                break;
+            default:
+                // HELP, and wrong subcommands or arities: any one server gives Redis's own reply
+                FanOut(batch, op, masters.Take(1).Select(a => (a, wire)).ToList(), m => m.Children[0].Reply!);
+                break;
+        }
+    }
+
+    private static byte[]? FirstError(MultiRequest m)
+    {
+        foreach (var c in m.Children)
+            if (Replies.IsError(c.Reply!)) return c.Reply!;
+        return null;
+    }
+
+    /// <summary>SCRIPT EXISTS: a script counts as loaded only when every master has it.</summary>
+    private static byte[] AllHave(MultiRequest m, int count)
+    {
+        var all = Enumerable.Repeat(true, count).ToArray();
+        foreach (var c in m.Children)
+        {
+            if (!RespValue.TryParse(c.Reply!, out var v, out _) || v.Items is not { } items || items.Length != count)
+                return Replies.Error("ERR handle response, bad SCRIPT EXISTS reply from a backend");
+            for (int i = 0; i < count; i++) all[i] &= items[i].Integer == 1;
+        }
+        return JoinArray(all.Select(x => Replies.Integer(x ? 1 : 0)).ToList());
+    }
+
+    /// <summary>SCRIPT KILL: OK if a script was killed anywhere; else the first error that is not NOTBUSY, else NOTBUSY.</summary>
+    private static byte[] Killed(MultiRequest m)
+    {
+        byte[]? notBusy = null, other = null;
+        foreach (var c in m.Children)
+        {
+            var r = c.Reply!;
+            if (!Replies.IsError(r)) return r;
+            if (Replies.ErrorText(r).StartsWith("NOTBUSY", StringComparison.Ordinal)) notBusy ??= r;
+            else other ??= r;
+        }
+        return other ?? notBusy!;
+    }
+}
