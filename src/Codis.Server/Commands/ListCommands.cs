@@ -123,7 +123,7 @@ internal static class ListCommands
             return;
         }
         ctx.Reply.WriteArrayHeader(end - start + 1);
-        for (long i = start; i <= end; i++) ctx.Reply.WriteBulk(list[(int)i]);
+        foreach (var item in list.Range((int)start, (int)(end - start + 1))) ctx.Reply.WriteBulk(item);
     }
 
     [Command("lindex", 3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Returns an element from a list by its index.")]
@@ -139,7 +139,7 @@ internal static class ListCommands
         if (!ctx.TryArgLong(2, out long index)) return;
         if (index < 0) index += list.Count;
         if (index < 0 || index >= list.Count) ctx.Reply.WriteNullBulk();
-        else ctx.Reply.WriteBulk(list[(int)index]);
+        else ctx.Reply.WriteBulk(list.At((int)index));
     }
 
     [Command("lset", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Sets the value of an element in a list by its index.")]
@@ -158,7 +158,7 @@ internal static class ListCommands
             ctx.Error("ERR index out of range");
             return;
         }
-        list[(int)index] = ctx.ArgBytes(3);
+        list.Set((int)index, ctx.Arg(3));
         CollectionAccess.Modified(ctx, ctx.Arg(1));
         ctx.Ok();
     }
@@ -179,14 +179,20 @@ internal static class ListCommands
         if (count >= 0)
         {
             long budget = count == 0 ? long.MaxValue : count;
-            removed = list.RemoveWhere((_, v) => budget > 0 && v.AsSpan().SequenceEqual(element) && budget-- > 0);
+            removed = list.RemoveWhere((_, v) => budget > 0 && v.SequenceEqual(element) && budget-- > 0);
         }
         else
         {
             // From the tail: find the positions first, then remove them in one pass.
             var doomed = new HashSet<int>();
-            for (int i = list.Count - 1; i >= 0 && doomed.Count < -count; i--)
-                if (list[i].AsSpan().SequenceEqual(element)) doomed.Add(i);
+            int i = list.Count;
+            foreach (var item in list.RangeBackwards(list.Count - 1, list.Count))
+            {
+                i--;
+                if (!item.SequenceEqual(element)) continue;
+                doomed.Add(i);
+                if (doomed.Count >= -count) break;
+            }
             removed = list.RemoveWhere((i, _) => doomed.Contains(i));
         }
         if (removed > 0) CollectionAccess.AfterRemove(ctx, ctx.Arg(1), list.Count);
@@ -236,10 +242,19 @@ internal static class ListCommands
             return;
         }
         var pivot = ctx.Arg(3);
-        for (int i = 0; i < list.Count; i++)
+        int found = -1, at = 0;
+        foreach (var item in list.Range(0, list.Count))
         {
-            if (!pivot.SequenceEqual(list[i])) continue;
-            list.Insert(after ? i + 1 : i, ctx.ArgBytes(4));
+            if (pivot.SequenceEqual(item))
+            {
+                found = at;
+                break;
+            }
+            at++;
+        }
+        if (found >= 0)
+        {
+            list.Insert(after ? found + 1 : found, ctx.Arg(4));
             CollectionAccess.Modified(ctx, ctx.Arg(1));
             ctx.Reply.WriteInteger(list.Count);
             return;
@@ -302,11 +317,28 @@ internal static class ListCommands
         var found = new List<long>();
         long matches = 0;
         long limit = count == 0 ? long.MaxValue : count == -1 ? 1 : count;
-        for (long k = 0; k < list.Count && (maxLen == 0 || k < maxLen) && found.Count < limit; k++)
+        int scan = (int)(maxLen == 0 ? list.Count : Math.Min(maxLen, list.Count));
+        if (fromTail)
         {
-            int index = fromTail ? list.Count - 1 - (int)k : (int)k;
-            if (!element.SequenceEqual(list[index])) continue;
-            if (++matches >= skip) found.Add(index);
+            int index = list.Count;
+            foreach (var item in list.RangeBackwards(list.Count - 1, scan))
+            {
+                index--;
+                if (!element.SequenceEqual(item) || ++matches < skip) continue;
+                found.Add(index);
+                if (found.Count >= limit) break;
+            }
+        }
+        else
+        {
+            int index = -1;
+            foreach (var item in list.Range(0, scan))
+            {
+                index++;
+                if (!element.SequenceEqual(item) || ++matches < skip) continue;
+                found.Add(index);
+                if (found.Count >= limit) break;
+            }
         }
         if (count == -1)
         {

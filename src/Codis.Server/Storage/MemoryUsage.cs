@@ -34,7 +34,8 @@ internal static class MemoryUsage
         // third of an upper-link block on average
         SortedSetValue z => ObjectHeader + 64 + Sampled(z.Entries(), z.Count, samples,
             e => Array(e.Member.Length) + (z.IsListpack ? 16 : 32 + 4 + 48 + 8)),
-        ListValue l => ObjectHeader + 16 + Sampled(l.Items(), l.Count, samples, item => Array(item.Length) + 8),
+        // packed nodes: their arrays are the whole cost, summed exactly (a few per thousand elements)
+        ListValue l => ObjectHeader + 32 + l.AllocatedBytes,
         StreamValue st => OfStream(st),
         _ => ObjectHeader,
     };
