@@ -63,9 +63,8 @@ internal static class HashCommands
     public static void HGet(CommandContext ctx)
     {
         if (!TryGetHash(ctx, out var hash)) return;
-        var v = hash?.Get(ctx.Arg(2));
-        if (v == null) ctx.Reply.WriteNullBulk();
-        else ctx.Reply.WriteBulk(v);
+        if (hash != null && hash.TryGet(ctx.Arg(2), out var v)) ctx.Reply.WriteBulk(v);
+        else ctx.Reply.WriteNullBulk();
     }
 
     [Command("hmget", -3, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Returns the values of all fields in a hash.")]
@@ -75,9 +74,8 @@ internal static class HashCommands
         ctx.Reply.WriteArrayHeader(ctx.ArgCount - 2);
         for (int i = 2; i < ctx.ArgCount; i++)
         {
-            var v = hash?.Get(ctx.Arg(i));
-            if (v == null) ctx.Reply.WriteNullBulk();
-            else ctx.Reply.WriteBulk(v);
+            if (hash != null && hash.TryGet(ctx.Arg(i), out var v)) ctx.Reply.WriteBulk(v);
+            else ctx.Reply.WriteNullBulk();
         }
     }
 
@@ -114,7 +112,7 @@ internal static class HashCommands
     public static void HStrLen(CommandContext ctx)
     {
         if (!TryGetHash(ctx, out var hash)) return;
-        ctx.Reply.WriteInteger(hash?.Get(ctx.Arg(2))?.Length ?? 0);
+        ctx.Reply.WriteInteger(hash != null && hash.TryGet(ctx.Arg(2), out var v) ? v.Length : 0);
     }
 
     [Command("hgetall", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Returns all fields and values in a hash.")]

@@ -25,8 +25,9 @@ internal static class MemoryUsage
     public static long OfValue(object value, int samples) => value switch
     {
         byte[] s => Array(s.Length),
-        HashValue h => ObjectHeader + 32 + Sampled(h.Entries(), h.Count, samples,
-            e => Array(e.Field.Length) + Array(e.Value.Length) + (h.IsListpack ? 16 : 28 + 4)),
+        HashValue h => ObjectHeader + 32 + (h.IsListpack
+            ? Array(h.PackedBytes)
+            : Sampled(h.Entries(), h.Count, samples, e => Array(e.Field.Length) + Array(e.Value.Length) + 28 + 4)),
         SetValue s => ObjectHeader + 32 + (s.IsIntset
             ? s.Count * 8L
             : Sampled(s.Members(), s.Count, samples, m => Array(m.Length) + 24 + 4)),

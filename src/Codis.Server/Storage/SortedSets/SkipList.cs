@@ -53,7 +53,8 @@ internal sealed class SkipList
     private Link[] upper = [];
     private int upperUsed;
     // Freed link blocks by their size (a node's level - 1), chained through their first link's Next (index + 1).
-    private readonly int[] freeUpper = new int[MaxLevel];
+    // (allocated on the first free: most small sets never free one)
+    private int[]? freeUpper;
     private int tail;
     private int level = 1;
 
@@ -126,14 +127,15 @@ internal sealed class SkipList
 
     private int AllocateUpper(int links)
     {
-        ref int free = ref freeUpper[links];
-        if (free != 0)
+        if (freeUpper != null && freeUpper[links] != 0)
         {
+            ref int free = ref freeUpper[links];
             int block = free - 1;
             free = upper[block].Next;
             return block;
         }
-        if (upperUsed + links > upper.Length) Array.Resize(ref upper, Math.Max(64, Math.Max(upper.Length * 2, upperUsed + links)));
+        // Doubling from a few links: a small sorted set holds a handful (an upfront 64 cost 1.5 KB per key).
+        if (upperUsed + links > upper.Length) Array.Resize(ref upper, Math.Max(4, Math.Max(upper.Length * 2, upperUsed + links)));
         int start = upperUsed;
         upperUsed += links;
         return start;
@@ -141,6 +143,7 @@ internal sealed class SkipList
 
     private void FreeUpper(int block, int links)
     {
+        freeUpper ??= new int[MaxLevel];
         upper[block].Next = freeUpper[links];
         freeUpper[links] = block + 1;
     }
@@ -230,7 +233,7 @@ internal sealed class SkipList
         {
             // Nothing is linked: the link blocks start over (the member table restarts its entries too).
             upperUsed = 0;
-            Array.Clear(freeUpper);
+            freeUpper = null;
         }
     }
 
