@@ -33,6 +33,12 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
 
     public int KeyKeywordFrom { get; init; }
 
+    /// <summary>
+    /// For GEORADIUS-style commands: besides the positional keys, the word after the last STORE or STOREDIST
+    /// found from this index on is a key (Redis's georadiusGetKeys); 0 = none.
+    /// </summary>
+    public int StoreKeysFrom { get; init; }
+
     /// <summary>The key spec's flags ("RW access delete"); empty = derived from the command's flags.</summary>
     public string KeyFlags { get; init; } = "";
 

@@ -17,8 +17,11 @@ internal sealed class CommandSpec
     public string KeyKeyword { get; init; } = "";
     public int KeyKeywordFrom { get; init; }
 
+    /// <summary>The word after the last STORE/STOREDIST from this index on is a key too (GEORADIUS); 0 = none.</summary>
+    public int StoreKeysFrom { get; init; }
+
     /// <summary>Keys found by an argument's value or a keyword, not by position (COMMAND's "movablekeys").</summary>
-    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0;
+    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0 || StoreKeysFrom > 0;
     public string[] KeyFlags { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
@@ -78,7 +81,18 @@ internal sealed class CommandSpec
             }
             return null;
         }
-        return [.. RangeKeyPositions(argCount)];
+        var positions = new List<int>(RangeKeyPositions(argCount));
+        if (StoreKeysFrom > 0)
+        {
+            int store = -1;
+            for (int at = StoreKeysFrom; at + 1 < argCount; at++)
+            {
+                var word = request[offset + at];
+                if (System.Text.Ascii.EqualsIgnoreCase(word, "STORE") || System.Text.Ascii.EqualsIgnoreCase(word, "STOREDIST")) store = ++at;
+            }
+            if (store > 0) positions.Add(store);
+        }
+        return positions;
     }
 
     /// <summary>C's atoi, as Redis reads a numkeys argument when it only looks for keys: "2x" is 2, "x" is 0.</summary>
