@@ -137,12 +137,14 @@ internal static class GeoSearchCommands
             }
         }
 
-        string name = ctx.Command.Name;
         if (storeArg >= 0 && (withDist || withHash || withCoord))
         {
-            ctx.Error($"ERR STORE option in {name} is not compatible with WITHDIST, WITHHASH and WITHCOORD options");
+            ctx.Error(search
+                ? "ERR GEOSEARCHSTORE is not compatible with WITHDIST, WITHHASH and WITHCOORD options"
+                : "ERR STORE option in GEORADIUS is not compatible with WITHDIST, WITHHASH and WITHCOORD options");
             return;
         }
+        string name = ctx.ArgString(0); // Redis names the command as the client typed it here
         if (search && !(fromMember || fromLonLat))
         {
             ctx.Error($"ERR exactly one of FROMMEMBER or FROMLONLAT can be specified for {name}");
