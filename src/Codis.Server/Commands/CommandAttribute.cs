@@ -34,8 +34,8 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     public int KeyKeywordFrom { get; init; }
 
     /// <summary>
-    /// For GEORADIUS-style commands: besides the positional keys, the word after the last STORE or STOREDIST
-    /// found from this index on is a key (Redis's georadiusGetKeys); 0 = none.
+    /// For GEORADIUS-style commands: besides the positional keys, the words after the first STORE and the first
+    /// STOREDIST found from this index on are keys (Redis 7.0's keyword key specs); 0 = none.
     /// </summary>
     public int StoreKeysFrom { get; init; }
 

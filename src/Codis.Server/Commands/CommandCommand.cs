@@ -209,6 +209,11 @@ internal static class CommandCommand
             r.WriteEmptyArray();
             return;
         }
+        if (spec.StoreKeysFrom > 0)
+        {
+            WriteStoreKeySpecs(r, spec.StoreKeysFrom);
+            return;
+        }
         // One key spec: its flags, where the search for keys begins, and how the keys are found from there.
         r.WriteArrayHeader(1);
         r.WriteArrayHeader(6);
@@ -254,6 +259,46 @@ internal static class CommandCommand
         r.WriteBulk("lastkey"u8); r.WriteInteger(keyword ? -1 : spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
         r.WriteBulk("keystep"u8); r.WriteInteger(keyword ? 1 : Math.Max(1, spec.Step));
         r.WriteBulk("limit"u8); r.WriteInteger(keyword ? 2 : 0);
+    }
+
+    /// <summary>GEORADIUS's three key specs: the source at 1 (read), then one key after STORE and one after STOREDIST (overwritten).</summary>
+    private static void WriteStoreKeySpecs(Codis.Core.Resp.RespWriter r, int from)
+    {
+        r.WriteArrayHeader(3);
+        WriteSingleKeySpec(r, ["RO", "access"], null, 1);
+        WriteSingleKeySpec(r, ["OW", "update"], "STORE", from);
+        WriteSingleKeySpec(r, ["OW", "update"], "STOREDIST", from);
+    }
+
+    private static void WriteSingleKeySpec(Codis.Core.Resp.RespWriter r, string[] flags, string? keyword, int at)
+    {
+        r.WriteArrayHeader(6);
+        r.WriteBulk("flags"u8);
+        r.WriteArrayHeader(flags.Length);
+        foreach (var f in flags) r.WriteSimpleString(f);
+        r.WriteBulk("begin_search"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk(keyword == null ? "index"u8 : "keyword"u8);
+        r.WriteBulk("spec"u8);
+        if (keyword == null)
+        {
+            r.WriteArrayHeader(2);
+            r.WriteBulk("index"u8); r.WriteInteger(at);
+        }
+        else
+        {
+            r.WriteArrayHeader(4);
+            r.WriteBulk("keyword"u8); r.WriteBulk(keyword);
+            r.WriteBulk("startfrom"u8); r.WriteInteger(at);
+        }
+        r.WriteBulk("find_keys"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("range"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("lastkey"u8); r.WriteInteger(0);
+        r.WriteBulk("keystep"u8); r.WriteInteger(1);
+        r.WriteBulk("limit"u8); r.WriteInteger(0);
     }
 
     private static void Docs(CommandContext ctx)

@@ -17,7 +17,7 @@ internal sealed class CommandSpec
     public string KeyKeyword { get; init; } = "";
     public int KeyKeywordFrom { get; init; }
 
-    /// <summary>The word after the last STORE/STOREDIST from this index on is a key too (GEORADIUS); 0 = none.</summary>
+    /// <summary>The words after the first STORE and the first STOREDIST from this index on are keys too (GEORADIUS); 0 = none.</summary>
     public int StoreKeysFrom { get; init; }
 
     /// <summary>Keys found by an argument's value or a keyword, not by position (COMMAND's "movablekeys").</summary>
@@ -84,13 +84,14 @@ internal sealed class CommandSpec
         var positions = new List<int>(RangeKeyPositions(argCount));
         if (StoreKeysFrom > 0)
         {
-            int store = -1;
-            for (int at = StoreKeysFrom; at + 1 < argCount; at++)
-            {
-                var word = request[offset + at];
-                if (System.Text.Ascii.EqualsIgnoreCase(word, "STORE") || System.Text.Ascii.EqualsIgnoreCase(word, "STOREDIST")) store = ++at;
-            }
-            if (store > 0) positions.Add(store);
+            // Redis 7.0's two keyword key specs: the word after the first STORE, then after the first STOREDIST.
+            foreach (var keyword in (ReadOnlySpan<string>)["STORE", "STOREDIST"])
+                for (int at = StoreKeysFrom; at + 1 < argCount; at++)
+                    if (System.Text.Ascii.EqualsIgnoreCase(request[offset + at], keyword))
+                    {
+                        positions.Add(at + 1);
+                        break;
+                    }
         }
         return positions;
     }

@@ -59,7 +59,7 @@ internal static class GeoCommands
         ctx.Reply.WriteBulk(buf[..FixedPointFormat.Write(degrees, 17, human: true, buf)]);
     }
 
-    [Command("geoadd", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "geo", Summary = "Adds one or more members to a geospatial index. The key is created if it doesn't exist.")]
+    [Command("geoadd", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "geo", Summary = "Adds one or more members to a geospatial index. The key is created if it doesn't exist.")]
     public static void GeoAdd(CommandContext ctx)
     {
         bool nx = false, xx = false, ch = false;

@@ -22,7 +22,7 @@ internal static class GeoSearchCommands
         SearchStore = 16,
     }
 
-    [Command("georadius", -6, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, StoreKeysFrom = 5, Group = "geo", Summary = "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.")]
+    [Command("georadius", -6, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, StoreKeysFrom = 6, Group = "geo", Summary = "Queries a geospatial index for members within a distance from a coordinate, optionally stores the result.")]
     public static void GeoRadius(CommandContext ctx) => Search(ctx, 1, Mode.ByCoords);
 
     [Command("georadius_ro", -6, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "geo", Summary = "Returns members from a geospatial index that are within a distance from a coordinate.")]
