@@ -162,7 +162,7 @@ public class TransactionTests(PinnedCluster cluster)
         Queued(a.Call("GEORADIUSBYMEMBER", "{tg}k", "STORE", "200", "km", "STORE", "{tg}d"));
         Queued(a.Call("GEOSEARCHSTORE", "{tg}d2", "{tg}k", "FROMMEMBER", "STORE", "BYRADIUS", "200", "km", "STOREDIST"));
         Queued(a.Call("ZRANGE", "{tg}d", "0", "-1"));
-        Assert.Equal("[2, 2, [STORE, Catania]]", a.Call("EXEC").ToString());
+        Assert.Equal("[(integer) 2, (integer) 2, [STORE, Catania]]", a.Call("EXEC").ToString());
     }
 
     [Fact]
