@@ -42,6 +42,12 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     /// <summary>The key spec's flags ("RW access delete"); empty = derived from the command's flags.</summary>
     public string KeyFlags { get; init; } = "";
 
+    /// <summary>
+    /// Key-spec flags per key, '|' between keys ("OW update|RO access"), for commands whose consecutive keys each have
+    /// their own spec in Redis; empty = one spec for all.
+    /// </summary>
+    public string KeyFlagsByKey { get; init; } = "";
+
     /// <summary>Redis's command group ("string", "generic", "server", ...), shown by COMMAND DOCS.</summary>
     public string Group { get; init; } = "generic";
 

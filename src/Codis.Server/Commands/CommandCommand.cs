@@ -157,6 +157,14 @@ internal static class CommandCommand
         : spec.Has(CommandFlags.ReadOnly) ? ["RO", "access"]
         : ["RW", "access", "update"];
 
+    /// <summary>The flags of a command's <paramref name="nth"/> key: its own key spec's where the command has one per key.</summary>
+    private static string[] KeySpecFlagsOf(CommandSpec spec, int nth)
+    {
+        if (spec.StoreKeysFrom > 0) return nth == 0 ? ["RO", "access"] : ["OW", "update"];
+        if (spec.KeyFlagsByKey.Length > nth) return spec.KeyFlagsByKey[nth];
+        return KeySpecFlags(spec);
+    }
+
     internal static List<string> FlagNames(CommandSpec spec)
     {
         var list = new List<string>();
@@ -212,6 +220,13 @@ internal static class CommandCommand
         if (spec.StoreKeysFrom > 0)
         {
             WriteStoreKeySpecs(r, spec.StoreKeysFrom);
+            return;
+        }
+        if (spec.KeyFlagsByKey.Length > 0)
+        {
+            // One index spec per key (GEOSEARCHSTORE: the destination, then the source).
+            r.WriteArrayHeader(spec.KeyFlagsByKey.Length);
+            for (int i = 0; i < spec.KeyFlagsByKey.Length; i++) WriteSingleKeySpec(r, spec.KeyFlagsByKey[i], null, spec.FirstKey + i);
             return;
         }
         // One key spec: its flags, where the search for keys begins, and how the keys are found from there.
@@ -376,13 +391,14 @@ internal static class CommandCommand
             return;
         }
         ctx.Reply.WriteArrayHeader(positions.Count);
-        foreach (int p in positions)
+        for (int i = 0; i < positions.Count; i++)
         {
+            int p = positions[i];
             if (withFlags)
             {
                 ctx.Reply.WriteArrayHeader(2);
                 ctx.Reply.WriteBulk(ctx.Arg(p + 2));
-                var keyFlags = KeySpecFlags(target);
+                var keyFlags = KeySpecFlagsOf(target, i);
                 ctx.Reply.WriteArrayHeader(keyFlags.Length);
                 foreach (var f in keyFlags) ctx.Reply.WriteSimpleString(f);
             }

@@ -23,6 +23,9 @@ internal sealed class CommandSpec
     /// <summary>Keys found by an argument's value or a keyword, not by position (COMMAND's "movablekeys").</summary>
     public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0 || StoreKeysFrom > 0;
     public string[] KeyFlags { get; init; } = [];
+
+    /// <summary>One key spec per key, with these flags (GEOSEARCHSTORE); empty = one spec for all keys.</summary>
+    public string[][] KeyFlagsByKey { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
     public required CommandHandler Handler { get; init; }

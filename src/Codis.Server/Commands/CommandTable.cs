@@ -135,6 +135,8 @@ internal static class CommandTable
                         KeyKeywordFrom = attr.KeyKeywordFrom,
                         StoreKeysFrom = attr.StoreKeysFrom,
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                        KeyFlagsByKey = attr.KeyFlagsByKey.Length == 0 ? []
+                            : attr.KeyFlagsByKey.Split('|').Select(k => k.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
                         Group = attr.Group,
                         Summary = attr.Summary,
                         Handler = handler,

@@ -37,7 +37,7 @@ internal static class GeoSearchCommands
     [Command("geosearch", -7, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "geo", Summary = "Queries a geospatial index for members inside an area of a box or a circle.")]
     public static void GeoSearch(CommandContext ctx) => Search(ctx, 1, Mode.Search);
 
-    [Command("geosearchstore", -8, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, Group = "geo", Summary = "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.")]
+    [Command("geosearchstore", -8, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "OW update|RO access", Group = "geo", Summary = "Queries a geospatial index for members inside an area of a box or a circle, optionally stores the result.")]
     public static void GeoSearchStore(CommandContext ctx) => Search(ctx, 2, Mode.Search | Mode.SearchStore);
 
     private enum Order { None, Asc, Desc }

@@ -456,6 +456,11 @@ public class GeoOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         COMMAND GETKEYS geodist k a b
         COMMAND GETKEYS geopos k a
         COMMAND GETKEYS geohash k
-        COMMAND INFO georadius georadius_ro georadiusbymember georadiusbymember_ro geosearch geoadd geodist geohash geopos
+        COMMAND INFO georadius georadius_ro georadiusbymember georadiusbymember_ro geosearch geosearchstore geoadd geodist geohash geopos
+        COMMAND GETKEYSANDFLAGS georadius k 1 1 1 km STORE a STOREDIST b
+        COMMAND GETKEYSANDFLAGS georadiusbymember k m 1 km STOREDIST b
+        COMMAND GETKEYSANDFLAGS geosearchstore d s FROMLONLAT 1 1 BYRADIUS 1 km
+        COMMAND GETKEYSANDFLAGS geoadd d 1 1 m
+        COMMAND GETKEYSANDFLAGS geosearch k FROMLONLAT 1 1 BYRADIUS 1 km
         """);
 }
