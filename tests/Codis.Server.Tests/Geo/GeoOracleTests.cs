@@ -433,6 +433,26 @@ public class GeoOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         """);
 
     [Fact]
+    public void Inside_transactions_and_scripts() => peers.AssertSame(Sicily + """
+
+        multi
+        geoadd m 1 1 a
+        georadius m 1 1 10 km WITHDIST
+        geoadd m 200 1 b
+        geopos m a nosuch
+        exec
+        eval "return redis.call('geopos', KEYS[1], 'Palermo', 'nosuch')" 1 Sicily
+        eval "return redis.call('georadius', KEYS[1], 15, 37, 200, 'km', 'WITHDIST', 'WITHCOORD', 'WITHHASH')" 1 Sicily
+        eval "return redis.call('geodist', KEYS[1], 'Palermo', 'Catania', 'km')" 1 Sicily
+        eval "return redis.call('georadius', KEYS[1], 15, 37, 200, 'km', 'STORE', 'dst')" 1 Sicily
+        zrange dst 0 -1 withscores
+        eval "return redis.pcall('geoadd', KEYS[1], 200, 100, 'x')" 1 Sicily
+        eval_ro "return redis.pcall('georadius', KEYS[1], 15, 37, 200, 'km')" 1 Sicily
+        eval_ro "return redis.call('georadius_ro', KEYS[1], 15, 37, 200, 'km')" 1 Sicily
+        eval_ro "return redis.call('geosearch', KEYS[1], 'FROMMEMBER', 'Palermo', 'BYRADIUS', 200, 'km')" 1 Sicily
+        """);
+
+    [Fact]
     public void Keys_of_geo_commands() => peers.AssertSame("""
         COMMAND GETKEYS georadius k 1 1 1 km
         COMMAND GETKEYS georadius k 1 1 1 km STORE dst
