@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Codis.Server.Storage.Collections;
 using Codis.Server.Storage.Geo;
 using Codis.Server.Storage.SortedSets;
@@ -176,7 +177,7 @@ internal static class GeoSearchCommands
             ctx.Reply.WriteEmptyArray();
             return;
         }
-        var points = found.ToArray();
+        var points = CollectionsMarshal.AsSpan(found);
         int returned = count == 0 || points.Length < count ? points.Length : (int)count;
         if (order != Order.None)
         {

@@ -9,9 +9,9 @@ namespace Codis.Server.Storage.Geo;
 internal static class PartialQuickSort
 {
     /// <summary>Sorts enough of <paramref name="a"/> that positions <paramref name="lo"/>..<paramref name="hi"/> hold their final elements.</summary>
-    public static void Sort<T>(T[] a, Comparison<T> cmp, int lo, int hi) => Sort(a, 0, a.Length, cmp, lo, hi);
+    public static void Sort<T>(Span<T> a, Comparison<T> cmp, int lo, int hi) => Sort(a, 0, a.Length, cmp, lo, hi);
 
-    private static void Sort<T>(T[] a, int start, int n, Comparison<T> cmp, int lo, int hi)
+    private static void Sort<T>(Span<T> a, int start, int n, Comparison<T> cmp, int lo, int hi)
     {
         while (true)
         {
@@ -72,14 +72,14 @@ internal static class PartialQuickSort
 
     private static bool Overlaps(int start, int n, int lo, int hi) => !(hi < start || lo >= start + n);
 
-    private static int Median<T>(T[] a, int x, int y, int z, Comparison<T> cmp) =>
+    private static int Median<T>(Span<T> a, int x, int y, int z, Comparison<T> cmp) =>
         cmp(a[x], a[y]) < 0
             ? (cmp(a[y], a[z]) < 0 ? y : cmp(a[x], a[z]) < 0 ? z : x)
             : (cmp(a[y], a[z]) > 0 ? y : cmp(a[x], a[z]) < 0 ? x : z);
 
-    private static void Swap<T>(T[] a, int i, int j) => (a[i], a[j]) = (a[j], a[i]);
+    private static void Swap<T>(Span<T> a, int i, int j) => (a[i], a[j]) = (a[j], a[i]);
 
-    private static void SwapRuns<T>(T[] a, int i, int j, int n)
+    private static void SwapRuns<T>(Span<T> a, int i, int j, int n)
     {
         for (int k = 0; k < n; k++) Swap(a, i + k, j + k);
     }
@@ -88,7 +88,7 @@ internal static class PartialQuickSort
 /// <summary>A stable sort (what glibc's qsort does for Redis: a merge sort), so equal elements keep their scan order.</summary>
 internal static class StableSort
 {
-    public static void Sort<T>(T[] a, Comparison<T> cmp)
+    public static void Sort<T>(Span<T> a, Comparison<T> cmp)
     {
         if (a.Length < 2) return;
         var tmp = new T[a.Length];
@@ -102,7 +102,7 @@ internal static class StableSort
                 while (i < mid) tmp[k++] = a[i++];
                 while (j < hi) tmp[k++] = a[j++];
             }
-            Array.Copy(tmp, a, a.Length);
+            tmp.CopyTo(a);
         }
     }
 }
