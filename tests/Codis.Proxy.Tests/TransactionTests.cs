@@ -142,6 +142,29 @@ public class TransactionTests(PinnedCluster cluster)
         Assert.StartsWith("EXECABORT", a.Call("EXEC").Text);
     }
 
+    /// <summary>
+    /// GEO searches through the proxy: the STORE/STOREDIST destinations are keys (a destination in another slot is
+    /// CROSSSLOT inside MULTI), a member or unit that happens to read "STORE" is not, and GEOSEARCHSTORE has two.
+    /// </summary>
+    [Fact]
+    public void GeoStoreDestinations_AreKeys_InsideMulti()
+    {
+        using var a = cluster.Client();
+        a.Call("DEL", "{tg}k", "{tg}d", "{tg}STORE");
+        Assert.Equal(2, a.Call("GEOADD", "{tg}k", "13.361389", "38.115556", "STORE", "15.087269", "37.502669", "Catania").Integer);
+        Ok(a.Call("MULTI"));
+        Queued(a.Call("GEORADIUSBYMEMBER", "{tg}k", "STORE", "200", "km", "STORE", "{tg}d"));
+        Assert.StartsWith("CROSSSLOT", a.Call("GEORADIUS", "{tg}k", "15", "37", "200", "km", "STOREDIST", "{tgx}d").Text);
+        Assert.StartsWith("CROSSSLOT", a.Call("GEORADIUSBYMEMBER", "{tg}k", "STORE", "200", "km", "STORE", "{tg}d", "STORE", "{tgx}d").Text);
+        Assert.StartsWith("CROSSSLOT", a.Call("GEOSEARCHSTORE", "{tgx}d", "{tg}k", "FROMMEMBER", "STORE", "BYRADIUS", "200", "km").Text);
+        Assert.StartsWith("EXECABORT", a.Call("EXEC").Text);
+        Ok(a.Call("MULTI"));
+        Queued(a.Call("GEORADIUSBYMEMBER", "{tg}k", "STORE", "200", "km", "STORE", "{tg}d"));
+        Queued(a.Call("GEOSEARCHSTORE", "{tg}d2", "{tg}k", "FROMMEMBER", "STORE", "BYRADIUS", "200", "km", "STOREDIST"));
+        Queued(a.Call("ZRANGE", "{tg}d", "0", "-1"));
+        Assert.Equal("[(integer) 2, (integer) 2, [STORE, Catania]]", a.Call("EXEC").ToString());
+    }
+
     [Fact]
     public void QueueTimeErrors_ExecAbort()
     {

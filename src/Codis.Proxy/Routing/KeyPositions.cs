@@ -11,7 +11,7 @@ namespace Codis.Proxy.Routing;
 /// </summary>
 internal static class KeyPositions
 {
-    private enum Kind { First, Range, NumKeysAt1, NumKeysAt2, NumKeysAfterTimeout, Store, Streams }
+    private enum Kind { First, Range, NumKeysAt1, NumKeysAt2, NumKeysAfterTimeout, Store, GeoStore, Streams }
 
     /// <summary>Range: keys from First to Last (negative = from the end) every Step.</summary>
     private readonly record struct Spec(Kind Kind, int First = 1, int Last = 1, int Step = 1);
@@ -51,7 +51,11 @@ internal static class KeyPositions
         Add(new(Kind.NumKeysAt2), "ZUNIONSTORE ZINTERSTORE ZDIFFSTORE EVAL EVALSHA EVAL_RO EVALSHA_RO");
         Add(new(Kind.NumKeysAfterTimeout), "BLMPOP BZMPOP");
         Add(new(Kind.Streams), "XREAD XREADGROUP");
-        Add(new(Kind.Store), "SORT SORT_RO GEORADIUS GEORADIUSBYMEMBER");
+        Add(new(Kind.Store), "SORT SORT_RO");
+        // GEORADIUS key lon lat radius unit [options], GEORADIUSBYMEMBER key member radius unit [options]: STORE and
+        // STOREDIST are only options after the unit, so a member or unit that reads "STORE" is not taken for one.
+        Add(new(Kind.GeoStore, 6), "GEORADIUS");
+        Add(new(Kind.GeoStore, 5), "GEORADIUSBYMEMBER");
         return t.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
     }
 
@@ -104,8 +108,11 @@ internal static class KeyPositions
                 return half > 0;
             }
             case Kind.Store:
+            case Kind.GeoStore:
+                // Every word after STORE/STOREDIST: Redis writes the last one and names the first of each in its
+                // key specs, so all of them must share the slot.
                 if (n > 1) keys.Add(1);
-                for (int i = 2; i + 1 < n; i++)
+                for (int i = spec.Kind == Kind.Store ? 2 : spec.First; i + 1 < n; i++)
                     if (Ascii.EqualsIgnoreCase(req[i], "STORE") || Ascii.EqualsIgnoreCase(req[i], "STOREDIST"))
                         keys.Add(++i);
                 return true;

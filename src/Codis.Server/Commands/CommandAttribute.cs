@@ -33,8 +33,20 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
 
     public int KeyKeywordFrom { get; init; }
 
+    /// <summary>
+    /// For GEORADIUS-style commands: besides the positional keys, the words after the first STORE and the first
+    /// STOREDIST found from this index on are keys (Redis 7.0's keyword key specs); 0 = none.
+    /// </summary>
+    public int StoreKeysFrom { get; init; }
+
     /// <summary>The key spec's flags ("RW access delete"); empty = derived from the command's flags.</summary>
     public string KeyFlags { get; init; } = "";
+
+    /// <summary>
+    /// Key-spec flags per key, '|' between keys ("OW update|RO access"), for commands whose consecutive keys each have
+    /// their own spec in Redis; empty = one spec for all.
+    /// </summary>
+    public string KeyFlagsByKey { get; init; } = "";
 
     /// <summary>Redis's command group ("string", "generic", "server", ...), shown by COMMAND DOCS.</summary>
     public string Group { get; init; } = "generic";

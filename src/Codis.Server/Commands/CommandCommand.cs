@@ -157,6 +157,14 @@ internal static class CommandCommand
         : spec.Has(CommandFlags.ReadOnly) ? ["RO", "access"]
         : ["RW", "access", "update"];
 
+    /// <summary>The flags of a command's <paramref name="nth"/> key: its own key spec's where the command has one per key.</summary>
+    private static string[] KeySpecFlagsOf(CommandSpec spec, int nth)
+    {
+        if (spec.StoreKeysFrom > 0) return nth == 0 ? ["RO", "access"] : ["OW", "update"];
+        if (spec.KeyFlagsByKey.Length > nth) return spec.KeyFlagsByKey[nth];
+        return KeySpecFlags(spec);
+    }
+
     internal static List<string> FlagNames(CommandSpec spec)
     {
         var list = new List<string>();
@@ -209,6 +217,18 @@ internal static class CommandCommand
             r.WriteEmptyArray();
             return;
         }
+        if (spec.StoreKeysFrom > 0)
+        {
+            WriteStoreKeySpecs(r, spec.StoreKeysFrom);
+            return;
+        }
+        if (spec.KeyFlagsByKey.Length > 0)
+        {
+            // One index spec per key (GEOSEARCHSTORE: the destination, then the source).
+            r.WriteArrayHeader(spec.KeyFlagsByKey.Length);
+            for (int i = 0; i < spec.KeyFlagsByKey.Length; i++) WriteSingleKeySpec(r, spec.KeyFlagsByKey[i], null, spec.FirstKey + i);
+            return;
+        }
         // One key spec: its flags, where the search for keys begins, and how the keys are found from there.
         r.WriteArrayHeader(1);
         r.WriteArrayHeader(6);
@@ -254,6 +274,46 @@ internal static class CommandCommand
         r.WriteBulk("lastkey"u8); r.WriteInteger(keyword ? -1 : spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
         r.WriteBulk("keystep"u8); r.WriteInteger(keyword ? 1 : Math.Max(1, spec.Step));
         r.WriteBulk("limit"u8); r.WriteInteger(keyword ? 2 : 0);
+    }
+
+    /// <summary>GEORADIUS's three key specs: the source at 1 (read), then one key after STORE and one after STOREDIST (overwritten).</summary>
+    private static void WriteStoreKeySpecs(Codis.Core.Resp.RespWriter r, int from)
+    {
+        r.WriteArrayHeader(3);
+        WriteSingleKeySpec(r, ["RO", "access"], null, 1);
+        WriteSingleKeySpec(r, ["OW", "update"], "STORE", from);
+        WriteSingleKeySpec(r, ["OW", "update"], "STOREDIST", from);
+    }
+
+    private static void WriteSingleKeySpec(Codis.Core.Resp.RespWriter r, string[] flags, string? keyword, int at)
+    {
+        r.WriteArrayHeader(6);
+        r.WriteBulk("flags"u8);
+        r.WriteArrayHeader(flags.Length);
+        foreach (var f in flags) r.WriteSimpleString(f);
+        r.WriteBulk("begin_search"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk(keyword == null ? "index"u8 : "keyword"u8);
+        r.WriteBulk("spec"u8);
+        if (keyword == null)
+        {
+            r.WriteArrayHeader(2);
+            r.WriteBulk("index"u8); r.WriteInteger(at);
+        }
+        else
+        {
+            r.WriteArrayHeader(4);
+            r.WriteBulk("keyword"u8); r.WriteBulk(keyword);
+            r.WriteBulk("startfrom"u8); r.WriteInteger(at);
+        }
+        r.WriteBulk("find_keys"u8);
+        r.WriteArrayHeader(4);
+        r.WriteBulk("type"u8); r.WriteBulk("range"u8);
+        r.WriteBulk("spec"u8);
+        r.WriteArrayHeader(6);
+        r.WriteBulk("lastkey"u8); r.WriteInteger(0);
+        r.WriteBulk("keystep"u8); r.WriteInteger(1);
+        r.WriteBulk("limit"u8); r.WriteInteger(0);
     }
 
     private static void Docs(CommandContext ctx)
@@ -331,13 +391,14 @@ internal static class CommandCommand
             return;
         }
         ctx.Reply.WriteArrayHeader(positions.Count);
-        foreach (int p in positions)
+        for (int i = 0; i < positions.Count; i++)
         {
+            int p = positions[i];
             if (withFlags)
             {
                 ctx.Reply.WriteArrayHeader(2);
                 ctx.Reply.WriteBulk(ctx.Arg(p + 2));
-                var keyFlags = KeySpecFlags(target);
+                var keyFlags = KeySpecFlagsOf(target, i);
                 ctx.Reply.WriteArrayHeader(keyFlags.Length);
                 foreach (var f in keyFlags) ctx.Reply.WriteSimpleString(f);
             }

@@ -17,9 +17,15 @@ internal sealed class CommandSpec
     public string KeyKeyword { get; init; } = "";
     public int KeyKeywordFrom { get; init; }
 
+    /// <summary>The words after the first STORE and the first STOREDIST from this index on are keys too (GEORADIUS); 0 = none.</summary>
+    public int StoreKeysFrom { get; init; }
+
     /// <summary>Keys found by an argument's value or a keyword, not by position (COMMAND's "movablekeys").</summary>
-    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0;
+    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0 || StoreKeysFrom > 0;
     public string[] KeyFlags { get; init; } = [];
+
+    /// <summary>One key spec per key, with these flags (GEOSEARCHSTORE); empty = one spec for all keys.</summary>
+    public string[][] KeyFlagsByKey { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
     public required CommandHandler Handler { get; init; }
@@ -78,7 +84,19 @@ internal sealed class CommandSpec
             }
             return null;
         }
-        return [.. RangeKeyPositions(argCount)];
+        var positions = new List<int>(RangeKeyPositions(argCount));
+        if (StoreKeysFrom > 0)
+        {
+            // Redis 7.0's two keyword key specs: the word after the first STORE, then after the first STOREDIST.
+            foreach (var keyword in (ReadOnlySpan<string>)["STORE", "STOREDIST"])
+                for (int at = StoreKeysFrom; at + 1 < argCount; at++)
+                    if (System.Text.Ascii.EqualsIgnoreCase(request[offset + at], keyword))
+                    {
+                        positions.Add(at + 1);
+                        break;
+                    }
+        }
+        return positions;
     }
 
     /// <summary>C's atoi, as Redis reads a numkeys argument when it only looks for keys: "2x" is 2, "x" is 0.</summary>

@@ -133,7 +133,10 @@ internal static class CommandTable
                         KeyNumIndex = attr.KeyNumIndex,
                         KeyKeyword = attr.KeyKeyword,
                         KeyKeywordFrom = attr.KeyKeywordFrom,
+                        StoreKeysFrom = attr.StoreKeysFrom,
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                        KeyFlagsByKey = attr.KeyFlagsByKey.Length == 0 ? []
+                            : attr.KeyFlagsByKey.Split('|').Select(k => k.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
                         Group = attr.Group,
                         Summary = attr.Summary,
                         Handler = handler,
