@@ -33,6 +33,12 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
 
     public int KeyKeywordFrom { get; init; }
 
+    /// <summary>
+    /// SORT and SORT_RO: their BY/GET patterns name keys only the data tells (Redis's "unknown" key specs, so
+    /// "movablekeys"); a write form's key after its last STORE is a key too (Redis's sortGetKeys).
+    /// </summary>
+    public bool SortKeys { get; init; }
+
     /// <summary>The key spec's flags ("RW access delete"); empty = derived from the command's flags.</summary>
     public string KeyFlags { get; init; } = "";
 

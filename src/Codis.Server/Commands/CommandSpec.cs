@@ -17,8 +17,11 @@ internal sealed class CommandSpec
     public string KeyKeyword { get; init; } = "";
     public int KeyKeywordFrom { get; init; }
 
+    /// <summary>SORT/SORT_RO: see <see cref="CommandAttribute.SortKeys"/>.</summary>
+    public bool SortKeys { get; init; }
+
     /// <summary>Keys found by an argument's value or a keyword, not by position (COMMAND's "movablekeys").</summary>
-    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0;
+    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0 || SortKeys;
     public string[] KeyFlags { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
@@ -78,7 +81,26 @@ internal sealed class CommandSpec
             }
             return null;
         }
-        return [.. RangeKeyPositions(argCount)];
+        var positions = RangeKeyPositions(argCount).ToList();
+        if (SortKeys && Has(CommandFlags.Write) && SortStoreKey(request, offset, argCount) is int store and > 0) positions.Add(store);
+        return positions;
+    }
+
+    /// <summary>
+    /// The argument after SORT's last STORE, skipping the arguments of LIMIT (2), GET and BY (1) as Redis's
+    /// sortGetKeys does; 0 when there is none.
+    /// </summary>
+    private static int SortStoreKey(RespRequest request, int offset, int argCount)
+    {
+        int store = 0;
+        for (int i = 2; i < argCount; i++)
+        {
+            var word = request[offset + i];
+            if (System.Text.Ascii.EqualsIgnoreCase(word, "LIMIT")) i += 2;
+            else if (System.Text.Ascii.EqualsIgnoreCase(word, "GET") || System.Text.Ascii.EqualsIgnoreCase(word, "BY")) i++;
+            else if (System.Text.Ascii.EqualsIgnoreCase(word, "STORE") && i + 1 < argCount) store = i + 1;
+        }
+        return store;
     }
 
     /// <summary>C's atoi, as Redis reads a numkeys argument when it only looks for keys: "2x" is 2, "x" is 0.</summary>

@@ -133,6 +133,7 @@ internal static class CommandTable
                         KeyNumIndex = attr.KeyNumIndex,
                         KeyKeyword = attr.KeyKeyword,
                         KeyKeywordFrom = attr.KeyKeywordFrom,
+                        SortKeys = attr.SortKeys,
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Group = attr.Group,
                         Summary = attr.Summary,
