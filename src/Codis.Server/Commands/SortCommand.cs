@@ -296,74 +296,78 @@ internal static class SortCommand
     /// <summary>
     /// Redis's pqsort: the Bentley–McIlroy quicksort of BSD's qsort that only descends into the parts overlapping
     /// the wanted range [<paramref name="left"/>, <paramref name="right"/>]. Done the same way step by step, so
-    /// that elements that compare equal end in the places Redis gives them.
+    /// that elements that compare equal end in the places Redis gives them. The parts left to sort wait on a stack
+    /// of our own, not the call stack (the parts are disjoint, so the order they are done in changes nothing), so
+    /// that an input driving the quicksort to its worst case costs time, never a stack overflow.
     /// </summary>
     private static void PartialSort(Item[] v, int lo, int n, Comparison<Item> cmp, int left, int right)
     {
+        var pending = new Stack<(int Lo, int N)>();
+        pending.Push((lo, n));
+        while (pending.TryPop(out var part)) PartialStep(v, part.Lo, part.N, cmp, left, right, pending);
+    }
+
+    /// <summary>One part: sorts it (small), or partitions it and pushes the parts that overlap the range.</summary>
+    private static void PartialStep(Item[] v, int lo, int n, Comparison<Item> cmp, int left, int right, Stack<(int, int)> pending)
+    {
+        if (n < 7)
+        {
+            for (int m = lo + 1; m < lo + n; m++)
+                for (int l = m; l > lo && cmp(v[l - 1], v[l]) > 0; l--)
+                    (v[l], v[l - 1]) = (v[l - 1], v[l]);
+            return;
+        }
+        int pm = lo + n / 2;
+        if (n > 7)
+        {
+            int pl = lo, pn = lo + n - 1;
+            if (n > 40)
+            {
+                int d = n / 8;
+                pl = Median(v, pl, pl + d, pl + 2 * d, cmp);
+                pm = Median(v, pm - d, pm, pm + d, cmp);
+                pn = Median(v, pn - 2 * d, pn - d, pn, cmp);
+            }
+            pm = Median(v, pl, pm, pn, cmp);
+        }
+        (v[lo], v[pm]) = (v[pm], v[lo]);
+        // v[lo] is the pivot; equal elements gather at both ends ([lo+1, pa) and (pd, end)) while partitioning.
+        int pa = lo + 1, pb = pa, pc = lo + n - 1, pd = pc;
         while (true)
         {
-            if (n < 7)
+            int r;
+            while (pb <= pc && (r = cmp(v[pb], v[lo])) <= 0)
             {
-                for (int m = lo + 1; m < lo + n; m++)
-                    for (int l = m; l > lo && cmp(v[l - 1], v[l]) > 0; l--)
-                        (v[l], v[l - 1]) = (v[l - 1], v[l]);
-                return;
-            }
-            int pm = lo + n / 2;
-            if (n > 7)
-            {
-                int pl = lo, pn = lo + n - 1;
-                if (n > 40)
+                if (r == 0)
                 {
-                    int d = n / 8;
-                    pl = Median(v, pl, pl + d, pl + 2 * d, cmp);
-                    pm = Median(v, pm - d, pm, pm + d, cmp);
-                    pn = Median(v, pn - 2 * d, pn - d, pn, cmp);
+                    (v[pa], v[pb]) = (v[pb], v[pa]);
+                    pa++;
                 }
-                pm = Median(v, pl, pm, pn, cmp);
-            }
-            (v[lo], v[pm]) = (v[pm], v[lo]);
-            // v[lo] is the pivot; equal elements gather at both ends ([lo+1, pa) and (pd, end)) while partitioning.
-            int pa = lo + 1, pb = pa, pc = lo + n - 1, pd = pc;
-            while (true)
-            {
-                int r;
-                while (pb <= pc && (r = cmp(v[pb], v[lo])) <= 0)
-                {
-                    if (r == 0)
-                    {
-                        (v[pa], v[pb]) = (v[pb], v[pa]);
-                        pa++;
-                    }
-                    pb++;
-                }
-                while (pb <= pc && (r = cmp(v[pc], v[lo])) >= 0)
-                {
-                    if (r == 0)
-                    {
-                        (v[pc], v[pd]) = (v[pd], v[pc]);
-                        pd--;
-                    }
-                    pc--;
-                }
-                if (pb > pc) break;
-                (v[pb], v[pc]) = (v[pc], v[pb]);
                 pb++;
+            }
+            while (pb <= pc && (r = cmp(v[pc], v[lo])) >= 0)
+            {
+                if (r == 0)
+                {
+                    (v[pc], v[pd]) = (v[pd], v[pc]);
+                    pd--;
+                }
                 pc--;
             }
-            int endAt = lo + n;
-            int s = Math.Min(pa - lo, pb - pa);
-            Swap(v, lo, pb - s, s);
-            s = Math.Min(pd - pc, endAt - pd - 1);
-            Swap(v, pb, endAt - s, s);
-            int lower = pb - pa;
-            if (lower > 1 && Overlaps(lo, lower, left, right)) PartialSort(v, lo, lower, cmp, left, right);
-            int upper = pd - pc;
-            if (upper <= 1) return;
-            lo = endAt - upper;
-            n = upper;
-            if (!Overlaps(lo, n, left, right)) return;
+            if (pb > pc) break;
+            (v[pb], v[pc]) = (v[pc], v[pb]);
+            pb++;
+            pc--;
         }
+        int endAt = lo + n;
+        int s = Math.Min(pa - lo, pb - pa);
+        Swap(v, lo, pb - s, s);
+        s = Math.Min(pd - pc, endAt - pd - 1);
+        Swap(v, pb, endAt - s, s);
+        int lower = pb - pa;
+        if (lower > 1 && Overlaps(lo, lower, left, right)) pending.Push((lo, lower));
+        int upper = pd - pc;
+        if (upper > 1 && Overlaps(endAt - upper, upper, left, right)) pending.Push((endAt - upper, upper));
     }
 
     private static bool Overlaps(int lo, int n, int left, int right) => !(right < lo || left >= lo + n);

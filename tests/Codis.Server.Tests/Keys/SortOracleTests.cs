@@ -234,6 +234,13 @@ public class SortOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         lrange dst2 0 -1
         sort l store
         sort_ro l store dst
+        command getkeys sort l store dst
+        command getkeys sort l limit 0 1 by store get store store d
+        command getkeys sort l store a store b
+        command getkeys sort l store
+        command getkeys sort l get store
+        command getkeys sort_ro l
+        command getkeys sort_ro l store x
         rpush bin hex:610062 hex:610061 a hex:610063
         sort bin alpha store bins
         lrange bins 0 -1
