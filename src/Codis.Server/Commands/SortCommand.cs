@@ -31,6 +31,10 @@ internal static class SortCommand
         public byte[] Element;
         public double Score;
         public byte[]? By;
+        /// <summary>The place in the input: equal items keep their input order, as a stable sort leaves them.</summary>
+        public int Index;
+        /// <summary>For a full ALPHA sort: how many bytes of the text compare (all with STORE, else up to a NUL).</summary>
+        public int Length;
     }
 
     private sealed class Options
@@ -106,7 +110,9 @@ internal static class SortCommand
         for (long j = start; j <= end; j++)
         {
             var element = items[j].Element;
-            if (o.Gets.Count == 0) result.Add(ElementBytes.Copy(element));
+            // Elements of a list, set or sorted set are never changed in place: the new list may share them. A
+            // string's bytes may be (SETRANGE, INCR...), so what GET reads is copied.
+            if (o.Gets.Count == 0) result.Add(element);
             foreach (int g in o.Gets)
                 result.Add(Lookup(ctx, ctx.Arg(g), element) is { } v ? ElementBytes.Copy(v) : []);
         }
@@ -227,7 +233,7 @@ internal static class SortCommand
         int nul = text.IndexOf((byte)0);
         if (nul >= 0) text = text[..nul];
         score = 0;
-        if (text.IsEmpty) return true;
+        if (text.IsEmpty || CommandContext.TryParsePlainDecimal(text, out score)) return true;
         if (!Strtod.TryParse(text, leadingSpace: true, rangeIsError: true, out score)) return false;
         // glibc reports a rounded subnormal as ERANGE too; hexadecimal text can name one exactly.
         if (score != 0 && Math.Abs(score) < SmallestNormal && !IsHex(text)) return false;
@@ -245,52 +251,88 @@ internal static class SortCommand
 
     private static void Order(Item[] items, Options o, bool store, int start, int end)
     {
-        Comparison<Item> compare = Comparer(o, store);
-        if (o.ByArg > 0 && (start != 0 || end != items.Length - 1))
+        bool byPattern = o.ByArg > 0;
+        if (o.Alpha)
         {
-            PartialSort(items, 0, items.Length, compare, start, end);
+            // The bytes that compare: all of them with STORE; else strcoll's in the C locale (strcmp), up to a NUL.
+            for (int i = 0; i < items.Length; i++)
+            {
+                items[i].Index = i;
+                var text = byPattern ? items[i].By : items[i].Element;
+                items[i].Length = text == null ? 0 : store ? text.Length : CLength(text);
+            }
+        }
+        if (byPattern && (start != 0 || end != items.Length - 1))
+        {
+            PartialSort(items, 0, items.Length, new ItemComparer(o.Alpha, byPattern, o.Desc), start, end);
             return;
         }
-        // Stable, as glibc's qsort (a merge sort) leaves equal elements in their input order.
-        var sorted = items.Order(System.Collections.Generic.Comparer<Item>.Create(compare)).ToArray();
+        // As glibc's qsort (a merge sort, stable): equal elements stay in their input order.
+        if (!o.Alpha) SortByScore(items, o.Desc);
+        else items.AsSpan().Sort(new StableComparer(new ItemComparer(o.Alpha, byPattern, o.Desc)));
+    }
+
+    /// <summary>A numeric sort on 16-byte keys (the score and the place), the common case made cheap.</summary>
+    private static void SortByScore(Item[] items, bool desc)
+    {
+        var keys = new ScoreKey[items.Length];
+        for (int i = 0; i < keys.Length; i++) keys[i] = new ScoreKey(items[i].Score, i);
+        keys.AsSpan().Sort(new ScoreKeyComparer(items, desc));
+        var sorted = new Item[items.Length];
+        for (int i = 0; i < keys.Length; i++) sorted[i] = items[keys[i].Index];
         sorted.CopyTo(items, 0);
     }
 
-    /// <summary>Redis's sortCompare for the chosen options.</summary>
-    private static Comparison<Item> Comparer(Options o, bool store)
+    private readonly record struct ScoreKey(double Score, int Index);
+
+    /// <summary>By score, then (equal numbers) the elements' bytes, then the place: what sortCompare and a stable sort give.</summary>
+    private readonly struct ScoreKeyComparer(Item[] items, bool desc) : IComparer<ScoreKey>
     {
-        Comparison<Item> cmp;
-        if (!o.Alpha)
+        public int Compare(ScoreKey a, ScoreKey b)
         {
-            // Equal weights fall back to the elements' bytes, so the result does not depend on the input order.
-            cmp = static (a, b) => a.Score > b.Score ? 1 : a.Score < b.Score ? -1 : Binary(a.Element, b.Element);
+            int c = a.Score > b.Score ? 1 : a.Score < b.Score ? -1 : Binary(items[a.Index].Element, items[b.Index].Element);
+            if (desc) c = -c;
+            return c != 0 ? c : a.Index.CompareTo(b.Index);
         }
-        else if (o.ByArg > 0)
+    }
+
+    /// <summary>Redis's sortCompare for the chosen options (a struct, so that the sort calls it directly).</summary>
+    private readonly struct ItemComparer(bool alpha, bool byPattern, bool desc) : IComparer<Item>
+    {
+        public int Compare(Item a, Item b)
         {
-            Func<byte[], byte[], int> text = store ? Binary : CString;
-            cmp = (a, b) =>
-            {
-                if (a.By == null || b.By == null) return a.By == b.By ? 0 : a.By == null ? -1 : 1;
-                return text(a.By, b.By);
-            };
+            int c = Unordered(a, b);
+            return desc ? -c : c;
         }
-        else if (store) cmp = static (a, b) => Binary(a.Element, b.Element);
-        else cmp = static (a, b) => CString(a.Element, b.Element);
-        if (!o.Desc) return cmp;
-        return (a, b) => -cmp(a, b);
+
+        private int Unordered(in Item a, in Item b)
+        {
+            // Equal numbers fall back to the elements' bytes, so the result does not depend on the input order.
+            if (!alpha) return a.Score > b.Score ? 1 : a.Score < b.Score ? -1 : Binary(a.Element, b.Element);
+            if (!byPattern) return a.Element.AsSpan(0, a.Length).SequenceCompareTo(b.Element.AsSpan(0, b.Length));
+            if (a.By == null || b.By == null) return a.By == b.By ? 0 : a.By == null ? -1 : 1;
+            return a.By.AsSpan(0, a.Length).SequenceCompareTo(b.By.AsSpan(0, b.Length));
+        }
+    }
+
+    /// <summary>Ties by input order: the order a stable sort gives, from any sort.</summary>
+    private readonly struct StableComparer(ItemComparer inner) : IComparer<Item>
+    {
+        public int Compare(Item a, Item b)
+        {
+            int c = inner.Compare(a, b);
+            return c != 0 ? c : a.Index.CompareTo(b.Index);
+        }
     }
 
     /// <summary>memcmp, then the shorter first (compareStringObjects).</summary>
     private static int Binary(byte[] a, byte[] b) => a.AsSpan().SequenceCompareTo(b);
 
-    /// <summary>
-    /// strcoll in the C locale, which is strcmp: the texts end at their first NUL. What Redis uses for ALPHA
-    /// without STORE (with STORE it compares all bytes, so that a replica stores the same).
-    /// </summary>
-    private static int CString(byte[] a, byte[] b)
+    /// <summary>A C string's length: up to the first NUL.</summary>
+    private static int CLength(byte[] text)
     {
-        int na = a.AsSpan().IndexOf((byte)0), nb = b.AsSpan().IndexOf((byte)0);
-        return a.AsSpan(0, na < 0 ? a.Length : na).SequenceCompareTo(b.AsSpan(0, nb < 0 ? b.Length : nb));
+        int nul = text.AsSpan().IndexOf((byte)0);
+        return nul < 0 ? text.Length : nul;
     }
 
     /// <summary>
@@ -300,7 +342,7 @@ internal static class SortCommand
     /// of our own, not the call stack (the parts are disjoint, so the order they are done in changes nothing), so
     /// that an input driving the quicksort to its worst case costs time, never a stack overflow.
     /// </summary>
-    private static void PartialSort(Item[] v, int lo, int n, Comparison<Item> cmp, int left, int right)
+    private static void PartialSort(Item[] v, int lo, int n, ItemComparer cmp, int left, int right)
     {
         var pending = new Stack<(int Lo, int N)>();
         pending.Push((lo, n));
@@ -308,12 +350,12 @@ internal static class SortCommand
     }
 
     /// <summary>One part: sorts it (small), or partitions it and pushes the parts that overlap the range.</summary>
-    private static void PartialStep(Item[] v, int lo, int n, Comparison<Item> cmp, int left, int right, Stack<(int, int)> pending)
+    private static void PartialStep(Item[] v, int lo, int n, ItemComparer cmp, int left, int right, Stack<(int, int)> pending)
     {
         if (n < 7)
         {
             for (int m = lo + 1; m < lo + n; m++)
-                for (int l = m; l > lo && cmp(v[l - 1], v[l]) > 0; l--)
+                for (int l = m; l > lo && cmp.Compare(v[l - 1], v[l]) > 0; l--)
                     (v[l], v[l - 1]) = (v[l - 1], v[l]);
             return;
         }
@@ -336,7 +378,7 @@ internal static class SortCommand
         while (true)
         {
             int r;
-            while (pb <= pc && (r = cmp(v[pb], v[lo])) <= 0)
+            while (pb <= pc && (r = cmp.Compare(v[pb], v[lo])) <= 0)
             {
                 if (r == 0)
                 {
@@ -345,7 +387,7 @@ internal static class SortCommand
                 }
                 pb++;
             }
-            while (pb <= pc && (r = cmp(v[pc], v[lo])) >= 0)
+            while (pb <= pc && (r = cmp.Compare(v[pc], v[lo])) >= 0)
             {
                 if (r == 0)
                 {
@@ -372,10 +414,10 @@ internal static class SortCommand
 
     private static bool Overlaps(int lo, int n, int left, int right) => !(right < lo || left >= lo + n);
 
-    private static int Median(Item[] v, int a, int b, int c, Comparison<Item> cmp) =>
-        cmp(v[a], v[b]) < 0
-            ? (cmp(v[b], v[c]) < 0 ? b : cmp(v[a], v[c]) < 0 ? c : a)
-            : (cmp(v[b], v[c]) > 0 ? b : cmp(v[a], v[c]) < 0 ? a : c);
+    private static int Median(Item[] v, int a, int b, int c, ItemComparer cmp) =>
+        cmp.Compare(v[a], v[b]) < 0
+            ? (cmp.Compare(v[b], v[c]) < 0 ? b : cmp.Compare(v[a], v[c]) < 0 ? c : a)
+            : (cmp.Compare(v[b], v[c]) > 0 ? b : cmp.Compare(v[a], v[c]) < 0 ? a : c);
 
     private static void Swap(Item[] v, int a, int b, int n)
     {
