@@ -46,4 +46,7 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     public string Group { get; init; } = "generic";
 
     public string Summary { get; init; } = "";
+
+    /// <summary>ACL categories in place of the group's ("@set @list ..."), for commands Redis files elsewhere (SORT).</summary>
+    public string AclCategories { get; init; } = "";
 }

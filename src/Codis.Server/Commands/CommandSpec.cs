@@ -25,6 +25,9 @@ internal sealed class CommandSpec
     public string[] KeyFlags { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
+
+    /// <summary>See <see cref="CommandAttribute.AclCategories"/>; empty = the group's.</summary>
+    public string[] AclCategories { get; init; } = [];
     public required CommandHandler Handler { get; init; }
 
     /// <summary>For containers (CONFIG, CLIENT, ...): their subcommands, named "container|sub", for COMMAND.</summary>

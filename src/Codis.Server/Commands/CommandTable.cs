@@ -134,6 +134,7 @@ internal static class CommandTable
                         KeyKeyword = attr.KeyKeyword,
                         KeyKeywordFrom = attr.KeyKeywordFrom,
                         SortKeys = attr.SortKeys,
+                        AclCategories = attr.AclCategories.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Group = attr.Group,
                         Summary = attr.Summary,

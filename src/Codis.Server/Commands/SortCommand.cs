@@ -19,10 +19,10 @@ internal static class SortCommand
     /// <summary>RPUSH commands a STORE's effect is split into for replicas and the AOF.</summary>
     private const int ItemsPerPush = 1024;
 
-    [Command("sort", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, SortKeys = true, KeyFlags = "RO access", Group = "generic", Summary = "Sort the elements in a list, set or sorted set")]
+    [Command("sort", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, SortKeys = true, KeyFlags = "RO access", Group = "generic", AclCategories = "@set @sortedset @list @dangerous", Summary = "Sort the elements in a list, set or sorted set")]
     public static void Sort(CommandContext ctx) => Run(ctx, readOnly: false);
 
-    [Command("sort_ro", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, SortKeys = true, KeyFlags = "RO access", Group = "generic", Summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.")]
+    [Command("sort_ro", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, SortKeys = true, KeyFlags = "RO access", Group = "generic", AclCategories = "@set @sortedset @list @dangerous", Summary = "Sort the elements in a list, set or sorted set. Read-only variant of SORT.")]
     public static void SortRo(CommandContext ctx) => Run(ctx, readOnly: true);
 
     /// <summary>One element to sort: the element, its numeric weight, and for ALPHA BY the value it sorts by (null: none).</summary>

@@ -318,6 +318,21 @@ public class SortOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         sort nul alpha limit 1 2
         """);
 
+    [Fact]
+    public void CommandInfo_FlagsKeysAndCategoriesAsRedis()
+    {
+        using var ours = peers.Codis.Client();
+        using var theirs = peers.Redis.Client();
+        foreach (var name in new[] { "sort", "sort_ro" })
+        {
+            // name, arity, flags, first, last, step, ACL categories (the key specs are simpler than Redis's three)
+            var expected = theirs.Call("COMMAND", "INFO", name).Items![0].Items!.Take(7).Select(x => x.ToString());
+            var actual = ours.Call("COMMAND", "INFO", name).Items![0].Items!.Take(7).Select(x => x.ToString());
+            Assert.Equal(expected, actual);
+            Assert.Equal(theirs.Call("COMMAND", "DOCS", name).Items![1].Items![1].ToString(), ours.Call("COMMAND", "DOCS", name).Items![1].Items![1].ToString());
+        }
+    }
+
     private static readonly string[] Pool = ["1", "2", "3", "10", "-1", "1.5", "0", "007", " 5", "a", "b", "B", "ab", "x y", "1e3", "inf", ""];
 
     /// <summary>List elements only: equal as C strings, so ALPHA leaves them in the list's order.</summary>
