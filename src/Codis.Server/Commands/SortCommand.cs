@@ -33,7 +33,7 @@ internal static class SortCommand
         public byte[]? By;
         /// <summary>The place in the input: equal items keep their input order, as a stable sort leaves them.</summary>
         public int Index;
-        /// <summary>For a full ALPHA sort: how many bytes of the text compare (all with STORE, else up to a NUL).</summary>
+        /// <summary>For ALPHA: how many bytes of the text compare (all with STORE, else up to a NUL).</summary>
         public int Length;
     }
 
