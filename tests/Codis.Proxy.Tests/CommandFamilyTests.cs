@@ -69,6 +69,33 @@ public class CommandFamilyTests(TwoGroupCluster cluster) : IClassFixture<TwoGrou
     }
 
     [Fact]
+    public void Sort_RunsOnItsKeysGroup_PatternKeysShareItsTag()
+    {
+        using var c = cluster.Client();
+        var (t1, t2) = KeysFor("sort"); // as hash tags: {t1}... in group 1, {t2}... in group 2
+        foreach (var (t, other, group) in new[] { (t1, t2, cluster.Group1), (t2, t1, cluster.Group2) })
+        {
+            string K(string name) => "{" + t + "}" + name;
+            Assert.Equal(3L, c.Call("RPUSH", K("ids"), "3", "1", "2").Integer);
+            Assert.Equal("OK", c.Call("MSET", K("w_1"), "30", K("w_2"), "10", K("w_3"), "20", K("o_1"), "one", K("o_2"), "two", K("o_3"), "three").Text);
+            Assert.Equal(1L, c.Call("HSET", K("h_2"), "f", "x").Integer);
+            Assert.Equal("OK", c.Call("SET", "{" + other + "}o_1", "elsewhere").Text);
+            Assert.Equal(["2", "two", "x", "3", "three", null, "1", "one", null],
+                c.Call("SORT", K("ids"), "BY", K("w_*"), "GET", "#", "GET", K("o_*"), "GET", K("h_*->f")).Items!.Select(i => i.Text));
+            Assert.Equal(["3", "2", "1"], c.Call("SORT_RO", K("ids"), "DESC").Items!.Select(i => i.Text));
+            // a pattern key of the other group's slots is not on this server: it reads as missing
+            Assert.Equal([null, null, null], c.Call("SORT", K("ids"), "GET", "{" + other + "}o_*").Items!.Select(i => i.Text));
+            Assert.Equal(3L, c.Call("SORT", K("ids"), "BY", K("w_*"), "STORE", K("out")).Integer);
+            using var owner = group.Client();
+            Assert.Equal(["2", "3", "1"], owner.Call("LRANGE", K("out"), "0", "-1").Items!.Select(i => i.Text));
+            Assert.Equal(2L, c.Call("ZADD", K("z"), "1", "2", "5", "3").Integer);
+            Assert.Equal(2L, c.Call("SADD", K("s"), "2", "3").Integer);
+            Assert.Equal(2L, c.Call("ZINTERCARD", "2", K("z"), K("s")).Integer);
+            Assert.Equal(1L, c.Call("ZINTERCARD", "2", K("z"), K("s"), "LIMIT", "1").Integer);
+        }
+    }
+
+    [Fact]
     public void Strings_AllCommandsWorkInBothGroups()
     {
         using var c = cluster.Client();

@@ -8,7 +8,13 @@ public sealed class RedisServerProcess : ManagedProcess
     public int Port { get; }
     public string DataDir { get; }
 
-    private RedisServerProcess(int port, string dir, IEnumerable<string> args) : base("redis-server", args, dir)
+    /// <summary>
+    /// Redis collates SORT ... ALPHA with strcoll under the environment's locale: the C locale makes it byte order,
+    /// whatever the machine's LANG, as codis-server sorts.
+    /// </summary>
+    private static readonly Dictionary<string, string> Env = new() { ["LC_ALL"] = "C" };
+
+    private RedisServerProcess(int port, string dir, IEnumerable<string> args) : base("redis-server", args, dir, Env)
     {
         Port = port;
         DataDir = dir;

@@ -39,6 +39,12 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     /// </summary>
     public int StoreKeysFrom { get; init; }
 
+    /// <summary>
+    /// SORT and SORT_RO: their BY/GET patterns name keys only the data tells (Redis's "unknown" key specs, so
+    /// "movablekeys"); a write form's key after its last STORE is a key too (Redis's sortGetKeys).
+    /// </summary>
+    public bool SortKeys { get; init; }
+
     /// <summary>The key spec's flags ("RW access delete"); empty = derived from the command's flags.</summary>
     public string KeyFlags { get; init; } = "";
 
@@ -52,4 +58,7 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     public string Group { get; init; } = "generic";
 
     public string Summary { get; init; } = "";
+
+    /// <summary>ACL categories in place of the group's ("@set @list ..."), for commands Redis files elsewhere (SORT).</summary>
+    public string AclCategories { get; init; } = "";
 }

@@ -203,7 +203,8 @@ internal static class CommandCommand
             if (spec.Has(CommandFlags.Admin)) cats.Add("@dangerous");
             if (spec.Has(CommandFlags.Blocking)) cats.Add("@blocking");
             if (spec.Has(CommandFlags.PubSub)) cats.Add("@pubsub");
-            if (GroupCategory.TryGetValue(spec.Group, out var g)) cats.Add(g);
+            if (spec.AclCategories.Length > 0) cats.UnionWith(spec.AclCategories);
+            else if (GroupCategory.TryGetValue(spec.Group, out var g)) cats.Add(g);
         }
         cats.Add(!container && spec.Has(CommandFlags.Fast) ? "@fast" : "@slow");
         return CategoryOrder.Where(cats.Contains).ToList();

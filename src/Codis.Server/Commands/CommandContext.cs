@@ -152,7 +152,7 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
     /// (below 2^53) and so is their power of ten, so one division gives the correctly rounded value, as strtod does.
     /// Anything else (exponents, inf, long numbers, hex) takes the general path.
     /// </summary>
-    private static bool TryParsePlainDecimal(ReadOnlySpan<byte> text, out double value)
+    internal static bool TryParsePlainDecimal(ReadOnlySpan<byte> text, out double value)
     {
         value = 0;
         int i = 0;

@@ -20,14 +20,20 @@ internal sealed class CommandSpec
     /// <summary>The words after the first STORE and the first STOREDIST from this index on are keys too (GEORADIUS); 0 = none.</summary>
     public int StoreKeysFrom { get; init; }
 
+    /// <summary>SORT/SORT_RO: see <see cref="CommandAttribute.SortKeys"/>.</summary>
+    public bool SortKeys { get; init; }
+
     /// <summary>Keys found by an argument's value or a keyword, not by position (COMMAND's "movablekeys").</summary>
-    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0 || StoreKeysFrom > 0;
+    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0 || StoreKeysFrom > 0 || SortKeys;
     public string[] KeyFlags { get; init; } = [];
 
     /// <summary>One key spec per key, with these flags (GEOSEARCHSTORE); empty = one spec for all keys.</summary>
     public string[][] KeyFlagsByKey { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
+
+    /// <summary>See <see cref="CommandAttribute.AclCategories"/>; empty = the group's.</summary>
+    public string[] AclCategories { get; init; } = [];
     public required CommandHandler Handler { get; init; }
 
     /// <summary>For containers (CONFIG, CLIENT, ...): their subcommands, named "container|sub", for COMMAND.</summary>
@@ -96,7 +102,25 @@ internal sealed class CommandSpec
                         break;
                     }
         }
+        if (SortKeys && Has(CommandFlags.Write) && SortStoreKey(request, offset, argCount) is int store and > 0) positions.Add(store);
         return positions;
+    }
+
+    /// <summary>
+    /// The argument after SORT's last STORE, skipping the arguments of LIMIT (2), GET and BY (1) as Redis's
+    /// sortGetKeys does; 0 when there is none.
+    /// </summary>
+    private static int SortStoreKey(RespRequest request, int offset, int argCount)
+    {
+        int store = 0;
+        for (int i = 2; i < argCount; i++)
+        {
+            var word = request[offset + i];
+            if (System.Text.Ascii.EqualsIgnoreCase(word, "LIMIT")) i += 2;
+            else if (System.Text.Ascii.EqualsIgnoreCase(word, "GET") || System.Text.Ascii.EqualsIgnoreCase(word, "BY")) i++;
+            else if (System.Text.Ascii.EqualsIgnoreCase(word, "STORE") && i + 1 < argCount) store = i + 1;
+        }
+        return store;
     }
 
     /// <summary>C's atoi, as Redis reads a numkeys argument when it only looks for keys: "2x" is 2, "x" is 0.</summary>

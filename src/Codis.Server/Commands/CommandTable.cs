@@ -134,6 +134,8 @@ internal static class CommandTable
                         KeyKeyword = attr.KeyKeyword,
                         KeyKeywordFrom = attr.KeyKeywordFrom,
                         StoreKeysFrom = attr.StoreKeysFrom,
+                        SortKeys = attr.SortKeys,
+                        AclCategories = attr.AclCategories.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         KeyFlagsByKey = attr.KeyFlagsByKey.Length == 0 ? []
                             : attr.KeyFlagsByKey.Split('|').Select(k => k.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(),

@@ -5,7 +5,7 @@ using Codis.Server.Storage.SortedSets;
 
 namespace Codis.Server.Commands;
 
-/// <summary>ZUNION ZINTER ZDIFF and their *STORE forms; plain sets take part with score 1.</summary>
+/// <summary>ZUNION ZINTER ZDIFF, their *STORE forms and ZINTERCARD; plain sets take part with score 1.</summary>
 internal static class SortedSetAlgebraCommands
 {
     private enum Op { Union, Inter, Diff }
@@ -29,6 +29,9 @@ internal static class SortedSetAlgebraCommands
 
     [Command("zdiff", -3, Flags = CommandFlags.ReadOnly, FirstKey = 0, Group = "sorted_set", Summary = "Returns the difference between multiple sorted sets.")]
     public static void ZDiff(CommandContext ctx) => Generic(ctx, 1, store: false, Op.Diff, "zdiff");
+
+    [Command("zintercard", -3, Flags = CommandFlags.ReadOnly, KeyNumIndex = 1, Group = "sorted_set", Summary = "Intersect multiple sorted sets and return the cardinality of the result")]
+    public static void ZInterCard(CommandContext ctx) => Generic(ctx, 1, store: false, Op.Inter, "zintercard", cardinality: true);
 
     /// <summary>One input: a sorted set, a set (every score 1) or nothing (a missing key).</summary>
     private sealed class Source(object? value, double weight)
@@ -61,7 +64,8 @@ internal static class SortedSetAlgebraCommands
         };
     }
 
-    private static void Generic(CommandContext ctx, int numKeysArg, bool store, Op op, string name)
+    /// <param name="cardinality">ZINTERCARD: only LIMIT is an option, and the reply is the number of members (up to the limit)</param>
+    private static void Generic(CommandContext ctx, int numKeysArg, bool store, Op op, string name, bool cardinality = false)
     {
         if (!ctx.TryArgLong(numKeysArg, out long numKeys)) return;
         if (numKeys < 1)
@@ -88,11 +92,26 @@ internal static class SortedSetAlgebraCommands
         }
         var aggregate = Aggregate.Sum;
         bool withScores = false;
+        long limit = 0; // 0 = no limit
         int j = numKeysArg + 1 + n;
         while (j < ctx.ArgCount)
         {
             int remaining = ctx.ArgCount - j;
-            if (op != Op.Diff && remaining >= n + 1 && ctx.ArgIs(j, "WEIGHTS"))
+            if (cardinality)
+            {
+                if (remaining < 2 || !ctx.ArgIs(j, "LIMIT"))
+                {
+                    ctx.SyntaxError();
+                    return;
+                }
+                if (!CommandContext.TryParseLong(ctx.Arg(j + 1), out limit) || limit < 0)
+                {
+                    ctx.Error("ERR LIMIT can't be negative");
+                    return;
+                }
+                j += 2;
+            }
+            else if (op != Op.Diff && remaining >= n + 1 && ctx.ArgIs(j, "WEIGHTS"))
             {
                 j++;
                 for (int i = 0; i < n; i++, j++)
@@ -122,6 +141,11 @@ internal static class SortedSetAlgebraCommands
             }
         }
 
+        if (cardinality)
+        {
+            ctx.Reply.WriteInteger(InterCard(sources, limit));
+            return;
+        }
         var result = op switch
         {
             Op.Union => Union(sources, aggregate),
@@ -199,6 +223,22 @@ internal static class SortedSetAlgebraCommands
             if (all) result.Add((m, value));
         }
         return result;
+    }
+
+    /// <summary>How many members every input holds, counting up to <paramref name="limit"/> (0: all), smallest input first.</summary>
+    private static long InterCard(Source[] sources, long limit)
+    {
+        foreach (var s in sources)
+            if (s.Value == null) return 0;
+        var ordered = sources.OrderBy(s => s.Count).ToArray();
+        long count = 0;
+        foreach (var (m, _) in ordered[0].Entries())
+        {
+            bool all = true;
+            for (int k = 1; k < ordered.Length && all; k++) all = ordered[k].TryGetScore(m, out _);
+            if (all && ++count == limit) break;
+        }
+        return count;
     }
 
     private static List<(byte[], double)> Diff(Source[] sources)
