@@ -7,8 +7,9 @@ namespace Codis.Proxy.Sessions;
 
 /// <summary>
 /// SCRIPT over every group (docs/proxy.md, "Scripts"): clients such as redis-py load a script with SCRIPT LOAD
-/// after an EVALSHA got NOSCRIPT and run it by its digest, which may then land on any group. So LOAD and FLUSH go
-/// to every master; EXISTS says 1 only for a script every master has; KILL stops the script wherever one runs.
+/// after an EVALSHA got NOSCRIPT and run it by its digest, which may then land on any group. So LOAD goes to every
+/// master; EXISTS says 1 only for a script every master has; KILL stops the script wherever one runs. FLUSH stays
+/// refused, with the other commands that administer the servers.
 /// </summary>
 internal sealed partial class ProxySession
 {
@@ -24,7 +25,8 @@ internal sealed partial class ProxySession
                 FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? m.Children[0].Reply!);
                 break;
             case "FLUSH":
-                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? m.Children[0].Reply!);
+                // emptying every server's cache is administration (the proxy's fence, as for FLUSHALL and CONFIG SET)
+                Answer(batch, op, Replies.Error("ERR handle request, command 'SCRIPT FLUSH' is not allowed: it empties every server's script cache; run it on the codis-servers"));
                 break;
             case "EXISTS" when req.Count >= 3:
                 FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? AllHave(m, req.Count - 2));

@@ -41,7 +41,7 @@ public class MemoryUsageTests(AdminFixture fx) : IClassFixture<AdminFixture>
     [InlineData("ints", 50_000)]
     [InlineData("zset", 50_000)]
     [InlineData("list", 50_000)]
-    [InlineData("stream", 20_000)]
+    [InlineData("stream", 60_000)] // bigger than the others: a stream entry is small, and a busy machine moves the heap by tens of KB
     public void Estimate_is_what_the_value_holds(string type, int n)
     {
         using var server = CodisServerProcess.Start("--save", "");
