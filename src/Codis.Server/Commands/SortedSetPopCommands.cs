@@ -67,7 +67,7 @@ internal static class SortedSetPopCommands
         if (ctx.ArgCount == 2)
         {
             if (zset == null) ctx.Reply.WriteNullBulk();
-            else ctx.Reply.WriteBulk(zset.Table.KeyAt(zset.Table.RandomIndex(random)));
+            else ctx.Reply.WriteBulk(zset.RandomEntry(random).Member);
             return;
         }
         if (zset == null || count == 0)
@@ -80,9 +80,9 @@ internal static class SortedSetPopCommands
             ctx.Reply.WriteArrayHeader(-count * (withScores ? 2 : 1));
             for (long i = 0; i < -count; i++)
             {
-                int at = zset.Table.RandomIndex(random);
-                ctx.Reply.WriteBulk(zset.Table.KeyAt(at));
-                if (withScores) SortedSetParsing.WriteScore(ctx, zset.Table.ValueAt(at));
+                var (member, score) = zset.RandomEntry(random);
+                ctx.Reply.WriteBulk(member);
+                if (withScores) SortedSetParsing.WriteScore(ctx, score);
             }
             return;
         }

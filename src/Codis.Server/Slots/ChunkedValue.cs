@@ -120,6 +120,11 @@ internal sealed class ChunkedValue : IChunkedMessages
                 var pairs = h.Entries().ToArray();
                 return new ChunkedValue(key, expireAt, "hash", 2, pairs.Length, pairs.Length, null, i => new Element(pairs[i].Field, pairs[i].Value, 0));
             }
+            case SortedSetValue z when z.IsListpack:
+            {
+                var entries = z.Entries().ToArray();
+                return new ChunkedValue(key, expireAt, "zset", 2, entries.Length, entries.Length, null, i => new Element(entries[i].Member, null, entries[i].Score));
+            }
             case SortedSetValue z:
             {
                 var snap = z.Table.TakeSnapshot();
