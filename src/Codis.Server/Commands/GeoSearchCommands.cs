@@ -185,7 +185,7 @@ internal static class GeoSearchCommands
                 ? static (a, b) => a.Distance > b.Distance ? 1 : a.Distance == b.Distance ? 0 : -1
                 : static (a, b) => a.Distance > b.Distance ? -1 : a.Distance == b.Distance ? 0 : 1;
             if (returned == points.Length) StableSort.Sort(points, cmp);
-            else PartialQuickSort.Sort(points, cmp, 0, returned - 1);
+            else PartialQuickSort.Sort(points, Comparer<GeoPoint>.Create(cmp), 0, returned - 1);
         }
         for (int i = 0; i < returned; i++) points[i].Distance /= shape.ToMeters;
 

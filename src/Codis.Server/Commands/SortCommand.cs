@@ -10,7 +10,7 @@ namespace Codis.Server.Commands;
 /// SORT and SORT_RO over lists, sets and sorted sets, as Redis 7.0 does them: numeric or ALPHA (byte order, as
 /// Redis in the C locale), BY a pattern or nosort, LIMIT, GET patterns (<c>*</c>, <c>-&gt;field</c>, <c>#</c>),
 /// STORE into a list. Orders that Redis leaves to its sort routine are reproduced: a full sort is stable (glibc's
-/// merge sort), a BY sort of part of the range is Redis's partial quicksort (<see cref="PartialSort"/>).
+/// merge sort), a BY sort of part of the range is Redis's partial quicksort (<see cref="PartialQuickSort"/>).
 /// </summary>
 internal static class SortCommand
 {
@@ -269,7 +269,7 @@ internal static class SortCommand
         }
         if (byPattern && (start != 0 || end != items.Length - 1))
         {
-            PartialSort(items, 0, items.Length, new ItemComparer(o.Alpha, byPattern, o.Desc), start, end);
+            PartialQuickSort.Sort(items.AsSpan(), new ItemComparer(o.Alpha, byPattern, o.Desc), start, end);
             return;
         }
         // As glibc's qsort (a merge sort, stable): equal elements stay in their input order.
@@ -338,95 +338,6 @@ internal static class SortCommand
     {
         int nul = text.AsSpan().IndexOf((byte)0);
         return nul < 0 ? text.Length : nul;
-    }
-
-    /// <summary>
-    /// Redis's pqsort: the Bentley–McIlroy quicksort of BSD's qsort that only descends into the parts overlapping
-    /// the wanted range [<paramref name="left"/>, <paramref name="right"/>]. Done the same way step by step, so
-    /// that elements that compare equal end in the places Redis gives them. The parts left to sort wait on a stack
-    /// of our own, not the call stack (the parts are disjoint, so the order they are done in changes nothing), so
-    /// that an input driving the quicksort to its worst case costs time, never a stack overflow.
-    /// </summary>
-    private static void PartialSort(Item[] v, int lo, int n, ItemComparer cmp, int left, int right)
-    {
-        var pending = new Stack<(int Lo, int N)>();
-        pending.Push((lo, n));
-        while (pending.TryPop(out var part)) PartialStep(v, part.Lo, part.N, cmp, left, right, pending);
-    }
-
-    /// <summary>One part: sorts it (small), or partitions it and pushes the parts that overlap the range.</summary>
-    private static void PartialStep(Item[] v, int lo, int n, ItemComparer cmp, int left, int right, Stack<(int, int)> pending)
-    {
-        if (n < 7)
-        {
-            for (int m = lo + 1; m < lo + n; m++)
-                for (int l = m; l > lo && cmp.Compare(v[l - 1], v[l]) > 0; l--)
-                    (v[l], v[l - 1]) = (v[l - 1], v[l]);
-            return;
-        }
-        int pm = lo + n / 2;
-        if (n > 7)
-        {
-            int pl = lo, pn = lo + n - 1;
-            if (n > 40)
-            {
-                int d = n / 8;
-                pl = Median(v, pl, pl + d, pl + 2 * d, cmp);
-                pm = Median(v, pm - d, pm, pm + d, cmp);
-                pn = Median(v, pn - 2 * d, pn - d, pn, cmp);
-            }
-            pm = Median(v, pl, pm, pn, cmp);
-        }
-        (v[lo], v[pm]) = (v[pm], v[lo]);
-        // v[lo] is the pivot; equal elements gather at both ends ([lo+1, pa) and (pd, end)) while partitioning.
-        int pa = lo + 1, pb = pa, pc = lo + n - 1, pd = pc;
-        while (true)
-        {
-            int r;
-            while (pb <= pc && (r = cmp.Compare(v[pb], v[lo])) <= 0)
-            {
-                if (r == 0)
-                {
-                    (v[pa], v[pb]) = (v[pb], v[pa]);
-                    pa++;
-                }
-                pb++;
-            }
-            while (pb <= pc && (r = cmp.Compare(v[pc], v[lo])) >= 0)
-            {
-                if (r == 0)
-                {
-                    (v[pc], v[pd]) = (v[pd], v[pc]);
-                    pd--;
-                }
-                pc--;
-            }
-            if (pb > pc) break;
-            (v[pb], v[pc]) = (v[pc], v[pb]);
-            pb++;
-            pc--;
-        }
-        int endAt = lo + n;
-        int s = Math.Min(pa - lo, pb - pa);
-        Swap(v, lo, pb - s, s);
-        s = Math.Min(pd - pc, endAt - pd - 1);
-        Swap(v, pb, endAt - s, s);
-        int lower = pb - pa;
-        if (lower > 1 && Overlaps(lo, lower, left, right)) pending.Push((lo, lower));
-        int upper = pd - pc;
-        if (upper > 1 && Overlaps(endAt - upper, upper, left, right)) pending.Push((endAt - upper, upper));
-    }
-
-    private static bool Overlaps(int lo, int n, int left, int right) => !(right < lo || left >= lo + n);
-
-    private static int Median(Item[] v, int a, int b, int c, ItemComparer cmp) =>
-        cmp.Compare(v[a], v[b]) < 0
-            ? (cmp.Compare(v[b], v[c]) < 0 ? b : cmp.Compare(v[a], v[c]) < 0 ? c : a)
-            : (cmp.Compare(v[b], v[c]) > 0 ? b : cmp.Compare(v[a], v[c]) < 0 ? a : c);
-
-    private static void Swap(Item[] v, int a, int b, int n)
-    {
-        for (int i = 0; i < n; i++) (v[a + i], v[b + i]) = (v[b + i], v[a + i]);
     }
 
     /// <summary>Where the first '*' is, in the pattern as a C string (up to its first NUL); -1 when none.</summary>
