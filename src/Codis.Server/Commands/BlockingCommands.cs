@@ -41,10 +41,10 @@ internal static class BlockingCommands
         return keys;
     }
 
-    [Command("blpop", -3, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.Blocking, FirstKey = 1, LastKey = -2, Step = 1, Group = "list", Summary = "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.")]
+    [Command("blpop", -3, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.Blocking, FirstKey = 1, LastKey = -2, Step = 1, KeyFlags = "RW access delete", Group = "list", Summary = "Removes and returns the first element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.")]
     public static void BLPop(CommandContext ctx) => BlockingPop(ctx, head: true);
 
-    [Command("brpop", -3, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.Blocking, FirstKey = 1, LastKey = -2, Step = 1, Group = "list", Summary = "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.")]
+    [Command("brpop", -3, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.Blocking, FirstKey = 1, LastKey = -2, Step = 1, KeyFlags = "RW access delete", Group = "list", Summary = "Removes and returns the last element in a list. Blocks until an element is available otherwise. Deletes the list if the last element was popped.")]
     public static void BRPop(CommandContext ctx) => BlockingPop(ctx, head: false);
 
     private static void BlockingPop(CommandContext ctx, bool head)
@@ -83,10 +83,10 @@ internal static class BlockingCommands
         return true;
     }
 
-    [Command("brpoplpush", 4, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Blocking, FirstKey = 1, LastKey = 2, Step = 1, Group = "list", Summary = "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.")]
+    [Command("brpoplpush", 4, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Blocking, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "RW access delete|RW insert", Group = "list", Summary = "Pops an element from a list, pushes it to another list and returns it. Block until an element is available otherwise. Deletes the list if the last element was popped.")]
     public static void BRPopLPush(CommandContext ctx) => BlockingMove(ctx, fromHead: false, toHead: true, timeoutArg: 3);
 
-    [Command("blmove", 6, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Blocking, FirstKey = 1, LastKey = 2, Step = 1, Group = "list", Summary = "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.")]
+    [Command("blmove", 6, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Blocking, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "RW access delete|RW insert", Group = "list", Summary = "Pops an element from a list, pushes it to another list and returns it. Blocks until an element is available otherwise. Deletes the list if the last element was moved.")]
     public static void BLMove(CommandContext ctx)
     {
         if (!ListCommands.TryParseDirection(ctx, 3, out bool fromHead) || !ListCommands.TryParseDirection(ctx, 4, out bool toHead)) return;
@@ -129,10 +129,10 @@ internal static class BlockingCommands
 
     private static byte[] Side(bool head) => head ? "LEFT"u8.ToArray() : "RIGHT"u8.ToArray();
 
-    [Command("bzpopmin", -3, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.Fast | CommandFlags.Blocking, FirstKey = 1, LastKey = -2, Step = 1, Group = "sorted_set", Summary = "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.")]
+    [Command("bzpopmin", -3, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.Fast | CommandFlags.Blocking, FirstKey = 1, LastKey = -2, Step = 1, KeyFlags = "RW access delete", Group = "sorted_set", Summary = "Removes and returns the member with the lowest score from one or more sorted sets. Blocks until a member is available otherwise. Deletes the sorted set if the last element was popped.")]
     public static void BZPopMin(CommandContext ctx) => BlockingZPop(ctx, max: false);
 
-    [Command("bzpopmax", -3, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.Fast | CommandFlags.Blocking, FirstKey = 1, LastKey = -2, Step = 1, Group = "sorted_set", Summary = "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise. Deletes the sorted set if the last element was popped.")]
+    [Command("bzpopmax", -3, Flags = CommandFlags.NoScript | CommandFlags.Write | CommandFlags.Fast | CommandFlags.Blocking, FirstKey = 1, LastKey = -2, Step = 1, KeyFlags = "RW access delete", Group = "sorted_set", Summary = "Removes and returns the member with the highest score from one or more sorted sets. Blocks until a member available otherwise. Deletes the sorted set if the last element was popped.")]
     public static void BZPopMax(CommandContext ctx) => BlockingZPop(ctx, max: true);
 
     private static void BlockingZPop(CommandContext ctx, bool max)

@@ -5,16 +5,16 @@ namespace Codis.Server.Commands;
 /// <summary>EXPIRE PEXPIRE EXPIREAT PEXPIREAT (with 7.0's NX XX GT LT), TTL PTTL EXPIRETIME PEXPIRETIME, PERSIST.</summary>
 internal static class ExpireCommands
 {
-    [Command("expire", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Sets the expiration time of a key in seconds.")]
+    [Command("expire", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "generic", Summary = "Sets the expiration time of a key in seconds.")]
     public static void Expire(CommandContext ctx) => SetExpire(ctx, seconds: true, relative: true);
 
-    [Command("pexpire", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Sets the expiration time of a key in milliseconds.")]
+    [Command("pexpire", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "generic", Summary = "Sets the expiration time of a key in milliseconds.")]
     public static void PExpire(CommandContext ctx) => SetExpire(ctx, seconds: false, relative: true);
 
-    [Command("expireat", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Sets the expiration time of a key to a Unix timestamp.")]
+    [Command("expireat", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "generic", Summary = "Sets the expiration time of a key to a Unix timestamp.")]
     public static void ExpireAt(CommandContext ctx) => SetExpire(ctx, seconds: true, relative: false);
 
-    [Command("pexpireat", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Sets the expiration time of a key to a Unix milliseconds timestamp.")]
+    [Command("pexpireat", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "generic", Summary = "Sets the expiration time of a key to a Unix milliseconds timestamp.")]
     public static void PExpireAt(CommandContext ctx) => SetExpire(ctx, seconds: false, relative: false);
 
     [Flags]
@@ -138,7 +138,7 @@ internal static class ExpireCommands
         ctx.Reply.WriteInteger(ms ? t : (t + 500) / 1000);
     }
 
-    [Command("persist", 2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Removes the expiration time of a key.")]
+    [Command("persist", 2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "generic", Summary = "Removes the expiration time of a key.")]
     public static void Persist(CommandContext ctx)
     {
         var db = ctx.Db;

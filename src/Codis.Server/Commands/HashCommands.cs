@@ -10,14 +10,14 @@ internal static class HashCommands
 {
     private static bool TryGetHash(CommandContext ctx, out HashValue? hash) => CollectionAccess.TryGet(ctx, ctx.Arg(1), out hash);
 
-    [Command("hset", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Creates or modifies the value of a field in a hash.")]
+    [Command("hset", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "hash", Summary = "Creates or modifies the value of a field in a hash.")]
     public static void HSet(CommandContext ctx)
     {
         long added = SetPairs(ctx, "hset");
         if (added >= 0) ctx.Reply.WriteInteger(added);
     }
 
-    [Command("hmset", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Sets the values of multiple fields.")]
+    [Command("hmset", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "hash", Summary = "Sets the values of multiple fields.")]
     public static void HMSet(CommandContext ctx)
     {
         if (SetPairs(ctx, "hmset") >= 0) ctx.Ok();

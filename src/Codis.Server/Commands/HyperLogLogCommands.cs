@@ -23,7 +23,7 @@ internal static class HyperLogLogCommands
         return false;
     }
 
-    [Command("pfadd", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "hyperloglog", Summary = "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.")]
+    [Command("pfadd", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "hyperloglog", Summary = "Adds elements to a HyperLogLog key. Creates the key if it doesn't exist.")]
     public static void PfAdd(CommandContext ctx)
     {
         var key = ctx.Arg(1);
@@ -66,7 +66,7 @@ internal static class HyperLogLogCommands
         ctx.Reply.WriteInteger(updated > 0 ? 1 : 0);
     }
 
-    [Command("pfcount", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = -1, Step = 1, Group = "hyperloglog", Summary = "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).")]
+    [Command("pfcount", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RW access", Group = "hyperloglog", Summary = "Returns the approximated cardinality of the set(s) observed by the HyperLogLog key(s).")]
     public static void PfCount(CommandContext ctx)
     {
         if (ctx.ArgCount > 2)

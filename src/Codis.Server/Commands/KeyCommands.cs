@@ -6,8 +6,8 @@ namespace Codis.Server.Commands;
 /// <summary>The generic key commands that work whatever the value's type.</summary>
 internal static class KeyCommands
 {
-    [Command("del", -2, Flags = CommandFlags.Write, FirstKey = 1, LastKey = -1, Step = 1, Group = "generic", Summary = "Deletes one or more keys.")]
-    [Command("unlink", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, Group = "generic", Summary = "Asynchronously deletes one or more keys.")]
+    [Command("del", -2, Flags = CommandFlags.Write, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RM delete", Group = "generic", Summary = "Deletes one or more keys.")]
+    [Command("unlink", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RM delete", Group = "generic", Summary = "Asynchronously deletes one or more keys.")]
     public static void Del(CommandContext ctx)
     {
         var db = ctx.Db;
@@ -18,7 +18,7 @@ internal static class KeyCommands
         ctx.Reply.WriteInteger(n);
     }
 
-    [Command("exists", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, Group = "generic", Summary = "Determines whether one or more keys exist.")]
+    [Command("exists", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RO", Group = "generic", Summary = "Determines whether one or more keys exist.")]
     public static void Exists(CommandContext ctx)
     {
         var db = ctx.Db;
@@ -28,7 +28,7 @@ internal static class KeyCommands
         ctx.Reply.WriteInteger(n);
     }
 
-    [Command("touch", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, Group = "generic", Summary = "Returns the number of existing keys out of those specified after updating the time they were last accessed.")]
+    [Command("touch", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RO", Group = "generic", Summary = "Returns the number of existing keys out of those specified after updating the time they were last accessed.")]
     public static void Touch(CommandContext ctx)
     {
         var db = ctx.Db;
@@ -38,7 +38,7 @@ internal static class KeyCommands
         ctx.Reply.WriteInteger(n);
     }
 
-    [Command("type", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Determines the type of value stored at a key.")]
+    [Command("type", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "generic", Summary = "Determines the type of value stored at a key.")]
     public static void Type(CommandContext ctx)
     {
         object? value = ctx.Db.TryPeek(ctx.Arg(1), out var t, out int i) ? t.At(i).Value : null;
@@ -93,10 +93,10 @@ internal static class KeyCommands
         return null;
     }
 
-    [Command("rename", 3, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 2, Step = 1, Group = "generic", Summary = "Renames a key and overwrites the destination.")]
+    [Command("rename", 3, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "RW access delete|OW update", Group = "generic", Summary = "Renames a key and overwrites the destination.")]
     public static void Rename(CommandContext ctx) => Rename(ctx, nx: false);
 
-    [Command("renamenx", 3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 2, Step = 1, Group = "generic", Summary = "Renames a key only when the target key name doesn't exist.")]
+    [Command("renamenx", 3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "RW access delete|OW insert", Group = "generic", Summary = "Renames a key only when the target key name doesn't exist.")]
     public static void RenameNx(CommandContext ctx) => Rename(ctx, nx: true);
 
     private static void Rename(CommandContext ctx, bool nx)
@@ -167,7 +167,7 @@ internal static class KeyCommands
         ctx.Reply.WriteInteger(1);
     }
 
-    [Command("copy", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, Group = "generic", Summary = "Copies the value of a key to a new key.")]
+    [Command("copy", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "RO access|OW update", Group = "generic", Summary = "Copies the value of a key to a new key.")]
     public static void Copy(CommandContext ctx)
     {
         var src = ctx.Db;

@@ -7,16 +7,16 @@ internal static class ListCommands
 {
     internal static bool TryGetList(CommandContext ctx, int arg, out ListValue? list) => CollectionAccess.TryGet(ctx, ctx.Arg(arg), out list);
 
-    [Command("lpush", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Prepends one or more elements to a list. Creates the key if it doesn't exist.")]
+    [Command("lpush", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "list", Summary = "Prepends one or more elements to a list. Creates the key if it doesn't exist.")]
     public static void LPush(CommandContext ctx) => Push(ctx, head: true, onlyExisting: false);
 
-    [Command("rpush", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Appends one or more elements to a list. Creates the key if it doesn't exist.")]
+    [Command("rpush", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "list", Summary = "Appends one or more elements to a list. Creates the key if it doesn't exist.")]
     public static void RPush(CommandContext ctx) => Push(ctx, head: false, onlyExisting: false);
 
-    [Command("lpushx", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Prepends one or more elements to a list only when the list exists.")]
+    [Command("lpushx", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "list", Summary = "Prepends one or more elements to a list only when the list exists.")]
     public static void LPushX(CommandContext ctx) => Push(ctx, head: true, onlyExisting: true);
 
-    [Command("rpushx", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Appends an element to a list only when the list exists.")]
+    [Command("rpushx", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "list", Summary = "Appends an element to a list only when the list exists.")]
     public static void RPushX(CommandContext ctx) => Push(ctx, head: false, onlyExisting: true);
 
     private static void Push(CommandContext ctx, bool head, bool onlyExisting)
@@ -51,10 +51,10 @@ internal static class ListCommands
         }
     }
 
-    [Command("lpop", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.")]
+    [Command("lpop", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access delete", Group = "list", Summary = "Returns the first elements in a list after removing it. Deletes the list if the last element was popped.")]
     public static void LPop(CommandContext ctx) => Pop(ctx, head: true);
 
-    [Command("rpop", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Returns and removes the last elements of a list. Deletes the list if the last element was popped.")]
+    [Command("rpop", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access delete", Group = "list", Summary = "Returns and removes the last elements of a list. Deletes the list if the last element was popped.")]
     public static void RPop(CommandContext ctx) => Pop(ctx, head: false);
 
     private static void Pop(CommandContext ctx, bool head)
@@ -350,10 +350,10 @@ internal static class ListCommands
         foreach (long i in found) ctx.Reply.WriteInteger(i);
     }
 
-    [Command("rpoplpush", 3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, Group = "list", Summary = "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.")]
+    [Command("rpoplpush", 3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "RW access delete|RW insert", Group = "list", Summary = "Returns the last element of a list after removing and pushing it to another list. Deletes the list if the last element was popped.")]
     public static void RPopLPush(CommandContext ctx) => Move(ctx, fromHead: false, toHead: true);
 
-    [Command("lmove", 5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, Group = "list", Summary = "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.")]
+    [Command("lmove", 5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "RW access delete|RW insert", Group = "list", Summary = "Returns an element after popping it from one list and pushing it to another. Deletes the list if the last element was moved.")]
     public static void LMove(CommandContext ctx)
     {
         if (!TryParseDirection(ctx, 3, out bool fromHead) || !TryParseDirection(ctx, 4, out bool toHead)) return;

@@ -9,7 +9,7 @@ internal static class SetCommands
 {
     private static bool TryGetSet(CommandContext ctx, int arg, out SetValue? set) => CollectionAccess.TryGet(ctx, ctx.Arg(arg), out set);
 
-    [Command("sadd", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Summary = "Adds one or more members to a set. Creates the key if it doesn't exist.")]
+    [Command("sadd", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "set", Summary = "Adds one or more members to a set. Creates the key if it doesn't exist.")]
     public static void SAdd(CommandContext ctx)
     {
         if (!CollectionAccess.TryGetOrCreate(ctx, 1, () => SetValue.CreateFor(ctx.Arg(2)), out var set)) return;
@@ -77,7 +77,7 @@ internal static class SetCommands
         ctx.Reply.WriteInteger(set?.Count ?? 0);
     }
 
-    [Command("spop", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Summary = "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.")]
+    [Command("spop", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access delete", Group = "set", Summary = "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.")]
     public static void SPop(CommandContext ctx)
     {
         if (ctx.ArgCount > 3)
@@ -163,7 +163,7 @@ internal static class SetCommands
         foreach (var m in picked) ctx.Reply.WriteBulk(m);
     }
 
-    [Command("smove", 4, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 2, Step = 1, Group = "set", Summary = "Moves a member from one set to another.")]
+    [Command("smove", 4, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "RW access delete|RW insert", Group = "set", Summary = "Moves a member from one set to another.")]
     public static void SMove(CommandContext ctx)
     {
         // A missing source answers 0 before the destination's type is checked, as in Redis.
@@ -260,7 +260,7 @@ internal static class SetCommands
         WriteMembers(ctx, SetValue.From(members, CollectionLimits.Current));
     }
 
-    [Command("sintercard", -3, Flags = CommandFlags.ReadOnly, FirstKey = 0, Group = "set", Summary = "Returns the number of members of the intersect of multiple sets.")]
+    [Command("sintercard", -3, Flags = CommandFlags.ReadOnly, FirstKey = 0, KeyNumIndex = 1, Group = "set", Summary = "Returns the number of members of the intersect of multiple sets.")]
     public static void SInterCard(CommandContext ctx)
     {
         if (!ctx.TryArgLong(1, out long numKeys, "ERR numkeys should be greater than 0")) return;

@@ -8,7 +8,7 @@ internal static class SortedSetCommands
 {
     internal static bool TryGetZSet(CommandContext ctx, int arg, out SortedSetValue? zset) => CollectionAccess.TryGet(ctx, ctx.Arg(arg), out zset);
 
-    [Command("zadd", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.")]
+    [Command("zadd", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "sorted_set", Summary = "Adds one or more members to a sorted set, or updates their scores. Creates the key if it doesn't exist.")]
     public static void ZAdd(CommandContext ctx)
     {
         bool nx = false, xx = false, gt = false, lt = false, ch = false, incr = false;

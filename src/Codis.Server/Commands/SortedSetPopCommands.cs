@@ -5,10 +5,10 @@ namespace Codis.Server.Commands;
 /// <summary>ZPOPMIN ZPOPMAX ZRANDMEMBER ZSCAN.</summary>
 internal static class SortedSetPopCommands
 {
-    [Command("zpopmin", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.")]
+    [Command("zpopmin", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access delete", Group = "sorted_set", Summary = "Returns the lowest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.")]
     public static void ZPopMin(CommandContext ctx) => Pop(ctx, max: false);
 
-    [Command("zpopmax", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.")]
+    [Command("zpopmax", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access delete", Group = "sorted_set", Summary = "Returns the highest-scoring members from a sorted set after removing them. Deletes the sorted set if the last member was popped.")]
     public static void ZPopMax(CommandContext ctx) => Pop(ctx, max: true);
 
     private static void Pop(CommandContext ctx, bool max)

@@ -11,7 +11,7 @@ internal static class SortedSetRangeCommands
     [Command("zrange", -4, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Returns members in a sorted set within a range of indexes.")]
     public static void ZRange(CommandContext ctx) => Range(ctx, 1, store: false, RangeType.Auto, null);
 
-    [Command("zrangestore", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, Group = "sorted_set", Summary = "Stores a range of members from sorted set in a key.")]
+    [Command("zrangestore", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 2, Step = 1, KeyFlagsByKey = "OW update|RO access", Group = "sorted_set", Summary = "Stores a range of members from sorted set in a key.")]
     public static void ZRangeStore(CommandContext ctx) => Range(ctx, 2, store: true, RangeType.Auto, null);
 
     [Command("zrevrange", -4, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Returns members in a sorted set within a range of indexes in reverse order.")]

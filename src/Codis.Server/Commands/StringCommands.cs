@@ -79,7 +79,7 @@ internal static class StringCommands
         ctx.Rewrite = [["SET"u8.ToArray(), ctx.ArgBytes(1), ctx.ArgBytes(2)]];
     }
 
-    [Command("getdel", 2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Returns the string value of a key after deleting the key.")]
+    [Command("getdel", 2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access delete", Group = "string", Summary = "Returns the string value of a key after deleting the key.")]
     public static void GetDel(CommandContext ctx)
     {
         if (!TryGetString(ctx, ctx.Arg(1), out var value)) return;
@@ -174,7 +174,7 @@ internal static class StringCommands
         }
     }
 
-    [Command("mset", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 2, Group = "string", Summary = "Atomically creates or modifies the string values of one or more keys.")]
+    [Command("mset", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 2, KeyFlags = "OW update", Group = "string", Summary = "Atomically creates or modifies the string values of one or more keys.")]
     public static void MSet(CommandContext ctx)
     {
         if (ctx.ArgCount % 2 == 0)
@@ -186,7 +186,7 @@ internal static class StringCommands
         ctx.Ok();
     }
 
-    [Command("msetnx", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 2, Group = "string", Summary = "Atomically modifies the string values of one or more keys only when all keys don't exist.")]
+    [Command("msetnx", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 2, KeyFlags = "OW insert", Group = "string", Summary = "Atomically modifies the string values of one or more keys only when all keys don't exist.")]
     public static void MSetNx(CommandContext ctx)
     {
         if (ctx.ArgCount % 2 == 0)
@@ -216,7 +216,7 @@ internal static class StringCommands
         for (int i = 1; i < ctx.ArgCount; i += 2) db.SetString(ctx.Arg(i), ctx.Arg(i + 1));
     }
 
-    [Command("append", 3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Appends a string to the value of a key. Creates the key if it doesn't exist.")]
+    [Command("append", 3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "string", Summary = "Appends a string to the value of a key. Creates the key if it doesn't exist.")]
     public static void Append(CommandContext ctx)
     {
         if (!TryGetString(ctx, ctx.Arg(1), out var old)) return;
@@ -263,7 +263,7 @@ internal static class StringCommands
         else ctx.Reply.WriteBulk(value.AsSpan((int)start, (int)(end - start + 1)));
     }
 
-    [Command("setrange", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.")]
+    [Command("setrange", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "string", Summary = "Overwrites a part of a string value with another by an offset. Creates the key if it doesn't exist.")]
     public static void SetRange(CommandContext ctx)
     {
         if (!ctx.TryArgLong(2, out long offset)) return;
