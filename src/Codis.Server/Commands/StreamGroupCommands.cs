@@ -356,7 +356,9 @@ internal static class StreamGroupCommands
             g.LastId = lastId;
             propagateLastId = true;
         }
-        if (deliveryTime == -1 || deliveryTime < 0 || deliveryTime > now) deliveryTime = now;
+        // A time in the future is this server's now, as in Redis; but a replica (or an AOF replay) takes the master's
+        // time as it is: its own clock may trail the master's by a millisecond, and the PELs must match exactly.
+        if (deliveryTime == -1 || deliveryTime < 0 || (deliveryTime > now && !ctx.Client.IsReplay)) deliveryTime = now;
         StreamConsumer? consumer = null;
         var claimed = new List<StreamEntry>();
         foreach (var id in ids)
