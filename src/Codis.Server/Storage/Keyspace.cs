@@ -30,8 +30,12 @@ internal sealed class Keyspace
     /// <summary>Reads the wall clock (the cron does, ten times a second, and everything outside a client's batch).</summary>
     public void RefreshClock()
     {
-        Now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
-        wallMinusTimerMs = Now - System.Diagnostics.Stopwatch.GetTimestamp() / TimerTicksPerMs;
+        // The wall clock first, the timer second: the offset can only come out a little small, so the batch clock
+        // derived from it never runs ahead of the wall clock (a replica, Redis too, clamps a delivery TIME that is in
+        // its future, and a clock 1 ms ahead made their PELs differ by that millisecond).
+        long wallUs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10;
+        wallMinusTimerUs = wallUs - TimerMicroseconds(System.Diagnostics.Stopwatch.GetTimestamp());
+        Now = wallUs / 1000;
     }
 
     /// <summary>
@@ -39,10 +43,14 @@ internal sealed class Keyspace
     /// batch instead of two, anchored to the wall clock by the last <see cref="RefreshClock()"/> (the two drift
     /// apart by microseconds between cron runs; a wall-clock step shows within one).
     /// </summary>
-    public void RefreshClock(long timestamp) => Now = timestamp / TimerTicksPerMs + wallMinusTimerMs;
+    public void RefreshClock(long timestamp) => Now = (TimerMicroseconds(timestamp) + wallMinusTimerUs) / 1000;
 
-    private static readonly long TimerTicksPerMs = System.Diagnostics.Stopwatch.Frequency / 1000;
-    private long wallMinusTimerMs = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - System.Diagnostics.Stopwatch.GetTimestamp() / TimerTicksPerMs;
+    private static long TimerMicroseconds(long timestamp) =>
+        System.Diagnostics.Stopwatch.Frequency == 1_000_000_000 ? timestamp / 1000
+        : (long)(timestamp * (1_000_000.0 / System.Diagnostics.Stopwatch.Frequency));
+
+    // microseconds, so that the derived milliseconds are the wall clock's floor, not floor of floors (up to 1 ms ahead)
+    private long wallMinusTimerUs = (DateTime.UtcNow.Ticks - DateTime.UnixEpoch.Ticks) / 10 - TimerMicroseconds(System.Diagnostics.Stopwatch.GetTimestamp());
 
     /// <summary>Replicas leave expiry to their master (which sends DEL); reads still hide expired keys.</summary>
     public bool ExpireAllowed { get; set; } = true;
