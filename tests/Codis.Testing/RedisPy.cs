@@ -1,5 +1,3 @@
-using System.Diagnostics;
-
 namespace Codis.Testing;
 
 /// <summary>
@@ -15,19 +13,15 @@ public static class RedisPy
     /// <summary>Runs <paramref name="script"/> with PORT replaced by <paramref name="port"/>; returns the exit code and all output.</summary>
     public static (int Code, string Output) Run(int port, string script, int timeoutMs = 60_000)
     {
-        var psi = new ProcessStartInfo(Python) { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        psi.ArgumentList.Add("-");
-        using var p = Process.Start(psi)!;
-        p.StandardInput.Write(script.Replace("PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
-        p.StandardInput.Close();
-        var stdout = p.StandardOutput.ReadToEndAsync();
-        var stderr = p.StandardError.ReadToEndAsync();
-        if (!p.WaitForExit(timeoutMs))
+        string dir = Directory.CreateTempSubdirectory("redis-py-").FullName;
+        try
         {
-            p.Kill(entireProcessTree: true);
-            return (-1, "timed out\n" + stdout.Result + stderr.Result);
+            string file = Path.Combine(dir, "check.py");
+            File.WriteAllText(file, script.Replace("PORT", port.ToString(System.Globalization.CultureInfo.InvariantCulture)));
+            var r = CliRunner.Exec(Python, dir, TimeSpan.FromMilliseconds(timeoutMs), file);
+            return (r.ExitCode, r.Stdout + r.Stderr);
         }
-        return (p.ExitCode, stdout.Result + stderr.Result);
+        finally { Directory.Delete(dir, recursive: true); }
     }
 }
 
