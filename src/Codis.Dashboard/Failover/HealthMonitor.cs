@@ -48,9 +48,10 @@ internal sealed class HealthMonitor(Topom topom)
                 await RepairReplicasAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
-            catch (Exception e) when (e is TopomException or IOException or InvalidOperationException)
+            catch (Exception e)
             {
-                Log.Warn("health check round failed", ("error", e.Message));
+                // Whatever a round hits, the watch goes on: a monitor that stopped would never fail over again.
+                Log.Warn("health check round failed", ("error", e.Message), ("type", e.GetType().Name));
             }
             try { await Task.Delay(interval, ct).ConfigureAwait(false); }
             catch (OperationCanceledException) { return; }
@@ -141,8 +142,10 @@ internal sealed class HealthMonitor(Topom topom)
             {
                 await topom.RunAsync("failover", c => topom.PromoteLockedAsync(g.Id, best.Server, $"failover: {master} down {down.TotalSeconds:0.0}s", c, masterDead: true), ct).ConfigureAwait(false);
             }
-            catch (TopomException e)
+            catch (Exception e) when (e is TopomException or IOException or InvalidOperationException or TimeoutException
+                                      || (e is OperationCanceledException && !ct.IsCancellationRequested))
             {
+                // Recorded whatever failed: the master may already be switched, and the next round sees no dead master.
                 error = e.Message;
                 Log.Error("failover failed", ("gid", g.Id), ("error", e.Message));
             }

@@ -43,7 +43,10 @@ internal sealed class ProxyClient(HttpClient http, string product, string auth)
         catch (TaskCanceledException) when (!ct.IsCancellationRequested) { throw new ProxyCallException(admin, path, "timed out"); }
         using (resp)
         {
-            string body = await resp.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            string body;
+            try { body = await resp.Content.ReadAsStringAsync(ct).ConfigureAwait(false); }
+            catch (Exception e) when (e is HttpRequestException or IOException) { throw new ProxyCallException(admin, path, e.Message); }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested) { throw new ProxyCallException(admin, path, "timed out"); }
             if ((int)resp.StatusCode == 200) return body;
             string cause = body;
             try { if (JsonNode.Parse(body) is JsonObject o && o["Cause"] is JsonValue c) cause = c.ToString(); }

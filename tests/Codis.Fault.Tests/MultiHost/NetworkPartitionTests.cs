@@ -163,7 +163,7 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         var resumedAt = clock.Elapsed;
         // the event is recorded once the push to every proxy returned (a's, cut off, times out)
         var events = await env.FailoversAsync(timeoutSeconds: 60);
-        Assert.True(events.Count > 0, "the failover is recorded: not within 60 s");
+        Assert.True(events.Count > 0, "the failover is recorded: not within 60 s\n" + Diag());
         Assert.Contains(events, e => e!["OldMaster"]!.GetValue<string>() == A && e["NewMaster"]!.GetValue<string>() == promoted);
         output.WriteLine($"{failoverAt.TotalSeconds:0.0} s: {promoted} promoted; b and c write again at {resumedAt.TotalSeconds:0.0} s; failover events: {events.ToJsonString()}");
         Assert.True(memberServes(1) && memberServes(2), $"{kind} lost its quorum on b + c");

@@ -38,6 +38,9 @@ public class ShutdownTimeoutTests
             using var master = CodisServerProcess.Start("--save", "", "--shutdown-timeout", "2");
             using var replica = CodisServerProcess.Start("--save", "", "--replicaof", $"127.0.0.1 {master.Port}");
             using (var r = replica.Client()) ReplicationTests.WaitLinkUp(r);
+            // The replica's side says "up" once it loaded the RDB; the master counts it online only at its first
+            // ACK (as Redis does after a diskless transfer). WAIT makes sure it is online before it stops.
+            using (var m = master.Client()) Assert.Equal(1, m.Call("WAIT", "1", "10000").Integer);
             replica.Signal(19); // SIGSTOP: connected, but never acknowledges again
             try
             {
