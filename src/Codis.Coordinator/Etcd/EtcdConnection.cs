@@ -8,12 +8,16 @@ namespace Codis.Coordinator.Etcd;
 /// One dotnet-etcd client plus what every call needs: a deadline (the operation timeout, so an unreachable
 /// etcd fails instead of hanging), the auth token for "user:password" (fetched again when etcd says it
 /// expired), and the translation of gRPC failures into coordinator exceptions that name the address.
-/// With several endpoints, a call that gets no answer moves the client on to the next endpoint and is tried
-/// once more there: a member cut off from the others (or from us) would otherwise keep every call waiting.
+/// With several endpoints the client talks to one of them at a time (dotnet-etcd alone would spread calls
+/// round-robin over all of them, so a member cut off by a partition, whose TCP connection stays silent, would
+/// hold every third call for the whole operation timeout). A call that gets no answer, or a session keep-alive
+/// that gets none, moves the client on to the next endpoint; moving retires the old client, which cancels the
+/// calls and watches still waiting on it, and they are tried again (calls) or re-read (watches) on the new one.
 /// </summary>
 internal sealed class EtcdConnection : IDisposable
 {
     private volatile EtcdClient client;
+    private CancellationTokenSource retiring = new();
     private readonly string[] endpoints;
     private int current;
     private readonly object rotateGate = new();
@@ -35,23 +39,30 @@ internal sealed class EtcdConnection : IDisposable
             password = auth[(colon + 1)..];
         }
         endpoints = ConnectionString(address).Split(',');
-        client = new EtcdClient(Ordered(0));
+        client = new EtcdClient(endpoints[0]);
     }
 
-    /// <summary>The endpoints starting at <paramref name="first"/> (the client tries them in this order).</summary>
-    private string Ordered(int first) => string.Join(',', endpoints.Skip(first).Concat(endpoints.Take(first)));
-
-    /// <summary>Moves to a client that starts at the next endpoint, unless another call already did since <paramref name="seen"/>.</summary>
+    /// <summary>Moves to a client of the next endpoint, unless another call already did since <paramref name="seen"/>.</summary>
     public void Rotate(EtcdClient seen)
     {
         if (endpoints.Length < 2) return;
+        CancellationTokenSource old;
         lock (rotateGate)
         {
             if (!ReferenceEquals(client, seen)) return;
             current = (current + 1) % endpoints.Length;
             retired.Add(client); // calls may still run on it: disposed with the connection
-            client = new EtcdClient(Ordered(current));
+            client = new EtcdClient(endpoints[current]);
+            old = retiring;
+            retiring = new CancellationTokenSource();
         }
+        old.Cancel();
+    }
+
+    /// <summary>The client now in use, with a token cancelled when it is retired (a call or watch on it should stop).</summary>
+    public (EtcdClient Client, CancellationToken Retired) Current
+    {
+        get { lock (rotateGate) return (client, retiring.Token); }
     }
 
     public string Address { get; }
@@ -90,10 +101,11 @@ internal sealed class EtcdConnection : IDisposable
     /// <summary>Runs one call with the deadline and the auth header; re-authenticates once on an expired token.</summary>
     public async Task<T> Call<T>(string what, Func<Metadata?, DateTime, CancellationToken, Task<T>> call, CancellationToken ct)
     {
-        var used = client;
+        var (used, retiredToken) = Current;
         try
         {
-            return await Guard(what, () => call(headers, Deadline(), ct), ct);
+            using var attempt = CancellationTokenSource.CreateLinkedTokenSource(ct, retiredToken);
+            return await Guard(what, () => call(headers, Deadline(), attempt.Token), ct);
         }
         catch (CoordinatorUnavailableException) when (endpoints.Length > 1 && !ct.IsCancellationRequested)
         {
@@ -157,6 +169,7 @@ internal sealed class EtcdConnection : IDisposable
     {
         client.Dispose();
         lock (rotateGate) foreach (var c in retired) c.Dispose();
+        retiring.Dispose();
         authGate.Dispose();
     }
 }

@@ -46,14 +46,16 @@ internal sealed class EtcdSession : IAsyncDisposable
         var period = TimeSpan.FromMilliseconds(TtlSeconds * 1000 / 3.0);
         while (!token.IsCancellationRequested && !IsLost)
         {
-            var used = conn.Client;
+            var (used, retired) = conn.Current;
             try
             {
-                using var call = used.GetConnection().LeaseClient.LeaseKeepAlive(conn.Headers, null, token);
+                // a client retired by a call that moved on stops this stream too: the next one goes where the calls go
+                using var stream = CancellationTokenSource.CreateLinkedTokenSource(token, retired);
+                using var call = used.GetConnection().LeaseClient.LeaseKeepAlive(conn.Headers, null, stream.Token);
                 while (!token.IsCancellationRequested)
                 {
-                    await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = LeaseId }, token);
-                    using var answer = CancellationTokenSource.CreateLinkedTokenSource(token);
+                    await call.RequestStream.WriteAsync(new LeaseKeepAliveRequest { ID = LeaseId }, stream.Token);
+                    using var answer = CancellationTokenSource.CreateLinkedTokenSource(stream.Token);
                     // a third of the TTL: time enough to try another endpoint before the lease runs out
                     answer.CancelAfter(period);
                     if (!await call.ResponseStream.MoveNext(answer.Token)) break;
@@ -62,7 +64,7 @@ internal sealed class EtcdSession : IAsyncDisposable
                         MarkLost();
                         return;
                     }
-                    await Task.Delay(period, token);
+                    await Task.Delay(period, stream.Token);
                 }
             }
             catch (Grpc.Core.RpcException e) when (!token.IsCancellationRequested && e.StatusCode == Grpc.Core.StatusCode.Unauthenticated)

@@ -15,11 +15,13 @@ internal static class EtcdWatchStream
     /// </summary>
     public static async Task RunAsync(EtcdConnection conn, WatchCreateRequest create, Func<IReadOnlyList<Mvccpb.Event>, bool> onEvents, CancellationToken ct)
     {
+        var (client, retired) = conn.Current;
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(ct, retired);
         try
         {
-            using var call = conn.Client.GetConnection().WatchClient.Watch(conn.Headers, null, ct);
-            await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = create }, ct);
-            while (await call.ResponseStream.MoveNext(ct))
+            using var call = client.GetConnection().WatchClient.Watch(conn.Headers, null, linked.Token);
+            await call.RequestStream.WriteAsync(new WatchRequest { CreateRequest = create }, linked.Token);
+            while (await call.ResponseStream.MoveNext(linked.Token))
             {
                 var r = call.ResponseStream.Current;
                 if (r.Canceled)
@@ -35,6 +37,11 @@ internal static class EtcdWatchStream
         catch (RpcException e)
         {
             throw new OperationCanceledException("watch cancelled", e, ct);
+        }
+        catch (OperationCanceledException e) when (!ct.IsCancellationRequested)
+        {
+            // The connection moved to another endpoint: the caller re-reads and watches there.
+            throw new CoordinatorUnavailableException($"etcd {conn.Address}: watch: the client moved to another endpoint", e);
         }
     }
 }
