@@ -143,7 +143,10 @@ internal sealed partial class CodisServer
         {
             var ip = addr is "*" or "0.0.0.0" ? IPAddress.Any : addr == "::" ? IPAddress.IPv6Any : IPAddress.Parse(addr.TrimStart('-'));
             var socket = new Socket(ip.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            // Plain SO_REUSEADDR (restart over TIME_WAIT). .NET's ReuseAddress also sets SO_REUSEPORT on Linux,
+            // which would let a second server bind the same port silently and take half its connections.
+            if (OperatingSystem.IsLinux()) socket.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
+            else socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
             socket.Bind(new IPEndPoint(ip, port));
             socket.Listen(Settings["tcp-backlog"].AsInt);
             port = ((IPEndPoint)socket.LocalEndPoint!).Port; // --port 0 picks a free one; later binds share it
