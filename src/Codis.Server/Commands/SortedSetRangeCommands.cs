@@ -112,7 +112,7 @@ internal static class SortedSetRangeCommands
         }
         if (store)
         {
-            var dst = SortedSetValue.From(result, CollectionLimits.Current);
+            var dst = SortedSetValue.From(result, CollectionLimits.Current, addedInOrder: true);
             CollectionAccess.Store(ctx, ctx.Db, 1, dst, result.Count == 0);
             ctx.Reply.WriteInteger(result.Count);
             return;

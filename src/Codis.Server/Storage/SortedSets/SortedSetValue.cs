@@ -453,8 +453,12 @@ internal sealed class SortedSetValue : IKeyValue
         for (int n = list!.First; n != 0; n = list.Next(n)) yield return (list.MemberOf(n), list.ScoreOf(n));
     }
 
-    /// <summary>A sorted set of loaded or computed entries (distinct members), encoded as Redis would after loading or storing it.</summary>
-    public static SortedSetValue From(IReadOnlyCollection<(byte[] Member, double Score)> entries, CollectionLimits limits)
+    /// <summary>
+    /// A sorted set of loaded or computed entries (distinct members), encoded as Redis would after loading or storing
+    /// it. <paramref name="addedInOrder"/>: as ZRANGESTORE, which adds them one by one to a listpack when their count
+    /// fits, so the ones added before a long member converts it have a -0 score stored as 0.
+    /// </summary>
+    public static SortedSetValue From(IReadOnlyCollection<(byte[] Member, double Score)> entries, CollectionLimits limits, bool addedInOrder = false)
     {
         bool small = entries.Count <= limits.ZSetMaxListpackEntries;
         if (small)
@@ -479,7 +483,12 @@ internal sealed class SortedSetValue : IKeyValue
         }
         z.scores!.Reserve(entries.Count);
         z.list!.Reserve(entries.Count);
-        foreach (var (m, s) in entries) z.Set(m, s, limits);
+        bool packedSoFar = addedInOrder && entries.Count <= limits.ZSetMaxListpackEntries;
+        foreach (var (m, s) in entries)
+        {
+            if (m.Length > limits.ZSetMaxListpackValue) packedSoFar = false;
+            z.Set(m, packedSoFar && s == 0 ? 0 : s, limits);
+        }
         return z;
     }
 
