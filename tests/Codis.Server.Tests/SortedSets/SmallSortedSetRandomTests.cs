@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Codis.Core.Resp;
 using Codis.Server.Tests.Infrastructure;
 
 namespace Codis.Server.Tests.SortedSets;
@@ -82,7 +83,32 @@ public class SmallSortedSetRandomTests(PeerFixture peers) : IClassFixture<PeerFi
                 for (int k = 0; k < 6; k++) script.Append($"zrange z{k} 0 -1 withscores\nobject encoding z{k}\n");
         }
         for (int k = 0; k < 6; k++) script.Append($"zrange z{k} 0 -1 withscores\nobject encoding z{k}\ndump z{k}\n");
-        script.Append("zrange zl 0 -1\nconfig set zset-max-listpack-entries 128\nconfig set zset-max-listpack-value 64\n");
+        script.Append("zrange zl 0 -1\n");
         peers.AssertSame(script.ToString());
+
+        // Redis's payloads restore into ours with the encoding Redis's loader picks, and dump back the same
+        using var redis = peers.Redis.Client();
+        using var codis = peers.Codis.Client();
+        try
+        {
+            foreach (var key in new[] { "z0", "z1", "z2", "z3", "z4", "z5", "zl" })
+            {
+                if (redis.Call("exists", key).Integer == 0) continue;
+                var payload = redis.Call("dump", key).Bytes!;
+                codis.Call("restore", key + ":r", "0", payload).AssertOk();
+                redis.Call("restore", key + ":r", "0", payload).AssertOk();
+                Assert.Equal(redis.Call("zrange", key + ":r", "0", "-1", "withscores").Strings(), codis.Call("zrange", key + ":r", "0", "-1", "withscores").Strings());
+                Assert.Equal(redis.Call("object", "encoding", key + ":r").Text, codis.Call("object", "encoding", key + ":r").Text);
+                Assert.Equal(Convert.ToHexString(redis.Call("dump", key + ":r").Bytes!), Convert.ToHexString(codis.Call("dump", key + ":r").Bytes!));
+            }
+        }
+        finally
+        {
+            foreach (var c in new[] { redis, codis })
+            {
+                c.Call("config", "set", "zset-max-listpack-entries", "128");
+                c.Call("config", "set", "zset-max-listpack-value", "64");
+            }
+        }
     }
 }
