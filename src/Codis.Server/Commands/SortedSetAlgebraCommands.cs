@@ -188,7 +188,8 @@ internal static class SortedSetAlgebraCommands
     {
         var acc = new Dictionary<byte[], double>(ByteArrayComparer.Instance);
         var order = new List<byte[]>();
-        foreach (var src in sources)
+        // smallest input first, as Redis sorts them (with MIN/MAX that decides whether a 0 or a -0 stays)
+        foreach (var src in sources.OrderBy(s => s.Count))
         {
             foreach (var (m, s) in src.Entries())
             {

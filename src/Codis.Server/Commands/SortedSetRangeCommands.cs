@@ -112,7 +112,7 @@ internal static class SortedSetRangeCommands
         }
         if (store)
         {
-            var dst = SortedSetValue.From(result, CollectionLimits.Current);
+            var dst = SortedSetValue.From(result, CollectionLimits.Current, addedInOrder: true);
             CollectionAccess.Store(ctx, ctx.Db, 1, dst, result.Count == 0);
             ctx.Reply.WriteInteger(result.Count);
             return;
@@ -177,7 +177,7 @@ internal static class SortedSetRangeCommands
         for (; node != 0 && offset > 0; offset--) node = reverse ? zset.Prev(node) : zset.Next(node);
         for (; node != 0 && limit != 0; limit--)
         {
-            if (reverse ? !r.AboveMin(zset.MemberOf(node)) : !r.BelowMax(zset.MemberOf(node))) break;
+            if (reverse ? !r.AboveMin(zset.MemberSpan(node)) : !r.BelowMax(zset.MemberSpan(node))) break;
             result.Add((zset.MemberOf(node), zset.ScoreOf(node)));
             node = reverse ? zset.Prev(node) : zset.Next(node);
         }

@@ -28,13 +28,14 @@ internal static class MemoryUsage
         HashValue h => ObjectHeader + 32 + (h.IsListpack
             ? Array(h.PackedBytes)
             : Sampled(h.Entries(), h.Count, samples, e => Array(e.Field.Length) + Array(e.Value.Length) + 28 + 4)),
-        SetValue s => ObjectHeader + 32 + (s.IsIntset
-            ? s.Count * 8L
-            : Sampled(s.Members(), s.Count, samples, m => Array(m.Length) + 24 + 4)),
-        // member bytes, the member table's entry (key, score, hash, chain, position) and the skip-list node, plus a
-        // third of an upper-link block on average
-        SortedSetValue z => ObjectHeader + 64 + Sampled(z.Entries(), z.Count, samples,
-            e => Array(e.Member.Length) + (z.IsListpack ? 16 : 32 + 4 + 48 + 8)),
+        SetValue s => ObjectHeader + 24 + (s.Table == null
+            ? Array(s.PackedBytes)
+            : 56 + Sampled(s.Members(), s.Count, samples, m => Array(m.Length) + 24 + 4 + 4)),
+        // a listpack is its array; a skiplist has per member its bytes, the member table's entry (key, score, hash,
+        // chain, position) and the skip-list node, plus a third of an upper-link block on average
+        SortedSetValue z => ObjectHeader + 32 + (z.IsListpack
+            ? Array(z.PackedBytes)
+            : 64 + Sampled(z.Entries(), z.Count, samples, e => Array(e.Member.Length) + 32 + 4 + 48 + 8)),
         // packed nodes: their arrays are the whole cost, summed exactly (a few per thousand elements)
         ListValue l => ObjectHeader + 32 + l.AllocatedBytes,
         StreamValue st => OfStream(st),
