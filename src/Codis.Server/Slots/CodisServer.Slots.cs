@@ -16,6 +16,9 @@ internal sealed partial class CodisServer
         }
     }
 
+    /// <summary>Whether any slot-migration state exists yet (reading <see cref="Slots"/> would create it).</summary>
+    internal bool HasSlotsState => slots != null;
+
     /// <summary>Whether the command running now is a write a semi-async migration forwards to its target.</summary>
     internal bool ForwardingWrite
     {

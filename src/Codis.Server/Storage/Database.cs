@@ -10,7 +10,8 @@ namespace Codis.Server.Storage;
 /// </summary>
 internal sealed class Database(int index, Keyspace keyspace)
 {
-    private readonly KeyTable?[] slots = new KeyTable?[SlotHash.SlotCount];
+    private KeyTable?[] slots = new KeyTable?[SlotHash.SlotCount];
+    private TagIndex tags = new();
 
     public int Index { get; } = index;
     public long Count { get; private set; }
@@ -27,7 +28,7 @@ internal sealed class Database(int index, Keyspace keyspace)
     public Keyspace Keyspace => keyspace;
 
     /// <summary>Tagged keys grouped by tag CRC, for the slot-migration commands that move a tag group together.</summary>
-    public TagIndex Tags { get; } = new();
+    public TagIndex Tags => tags;
 
     public KeyTable? Table(int slot) => slots[slot];
 
@@ -167,6 +168,18 @@ internal sealed class Database(int index, Keyspace keyspace)
         Tags.Clear();
     }
 
+    /// <summary>
+    /// SWAPDB: this database and <paramref name="other"/> exchange their keys (slot tables, counts, tag index, and so
+    /// the expiry that lives in each entry). Who watches or waits on which database stays, as in Redis: clients keep
+    /// their database number and see the other data.
+    /// </summary>
+    internal void SwapData(Database other)
+    {
+        (slots, other.slots) = (other.slots, slots);
+        (tags, other.tags) = (other.tags, tags);
+        (Count, other.Count) = (other.Count, Count);
+    }
+
     /// <summary>Removes every key of one slot; returns how many.</summary>
     public long ClearSlot(int slot)
     {
@@ -273,6 +286,41 @@ internal sealed class Database(int index, Keyspace keyspace)
             {
                 if (w.ExpiredAtWatch) w.ExpiredAtWatch = false; // an expired key flushed: no logical change
                 else w.Owner.Dirty = true;
+            }
+        }
+    }
+
+    /// <summary>
+    /// SWAPDB, before the swap: a watched key of this database that exists here or in <paramref name="incoming"/>
+    /// (the data about to replace this one) is touched, as Redis's touchAllWatchedKeysInDb. Expired keys follow
+    /// Redis 7: an already expired key that is replaced by nothing, or by another expired key, is no change, and a
+    /// missing key replaced by an expired one is remembered as expired.
+    /// </summary>
+    internal void TouchWatchedForSwap(Database incoming)
+    {
+        if (watched == null) return;
+        foreach (var (key, list) in watched)
+        {
+            bool here = Lookup(key, out _, out _, expire: false);
+            bool there = incoming.Lookup(key, out _, out _, expire: false);
+            if (!here && !there) continue;
+            foreach (var w in list)
+            {
+                if (w.ExpiredAtWatch)
+                {
+                    if (!there)
+                    {
+                        w.ExpiredAtWatch = false;
+                        continue;
+                    }
+                    if (incoming.IsLogicallyExpired(key)) continue;
+                }
+                else if (!here && incoming.IsLogicallyExpired(key))
+                {
+                    w.ExpiredAtWatch = true;
+                    continue;
+                }
+                w.Owner.Dirty = true;
             }
         }
     }

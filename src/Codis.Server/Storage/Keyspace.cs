@@ -126,6 +126,19 @@ internal sealed class Keyspace
         return n;
     }
 
+    /// <summary>
+    /// SWAPDB: databases <paramref name="a"/> and <paramref name="b"/> exchange their data at once (the caller holds
+    /// the lock, so no command sees half of it). Watched keys of both are touched first, as Redis does.
+    /// </summary>
+    public void SwapDatabases(int a, int b)
+    {
+        if (a == b) return;
+        Database x = databases[a], y = databases[b];
+        x.TouchWatchedForSwap(y);
+        y.TouchWatchedForSwap(x);
+        x.SwapData(y);
+    }
+
     public void FlushAll()
     {
         foreach (var db in databases) db.Clear();

@@ -81,6 +81,17 @@ internal sealed class BlockingRegistry(CodisServer server)
         if (waiting.ContainsKey(wk) && readySet.Add(wk)) ready.Add(wk);
     }
 
+    /// <summary>
+    /// SWAPDB: every key waited on in this database may now hold something else (or nothing), so all of them are
+    /// tried after the command, as Redis rescans the blocking keys of swapped databases; each blocked command's
+    /// serve decides (a pop waits on, a group reader whose stream is gone gets its error).
+    /// </summary>
+    public void SignalDatabase(int db)
+    {
+        foreach (var wk in waiting.Keys)
+            if (wk.Db == db && readySet.Add(wk)) ready.Add(wk);
+    }
+
     /// <summary>Serves the clients blocked on keys written since the last call (cheap when nobody waits).</summary>
     public void ServeReady()
     {
