@@ -46,6 +46,8 @@ internal sealed partial class CodisServer
         slowlogThreshold = settings["slowlog-log-slower-than"].AsLong;
         slowlogMaxLen = settings["slowlog-max-len"].AsInt;
         maxMemory = settings["maxmemory"].AsLong;
+        Evictor = new Storage.Eviction.Evictor(Keyspace);
+        WatchEvictionSettings(settings);
         settings["loglevel"].Changed = s => Log.MinLevel = LogLevelOf(s.Value);
         StandardSections.RegisterAll(this, Info);
         InitPersistence();
@@ -321,7 +323,7 @@ internal sealed partial class CodisServer
         // EXEC is checked as the commands it will run: a write if one of them is (OOM, READONLY, MISCONF).
         var flags = spec.Flags;
         if (client.Multi is { } queued && spec.Handler == ExecHandler) flags |= queued.Flags & (CommandFlags.Write | CommandFlags.DenyOom);
-        if (maxMemory > 0 && (flags & CommandFlags.DenyOom) != 0 && Memory.Used() > maxMemory)
+        if (maxMemory > 0 && !client.IsReplay && OutOfMemory(client.IsScript) && (flags & CommandFlags.DenyOom) != 0)
         {
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
             return start;

@@ -123,6 +123,7 @@ internal static class ConfigCommand
         var server = ctx.Server;
         server.Stats.Reset();
         server.Keyspace.ResetStats();
+        server.Evictor.ResetStats();
         server.Memory.ResetPeak();
         server.Memory.Pauses.Reset();
         foreach (var spec in CommandTable.All) spec.ResetStats();

@@ -33,6 +33,7 @@ internal static class DumpCommands
     public static void Restore(CommandContext ctx)
     {
         bool replace = false, absTtl = false, haveIdle = false, haveFreq = false;
+        long idleSeconds = 0, frequency = 0;
         // Options first, in Redis's order of checks: syntax and option values, then BUSYKEY, then the TTL, then the payload.
         for (int j = 4; j < ctx.ArgCount; j++)
         {
@@ -53,7 +54,8 @@ internal static class DumpCommands
                     ctx.Error("ERR Invalid IDLETIME value, must be >= 0");
                     return;
                 }
-                haveIdle = true; // accepted for compatibility; codis-server keeps no LRU clock per key
+                haveIdle = true;
+                idleSeconds = idle;
                 j++;
             }
             else if (ctx.ArgIs(j, "FREQ") && hasValue && !haveIdle)
@@ -64,7 +66,8 @@ internal static class DumpCommands
                     ctx.Error("ERR Invalid FREQ value, must be >= 0 and <= 255");
                     return;
                 }
-                haveFreq = true; // accepted for compatibility; no LFU counters
+                haveFreq = true;
+                frequency = freq;
                 j++;
             }
             else
@@ -106,8 +109,17 @@ internal static class DumpCommands
             return;
         }
         db.Add(ctx.ArgBytes(1), value!, ttl == 0 ? 0 : expireAt);
+        // As Redis's objectSetLRUOrLFU: each option counts only under the policy kind that keeps it.
+        var ks = ctx.Keyspace;
+        if (haveIdle && !ks.LfuStamps) SetAccess(db, ctx.Arg(1), (uint)Math.Max(1, ks.AccessClock - Math.Min(idleSeconds, ks.AccessClock - 1)));
+        else if (haveFreq && ks.LfuStamps) SetAccess(db, ctx.Arg(1), Storage.Eviction.Lfu.Stamp(ctx.Now, (int)frequency));
         if (ttl != 0 && !absTtl) ctx.Rewrite = [AbsoluteTtlRewrite(ctx, expireAt)];
         ctx.Ok();
+    }
+
+    private static void SetAccess(Storage.Database db, ReadOnlySpan<byte> key, uint stamp)
+    {
+        if (db.TryPeek(key, out var table, out int index)) table.At(index).Access = stamp;
     }
 
     /// <summary>The request with the TTL made absolute and ABSTTL appended, as 7.0 propagates a relative RESTORE.</summary>

@@ -64,12 +64,21 @@ internal static class ObjectCommand
                 ctx.Reply.WriteInteger(shared ? SharedRefCount : 1);
                 break;
             case "idletime":
+                if (ctx.Keyspace.LfuStamps)
+                {
+                    ctx.Error("ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+                    break;
+                }
                 // 0: stored by a path that does not stamp access times (treated as just used).
                 ctx.Reply.WriteInteger(e.Access == 0 ? 0 : Math.Max(0, (long)ctx.Keyspace.AccessClock - e.Access));
                 break;
             default:
-                // Only "noeviction"-style memory limits exist here, so access frequency is never tracked.
-                ctx.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+                if (!ctx.Keyspace.LfuStamps)
+                {
+                    ctx.Error("ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note that when switching between policies at runtime LRU and LFU data will take some time to adjust.");
+                    break;
+                }
+                ctx.Reply.WriteInteger(Storage.Eviction.Lfu.Counter(e.Access, ctx.Now, ctx.Keyspace.LfuDecayMinutes));
                 break;
         }
     }

@@ -23,7 +23,16 @@ internal static class ServerSettings
         s.Define(new Setting { Name = "proto-inline-max-size", Kind = SettingKind.Memory, Default = "65536", Min = 1024, Max = int.MaxValue, Description = "longest inline request line" });
         s.Define(new Setting { Name = "slowlog-log-slower-than", Kind = SettingKind.Integer, Default = "10000", Min = -1, Max = long.MaxValue, Description = "log commands slower than N microseconds (-1 = off)" });
         s.Define(new Setting { Name = "slowlog-max-len", Kind = SettingKind.Integer, Default = "128", Min = 0, Max = long.MaxValue, Description = "slow log length" });
-        s.Define(new Setting { Name = "maxmemory", Kind = SettingKind.Memory, Default = "0", Min = 0, Max = long.MaxValue, Description = "memory limit in bytes (0 = none); writes are refused above it" });
+        s.Define(new Setting { Name = "maxmemory", Kind = SettingKind.Memory, Default = "0", Min = 0, Max = long.MaxValue, Description = "memory limit in bytes (0 = none): keys are evicted by maxmemory-policy, or writes refused, above it" });
+        s.Define(new Setting { Name = "maxmemory-policy", Kind = SettingKind.Enum, Default = "noeviction", Choices = Storage.Eviction.EvictionPolicies.Names,
+            Description = "what goes when memory is over maxmemory: (allkeys|volatile)-(lru|lfu|random), volatile-ttl, or noeviction (writes get OOM errors)" });
+        s.Define(new Setting { Name = "maxmemory-samples", Kind = SettingKind.Integer, Default = "5", Min = 1, Max = int.MaxValue, Description = "keys sampled per database to pick an LRU/LFU/TTL victim" });
+        s.Define(new Setting { Name = "maxmemory-eviction-tenacity", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = 100,
+            Description = "time a command may spend evicting before the cron goes on (10 = 500 us, +15% per point, 100 = no limit)" });
+        s.Define(new Setting { Name = "lfu-log-factor", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "LFU counter growth: higher = more accesses per step" });
+        s.Define(new Setting { Name = "lfu-decay-time", Kind = SettingKind.Integer, Default = "1", Min = 0, Max = int.MaxValue, Description = "minutes without access for an LFU counter to lose one (0 = never)" });
+        s.Define(new Setting { Name = "replica-ignore-maxmemory", Kind = SettingKind.Boolean, Default = "yes", Description = "a replica leaves eviction to its master (which sends the DELs)" });
+        s.Alias("slave-ignore-maxmemory", "replica-ignore-maxmemory");
         s.Define(new Setting { Name = "loglevel", Kind = SettingKind.Enum, Default = "notice", Choices = ["debug", "verbose", "notice", "warning"], Description = "log verbosity" });
         s.Define(new Setting { Name = "log-format", Kind = SettingKind.Enum, Default = "text", Choices = ["text", "json"], Mutable = false, Description = "log line format" });
         s.Define(new Setting { Name = "pidfile", Kind = SettingKind.String, Default = "", Mutable = false, Description = "write the process id to this file" });

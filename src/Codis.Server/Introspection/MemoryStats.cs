@@ -2,7 +2,8 @@ namespace Codis.Server.Introspection;
 
 /// <summary>
 /// The memory figures of INFO memory. used_memory is the managed heap the GC counts as allocated (the .NET
-/// equivalent of Redis's allocator total), RSS is read from /proc like Redis does.
+/// equivalent of Redis's allocator total) less what eviction deleted and the GC has not reclaimed yet; RSS is read
+/// from /proc like Redis does, and includes that garbage until a collection returns it.
 /// </summary>
 internal sealed class MemoryStats
 {
@@ -15,9 +16,13 @@ internal sealed class MemoryStats
 
     public long Peak => Math.Max(peak, Used());
 
+    /// <summary>Set by the server: keys it evicted count as freed at once, as in Redis, not when the GC reclaims them.</summary>
+    public Storage.Eviction.Evictor? Evictor { get; set; }
+
     public long Used()
     {
         long used = GC.GetTotalMemory(forceFullCollection: false);
+        if (Evictor is { PendingBytes: > 0 } evictor) used = evictor.UsedForLimit(used);
         if (used > peak) peak = used;
         return used;
     }

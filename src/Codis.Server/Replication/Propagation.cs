@@ -27,7 +27,7 @@ internal sealed class Propagation
         replicaReadOnly = server.Settings["replica-read-only"];
         minReplicasToWrite = server.Settings["min-replicas-to-write"];
         minReplicasMaxLag = server.Settings["min-replicas-max-lag"];
-        server.Keyspace.KeyExpired += (db, key) => Emit(db.Index, [Del, key], toStream: true);
+        server.Keyspace.KeyDeletedByServer += (db, key) => Emit(db.Index, [Del, key], toStream: true);
     }
 
     private static readonly byte[] Del = "DEL"u8.ToArray();

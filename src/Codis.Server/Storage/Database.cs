@@ -38,7 +38,11 @@ internal sealed class Database(int index, Keyspace keyspace)
     public bool TryFind(ReadOnlySpan<byte> key, out KeyTable table, out int index)
     {
         if (!TryPeek(key, out table, out index)) return false;
-        if (keyspace.Touching) table.At(index).Access = keyspace.AccessClock;
+        if (keyspace.Touching)
+        {
+            ref var e = ref table.At(index);
+            e.Access = keyspace.Touch(e.Access);
+        }
         return true;
     }
 
@@ -125,7 +129,7 @@ internal sealed class Database(int index, Keyspace keyspace)
         int slot = SlotHash.Slot(key);
         var table = TableOrCreate(slot);
         int index = table.Add(key, KeyTable.HashOf(key), value, expireAt);
-        table.At(index).Access = keyspace.AccessClock;
+        table.At(index).Access = keyspace.NewStamp;
         Count++;
         Tags.OnAdded(key);
         keyspace.OnModified(this, key);

@@ -27,6 +27,22 @@ internal sealed class Keyspace
     /// <summary>The command clock in unix seconds: what a key's last-access time is stamped with.</summary>
     public uint AccessClock => (uint)(Now / 1000);
 
+    /// <summary>
+    /// While an LFU maxmemory-policy is selected, a key's access stamp holds an LFU counter (<see cref="Eviction.Lfu"/>)
+    /// instead of its last-access second, as Redis reuses its LRU field; switching policies re-reads old stamps in
+    /// the new sense until the keys are touched again.
+    /// </summary>
+    public bool LfuStamps { get; set; }
+    public int LfuLogFactor { get; set; } = 10;
+    public int LfuDecayMinutes { get; set; } = 1;
+
+    /// <summary>The access stamp of a key just created.</summary>
+    public uint NewStamp => LfuStamps ? Eviction.Lfu.New(Now) : AccessClock;
+
+    /// <summary>The access stamp of a key after an access.</summary>
+    public uint Touch(uint stamp) =>
+        LfuStamps ? Eviction.Lfu.Touch(stamp, Now, LfuLogFactor, LfuDecayMinutes, Random) : AccessClock;
+
     /// <summary>Reads the wall clock (the cron does, ten times a second, and everything outside a client's batch).</summary>
     public void RefreshClock()
     {
@@ -60,6 +76,8 @@ internal sealed class Keyspace
 
     public long ExpiredKeys { get; private set; }
 
+    public long EvictedKeys { get; private set; }
+
     /// <summary>
     /// Snapshots being written from shared references (BGSAVE, AOF rewrite, full sync). While it is above zero,
     /// stored strings must not be patched in place: commands copy them first (a cheap copy-on-write).
@@ -79,15 +97,15 @@ internal sealed class Keyspace
     public long KeyspaceMisses { get; set; }
 
     /// <summary>CONFIG RESETSTAT.</summary>
-    public void ResetStats() => ExpiredKeys = KeyspaceHits = KeyspaceMisses = 0;
+    public void ResetStats() => ExpiredKeys = EvictedKeys = KeyspaceHits = KeyspaceMisses = 0;
 
     public Random Random { get; } = new();
 
     /// <summary>Raised (under the lock) whenever a key is written or deleted: WATCH, slot-migration bookkeeping.</summary>
     public event Action<Database, ReadOnlyMemory<byte>>? KeyModified;
 
-    /// <summary>Raised (under the lock) when a key expires: replication and AOF turn it into a DEL.</summary>
-    public event Action<Database, byte[]>? KeyExpired;
+    /// <summary>Raised (under the lock) when a key expires or is evicted: replication and AOF turn it into a DEL.</summary>
+    public event Action<Database, byte[]>? KeyDeletedByServer;
 
     /// <summary>
     /// Raised (under the lock) for changes Redis signals to no one — XACK, XCLAIM, XAUTOCLAIM, XREADGROUP's deliveries,
@@ -115,7 +133,17 @@ internal sealed class Keyspace
         Dirty++;
         ExpiredKeys++;
         if (db.HasWatches) db.TouchWatched(key);
-        KeyExpired?.Invoke(db, key);
+        KeyDeletedByServer?.Invoke(db, key);
+        KeyModified?.Invoke(db, key);
+    }
+
+    /// <summary>A key deleted by maxmemory-policy: as an expiry, but counted in evicted_keys.</summary>
+    public void OnEvicted(Database db, byte[] key)
+    {
+        Dirty++;
+        EvictedKeys++;
+        if (db.HasWatches) db.TouchWatched(key);
+        KeyDeletedByServer?.Invoke(db, key);
         KeyModified?.Invoke(db, key);
     }
 

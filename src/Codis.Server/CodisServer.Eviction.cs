@@ -1,0 +1,62 @@
+using Codis.Server.Storage.Eviction;
+
+namespace Codis.Server;
+
+/// <summary>maxmemory: eviction before commands and from the cron, and the OOM refusal.</summary>
+internal sealed partial class CodisServer
+{
+    public Evictor Evictor { get; private set; } = null!;
+
+    private Codis.Core.Config.Setting replicaIgnoreMaxmemory = null!;
+
+    private void WatchEvictionSettings(Codis.Core.Config.Settings settings)
+    {
+        replicaIgnoreMaxmemory = settings["replica-ignore-maxmemory"];
+        Memory.Evictor = Evictor;
+        void Policy(Codis.Core.Config.Setting s)
+        {
+            Evictor.Policy = EvictionPolicies.Parse(s.Value);
+            Keyspace.LfuStamps = Evictor.Policy.IsLfu();
+            Evictor.ClearPool(); // pooled scores were of the old kind
+        }
+        settings["maxmemory-policy"].Changed = Policy;
+        settings["maxmemory-samples"].Changed = s => Evictor.Samples = s.AsInt;
+        settings["maxmemory-eviction-tenacity"].Changed = s => Evictor.Tenacity = s.AsInt;
+        settings["lfu-log-factor"].Changed = s => Keyspace.LfuLogFactor = s.AsInt;
+        settings["lfu-decay-time"].Changed = s => Keyspace.LfuDecayMinutes = s.AsInt;
+        Policy(settings["maxmemory-policy"]);
+        Evictor.Samples = settings["maxmemory-samples"].AsInt;
+        Evictor.Tenacity = settings["maxmemory-eviction-tenacity"].AsInt;
+        Keyspace.LfuLogFactor = settings["lfu-log-factor"].AsInt;
+        Keyspace.LfuDecayMinutes = settings["lfu-decay-time"].AsInt;
+        Cron += () =>
+        {
+            // Redis's eviction time proc: what a command's time budget left over is freed here, without clients.
+            if (maxMemory > 0) OutOfMemory(inScript: false);
+        };
+    }
+
+    /// <summary>A replica with replica-ignore-maxmemory leaves its memory to the master (which sends the DELs).</summary>
+    private bool IgnoresMaxmemory => Replication.IsReplica && replicaIgnoreMaxmemory.AsBool;
+
+    /// <summary>
+    /// Redis's performEvictions, called before a command while maxmemory is set (the caller checks): evicts
+    /// what the policy allows; true when memory stays over the limit and nothing more can go, so a command that
+    /// may grow memory is refused. Inside a script nothing is evicted (keys must not vanish under it); its
+    /// write commands are refused while memory is over.
+    /// </summary>
+    private bool OutOfMemory(bool inScript)
+    {
+        if (IgnoresMaxmemory) return false;
+        long used = Memory.Used();
+        if (used <= maxMemory)
+        {
+            Evictor.Evict(used, maxMemory); // nothing to do; ends a period over the limit (INFO stats)
+            return false;
+        }
+        if (inScript) return true;
+        var outcome = Evictor.Evict(used, maxMemory);
+        Evictor.ReclaimIfWorthIt(maxMemory);
+        return outcome == Evictor.Outcome.Failed;
+    }
+}
