@@ -323,7 +323,7 @@ internal sealed partial class CodisServer
         // EXEC is checked as the commands it will run: a write if one of them is (OOM, READONLY, MISCONF).
         var flags = spec.Flags;
         if (client.Multi is { } queued && spec.Handler == ExecHandler) flags |= queued.Flags & (CommandFlags.Write | CommandFlags.DenyOom);
-        if (maxMemory > 0 && !client.IsReplay && OutOfMemory(client.IsScript) && (flags & CommandFlags.DenyOom) != 0)
+        if (maxMemory > 0 && !client.IsReplay && OutOfMemory(client.IsScript, start) && (flags & CommandFlags.DenyOom) != 0)
         {
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
             return start;
