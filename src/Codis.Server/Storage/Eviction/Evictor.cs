@@ -43,6 +43,8 @@ internal sealed class Evictor(Keyspace keyspace)
     private struct Candidate
     {
         public byte[]? Key;
+        public KeyTable? Table; // where it was sampled: found again without hashing while its entry holds it
+        public int Index;
         public int Db;
         public ulong Score;
     }
@@ -105,7 +107,7 @@ internal sealed class Evictor(Keyspace keyspace)
             for (int d = 0; d < keyspace.DatabaseCount; d++)
             {
                 var candidateDb = keyspace[d];
-                if (candidateDb.Count == 0 || (Policy.VolatileOnly() && candidateDb.ExpiresCount == 0)) continue;
+                if (candidateDb.Count == 0 || (Policy.VolatileOnly() && !MayHaveExpires(candidateDb))) continue;
                 any |= Sample(candidateDb);
             }
             // Best first; a candidate whose key is gone (or changed) since it was pooled is dropped.
@@ -114,7 +116,7 @@ internal sealed class Evictor(Keyspace keyspace)
                 var best = pool[poolCount - 1];
                 RemoveFromPool(poolCount - 1);
                 db = keyspace[best.Db];
-                if (Locate(db, best.Key!, out table, out index) && !(Policy.VolatileOnly() && table.At(index).ExpireAt == 0)) return true;
+                if (Locate(db, best, out table, out index) && !(Policy.VolatileOnly() && table.At(index).ExpireAt == 0)) return true;
             }
             if (!any) break;
         }
@@ -130,7 +132,7 @@ internal sealed class Evictor(Keyspace keyspace)
         {
             db = keyspace[nextRandomDb];
             nextRandomDb = (nextRandomDb + 1) % keyspace.DatabaseCount;
-            if (db.Count == 0 || (Policy.VolatileOnly() && db.ExpiresCount == 0)) continue;
+            if (db.Count == 0 || (Policy.VolatileOnly() && !MayHaveExpires(db))) continue;
             if (RandomEntry(db, Policy.VolatileOnly(), out table, out index)) return true;
         }
         db = null!;
@@ -139,26 +141,56 @@ internal sealed class Evictor(Keyspace keyspace)
         return false;
     }
 
-    private static bool Locate(Database db, byte[] key, out KeyTable table, out int index)
+    // Database.ExpiresCount sums 1024 slot tables: read once per 100 ms per database, not per victim. A database
+    // whose last count was 0 is skipped until then (its keys gaining TTLs meanwhile wait for the next count).
+    private long[] expiresCounts = [];
+    private long expiresCountedAt = long.MinValue;
+
+    private bool MayHaveExpires(Database db)
     {
+        long now = Environment.TickCount64;
+        if (expiresCounts.Length != keyspace.DatabaseCount || now - expiresCountedAt >= 100)
+        {
+            expiresCounts = new long[keyspace.DatabaseCount];
+            for (int d = 0; d < expiresCounts.Length; d++) expiresCounts[d] = keyspace[d].Count == 0 ? 0 : keyspace[d].ExpiresCount;
+            expiresCountedAt = now;
+        }
+        return expiresCounts[db.Index] > 0;
+    }
+
+    private static bool Locate(Database db, in Candidate c, out KeyTable table, out int index)
+    {
+        // Entry indices are stable while the key stays; the table itself is replaced by FLUSHDB, SWAPDB and a cleared slot.
+        var key = c.Key!;
+        if (c.Table is { } t && t.IsUsed(c.Index) && ReferenceEquals(t.At(c.Index).Key, key) && db.Table(SlotHash.Slot(key)) == t)
+        {
+            table = t;
+            index = c.Index;
+            return true;
+        }
         table = db.Table(SlotHash.Slot(key))!;
         index = table?.Find(key) ?? -1;
         return index >= 0;
     }
 
-    /// <summary>Adds up to maxmemory-samples random keys of <paramref name="db"/> to the pool; false if none found.</summary>
+    /// <summary>
+    /// Adds maxmemory-samples random keys of <paramref name="db"/> to the pool; false if none found. They come from
+    /// one random slot table: its keys are a random subset (by hash), and one table's entries sit together in
+    /// memory, where keys from as many tables would cost a few cache misses each.
+    /// </summary>
     private bool Sample(Database db)
     {
         bool volatileOnly = Policy.VolatileOnly();
-        bool found = false;
+        if (!RandomTable(db, volatileOnly, out var table)) return false;
+        var random = keyspace.Random;
         for (int s = 0; s < Samples; s++)
         {
-            if (!RandomEntry(db, volatileOnly, out var table, out int index)) break;
-            found = true;
-            ref var e = ref table.At(index);
-            Offer(db.Index, e.Key!, Score(ref e));
+            int i = RandomIndexIn(table, random, volatileOnly);
+            if (i < 0) break;
+            ref var e = ref table.At(i);
+            Offer(db.Index, table, i, e.Key!, Score(ref e));
         }
-        return found;
+        return true;
     }
 
     /// <summary>Higher = evicted sooner: idle seconds (LRU), 255 - counter (LFU), the earliest deadline (TTL).</summary>
@@ -173,28 +205,40 @@ internal sealed class Evictor(Keyspace keyspace)
     /// <summary>A random key of the database (only ones with a TTL if asked): a random slot, a random place in it.</summary>
     private bool RandomEntry(Database db, bool volatileOnly, out KeyTable table, out int index)
     {
-        var random = keyspace.Random;
-        int first = random.Next(SlotHash.SlotCount);
+        index = -1;
+        return RandomTable(db, volatileOnly, out table) && (index = RandomIndexIn(table, keyspace.Random, volatileOnly)) >= 0;
+    }
+
+    /// <summary>The first slot table from a random slot on that holds keys (with a TTL if asked).</summary>
+    private bool RandomTable(Database db, bool volatileOnly, out KeyTable table)
+    {
+        int first = keyspace.Random.Next(SlotHash.SlotCount);
         for (int n = 0; n < SlotHash.SlotCount; n++)
         {
             var t = db.Table((first + n) & SlotHash.SlotMask);
             if (t == null || t.Count == 0 || (volatileOnly && t.ExpiresCount == 0)) continue;
-            int capacity = t.Capacity, start = random.Next(capacity);
-            for (int k = 0; k < capacity; k++)
-            {
-                int i = start + k < capacity ? start + k : start + k - capacity;
-                if (!t.IsUsed(i) || (volatileOnly && t.At(i).ExpireAt == 0)) continue;
-                table = t;
-                index = i;
-                return true;
-            }
+            table = t;
+            return true;
         }
         table = null!;
-        index = -1;
         return false;
     }
 
-    private void Offer(int db, byte[] key, ulong score)
+    /// <summary>The first used entry (with a TTL if asked) from a random place on, wrapping around; -1 if none.</summary>
+    private static int RandomIndexIn(KeyTable t, Random random, bool volatileOnly)
+    {
+        int capacity = t.Capacity;
+        if (capacity == 0) return -1;
+        int start = random.Next(capacity);
+        for (int k = 0; k < capacity; k++)
+        {
+            int i = start + k < capacity ? start + k : start + k - capacity;
+            if (t.IsUsed(i) && (!volatileOnly || t.At(i).ExpireAt != 0)) return i;
+        }
+        return -1;
+    }
+
+    private void Offer(int db, KeyTable table, int index, byte[] key, ulong score)
     {
         for (int k = 0; k < poolCount; k++)
             if (ReferenceEquals(pool[k].Key, key)) { RemoveFromPool(k); break; } // re-scored below
@@ -211,7 +255,7 @@ internal sealed class Evictor(Keyspace keyspace)
             Array.Copy(pool, pos, pool, pos + 1, poolCount - pos);
             poolCount++;
         }
-        pool[pos] = new Candidate { Key = key, Db = db, Score = score };
+        pool[pos] = new Candidate { Key = key, Table = table, Index = index, Db = db, Score = score };
     }
 
     private void RemoveFromPool(int k)
