@@ -36,6 +36,8 @@ public class GroupTests(UiCluster cluster)
         var rowA = group3.Locator($"tr[data-server='{a}']");
         await Expect(rowA.Locator(".role")).ToHaveTextAsync("master");
         await Expect(rowA.Locator(".keys")).ToHaveTextAsync("0"); // INFO of the new server reached the page
+        using (var spare = cluster.SpareA.Client()) spare.Call("CONFIG", "SET", "maxmemory", "1gb");
+        await Expect(rowA.Locator(".memory")).ToContainTextAsync("/ 1.0 GiB"); // used / maxmemory, as the original shows it
 
         await page.SelectOptionAsync("#add-server select[name=gid]", "3");
         await page.FillAsync("#add-server input[name=addr]", b);

@@ -86,12 +86,22 @@ function serverRow(st, g, s, i) {
     <td class="link">${esc(link)}</td>
     <td class="num">${esc(offset === "" ? "" : fmtInt(offset))}</td>
     <td class="num">${esc(lag)}</td>
-    <td class="num">${esc(h?.used_memory ? fmtBytes(h.used_memory) : "")}</td>
+    <td class="num memory">${memory(h, info)}</td>
     <td class="num keys">${h ? fmtInt(h.keys) : ""}</td>
     <td class="num">${esc(info.instantaneous_ops_per_sec ?? "")}</td>
     <td class="actions">${i > 0 ? `<button data-action="promote" data-gid="${g.id}" data-addr="${esc(s.server)}">Promote</button>` : ""}
       <button data-action="remove-server" data-gid="${g.id}" data-addr="${esc(s.server)}">Remove</button></td>
   </tr>`;
+}
+
+// used_memory, and with a maxmemory "/ limit" and the policy, as the original dashboard shows it; warned from 90 %
+function memory(h, info) {
+  if (!h?.used_memory) return "";
+  const used = Number(h.used_memory), max = Number(info.maxmemory ?? 0);
+  if (!max) return esc(fmtBytes(used));
+  const full = used >= 0.9 * max;
+  const title = `maxmemory-policy ${info.maxmemory_policy ?? "?"}, evicted_keys ${info.evicted_keys ?? 0}`;
+  return `<span class="${full ? "warn" : ""}" title="${esc(title)}">${esc(fmtBytes(used))} / ${esc(fmtBytes(max))}</span>`;
 }
 
 export function render(s) {
