@@ -17,7 +17,7 @@ internal sealed partial class CodisServer
         void Policy(Codis.Core.Config.Setting s)
         {
             Evictor.Policy = EvictionPolicies.Parse(s.Value);
-            Keyspace.LfuStamps = Evictor.Policy.IsLfu();
+            Keyspace.AccessKind = Evictor.Policy.AccessKind();
             Evictor.ClearPool(); // pooled scores were of the old kind
         }
         settings["maxmemory-policy"].Changed = Policy;

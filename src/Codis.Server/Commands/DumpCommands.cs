@@ -109,17 +109,9 @@ internal static class DumpCommands
             return;
         }
         db.Add(ctx.ArgBytes(1), value!, ttl == 0 ? 0 : expireAt);
-        // As Redis's objectSetLRUOrLFU: each option counts only under the policy kind that keeps it.
-        var ks = ctx.Keyspace;
-        if (haveIdle && !ks.LfuStamps) SetAccess(db, ctx.Arg(1), (uint)Math.Max(1, ks.AccessClock - Math.Min(idleSeconds, ks.AccessClock - 1)));
-        else if (haveFreq && ks.LfuStamps) SetAccess(db, ctx.Arg(1), Storage.Eviction.Lfu.Stamp(ctx.Now, (int)frequency));
+        if (haveIdle || haveFreq) db.RestoreAccess(ctx.Arg(1), haveIdle ? idleSeconds : -1, haveFreq ? (int)frequency : -1);
         if (ttl != 0 && !absTtl) ctx.Rewrite = [AbsoluteTtlRewrite(ctx, expireAt)];
         ctx.Ok();
-    }
-
-    private static void SetAccess(Storage.Database db, ReadOnlySpan<byte> key, uint stamp)
-    {
-        if (db.TryPeek(key, out var table, out int index)) table.At(index).Access = stamp;
     }
 
     /// <summary>The request with the TTL made absolute and ABSTTL appended, as 7.0 propagates a relative RESTORE.</summary>

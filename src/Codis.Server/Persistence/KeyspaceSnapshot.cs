@@ -4,7 +4,7 @@ using Codis.Server.Storage;
 namespace Codis.Server.Persistence;
 
 /// <summary>One key of a snapshot: what an RDB record needs.</summary>
-internal readonly record struct SnapshotEntry(byte[] Key, object Value, long ExpireAt);
+internal readonly record struct SnapshotEntry(byte[] Key, object Value, long ExpireAt, uint Access);
 
 /// <summary>
 /// A point-in-time copy of the keyspace that can be written out while clients keep changing the live one. It is
@@ -27,7 +27,13 @@ internal sealed class KeyspaceSnapshot : IDisposable
         this.tables = tables;
         this.counts = counts;
         TakenAtMs = takenAtMs;
+        AccessKind = keyspace.AccessKind;
+        LfuDecayMinutes = keyspace.LfuDecayMinutes;
     }
+
+    /// <summary>What the entries' access stamps held when it was taken: what an RDB saves per key (IDLE or FREQ).</summary>
+    public Storage.Eviction.AccessKind AccessKind { get; }
+    public int LfuDecayMinutes { get; }
 
     public int DatabaseCount => tables.Length;
 
@@ -47,7 +53,7 @@ internal sealed class KeyspaceSnapshot : IDisposable
             for (int i = 0; i < slot.Length; i++)
             {
                 var e = slot[i];
-                if (e.Key != null) yield return new SnapshotEntry(e.Key, e.Value!, e.ExpireAt);
+                if (e.Key != null) yield return new SnapshotEntry(e.Key, e.Value!, e.ExpireAt, e.Access);
             }
         }
     }

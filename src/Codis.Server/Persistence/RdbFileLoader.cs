@@ -70,7 +70,8 @@ internal static class RdbFileLoader
         if (version > DumpPayload.RdbVersion) throw new LoadException($"Can't handle RDB format version {version}");
         var result = new RdbLoadResult { Version = version };
         Database db = keyspace[0];
-        long expireAt = 0;
+        long expireAt = 0, idleSeconds = -1;
+        int frequency = -1;
         while (true)
         {
             byte op = r.ReadByte();
@@ -102,10 +103,10 @@ internal static class RdbFileLoader
                     expireAt = r.ReadUInt32LE() * 1000L;
                     continue;
                 case RdbOpcode.Idle:
-                    r.ReadLength();
+                    idleSeconds = (long)Math.Min(r.ReadLength(), (ulong)uint.MaxValue);
                     continue;
                 case RdbOpcode.Freq:
-                    r.ReadByte();
+                    frequency = r.ReadByte();
                     continue;
                 case RdbOpcode.Function2:
                 case RdbOpcode.Function:
@@ -130,6 +131,9 @@ internal static class RdbFileLoader
             }
             long exp = expireAt;
             expireAt = 0;
+            long idle = idleSeconds;
+            int freq = frequency;
+            idleSeconds = frequency = -1;
             if (!DumpPayload.TryToKeyspaceValue(decoded, out var stored, out _))
             {
                 string type = decoded is RdbValue v ? v.TypeName : decoded.GetType().Name;
@@ -142,6 +146,7 @@ internal static class RdbFileLoader
             }
             if (db.TryPeek(key, out _, out _)) throw new LoadException($"duplicate key '{Printable(key)}' in db {db.Index}");
             db.Add(key, stored!, exp);
+            if (idle >= 0 || freq >= 0) db.RestoreAccess(key, idle, freq);
             result.KeysLoaded++;
         }
     }

@@ -59,7 +59,7 @@ internal sealed class RdbFileWriter
             buffer.WriteLength((ulong)snapshot.ExpiresCount(d));
             foreach (var e in snapshot.Entries(d))
             {
-                WriteKey(e);
+                WriteKey(e, snapshot);
                 if (buffer.Length >= FlushThreshold)
                 {
                     cancel.ThrowIfCancellationRequested();
@@ -78,12 +78,25 @@ internal sealed class RdbFileWriter
         output.Flush();
     }
 
-    private void WriteKey(in SnapshotEntry e)
+    private void WriteKey(in SnapshotEntry e, KeyspaceSnapshot snapshot)
     {
         if (e.ExpireAt != 0)
         {
             buffer.WriteByte(RdbOpcode.ExpireTimeMs);
             buffer.WriteUInt64LE((ulong)e.ExpireAt);
+        }
+        // As Redis 7.0 under an LRU or LFU policy: the key's idle seconds or its counter, so a restart or a replica
+        // evicts as this server would have.
+        if (snapshot.AccessKind == Storage.Eviction.AccessKind.Lru)
+        {
+            buffer.WriteByte(RdbOpcode.Idle);
+            long now = snapshot.TakenAtMs / 1000;
+            buffer.WriteLength(e.Access == 0 ? 0 : (ulong)Math.Max(0, now - e.Access));
+        }
+        else if (snapshot.AccessKind == Storage.Eviction.AccessKind.Lfu)
+        {
+            buffer.WriteByte(RdbOpcode.Freq);
+            buffer.WriteByte((byte)Storage.Eviction.Lfu.Counter(e.Access, snapshot.TakenAtMs, snapshot.LfuDecayMinutes));
         }
         if (e.Value is byte[] s)
         {

@@ -135,6 +135,21 @@ internal sealed class Database(int index, Keyspace keyspace)
         keyspace.OnModified(this, key);
     }
 
+    /// <summary>
+    /// RESTORE's IDLETIME/FREQ and an RDB's IDLE/FREQ records, as Redis's objectSetLRUOrLFU: an idle time counts
+    /// unless an LFU policy is selected, a counter only under one. -1 = not given.
+    /// </summary>
+    public void RestoreAccess(ReadOnlySpan<byte> key, long idleSeconds, int frequency)
+    {
+        if (!Lookup(key, out var table, out int index, expire: false)) return;
+        if (frequency >= 0 && keyspace.LfuStamps) table.At(index).Access = Eviction.Lfu.Stamp(keyspace.Now, frequency);
+        else if (idleSeconds >= 0 && !keyspace.LfuStamps)
+        {
+            uint clock = keyspace.AccessClock;
+            table.At(index).Access = (uint)Math.Max(1, clock - Math.Min(idleSeconds, clock - 1L));
+        }
+    }
+
     public bool Remove(ReadOnlySpan<byte> key)
     {
         if (!TryFind(key, out var table, out int index)) return false;

@@ -32,7 +32,10 @@ internal sealed class Keyspace
     /// instead of its last-access second, as Redis reuses its LRU field; switching policies re-reads old stamps in
     /// the new sense until the keys are touched again.
     /// </summary>
-    public bool LfuStamps { get; set; }
+    public bool LfuStamps => AccessKind == Eviction.AccessKind.Lfu;
+
+    /// <summary>Set from maxmemory-policy: LRU and LFU policies have RDB files keep each key's idle time or counter.</summary>
+    public Eviction.AccessKind AccessKind { get; set; }
     public int LfuLogFactor { get; set; } = 10;
     public int LfuDecayMinutes { get; set; } = 1;
 

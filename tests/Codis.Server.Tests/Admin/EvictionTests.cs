@@ -255,4 +255,36 @@ public class EvictionTests(AdminFixture fx) : IClassFixture<AdminFixture>
         Eventually.True(() => r.Call("DBSIZE").AssertInt() == m.Call("DBSIZE").AssertInt(), TimeSpan.FromSeconds(20), "the replica follows the evictions");
         Assert.Equal(0, Info(r, "evicted_keys"));
     }
+    private static RespValue RestoreWith(RespClient c, string key, byte[] dump, string option, string value) =>
+        c.Call([.. new[] { "RESTORE", key, "0" }.Select(Encoding.UTF8.GetBytes), dump, .. new[] { option, value, "REPLACE" }.Select(Encoding.UTF8.GetBytes)]);
+
+    [Fact]
+    public void Rdb_files_keep_idle_times_and_counters_both_ways_with_redis_server()
+    {
+        // ours (LRU) -> redis-server: the IDLE records
+        string dir;
+        using (var ours = CodisServerProcess.Start("--save", "", "--maxmemory-policy", "allkeys-lru"))
+        {
+            dir = ours.DataDir;
+            using var c = ours.Client();
+            c.Call("SET", "src", "v").AssertOk();
+            RestoreWith(c, "idle", c.Call("DUMP", "src").Bytes!, "IDLETIME", "5000").AssertOk();
+            c.Call("SAVE").AssertOk();
+        }
+        using (var redis = RedisServerProcess.Start("--dir", dir, "--maxmemory-policy", "allkeys-lru"))
+        using (var rc = redis.Client())
+        {
+            Eventually.True(() => rc.Call("DBSIZE").Integer == 2, TimeSpan.FromSeconds(20), "redis-server loaded our file");
+            Assert.InRange(rc.Call("OBJECT", "IDLETIME", "idle").AssertInt(), 4_999, 5_010);
+            Assert.InRange(rc.Call("OBJECT", "IDLETIME", "src").AssertInt(), 0, 10);
+
+            // redis-server (LFU) -> ours: the FREQ records
+            rc.Call("CONFIG", "SET", "maxmemory-policy", "allkeys-lfu").AssertOk();
+            RestoreWith(rc, "freq", rc.Call("DUMP", "src").Bytes!, "FREQ", "77").AssertOk();
+            rc.Call("SAVE").AssertOk();
+            using var ours = CodisServerProcess.StartIn(dir, "--save", "", "--maxmemory-policy", "allkeys-lfu");
+            using var c = ours.Client();
+            Assert.Equal(77, c.Call("OBJECT", "FREQ", "freq").AssertInt());
+        }
+    }
 }

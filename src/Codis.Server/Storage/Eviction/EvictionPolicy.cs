@@ -13,8 +13,16 @@ internal enum EvictionPolicy
     VolatileTtl,
 }
 
+/// <summary>What keys' access stamps mean under the policy, and so what an RDB saves of them, as Redis 7.0 does.</summary>
+internal enum AccessKind { None, Lru, Lfu }
+
 internal static class EvictionPolicies
 {
+    public static AccessKind AccessKind(this EvictionPolicy p) =>
+        p.IsLfu() ? Eviction.AccessKind.Lfu
+        : p is EvictionPolicy.AllKeysLru or EvictionPolicy.VolatileLru ? Eviction.AccessKind.Lru
+        : Eviction.AccessKind.None;
+
     /// <summary>The setting's choices, in Redis's spelling.</summary>
     public static readonly string[] Names =
         ["volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl", "allkeys-lru", "allkeys-lfu", "allkeys-random", "noeviction"];
