@@ -440,7 +440,7 @@ internal sealed partial class CodisServer
         long errorsBefore = ctx.Reply.ErrorsWritten;
         try
         {
-            Call(ctx, spec, spec.CountedAs(request), request, Stopwatch.GetTimestamp());
+            Call(ctx, spec, spec.Resolve(request), request, Stopwatch.GetTimestamp());
         }
         finally
         {

@@ -70,10 +70,10 @@ internal sealed class CommandSpec
     }
 
     /// <summary>
-    /// What a request of this command is counted as (commandstats, latency): its subcommand ("config|get") when it
-    /// names a known one, as Redis 7 counts them, else the command itself.
+    /// The command a request runs as: its subcommand ("config|get") when it names a known one, else this command.
+    /// Redis 7 counts (commandstats, latency), checks (scripts) and names (errors) a subcommand as itself.
     /// </summary>
-    public CommandSpec CountedAs(RespRequest request) =>
+    public CommandSpec Resolve(RespRequest request) =>
         Subcommands.Count == 0 || request.Count < 2 ? this : FindSubcommand(request[1]) ?? this;
 
     public bool Has(CommandFlags flag) => (Flags & flag) != 0;

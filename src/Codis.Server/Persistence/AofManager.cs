@@ -157,8 +157,9 @@ internal sealed class AofManager
     /// </summary>
     private void RecordWriteLatency(long started)
     {
-        server.Latency.End("aof-write", started);
-        server.Latency.End(FsyncPending ? "aof-write-pending-fsync" : rewrite != null ? "aof-write-active-child" : "aof-write-alone", started);
+        long micros = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        server.Latency.AddIfNeeded("aof-write", micros);
+        server.Latency.AddIfNeeded(FsyncPending ? "aof-write-pending-fsync" : rewrite != null ? "aof-write-active-child" : "aof-write-alone", micros);
     }
 
     /// <summary>everysec fsync and automatic rewrites (cron, under the lock).</summary>

@@ -180,6 +180,18 @@ public class LatencyMonitorTests(AdminFixture fx) : IClassFixture<AdminFixture>
     }
 
     [Fact]
+    public void AofWrite_OfALargeValue_IsAnEvent()
+    {
+        using var server = CodisServerProcess.Start("--appendonly", "yes", "--appendfsync", "always", "--latency-monitor-threshold", "1");
+        using var c = server.Client();
+        c.Call("SET", "big", new byte[32 << 20]).AssertOk(); // copying 32 MB into the file takes more than a millisecond
+        var events = c.Call("LATENCY", "LATEST").Items!.ToDictionary(e => e.Items![0].Text!, e => e.Items![2].Integer);
+        Assert.True(events.ContainsKey("aof-write"), string.Join(", ", events.Keys));
+        Assert.Equal(events["aof-write"], events["aof-write-alone"]); // no fsync or rewrite was running
+        Assert.DoesNotContain("aof-write-pending-fsync", events.Keys);
+    }
+
+    [Fact]
     public void Threshold_FromFlagAndToml_RewrittenByConfigRewrite()
     {
         using (var flagged = CodisServerProcess.Start("--latency-monitor-threshold", "25"))
