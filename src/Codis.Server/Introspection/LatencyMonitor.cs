@@ -92,7 +92,7 @@ internal sealed class LatencyMonitor
         lock (gate) return events.TryGetValue(name, out var ring) ? new Series(name, ring.Ordered(), ring.Max) : null;
     }
 
-    /// <summary>Forgets the named events (all when none are named); returns how many existed.</summary>
+    /// <summary>Forgets the named events (all when none are named); returns how many were removed.</summary>
     public int Reset(IReadOnlyList<string> names)
     {
         lock (gate)
@@ -103,9 +103,11 @@ internal sealed class LatencyMonitor
                 events.Clear();
                 return all;
             }
+            // Names match in any case here (as Redis's RESET), while HISTORY and GRAPH want the exact name.
             int removed = 0;
             foreach (var name in names)
-                if (events.Remove(name)) removed++;
+                foreach (var key in events.Keys.Where(k => k.Equals(name, StringComparison.OrdinalIgnoreCase)).ToList())
+                    if (events.Remove(key)) removed++;
             return removed;
         }
     }
