@@ -6,7 +6,8 @@ namespace Codis.Server.Introspection;
 
 /// <summary>
 /// latency-tracking-info-percentiles: percentiles separated by single spaces, each read like strtod (so "1e2" and
-/// "0x10" count) and within 0..100; shown as C's "%f" without trailing zeros, as Redis shows them.
+/// "0x10" count, an overflow or underflow does not) and within 0..100; shown as C's "%f" without trailing zeros,
+/// as Redis shows them.
 /// </summary>
 internal static class LatencyPercentiles
 {
@@ -37,7 +38,7 @@ internal static class LatencyPercentiles
         var parsed = new double[words.Length];
         for (int i = 0; i < words.Length; i++)
         {
-            if (!Strtod.TryParse(Encoding.UTF8.GetBytes(words[i]), leadingSpace: false, rangeIsError: false, out double p))
+            if (!Strtod.TryParse(Encoding.UTF8.GetBytes(words[i]), leadingSpace: false, rangeIsError: true, out double p))
             {
                 error = Invalid;
                 return false;

@@ -177,6 +177,11 @@ public class LatencyHistogramTests(AdminFixture fx) : IClassFixture<AdminFixture
             CONFIG SET latency-tracking-info-percentiles abc
             CONFIG SET latency-tracking-info-percentiles "50 nan"
             CONFIG SET latency-tracking-info-percentiles "50 inf"
+            CONFIG SET latency-tracking-info-percentiles 1e400
+            CONFIG SET latency-tracking-info-percentiles 1e-400
+            CONFIG SET latency-tracking-info-percentiles "5 "
+            CONFIG SET latency-tracking-info-percentiles "+50 50. .5 -0 0x1p3 50"
+            CONFIG GET latency-tracking-info-percentiles
             CONFIG SET latency-tracking-info-percentiles "50  99"
             CONFIG SET latency-tracking-info-percentiles " 50"
             CONFIG SET latency-tracking-info-percentiles "1e2 50.50000 0 0x10"
