@@ -414,7 +414,8 @@ internal sealed partial class CodisServer
         long micros = (long)(elapsed * (1_000_000.0 / Stopwatch.Frequency));
         counted.Calls++;
         counted.Microseconds += micros;
-        if (latencyTracking) (counted.Latency ??= new LatencyHistogram()).RecordMicros(micros);
+        // A command that blocked goes into the histogram when it is served (RecordServed); one that times out never.
+        if (latencyTracking && ctx.Blocked == null) (counted.Latency ??= new LatencyHistogram()).RecordMicros(micros);
         // Errors of commands run inside this one (EXEC's queue) were counted for them already.
         if (reply.ErrorsWritten - errorsBefore > nestedErrors - nestedBefore)
         {
@@ -425,8 +426,16 @@ internal sealed partial class CodisServer
             Monitors.Feed(client, request, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
         if (slowlogThreshold >= 0 && micros >= slowlogThreshold && !spec.Has(CommandFlags.SkipSlowlog))
             SlowLog.Add(request, micros, client, slowlogMaxLen);
-        if (micros >= Latency.ThresholdMicros) Latency.AddIfNeeded(counted.Has(CommandFlags.Fast) ? "fast-command" : "command", micros);
+        if (micros >= Latency.ThresholdMicros && ctx.Blocked == null) Latency.AddIfNeeded(counted.Has(CommandFlags.Fast) ? "fast-command" : "command", micros);
         return end;
+    }
+
+    /// <summary>A blocked command was served (under the lock): that run counts for its time and histogram, as in Redis.</summary>
+    internal void RecordServed(CommandSpec command, RespRequest request, long micros)
+    {
+        var counted = command.Resolve(request);
+        counted.Microseconds += micros;
+        if (latencyTracking) (counted.Latency ??= new LatencyHistogram()).RecordMicros(micros);
     }
 
     /// <summary>

@@ -166,6 +166,34 @@ public class LatencyHistogramTests(AdminFixture fx) : IClassFixture<AdminFixture
     }
 
     [Fact]
+    public async Task BlockedCommand_CountsWhenServed_NotWhenItTimesOut()
+    {
+        var (ours, theirs) = Fresh();
+        using (ours)
+        using (theirs)
+        {
+            foreach (var c in new[] { ours, theirs })
+            {
+                Assert.True(c.Call("BLPOP", "lh:none", "0.05").IsNull);
+                Assert.Empty(c.Call("LATENCY", "HISTOGRAM", "blpop").Items!);
+            }
+            foreach (var (c, server) in new[] { (ours, fx.Codis.Client()), (theirs, fx.Redis.Client()) })
+            {
+                using (server)
+                {
+                    var waiting = Task.Run(() => c.Call("BLPOP", "lh:list", "5"));
+                    while (server.Call("INFO", "clients").Text!.Contains("blocked_clients:0", StringComparison.Ordinal)) Thread.Sleep(10);
+                    server.Call("RPUSH", "lh:list", "v").AssertInt();
+                    Assert.Equal("v", (await waiting).Items![1].Text);
+                }
+                var blpop = Histograms(c.Call("LATENCY", "HISTOGRAM", "blpop"))["blpop"];
+                Assert.Equal(1, blpop.Calls);
+                Assert.Single(blpop.Buckets);
+            }
+        }
+    }
+
+    [Fact]
     public void TrackingConfigs_ErrorsAndCanonicalForm_AsRedis()
     {
         fx.AssertSame("""
