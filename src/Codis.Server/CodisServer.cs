@@ -43,6 +43,10 @@ internal sealed partial class CodisServer
         settings["slowlog-log-slower-than"].Changed = s => slowlogThreshold = s.AsLong;
         settings["slowlog-max-len"].Changed = s => slowlogMaxLen = s.AsInt;
         settings["maxmemory"].Changed = s => maxMemory = s.AsLong;
+        settings["latency-monitor-threshold"].Changed = s => Latency.SetThreshold(s.AsLong);
+        settings["latency-tracking"].Changed = s => latencyTracking = s.AsBool;
+        Latency.SetThreshold(settings["latency-monitor-threshold"].AsLong);
+        latencyTracking = settings["latency-tracking"].AsBool;
         slowlogThreshold = settings["slowlog-log-slower-than"].AsLong;
         slowlogMaxLen = settings["slowlog-max-len"].AsInt;
         maxMemory = settings["maxmemory"].AsLong;
@@ -64,6 +68,7 @@ internal sealed partial class CodisServer
     private long slowlogThreshold;
     private int slowlogMaxLen;
     private long maxMemory;
+    private bool latencyTracking;
 
     /// <summary>The INFO sections; parts of the server register the ones they own (persistence, replication).</summary>
     public InfoRegistry Info { get; } = new();
@@ -91,6 +96,9 @@ internal sealed partial class CodisServer
     public RespLimits Limits { get; private set; }
     public Stats Stats { get; } = new();
     public SlowLog SlowLog { get; } = new();
+
+    /// <summary>LATENCY's events: what took latency-monitor-threshold or longer.</summary>
+    public LatencyMonitor Latency { get; } = new();
     public long StartedAt { get; } = Environment.TickCount64;
     public long StartedAtUnixMs { get; } = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
     public int Port { get; private set; }
@@ -315,6 +323,22 @@ internal sealed partial class CodisServer
             Reject(ctx, spec, Errors.WrongArity(spec.Name));
             return start;
         }
+        // A container's subcommand is checked and counted as a command of its own ("config|get"), as in Redis 7.
+        var counted = spec;
+        if (spec.Subcommands.Count > 0 && request.Count >= 2)
+        {
+            if (spec.FindSubcommand(request[1]) is not { } sub)
+            {
+                Reject(ctx, null, Errors.UnknownSubcommand(request.ToUtf8String(1), spec.Name));
+                return start;
+            }
+            if (!sub.ArityOk(request.Count))
+            {
+                Reject(ctx, sub, Errors.WrongArity(sub.Name));
+                return start;
+            }
+            counted = sub;
+        }
         if (!client.Authenticated && !spec.Has(CommandFlags.NoAuth))
         {
             Reject(ctx, spec, Errors.NoAuth);
@@ -355,7 +379,7 @@ internal sealed partial class CodisServer
         }
         else
         {
-            end = Call(ctx, spec, request, start);
+            end = Call(ctx, spec, counted, request, start);
         }
         if (mute) ctx.Unmute();
         return end;
@@ -366,11 +390,12 @@ internal sealed partial class CodisServer
     private long nestedErrors; // error replies written by nested calls (under the lock), so outer ones don't count them again
 
     /// <summary>
-    /// Runs a command that passed the checks: the handler, then propagation, stats, MONITOR and the slow log.
+    /// Runs a command that passed the checks: the handler, then propagation, stats (counted as
+    /// <paramref name="counted"/>: the command or its subcommand), MONITOR, the slow log and the latency monitor.
     /// The caller holds the lock. EXEC (and anything else that runs commands inside a command) goes through
     /// <see cref="CallNested"/>.
     /// </summary>
-    private long Call(CommandContext ctx, CommandSpec spec, RespRequest request, long start)
+    private long Call(CommandContext ctx, CommandSpec spec, CommandSpec counted, RespRequest request, long start)
     {
         var client = ctx.Client;
         ctx.Args = request;
@@ -388,22 +413,31 @@ internal sealed partial class CodisServer
         Propagation.AfterCommand(ctx, request, dirtyBefore);
         Keyspace.CountLookups = false;
         Keyspace.Touching = true;
-        long nanos = (long)(elapsed * (1_000_000_000.0 / Stopwatch.Frequency));
-        long micros = nanos / 1000;
-        spec.Calls++;
-        spec.Microseconds += micros;
-        (spec.Latency ??= new LatencyHistogram()).Record(nanos);
+        long micros = (long)(elapsed * (1_000_000.0 / Stopwatch.Frequency));
+        counted.Calls++;
+        counted.Microseconds += micros;
+        // A command that blocked goes into the histogram when it is served (RecordServed); one that times out never.
+        if (latencyTracking && ctx.Blocked == null) (counted.Latency ??= new LatencyHistogram()).RecordMicros(micros);
         // Errors of commands run inside this one (EXEC's queue) were counted for them already.
         if (reply.ErrorsWritten - errorsBefore > nestedErrors - nestedBefore)
         {
-            spec.FailedCalls++;
+            counted.FailedCalls++;
             Stats.CountError(reply.LastError ?? "ERR");
         }
         if (Monitors.Active && (spec.Flags & (CommandFlags.Admin | CommandFlags.SkipMonitor)) == 0)
             Monitors.Feed(client, request, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
         if (slowlogThreshold >= 0 && micros >= slowlogThreshold && !spec.Has(CommandFlags.SkipSlowlog))
             SlowLog.Add(request, micros, client, slowlogMaxLen);
+        if (micros >= Latency.ThresholdMicros && ctx.Blocked == null) Latency.AddIfNeeded(counted.Has(CommandFlags.Fast) ? "fast-command" : "command", micros);
         return end;
+    }
+
+    /// <summary>A blocked command was served (under the lock): that run counts for its time and histogram, as in Redis.</summary>
+    internal void RecordServed(CommandSpec command, RespRequest request, long micros)
+    {
+        var counted = command.Resolve(request);
+        counted.Microseconds += micros;
+        if (latencyTracking) (counted.Latency ??= new LatencyHistogram()).RecordMicros(micros);
     }
 
     /// <summary>
@@ -417,7 +451,7 @@ internal sealed partial class CodisServer
         long errorsBefore = ctx.Reply.ErrorsWritten;
         try
         {
-            Call(ctx, spec, request, Stopwatch.GetTimestamp());
+            Call(ctx, spec, spec.Resolve(request), request, Stopwatch.GetTimestamp());
         }
         finally
         {
@@ -478,7 +512,9 @@ internal sealed partial class CodisServer
                     Keyspace.RefreshClock(); // re-anchors the batches' timer-based clock to the wall clock
                     long start = Stopwatch.GetTimestamp();
                     if (!IsPaused && ActiveExpireEnabled) Keyspace.ActiveExpireCycle(budget: 2000);
-                    Stats.ExpireCycleMicroseconds += (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    long expireMicros = (long)Stopwatch.GetElapsedTime(start).TotalMicroseconds;
+                    Stats.ExpireCycleMicroseconds += expireMicros;
+                    Latency.AddIfNeeded("expire-cycle", expireMicros);
                     Cron?.Invoke();
                 }
                 Stats.Sample();

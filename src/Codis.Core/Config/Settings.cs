@@ -21,6 +21,8 @@ public sealed class Setting
     public string[]? Choices { get; init; }
     /// <summary>Extra validation; returns an error text or null.</summary>
     public Func<string, string?>? Validate { get; init; }
+    /// <summary>Rewrites a valid value into the form it is kept and shown in (CONFIG GET), e.g. numbers in a list.</summary>
+    public Func<string, string>? Canonical { get; init; }
     /// <summary>Runs after a change at run time (CONFIG SET).</summary>
     public Action<Setting>? Changed { get; set; }
 
@@ -137,6 +139,7 @@ public sealed class Settings
                 break;
         }
         if (s.Validate?.Invoke(canon) is { } custom) { error = custom; return false; }
+        if (s.Canonical != null) canon = s.Canonical(canon);
         return true;
     }
 

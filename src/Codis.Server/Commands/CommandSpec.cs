@@ -47,15 +47,34 @@ internal sealed class CommandSpec
     public long RejectedCalls;
     public long FailedCalls;
 
-    /// <summary>Latencies of this command (INFO latencystats); created on its first call.</summary>
+    /// <summary>Latencies of this command (INFO latencystats, LATENCY HISTOGRAM); created on its first call.</summary>
     public Introspection.LatencyHistogram? Latency;
 
-    /// <summary>CONFIG RESETSTAT.</summary>
+    /// <summary>CONFIG RESETSTAT: this command's and its subcommands' counters.</summary>
     public void ResetStats()
     {
         Calls = Microseconds = RejectedCalls = FailedCalls = 0;
         Latency?.Reset();
+        foreach (var sub in Subcommands) sub.ResetStats();
     }
+
+    /// <summary>The subcommand a container's second word names (any case), or null.</summary>
+    public CommandSpec? FindSubcommand(ReadOnlySpan<byte> word)
+    {
+        foreach (var sub in Subcommands)
+        {
+            var subName = sub.Name.AsSpan(Name.Length + 1);
+            if (word.Length == subName.Length && System.Text.Ascii.EqualsIgnoreCase(word, subName)) return sub;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The command a request runs as: its subcommand ("config|get") when it names a known one, else this command.
+    /// Redis 7 counts (commandstats, latency), checks (scripts) and names (errors) a subcommand as itself.
+    /// </summary>
+    public CommandSpec Resolve(RespRequest request) =>
+        Subcommands.Count == 0 || request.Count < 2 ? this : FindSubcommand(request[1]) ?? this;
 
     public bool Has(CommandFlags flag) => (Flags & flag) != 0;
 

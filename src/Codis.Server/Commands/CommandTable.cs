@@ -10,6 +10,9 @@ internal static class CommandTable
 
     public static IReadOnlyCollection<CommandSpec> All => byName.Values;
 
+    /// <summary>Every command, each followed by its subcommands (what INFO commandstats counts).</summary>
+    public static IEnumerable<CommandSpec> AllWithSubcommands => All.SelectMany(static c => c.Subcommands.Prepend(c));
+
     public static CommandSpec? Find(string name) => byName.GetValueOrDefault(name);
 
     /// <summary>Case-insensitive lookup of a command name straight from the request bytes.</summary>

@@ -23,6 +23,10 @@ internal static class ServerSettings
         s.Define(new Setting { Name = "proto-inline-max-size", Kind = SettingKind.Memory, Default = "65536", Min = 1024, Max = int.MaxValue, Description = "longest inline request line" });
         s.Define(new Setting { Name = "slowlog-log-slower-than", Kind = SettingKind.Integer, Default = "10000", Min = -1, Max = long.MaxValue, Description = "log commands slower than N microseconds (-1 = off)" });
         s.Define(new Setting { Name = "slowlog-max-len", Kind = SettingKind.Integer, Default = "128", Min = 0, Max = long.MaxValue, Description = "slow log length" });
+        s.Define(new Setting { Name = "latency-monitor-threshold", Kind = SettingKind.Integer, Default = "0", Min = 0, Max = long.MaxValue, Description = "record latency events (LATENCY) of N milliseconds or more (0 = off)" });
+        s.Define(new Setting { Name = "latency-tracking", Kind = SettingKind.Boolean, Default = "yes", Description = "per-command latency histograms (INFO latencystats, LATENCY HISTOGRAM)" });
+        s.Define(new Setting { Name = "latency-tracking-info-percentiles", Kind = SettingKind.String, Default = "50 99 99.9", Description = "percentiles INFO latencystats shows (space separated, 0..100)",
+            Validate = Introspection.LatencyPercentiles.Validate, Canonical = Introspection.LatencyPercentiles.Canonical });
         s.Define(new Setting { Name = "maxmemory", Kind = SettingKind.Memory, Default = "0", Min = 0, Max = long.MaxValue, Description = "memory limit in bytes (0 = none): keys are evicted by maxmemory-policy, or writes refused, above it" });
         s.Define(new Setting { Name = "maxmemory-policy", Kind = SettingKind.Enum, Default = "noeviction", Choices = Storage.Eviction.EvictionPolicies.Names,
             Description = "what goes when memory is over maxmemory: (allkeys|volatile)-(lru|lfu|random), volatile-ttl, or noeviction (writes get OOM errors)" });

@@ -27,7 +27,7 @@ internal static class StandardSections
         registry.Register("modules", _ => { });
         registry.Register("commandstats", WriteCommandStats, isDefault: false);
         registry.Register("errorstats", info => WriteErrorStats(server, info));
-        registry.Register("latencystats", WriteLatencyStats, isDefault: false);
+        registry.Register("latencystats", info => WriteLatencyStats(server, info), isDefault: false);
         registry.Register("cluster", info => info.Field("cluster_enabled", 0));
         registry.Register("keyspace", info => WriteKeyspace(server, info));
         registry.Register("slots", info => WriteSlots(server, info), isDefault: false);
@@ -268,7 +268,7 @@ internal static class StandardSections
 
     private static void WriteCommandStats(InfoBuilder info)
     {
-        foreach (var c in CommandTable.All)
+        foreach (var c in CommandTable.AllWithSubcommands)
         {
             if (c.Calls == 0 && c.RejectedCalls == 0 && c.FailedCalls == 0) continue;
             double perCall = c.Calls == 0 ? 0 : (double)c.Microseconds / c.Calls;
@@ -283,14 +283,24 @@ internal static class StandardSections
             info.Field("errorstat_" + code, "count=" + count.ToString(CultureInfo.InvariantCulture));
     }
 
-    private static void WriteLatencyStats(InfoBuilder info)
+    /// <summary>Per command, the latency-tracking-info-percentiles in microseconds ("p50=1.003,p99=..."); empty when tracking is off.</summary>
+    private static void WriteLatencyStats(CodisServer server, InfoBuilder info)
     {
-        foreach (var c in CommandTable.All)
+        if (!server.Settings["latency-tracking"].AsBool) return;
+        var percentiles = LatencyPercentiles.Parse(server.Settings["latency-tracking-info-percentiles"].Value);
+        var names = percentiles.Select(p => "p" + LatencyPercentiles.Format(p) + "=").ToArray();
+        var line = new StringBuilder();
+        foreach (var c in CommandTable.AllWithSubcommands)
         {
             var h = c.Latency;
             if (h == null || h.Total == 0) continue;
-            info.Field("latency_percentiles_usec_" + c.Name, string.Create(CultureInfo.InvariantCulture,
-                $"p50={h.ValueAt(50) / 1000.0:F3},p99={h.ValueAt(99) / 1000.0:F3},p99.9={h.ValueAt(99.9) / 1000.0:F3}"));
+            line.Clear();
+            for (int i = 0; i < percentiles.Length; i++)
+            {
+                if (i > 0) line.Append(',');
+                line.Append(names[i]).Append((h.ValueAt(percentiles[i]) / 1000.0).ToString("F3", CultureInfo.InvariantCulture));
+            }
+            info.Field("latency_percentiles_usec_" + c.Name, line.ToString());
         }
     }
 

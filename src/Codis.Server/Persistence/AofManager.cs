@@ -115,7 +115,9 @@ internal sealed class AofManager
         {
             try
             {
+                long started = server.Latency.Start();
                 RandomAccess.Write(incr, writing.WrittenSpan, incrLength);
+                if (started != 0) RecordWriteLatency(started);
                 incrLength += writing.WrittenCount;
                 IncrsSize += writing.WrittenCount;
                 writtenSinceFsync += writing.WrittenCount;
@@ -140,10 +142,24 @@ internal sealed class AofManager
         writing.ResetWrittenCount();
         if (fsync && writtenSinceFsync > 0 && incr != null)
         {
+            long started = server.Latency.Start();
             RandomAccess.FlushToDisk(incr);
+            if (started != 0 && Policy == "always") server.Latency.End("aof-fsync-always", started);
             writtenSinceFsync = 0;
             lastFsyncTicks = Environment.TickCount64;
         }
+    }
+
+    /// <summary>
+    /// LATENCY's AOF write events: "aof-write" for every write, and one of "aof-write-pending-fsync" (a background
+    /// fsync was still running), "aof-write-active-child" (a rewrite was running; ours is a thread, not a child
+    /// process) or "aof-write-alone", as Redis classifies them.
+    /// </summary>
+    private void RecordWriteLatency(long started)
+    {
+        long micros = (long)Stopwatch.GetElapsedTime(started).TotalMicroseconds;
+        server.Latency.AddIfNeeded("aof-write", micros);
+        server.Latency.AddIfNeeded(FsyncPending ? "aof-write-pending-fsync" : rewrite != null ? "aof-write-active-child" : "aof-write-alone", micros);
     }
 
     /// <summary>everysec fsync and automatic rewrites (cron, under the lock).</summary>
@@ -263,7 +279,9 @@ internal sealed class AofManager
             }
             try
             {
+                long renameStarted = server.Latency.Start();
                 DurableFile.WriteAllText(ManifestPath, done.Format());
+                server.Latency.End("aof-rename", renameStarted);
                 manifest = done;
                 foreach (var f in obsolete)
                 {
@@ -288,8 +306,11 @@ internal sealed class AofManager
 
     private long SizeOf(AofFileInfo f)
     {
+        long started = server.Latency.Start();
         var fi = new FileInfo(Path.Combine(DirPath, f.Name));
-        return fi.Exists ? fi.Length : 0;
+        long size = fi.Exists ? fi.Length : 0;
+        server.Latency.End("aof-fstat", started);
+        return size;
     }
 
     private void SwitchIncr(AofFileInfo next)

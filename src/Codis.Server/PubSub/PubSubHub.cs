@@ -43,12 +43,7 @@ internal sealed class PubSubHub
             or "quit" or "reset";
 
     /// <summary>The name Redis shows in errors: "client|list" for a container's known subcommand.</summary>
-    public static string FullName(Commands.CommandSpec spec, Codis.Core.Resp.RespRequest request)
-    {
-        if (spec.Subcommands.Count == 0 || request.Count < 2) return spec.Name;
-        string full = spec.Name + "|" + request.ToUtf8String(1).ToLowerInvariant();
-        return spec.Subcommands.Exists(s => s.Name == full) ? full : spec.Name;
-    }
+    public static string FullName(Commands.CommandSpec spec, Codis.Core.Resp.RespRequest request) => spec.Resolve(request).Name;
 
     /// <summary>The client's subscriber state, created on its first subscription.</summary>
     public static Subscriber For(ClientSession session) =>

@@ -34,6 +34,7 @@ internal static class ScriptCommands
     ];
 
     [Command("script", -2, Flags = CommandFlags.NoScript, Group = "scripting", Summary = "A container for Lua scripts management commands.")]
+    [Subcommand("script", "debug", 3, Flags = CommandFlags.NoScript, Summary = "Sets the debug mode of server-side Lua scripts.")]
     [Subcommand("script", "exists", -3, Flags = CommandFlags.NoScript, Summary = "Determines whether server-side Lua scripts exist in the script cache.")]
     [Subcommand("script", "flush", -2, Flags = CommandFlags.NoScript, Summary = "Removes all server-side Lua scripts from the script cache.")]
     [Subcommand("script", "kill", 2, Flags = CommandFlags.NoScript, Summary = "Terminates a server-side Lua script during execution.")]

@@ -100,12 +100,7 @@ internal sealed partial class ScriptEngine
     {
         var spec = CommandTable.Find(request[0]);
         if (spec == null) return "Unknown Redis command called from script";
-        var effective = spec;
-        if (spec.Subcommands.Count > 0 && request.Count >= 2)
-        {
-            string name = spec.Name + "|" + request.ToUtf8String(1).ToLowerInvariant();
-            effective = spec.Subcommands.Find(s => s.Name == name) ?? spec;
-        }
+        var effective = spec.Resolve(request);
         if (!spec.ArityOk(request.Count) || !effective.ArityOk(request.Count)) return "Wrong number of args calling Redis command from script";
         if ((effective.Flags & (CommandFlags.NoScript | CommandFlags.NoLock)) != 0) return "This Redis command is not allowed from script";
         if (effective.Has(CommandFlags.Write))

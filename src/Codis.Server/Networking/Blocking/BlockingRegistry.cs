@@ -128,7 +128,9 @@ internal sealed class BlockingRegistry(CodisServer server)
         var ctx = new CommandContext(server, b.Session, writer) { Args = b.Request, Command = b.Command };
         server.Keyspace.RefreshClock();
         long dirtyBefore = server.Keyspace.Dirty;
+        long started = System.Diagnostics.Stopwatch.GetTimestamp();
         if (!b.Serve(ctx, key)) return false;
+        server.RecordServed(b.Command, b.Request, (long)System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMicroseconds);
         writer.Commit();
         Unregister(b);
         b.Done.TrySetResult(buffer.WrittenSpan.ToArray());
