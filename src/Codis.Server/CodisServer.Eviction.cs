@@ -66,7 +66,9 @@ internal sealed partial class CodisServer
         }
         overMemory = true;
         if (inScript) return true;
+        long started = Latency.Start();
         var outcome = Evictor.Evict(used, maxMemory);
+        Latency.End("eviction-cycle", started);
         Evictor.ReclaimIfWorthIt(maxMemory);
         return outcome == Evictor.Outcome.Failed;
     }

@@ -71,6 +71,9 @@ internal static class LatencyDoctor
             case "expire-cycle":
                 advice.Add("The active expiry cycle took long: many keys expiring at the same moment (written together with one TTL) are deleted in the same cycle; spread their TTLs out.");
                 break;
+            case "eviction-cycle":
+                advice.Add("Evicting keys to stay under maxmemory took long: big keys cost their whole size to free, and a higher maxmemory-eviction-tenacity lets one command evict for longer; give the server more memory or a lower write rate.");
+                break;
             case "aof-write" or "aof-write-alone" or "aof-write-pending-fsync" or "aof-write-active-child" or "aof-fsync-always" or "aof-fstat":
                 advice.Add("AOF writes or fsyncs were slow: keep the AOF (dir, appenddirname) on a fast local disk that other processes do not load; with 'appendfsync always' every write waits for the disk, 'everysec' trades up to a second of writes for latency.");
                 break;
