@@ -142,9 +142,25 @@ internal sealed class MasterLink
 
         string id;
         long offset;
-        lock (server.Keyspace.Lock) (id, offset) = manager.PsyncRequest();
-        await SendAsync(Command("PSYNC", id, offset.ToString(CultureInfo.InvariantCulture))).ConfigureAwait(false);
+        bool failover;
+        lock (server.Keyspace.Lock) (id, offset, failover) = manager.PsyncRequest();
+        // A FAILOVER of ours asks the target, our caught-up replica until now, to take over before it answers.
+        await SendAsync(failover ? Command("PSYNC", id, offset.ToString(CultureInfo.InvariantCulture), "FAILOVER")
+            : Command("PSYNC", id, offset.ToString(CultureInfo.InvariantCulture))).ConfigureAwait(false);
         string answer = await input.ReadLineSkippingEmptyAsync().ConfigureAwait(false);
+        if (failover)
+        {
+            lock (server.Keyspace.Lock)
+            {
+                if (stop.IsCancellationRequested) throw new OperationCanceledException();
+                if (answer.StartsWith("+CONTINUE", StringComparison.Ordinal) || answer.StartsWith("+FULLRESYNC", StringComparison.Ordinal)) manager.FailoverDone();
+                else
+                {
+                    manager.AbortFailover("Failover target rejected psync request");
+                    throw new OperationCanceledException(); // the link is gone: AbortFailover made us a master again
+                }
+            }
+        }
         if (answer.StartsWith("+FULLRESYNC", StringComparison.Ordinal))
         {
             var parts = answer.Split(' ');

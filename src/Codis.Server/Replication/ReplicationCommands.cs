@@ -3,7 +3,7 @@ using Codis.Server.Commands;
 
 namespace Codis.Server.Replication;
 
-/// <summary>REPLICAOF SLAVEOF PSYNC SYNC REPLCONF ROLE WAIT.</summary>
+/// <summary>REPLICAOF SLAVEOF FAILOVER PSYNC SYNC REPLCONF ROLE WAIT.</summary>
 internal static class ReplicationCommands
 {
     [Command("replicaof", 3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Stale, Group = "server", Summary = "Configures a server as replica of another, or promotes it to a master.")]
@@ -24,6 +24,9 @@ internal static class ReplicationCommands
         }
         ctx.Reply.WriteRaw(System.Text.Encoding.ASCII.GetBytes(repl.ReplicaOf(ctx.ArgString(1), (int)port) + "\r\n"));
     }
+
+    [Command("failover", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Stale, Group = "server", Summary = "Starts a coordinated failover from a server to one of its replicas.")]
+    public static void Failover(CommandContext ctx) => ctx.Server.Replication.FailoverCommand(ctx);
 
     [Command("psync", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoPropagate | CommandFlags.NoMulti, Group = "server", Summary = "An internal command used in replication.")]
     public static void Psync(CommandContext ctx) => ctx.Server.Replication.HandleSync(ctx, psync: true);

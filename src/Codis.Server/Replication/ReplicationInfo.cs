@@ -50,7 +50,7 @@ internal static class ReplicationInfo
             info.Field($"slave{n++}", $"ip={r.Ip},port={r.Port},state={r.StateName},offset={r.AckOffset},lag={lag}");
         }
         var backlog = repl.Backlog;
-        info.Field("master_failover_state", "no-failover")
+        info.Field("master_failover_state", repl.FailoverStateName)
             .Field("master_replid", repl.ReplId)
             .Field("master_replid2", repl.ReplId2)
             .Field("master_repl_offset", repl.MasterReplOffset)

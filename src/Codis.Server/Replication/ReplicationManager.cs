@@ -15,7 +15,7 @@ namespace Codis.Server.Replication;
 /// backlog equal its master's and a promoted replica can serve partial resyncs to the others. Members marked "under
 /// the lock" need the keyspace lock.
 /// </summary>
-internal sealed class ReplicationManager
+internal sealed partial class ReplicationManager
 {
     public const string ZeroId = "0000000000000000000000000000000000000000";
     private static readonly byte[] PingCommand = "*1\r\n$4\r\nping\r\n"u8.ToArray();
@@ -124,6 +124,12 @@ internal sealed class ReplicationManager
     /// </summary>
     public void HandleSync(CommandContext ctx, bool psync)
     {
+        if (psync && ctx.ArgCount > 3 && ctx.ArgIs(3, "FAILOVER") && !AcceptFailoverRequest(ctx)) return;
+        if (Failover != FailoverState.None)
+        {
+            ctx.Error("NOMASTERLINK Can't SYNC while failing over");
+            return;
+        }
         if (IsReplica && Link!.State != "connected")
         {
             ctx.Error("NOMASTERLINK Can't SYNC while not connected with my master");
@@ -316,7 +322,8 @@ internal sealed class ReplicationManager
     /// What the master link asks PSYNC for (under the lock): our history (a previous sync, or our own as a former
     /// master), or "? -1" for a replica that started with none.
     /// </summary>
-    public (string Id, long Offset) PsyncRequest() => noCachedMaster ? ("?", -1) : (ReplId, MasterReplOffset + 1);
+    public (string Id, long Offset, bool Failover) PsyncRequest() =>
+        noCachedMaster ? ("?", -1, false) : (ReplId, MasterReplOffset + 1, Failover == FailoverState.InProgress);
 
     /// <summary>A full sync finished loading (under the lock): the master's history is ours now.</summary>
     internal void OnFullSync(string id, long offset)
@@ -343,13 +350,15 @@ internal sealed class ReplicationManager
         Backlog ??= new ReplicationBacklog(Server.Settings["repl-backlog-size"].AsLong, MasterReplOffset);
     }
 
-    /// <summary>PINGs into the stream, replica timeouts, backlog expiry (cron, under the lock).</summary>
+    /// <summary>PINGs into the stream, replica timeouts, backlog expiry, a FAILOVER's progress (cron, under the lock).</summary>
     public void Cron()
     {
         long now = Environment.TickCount64;
+        if (Failover != FailoverState.None) FailoverCron(now);
         if (now - lastCronTicks < 1000) return;
         lastCronTicks = now;
-        if (!IsReplica && replicas.Count > 0 && now - lastPingTicks >= Server.Settings["repl-ping-replica-period"].AsLong * 1000)
+        // (no PINGs while a FAILOVER waits: its target must reach an offset that stands still)
+        if (!IsReplica && replicas.Count > 0 && Failover == FailoverState.None && now - lastPingTicks >= Server.Settings["repl-ping-replica-period"].AsLong * 1000)
         {
             lastPingTicks = now;
             FeedRaw(PingCommand);
