@@ -135,12 +135,14 @@ internal static class CommandTable
                         KeyKeywordFrom = attr.KeyKeywordFrom,
                         StoreKeysFrom = attr.StoreKeysFrom,
                         SortKeys = attr.SortKeys,
+                        MigrateKeys = attr.MigrateKeys,
                         AclCategories = attr.AclCategories.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         KeyFlagsByKey = attr.KeyFlagsByKey.Length == 0 ? []
                             : attr.KeyFlagsByKey.Split('|').Select(k => k.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
                         Group = attr.Group,
                         Summary = attr.Summary,
+                        Tips = attr.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Handler = handler,
                     };
                     if (!table.TryAdd(attr.Name, spec))
