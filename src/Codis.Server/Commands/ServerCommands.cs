@@ -201,6 +201,12 @@ internal static class ServerCommands
         else ctx.Error(Errors.UnknownSubcommand(sub, "cluster"));
     }
 
+    /// <summary>READONLY, READWRITE, ASKING: Redis Cluster's per-connection modes, refused like CLUSTER without cluster-enabled.</summary>
+    [Command("readonly", 1, Flags = CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "cluster", AclCategories = "@connection", Summary = "Lets a connection to a cluster replica serve reads (cluster mode only).")]
+    [Command("readwrite", 1, Flags = CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "cluster", AclCategories = "@connection", Summary = "Ends READONLY on a connection to a cluster replica (cluster mode only).")]
+    [Command("asking", 1, Flags = CommandFlags.Fast, Group = "cluster", AclCategories = "@connection", Summary = "Tells a cluster node that the client follows an -ASK redirect (cluster mode only).")]
+    public static void ClusterConnectionMode(CommandContext ctx) => ctx.Error("ERR This instance has cluster support disabled");
+
     private static readonly string[] MemoryHelp =
     [
         "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
