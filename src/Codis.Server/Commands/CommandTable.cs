@@ -160,6 +160,8 @@ internal static class CommandTable
                             Step = sub.Step,
                             Group = attr.Group,
                             Summary = sub.Summary,
+                            KeyFlags = sub.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                            Tips = sub.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                             Handler = handler,
                         });
                     }

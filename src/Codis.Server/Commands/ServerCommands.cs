@@ -184,21 +184,40 @@ internal static class ServerCommands
         "(codis-server runs without Redis Cluster: Codis routes slots through codis-proxy.)",
     ];
 
-    private static readonly HashSet<string> ClusterSubcommands = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "addslots", "addslotsrange", "bumpepoch", "count-failure-reports", "countkeysinslot", "delslots", "delslotsrange",
-        "failover", "flushslots", "forget", "getkeysinslot", "info", "keyslot", "links", "meet", "myid", "myshardid", "nodes",
-        "replicas", "replicate", "reset", "saveconfig", "set-config-epoch", "setslot", "shards", "slaves", "slots",
-    };
-
     /// <summary>Like a Redis 7 started without cluster-enabled: every cluster subcommand is refused.</summary>
     [Command("cluster", -2, Flags = CommandFlags.None, Group = "cluster", Summary = "A container for Redis Cluster commands.")]
+    [Subcommand("cluster", "addslots", -3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Assigns new hash slots to a node.")]
+    [Subcommand("cluster", "addslotsrange", -4, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Assigns new hash slot ranges to a node.")]
+    [Subcommand("cluster", "bumpepoch", 2, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Tips = "nondeterministic_output", Summary = "Advances the cluster config epoch.")]
+    [Subcommand("cluster", "count-failure-reports", 3, Flags = CommandFlags.Admin | CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the number of active failure reports active for a node.")]
+    [Subcommand("cluster", "countkeysinslot", 3, Flags = CommandFlags.Stale, Summary = "Returns the number of keys in a hash slot.")]
+    [Subcommand("cluster", "delslots", -3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Sets hash slots as unbound for a node.")]
+    [Subcommand("cluster", "delslotsrange", -4, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Sets hash slot ranges as unbound for a node.")]
+    [Subcommand("cluster", "failover", -2, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Forces a replica to perform a manual failover of its master.")]
+    [Subcommand("cluster", "flushslots", 2, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Deletes all slots information from a node.")]
+    [Subcommand("cluster", "forget", 3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Removes a node from the nodes table.")]
+    [Subcommand("cluster", "getkeysinslot", 4, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the key names in a hash slot.")]
+    [Subcommand("cluster", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("cluster", "info", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns information about the state of a node.")]
+    [Subcommand("cluster", "keyslot", 3, Flags = CommandFlags.Stale, Summary = "Returns the hash slot for a key.")]
+    [Subcommand("cluster", "links", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns a list of all TCP links to and from peer nodes.")]
+    [Subcommand("cluster", "meet", -4, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Forces a node to handshake with another node.")]
+    [Subcommand("cluster", "myid", 2, Flags = CommandFlags.Stale, Summary = "Returns the ID of a node.")]
+    [Subcommand("cluster", "nodes", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the cluster configuration for a node.")]
+    [Subcommand("cluster", "replicas", 3, Flags = CommandFlags.Admin | CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Lists the replica nodes of a master node.")]
+    [Subcommand("cluster", "replicate", 3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Configure a node as replica of a master node.")]
+    [Subcommand("cluster", "reset", -2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Stale, Summary = "Resets a node.")]
+    [Subcommand("cluster", "saveconfig", 2, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Forces a node to save the cluster configuration to disk.")]
+    [Subcommand("cluster", "set-config-epoch", 3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Sets the configuration epoch for a new node.")]
+    [Subcommand("cluster", "setslot", -4, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Binds a hash slot to a node.")]
+    [Subcommand("cluster", "shards", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the mapping of cluster slots to shards.")]
+    [Subcommand("cluster", "slaves", 3, Flags = CommandFlags.Admin | CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Lists the replica nodes of a master node.")]
+    [Subcommand("cluster", "slots", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the mapping of cluster slots to nodes.")]
     public static void Cluster(CommandContext ctx)
     {
-        string sub = ctx.ArgString(1);
-        if (sub.Equals("help", StringComparison.OrdinalIgnoreCase)) Subcommands.WriteHelp(ctx, ClusterHelp);
-        else if (ClusterSubcommands.Contains(sub)) ctx.Error("ERR This instance has cluster support disabled");
-        else ctx.Error(Errors.UnknownSubcommand(sub, "cluster"));
+        if (Subcommands.Checked(ctx) is not { } sub) return;
+        if (sub.Name == "cluster|help") Subcommands.WriteHelp(ctx, ClusterHelp);
+        else ctx.Error("ERR This instance has cluster support disabled");
     }
 
     /// <summary>READONLY, READWRITE, ASKING: Redis Cluster's per-connection modes, refused like CLUSTER without cluster-enabled.</summary>
