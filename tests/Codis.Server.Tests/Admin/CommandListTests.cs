@@ -18,7 +18,7 @@ public class CommandListTests(AdminFixture fx) : IClassFixture<AdminFixture>
         "function|flush", "function|help", "function|kill", "function|list", "function|load", "function|restore",
         "function|stats", "latency", "latency|doctor", "latency|graph", "latency|help", "latency|histogram",
         "latency|history", "latency|latest", "latency|reset", "lolwut", "memory|doctor", "memory|malloc-stats", "memory|stats",
-        "module", "module|help", "module|list", "module|load", "module|loadex", "module|unload", "restore-asking", "script|debug",
+        "restore-asking", "script|debug",
     ];
 
     private static HashSet<string> Names(RespClient c) => c.Call("COMMAND", "LIST").Items!.Select(i => i.Text!).ToHashSet();
