@@ -226,66 +226,6 @@ internal static class ServerCommands
     [Command("asking", 1, Flags = CommandFlags.Fast, Group = "cluster", AclCategories = "@connection", Summary = "Tells a cluster node that the client follows an -ASK redirect (cluster mode only).")]
     public static void ClusterConnectionMode(CommandContext ctx) => ctx.Error("ERR This instance has cluster support disabled");
 
-    private static readonly string[] MemoryHelp =
-    [
-        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "PURGE",
-        "    Compact the managed heap and return freed memory to the operating system.",
-        "USAGE <key> [SAMPLES <count>]",
-        "    Return memory in bytes used by <key> and its value. Nested values are",
-        "    sampled up to <count> times (default: 5, 0 means sample all).",
-        "HELP",
-        "    Prints this help.",
-    ];
-
-    /// <summary>
-    /// MEMORY PURGE | USAGE | HELP (DOCTOR, STATS and MALLOC-STATS describe jemalloc and are not offered; INFO memory
-    /// has the GC's figures).
-    /// </summary>
-    [Command("memory", -2, Flags = CommandFlags.None, Group = "server", Summary = "A container for memory diagnostics commands.")]
-    [Subcommand("memory", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
-    [Subcommand("memory", "purge", 2, Flags = CommandFlags.None, Summary = "Asks the allocator to release memory.")]
-    [Subcommand("memory", "usage", -3, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Estimates the memory usage of a key.")]
-    public static void Memory(CommandContext ctx)
-    {
-        string sub = ctx.ArgString(1).ToLowerInvariant();
-        if (!CheckSubcommand(ctx, "memory", sub)) return;
-        if (sub == "help") Subcommands.WriteHelp(ctx, MemoryHelp);
-        else if (sub == "usage") MemoryUsageOf(ctx);
-        else
-        {
-            ctx.Server.Memory.Compact();
-            ctx.Ok();
-        }
-    }
-
-    private static void MemoryUsageOf(CommandContext ctx)
-    {
-        long samples = 5;
-        if (ctx.ArgCount == 5 && ctx.ArgIs(3, "SAMPLES"))
-        {
-            if (!ctx.TryArgLong(4, out samples)) return;
-            if (samples < 0)
-            {
-                ctx.SyntaxError();
-                return;
-            }
-            if (samples == 0) samples = int.MaxValue;
-        }
-        else if (ctx.ArgCount != 3)
-        {
-            ctx.SyntaxError();
-            return;
-        }
-        if (!ctx.Db.TryPeek(ctx.Arg(2), out var table, out int index))
-        {
-            ctx.Reply.WriteNullBulk();
-            return;
-        }
-        ref var e = ref table.At(index);
-        ctx.Reply.WriteInteger(Storage.MemoryUsage.OfKey(e.Key!, e.Value!, (int)Math.Min(samples, int.MaxValue)));
-    }
-
     /// <summary>MONITOR: from now on this connection streams every command the server runs.</summary>
     [Command("monitor", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "Listens for all requests received by the server in real-time.")]
     public static void Monitor(CommandContext ctx)

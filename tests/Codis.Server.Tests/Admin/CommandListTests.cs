@@ -17,7 +17,7 @@ public class CommandListTests(AdminFixture fx) : IClassFixture<AdminFixture>
         "client|trackinginfo", "failover", "fcall", "fcall_ro", "function", "function|delete", "function|dump",
         "function|flush", "function|help", "function|kill", "function|list", "function|load", "function|restore",
         "function|stats", "latency", "latency|doctor", "latency|graph", "latency|help", "latency|histogram",
-        "latency|history", "latency|latest", "latency|reset", "lolwut", "memory|doctor", "memory|malloc-stats", "memory|stats",
+        "latency|history", "latency|latest", "latency|reset", "lolwut",
         "restore-asking", "script|debug",
     ];
 
