@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text;
+using Codis.Core.Logging;
 using Codis.Server.Commands;
 using Codis.Server.Persistence;
 using Codis.Server.Storage;
@@ -43,7 +44,20 @@ internal static class MigrateCommand
         var server = ctx.Server;
         var watch = o.Copy ? null : new ChangeWatch(server.Keyspace, ctx.Db, items.Select(i => i.Key));
         int dbIndex = ctx.Client.DbIndex;
-        ctx.Deferred = Task.Run(() => RunDeferred(server, dbIndex, o, items, commands, watch));
+        ctx.Deferred = Task.Run(() =>
+        {
+            try
+            {
+                return RunDeferred(server, dbIndex, o, items, commands, watch);
+            }
+            catch (Exception e)
+            {
+                // A bug, not the network (I/O errors are replies): the client still gets an answer, the watch ends.
+                Log.Error("migrate failed", ("error", e.ToString()));
+                lock (server.Keyspace.Lock) watch?.Stop();
+                return Encoding.UTF8.GetBytes("-ERR migrate failed: " + e.Message.Replace('\r', ' ').Replace('\n', ' ') + "\r\n");
+            }
+        });
     }
 
     /// <summary>The live keys among <paramref name="keys"/> (missing and expired ones are skipped), serialized now.</summary>
