@@ -282,4 +282,38 @@ public class MigrateTests(MigrateFixture fx) : IClassFixture<MigrateFixture>
         Assert.Equal(0, exec[1].Integer);
         Assert.Equal("1", t.Call("GET", "mu:a").Text);
     }
+
+    /// <summary>In a script MIGRATE runs under the lock like the rest of it; an expired key is not migrated (NOKEY).</summary>
+    [Fact]
+    public void InScript_AndExpiredKey()
+    {
+        using var s = fx.Codis.Client();
+        using var t = fx.CodisTarget.Client();
+        t.Call("DEL", "sc:a", "sc:gone");
+        s.Call("SET", "sc:a", "1").AssertOk();
+        s.Call("EVAL", "return redis.call('MIGRATE', ARGV[1], ARGV[2], KEYS[1], '0', '1000')", "1", "sc:a", Host, fx.CodisTarget.Port.ToString()).AssertOk();
+        Assert.Equal("1", t.Call("GET", "sc:a").Text);
+        Assert.Equal(0, s.Call("EXISTS", "sc:a").Integer);
+        s.Call("SET", "sc:gone", "1", "PX", "1").AssertOk();
+        Thread.Sleep(20);
+        Assert.Equal("NOKEY", s.Call("MIGRATE", Host, fx.CodisTarget.Port.ToString(), "sc:gone", "0", "1000").Text);
+        Assert.Equal(0, t.Call("EXISTS", "sc:gone").Integer);
+    }
+
+    /// <summary>A cached link the target closed meanwhile: the MIGRATE retries once on a new connection, as Redis does.</summary>
+    [Fact]
+    public void CachedLinkClosedByTarget_RetriedOnce()
+    {
+        using var s = fx.Codis.Client();
+        using var t = fx.CodisTarget.Client();
+        string port = fx.CodisTarget.Port.ToString();
+        t.Call("DEL", "rt:a", "rt:b");
+        s.Call("MSET", "rt:a", "1", "rt:b", "2").AssertOk();
+        s.Call("MIGRATE", Host, port, "rt:a", "0", "1000").AssertOk();
+        var link = t.Call("CLIENT", "LIST").Text!.Split('\n').Single(l => l.Contains("cmd=restore") && l.Contains($"laddr=127.0.0.1:{port}"));
+        string id = link.Split(' ')[0]["id=".Length..];
+        Assert.Equal(1, t.Call("CLIENT", "KILL", "ID", id).Integer);
+        s.Call("MIGRATE", Host, port, "rt:b", "0", "1000").AssertOk();
+        Assert.Equal("2", t.Call("GET", "rt:b").Text);
+    }
 }
