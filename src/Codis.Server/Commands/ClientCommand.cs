@@ -5,8 +5,8 @@ using Codis.Server.Networking;
 namespace Codis.Server.Commands;
 
 /// <summary>
-/// CLIENT ID | INFO | LIST | SETNAME | GETNAME | SETINFO | KILL | REPLY | PAUSE | UNPAUSE | NO-TOUCH | GETREDIR | HELP.
-/// (No client-side caching, so no TRACKING/CACHING; no client eviction, so no NO-EVICT.)
+/// CLIENT ID | INFO | LIST | SETNAME | GETNAME | SETINFO | KILL | REPLY | PAUSE | UNPAUSE | UNBLOCK | NO-TOUCH |
+/// NO-EVICT | GETREDIR | HELP. (No client-side caching, so no TRACKING/CACHING.)
 /// </summary>
 internal static class ClientCommand
 {
@@ -55,6 +55,10 @@ internal static class ClientCommand
         "    Set client meta attr. Options are:",
         "    * LIB-NAME: the client lib name.",
         "    * LIB-VER: the client lib version.",
+        "UNBLOCK <clientid> [TIMEOUT|ERROR]",
+        "    Unblock the specified blocked client.",
+        "NO-EVICT (ON|OFF)",
+        "    Protect current client connection from eviction (codis-server never evicts clients).",
         "NO-TOUCH (ON|OFF)",
         "    Will not touch LRU/LFU stats when this mode is on.",
         "HELP",
@@ -69,11 +73,13 @@ internal static class ClientCommand
     [Subcommand("client", "info", 2, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns information about the connection.")]
     [Subcommand("client", "kill", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Terminates open connections.")]
     [Subcommand("client", "list", -2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Lists open connections.")]
+    [Subcommand("client", "no-evict", 3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Sets the client eviction mode of the connection.")]
     [Subcommand("client", "no-touch", 3, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Controls whether commands sent by the client affect the LRU/LFU of accessed keys.")]
     [Subcommand("client", "pause", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Suspends commands processing.")]
     [Subcommand("client", "reply", 3, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Instructs the server whether to reply to commands.")]
     [Subcommand("client", "setinfo", 4, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Sets information specific to the client or connection.")]
     [Subcommand("client", "setname", 3, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Sets the connection name.")]
+    [Subcommand("client", "unblock", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Unblocks a client blocked by a blocking command from a different connection.")]
     [Subcommand("client", "unpause", 2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Resumes processing commands from paused clients.")]
     public static void Client(CommandContext ctx)
     {
@@ -82,7 +88,8 @@ internal static class ClientCommand
         bool arityOk = sub switch
         {
             "id" or "info" or "getname" or "unpause" or "help" or "getredir" => n == 2,
-            "setname" or "reply" or "no-touch" => n == 3,
+            "setname" or "reply" or "no-touch" or "no-evict" => n == 3,
+            "unblock" => n >= 3,
             "setinfo" => n == 4,
             "list" => n >= 2,
             "kill" or "pause" => n >= 3,
@@ -117,10 +124,42 @@ internal static class ClientCommand
                 ctx.Client.NoTouch = on;
                 ctx.Ok();
                 break;
+            case "no-evict":
+                // Recorded and shown (flag 'e'); codis-server has no client eviction, so every client is safe anyway.
+                if (!TryOnOff(ctx, 2, out bool noEvict)) return;
+                ctx.Client.NoEvict = noEvict;
+                ctx.Ok();
+                break;
+            case "unblock": Unblock(ctx); break;
             case "getredir": ctx.Reply.WriteInteger(-1); break;
             case "help": Subcommands.WriteHelp(ctx, Help); break;
             default: ctx.Error(Errors.UnknownSubcommand(ctx.ArgString(1), "client")); break;
         }
+    }
+
+    /// <summary>
+    /// CLIENT UNBLOCK id [TIMEOUT|ERROR]: ends the wait of a client blocked in BLPOP and friends with its timeout
+    /// reply, or with the UNBLOCKED error; 1 if it was blocked, else 0.
+    /// </summary>
+    private static void Unblock(CommandContext ctx)
+    {
+        if (ctx.ArgCount > 4)
+        {
+            ctx.Error($"ERR unknown subcommand or wrong number of arguments for '{ctx.ArgString(1)}'. Try CLIENT HELP.");
+            return;
+        }
+        if (!ctx.TryArgLong(2, out long id)) return;
+        bool error = false;
+        if (ctx.ArgCount == 4)
+        {
+            error = ctx.ArgIs(3, "error");
+            if (!error && !ctx.ArgIs(3, "timeout"))
+            {
+                ctx.Error("ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+                return;
+            }
+        }
+        ctx.Reply.WriteInteger(ctx.Server.Blocking.Unblock(id, error) ? 1 : 0);
     }
 
     private static bool TryOnOff(CommandContext ctx, int i, out bool on)
@@ -294,6 +333,7 @@ internal static class ClientCommand
         if (s.Multi != null) flags.Append('x');
         if (s.Watcher is { Dirty: true }) flags.Append('d');
         if (s.CloseAfterReply) flags.Append('c');
+        if (s.NoEvict) flags.Append('e');
         if (s.NoTouch) flags.Append('T');
         if (flags.Length == 0) flags.Append('N');
         long qbuf = s.InputBufferBytes;

@@ -45,6 +45,12 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     /// </summary>
     public bool SortKeys { get; init; }
 
+    /// <summary>
+    /// MIGRATE: its key at 3, or with the KEYS option the words after KEYS (Redis's migrateGetKeys, which skips the
+    /// arguments of AUTH and AUTH2 on the way); "movablekeys".
+    /// </summary>
+    public bool MigrateKeys { get; init; }
+
     /// <summary>The key spec's flags ("RW access delete"); empty = derived from the command's flags.</summary>
     public string KeyFlags { get; init; } = "";
 
@@ -58,6 +64,9 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     public string Group { get; init; } = "generic";
 
     public string Summary { get; init; } = "";
+
+    /// <summary>COMMAND INFO's tips for clients ("nondeterministic_output ..."), space-separated; empty = none.</summary>
+    public string Tips { get; init; } = "";
 
     /// <summary>ACL categories in place of the group's ("@set @list ..."), for commands Redis files elsewhere (SORT).</summary>
     public string AclCategories { get; init; } = "";

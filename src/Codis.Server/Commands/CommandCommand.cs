@@ -130,7 +130,8 @@ internal static class CommandCommand
         var cats = Categories(spec);
         r.WriteArrayHeader(cats.Count);
         foreach (var c in cats) r.WriteSimpleString(c);
-        r.WriteEmptyArray(); // tips
+        r.WriteArrayHeader(spec.Tips.Length);
+        foreach (var tip in spec.Tips) r.WriteBulk(tip);
         WriteKeySpecs(ctx, spec);
         r.WriteArrayHeader(spec.Subcommands.Count);
         foreach (var sub in spec.Subcommands) WriteInfo(ctx, sub);
@@ -142,7 +143,7 @@ internal static class CommandCommand
         (CommandFlags.Admin, "admin"), (CommandFlags.PubSub, "pubsub"), (CommandFlags.NoScript, "noscript"),
         (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
         (CommandFlags.SkipSlowlog, "skip_slowlog"), (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
-        (CommandFlags.NoMulti, "no_multi"),
+        (CommandFlags.NoAsyncLoading, "no_async_loading"), (CommandFlags.NoMulti, "no_multi"),
         (CommandFlags.SkipMonitor, "skip_monitor"),
     ];
 
@@ -223,6 +224,14 @@ internal static class CommandCommand
             WriteStoreKeySpecs(r, spec.StoreKeysFrom);
             return;
         }
+        if (spec.MigrateKeys)
+        {
+            // The key at 3, and the keys after a KEYS searched backwards from the end (incomplete: AUTH's password could read as KEYS).
+            r.WriteArrayHeader(2);
+            WriteSingleKeySpec(r, KeySpecFlags(spec), null, 3);
+            WriteSingleKeySpec(r, [.. KeySpecFlags(spec), "incomplete"], "KEYS", -2, lastKey: -1);
+            return;
+        }
         if (spec.KeyFlagsByKey.Length > 0)
         {
             // One index spec per key (GEOSEARCHSTORE: the destination, then the source).
@@ -286,7 +295,7 @@ internal static class CommandCommand
         WriteSingleKeySpec(r, ["OW", "update"], "STOREDIST", from);
     }
 
-    private static void WriteSingleKeySpec(Codis.Core.Resp.RespWriter r, string[] flags, string? keyword, int at)
+    private static void WriteSingleKeySpec(Codis.Core.Resp.RespWriter r, string[] flags, string? keyword, int at, int lastKey = 0)
     {
         r.WriteArrayHeader(6);
         r.WriteBulk("flags"u8);
@@ -312,7 +321,7 @@ internal static class CommandCommand
         r.WriteBulk("type"u8); r.WriteBulk("range"u8);
         r.WriteBulk("spec"u8);
         r.WriteArrayHeader(6);
-        r.WriteBulk("lastkey"u8); r.WriteInteger(0);
+        r.WriteBulk("lastkey"u8); r.WriteInteger(lastKey);
         r.WriteBulk("keystep"u8); r.WriteInteger(1);
         r.WriteBulk("limit"u8); r.WriteInteger(0);
     }

@@ -29,4 +29,6 @@ internal enum CommandFlags
     MayReplicate = 1 << 15,
     /// <summary>MONITOR does not show it after it ran (EVAL shows itself before the commands its script runs).</summary>
     SkipMonitor = 1 << 16,
+    /// <summary>Shown by COMMAND only (Redis refuses it while loading a replica's data asynchronously; we have no such state).</summary>
+    NoAsyncLoading = 1 << 17,
 }

@@ -23,14 +23,20 @@ internal sealed class CommandSpec
     /// <summary>SORT/SORT_RO: see <see cref="CommandAttribute.SortKeys"/>.</summary>
     public bool SortKeys { get; init; }
 
+    /// <summary>MIGRATE: see <see cref="CommandAttribute.MigrateKeys"/>.</summary>
+    public bool MigrateKeys { get; init; }
+
     /// <summary>Keys found by an argument's value or a keyword, not by position (COMMAND's "movablekeys").</summary>
-    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0 || StoreKeysFrom > 0 || SortKeys;
+    public bool MovableKeys => KeyNumIndex > 0 || KeyKeyword.Length > 0 || StoreKeysFrom > 0 || SortKeys || MigrateKeys;
     public string[] KeyFlags { get; init; } = [];
 
     /// <summary>One key spec per key, with these flags (GEOSEARCHSTORE); empty = one spec for all keys.</summary>
     public string[][] KeyFlagsByKey { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
+
+    /// <summary>See <see cref="CommandAttribute.Tips"/>.</summary>
+    public string[] Tips { get; init; } = [];
 
     /// <summary>See <see cref="CommandAttribute.AclCategories"/>; empty = the group's.</summary>
     public string[] AclCategories { get; init; } = [];
@@ -109,6 +115,7 @@ internal sealed class CommandSpec
             }
             return null;
         }
+        if (MigrateKeys) return MigrateKeyPositions(request, offset, argCount);
         var positions = new List<int>(RangeKeyPositions(argCount));
         if (StoreKeysFrom > 0)
         {
@@ -140,6 +147,26 @@ internal sealed class CommandSpec
             else if (System.Text.Ascii.EqualsIgnoreCase(word, "STORE") && i + 1 < argCount) store = i + 1;
         }
         return store;
+    }
+
+    /// <summary>
+    /// MIGRATE's keys: the words after KEYS (searched from 6 on, past AUTH's one and AUTH2's two arguments), or the
+    /// key at 3 (also when KEYS ends the request); null when KEYS comes with a non-empty key at 3.
+    /// </summary>
+    private static List<int>? MigrateKeyPositions(RespRequest request, int offset, int argCount)
+    {
+        for (int i = 6; i < argCount - 1; i++)
+        {
+            var word = request[offset + i];
+            if (System.Text.Ascii.EqualsIgnoreCase(word, "AUTH")) i++;
+            else if (System.Text.Ascii.EqualsIgnoreCase(word, "AUTH2")) i += 2;
+            else if (System.Text.Ascii.EqualsIgnoreCase(word, "KEYS"))
+            {
+                if (!request[offset + 3].IsEmpty) return null;
+                return Enumerable.Range(i + 1, argCount - i - 1).ToList();
+            }
+        }
+        return argCount > 3 ? [3] : null;
     }
 
     /// <summary>C's atoi, as Redis reads a numkeys argument when it only looks for keys: "2x" is 2, "x" is 0.</summary>

@@ -138,12 +138,14 @@ internal static class CommandTable
                         KeyKeywordFrom = attr.KeyKeywordFrom,
                         StoreKeysFrom = attr.StoreKeysFrom,
                         SortKeys = attr.SortKeys,
+                        MigrateKeys = attr.MigrateKeys,
                         AclCategories = attr.AclCategories.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         KeyFlagsByKey = attr.KeyFlagsByKey.Length == 0 ? []
                             : attr.KeyFlagsByKey.Split('|').Select(k => k.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
                         Group = attr.Group,
                         Summary = attr.Summary,
+                        Tips = attr.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Handler = handler,
                     };
                     if (!table.TryAdd(attr.Name, spec))
@@ -161,6 +163,8 @@ internal static class CommandTable
                             Step = sub.Step,
                             Group = attr.Group,
                             Summary = sub.Summary,
+                            KeyFlags = sub.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                            Tips = sub.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                             Handler = handler,
                         });
                     }

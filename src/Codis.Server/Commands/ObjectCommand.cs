@@ -28,20 +28,15 @@ internal static class ObjectCommand
     private const long SharedRefCount = int.MaxValue;
 
     [Command("object", -2, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, Group = "generic", Summary = "A container for object introspection commands.")]
+    [Subcommand("object", "encoding", 3, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RO", Tips = "nondeterministic_output", Summary = "Returns the internal encoding of a value.")]
+    [Subcommand("object", "freq", 3, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RO", Tips = "nondeterministic_output", Summary = "Returns the logarithmic access frequency counter of a key.")]
+    [Subcommand("object", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("object", "idletime", 3, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RO", Tips = "nondeterministic_output", Summary = "Returns the time since the last access to a key.")]
+    [Subcommand("object", "refcount", 3, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RO", Tips = "nondeterministic_output", Summary = "Returns the reference count of a value.")]
     public static void Object(CommandContext ctx)
     {
-        string sub = ctx.ArgString(1).ToLowerInvariant();
-        int arity = sub switch { "help" => 2, "encoding" or "freq" or "idletime" or "refcount" => 3, _ => 0 };
-        if (arity == 0)
-        {
-            ctx.Error(Errors.UnknownSubcommand(ctx.ArgString(1), "object"));
-            return;
-        }
-        if (ctx.ArgCount != arity)
-        {
-            ctx.Error(Errors.WrongArity("object|" + sub));
-            return;
-        }
+        if (Subcommands.Checked(ctx) is not { } spec) return;
+        string sub = spec.Name["object|".Length..];
         if (sub == "help")
         {
             ctx.Reply.WriteArrayHeader(Help.Length);

@@ -184,82 +184,47 @@ internal static class ServerCommands
         "(codis-server runs without Redis Cluster: Codis routes slots through codis-proxy.)",
     ];
 
-    private static readonly HashSet<string> ClusterSubcommands = new(StringComparer.OrdinalIgnoreCase)
-    {
-        "addslots", "addslotsrange", "bumpepoch", "count-failure-reports", "countkeysinslot", "delslots", "delslotsrange",
-        "failover", "flushslots", "forget", "getkeysinslot", "info", "keyslot", "links", "meet", "myid", "myshardid", "nodes",
-        "replicas", "replicate", "reset", "saveconfig", "set-config-epoch", "setslot", "shards", "slaves", "slots",
-    };
-
     /// <summary>Like a Redis 7 started without cluster-enabled: every cluster subcommand is refused.</summary>
     [Command("cluster", -2, Flags = CommandFlags.None, Group = "cluster", Summary = "A container for Redis Cluster commands.")]
+    [Subcommand("cluster", "addslots", -3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Assigns new hash slots to a node.")]
+    [Subcommand("cluster", "addslotsrange", -4, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Assigns new hash slot ranges to a node.")]
+    [Subcommand("cluster", "bumpepoch", 2, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Tips = "nondeterministic_output", Summary = "Advances the cluster config epoch.")]
+    [Subcommand("cluster", "count-failure-reports", 3, Flags = CommandFlags.Admin | CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the number of active failure reports active for a node.")]
+    [Subcommand("cluster", "countkeysinslot", 3, Flags = CommandFlags.Stale, Summary = "Returns the number of keys in a hash slot.")]
+    [Subcommand("cluster", "delslots", -3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Sets hash slots as unbound for a node.")]
+    [Subcommand("cluster", "delslotsrange", -4, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Sets hash slot ranges as unbound for a node.")]
+    [Subcommand("cluster", "failover", -2, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Forces a replica to perform a manual failover of its master.")]
+    [Subcommand("cluster", "flushslots", 2, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Deletes all slots information from a node.")]
+    [Subcommand("cluster", "forget", 3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Removes a node from the nodes table.")]
+    [Subcommand("cluster", "getkeysinslot", 4, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the key names in a hash slot.")]
+    [Subcommand("cluster", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("cluster", "info", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns information about the state of a node.")]
+    [Subcommand("cluster", "keyslot", 3, Flags = CommandFlags.Stale, Summary = "Returns the hash slot for a key.")]
+    [Subcommand("cluster", "links", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns a list of all TCP links to and from peer nodes.")]
+    [Subcommand("cluster", "meet", -4, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Forces a node to handshake with another node.")]
+    [Subcommand("cluster", "myid", 2, Flags = CommandFlags.Stale, Summary = "Returns the ID of a node.")]
+    [Subcommand("cluster", "nodes", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the cluster configuration for a node.")]
+    [Subcommand("cluster", "replicas", 3, Flags = CommandFlags.Admin | CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Lists the replica nodes of a master node.")]
+    [Subcommand("cluster", "replicate", 3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Configure a node as replica of a master node.")]
+    [Subcommand("cluster", "reset", -2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Stale, Summary = "Resets a node.")]
+    [Subcommand("cluster", "saveconfig", 2, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Forces a node to save the cluster configuration to disk.")]
+    [Subcommand("cluster", "set-config-epoch", 3, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Sets the configuration epoch for a new node.")]
+    [Subcommand("cluster", "setslot", -4, Flags = CommandFlags.Admin | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Summary = "Binds a hash slot to a node.")]
+    [Subcommand("cluster", "shards", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the mapping of cluster slots to shards.")]
+    [Subcommand("cluster", "slaves", 3, Flags = CommandFlags.Admin | CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Lists the replica nodes of a master node.")]
+    [Subcommand("cluster", "slots", 2, Flags = CommandFlags.Stale, Tips = "nondeterministic_output", Summary = "Returns the mapping of cluster slots to nodes.")]
     public static void Cluster(CommandContext ctx)
     {
-        string sub = ctx.ArgString(1);
-        if (sub.Equals("help", StringComparison.OrdinalIgnoreCase)) Subcommands.WriteHelp(ctx, ClusterHelp);
-        else if (ClusterSubcommands.Contains(sub)) ctx.Error("ERR This instance has cluster support disabled");
-        else ctx.Error(Errors.UnknownSubcommand(sub, "cluster"));
+        if (Subcommands.Checked(ctx) is not { } sub) return;
+        if (sub.Name == "cluster|help") Subcommands.WriteHelp(ctx, ClusterHelp);
+        else ctx.Error("ERR This instance has cluster support disabled");
     }
 
-    private static readonly string[] MemoryHelp =
-    [
-        "MEMORY <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
-        "PURGE",
-        "    Compact the managed heap and return freed memory to the operating system.",
-        "USAGE <key> [SAMPLES <count>]",
-        "    Return memory in bytes used by <key> and its value. Nested values are",
-        "    sampled up to <count> times (default: 5, 0 means sample all).",
-        "HELP",
-        "    Prints this help.",
-    ];
-
-    /// <summary>
-    /// MEMORY PURGE | USAGE | HELP (DOCTOR, STATS and MALLOC-STATS describe jemalloc and are not offered; INFO memory
-    /// has the GC's figures).
-    /// </summary>
-    [Command("memory", -2, Flags = CommandFlags.None, Group = "server", Summary = "A container for memory diagnostics commands.")]
-    [Subcommand("memory", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
-    [Subcommand("memory", "purge", 2, Flags = CommandFlags.None, Summary = "Asks the allocator to release memory.")]
-    [Subcommand("memory", "usage", -3, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Estimates the memory usage of a key.")]
-    public static void Memory(CommandContext ctx)
-    {
-        string sub = ctx.ArgString(1).ToLowerInvariant();
-        if (!CheckSubcommand(ctx, "memory", sub)) return;
-        if (sub == "help") Subcommands.WriteHelp(ctx, MemoryHelp);
-        else if (sub == "usage") MemoryUsageOf(ctx);
-        else
-        {
-            ctx.Server.Memory.Compact();
-            ctx.Ok();
-        }
-    }
-
-    private static void MemoryUsageOf(CommandContext ctx)
-    {
-        long samples = 5;
-        if (ctx.ArgCount == 5 && ctx.ArgIs(3, "SAMPLES"))
-        {
-            if (!ctx.TryArgLong(4, out samples)) return;
-            if (samples < 0)
-            {
-                ctx.SyntaxError();
-                return;
-            }
-            if (samples == 0) samples = int.MaxValue;
-        }
-        else if (ctx.ArgCount != 3)
-        {
-            ctx.SyntaxError();
-            return;
-        }
-        if (!ctx.Db.TryPeek(ctx.Arg(2), out var table, out int index))
-        {
-            ctx.Reply.WriteNullBulk();
-            return;
-        }
-        ref var e = ref table.At(index);
-        ctx.Reply.WriteInteger(Storage.MemoryUsage.OfKey(e.Key!, e.Value!, (int)Math.Min(samples, int.MaxValue)));
-    }
+    /// <summary>READONLY, READWRITE, ASKING: Redis Cluster's per-connection modes, refused like CLUSTER without cluster-enabled.</summary>
+    [Command("readonly", 1, Flags = CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "cluster", AclCategories = "@connection", Summary = "Lets a connection to a cluster replica serve reads (cluster mode only).")]
+    [Command("readwrite", 1, Flags = CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "cluster", AclCategories = "@connection", Summary = "Ends READONLY on a connection to a cluster replica (cluster mode only).")]
+    [Command("asking", 1, Flags = CommandFlags.Fast, Group = "cluster", AclCategories = "@connection", Summary = "Tells a cluster node that the client follows an -ASK redirect (cluster mode only).")]
+    public static void ClusterConnectionMode(CommandContext ctx) => ctx.Error("ERR This instance has cluster support disabled");
 
     /// <summary>MONITOR: from now on this connection streams every command the server runs.</summary>
     [Command("monitor", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "Listens for all requests received by the server in real-time.")]

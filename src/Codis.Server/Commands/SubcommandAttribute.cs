@@ -15,4 +15,10 @@ internal sealed class SubcommandAttribute(string container, string name, int ari
     public int LastKey { get; init; }
     public int Step { get; init; }
     public string Summary { get; init; } = "";
+
+    /// <summary>See <see cref="CommandAttribute.KeyFlags"/>.</summary>
+    public string KeyFlags { get; init; } = "";
+
+    /// <summary>See <see cref="CommandAttribute.Tips"/>.</summary>
+    public string Tips { get; init; } = "";
 }

@@ -96,18 +96,8 @@ internal static class StandardSections
     private static void WriteMemory(CodisServer server, InfoBuilder info)
     {
         var mem = server.Memory;
-        long used = mem.Used();
-        long rss = MemoryStats.Rss();
-        long peak = mem.Peak;
-        long overhead = mem.Startup;
-        for (int d = 0; d < server.Keyspace.DatabaseCount; d++)
-        {
-            var db = server.Keyspace[d];
-            if (db.Count == 0) continue;
-            for (int s = 0; s < SlotHash.SlotCount; s++) overhead += db.Table(s)?.Overhead ?? 0;
-        }
-        overhead = Math.Min(overhead, used);
-        long dataset = used - overhead;
+        var breakdown = MemoryBreakdown.Of(server);
+        long used = breakdown.Used, rss = breakdown.Rss, peak = breakdown.Peak, overhead = breakdown.Overhead, dataset = breakdown.Dataset;
         long system = MemoryStats.TotalSystemMemory();
         long maxmemory = server.Settings["maxmemory"].AsLong;
         info.Field("used_memory", used)

@@ -74,6 +74,9 @@ internal sealed class ClientSession
     /// <summary>CLIENT NO-TOUCH: this client's commands do not change keys' last-access time.</summary>
     public bool NoTouch { get; set; }
 
+    /// <summary>CLIENT NO-EVICT: shown as flag 'e' (codis-server never evicts clients).</summary>
+    public bool NoEvict { get; set; }
+
     /// <summary>CLIENT REPLY OFF: replies are dropped until CLIENT REPLY ON.</summary>
     public bool RepliesOff { get; set; }
 
