@@ -37,6 +37,7 @@ internal sealed partial class CodisServer
         Stats.PubSubPatterns = () => PubSub.PatternCount;
         Stats.PubSubShardChannels = () => PubSub.ShardChannelCount;
         Scripts = new Scripting.ScriptEngine(this);
+        Functions = new Scripting.FunctionLibraries(Scripts);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
@@ -63,6 +64,9 @@ internal sealed partial class CodisServer
     private int slowlogMaxLen;
     private long maxMemory;
 
+    /// <summary>maxmemory is set and used memory is above it: commands flagged denyoom are refused.</summary>
+    internal bool OverMaxMemory => maxMemory > 0 && Memory.Used() > maxMemory;
+
     /// <summary>The INFO sections; parts of the server register the ones they own (persistence, replication).</summary>
     public InfoRegistry Info { get; } = new();
 
@@ -85,6 +89,9 @@ internal sealed partial class CodisServer
 
     /// <summary>EVAL's Lua engine and script cache (the Lua state is created by the first script).</summary>
     public Scripting.ScriptEngine Scripts { get; }
+
+    /// <summary>The function libraries (FUNCTION, FCALL); their Lua state is in <see cref="Scripts"/>.</summary>
+    public Scripting.FunctionLibraries Functions { get; }
     public string RunId { get; }
     public RespLimits Limits { get; private set; }
     public Stats Stats { get; } = new();
@@ -321,7 +328,7 @@ internal sealed partial class CodisServer
         // EXEC is checked as the commands it will run: a write if one of them is (OOM, READONLY, MISCONF).
         var flags = spec.Flags;
         if (client.Multi is { } queued && spec.Handler == ExecHandler) flags |= queued.Flags & (CommandFlags.Write | CommandFlags.DenyOom);
-        if (maxMemory > 0 && (flags & CommandFlags.DenyOom) != 0 && Memory.Used() > maxMemory)
+        if ((flags & CommandFlags.DenyOom) != 0 && !client.AllowOom && OverMaxMemory)
         {
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
             return start;

@@ -67,7 +67,7 @@ internal static class ScriptCommands
                 return;
             case "kill" when ctx.ArgCount == 2:
                 // Under the lock no script runs; a running one is killed from the busy path (ScriptEngine.WaitForLock).
-                scripts.Kill(ctx.Reply);
+                scripts.Kill(ctx.Reply, function: false);
                 return;
             case "debug":
                 ctx.Error("ERR SCRIPT DEBUG is not supported by codis-server (there is no Lua debugger)");

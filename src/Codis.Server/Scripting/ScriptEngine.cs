@@ -12,8 +12,8 @@ using static Codis.Server.Scripting.LuaNative;
 namespace Codis.Server.Scripting;
 
 /// <summary>
-/// EVAL's engine: one Lua 5.4 state (created on the first script, dropped by SCRIPT FLUSH), the script cache by
-/// SHA1, and the run in progress. Scripts run inside the EVAL command, so under the keyspace lock: atomic.
+/// The scripting engine: EVAL's Lua 5.4 state (created on the first script, dropped by SCRIPT FLUSH) with the
+/// script cache by SHA1, the function libraries' own state (ScriptEngine.Functions.cs), and the run in progress. Scripts run inside the EVAL command, so under the keyspace lock: atomic.
 /// Everything here runs under that lock except the few volatile fields other connections read while a script
 /// runs past busy-reply-threshold (see ScriptEngine.Busy.cs).
 /// </summary>
@@ -25,11 +25,22 @@ internal sealed unsafe partial class ScriptEngine
 
     private readonly Dictionary<string, Cached> cache = new(StringComparer.Ordinal);
     private long cachedBytes;
-    private KeraLua.Lua? lua;
-    private IntPtr state;
     private GCHandle self;
-    private int globalsRef, armRef, compileRef, handlerRef;
-    private bool hookArmed;
+
+    /// <summary>One Lua state with the sandbox, and the handles the host keeps into it (registry references).</summary>
+    private sealed class Vm(KeraLua.Lua lua) : IDisposable
+    {
+        public KeraLua.Lua Lua { get; } = lua;
+        public IntPtr State => Lua.Handle;
+        public int GlobalsRef, ArmRef, CompileRef, LibraryRef, HandlerRef;
+        public bool HookArmed;
+
+        public long Memory => Lua.GarbageCollector(KeraLua.LuaGC.Count, 0) * 1024L + Lua.GarbageCollector(KeraLua.LuaGC.Countb, 0);
+
+        public void Dispose() => Lua.Dispose();
+    }
+
+    private Vm? evalVm;
 
     // The script client: what the commands a script calls see as their client, and where their replies go.
     private readonly ClientSession session;
@@ -56,7 +67,7 @@ internal sealed unsafe partial class ScriptEngine
     public int CachedScripts => cache.Count;
 
     /// <summary>INFO used_memory_lua: what the Lua state holds (0 before the first script).</summary>
-    public long LuaMemory => lua == null ? 0 : lua.GarbageCollector(KeraLua.LuaGC.Count, 0) * 1024L + lua.GarbageCollector(KeraLua.LuaGC.Countb, 0);
+    public long LuaMemory => evalVm?.Memory ?? 0;
 
     /// <summary>INFO used_memory_scripts: the cached script bodies.</summary>
     public long CachedBytes => cachedBytes;
@@ -73,12 +84,8 @@ internal sealed unsafe partial class ScriptEngine
     {
         cache.Clear();
         cachedBytes = 0;
-        if (lua != null)
-        {
-            lua.Dispose();
-            lua = null;
-            state = IntPtr.Zero;
-        }
+        evalVm?.Dispose();
+        evalVm = null;
     }
 
     /// <summary>SCRIPT LOAD / EVAL: compiles and caches a body; returns the error reply when it does not compile.</summary>
@@ -87,9 +94,8 @@ internal sealed unsafe partial class ScriptEngine
         sha = Sha1Hex(body);
         if (cache.ContainsKey(sha)) return null;
         if (ShebangError(body, out _) is { } shebangError) return shebangError;
-        EnsureState();
-        var l = state;
-        lua_rawgeti(l, RegistryIndex, compileRef);
+        var l = (evalVm ??= CreateVm()).State;
+        lua_rawgeti(l, RegistryIndex, evalVm.CompileRef);
         PushBytes(l, TailCalls.Untail(WithoutShebang(body)));
         string? error = null;
         if (PCall(l, 1, 2, 0) != Ok) error = ToText(l, -1) ?? "unknown error";
@@ -139,13 +145,11 @@ internal sealed unsafe partial class ScriptEngine
         return null;
     }
 
-    private void EnsureState()
+    private Vm CreateVm()
     {
-        if (lua != null) return;
-        lua = new KeraLua.Lua(openLibs: true);
-        state = lua.Handle;
+        var vm = new Vm(new KeraLua.Lua(openLibs: true));
         if (!self.IsAllocated) self = GCHandle.Alloc(this);
-        var l = state;
+        var l = vm.State;
         using (var stream = typeof(ScriptEngine).Assembly.GetManifestResourceStream("Codis.Server.Scripting.Sandbox.lua")!)
         {
             var code = new byte[stream.Length];
@@ -172,14 +176,15 @@ internal sealed unsafe partial class ScriptEngine
         lua_pushinteger(l, (v.Major << 16) | (v.Minor << 8) | v.Build);
         lua_rawset(l, -3);
         if (PCall(l, 1, 1, 0) != Ok) throw new InvalidOperationException("Sandbox.lua: " + ToText(l, -1));
-        globalsRef = Field(l, "globals");
-        compileRef = Field(l, "compile");
-        armRef = Field(l, "arm");
+        vm.GlobalsRef = Field(l, "globals");
+        vm.CompileRef = Field(l, "compile");
+        vm.LibraryRef = Field(l, "library");
+        vm.ArmRef = Field(l, "arm");
         lua_pushlightuserdata(l, GCHandle.ToIntPtr(self));
         lua_pushcclosure(l, &NativeMessageHandler, 1);
-        handlerRef = luaL_ref(l, RegistryIndex);
-        hookArmed = false;
+        vm.HandlerRef = luaL_ref(l, RegistryIndex);
         lua_settop(l, 0);
+        return vm;
     }
 
     private void Native(IntPtr l, string name, delegate* unmanaged<IntPtr, int> fn)
@@ -245,32 +250,31 @@ internal sealed unsafe partial class ScriptEngine
         }
         // MONITOR shows the EVAL before the commands its script runs (the command itself is flagged SkipMonitor).
         if (server.Monitors.Active) server.Monitors.Feed(ctx.Client, ctx.Args, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
-        Run(ctx, sha, script.FunctionRef, (int)numkeys, readOnly || script.NoWrites);
+        SetGlobals(evalVm!, ctx, (int)numkeys);
+        Run(ctx, evalVm!, sha, script.FunctionRef, (int)numkeys, readOnly || script.NoWrites, function: false);
     }
 
-    private void Run(CommandContext ctx, string sha, int functionRef, int numkeys, bool readOnly)
+    /// <summary>
+    /// Runs a script (its KEYS and ARGV set) or a function (called with the keys and the arguments) in its state;
+    /// the reply or the error goes to the client.
+    /// </summary>
+    private void Run(CommandContext ctx, Vm vm, string name, int functionRef, int numkeys, bool readOnly, bool function)
     {
-        var l = state;
-        SetGlobals(l, ctx, numkeys);
+        var l = vm.State;
         session.DbIndex = ctx.Client.DbIndex;
         session.IsReplay = ctx.Client.IsReplay;
         session.IsMasterLink = ctx.Client.IsMasterLink;
-        BeginRun(sha, readOnly);
+        BeginRun(name, readOnly, function ? ctx.Args : null);
         try
         {
-            if (!hookArmed)
-            {
-                // The hook stays on between runs (no Lua runs then); a kill leaves it on every instruction.
-                lua_rawgeti(l, RegistryIndex, armRef);
-                PCall(l, 0, 0, 0);
-                hookArmed = true;
-            }
-            lua_rawgeti(l, RegistryIndex, handlerRef);                 // 1: the message handler
-            lua_rawgeti(l, RegistryIndex, functionRef);                // 2: the script
-            int status = PCall(l, 0, 1, 1);
-            if (killRequested) hookArmed = false;
+            Arm(vm);
+            lua_rawgeti(l, RegistryIndex, vm.HandlerRef);              // 1: the message handler
+            lua_rawgeti(l, RegistryIndex, functionRef);                // 2: the script or function
+            if (function) PushKeysAndArgs(l, ctx, numkeys);
+            int status = PCall(l, function ? 2 : 0, 1, 1);
+            if (killRequested) vm.HookArmed = false;
             if (status == Ok) LuaReply.Write(l, 2, ctx.Reply);
-            else ctx.Error(ErrorText(l, 2, sha, status));
+            else ctx.Error(ErrorText(l, 2, name, status, function));
         }
         finally
         {
@@ -279,19 +283,41 @@ internal sealed unsafe partial class ScriptEngine
         }
     }
 
-    /// <summary>KEYS and ARGV, fresh tables for each run.</summary>
-    private void SetGlobals(IntPtr l, CommandContext ctx, int numkeys)
+    /// <summary>The hook stays on between runs (no Lua runs then); a kill leaves it on every instruction, so re-arm.</summary>
+    private static void Arm(Vm vm)
     {
-        lua_rawgeti(l, RegistryIndex, globalsRef);
+        if (vm.HookArmed) return;
+        var l = vm.State;
+        lua_rawgeti(l, RegistryIndex, vm.ArmRef);
+        PCall(l, 0, 0, 0);
+        vm.HookArmed = true;
+    }
+
+    /// <summary>KEYS and ARGV, fresh tables for each run.</summary>
+    private static void SetGlobals(Vm vm, CommandContext ctx, int numkeys)
+    {
+        var l = vm.State;
+        int globals = lua_gettop(l) + 1;
+        lua_rawgeti(l, RegistryIndex, vm.GlobalsRef);
+        PushKeysAndArgs(l, ctx, numkeys);
         PushString(l, "KEYS");
+        lua_pushvalue(l, globals + 1);
+        lua_rawset(l, globals);
+        PushString(l, "ARGV");
+        lua_pushvalue(l, globals + 2);
+        lua_rawset(l, globals);
+        lua_settop(l, globals - 1);
+    }
+
+    /// <summary>Two tables: the keys and the arguments after them (EVAL/FCALL name numkeys key... arg...).</summary>
+    private static void PushKeysAndArgs(IntPtr l, CommandContext ctx, int numkeys)
+    {
         lua_createtable(l, numkeys, 0);
         for (int i = 0; i < numkeys; i++)
         {
             PushBytes(l, ctx.Arg(3 + i));
             lua_rawseti(l, -2, i + 1);
         }
-        lua_rawset(l, -3);
-        PushString(l, "ARGV");
         int argc = ctx.ArgCount - 3 - numkeys;
         lua_createtable(l, argc, 0);
         for (int i = 0; i < argc; i++)
@@ -299,15 +325,14 @@ internal sealed unsafe partial class ScriptEngine
             PushBytes(l, ctx.Arg(3 + numkeys + i));
             lua_rawseti(l, -2, i + 1);
         }
-        lua_rawset(l, -3);
-        lua_settop(l, 0);
     }
 
     /// <summary>The reply to a failed script: the error with "script: sha, on source:line." as Redis 7 words it.</summary>
-    private static string ErrorText(IntPtr l, int idx, string sha, int status)
+    private static string ErrorText(IntPtr l, int idx, string sha, int status, bool function)
     {
         if (status == ErrMem) return "ERR Error running script: not enough memory script: " + sha;
-        if (lua_type(l, idx) != TTable) return "ERR Error running script (call to f_" + sha + "): @user_script: " + (ToText(l, idx) ?? "error in error handling");
+        if (lua_type(l, idx) != TTable)
+            return $"ERR Error running script (call to {(function ? sha : "f_" + sha)}): @{(function ? "user_function" : "user_script")}: " + (ToText(l, idx) ?? "error in error handling");
         string err = FieldText(l, idx, "err") ?? "ERR unknown error";
         string? source = FieldText(l, idx, "source");
         string? line = FieldText(l, idx, "line");
