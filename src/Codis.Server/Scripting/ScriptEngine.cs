@@ -21,7 +21,7 @@ internal sealed unsafe partial class ScriptEngine
 {
     private readonly CodisServer server;
     /// <summary>A cached script: its body and its compiled function (a reference in the Lua registry).</summary>
-    private sealed record Cached(byte[] Body, int FunctionRef, bool NoWrites);
+    private sealed record Cached(byte[] Body, int FunctionRef, bool NoWrites, bool Shebang);
 
     private readonly Dictionary<string, Cached> cache = new(StringComparer.Ordinal);
     private long cachedBytes;
@@ -105,7 +105,7 @@ internal sealed unsafe partial class ScriptEngine
             lua_settop(l, -2);
             int functionRef = luaL_ref(l, RegistryIndex);
             ShebangError(body, out bool noWrites);
-            cache[sha] = new Cached(body.ToArray(), functionRef, noWrites);
+            cache[sha] = new Cached(body.ToArray(), functionRef, noWrites, body.StartsWith("#!"u8));
             cachedBytes += body.Length;
         }
         lua_settop(l, 0);
@@ -247,6 +247,12 @@ internal sealed unsafe partial class ScriptEngine
                 return;
             }
             script = cache[sha];
+        }
+        // A script that declares its flags is judged by them: without no-writes it is a write script.
+        if (readOnly && script.Shebang && !script.NoWrites)
+        {
+            ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
+            return;
         }
         // MONITOR shows the EVAL before the commands its script runs (the command itself is flagged SkipMonitor).
         if (server.Monitors.Active) server.Monitors.Feed(ctx.Client, ctx.Args, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
