@@ -59,6 +59,12 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
 
     public string Summary { get; init; } = "";
 
+    /// <summary>The notes of the command's key spec (COMMAND INFO shows them first), empty = none.</summary>
+    public string KeyNotes { get; init; } = "";
+
+    /// <summary>COMMAND INFO's tips, space-separated ("request_policy:all_shards ...").</summary>
+    public string Tips { get; init; } = "";
+
     /// <summary>ACL categories in place of the group's ("@set @list ..."), for commands Redis files elsewhere (SORT).</summary>
     public string AclCategories { get; init; } = "";
 }

@@ -29,6 +29,12 @@ internal sealed class CommandSpec
 
     /// <summary>One key spec per key, with these flags (GEOSEARCHSTORE); empty = one spec for all keys.</summary>
     public string[][] KeyFlagsByKey { get; init; } = [];
+
+    /// <summary>See <see cref="CommandAttribute.KeyNotes"/>.</summary>
+    public string KeyNotes { get; init; } = "";
+
+    /// <summary>See <see cref="CommandAttribute.Tips"/>.</summary>
+    public string[] Tips { get; init; } = [];
     public required string Group { get; init; }
     public required string Summary { get; init; }
 

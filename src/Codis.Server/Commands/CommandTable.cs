@@ -141,6 +141,8 @@ internal static class CommandTable
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         KeyFlagsByKey = attr.KeyFlagsByKey.Length == 0 ? []
                             : attr.KeyFlagsByKey.Split('|').Select(k => k.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
+                        KeyNotes = attr.KeyNotes,
+                        Tips = attr.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Group = attr.Group,
                         Summary = attr.Summary,
                         Handler = handler,
@@ -159,6 +161,7 @@ internal static class CommandTable
                             LastKey = sub.LastKey,
                             Step = sub.Step,
                             Group = attr.Group,
+                            Tips = sub.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                             Summary = sub.Summary,
                             Handler = handler,
                         });

@@ -15,4 +15,7 @@ internal sealed class SubcommandAttribute(string container, string name, int ari
     public int LastKey { get; init; }
     public int Step { get; init; }
     public string Summary { get; init; } = "";
+
+    /// <summary>COMMAND INFO's tips, space-separated.</summary>
+    public string Tips { get; init; } = "";
 }

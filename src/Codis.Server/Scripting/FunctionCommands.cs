@@ -6,10 +6,10 @@ namespace Codis.Server.Scripting;
 /// <summary>Redis 7.0's functions: FUNCTION (LOAD, DELETE, FLUSH, LIST, DUMP, RESTORE, KILL, STATS, HELP), FCALL, FCALL_RO.</summary>
 internal static class FunctionCommands
 {
-    [Command("fcall", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MayReplicate, Group = "scripting", Summary = "Invokes a function.")]
+    [Command("fcall", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.NoMandatoryKeys | CommandFlags.MayReplicate, KeyNumIndex = 2, KeyNotes = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", Group = "scripting", Summary = "Invokes a function.")]
     public static void FCall(CommandContext ctx) => Call(ctx, readOnly: false);
 
-    [Command("fcall_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.ReadOnly, Group = "scripting", Summary = "Invokes a read-only function.")]
+    [Command("fcall_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.NoMandatoryKeys | CommandFlags.ReadOnly, KeyNumIndex = 2, KeyNotes = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", Group = "scripting", Summary = "Invokes a read-only function.")]
     public static void FCallRo(CommandContext ctx) => Call(ctx, readOnly: true);
 
     private static void Call(CommandContext ctx, bool readOnly)
@@ -85,14 +85,14 @@ internal static class FunctionCommands
     // The subcommands that change the libraries are writes (refused on a read-only replica, propagated as they are
     // to the AOF and the replicas); the container itself is not, so that LIST, DUMP and STATS work anywhere.
     [Command("function", -2, Flags = CommandFlags.None, Group = "scripting", Summary = "A container for function commands.")]
-    [Subcommand("function", "load", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.NoScript, Summary = "Creates a library.")]
-    [Subcommand("function", "delete", 3, Flags = CommandFlags.Write | CommandFlags.NoScript, Summary = "Deletes a library and its functions.")]
-    [Subcommand("function", "flush", -2, Flags = CommandFlags.Write | CommandFlags.NoScript, Summary = "Deletes all libraries and functions.")]
-    [Subcommand("function", "list", -2, Flags = CommandFlags.NoScript, Summary = "Returns information about all libraries.")]
+    [Subcommand("function", "load", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.NoScript, Tips = "request_policy:all_shards response_policy:all_succeeded", Summary = "Creates a library.")]
+    [Subcommand("function", "delete", 3, Flags = CommandFlags.Write | CommandFlags.NoScript, Tips = "request_policy:all_shards response_policy:all_succeeded", Summary = "Deletes a library and its functions.")]
+    [Subcommand("function", "flush", -2, Flags = CommandFlags.Write | CommandFlags.NoScript, Tips = "request_policy:all_shards response_policy:all_succeeded", Summary = "Deletes all libraries and functions.")]
+    [Subcommand("function", "list", -2, Flags = CommandFlags.NoScript, Tips = "nondeterministic_output_order", Summary = "Returns information about all libraries.")]
     [Subcommand("function", "dump", 2, Flags = CommandFlags.NoScript, Summary = "Dumps all libraries into a serialized binary payload.")]
-    [Subcommand("function", "restore", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.NoScript, Summary = "Restores all libraries from a payload.")]
-    [Subcommand("function", "kill", 2, Flags = CommandFlags.NoScript, Summary = "Terminates a function during execution.")]
-    [Subcommand("function", "stats", 2, Flags = CommandFlags.NoScript, Summary = "Returns information about a function during execution.")]
+    [Subcommand("function", "restore", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.NoScript, Tips = "request_policy:all_shards response_policy:all_succeeded", Summary = "Restores all libraries from a payload.")]
+    [Subcommand("function", "kill", 2, Flags = CommandFlags.NoScript | CommandFlags.AllowBusy, Tips = "request_policy:all_shards response_policy:one_succeeded", Summary = "Terminates a function during execution.")]
+    [Subcommand("function", "stats", 2, Flags = CommandFlags.NoScript | CommandFlags.AllowBusy, Tips = "nondeterministic_output request_policy:all_shards response_policy:special", Summary = "Returns information about a function during execution.")]
     [Subcommand("function", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
     public static void Function(CommandContext ctx)
     {

@@ -104,7 +104,9 @@ internal sealed partial class ScriptEngine
         if (spec.Subcommands.Count > 0 && request.Count >= 2)
         {
             string name = spec.Name + "|" + request.ToUtf8String(1).ToLowerInvariant();
-            effective = spec.Subcommands.Find(s => s.Name == name) ?? spec;
+            // A container's unknown subcommand is an unknown command to a script, as Redis looks it up.
+            effective = spec.Subcommands.Find(s => s.Name == name);
+            if (effective == null) return "Unknown Redis command called from script";
         }
         if (!spec.ArityOk(request.Count) || !effective.ArityOk(request.Count)) return "Wrong number of args calling Redis command from script";
         if ((effective.Flags & (CommandFlags.NoScript | CommandFlags.NoLock)) != 0) return "This Redis command is not allowed from script";

@@ -176,6 +176,19 @@ public class FunctionOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         C("script", "kill"));
 
     [Fact]
+    public void Command_info_and_getkeys_of_scripts_match_redis() => Same(
+        C("command", "info", "fcall", "fcall_ro", "eval", "evalsha", "eval_ro", "evalsha_ro"),
+        C("command", "info", "function|load", "function|delete", "function|flush", "function|list", "function|dump"),
+        C("command", "info", "function|restore", "function|kill", "function|stats", "function|help", "script|kill"),
+        C("command", "getkeys", "fcall", "f", "2", "a", "b", "c"),
+        C("command", "getkeys", "fcall_ro", "f", "0"),
+        C("command", "getkeys", "eval", "return 1", "1", "k"),
+        C("command", "getkeys", "eval", "return 1", "0"),
+        C("eval", "return redis.call('function', 'foo')", "0"),
+        C("eval", "return redis.call('function', 'list')", "0"),
+        C("eval", "return redis.call('config', 'foo')", "0"));
+
+    [Fact]
     public void Read_only_scripts_match_redis() => Same(
         C("eval_ro", "return redis.call('publish', 'ch', 'm')", "0"),
         C("eval", "#!lua flags=no-writes\nreturn redis.call('publish', 'ch', 'm')", "0"),
