@@ -98,35 +98,14 @@ internal sealed partial class ScriptEngine
     /// <summary>FCALL / FCALL_RO once the function is found and numkeys checked: the flag checks, then the call.</summary>
     public void CallFunction(CommandContext ctx, LuaFunction function, int numkeys, bool readOnlyCommand)
     {
-        bool noWrites = (function.Flags & FunctionFlags.NoWrites) != 0;
-        bool allowOom = (function.Flags & FunctionFlags.AllowOom) != 0;
-        // As Redis judges a function before it runs: a function that may write is a write (READONLY, MISCONF), one
-        // that may also allocate without allow-oom is refused over maxmemory.
-        if (!noWrites && !allowOom && server.OverMaxMemory)
-        {
-            ctx.Error("OOM command not allowed when used memory > 'maxmemory'.");
-            return;
-        }
-        if (!noWrites && server.Propagation.RefuseWrite(ctx) is { } refusal)
+        if (FlagRefusal(ctx, function.Flags, readOnlyCommand) is { } refusal)
         {
             ctx.Error(refusal);
             return;
         }
-        if (!noWrites && readOnlyCommand)
-        {
-            ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
-            return;
-        }
         if (server.Monitors.Active) server.Monitors.Feed(ctx.Client, ctx.Args, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
-        session.AllowOom = allowOom;
-        try
-        {
-            Run(ctx, functionVm!, function.Name, function.CallbackRef, numkeys, readOnly: noWrites, function: true);
-        }
-        finally
-        {
-            session.AllowOom = false;
-        }
+        Run(ctx, functionVm!, function.Name, function.CallbackRef, numkeys, readOnly: (function.Flags & FunctionFlags.NoWrites) != 0,
+            function: true, allowOom: (function.Flags & FunctionFlags.AllowOom) != 0);
     }
 
     /// <summary>FUNCTION STATS: the function running (name, its FCALL, how long) and the engine's counts.</summary>

@@ -21,7 +21,8 @@ internal sealed unsafe partial class ScriptEngine
 {
     private readonly CodisServer server;
     /// <summary>A cached script: its body and its compiled function (a reference in the Lua registry).</summary>
-    private sealed record Cached(byte[] Body, int FunctionRef, bool NoWrites, bool Shebang);
+    /// <summary>A cached script: its body, its compiled function (a reference in the Lua registry), its shebang's flags (null: none).</summary>
+    private sealed record Cached(byte[] Body, int FunctionRef, FunctionFlags? Flags);
 
     private readonly Dictionary<string, Cached> cache = new(StringComparer.Ordinal);
     private long cachedBytes;
@@ -93,7 +94,7 @@ internal sealed unsafe partial class ScriptEngine
     {
         sha = Sha1Hex(body);
         if (cache.ContainsKey(sha)) return null;
-        if (ShebangError(body, out _) is { } shebangError) return shebangError;
+        if (ShebangError(body, out var flags) is { } shebangError) return shebangError;
         var l = (evalVm ??= CreateVm()).State;
         lua_rawgeti(l, RegistryIndex, evalVm.CompileRef);
         PushBytes(l, TailCalls.Untail(WithoutShebang(body)));
@@ -104,8 +105,7 @@ internal sealed unsafe partial class ScriptEngine
         {
             lua_settop(l, -2);
             int functionRef = luaL_ref(l, RegistryIndex);
-            ShebangError(body, out bool noWrites);
-            cache[sha] = new Cached(body.ToArray(), functionRef, noWrites, body.StartsWith("#!"u8));
+            cache[sha] = new Cached(body.ToArray(), functionRef, flags);
             cachedBytes += body.Length;
         }
         lua_settop(l, 0);
@@ -124,10 +124,11 @@ internal sealed unsafe partial class ScriptEngine
     }
 
     /// <summary>The shebang checks Redis 7 makes before running: an error text, or null.</summary>
-    private static string? ShebangError(ReadOnlySpan<byte> body, out bool noWrites)
+    private static string? ShebangError(ReadOnlySpan<byte> body, out FunctionFlags? flags)
     {
-        noWrites = false;
+        flags = null;
         if (!body.StartsWith("#!"u8)) return null;
+        var declared = FunctionFlags.None;
         int eol = body.IndexOf((byte)'\n');
         string line = Encoding.UTF8.GetString(eol < 0 ? body[2..] : body[2..eol]).TrimEnd('\r');
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -137,11 +138,20 @@ internal sealed unsafe partial class ScriptEngine
             if (!part.StartsWith("flags=", StringComparison.Ordinal)) return $"ERR Unknown lua shebang option: {part}";
             foreach (var flag in part[6..].Split(',', StringSplitOptions.RemoveEmptyEntries))
             {
-                if (flag == "no-writes") noWrites = true;
-                else if (flag is not ("allow-oom" or "allow-stale" or "no-cluster" or "allow-cross-slot-keys"))
+                declared |= flag switch
+                {
+                    "no-writes" => FunctionFlags.NoWrites,
+                    "allow-oom" => FunctionFlags.AllowOom,
+                    "allow-stale" => FunctionFlags.AllowStale,
+                    "no-cluster" => FunctionFlags.NoCluster,
+                    "allow-cross-slot-keys" => FunctionFlags.AllowCrossSlotKeys,
+                    _ => FunctionFlags.None,
+                };
+                if (flag is not ("no-writes" or "allow-oom" or "allow-stale" or "no-cluster" or "allow-cross-slot-keys"))
                     return $"ERR Unexpected flag in script shebang: {flag}";
             }
         }
+        flags = declared;
         return null;
     }
 
@@ -248,25 +258,28 @@ internal sealed unsafe partial class ScriptEngine
             }
             script = cache[sha];
         }
-        // A script that declares its flags is judged by them: without no-writes it is a write script.
-        if (readOnly && script.Shebang && !script.NoWrites)
+        // A script that declares its flags (a shebang line) is judged by them, as a function is.
+        if (script.Flags is { } flags && FlagRefusal(ctx, flags, readOnly) is { } refusal)
         {
-            ctx.Error("ERR Can not execute a script with write flag using *_ro command.");
+            ctx.Error(refusal);
             return;
         }
         // MONITOR shows the EVAL before the commands its script runs (the command itself is flagged SkipMonitor).
         if (server.Monitors.Active) server.Monitors.Feed(ctx.Client, ctx.Args, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
         SetGlobals(evalVm!, ctx, (int)numkeys);
-        Run(ctx, evalVm!, sha, script.FunctionRef, (int)numkeys, readOnly || script.NoWrites, function: false);
+        var declared = script.Flags ?? FunctionFlags.None;
+        Run(ctx, evalVm!, sha, script.FunctionRef, (int)numkeys, readOnly || (declared & FunctionFlags.NoWrites) != 0,
+            function: false, allowOom: (declared & FunctionFlags.AllowOom) != 0);
     }
 
     /// <summary>
     /// Runs a script (its KEYS and ARGV set) or a function (called with the keys and the arguments) in its state;
     /// the reply or the error goes to the client.
     /// </summary>
-    private void Run(CommandContext ctx, Vm vm, string name, int functionRef, int numkeys, bool readOnly, bool function)
+    private void Run(CommandContext ctx, Vm vm, string name, int functionRef, int numkeys, bool readOnly, bool function, bool allowOom)
     {
         var l = vm.State;
+        session.AllowOom = allowOom;
         session.DbIndex = ctx.Client.DbIndex;
         session.IsReplay = ctx.Client.IsReplay;
         session.IsMasterLink = ctx.Client.IsMasterLink;
@@ -285,8 +298,23 @@ internal sealed unsafe partial class ScriptEngine
         finally
         {
             lua_settop(l, 0);
+            session.AllowOom = false;
             EndRun();
         }
+    }
+
+    /// <summary>
+    /// Why a script or function with these flags may not run now, as Redis judges it before the run: one that may
+    /// write is a write (READONLY, MISCONF, refused by the _RO commands); one that may write without allow-oom is
+    /// refused over maxmemory.
+    /// </summary>
+    private string? FlagRefusal(CommandContext ctx, FunctionFlags flags, bool readOnlyCommand)
+    {
+        if ((flags & FunctionFlags.NoWrites) != 0) return null;
+        if ((flags & FunctionFlags.AllowOom) == 0 && server.OverMaxMemory) return "OOM command not allowed when used memory > 'maxmemory'.";
+        if (server.Propagation.RefuseWrite(ctx) is { } refusal) return refusal;
+        if (readOnlyCommand) return "ERR Can not execute a script with write flag using *_ro command.";
+        return null;
     }
 
     /// <summary>The hook stays on between runs (no Lua runs then); a kill leaves it on every instruction, so re-arm.</summary>

@@ -272,6 +272,12 @@ public class FunctionOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
                 C("fcall_ro", "r", "1", "ok"),
                 C("fcall_ro", "f1", "0"),
                 C("function", "load", Lib("x", "redis.register_function('x', function() return 1 end)")),
+                C("eval", "#!lua\nreturn redis.call('set', 'ok', 'v')", "0"),
+                C("eval", "#!lua flags=allow-oom\nreturn redis.call('set', 'ok', 'v')", "0"),
+                C("eval", "#!lua flags=no-writes\nreturn redis.call('get', 'ok')", "0"),
+                C("eval_ro", "#!lua\nreturn 1", "0"),
+                C("eval", "return redis.call('set', 'ok', 'v')", "0"),
+                C("eval", "return redis.call('get', 'ok')", "0"),
                 C("function", "delete", "o"),
                 C("config", "set", "maxmemory", "0"),
                 C("function", "flush"));
