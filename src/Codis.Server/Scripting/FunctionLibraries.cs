@@ -107,7 +107,7 @@ internal sealed class FunctionLibraries(ScriptEngine engine)
         }
         catch (RdbFormatException)
         {
-            return "ERR Bad data format";
+            return "ERR Failed loading library payload";
         }
         return Install(codes, policy);
     }
@@ -129,7 +129,7 @@ internal sealed class FunctionLibraries(ScriptEngine engine)
         foreach (var code in codes)
         {
             if (ParseMetadata(code, out string name) is { } metaError) error = metaError;
-            else if (changes.GetValueOrDefault(name) != null) error = $"ERR Library {name} already exists";
+            else if (changes.GetValueOrDefault(name) != null) error = $"ERR Library '{name}' already exists"; // twice in the payload
             else if (policy == RestorePolicy.Append && libraries.ContainsKey(name)) error = $"ERR Library {name} already exists";
             else if (Compile(name, code, out var library) is { } compileError) error = compileError;
             else changes[name] = library;
