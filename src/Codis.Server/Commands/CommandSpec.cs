@@ -65,6 +65,17 @@ internal sealed class CommandSpec
 
     public bool Has(CommandFlags flag) => (Flags & flag) != 0;
 
+    /// <summary>
+    /// What a request runs: a container's subcommand (FUNCTION LOAD is "function|load"), this command when it has
+    /// none or the request names none, null when it names a subcommand the container does not have.
+    /// </summary>
+    public CommandSpec? For(RespRequest request)
+    {
+        if (Subcommands.Count == 0 || request.Count < 2) return this;
+        string name = Name + "|" + request.ToUtf8String(1).ToLowerInvariant();
+        return Subcommands.Find(s => s.Name == name);
+    }
+
     public bool ArityOk(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
 
     /// <summary>

@@ -100,14 +100,8 @@ internal sealed partial class ScriptEngine
     {
         var spec = CommandTable.Find(request[0]);
         if (spec == null) return "Unknown Redis command called from script";
-        var effective = spec;
-        if (spec.Subcommands.Count > 0 && request.Count >= 2)
-        {
-            string name = spec.Name + "|" + request.ToUtf8String(1).ToLowerInvariant();
-            // A container's unknown subcommand is an unknown command to a script, as Redis looks it up.
-            effective = spec.Subcommands.Find(s => s.Name == name);
-            if (effective == null) return "Unknown Redis command called from script";
-        }
+        // A container's unknown subcommand is an unknown command to a script, as Redis looks it up.
+        if (spec.For(request) is not { } effective) return "Unknown Redis command called from script";
         if (!spec.ArityOk(request.Count) || !effective.ArityOk(request.Count)) return "Wrong number of args calling Redis command from script";
         if ((effective.Flags & (CommandFlags.NoScript | CommandFlags.NoLock)) != 0) return "This Redis command is not allowed from script";
         // A read-only script may not write, nor run what may replicate (PUBLISH), as Redis 7.0.

@@ -159,6 +159,20 @@ public class FunctionServerTests(ServerFixture fx) : IClassFixture<ServerFixture
     }
 
     [Fact]
+    public void Client_pause_write_holds_function_changes_but_not_questions()
+    {
+        using var s = CodisServerProcess.Start("--save", "");
+        using var admin = s.Client();
+        using var c = s.Client();
+        admin.Call("CLIENT", "PAUSE", "1500", "WRITE").AssertOk();
+        var sw = Stopwatch.StartNew();
+        Assert.Empty(c.Call("FUNCTION", "LIST").Items!);
+        Assert.True(sw.ElapsedMilliseconds < 1000, $"FUNCTION LIST waited {sw.ElapsedMilliseconds} ms");
+        Assert.Equal("lib", c.Call("FUNCTION", "LOAD", Lib).Text);
+        Assert.True(sw.ElapsedMilliseconds >= 1200, $"FUNCTION LOAD ran after {sw.ElapsedMilliseconds} ms, during the pause");
+    }
+
+    [Fact]
     public void A_library_that_loops_at_load_times_out_and_the_server_goes_on()
     {
         using var c = fx.Client();
