@@ -13,14 +13,14 @@ namespace Codis.Server.Scripting;
 
 /// <summary>
 /// The scripting engine: EVAL's Lua 5.4 state (created on the first script, dropped by SCRIPT FLUSH) with the
-/// script cache by SHA1, the function libraries' own state (ScriptEngine.Functions.cs), and the run in progress. Scripts run inside the EVAL command, so under the keyspace lock: atomic.
+/// script cache by SHA1, the function libraries' own state (ScriptEngine.Functions.cs), and the run in progress.
+/// Scripts run inside the EVAL (FCALL) command, so under the keyspace lock: atomic.
 /// Everything here runs under that lock except the few volatile fields other connections read while a script
 /// runs past busy-reply-threshold (see ScriptEngine.Busy.cs).
 /// </summary>
 internal sealed unsafe partial class ScriptEngine
 {
     private readonly CodisServer server;
-    /// <summary>A cached script: its body and its compiled function (a reference in the Lua registry).</summary>
     /// <summary>A cached script: its body, its compiled function (a reference in the Lua registry), its shebang's flags (null: none).</summary>
     private sealed record Cached(byte[] Body, int FunctionRef, FunctionFlags? Flags);
 
@@ -123,7 +123,7 @@ internal sealed unsafe partial class ScriptEngine
         return copy;
     }
 
-    /// <summary>The shebang checks Redis 7 makes before running: an error text, or null.</summary>
+    /// <summary>The shebang checks Redis 7 makes before running: an error text, or null and the declared flags (null: no shebang).</summary>
     private static string? ShebangError(ReadOnlySpan<byte> body, out FunctionFlags? flags)
     {
         flags = null;
@@ -138,7 +138,7 @@ internal sealed unsafe partial class ScriptEngine
             if (!part.StartsWith("flags=", StringComparison.Ordinal)) return $"ERR Unknown lua shebang option: {part}";
             foreach (var flag in part[6..].Split(',', StringSplitOptions.RemoveEmptyEntries))
             {
-                declared |= flag switch
+                var known = flag switch
                 {
                     "no-writes" => FunctionFlags.NoWrites,
                     "allow-oom" => FunctionFlags.AllowOom,
@@ -147,8 +147,8 @@ internal sealed unsafe partial class ScriptEngine
                     "allow-cross-slot-keys" => FunctionFlags.AllowCrossSlotKeys,
                     _ => FunctionFlags.None,
                 };
-                if (flag is not ("no-writes" or "allow-oom" or "allow-stale" or "no-cluster" or "allow-cross-slot-keys"))
-                    return $"ERR Unexpected flag in script shebang: {flag}";
+                if (known == FunctionFlags.None) return $"ERR Unexpected flag in script shebang: {flag}";
+                declared |= known;
             }
         }
         flags = declared;
