@@ -38,7 +38,9 @@ internal sealed partial class CodisServer
         foreach (var r in batch)
         {
             if (CommandTable.Of(r) is not { } spec) continue;
-            if ((spec.Flags & (CommandFlags.Write | CommandFlags.MayReplicate)) != 0) return true;
+            // A container's write subcommands (FUNCTION LOAD) wait too.
+            var flags = spec.Flags | (spec.For(r)?.Flags ?? CommandFlags.None);
+            if ((flags & (CommandFlags.Write | CommandFlags.MayReplicate)) != 0) return true;
             // EXEC is a write when it would run one.
             if (spec.Name == "exec" && client.Multi is { } tx && tx.Flags.HasFlag(CommandFlags.Write)) return true;
         }

@@ -37,6 +37,7 @@ internal sealed partial class CodisServer
         Stats.PubSubPatterns = () => PubSub.PatternCount;
         Stats.PubSubShardChannels = () => PubSub.ShardChannelCount;
         Scripts = new Scripting.ScriptEngine(this);
+        Functions = new Scripting.FunctionLibraries(Scripts);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
             settings[name].Changed = _ => Limits = BuildLimits();
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
@@ -70,6 +71,9 @@ internal sealed partial class CodisServer
     private long maxMemory;
     private bool latencyTracking;
 
+    /// <summary>maxmemory is set and used memory is above it: commands flagged denyoom are refused.</summary>
+    internal bool OverMaxMemory => maxMemory > 0 && Memory.Used() > maxMemory;
+
     /// <summary>The INFO sections; parts of the server register the ones they own (persistence, replication).</summary>
     public InfoRegistry Info { get; } = new();
 
@@ -92,6 +96,9 @@ internal sealed partial class CodisServer
 
     /// <summary>EVAL's Lua engine and script cache (the Lua state is created by the first script).</summary>
     public Scripting.ScriptEngine Scripts { get; }
+
+    /// <summary>The function libraries (FUNCTION, FCALL); their Lua state is in <see cref="Scripts"/>.</summary>
+    public Scripting.FunctionLibraries Functions { get; }
     public string RunId { get; }
     public RespLimits Limits { get; private set; }
     public Stats Stats { get; } = new();
@@ -347,7 +354,7 @@ internal sealed partial class CodisServer
         // EXEC is checked as the commands it will run: a write if one of them is (OOM, READONLY, MISCONF).
         var flags = spec.Flags;
         if (client.Multi is { } queued && spec.Handler == ExecHandler) flags |= queued.Flags & (CommandFlags.Write | CommandFlags.DenyOom);
-        if (maxMemory > 0 && !client.IsReplay && OutOfMemory(client.IsScript, start) && (flags & CommandFlags.DenyOom) != 0)
+        if (maxMemory > 0 && !client.IsReplay && OutOfMemory(client.IsScript, start) && (flags & CommandFlags.DenyOom) != 0 && !client.AllowOom)
         {
             Reject(ctx, spec, "OOM command not allowed when used memory > 'maxmemory'.");
             return start;

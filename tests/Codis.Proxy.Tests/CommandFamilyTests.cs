@@ -39,6 +39,47 @@ public class CommandFamilyTests(TwoGroupCluster cluster) : IClassFixture<TwoGrou
     }
 
     [Fact]
+    public void Functions_LoadOnEveryGroup_FcallRunsOnTheGroupOfItsFirstKey()
+    {
+        using var c = cluster.Client();
+        using var g1 = cluster.Group1.Client();
+        using var g2 = cluster.Group2.Client();
+        var (a, b) = KeysFor("fn");
+        const string lib = "#!lua name=proxylib\n" +
+            "redis.register_function('put', function(keys, args) redis.call('SET', keys[1], args[1]) return redis.call('GET', keys[1]) end)\n" +
+            "redis.register_function{function_name='get', callback=function(keys) return redis.call('GET', keys[1]) end, flags={'no-writes'}}\n" +
+            "redis.register_function{function_name='hi', callback=function() return 'hi' end, flags={'no-writes'}}";
+        c.Call("FUNCTION", "FLUSH");
+        Assert.Equal("proxylib", c.Call("FUNCTION", "LOAD", lib).Text);
+        foreach (var g in new[] { g1, g2 }) Assert.Single(g.Call("FUNCTION", "LIST", "LIBRARYNAME", "proxylib").Items!);
+        Assert.StartsWith("ERR Library 'proxylib' already exists", c.Call("FUNCTION", "LOAD", lib).Text);
+        Assert.Equal("proxylib", c.Call("FUNCTION", "LOAD", "REPLACE", lib).Text);
+        foreach (var (k, group) in new[] { (a, g1), (b, g2) })
+        {
+            Assert.Equal("v-" + k, c.Call("FCALL", "put", "1", k, "v-" + k).Text);
+            Assert.Equal("v-" + k, group.Call("GET", k).Text);
+            Assert.Equal("v-" + k, c.Call("FCALL_RO", "get", "1", k).Text);
+        }
+        Assert.Equal("hi", c.Call("FCALL", "hi", "0").Text);
+        Assert.StartsWith("ERR Can not execute a script with write flag using *_ro command.", c.Call("FCALL_RO", "put", "1", a, "x").Text);
+
+        // LIST, DUMP and STATS from one master; RESTORE and DELETE on all.
+        var list = c.Call("FUNCTION", "LIST").Items!;
+        Assert.Equal("proxylib", Assert.Single(list).Items![1].Text);
+        var dump = c.Call("FUNCTION", "DUMP").Bytes!;
+        Assert.Equal(Convert.ToHexString(g2.Call("FUNCTION", "DUMP").Bytes!), Convert.ToHexString(dump));
+        Assert.Equal("engines", c.Call("FUNCTION", "STATS").Items![2].Text);
+        Assert.Equal("NOTBUSY No scripts in execution right now.", c.Call("FUNCTION", "KILL").Text);
+        Assert.Equal("OK", c.Call("FUNCTION", "DELETE", "proxylib").Text);
+        foreach (var g in new[] { g1, g2 }) Assert.Empty(g.Call("FUNCTION", "LIST").Items!);
+        Assert.Equal("ERR Function not found", c.Call("FCALL", "hi", "0").Text);
+        Assert.Equal("OK", c.Call("FUNCTION", "RESTORE", dump).Text);
+        foreach (var g in new[] { g1, g2 }) Assert.Equal("hi", g.Call("FCALL", "hi", "0").Text);
+        Assert.Equal("OK", c.Call("FUNCTION", "FLUSH").Text);
+        foreach (var g in new[] { g1, g2 }) Assert.Empty(g.Call("FUNCTION", "LIST").Items!);
+    }
+
+    [Fact]
     public void ScriptLoad_ReachesEveryGroup_ExistsOnlyWhereAllHaveIt()
     {
         using var c = cluster.Client();

@@ -48,7 +48,7 @@ internal static class KeyPositions
         Add(new(Kind.Range, 2, 2), "XINFO XGROUP OBJECT");
         Add(new(Kind.Range, 2, -1), "BITOP");
         Add(new(Kind.NumKeysAt1), "ZUNION ZINTER ZDIFF SINTERCARD ZINTERCARD LMPOP ZMPOP");
-        Add(new(Kind.NumKeysAt2), "ZUNIONSTORE ZINTERSTORE ZDIFFSTORE EVAL EVALSHA EVAL_RO EVALSHA_RO");
+        Add(new(Kind.NumKeysAt2), "ZUNIONSTORE ZINTERSTORE ZDIFFSTORE EVAL EVALSHA EVAL_RO EVALSHA_RO FCALL FCALL_RO");
         Add(new(Kind.NumKeysAfterTimeout), "BLMPOP BZMPOP");
         Add(new(Kind.Streams), "XREAD XREADGROUP");
         Add(new(Kind.Store), "SORT SORT_RO");
@@ -142,5 +142,6 @@ internal static class KeyPositions
 
     private static bool IsScript(ReadOnlySpan<byte> name) =>
         Ascii.EqualsIgnoreCase(name, "EVAL") || Ascii.EqualsIgnoreCase(name, "EVALSHA") ||
-        Ascii.EqualsIgnoreCase(name, "EVAL_RO") || Ascii.EqualsIgnoreCase(name, "EVALSHA_RO");
+        Ascii.EqualsIgnoreCase(name, "EVAL_RO") || Ascii.EqualsIgnoreCase(name, "EVALSHA_RO") ||
+        Ascii.EqualsIgnoreCase(name, "FCALL") || Ascii.EqualsIgnoreCase(name, "FCALL_RO");
 }

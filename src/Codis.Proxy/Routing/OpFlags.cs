@@ -42,6 +42,8 @@ internal enum OpSpecial
     Eval,
     /// <summary>SCRIPT LOAD/EXISTS/FLUSH/KILL over every master (Sessions/ProxySession.Scripts.cs).</summary>
     Script,
+    /// <summary>FUNCTION: changes to every master, questions to one (Sessions/ProxySession.Scripts.cs).</summary>
+    Function,
     Reset,
     Role,
     // Over a connection pinned to the session (ProxySession.Transactions.cs, ProxySession.Blocking.cs).

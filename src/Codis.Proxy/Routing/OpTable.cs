@@ -52,7 +52,7 @@ internal static partial class OpTable
         }
 
         Add(OpFlags.NotAllowed, "MIGRATE", reason: Migrate);
-        Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME RESTORE-ASKING FUNCTION MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
+        Add(OpFlags.NotAllowed, "BGREWRITEAOF BGSAVE SAVE LASTSAVE DEBUG SHUTDOWN SLOWLOG MONITOR LATENCY TIME RESTORE-ASKING MEMORY ACL MODULE SWAPDB LOLWUT FAILOVER", reason: Admin);
         Add(OpFlags.NotAllowed, "WAIT", reason: Wait);
         Add(OpFlags.NotAllowed, "SSUBSCRIBE SUNSUBSCRIBE SPUBLISH", reason: ShardedPubSub);
         Add(OpFlags.NotAllowed, "SLOTSCHECK SLOTSDEL SLOTSMGRTONE SLOTSMGRTSLOT SLOTSMGRTTAGONE SLOTSMGRTTAGSLOT SLOTSMGRTONE-ASYNC SLOTSMGRTSLOT-ASYNC SLOTSMGRTTAGONE-ASYNC SLOTSMGRTTAGSLOT-ASYNC SLOTSMGRTONE-ASYNC-DUMP SLOTSMGRTTAGONE-ASYNC-DUMP SLOTSMGRT-ASYNC-FENCE SLOTSMGRT-ASYNC-CANCEL SLOTSMGRT-ASYNC-STATUS SLOTSMGRT-EXEC-WRAPPER SLOTSRESTORE-ASYNC SLOTSRESTORE-ASYNC-AUTH SLOTSRESTORE-ASYNC-SELECT SLOTSRESTORE-ASYNC-ACK", reason: Migration);
@@ -93,6 +93,9 @@ internal static partial class OpTable
         Add(OpFlags.Write, "EVAL EVALSHA", OpSpecial.Eval);
         Add(OpFlags.Read, "EVAL_RO EVALSHA_RO", OpSpecial.Eval);
         Add(OpFlags.Write, "SCRIPT", OpSpecial.Script);
+        Add(OpFlags.Write, "FCALL", OpSpecial.Eval);
+        Add(OpFlags.Read, "FCALL_RO", OpSpecial.Eval);
+        Add(OpFlags.Write, "FUNCTION", OpSpecial.Function);
         AddPubSubAndKeyspace(Add);
         AddPinned(Add);
         int index = 0;

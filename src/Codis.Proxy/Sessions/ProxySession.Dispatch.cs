@@ -84,6 +84,7 @@ internal sealed partial class ProxySession
             case OpSpecial.SlotsScan: return SlotsScan(req, batch, op!);
             case OpSpecial.Command: return ForwardKeyless(req, batch, op!);
             case OpSpecial.Script: Script(req, batch, op!); return ValueTask.CompletedTask;
+            case OpSpecial.Function: Function(req, batch, op!); return ValueTask.CompletedTask;
             case OpSpecial.MGet: return req.Count > 2 ? SplitMGet(req, batch, op!) : ForwardByKey(req, batch, op, 1);
             case OpSpecial.MSet: return req.Count > 3 ? SplitMSet(req, batch, op!) : ForwardByKey(req, batch, op, 1);
             case OpSpecial.Del:
@@ -92,7 +93,8 @@ internal sealed partial class ProxySession
             case OpSpecial.Exists:
                 return req.Count > 2 ? SplitCount(req, batch, op!) : ForwardByKey(req, batch, op, 1);
             case OpSpecial.Eval:
-                // EVAL script numkeys key...: routed by the first key; with no keys, to any online group.
+                // EVAL script numkeys key... (FCALL function numkeys key...): routed by the first key; with no keys,
+                // to any online group.
                 if (req.Count >= 3 && RespRequestParser.TryParseInteger(req[2], out long numkeys) && numkeys == 0)
                     return ForwardKeyless(req, batch, op!);
                 return ForwardByKey(req, batch, op, 3);

@@ -9,7 +9,9 @@ namespace Codis.Proxy.Sessions;
 /// SCRIPT over every group (docs/proxy.md, "Scripts"): clients such as redis-py load a script with SCRIPT LOAD
 /// after an EVALSHA got NOSCRIPT and run it by its digest, which may then land on any group. So LOAD goes to every
 /// master; EXISTS says 1 only for a script every master has; KILL stops the script wherever one runs. FLUSH stays
-/// refused, with the other commands that administer the servers.
+/// refused, with the other commands that administer the servers. FUNCTION likewise: a library must be on every
+/// group for FCALL (routed by its keys like EVAL) to find it, so LOAD, DELETE, FLUSH and RESTORE go to every master;
+/// LIST, DUMP, STATS and HELP are answered by one; KILL stops the function wherever one runs.
 /// </summary>
 internal sealed partial class ProxySession
 {
@@ -36,6 +38,27 @@ internal sealed partial class ProxySession
                 break;
             default:
                 // HELP, and wrong subcommands or arities: any one server gives Redis's own reply
+                FanOut(batch, op, masters.Take(1).Select(a => (a, wire)).ToList(), m => m.Children[0].Reply!);
+                break;
+        }
+    }
+
+    private void Function(RespRequest req, Batch batch, OpInfo op)
+    {
+        var masters = SessionPubSub.Masters(proxy.Router);
+        var wire = (req.IsMultibulk ? req.Raw : Encode(req)).ToArray();
+        string sub = req.Count >= 2 ? Encoding.ASCII.GetString(req[1]).ToUpperInvariant() : "";
+        switch (sub)
+        {
+            case "LOAD" or "DELETE" or "FLUSH" or "RESTORE":
+                // the same change on every master: the first answer stands for all, unless one failed
+                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? m.Children[0].Reply!);
+                break;
+            case "KILL" when req.Count == 2:
+                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), Killed);
+                break;
+            default:
+                // LIST, DUMP, STATS, HELP, and wrong subcommands or arities: every master has the same libraries
                 FanOut(batch, op, masters.Take(1).Select(a => (a, wire)).ToList(), m => m.Children[0].Reply!);
                 break;
         }

@@ -65,7 +65,10 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
 
     public string Summary { get; init; } = "";
 
-    /// <summary>COMMAND INFO's tips for clients ("nondeterministic_output ..."), space-separated; empty = none.</summary>
+    /// <summary>The notes of the command's key spec (COMMAND INFO shows them first), empty = none.</summary>
+    public string KeyNotes { get; init; } = "";
+
+    /// <summary>COMMAND INFO's tips, space-separated ("request_policy:all_shards ...").</summary>
     public string Tips { get; init; } = "";
 
     /// <summary>ACL categories in place of the group's ("@set @list ..."), for commands Redis files elsewhere (SORT).</summary>

@@ -144,7 +144,7 @@ internal static class CommandCommand
         (CommandFlags.Blocking, "blocking"), (CommandFlags.Loading, "loading"), (CommandFlags.Stale, "stale"),
         (CommandFlags.SkipSlowlog, "skip_slowlog"), (CommandFlags.Fast, "fast"), (CommandFlags.NoAuth, "no_auth"),
         (CommandFlags.NoAsyncLoading, "no_async_loading"), (CommandFlags.NoMulti, "no_multi"),
-        (CommandFlags.SkipMonitor, "skip_monitor"),
+        (CommandFlags.SkipMonitor, "skip_monitor"), (CommandFlags.NoMandatoryKeys, "no_mandatory_keys"),
     ];
 
     /// <summary>
@@ -172,6 +172,7 @@ internal static class CommandCommand
         foreach (var (flag, name) in FlagOrder)
             if (spec.Has(flag)) list.Add(name);
         if (spec.MovableKeys) list.Add("movablekeys");
+        if (spec.Has(CommandFlags.AllowBusy)) list.Add("allow_busy");
         return list;
     }
 
@@ -199,7 +200,8 @@ internal static class CommandCommand
         if (!container)
         {
             if (spec.Has(CommandFlags.Write)) cats.Add("@write");
-            if (spec.Has(CommandFlags.ReadOnly)) cats.Add("@read");
+            // Redis files the read-only scripts (EVAL_RO, FCALL_RO) under @scripting only.
+            if (spec.Has(CommandFlags.ReadOnly) && spec.Group != "scripting") cats.Add("@read");
             if (spec.Has(CommandFlags.Admin)) cats.Add("@admin");
             if (spec.Has(CommandFlags.Admin)) cats.Add("@dangerous");
             if (spec.Has(CommandFlags.Blocking)) cats.Add("@blocking");
@@ -239,9 +241,14 @@ internal static class CommandCommand
             for (int i = 0; i < spec.KeyFlagsByKey.Length; i++) WriteSingleKeySpec(r, spec.KeyFlagsByKey[i], null, spec.FirstKey + i);
             return;
         }
-        // One key spec: its flags, where the search for keys begins, and how the keys are found from there.
+        // One key spec: its notes, its flags, where the search for keys begins, and how the keys are found from there.
         r.WriteArrayHeader(1);
-        r.WriteArrayHeader(6);
+        r.WriteArrayHeader(spec.KeyNotes.Length > 0 ? 8 : 6);
+        if (spec.KeyNotes.Length > 0)
+        {
+            r.WriteBulk("notes"u8);
+            r.WriteBulk(spec.KeyNotes);
+        }
         r.WriteBulk("flags"u8);
         var keyFlags = KeySpecFlags(spec);
         r.WriteArrayHeader(keyFlags.Length);
@@ -390,12 +397,12 @@ internal static class CommandCommand
         }
         // Shard channels sit at key positions but are not keys (Redis's not_key): GETKEYS leaves them out.
         var positions = target.Has(CommandFlags.PubSub) ? [] : target.KeyPositions(ctx.Args, 2);
-        if (positions == null || (positions.Count == 0 && target.MovableKeys))
+        if (positions == null || (positions.Count == 0 && target.MovableKeys && !target.Has(CommandFlags.NoMandatoryKeys)))
         {
             ctx.Error("ERR Invalid arguments specified for command");
             return;
         }
-        if (positions.Count == 0)
+        if (positions.Count == 0 && !target.Has(CommandFlags.NoMandatoryKeys))
         {
             ctx.Error("ERR The command has no key arguments");
             return;

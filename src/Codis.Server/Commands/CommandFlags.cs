@@ -29,6 +29,10 @@ internal enum CommandFlags
     MayReplicate = 1 << 15,
     /// <summary>MONITOR does not show it after it ran (EVAL shows itself before the commands its script runs).</summary>
     SkipMonitor = 1 << 16,
+    /// <summary>Its keys may be none (EVAL ... 0): COMMAND's no_mandatory_keys.</summary>
+    NoMandatoryKeys = 1 << 17,
+    /// <summary>Served while a script runs past busy-reply-threshold (FUNCTION KILL, FUNCTION STATS): COMMAND's allow_busy.</summary>
+    AllowBusy = 1 << 18,
     /// <summary>Shown by COMMAND only (Redis refuses it while loading a replica's data asynchronously; we have no such state).</summary>
-    NoAsyncLoading = 1 << 17,
+    NoAsyncLoading = 1 << 19,
 }

@@ -32,11 +32,14 @@ internal sealed class CommandSpec
 
     /// <summary>One key spec per key, with these flags (GEOSEARCHSTORE); empty = one spec for all keys.</summary>
     public string[][] KeyFlagsByKey { get; init; } = [];
-    public required string Group { get; init; }
-    public required string Summary { get; init; }
+
+    /// <summary>See <see cref="CommandAttribute.KeyNotes"/>.</summary>
+    public string KeyNotes { get; init; } = "";
 
     /// <summary>See <see cref="CommandAttribute.Tips"/>.</summary>
     public string[] Tips { get; init; } = [];
+    public required string Group { get; init; }
+    public required string Summary { get; init; }
 
     /// <summary>See <see cref="CommandAttribute.AclCategories"/>; empty = the group's.</summary>
     public string[] AclCategories { get; init; } = [];
@@ -83,6 +86,17 @@ internal sealed class CommandSpec
         Subcommands.Count == 0 || request.Count < 2 ? this : FindSubcommand(request[1]) ?? this;
 
     public bool Has(CommandFlags flag) => (Flags & flag) != 0;
+
+    /// <summary>
+    /// What a request runs: a container's subcommand (FUNCTION LOAD is "function|load"), this command when it has
+    /// none or the request names none, null when it names a subcommand the container does not have.
+    /// </summary>
+    public CommandSpec? For(RespRequest request)
+    {
+        if (Subcommands.Count == 0 || request.Count < 2) return this;
+        string name = Name + "|" + request.ToUtf8String(1).ToLowerInvariant();
+        return Subcommands.Find(s => s.Name == name);
+    }
 
     public bool ArityOk(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
 

@@ -18,12 +18,14 @@ internal static class CommandTable
     /// <summary>Case-insensitive lookup of a command name straight from the request bytes.</summary>
     public static CommandSpec? Find(ReadOnlySpan<byte> name) => byBytes.Find(name);
 
-    // Commands that wait without the lock (WAIT, SHUTDOWN), and scripts, which may run for seconds while other
-    // clients must be answered (-BUSY): neither may hold an event-loop thread that other connections share.
+    // Commands that wait without the lock (WAIT, SHUTDOWN), and scripts and functions, which may run for seconds
+    // while other clients must be answered (-BUSY; FUNCTION LOAD runs a library's code for up to 500 ms): none may
+    // hold an event-loop thread that other connections share.
     private static Dictionary<string, CommandSpec> MarkLongRunning(Dictionary<string, CommandSpec> table)
     {
         foreach (var spec in table.Values)
-            spec.MayRunLong = spec.Has(CommandFlags.NoLock) || spec.Name.StartsWith("eval", StringComparison.Ordinal);
+            spec.MayRunLong = spec.Has(CommandFlags.NoLock) || spec.Name.StartsWith("eval", StringComparison.Ordinal)
+                || spec.Name.StartsWith("fcall", StringComparison.Ordinal) || spec.Name == "function";
         return table;
     }
 
@@ -143,9 +145,10 @@ internal static class CommandTable
                         KeyFlags = attr.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         KeyFlagsByKey = attr.KeyFlagsByKey.Length == 0 ? []
                             : attr.KeyFlagsByKey.Split('|').Select(k => k.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
+                        KeyNotes = attr.KeyNotes,
+                        Tips = attr.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Group = attr.Group,
                         Summary = attr.Summary,
-                        Tips = attr.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Handler = handler,
                     };
                     if (!table.TryAdd(attr.Name, spec))

@@ -42,6 +42,9 @@ internal sealed class ClientSession
     /// <summary>The session Lua scripts run their redis.call commands in.</summary>
     public bool IsScript { get; init; }
 
+    /// <summary>The script client while a function flagged allow-oom runs: its writes pass the maxmemory check.</summary>
+    public bool AllowOom { get; set; }
+
     /// <summary>This session applies its master's replication stream (what it runs goes to the AOF only).</summary>
     public bool IsMasterLink { get; set; }
 

@@ -41,6 +41,7 @@ internal sealed class AofCommandLoader
             if (magic.SequenceEqual("REDIS"u8))
             {
                 rdb = RdbFileLoader.Load(f, server.Keyspace, new RdbFileLoader.Options { KeepExpired = true, NowMs = server.Keyspace.Now }, path);
+                server.Persistence.LoadFunctions(rdb, path);
                 offset = rdb.Bytes;
                 f.Position = offset;
             }

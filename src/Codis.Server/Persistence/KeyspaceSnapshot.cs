@@ -42,6 +42,9 @@ internal sealed class KeyspaceSnapshot : IDisposable
 
     public long KeyCount => counts.Sum();
 
+    /// <summary>The function libraries' code (an RDB's function records), copied with the keys.</summary>
+    public List<byte[]> Functions { get; set; } = [];
+
     public long Count(int db) => counts[db];
 
     /// <summary>The keys of one database, slot by slot.</summary>

@@ -52,6 +52,7 @@ internal sealed class PersistenceManager
     {
         long start = Stopwatch.GetTimestamp();
         var snap = KeyspaceSnapshot.Take(server.Keyspace);
+        snap.Functions = server.Functions.Codes();
         double ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         LastSnapshotPauseMs = ms;
         if (ms > LongestSnapshotPauseMs) LongestSnapshotPauseMs = ms;
@@ -199,12 +200,26 @@ internal sealed class PersistenceManager
         long start = Stopwatch.GetTimestamp();
         using var f = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16);
         var result = RdbFileLoader.Load(f, server.Keyspace, new RdbFileLoader.Options { KeepExpired = keepExpired, NowMs = server.Keyspace.Now }, path);
+        LoadFunctions(result, path);
         server.Keyspace.Dirty = 0;
         LastLoadKeysLoaded = result.KeysLoaded;
         LastLoadKeysExpired = result.KeysExpired;
         Log.Info("DB loaded from disk", ("file", path), ("keys", result.KeysLoaded), ("expired", result.KeysExpired),
             ("seconds", Math.Round(Stopwatch.GetElapsedTime(start).TotalSeconds, 3)));
         return result;
+    }
+
+    /// <summary>The file's function libraries replace the current ones (a full sync brings the master's).</summary>
+    internal void LoadFunctions(RdbLoadResult result, string path)
+    {
+        try
+        {
+            server.Functions.ReplaceAll(result.Functions);
+        }
+        catch (InvalidDataException e)
+        {
+            throw new InvalidDataException($"{path}: {e.Message}");
+        }
     }
 
     /// <summary>

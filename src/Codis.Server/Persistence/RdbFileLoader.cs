@@ -13,6 +13,9 @@ internal sealed class RdbLoadResult
     public long KeysExpired { get; set; }
     public long Bytes { get; set; }
 
+    /// <summary>The code of each function library (0xF5 records), in file order.</summary>
+    public List<byte[]> Functions { get; } = [];
+
     /// <summary>The repl-* aux fields, when all three are present (§5.8).</summary>
     public ReplicationAux? Replication =>
         Aux.TryGetValue("repl-id", out var id) && id.Length == 40 &&
@@ -26,7 +29,8 @@ internal sealed class RdbLoadResult
 /// Loads a whole RDB file (versions 1–10, redis-formats.md §4) into the keyspace: aux fields, SELECTDB, RESIZEDB,
 /// expiries in ms and s, LRU/LFU prefixes, every object type the value codec reads. Values become keyspace values
 /// through <see cref="DumpPayload.TryToKeyspaceValue"/>, so a type the keyspace cannot hold yet stops the load with
-/// an error naming it (no key is silently dropped). Functions and module data are refused the same way. The caller
+/// an error naming it (no key is silently dropped), module data too. Function libraries (0xF5) are collected for the
+/// caller, which loads them. The caller
 /// holds the keyspace lock; the CRC-64 trailer is verified unless it is zero (written with rdbchecksum no).
 /// </summary>
 internal static class RdbFileLoader
@@ -109,8 +113,10 @@ internal static class RdbFileLoader
                     frequency = r.ReadByte();
                     continue;
                 case RdbOpcode.Function2:
+                    result.Functions.Add(r.ReadString());
+                    continue;
                 case RdbOpcode.Function:
-                    throw new LoadException("the file holds a Redis function library (opcode 0xF5/0xF6); codis-server does not support functions");
+                    throw new LoadException("the file holds a function library in the format of Redis 7.0's release candidates (opcode 0xF6), which codis-server does not read");
                 case RdbOpcode.ModuleAux:
                     throw new LoadException("the file holds module data (opcode 0xF7); codis-server does not support modules");
                 case RdbOpcode.Eof:

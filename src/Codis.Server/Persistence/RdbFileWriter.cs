@@ -49,6 +49,12 @@ internal sealed class RdbFileWriter
             Aux("repl-offset", repl.Offset.ToString(CultureInfo.InvariantCulture));
         }
         Aux("aof-base", aofBase ? "1" : "0");
+        // Function libraries come before the databases, as Redis 7.0 writes them.
+        foreach (var code in snapshot.Functions)
+        {
+            buffer.WriteByte(RdbOpcode.Function2);
+            buffer.WriteString(code);
+        }
         for (int d = 0; d < snapshot.DatabaseCount; d++)
         {
             if (snapshot.Count(d) == 0) continue;

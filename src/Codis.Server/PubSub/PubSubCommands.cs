@@ -125,7 +125,7 @@ internal static class PubSubCommands
         }
     }
 
-    [Command("spublish", 3, Flags = CommandFlags.PubSub | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "pubsub", Summary = "Post a message to a shard channel")]
+    [Command("spublish", 3, Flags = CommandFlags.PubSub | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast | CommandFlags.MayReplicate, FirstKey = 1, LastKey = 1, Step = 1, Group = "pubsub", Summary = "Post a message to a shard channel")]
     public static void SPublish(CommandContext ctx)
     {
         int receivers = ctx.Server.PubSub.ShardPublish(ctx.Arg(1), ctx.Arg(2));
@@ -147,7 +147,7 @@ internal static class PubSubCommands
         r.WriteInteger(count);
     }
 
-    [Command("publish", 3, Flags = CommandFlags.PubSub | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "pubsub", Summary = "Posts a message to a channel.")]
+    [Command("publish", 3, Flags = CommandFlags.PubSub | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast | CommandFlags.MayReplicate, Group = "pubsub", Summary = "Posts a message to a channel.")]
     public static void Publish(CommandContext ctx)
     {
         int receivers = ctx.Server.PubSub.Publish(ctx.Arg(1), ctx.Arg(2));

@@ -55,6 +55,7 @@ internal static unsafe partial class LuaNative
     [LibraryImport(Lib)] public static partial int lua_getstack(IntPtr l, int level, byte* ar);
     [LibraryImport(Lib)] public static partial int lua_getinfo(IntPtr l, byte* what, byte* ar);
     [LibraryImport(Lib)] public static partial int luaL_ref(IntPtr l, int t);
+    [LibraryImport(Lib)] public static partial void luaL_unref(IntPtr l, int t, int r);
     [LibraryImport(Lib)] public static partial int luaL_loadbufferx(IntPtr l, byte* buff, nuint size, byte* name, byte* mode);
 
     public static void PushBytes(IntPtr l, ReadOnlySpan<byte> bytes)

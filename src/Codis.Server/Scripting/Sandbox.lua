@@ -157,9 +157,10 @@ stringlib.gfind = string.gmatch
 local check = native.check
 local hook
 hook = function()
-  if check() then
+  local stop = check()
+  if stop then
     sethook(hook, "", 1)
-    error0({ err = "ERR Script killed by user with SCRIPT KILL..." }, 0)
+    error0({ err = stop }, 0)
   end
 end
 
@@ -392,6 +393,97 @@ for k, v in next, {
 readonly[S.struct] = true
 readonly[S.cmsgpack] = true
 
+-- Functions (FUNCTION LOAD). A library's code runs once, when it is loaded, seeing nothing but
+-- redis.register_function, redis.log, the LOG_* levels and the version (Redis 7.0's load-time set); the functions it
+-- registers run later with the globals above, without KEYS and ARGV (they get keys and arguments as parameters).
+local function nonexistent(_, k)
+  error0("Script attempted to access nonexistent global variable '" .. tostring0(k) .. "'", 2)
+end
+local FLAGS = { ["no-writes"] = 1, ["allow-oom"] = 2, ["allow-stale"] = 4, ["no-cluster"] = 8, ["allow-cross-slot-keys"] = 16 }
+local NAME_ERROR = "Library names can only contain letters, numbers, or underscores(_) and must be at least one character long"
+local registered  -- the functions of the library being loaded (nil outside a load)
+
+local function flagbits(flags)
+  if type(flags) ~= "table" then raise("flags argument to redis.register_function must be a table representing function flags") end
+  local bits = 0
+  for _, f in next, flags do
+    local b = type(f) == "string" and FLAGS[f]
+    if not b then raise("unknown flag given") end
+    bits = bits | b
+  end
+  return bits
+end
+
+local function register(...)
+  if registered == nil then raise("redis.register_function can only be called on FUNCTION LOAD command") end
+  local n = select("#", ...)
+  local name, callback, flags, description
+  if n == 1 then
+    local args = ...
+    if type(args) ~= "table" then
+      raise("calling redis.register_function with a single argument is only applicable to Lua table (representing named arguments).")
+    end
+    for k, v in next, args do
+      if k == "function_name" then
+        if type(v) ~= "string" and type(v) ~= "number" then raise("function_name argument given to redis.register_function must be a string") end
+        name = tostring0(v)
+      elseif k == "callback" then
+        if type(v) ~= "function" then raise("callback argument given to redis.register_function must be a function") end
+        callback = v
+      elseif k == "flags" then
+        flags = flagbits(v)
+      elseif k == "description" then
+        if type(v) ~= "string" and type(v) ~= "number" then raise("description argument given to redis.register_function must be a string") end
+        description = tostring0(v)
+      else
+        raise("unknown argument given to redis.register_function")
+      end
+    end
+    if name == nil then raise("redis.register_function must get a function name argument") end
+    if callback == nil then raise("redis.register_function must get a callback argument") end
+  elseif n == 2 then
+    name, callback = ...
+    if type(name) ~= "string" and type(name) ~= "number" then raise("first argument to redis.register_function must be a string") end
+    if type(callback) ~= "function" then raise("second argument to redis.register_function must be a function") end
+    name = tostring0(name)
+  else
+    raise("wrong number of arguments to redis.register_function")
+  end
+  if not sfind(name, "^[%w_]+$") then raise(NAME_ERROR) end
+  for _, f in next, registered do
+    if f.name == name then raise("Function already exists in the library") end
+  end
+  registered[#registered + 1] = { name = name, callback = callback, flags = flags or 0, description = description }
+end
+
+local loadredis = setmetatable0({
+  register_function = register, log = redislib.log,
+  LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
+  REDIS_VERSION = native.version, REDIS_VERSION_NUM = native.version_num,
+}, { __index = nonexistent })
+local loadglobals = setmetatable0({ redis = protect(loadredis) }, { __index = nonexistent })
+
+-- A library's environment: the load-time globals while its code runs, the run-time ones after.
+local libmeta = { __index = S, __newindex = deny, __metatable = false, __pairs = function() return next, S, nil end }
+local libenv = setmetatable0({}, libmeta)
+readonly[libenv] = S
+
+-- Compiles and runs a library's code: its functions ({name, callback, flags, description}...), or nil, the
+-- message and whether it failed to compile.
+local function library(body)
+  local chunk, e = load0(body, "@user_function", "t", libenv)
+  if not chunk then return nil, e, true end
+  registered = {}
+  libmeta.__index = loadglobals
+  local ok, err = pcall0(chunk)
+  libmeta.__index = S
+  local functions = registered
+  registered = nil
+  if ok then return functions end
+  if type(err) == "table" and type(rawget0(err, "err")) == "string" then return nil, rawget0(err, "err"), false end
+  return nil, "ERR " .. tostring0(err), false
+end
+
 -- Strings' methods come from the real string table: keep scripts from reaching it through the metatable.
 getmetatable("").__metatable = false
 
@@ -399,6 +491,7 @@ return {
   globals = S,
   -- Compiles a script body into a function running in the sandbox, or nil and the message.
   compile = function(body) return load0(body, "@user_script", "t", env) end,
+  library = library,
   -- Before each run: the hook on.
   arm = function()
     sethook(hook, "", HOOK_EVERY)

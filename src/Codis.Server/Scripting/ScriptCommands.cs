@@ -5,16 +5,16 @@ namespace Codis.Server.Scripting;
 /// <summary>EVAL, EVALSHA, their read-only forms and SCRIPT, as Redis 7.0 has them.</summary>
 internal static class ScriptCommands
 {
-    [Command("eval", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MayReplicate, Group = "scripting", Summary = "Executes a server-side Lua script.")]
+    [Command("eval", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.NoMandatoryKeys | CommandFlags.MayReplicate, KeyNumIndex = 2, KeyNotes = "We cannot tell how the keys will be used so we assume the worst, RW and UPDATE", Group = "scripting", Summary = "Executes a server-side Lua script.")]
     public static void Eval(CommandContext ctx) => ctx.Server.Scripts.Eval(ctx, bySha: false, readOnly: false);
 
-    [Command("evalsha", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.MayReplicate, Group = "scripting", Summary = "Executes a server-side Lua script by SHA1 digest.")]
+    [Command("evalsha", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.NoMandatoryKeys | CommandFlags.MayReplicate, KeyNumIndex = 2, Group = "scripting", Summary = "Executes a server-side Lua script by SHA1 digest.")]
     public static void EvalSha(CommandContext ctx) => ctx.Server.Scripts.Eval(ctx, bySha: true, readOnly: false);
 
-    [Command("eval_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.ReadOnly, Group = "scripting", Summary = "Executes a read-only server-side Lua script.")]
+    [Command("eval_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.NoMandatoryKeys | CommandFlags.ReadOnly, KeyNumIndex = 2, KeyNotes = "We cannot tell how the keys will be used so we assume the worst, RO and ACCESS", Group = "scripting", Summary = "Executes a read-only server-side Lua script.")]
     public static void EvalRo(CommandContext ctx) => ctx.Server.Scripts.Eval(ctx, bySha: false, readOnly: true);
 
-    [Command("evalsha_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.ReadOnly, Group = "scripting", Summary = "Executes a read-only server-side Lua script by SHA1 digest.")]
+    [Command("evalsha_ro", -3, Flags = CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.SkipMonitor | CommandFlags.NoMandatoryKeys | CommandFlags.ReadOnly, KeyNumIndex = 2, Group = "scripting", Summary = "Executes a read-only server-side Lua script by SHA1 digest.")]
     public static void EvalShaRo(CommandContext ctx) => ctx.Server.Scripts.Eval(ctx, bySha: true, readOnly: true);
 
     private static readonly string[] Help =
@@ -33,13 +33,13 @@ internal static class ScriptCommands
         "    Prints this help.",
     ];
 
-    [Command("script", -2, Flags = CommandFlags.NoScript, Group = "scripting", Summary = "A container for Lua scripts management commands.")]
+    [Command("script", -2, Flags = CommandFlags.None, Group = "scripting", Summary = "A container for Lua scripts management commands.")]
+    [Subcommand("script", "exists", -3, Flags = CommandFlags.NoScript, Tips = "request_policy:all_shards response_policy:agg_logical_and", Summary = "Determines whether server-side Lua scripts exist in the script cache.")]
+    [Subcommand("script", "flush", -2, Flags = CommandFlags.NoScript, Tips = "request_policy:all_nodes response_policy:all_succeeded", Summary = "Removes all server-side Lua scripts from the script cache.")]
+    [Subcommand("script", "kill", 2, Flags = CommandFlags.NoScript | CommandFlags.AllowBusy, Tips = "request_policy:all_shards response_policy:one_succeeded", Summary = "Terminates a server-side Lua script during execution.")]
+    [Subcommand("script", "load", 3, Flags = CommandFlags.NoScript | CommandFlags.Stale, Tips = "request_policy:all_nodes response_policy:all_succeeded", Summary = "Loads a server-side Lua script to the script cache.")]
     [Subcommand("script", "debug", 3, Flags = CommandFlags.NoScript, Summary = "Sets the debug mode of server-side Lua scripts.")]
-    [Subcommand("script", "exists", -3, Flags = CommandFlags.NoScript, Summary = "Determines whether server-side Lua scripts exist in the script cache.")]
-    [Subcommand("script", "flush", -2, Flags = CommandFlags.NoScript, Summary = "Removes all server-side Lua scripts from the script cache.")]
-    [Subcommand("script", "kill", 2, Flags = CommandFlags.NoScript, Summary = "Terminates a server-side Lua script during execution.")]
-    [Subcommand("script", "load", 3, Flags = CommandFlags.NoScript | CommandFlags.Stale, Summary = "Loads a server-side Lua script to the script cache.")]
-    [Subcommand("script", "help", 2, Flags = CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("script", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
     public static void Script(CommandContext ctx)
     {
         var scripts = ctx.Server.Scripts;
@@ -68,7 +68,7 @@ internal static class ScriptCommands
                 return;
             case "kill" when ctx.ArgCount == 2:
                 // Under the lock no script runs; a running one is killed from the busy path (ScriptEngine.WaitForLock).
-                scripts.Kill(ctx.Reply);
+                scripts.Kill(ctx.Reply, function: false);
                 return;
             case "debug":
                 ctx.Error("ERR SCRIPT DEBUG is not supported by codis-server (there is no Lua debugger)");

@@ -15,6 +15,12 @@ namespace Codis.Server.Scripting;
 internal sealed partial class ScriptEngine
 {
     public const string BusyError = "BUSY Redis is busy running a script. You can only call SCRIPT KILL or SHUTDOWN NOSAVE.";
+    private const string BusyFunctionError = "BUSY Redis is busy running a script. You can only call FUNCTION KILL or SHUTDOWN NOSAVE.";
+    private const string KilledError = "ERR Script killed by user with SCRIPT KILL...";
+    private const string LoadTimeoutError = "ERR FUNCTION LOAD timeout";
+
+    /// <summary>How long a library's code may run at FUNCTION LOAD (Redis 7.0's fixed limit).</summary>
+    private const int LoadTimeoutMs = 500;
     private const string UnkillableError = "UNKILLABLE Sorry the script already executed write commands against the dataset. You can either wait the script termination or kill the server in a hard way using the SHUTDOWN NOSAVE command.";
     private const string NotBusyError = "NOTBUSY No scripts in execution right now.";
 
@@ -29,10 +35,15 @@ internal sealed partial class ScriptEngine
     private bool readOnlyRun;
     private bool slowLogged;
     private string runningSha = "";
+    /// <summary>The FCALL of the function running (FUNCTION STATS), null when an EVAL script runs.</summary>
+    private RespRequest? runningFunction;
+    /// <summary>While a library's code runs at load: when it times out (Stopwatch timestamp), else 0.</summary>
+    private long loadDeadline;
 
-    private void BeginRun(string sha, bool readOnly)
+    private void BeginRun(string sha, bool readOnly, RespRequest? function)
     {
         runningSha = sha;
+        runningFunction = function;
         readOnlyRun = readOnly;
         wrote = false;
         killRequested = false;
@@ -45,6 +56,7 @@ internal sealed partial class ScriptEngine
     private void EndRun()
     {
         running = false;
+        runningFunction = null;
         killRequested = false;
         server.Propagation.ReleaseHeld();
         if (slowLogged) Log.Warn("Slow script finished", ("script", runningSha), ("ms", (long)Stopwatch.GetElapsedTime(runStart).TotalMilliseconds));
@@ -53,25 +65,39 @@ internal sealed partial class ScriptEngine
     /// <summary>A script has been running longer than busy-reply-threshold.</summary>
     public bool Busy => running && Stopwatch.GetElapsedTime(Volatile.Read(ref runStart)).TotalMilliseconds >= busyThresholdMs;
 
-    /// <summary>The hook's question: stop now?</summary>
+    /// <summary>The hook's question: stop now? The error to stop with, or false.</summary>
     [UnmanagedCallersOnly]
     private static int NativeCheck(IntPtr l)
     {
         var engine = From(l);
+        if (engine.loadDeadline != 0)
+        {
+            if (Stopwatch.GetTimestamp() < engine.loadDeadline)
+            {
+                lua_pushboolean(l, 0);
+                return 1;
+            }
+            // Once: the library's code cannot catch it (no pcall at load), and the hook now fires on every instruction.
+            engine.loadDeadline = 0;
+            PushString(l, LoadTimeoutError);
+            return 1;
+        }
         if (!engine.slowLogged && engine.Busy)
         {
             engine.slowLogged = true;
             Log.Warn($"Slow script detected: still in execution after {engine.busyThresholdMs} milliseconds. You can try killing the script using the SCRIPT KILL command.",
                 ("script", engine.runningSha));
         }
-        lua_pushboolean(l, engine.killRequested ? 1 : 0);
+        if (engine.killRequested) PushString(l, KilledError);
+        else lua_pushboolean(l, 0);
         return 1;
     }
 
-    /// <summary>SCRIPT KILL (from another connection, without the lock).</summary>
-    public void Kill(RespWriter reply)
+    /// <summary>SCRIPT KILL / FUNCTION KILL (from another connection, without the lock): each kills its own kind.</summary>
+    public void Kill(RespWriter reply, bool function)
     {
         if (!running) reply.WriteError(NotBusyError);
+        else if (function != (runningFunction != null)) reply.WriteError(runningFunction != null ? BusyFunctionError : BusyError);
         else if (wrote) reply.WriteError(UnkillableError);
         else
         {
@@ -94,9 +120,13 @@ internal sealed partial class ScriptEngine
             for (int i = from; i < batch.Count; i++)
             {
                 var request = batch[i];
-                if (Is(request, 0, "script") && request.Count == 2 && Is(request, 1, "kill"))
+                if ((Is(request, 0, "script") || Is(request, 0, "function")) && request.Count == 2 && Is(request, 1, "kill"))
                 {
-                    Kill(ctx.Reply);
+                    Kill(ctx.Reply, function: Is(request, 0, "function"));
+                }
+                else if (Is(request, 0, "function") && request.Count == 2 && Is(request, 1, "stats") && runningFunction != null)
+                {
+                    WriteFunctionStats(ctx.Reply);
                 }
                 else if (Is(request, 0, "shutdown") && request.Count >= 2 && Is(request, 1, "nosave"))
                 {
@@ -108,8 +138,9 @@ internal sealed partial class ScriptEngine
                 }
                 else
                 {
-                    ctx.Reply.WriteError(BusyError);
-                    server.Stats.CountError(BusyError);
+                    string busy = runningFunction != null ? BusyFunctionError : BusyError;
+                    ctx.Reply.WriteError(busy);
+                    server.Stats.CountError(busy);
                 }
             }
             from = batch.Count;

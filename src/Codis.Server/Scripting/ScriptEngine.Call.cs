@@ -100,12 +100,15 @@ internal sealed partial class ScriptEngine
     {
         var spec = CommandTable.Find(request[0]);
         if (spec == null) return "Unknown Redis command called from script";
-        var effective = spec.Resolve(request);
+        // A container's unknown subcommand is an unknown command to a script, as Redis looks it up.
+        if (spec.For(request) is not { } effective) return "Unknown Redis command called from script";
         if (!spec.ArityOk(request.Count) || !effective.ArityOk(request.Count)) return "Wrong number of args calling Redis command from script";
         if ((effective.Flags & (CommandFlags.NoScript | CommandFlags.NoLock)) != 0) return "This Redis command is not allowed from script";
+        // A read-only script may not write, nor run what may replicate (PUBLISH), as Redis 7.0.
+        if (readOnlyRun && (effective.Flags & (CommandFlags.Write | CommandFlags.MayReplicate)) != 0)
+            return "Write commands are not allowed from read-only scripts.";
         if (effective.Has(CommandFlags.Write))
         {
-            if (readOnlyRun) return "Write commands are not allowed from read-only scripts.";
             if (server.Propagation.RefuseWrite(scriptCtx) is { } refusal) return "-" + refusal;
             wrote = true; // from here SCRIPT KILL would leave a half-done script: refused
         }

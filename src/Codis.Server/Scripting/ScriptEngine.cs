@@ -12,24 +12,36 @@ using static Codis.Server.Scripting.LuaNative;
 namespace Codis.Server.Scripting;
 
 /// <summary>
-/// EVAL's engine: one Lua 5.4 state (created on the first script, dropped by SCRIPT FLUSH), the script cache by
-/// SHA1, and the run in progress. Scripts run inside the EVAL command, so under the keyspace lock: atomic.
+/// The scripting engine: EVAL's Lua 5.4 state (created on the first script, dropped by SCRIPT FLUSH) with the
+/// script cache by SHA1, the function libraries' own state (ScriptEngine.Functions.cs), and the run in progress.
+/// Scripts run inside the EVAL (FCALL) command, so under the keyspace lock: atomic.
 /// Everything here runs under that lock except the few volatile fields other connections read while a script
 /// runs past busy-reply-threshold (see ScriptEngine.Busy.cs).
 /// </summary>
 internal sealed unsafe partial class ScriptEngine
 {
     private readonly CodisServer server;
-    /// <summary>A cached script: its body and its compiled function (a reference in the Lua registry).</summary>
-    private sealed record Cached(byte[] Body, int FunctionRef, bool NoWrites);
+    /// <summary>A cached script: its body, its compiled function (a reference in the Lua registry), its shebang's flags (null: none).</summary>
+    private sealed record Cached(byte[] Body, int FunctionRef, FunctionFlags? Flags);
 
     private readonly Dictionary<string, Cached> cache = new(StringComparer.Ordinal);
     private long cachedBytes;
-    private KeraLua.Lua? lua;
-    private IntPtr state;
     private GCHandle self;
-    private int globalsRef, armRef, compileRef, handlerRef;
-    private bool hookArmed;
+
+    /// <summary>One Lua state with the sandbox, and the handles the host keeps into it (registry references).</summary>
+    private sealed class Vm(KeraLua.Lua lua) : IDisposable
+    {
+        public KeraLua.Lua Lua { get; } = lua;
+        public IntPtr State => Lua.Handle;
+        public int GlobalsRef, ArmRef, CompileRef, LibraryRef, HandlerRef;
+        public bool HookArmed;
+
+        public long Memory => Lua.GarbageCollector(KeraLua.LuaGC.Count, 0) * 1024L + Lua.GarbageCollector(KeraLua.LuaGC.Countb, 0);
+
+        public void Dispose() => Lua.Dispose();
+    }
+
+    private Vm? evalVm;
 
     // The script client: what the commands a script calls see as their client, and where their replies go.
     private readonly ClientSession session;
@@ -56,7 +68,7 @@ internal sealed unsafe partial class ScriptEngine
     public int CachedScripts => cache.Count;
 
     /// <summary>INFO used_memory_lua: what the Lua state holds (0 before the first script).</summary>
-    public long LuaMemory => lua == null ? 0 : lua.GarbageCollector(KeraLua.LuaGC.Count, 0) * 1024L + lua.GarbageCollector(KeraLua.LuaGC.Countb, 0);
+    public long LuaMemory => evalVm?.Memory ?? 0;
 
     /// <summary>INFO used_memory_scripts: the cached script bodies.</summary>
     public long CachedBytes => cachedBytes;
@@ -73,12 +85,8 @@ internal sealed unsafe partial class ScriptEngine
     {
         cache.Clear();
         cachedBytes = 0;
-        if (lua != null)
-        {
-            lua.Dispose();
-            lua = null;
-            state = IntPtr.Zero;
-        }
+        evalVm?.Dispose();
+        evalVm = null;
     }
 
     /// <summary>SCRIPT LOAD / EVAL: compiles and caches a body; returns the error reply when it does not compile.</summary>
@@ -86,10 +94,9 @@ internal sealed unsafe partial class ScriptEngine
     {
         sha = Sha1Hex(body);
         if (cache.ContainsKey(sha)) return null;
-        if (ShebangError(body, out _) is { } shebangError) return shebangError;
-        EnsureState();
-        var l = state;
-        lua_rawgeti(l, RegistryIndex, compileRef);
+        if (ShebangError(body, out var flags) is { } shebangError) return shebangError;
+        var l = (evalVm ??= CreateVm()).State;
+        lua_rawgeti(l, RegistryIndex, evalVm.CompileRef);
         PushBytes(l, TailCalls.Untail(WithoutShebang(body)));
         string? error = null;
         if (PCall(l, 1, 2, 0) != Ok) error = ToText(l, -1) ?? "unknown error";
@@ -98,8 +105,7 @@ internal sealed unsafe partial class ScriptEngine
         {
             lua_settop(l, -2);
             int functionRef = luaL_ref(l, RegistryIndex);
-            ShebangError(body, out bool noWrites);
-            cache[sha] = new Cached(body.ToArray(), functionRef, noWrites);
+            cache[sha] = new Cached(body.ToArray(), functionRef, flags);
             cachedBytes += body.Length;
         }
         lua_settop(l, 0);
@@ -117,11 +123,12 @@ internal sealed unsafe partial class ScriptEngine
         return copy;
     }
 
-    /// <summary>The shebang checks Redis 7 makes before running: an error text, or null.</summary>
-    private static string? ShebangError(ReadOnlySpan<byte> body, out bool noWrites)
+    /// <summary>The shebang checks Redis 7 makes before running: an error text, or null and the declared flags (null: no shebang).</summary>
+    private static string? ShebangError(ReadOnlySpan<byte> body, out FunctionFlags? flags)
     {
-        noWrites = false;
+        flags = null;
         if (!body.StartsWith("#!"u8)) return null;
+        var declared = FunctionFlags.None;
         int eol = body.IndexOf((byte)'\n');
         string line = Encoding.UTF8.GetString(eol < 0 ? body[2..] : body[2..eol]).TrimEnd('\r');
         var parts = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -131,21 +138,28 @@ internal sealed unsafe partial class ScriptEngine
             if (!part.StartsWith("flags=", StringComparison.Ordinal)) return $"ERR Unknown lua shebang option: {part}";
             foreach (var flag in part[6..].Split(',', StringSplitOptions.RemoveEmptyEntries))
             {
-                if (flag == "no-writes") noWrites = true;
-                else if (flag is not ("allow-oom" or "allow-stale" or "no-cluster" or "allow-cross-slot-keys"))
-                    return $"ERR Unexpected flag in script shebang: {flag}";
+                var known = flag switch
+                {
+                    "no-writes" => FunctionFlags.NoWrites,
+                    "allow-oom" => FunctionFlags.AllowOom,
+                    "allow-stale" => FunctionFlags.AllowStale,
+                    "no-cluster" => FunctionFlags.NoCluster,
+                    "allow-cross-slot-keys" => FunctionFlags.AllowCrossSlotKeys,
+                    _ => FunctionFlags.None,
+                };
+                if (known == FunctionFlags.None) return $"ERR Unexpected flag in script shebang: {flag}";
+                declared |= known;
             }
         }
+        flags = declared;
         return null;
     }
 
-    private void EnsureState()
+    private Vm CreateVm()
     {
-        if (lua != null) return;
-        lua = new KeraLua.Lua(openLibs: true);
-        state = lua.Handle;
+        var vm = new Vm(new KeraLua.Lua(openLibs: true));
         if (!self.IsAllocated) self = GCHandle.Alloc(this);
-        var l = state;
+        var l = vm.State;
         using (var stream = typeof(ScriptEngine).Assembly.GetManifestResourceStream("Codis.Server.Scripting.Sandbox.lua")!)
         {
             var code = new byte[stream.Length];
@@ -172,14 +186,15 @@ internal sealed unsafe partial class ScriptEngine
         lua_pushinteger(l, (v.Major << 16) | (v.Minor << 8) | v.Build);
         lua_rawset(l, -3);
         if (PCall(l, 1, 1, 0) != Ok) throw new InvalidOperationException("Sandbox.lua: " + ToText(l, -1));
-        globalsRef = Field(l, "globals");
-        compileRef = Field(l, "compile");
-        armRef = Field(l, "arm");
+        vm.GlobalsRef = Field(l, "globals");
+        vm.CompileRef = Field(l, "compile");
+        vm.LibraryRef = Field(l, "library");
+        vm.ArmRef = Field(l, "arm");
         lua_pushlightuserdata(l, GCHandle.ToIntPtr(self));
         lua_pushcclosure(l, &NativeMessageHandler, 1);
-        handlerRef = luaL_ref(l, RegistryIndex);
-        hookArmed = false;
+        vm.HandlerRef = luaL_ref(l, RegistryIndex);
         lua_settop(l, 0);
+        return vm;
     }
 
     private void Native(IntPtr l, string name, delegate* unmanaged<IntPtr, int> fn)
@@ -243,55 +258,100 @@ internal sealed unsafe partial class ScriptEngine
             }
             script = cache[sha];
         }
+        // A script that declares its flags (a shebang line) is judged by them, as a function is.
+        if (script.Flags is { } flags && FlagRefusal(ctx, flags, readOnly) is { } refusal)
+        {
+            ctx.Error(refusal);
+            return;
+        }
         // MONITOR shows the EVAL before the commands its script runs (the command itself is flagged SkipMonitor).
         if (server.Monitors.Active) server.Monitors.Feed(ctx.Client, ctx.Args, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
-        Run(ctx, sha, script.FunctionRef, (int)numkeys, readOnly || script.NoWrites);
+        SetGlobals(evalVm!, ctx, (int)numkeys);
+        var declared = script.Flags ?? FunctionFlags.None;
+        Run(ctx, evalVm!, sha, script.FunctionRef, (int)numkeys, readOnly || (declared & FunctionFlags.NoWrites) != 0,
+            function: false, allowOom: (declared & FunctionFlags.AllowOom) != 0);
     }
 
-    private void Run(CommandContext ctx, string sha, int functionRef, int numkeys, bool readOnly)
+    /// <summary>
+    /// Runs a script (its KEYS and ARGV set) or a function (called with the keys and the arguments) in its state;
+    /// the reply or the error goes to the client.
+    /// </summary>
+    private void Run(CommandContext ctx, Vm vm, string name, int functionRef, int numkeys, bool readOnly, bool function, bool allowOom)
     {
-        var l = state;
-        SetGlobals(l, ctx, numkeys);
+        var l = vm.State;
+        session.AllowOom = allowOom;
         session.DbIndex = ctx.Client.DbIndex;
         session.IsReplay = ctx.Client.IsReplay;
         session.IsMasterLink = ctx.Client.IsMasterLink;
-        BeginRun(sha, readOnly);
+        BeginRun(name, readOnly, function ? ctx.Args : null);
         try
         {
-            if (!hookArmed)
-            {
-                // The hook stays on between runs (no Lua runs then); a kill leaves it on every instruction.
-                lua_rawgeti(l, RegistryIndex, armRef);
-                PCall(l, 0, 0, 0);
-                hookArmed = true;
-            }
-            lua_rawgeti(l, RegistryIndex, handlerRef);                 // 1: the message handler
-            lua_rawgeti(l, RegistryIndex, functionRef);                // 2: the script
-            int status = PCall(l, 0, 1, 1);
-            if (killRequested) hookArmed = false;
+            Arm(vm);
+            lua_rawgeti(l, RegistryIndex, vm.HandlerRef);              // 1: the message handler
+            lua_rawgeti(l, RegistryIndex, functionRef);                // 2: the script or function
+            if (function) PushKeysAndArgs(l, ctx, numkeys);
+            int status = PCall(l, function ? 2 : 0, 1, 1);
+            if (killRequested) vm.HookArmed = false;
             if (status == Ok) LuaReply.Write(l, 2, ctx.Reply);
-            else ctx.Error(ErrorText(l, 2, sha, status));
+            else ctx.Error(ErrorText(l, 2, name, status, function));
         }
         finally
         {
             lua_settop(l, 0);
+            session.AllowOom = false;
             EndRun();
         }
     }
 
-    /// <summary>KEYS and ARGV, fresh tables for each run.</summary>
-    private void SetGlobals(IntPtr l, CommandContext ctx, int numkeys)
+    /// <summary>
+    /// Why a script or function with these flags may not run now, as Redis judges it before the run: one that may
+    /// write is a write (READONLY, MISCONF, refused by the _RO commands); one that may write without allow-oom is
+    /// refused over maxmemory.
+    /// </summary>
+    private string? FlagRefusal(CommandContext ctx, FunctionFlags flags, bool readOnlyCommand)
     {
-        lua_rawgeti(l, RegistryIndex, globalsRef);
+        if ((flags & FunctionFlags.NoWrites) != 0) return null;
+        if ((flags & FunctionFlags.AllowOom) == 0 && server.OverMaxMemory) return "OOM command not allowed when used memory > 'maxmemory'.";
+        if (server.Propagation.RefuseWrite(ctx) is { } refusal) return refusal;
+        if (readOnlyCommand) return "ERR Can not execute a script with write flag using *_ro command.";
+        return null;
+    }
+
+    /// <summary>The hook stays on between runs (no Lua runs then); a kill leaves it on every instruction, so re-arm.</summary>
+    private static void Arm(Vm vm)
+    {
+        if (vm.HookArmed) return;
+        var l = vm.State;
+        lua_rawgeti(l, RegistryIndex, vm.ArmRef);
+        PCall(l, 0, 0, 0);
+        vm.HookArmed = true;
+    }
+
+    /// <summary>KEYS and ARGV, fresh tables for each run.</summary>
+    private static void SetGlobals(Vm vm, CommandContext ctx, int numkeys)
+    {
+        var l = vm.State;
+        int globals = lua_gettop(l) + 1;
+        lua_rawgeti(l, RegistryIndex, vm.GlobalsRef);
+        PushKeysAndArgs(l, ctx, numkeys);
         PushString(l, "KEYS");
+        lua_pushvalue(l, globals + 1);
+        lua_rawset(l, globals);
+        PushString(l, "ARGV");
+        lua_pushvalue(l, globals + 2);
+        lua_rawset(l, globals);
+        lua_settop(l, globals - 1);
+    }
+
+    /// <summary>Two tables: the keys and the arguments after them (EVAL/FCALL name numkeys key... arg...).</summary>
+    private static void PushKeysAndArgs(IntPtr l, CommandContext ctx, int numkeys)
+    {
         lua_createtable(l, numkeys, 0);
         for (int i = 0; i < numkeys; i++)
         {
             PushBytes(l, ctx.Arg(3 + i));
             lua_rawseti(l, -2, i + 1);
         }
-        lua_rawset(l, -3);
-        PushString(l, "ARGV");
         int argc = ctx.ArgCount - 3 - numkeys;
         lua_createtable(l, argc, 0);
         for (int i = 0; i < argc; i++)
@@ -299,15 +359,14 @@ internal sealed unsafe partial class ScriptEngine
             PushBytes(l, ctx.Arg(3 + numkeys + i));
             lua_rawseti(l, -2, i + 1);
         }
-        lua_rawset(l, -3);
-        lua_settop(l, 0);
     }
 
     /// <summary>The reply to a failed script: the error with "script: sha, on source:line." as Redis 7 words it.</summary>
-    private static string ErrorText(IntPtr l, int idx, string sha, int status)
+    private static string ErrorText(IntPtr l, int idx, string sha, int status, bool function)
     {
         if (status == ErrMem) return "ERR Error running script: not enough memory script: " + sha;
-        if (lua_type(l, idx) != TTable) return "ERR Error running script (call to f_" + sha + "): @user_script: " + (ToText(l, idx) ?? "error in error handling");
+        if (lua_type(l, idx) != TTable)
+            return $"ERR Error running script (call to {(function ? sha : "f_" + sha)}): @{(function ? "user_function" : "user_script")}: " + (ToText(l, idx) ?? "error in error handling");
         string err = FieldText(l, idx, "err") ?? "ERR unknown error";
         string? source = FieldText(l, idx, "source");
         string? line = FieldText(l, idx, "line");
