@@ -50,8 +50,14 @@ internal static class CollectionAccess
     /// <summary>After removing elements: deletes the key when the collection is empty, else reports the change.</summary>
     public static void AfterRemove(CommandContext ctx, ReadOnlySpan<byte> key, int remaining)
     {
-        if (remaining == 0) ctx.Db.Remove(key);
+        if (remaining == 0) Delete(ctx, ctx.Db, key);
         else Modified(ctx, key);
+    }
+
+    /// <summary>A key that a command empties or replaces by nothing goes, with its "del" event when it existed.</summary>
+    public static void Delete(CommandContext ctx, Database db, ReadOnlySpan<byte> key)
+    {
+        if (db.Remove(key)) ctx.Keyspace.Notify(PubSub.NotifyType.Generic, "del"u8, db, key);
     }
 
     /// <summary>Replaces a destination key with a computed value (the *STORE commands); an empty result deletes it.</summary>
@@ -60,7 +66,7 @@ internal static class CollectionAccess
         var key = ctx.Arg(keyArg);
         if (empty)
         {
-            db.Remove(key);
+            Delete(ctx, db, key);
             return;
         }
         db.Set(key, value!, 0);

@@ -133,6 +133,7 @@ internal sealed class Database(int index, Keyspace keyspace)
         Count++;
         Tags.OnAdded(key);
         keyspace.OnModified(this, key);
+        keyspace.Notify(PubSub.NotifyType.New, "new"u8, this, key);
     }
 
     public bool Remove(ReadOnlySpan<byte> key)
