@@ -47,6 +47,23 @@ internal static class CollectionAccess
     /// <summary>Tells the keyspace a value changed in place (WATCH, blocked clients, dirty counter).</summary>
     public static void Modified(CommandContext ctx, ReadOnlySpan<byte> key) => ctx.Keyspace.OnModified(ctx.Db, key);
 
+    /// <summary><see cref="Modified(CommandContext, ReadOnlySpan{byte})"/> and the command's keyspace event.</summary>
+    public static void Modified(CommandContext ctx, ReadOnlySpan<byte> key, PubSub.NotifyType type, ReadOnlySpan<byte> name)
+    {
+        ctx.Keyspace.OnModified(ctx.Db, key);
+        ctx.Notify(type, name, key);
+    }
+
+    /// <summary>
+    /// <see cref="AfterRemove(CommandContext, ReadOnlySpan{byte}, int)"/> with the command's event first: Redis
+    /// announces the removal ("hdel"), then the key's "del" when it went empty.
+    /// </summary>
+    public static void AfterRemove(CommandContext ctx, ReadOnlySpan<byte> key, int remaining, PubSub.NotifyType type, ReadOnlySpan<byte> name)
+    {
+        ctx.Notify(type, name, key);
+        AfterRemove(ctx, key, remaining);
+    }
+
     /// <summary>After removing elements: deletes the key when the collection is empty, else reports the change.</summary>
     public static void AfterRemove(CommandContext ctx, ReadOnlySpan<byte> key, int remaining)
     {
@@ -61,7 +78,7 @@ internal static class CollectionAccess
     }
 
     /// <summary>Replaces a destination key with a computed value (the *STORE commands); an empty result deletes it.</summary>
-    public static void Store(CommandContext ctx, Database db, int keyArg, object? value, bool empty)
+    public static void Store(CommandContext ctx, Database db, int keyArg, object? value, bool empty, PubSub.NotifyType type, ReadOnlySpan<byte> name)
     {
         var key = ctx.Arg(keyArg);
         if (empty)
@@ -70,5 +87,6 @@ internal static class CollectionAccess
             return;
         }
         db.Set(key, value!, 0);
+        ctx.Keyspace.Notify(type, name, db, key);
     }
 }

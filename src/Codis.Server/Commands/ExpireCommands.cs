@@ -1,5 +1,4 @@
 using System.Globalization;
-
 using Codis.Server.PubSub;
 
 namespace Codis.Server.Commands;
