@@ -103,12 +103,17 @@ internal static class DumpCommands
         // A deadline already past creates nothing (the reply is still OK); masters only, as replicas wait for the DEL.
         if (ttl != 0 && expireAt <= ctx.Now && ctx.Keyspace.ExpireAllowed)
         {
-            if (deleted) ctx.Rewrite = [["DEL"u8.ToArray(), ctx.ArgBytes(1)]];
+            if (deleted)
+            {
+                ctx.Notify(PubSub.NotifyType.Generic, "del"u8, 1);
+                ctx.Rewrite = [["DEL"u8.ToArray(), ctx.ArgBytes(1)]];
+            }
             else ctx.SuppressPropagation = true;
             ctx.Ok();
             return;
         }
         db.Add(ctx.ArgBytes(1), value!, ttl == 0 ? 0 : expireAt);
+        ctx.Notify(PubSub.NotifyType.Generic, "restore"u8, 1);
         // As Redis's objectSetLRUOrLFU: each option counts only under the policy kind that keeps it.
         var ks = ctx.Keyspace;
         if (haveIdle && !ks.LfuStamps) SetAccess(db, ctx.Arg(1), (uint)Math.Max(1, ks.AccessClock - Math.Min(idleSeconds, ks.AccessClock - 1)));

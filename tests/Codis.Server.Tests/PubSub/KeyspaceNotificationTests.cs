@@ -225,6 +225,70 @@ public class KeyspaceNotificationTests(PeerFixture peers) : IClassFixture<PeerFi
         """);
 
     [Fact]
+    public void Stream_commands_publish_as_redis() => AssertSameEvents("""
+        xadd x 1-1 f v
+        xadd x 2-1 f v
+        xadd x NOMKSTREAM 3-1 f v
+        xadd nox NOMKSTREAM 3-1 f v
+        xadd x MAXLEN 1 4-1 f v
+        xadd x MAXLEN 5 5-1 f v
+        xtrim x MAXLEN 0
+        xtrim x MAXLEN 0
+        xadd x 6-1 f v
+        xdel x 6-1
+        xdel x 9-9
+        xgroup CREATE x g 0
+        xgroup CREATE x g 0
+        xgroup CREATE y g 0 MKSTREAM
+        xgroup CREATECONSUMER x g c
+        xgroup CREATECONSUMER x g c
+        xgroup SETID x g 0
+        xgroup DELCONSUMER x g c
+        xgroup DELCONSUMER x g c
+        xgroup DESTROY x g
+        xgroup DESTROY x g
+        xsetid x 10-10
+        xadd x 11-1 f v
+        xgroup CREATE x g2 0
+        xreadgroup GROUP g2 c1 COUNT 1 STREAMS x >
+        xack x g2 11-1
+        xadd x 12-1 f v
+        xreadgroup GROUP g2 c1 COUNT 1 STREAMS x >
+        xclaim x g2 c2 0 12-1
+        xautoclaim x g2 c3 0 0
+        del x y
+        """);
+
+    [Fact]
+    public void Other_writers_publish_as_redis() => AssertSameEvents("""
+        rpush sl 3 1 2
+        sort sl STORE sd
+        sort sl LIMIT 5 5 STORE sd
+        sort nol STORE sd2
+        setbit b 1 1
+        setbit b 1 1
+        bitfield bf SET u8 0 1
+        bitfield bf SET u8 0 1
+        bitfield bf GET u8 0
+        bitfield bf OVERFLOW FAIL INCRBY u8 0 300
+        bitop AND bo b bf
+        bitop AND bo nothere
+        pfadd h a
+        pfadd h a
+        pfmerge h2 h
+        pfmerge h2 h
+        geoadd g 1 1 m
+        geoadd g 1 1 m
+        geosearchstore g2 g FROMLONLAT 1 1 BYRADIUS 10 km
+        georadius g 1 1 10 km STORE g3
+        georadius g 50 50 10 km STORE g3
+        set r 1
+        restore r2 0 hex:00c0010a002678e7b6d10111fc
+        restore r2 0 hex:00c0010a002678e7b6d10111fc REPLACE
+        restore r2 1 hex:00c0010a002678e7b6d10111fc REPLACE ABSTTL
+        """);
+
+    [Fact]
     public void New_key_events_come_first_as_redis() => AssertSameEvents("""
         set a 1
         set a 2
