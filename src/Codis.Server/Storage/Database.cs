@@ -123,8 +123,11 @@ internal sealed class Database(int index, Keyspace keyspace)
         Add(Collections.ElementBytes.Copy(key), Collections.ElementBytes.Copy(value), expireAt == KeepTtl ? 0 : expireAt);
     }
 
-    /// <summary>Adds a key that is known to be absent.</summary>
-    public void Add(byte[] key, object value, long expireAt)
+    /// <summary>
+    /// Adds a key that is known to be absent; <paramref name="announce"/> false for data being loaded (an RDB file,
+    /// a full resync), which raises no "new" keyspace event, as in Redis.
+    /// </summary>
+    public void Add(byte[] key, object value, long expireAt, bool announce = true)
     {
         int slot = SlotHash.Slot(key);
         var table = TableOrCreate(slot);
@@ -133,7 +136,7 @@ internal sealed class Database(int index, Keyspace keyspace)
         Count++;
         Tags.OnAdded(key);
         keyspace.OnModified(this, key);
-        keyspace.Notify(PubSub.NotifyType.New, "new"u8, this, key);
+        if (announce) keyspace.Notify(PubSub.NotifyType.New, "new"u8, this, key);
     }
 
     public bool Remove(ReadOnlySpan<byte> key)

@@ -1,6 +1,8 @@
+using System.Globalization;
 using System.Text;
 using Codis.Core.Resp;
 using Codis.Server.Tests.Infrastructure;
+using Codis.Testing;
 
 namespace Codis.Server.Tests.PubSub;
 
@@ -367,6 +369,27 @@ public class KeyspaceNotificationTests(PeerFixture peers) : IClassFixture<PeerFi
         Assert.Equal("message __keyevent@0__:expired gone-soon",
             string.Join(" ", m.Items!.Select(i => Encoding.UTF8.GetString(i.Bytes!))));
         Assert.Equal(0, c.Call("EXISTS", "gone-soon").Integer);
+    }
+
+    [Fact]
+    public void Eviction_publishes_evicted()
+    {
+        using var server = CodisServerProcess.Start("--save", "", "--maxmemory-policy", "allkeys-random", "--notify-keyspace-events", "Ee");
+        using var c = server.Client();
+        using var sub = server.Client();
+        sub.Call("SUBSCRIBE", "__keyevent@0__:evicted");
+        var value = new string('v', 1000);
+        for (int i = 0; i < 2000; i++) c.Call("SET", $"big:{i}", value);
+        c.Call("MEMORY", "PURGE");
+        var info = c.Call("INFO", "memory").Text!.Split("\r\n").First(l => l.StartsWith("used_memory:", StringComparison.Ordinal));
+        long used = long.Parse(info["used_memory:".Length..], CultureInfo.InvariantCulture);
+        c.Call("CONFIG", "SET", "maxmemory", (used / 2).ToString(CultureInfo.InvariantCulture));
+        c.Call("SET", "one-more", "v"); // the write that makes room first
+        sub.Timeout = TimeSpan.FromSeconds(5);
+        var m = sub.Read();
+        Assert.Equal("message", m.Items![0].Text);
+        Assert.StartsWith("big:", m.Items[2].Text, StringComparison.Ordinal);
+        Assert.Equal(0, c.Call("EXISTS", m.Items[2].Text!).Integer);
     }
 
     [Fact]
