@@ -48,15 +48,20 @@ internal sealed class Database(int index, Keyspace keyspace)
 
     /// <summary>
     /// <see cref="TryFind"/> without marking the key accessed, for commands that only inspect it (TYPE, TTL,
-    /// EXISTS, OBJECT), as Redis's LOOKUP_NOTOUCH.
+    /// EXISTS, OBJECT), as Redis's LOOKUP_NOTOUCH. <paramref name="announceMiss"/> false: a miss raises no
+    /// "keymiss" event (OBJECT, Redis's LOOKUP_NONOTIFY).
     /// </summary>
-    public bool TryPeek(ReadOnlySpan<byte> key, out KeyTable table, out int index)
+    public bool TryPeek(ReadOnlySpan<byte> key, out KeyTable table, out int index, bool announceMiss = true)
     {
         bool found = Lookup(key, out table, out index);
         if (keyspace.CountLookups)
         {
             if (found) keyspace.KeyspaceHits++;
-            else keyspace.KeyspaceMisses++;
+            else
+            {
+                keyspace.KeyspaceMisses++;
+                if (announceMiss) keyspace.Notify(PubSub.NotifyType.KeyMiss, "keymiss"u8, this, key); // where Redis counts them
+            }
         }
         return found;
     }

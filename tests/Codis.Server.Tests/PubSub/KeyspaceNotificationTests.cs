@@ -291,6 +291,28 @@ public class KeyspaceNotificationTests(PeerFixture peers) : IClassFixture<PeerFi
         """);
 
     [Fact]
+    public void Read_misses_publish_keymiss_as_redis() => AssertSameEvents("""
+        get a
+        mget a b
+        exists a
+        type a
+        ttl a
+        lrange l 0 -1
+        hget h f
+        smembers s
+        zscore z m
+        xrange x - +
+        sunion s1 s2
+        strlen a
+        set a 1
+        get a
+        getrange a 0 1
+        lindex l 0
+        dump zz
+        object encoding zz
+        """, "KEm");
+
+    [Fact]
     public void New_key_events_come_first_as_redis() => AssertSameEvents("""
         set a 1
         set a 2
