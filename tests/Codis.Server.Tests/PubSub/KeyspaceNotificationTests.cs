@@ -377,6 +377,28 @@ public class KeyspaceNotificationTests(PeerFixture peers) : IClassFixture<PeerFi
             """, "AKEn");
 
     [Fact]
+    public void Config_rewrite_keeps_the_setting_and_a_restart_applies_it()
+    {
+        string dir = Directory.CreateTempSubdirectory("codis-notify-").FullName;
+        string file = Path.Combine(dir, "server.toml");
+        File.WriteAllText(file, "# keyspace events\n");
+        using (var server = CodisServerProcess.Start(file))
+        using (var c = server.Client())
+        {
+            Assert.Equal("OK", c.Call("CONFIG", "SET", "notify-keyspace-events", "KEA").ToString());
+            Assert.Equal("OK", c.Call("CONFIG", "REWRITE").ToString());
+        }
+        Assert.Contains("notify-keyspace-events = \"AKE\"", File.ReadAllText(file));
+        using var again = CodisServerProcess.Start(file);
+        using var c2 = again.Client();
+        using var sub = again.Client();
+        Assert.Equal("AKE", c2.Call("CONFIG", "GET", "notify-keyspace-events").Items![1].Text);
+        sub.Call("SUBSCRIBE", "__keyspace@0__:k");
+        c2.Call("SET", "k", "v");
+        Assert.Equal("message __keyspace@0__:k set", string.Join(" ", sub.Read().Items!.Select(i => i.Text)));
+    }
+
+    [Fact]
     public void Active_expiry_publishes_expired()
     {
         using var c = peers.Codis.Client();
