@@ -16,20 +16,19 @@ public class KeyspaceNotificationTests(PeerFixture peers) : IClassFixture<PeerFi
     /// Runs the script (one command per line) with the given flags and returns what the subscriber got: one line per
     /// message, "channel payload", and after each command a line "## command" (published as a marker).
     /// </summary>
-    private static List<string> Events(Func<RespClient> connect, string flags, string script)
+    private static List<string> Events(Func<RespClient> connect, string flags, string script) => Events(connect, flags, script, null, "");
+
+    /// <summary><see cref="Events(Func{RespClient}, string, string)"/> with <paramref name="between"/> run after the script, then <paramref name="more"/>.</summary>
+    private static List<string> Events(Func<RespClient> connect, string flags, string script, Action? between, string more)
     {
         using var c = connect();
         using var sub = connect();
         Assert.Equal("OK", c.Call("FLUSHALL").ToString());
         Assert.Equal("OK", c.Call("CONFIG", "SET", "notify-keyspace-events", flags).ToString());
         sub.Call("PSUBSCRIBE", "__key*__:*");
-        foreach (var raw in script.Split('\n'))
-        {
-            string line = raw.Trim();
-            if (line.Length == 0 || line.StartsWith('#')) continue;
-            c.Call(PeerFixture.Words(line));
-            c.Call("PUBLISH", "__keymark__:", line);
-        }
+        Run(c, script);
+        between?.Invoke();
+        Run(c, more);
         c.Call("PUBLISH", "__keyend__:", "");
         c.Call("CONFIG", "SET", "notify-keyspace-events", "");
         var got = new List<string>();
@@ -39,6 +38,18 @@ public class KeyspaceNotificationTests(PeerFixture peers) : IClassFixture<PeerFi
             string channel = Encoding.UTF8.GetString(m.Items![2].Bytes!), payload = Encoding.UTF8.GetString(m.Items[3].Bytes!);
             if (channel == "__keyend__:") return got;
             got.Add(channel == "__keymark__:" ? "## " + payload : channel + " " + payload);
+        }
+    }
+
+    /// <summary>Each command of the script, followed by a marker message naming it.</summary>
+    private static void Run(RespClient c, string script)
+    {
+        foreach (var raw in script.Split('\n'))
+        {
+            string line = raw.Trim();
+            if (line.Length == 0 || line.StartsWith('#')) continue;
+            c.Call(PeerFixture.Words(line));
+            c.Call("PUBLISH", "__keymark__:", line);
         }
     }
 
@@ -225,6 +236,27 @@ public class KeyspaceNotificationTests(PeerFixture peers) : IClassFixture<PeerFi
         bzpopmax z3 0
         bzmpop 0 1 z3 MAX COUNT 3
         """);
+
+    /// <summary>A BLPOP and a BLMOVE wait, then pushes serve them: the pusher's event, then the served pop's.</summary>
+    private static List<string> BlockedEvents(Func<RespClient> connect)
+    {
+        using var blpop = connect();
+        using var blmove = connect();
+        var events = Events(connect, "KEA", "", () =>
+        {
+            blpop.Send(PeerFixture.Words("blpop bq 0"));
+            blpop.Flush();
+            blmove.Send(PeerFixture.Words("blmove bq2 dq LEFT LEFT 0"));
+            blmove.Flush();
+            Thread.Sleep(200); // both are waiting before anything is pushed
+        }, "rpush bq a b\nrpush bq2 x");
+        Assert.Equal("*2\r\n$2\r\nbq\r\n$1\r\na\r\n", Encoding.UTF8.GetString(blpop.ReadRawAvailable(TimeSpan.FromSeconds(1))));
+        return events;
+    }
+
+    [Fact]
+    public void Served_blocked_pops_publish_as_redis() =>
+        Assert.Equal(string.Join("\n", BlockedEvents(() => peers.Redis.Client())), string.Join("\n", BlockedEvents(() => peers.Codis.Client())));
 
     [Fact]
     public void Stream_commands_publish_as_redis() => AssertSameEvents("""
