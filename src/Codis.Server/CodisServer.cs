@@ -33,6 +33,7 @@ internal sealed partial class CodisServer
         Storage.Collections.CollectionLimits.Attach(settings);
         Blocking = new Networking.Blocking.BlockingRegistry(this);
         PubSub = new PubSubHub(settings);
+        KeyspaceEvents.Attach(settings["notify-keyspace-events"], Keyspace, PubSub);
         Stats.PubSubChannels = () => PubSub.ChannelCount;
         Stats.PubSubPatterns = () => PubSub.PatternCount;
         Stats.PubSubShardChannels = () => PubSub.ShardChannelCount;

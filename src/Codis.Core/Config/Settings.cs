@@ -21,12 +21,17 @@ public sealed class Setting
     public string[]? Choices { get; init; }
     /// <summary>Extra validation; returns an error text or null.</summary>
     public Func<string, string?>? Validate { get; init; }
-    /// <summary>Rewrites a valid value into the form it is kept and shown in (CONFIG GET), e.g. numbers in a list.</summary>
+    /// <summary>
+    /// Rewrites a valid value into the form it is kept and shown in (CONFIG GET): numbers in a list, notify-keyspace-events
+    /// "KEA" read back as "AKE". Such a shown form may drop what the value meant: that setting is read from <see cref="Given"/>.
+    /// </summary>
     public Func<string, string>? Canonical { get; init; }
     /// <summary>Runs after a change at run time (CONFIG SET).</summary>
     public Action<Setting>? Changed { get; set; }
 
     public string Value { get; internal set; } = "";
+    /// <summary>The value as last given, before <see cref="Canonical"/>.</summary>
+    public string Given { get; internal set; } = "";
     public bool IsDefault => Value == Default;
 
     // The number parsed from Value, remembered with the text it came from: hot paths read settings per command.
@@ -69,6 +74,7 @@ public sealed class Settings
         if (!TryNormalize(setting, setting.Default, out var canon, out var err))
             throw new InvalidOperationException($"bad default for {setting.Name}: {err}");
         setting.Value = canon;
+        setting.Given = setting.Default;
         return setting;
     }
 
@@ -89,9 +95,10 @@ public sealed class Settings
         if (s == null) return $"unknown setting '{name}'";
         if (atRuntime && !s.Mutable) return $"setting '{s.Name}' can't be changed at run time";
         if (!TryNormalize(s, value, out var canon, out var err)) return $"invalid value '{value}' for '{s.Name}': {err}";
-        string old = s.Value;
+        string old = s.Value, oldGiven = s.Given;
         s.Value = canon;
-        if (atRuntime && old != canon) s.Changed?.Invoke(s);
+        s.Given = s.Canonical == null ? canon : value;
+        if (atRuntime && (old != canon || oldGiven != s.Given)) s.Changed?.Invoke(s);
         return null;
     }
 

@@ -63,6 +63,7 @@ internal static class BitCommands
         else value[index] &= (byte)~(1 << shift);
         if (old != on && !grown) ctx.Keyspace.OnModified(db, key);
         else if (old == on && !grown) ctx.SuppressPropagation = true;
+        if (old != on || grown) ctx.Notify(PubSub.NotifyType.String, "setbit"u8, 1);
         ctx.Reply.WriteInteger(old);
     }
 
@@ -281,7 +282,8 @@ internal static class BitCommands
         }
         if (maxLen == 0)
         {
-            if (!db.Remove(ctx.Arg(2))) ctx.SuppressPropagation = true;
+            if (db.Remove(ctx.Arg(2))) ctx.Notify(PubSub.NotifyType.Generic, "del"u8, 2);
+            else ctx.SuppressPropagation = true;
             ctx.Reply.WriteInteger(0);
             return;
         }
@@ -301,6 +303,7 @@ internal static class BitCommands
             }
         }
         db.Set(ctx.Arg(2), result);
+        ctx.Notify(PubSub.NotifyType.String, "set"u8, 2);
         ctx.Reply.WriteInteger(maxLen);
     }
 

@@ -169,6 +169,7 @@ internal static class BitfieldCommand
         }
         if (modified && !changed) ctx.Keyspace.OnModified(ctx.Db, key);
         else if (!modified && !changed) ctx.SuppressPropagation = true;
+        if (modified || changed) ctx.Notify(PubSub.NotifyType.String, "setbit"u8, 1);
     }
 
     /// <summary>i1..i64 or u1..u63 (lower case, as Redis checks it).</summary>

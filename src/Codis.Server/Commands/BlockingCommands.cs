@@ -75,7 +75,7 @@ internal static class BlockingCommands
     {
         if (ctx.Db.Get(key) is not ListValue list) return false;
         var value = head ? list.PopHead() : list.PopTail();
-        CollectionAccess.AfterRemove(ctx, key, list.Count);
+        ListCommands.AfterPop(ctx, key, list, head);
         ctx.Reply.WriteArrayHeader(2);
         ctx.Reply.WriteBulk(key);
         ctx.Reply.WriteBulk(value);

@@ -47,22 +47,46 @@ internal static class CollectionAccess
     /// <summary>Tells the keyspace a value changed in place (WATCH, blocked clients, dirty counter).</summary>
     public static void Modified(CommandContext ctx, ReadOnlySpan<byte> key) => ctx.Keyspace.OnModified(ctx.Db, key);
 
+    /// <summary><see cref="Modified(CommandContext, ReadOnlySpan{byte})"/> and the command's keyspace event.</summary>
+    public static void Modified(CommandContext ctx, ReadOnlySpan<byte> key, PubSub.NotifyType type, ReadOnlySpan<byte> name)
+    {
+        ctx.Keyspace.OnModified(ctx.Db, key);
+        ctx.Notify(type, name, key);
+    }
+
+    /// <summary>
+    /// <see cref="AfterRemove(CommandContext, ReadOnlySpan{byte}, int)"/> with the command's event first: Redis
+    /// announces the removal ("hdel"), then the key's "del" when it went empty.
+    /// </summary>
+    public static void AfterRemove(CommandContext ctx, ReadOnlySpan<byte> key, int remaining, PubSub.NotifyType type, ReadOnlySpan<byte> name)
+    {
+        ctx.Notify(type, name, key);
+        AfterRemove(ctx, key, remaining);
+    }
+
     /// <summary>After removing elements: deletes the key when the collection is empty, else reports the change.</summary>
     public static void AfterRemove(CommandContext ctx, ReadOnlySpan<byte> key, int remaining)
     {
-        if (remaining == 0) ctx.Db.Remove(key);
+        if (remaining == 0) Delete(ctx, ctx.Db, key);
         else Modified(ctx, key);
     }
 
+    /// <summary>A key that a command empties or replaces by nothing goes, with its "del" event when it existed.</summary>
+    public static void Delete(CommandContext ctx, Database db, ReadOnlySpan<byte> key)
+    {
+        if (db.Remove(key)) ctx.Keyspace.Notify(PubSub.NotifyType.Generic, "del"u8, db, key);
+    }
+
     /// <summary>Replaces a destination key with a computed value (the *STORE commands); an empty result deletes it.</summary>
-    public static void Store(CommandContext ctx, Database db, int keyArg, object? value, bool empty)
+    public static void Store(CommandContext ctx, Database db, int keyArg, object? value, bool empty, PubSub.NotifyType type, ReadOnlySpan<byte> name)
     {
         var key = ctx.Arg(keyArg);
         if (empty)
         {
-            db.Remove(key);
+            Delete(ctx, db, key);
             return;
         }
         db.Set(key, value!, 0);
+        ctx.Keyspace.Notify(type, name, db, key);
     }
 }

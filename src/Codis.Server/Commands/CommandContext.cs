@@ -95,6 +95,17 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
     /// </summary>
     public bool DenyBlocking { get; set; }
 
+    /// <summary>
+    /// A keyspace event of this command on a key of the client's database, raised where the command changes the
+    /// key, in Redis's order (SET k v EX 10: "set" then "expire").
+    /// </summary>
+    public void Notify(PubSub.NotifyType type, ReadOnlySpan<byte> name, ReadOnlySpan<byte> key) =>
+        Server.Keyspace.Events?.Publish(type, name, Client.DbIndex, key);
+
+    /// <summary><see cref="Notify(PubSub.NotifyType, ReadOnlySpan{byte}, ReadOnlySpan{byte})"/> for the key in argument <paramref name="keyArg"/>.</summary>
+    public void Notify(PubSub.NotifyType type, ReadOnlySpan<byte> name, int keyArg) =>
+        Server.Keyspace.Events?.Publish(type, name, Client.DbIndex, Args[keyArg]);
+
     public void Error(string message) => Reply.WriteError(message);
     public void Ok() => Reply.WriteOk();
     public void WrongType() => Reply.WriteError(Errors.WrongType);

@@ -55,12 +55,14 @@ internal static class CounterCommands
             // Same number of digits: rewrite the stored text in place (the array is this key's alone).
             text[..n].CopyTo(old);
             ctx.Keyspace.OnModified(ctx.Db, key);
+            ctx.Notify(PubSub.NotifyType.String, "incrby"u8, 1);
             ctx.Reply.WriteInteger(value);
             return;
         }
         var bytes = text[..n].ToArray();
         if (old == null) ctx.Db.Add(ctx.ArgBytes(1), bytes, 0);
         else ctx.Db.Set(key, bytes, Database.KeepTtl);
+        ctx.Notify(PubSub.NotifyType.String, "incrby"u8, 1);
         ctx.Reply.WriteInteger(value);
     }
 
@@ -83,6 +85,7 @@ internal static class CounterCommands
         var bytes = Encoding.ASCII.GetBytes(sum.ToString());
         if (old == null) ctx.Db.Add(ctx.ArgBytes(1), bytes, 0);
         else ctx.Db.Set(key, bytes, Database.KeepTtl);
+        ctx.Notify(PubSub.NotifyType.String, "incrbyfloat"u8, 1);
         ctx.Reply.WriteBulk(bytes);
         // Replicas must store the same text, not redo a float sum: propagate the result.
         ctx.Rewrite = [["SET"u8.ToArray(), ctx.ArgBytes(1), bytes, "KEEPTTL"u8.ToArray()]];

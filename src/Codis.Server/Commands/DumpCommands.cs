@@ -103,12 +103,17 @@ internal static class DumpCommands
         // A deadline already past creates nothing (the reply is still OK); masters only, as replicas wait for the DEL.
         if (ttl != 0 && expireAt <= ctx.Now && ctx.Keyspace.ExpireAllowed)
         {
-            if (deleted) ctx.Rewrite = [["DEL"u8.ToArray(), ctx.ArgBytes(1)]];
+            if (deleted)
+            {
+                ctx.Notify(PubSub.NotifyType.Generic, "del"u8, 1);
+                ctx.Rewrite = [["DEL"u8.ToArray(), ctx.ArgBytes(1)]];
+            }
             else ctx.SuppressPropagation = true;
             ctx.Ok();
             return;
         }
         db.Add(ctx.ArgBytes(1), value!, ttl == 0 ? 0 : expireAt);
+        ctx.Notify(PubSub.NotifyType.Generic, "restore"u8, 1);
         if (haveIdle || haveFreq) db.RestoreAccess(ctx.Arg(1), haveIdle ? idleSeconds : -1, haveFreq ? (int)frequency : -1);
         if (ttl != 0 && !absTtl) ctx.Rewrite = [AbsoluteTtlRewrite(ctx, expireAt)];
         ctx.Ok();

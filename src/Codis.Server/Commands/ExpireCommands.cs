@@ -1,4 +1,5 @@
 using System.Globalization;
+using Codis.Server.PubSub;
 
 namespace Codis.Server.Commands;
 
@@ -91,12 +92,14 @@ internal static class ExpireCommands
         if (when <= ctx.Now && ctx.Keyspace.ExpireAllowed)
         {
             db.Remove(key);
+            ctx.Notify(NotifyType.Generic, "del"u8, 1);
             ctx.Rewrite = [["DEL"u8.ToArray(), ctx.ArgBytes(1)]];
         }
         else
         {
             // A deadline of 0 means "none" in the table; a replica may still be told a time that far back.
             db.SetExpire(key, when == 0 ? -1 : when);
+            ctx.Notify(NotifyType.Generic, "expire"u8, 1);
             var rewrite = new byte[ctx.ArgCount][];
             rewrite[0] = "PEXPIREAT"u8.ToArray();
             rewrite[1] = ctx.ArgBytes(1);
@@ -149,6 +152,7 @@ internal static class ExpireCommands
             return;
         }
         db.SetExpire(ctx.Arg(1), 0);
+        ctx.Notify(NotifyType.Generic, "persist"u8, 1);
         ctx.Reply.WriteInteger(1);
     }
 }

@@ -119,7 +119,7 @@ internal static class GeoCommands
         if (zset.Count == 0) ctx.Db.Remove(ctx.Arg(1));
         if (added + updated > 0)
         {
-            CollectionAccess.Modified(ctx, ctx.Arg(1));
+            CollectionAccess.Modified(ctx, ctx.Arg(1), PubSub.NotifyType.ZSet, "zadd"u8);
             if (ctx.EffectsWanted) ctx.Rewrite = [AsZAdd(ctx, at, scores)];
         }
         else ctx.SuppressPropagation = true;

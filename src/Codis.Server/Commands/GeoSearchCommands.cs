@@ -221,11 +221,13 @@ internal static class GeoSearchCommands
         var key = ctx.Arg(storeArg);
         if (entries == null || entries.Count == 0)
         {
-            if (!ctx.Db.Remove(key)) ctx.SuppressPropagation = true; // nothing changed, nothing for replicas (Redis's dirty counter stays)
+            if (ctx.Db.Remove(key)) ctx.Notify(PubSub.NotifyType.Generic, "del"u8, key);
+            else ctx.SuppressPropagation = true; // nothing changed, nothing for replicas (Redis's dirty counter stays)
             ctx.Reply.WriteInteger(0);
             return;
         }
         ctx.Db.Set(key, SortedSetValue.From(entries, CollectionLimits.Current), 0);
+        ctx.Notify(PubSub.NotifyType.ZSet, ctx.Command.Name == "geosearchstore" ? "geosearchstore"u8 : "georadiusstore"u8, key);
         ctx.Reply.WriteInteger(entries.Count);
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Text;
 using System.Text;
+using Codis.Server.PubSub;
 using Codis.Server.Storage.Collections;
 using Codis.Server.Storage.Hashes;
 
@@ -39,7 +40,7 @@ internal static class HashCommands
         long added = 0;
         for (int i = 2; i < ctx.ArgCount; i += 2)
             if (hash.Set(ctx.Arg(i), ctx.Arg(i + 1), limits)) added++;
-        CollectionAccess.Modified(ctx, ctx.Arg(1));
+        CollectionAccess.Modified(ctx, ctx.Arg(1), NotifyType.Hash, "hset"u8);
         return added;
     }
 
@@ -55,7 +56,7 @@ internal static class HashCommands
         }
         CollectionAccess.TryGetOrCreate(ctx, 1, () => new HashValue(), out var hash);
         hash.Set(ctx.Arg(2), ctx.Arg(3), CollectionLimits.Current);
-        CollectionAccess.Modified(ctx, ctx.Arg(1));
+        CollectionAccess.Modified(ctx, ctx.Arg(1), NotifyType.Hash, "hset"u8);
         ctx.Reply.WriteInteger(1);
     }
 
@@ -88,7 +89,7 @@ internal static class HashCommands
         {
             for (int i = 2; i < ctx.ArgCount && hash.Count > 0; i++)
                 if (hash.Remove(ctx.Arg(i))) n++;
-            if (n > 0) CollectionAccess.AfterRemove(ctx, ctx.Arg(1), hash.Count);
+            if (n > 0) CollectionAccess.AfterRemove(ctx, ctx.Arg(1), hash.Count, NotifyType.Hash, "hdel"u8);
         }
         if (n == 0) ctx.SuppressPropagation = true;
         ctx.Reply.WriteInteger(n);
@@ -162,7 +163,7 @@ internal static class HashCommands
         Utf8Formatter.TryFormat(value, text, out int n);
         CollectionAccess.TryGetOrCreate(ctx, 1, () => new HashValue(), out var hash);
         hash.Set(ctx.Arg(2), text[..n], CollectionLimits.Current);
-        CollectionAccess.Modified(ctx, ctx.Arg(1));
+        CollectionAccess.Modified(ctx, ctx.Arg(1), NotifyType.Hash, "hincrby"u8);
         ctx.Reply.WriteInteger(value);
     }
 
@@ -195,7 +196,7 @@ internal static class HashCommands
         var bytes = Encoding.ASCII.GetBytes(sum.ToString());
         CollectionAccess.TryGetOrCreate(ctx, 1, () => new HashValue(), out var hash);
         hash.Set(ctx.Arg(2), bytes, CollectionLimits.Current);
-        CollectionAccess.Modified(ctx, ctx.Arg(1));
+        CollectionAccess.Modified(ctx, ctx.Arg(1), NotifyType.Hash, "hincrbyfloat"u8);
         ctx.Reply.WriteBulk(bytes);
         // Replicas store the same text rather than redo a float sum.
         ctx.Rewrite = [["HSET"u8.ToArray(), ctx.ArgBytes(1), ctx.ArgBytes(2), bytes]];

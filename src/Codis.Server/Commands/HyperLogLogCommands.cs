@@ -58,6 +58,7 @@ internal static class HyperLogLogCommands
             if (created) db.Add(ctx.ArgBytes(1), result, 0);
             else if (ReferenceEquals(result, value)) ctx.Keyspace.OnModified(db, key);
             else db.Set(key, result, Database.KeepTtl);
+            ctx.Notify(PubSub.NotifyType.String, "pfadd"u8, 1);
         }
         else
         {
@@ -155,6 +156,7 @@ internal static class HyperLogLogCommands
         if (existing == null) db.Add(ctx.ArgBytes(1), result, 0);
         else if (ReferenceEquals(result, existing)) ctx.Keyspace.OnModified(db, key);
         else db.Set(key, result, Database.KeepTtl);
+        ctx.Notify(PubSub.NotifyType.String, "pfadd"u8, 1); // PFMERGE announces its destination as a PFADD, as Redis
         ctx.Ok();
     }
 

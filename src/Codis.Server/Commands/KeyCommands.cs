@@ -1,4 +1,5 @@
 using Codis.Core.Slots;
+using Codis.Server.PubSub;
 using Codis.Server.Storage;
 
 namespace Codis.Server.Commands;
@@ -13,7 +14,11 @@ internal static class KeyCommands
         var db = ctx.Db;
         long n = 0;
         for (int i = 1; i < ctx.ArgCount; i++)
-            if (db.Remove(ctx.Arg(i))) n++;
+            if (db.Remove(ctx.Arg(i)))
+            {
+                ctx.Notify(NotifyType.Generic, "del"u8, i);
+                n++;
+            }
         if (n == 0) ctx.SuppressPropagation = true;
         ctx.Reply.WriteInteger(n);
     }
@@ -131,6 +136,8 @@ internal static class KeyCommands
         }
         db.Remove(from);
         db.Add(ctx.ArgBytes(2), value, expireAt);
+        ctx.Notify(NotifyType.Generic, "rename_from"u8, 1);
+        ctx.Notify(NotifyType.Generic, "rename_to"u8, 2);
         if (nx) ctx.Reply.WriteInteger(1);
         else ctx.Ok();
     }
@@ -162,8 +169,11 @@ internal static class KeyCommands
         var value = e.Value!;
         long expireAt = e.ExpireAt;
         var keyBytes = e.Key!;
-        src.Remove(key);
+        // The key is added to the target before it leaves the source (the target's "new" comes first, as in Redis).
         dst.Add(keyBytes, value, expireAt);
+        src.Remove(key);
+        ctx.Keyspace.Notify(NotifyType.Generic, "move_from"u8, src, keyBytes);
+        ctx.Keyspace.Notify(NotifyType.Generic, "move_to"u8, dst, keyBytes);
         ctx.Reply.WriteInteger(1);
     }
 
@@ -223,6 +233,7 @@ internal static class KeyCommands
             dst.Remove(to);
         }
         dst.Add(ctx.ArgBytes(2), ValueTypes.DeepCopy(value), expireAt);
+        ctx.Keyspace.Notify(NotifyType.Generic, "copy_to"u8, dst, to);
         ctx.Reply.WriteInteger(1);
     }
 

@@ -1,3 +1,4 @@
+using Codis.Server.PubSub;
 using Codis.Server.Storage.Lists;
 
 namespace Codis.Server.Commands;
@@ -39,7 +40,18 @@ internal static class ListCommands
             Fill(ctx, list, head);
             CollectionAccess.Modified(ctx, ctx.Arg(1));
         }
+        ctx.Notify(NotifyType.List, PushEvent(head), 1);
         ctx.Reply.WriteInteger(list.Count);
+    }
+
+    internal static ReadOnlySpan<byte> PushEvent(bool head) => head ? "lpush"u8 : "rpush"u8;
+
+    internal static ReadOnlySpan<byte> PopEvent(bool head) => head ? "lpop"u8 : "rpop"u8;
+
+    /// <summary>After popping from a list: its "lpop"/"rpop" event, then the key goes ("del") if it is empty.</summary>
+    internal static void AfterPop(CommandContext ctx, ReadOnlySpan<byte> key, ListValue list, bool head)
+    {
+        CollectionAccess.AfterRemove(ctx, key, list.Count, NotifyType.List, PopEvent(head));
     }
 
     private static void Fill(CommandContext ctx, ListValue list, bool head)
@@ -91,7 +103,7 @@ internal static class ListCommands
             ctx.Reply.WriteArrayHeader(n);
             for (int i = 0; i < n; i++) ctx.Reply.WriteBulk(head ? list.PopHead() : list.PopTail());
         }
-        CollectionAccess.AfterRemove(ctx, ctx.Arg(1), list.Count);
+        AfterPop(ctx, ctx.Arg(1), list, head);
     }
 
     [Command("llen", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Returns the length of a list.")]
@@ -160,6 +172,7 @@ internal static class ListCommands
         }
         list.Set((int)index, ctx.Arg(3));
         CollectionAccess.Modified(ctx, ctx.Arg(1));
+        ctx.Notify(NotifyType.List, "lset"u8, 1);
         ctx.Ok();
     }
 
@@ -195,7 +208,10 @@ internal static class ListCommands
             }
             removed = list.RemoveWhere((i, _) => doomed.Contains(i));
         }
-        if (removed > 0) CollectionAccess.AfterRemove(ctx, ctx.Arg(1), list.Count);
+        if (removed > 0)
+        {
+            CollectionAccess.AfterRemove(ctx, ctx.Arg(1), list.Count, NotifyType.List, "lrem"u8);
+        }
         else ctx.SuppressPropagation = true;
         ctx.Reply.WriteInteger(removed);
     }
@@ -213,12 +229,17 @@ internal static class ListCommands
         }
         if (!Clamp(list.Count, ref start, ref end))
         {
-            ctx.Db.Remove(ctx.Arg(1));
+            ctx.Notify(NotifyType.List, "ltrim"u8, 1);
+            CollectionAccess.Delete(ctx, ctx.Db, ctx.Arg(1));
         }
-        else if (start > 0 || end < list.Count - 1)
+        else
         {
-            list.Trim((int)start, (int)end);
-            CollectionAccess.Modified(ctx, ctx.Arg(1));
+            if (start > 0 || end < list.Count - 1)
+            {
+                list.Trim((int)start, (int)end);
+                CollectionAccess.Modified(ctx, ctx.Arg(1));
+            }
+            ctx.Notify(NotifyType.List, "ltrim"u8, 1); // also when nothing was cut, as Redis
         }
         ctx.Ok();
     }
@@ -256,6 +277,7 @@ internal static class ListCommands
         {
             list.Insert(after ? found + 1 : found, ctx.Arg(4));
             CollectionAccess.Modified(ctx, ctx.Arg(1));
+            ctx.Notify(NotifyType.List, "linsert"u8, 1);
             ctx.Reply.WriteInteger(list.Count);
             return;
         }
@@ -396,10 +418,12 @@ internal static class ListCommands
             if (toHead) src.PushHead(value);
             else src.PushTail(value);
             CollectionAccess.Modified(ctx, srcKey);
+            ctx.Notify(NotifyType.List, PushEvent(toHead), srcKey);
+            ctx.Notify(NotifyType.List, PopEvent(fromHead), srcKey);
         }
         else
         {
-            CollectionAccess.AfterRemove(ctx, srcKey, src.Count);
+            // The destination first, then the source: Redis's order of events (push, pop, then the source's del).
             if (dst == null)
             {
                 dst = new ListValue();
@@ -412,6 +436,8 @@ internal static class ListCommands
                 else dst.PushTail(value);
                 CollectionAccess.Modified(ctx, dstKey);
             }
+            ctx.Notify(NotifyType.List, PushEvent(toHead), dstKey);
+            AfterPop(ctx, srcKey, src, fromHead);
         }
         ctx.Reply.WriteBulk(value);
         return MoveOutcome.Moved;

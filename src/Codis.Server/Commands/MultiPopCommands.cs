@@ -125,7 +125,7 @@ internal static class MultiPopCommands
             ctx.Reply.WriteBulk(key);
             ctx.Reply.WriteArrayHeader(popped);
             for (int i = 0; i < popped; i++) ctx.Reply.WriteBulk(req.Head ? l.PopHead() : l.PopTail());
-            CollectionAccess.AfterRemove(ctx, key, l.Count);
+            ListCommands.AfterPop(ctx, key, l, req.Head);
         }
         else
         {

@@ -43,7 +43,7 @@ internal static class ObjectCommand
             foreach (var line in Help) ctx.Reply.WriteSimpleString(line);
             return;
         }
-        if (!ctx.Db.TryPeek(ctx.Arg(2), out var table, out int index))
+        if (!ctx.Db.TryPeek(ctx.Arg(2), out var table, out int index, announceMiss: false))
         {
             ctx.Reply.WriteNullBulk();
             return;

@@ -1,4 +1,5 @@
 using Codis.Server.Persistence;
+using Codis.Server.PubSub;
 using Codis.Server.Storage.Collections;
 using Codis.Server.Storage.Sets;
 
@@ -17,7 +18,7 @@ internal static class SetCommands
         long added = 0;
         for (int i = 2; i < ctx.ArgCount; i++)
             if (set.Add(ctx.Arg(i), limits)) added++;
-        if (added > 0) CollectionAccess.Modified(ctx, ctx.Arg(1));
+        if (added > 0) CollectionAccess.Modified(ctx, ctx.Arg(1), NotifyType.Set, "sadd"u8);
         else ctx.SuppressPropagation = true;
         ctx.Reply.WriteInteger(added);
     }
@@ -31,7 +32,7 @@ internal static class SetCommands
         {
             for (int i = 2; i < ctx.ArgCount && set.Count > 0; i++)
                 if (set.Remove(ctx.Arg(i))) n++;
-            if (n > 0) CollectionAccess.AfterRemove(ctx, ctx.Arg(1), set.Count);
+            if (n > 0) CollectionAccess.AfterRemove(ctx, ctx.Arg(1), set.Count, NotifyType.Set, "srem"u8);
         }
         if (n == 0) ctx.SuppressPropagation = true;
         ctx.Reply.WriteInteger(n);
@@ -125,7 +126,7 @@ internal static class SetCommands
             }
         }
         ctx.Rewrite = [rewrite.ToArray()];
-        CollectionAccess.AfterRemove(ctx, ctx.Arg(1), set.Count);
+        CollectionAccess.AfterRemove(ctx, ctx.Arg(1), set.Count, NotifyType.Set, "spop"u8);
     }
 
     [Command("srandmember", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Summary = "Get one or multiple random members from a set")]
@@ -188,14 +189,14 @@ internal static class SetCommands
             ctx.Reply.WriteInteger(0);
             return;
         }
-        CollectionAccess.AfterRemove(ctx, ctx.Arg(1), src.Count);
+        CollectionAccess.AfterRemove(ctx, ctx.Arg(1), src.Count, NotifyType.Set, "srem"u8);
         if (dst == null)
         {
             dst = SetValue.CreateFor(member);
             ctx.Db.Add(ctx.ArgBytes(2), dst, 0);
         }
-        dst.Add(member, CollectionLimits.Current);
-        CollectionAccess.Modified(ctx, ctx.Arg(2));
+        if (dst.Add(member, CollectionLimits.Current)) CollectionAccess.Modified(ctx, ctx.Arg(2), NotifyType.Set, "sadd"u8);
+        else CollectionAccess.Modified(ctx, ctx.Arg(2));
         ctx.Reply.WriteInteger(1);
     }
 
@@ -302,7 +303,7 @@ internal static class SetCommands
     {
         if (!TryGetSets(ctx, 2, ctx.ArgCount - 2, out var sets)) return;
         var result = SetValue.From(Intersect(sets), CollectionLimits.Current);
-        CollectionAccess.Store(ctx, ctx.Db, 1, result, result.Count == 0);
+        CollectionAccess.Store(ctx, ctx.Db, 1, result, result.Count == 0, NotifyType.Set, "sinterstore"u8);
         ctx.Reply.WriteInteger(result.Count);
     }
 
@@ -318,7 +319,7 @@ internal static class SetCommands
     {
         if (!TryGetSets(ctx, 2, ctx.ArgCount - 2, out var sets)) return;
         var result = Union(sets);
-        CollectionAccess.Store(ctx, ctx.Db, 1, result, result.Count == 0);
+        CollectionAccess.Store(ctx, ctx.Db, 1, result, result.Count == 0, NotifyType.Set, "sunionstore"u8);
         ctx.Reply.WriteInteger(result.Count);
     }
 
@@ -334,7 +335,7 @@ internal static class SetCommands
     {
         if (!TryGetSets(ctx, 2, ctx.ArgCount - 2, out var sets)) return;
         var result = Difference(sets);
-        CollectionAccess.Store(ctx, ctx.Db, 1, result, result.Count == 0);
+        CollectionAccess.Store(ctx, ctx.Db, 1, result, result.Count == 0, NotifyType.Set, "sdiffstore"u8);
         ctx.Reply.WriteInteger(result.Count);
     }
 

@@ -383,10 +383,15 @@ internal static class SortCommand
         bool existed = ctx.Db.Exists(dest);
         if (result.Count == 0)
         {
-            if (ctx.Db.Remove(dest)) ctx.Rewrite = [["DEL"u8.ToArray(), dest]];
+            if (ctx.Db.Remove(dest))
+            {
+                ctx.Notify(PubSub.NotifyType.Generic, "del"u8, dest);
+                ctx.Rewrite = [["DEL"u8.ToArray(), dest]];
+            }
             return;
         }
         ctx.Db.Set(dest, ListValue.From(result), 0);
+        ctx.Notify(PubSub.NotifyType.List, "sortstore"u8, dest);
         if (!ctx.EffectsWanted) return;
         var effects = new List<byte[][]>();
         if (existed) effects.Add(["DEL"u8.ToArray(), dest]);

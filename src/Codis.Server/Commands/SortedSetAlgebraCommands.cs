@@ -1,4 +1,5 @@
 using Codis.Server.Persistence;
+using Codis.Server.PubSub;
 using Codis.Server.Storage.Collections;
 using Codis.Server.Storage.Sets;
 using Codis.Server.Storage.SortedSets;
@@ -155,7 +156,8 @@ internal static class SortedSetAlgebraCommands
         if (store)
         {
             var zset = SortedSetValue.From(result, CollectionLimits.Current);
-            CollectionAccess.Store(ctx, ctx.Db, 1, zset, zset.Count == 0);
+            var stored = op switch { Op.Union => "zunionstore"u8, Op.Inter => "zinterstore"u8, _ => "zdiffstore"u8 };
+            CollectionAccess.Store(ctx, ctx.Db, 1, zset, zset.Count == 0, NotifyType.ZSet, stored);
             ctx.Reply.WriteInteger(zset.Count);
             return;
         }

@@ -1,3 +1,4 @@
+using Codis.Server.PubSub;
 using Codis.Server.Storage.Collections;
 using Codis.Server.Storage.SortedSets;
 
@@ -99,7 +100,7 @@ internal static class SortedSetCommands
                     if (double.IsNaN(score))
                     {
                         ctx.Error("ERR resulting score is not a number (NaN)");
-                        Finish(ctx, keyArg, zset, added + updated);
+                        Finish(ctx, keyArg, zset, added + updated, incr);
                         return;
                     }
                 }
@@ -121,7 +122,7 @@ internal static class SortedSetCommands
                 processed++;
             }
         }
-        Finish(ctx, keyArg, zset, added + updated);
+        Finish(ctx, keyArg, zset, added + updated, incr);
         if (incr)
         {
             if (processed > 0) SortedSetParsing.WriteScore(ctx, last);
@@ -130,10 +131,10 @@ internal static class SortedSetCommands
         else ctx.Reply.WriteInteger(ch ? added + updated : added);
     }
 
-    private static void Finish(CommandContext ctx, int keyArg, SortedSetValue zset, long changes)
+    private static void Finish(CommandContext ctx, int keyArg, SortedSetValue zset, long changes, bool incr)
     {
         if (zset.Count == 0) ctx.Db.Remove(ctx.Arg(keyArg)); // a new key that got nothing (NX/GT/LT/XX skipped all)
-        else if (changes > 0) CollectionAccess.Modified(ctx, ctx.Arg(keyArg));
+        else if (changes > 0) CollectionAccess.Modified(ctx, ctx.Arg(keyArg), NotifyType.ZSet, incr ? "zincr"u8 : "zadd"u8);
         else ctx.SuppressPropagation = true;
     }
 
@@ -146,7 +147,7 @@ internal static class SortedSetCommands
         {
             for (int i = 2; i < ctx.ArgCount && zset.Count > 0; i++)
                 if (zset.Remove(ctx.Arg(i))) n++;
-            if (n > 0) CollectionAccess.AfterRemove(ctx, ctx.Arg(1), zset.Count);
+            if (n > 0) CollectionAccess.AfterRemove(ctx, ctx.Arg(1), zset.Count, NotifyType.ZSet, "zrem"u8);
         }
         if (n == 0) ctx.SuppressPropagation = true;
         ctx.Reply.WriteInteger(n);

@@ -1,3 +1,4 @@
+using Codis.Server.PubSub;
 using Codis.Server.Storage.SortedSets;
 
 namespace Codis.Server.Commands;
@@ -41,7 +42,7 @@ internal static class SortedSetPopCommands
             popped.Add((zset.MemberOf(node), zset.ScoreOf(node)));
             zset.Remove(node);
         }
-        CollectionAccess.AfterRemove(ctx, key, zset.Count);
+        CollectionAccess.AfterRemove(ctx, key, zset.Count, NotifyType.ZSet, max ? "zpopmax"u8 : "zpopmin"u8);
         return popped;
     }
 

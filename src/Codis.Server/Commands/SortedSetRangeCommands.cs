@@ -1,3 +1,4 @@
+using Codis.Server.PubSub;
 using Codis.Server.Storage.Collections;
 using Codis.Server.Storage.SortedSets;
 
@@ -113,7 +114,7 @@ internal static class SortedSetRangeCommands
         if (store)
         {
             var dst = SortedSetValue.From(result, CollectionLimits.Current, addedInOrder: true);
-            CollectionAccess.Store(ctx, ctx.Db, 1, dst, result.Count == 0);
+            CollectionAccess.Store(ctx, ctx.Db, 1, dst, result.Count == 0, NotifyType.ZSet, "zrangestore"u8);
             ctx.Reply.WriteInteger(result.Count);
             return;
         }
@@ -190,7 +191,7 @@ internal static class SortedSetRangeCommands
         if (!SortedSetCommands.TryGetZSet(ctx, 1, out var zset)) return;
         var doomed = new List<(byte[], double)>();
         if (zset != null) ByRank(zset, start, end, false, doomed);
-        RemoveAll(ctx, zset, doomed);
+        RemoveAll(ctx, zset, doomed, "zremrangebyrank"u8);
     }
 
     [Command("zremrangebyscore", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.")]
@@ -204,7 +205,7 @@ internal static class SortedSetRangeCommands
         if (!SortedSetCommands.TryGetZSet(ctx, 1, out var zset)) return;
         var doomed = new List<(byte[], double)>();
         if (zset != null && !range.IsEmpty) ByScore(zset, range, false, 0, -1, doomed);
-        RemoveAll(ctx, zset, doomed);
+        RemoveAll(ctx, zset, doomed, "zremrangebyscore"u8);
     }
 
     [Command("zremrangebylex", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.")]
@@ -218,10 +219,10 @@ internal static class SortedSetRangeCommands
         if (!SortedSetCommands.TryGetZSet(ctx, 1, out var zset)) return;
         var doomed = new List<(byte[], double)>();
         if (zset != null && !empty && !range.IsEmpty) ByLex(zset, range, false, 0, -1, doomed);
-        RemoveAll(ctx, zset, doomed);
+        RemoveAll(ctx, zset, doomed, "zremrangebylex"u8);
     }
 
-    private static void RemoveAll(CommandContext ctx, SortedSetValue? zset, List<(byte[] Member, double)> doomed)
+    private static void RemoveAll(CommandContext ctx, SortedSetValue? zset, List<(byte[] Member, double)> doomed, ReadOnlySpan<byte> name)
     {
         if (zset == null || doomed.Count == 0)
         {
@@ -230,7 +231,7 @@ internal static class SortedSetRangeCommands
             return;
         }
         foreach (var (m, _) in doomed) zset.Remove(m);
-        CollectionAccess.AfterRemove(ctx, ctx.Arg(1), zset.Count);
+        CollectionAccess.AfterRemove(ctx, ctx.Arg(1), zset.Count, NotifyType.ZSet, name);
         ctx.Reply.WriteInteger(doomed.Count);
     }
 }

@@ -1,3 +1,4 @@
+using Codis.Server.PubSub;
 using Codis.Server.Storage.Collections;
 using Codis.Server.Storage.Streams;
 
@@ -66,8 +67,9 @@ internal static class StreamCommands
         var limits = CollectionLimits.Current;
         s.Append(id, new RequestItems(ctx.Args, fieldPos, pairs), limits.StreamNodeMaxBytes, limits.StreamNodeMaxEntries);
         StreamArgs.WriteId(ctx, id);
-        if (a.HasStrategy) s.Trim(a.ByMaxLen, a.MaxLen, a.MinId, a.Approx, a.Limit);
-        CollectionAccess.Modified(ctx, ctx.Arg(1));
+        long trimmed = a.HasStrategy ? s.Trim(a.ByMaxLen, a.MaxLen, a.MinId, a.Approx, a.Limit) : 0;
+        CollectionAccess.Modified(ctx, ctx.Arg(1), NotifyType.Stream, "xadd"u8);
+        if (trimmed > 0) ctx.Notify(NotifyType.Stream, "xtrim"u8, 1);
         if ((a.Approx || !a.IdGiven || !a.SeqGiven) && ctx.EffectsWanted)
         {
             var args = a.Approx ? a.ExactArgs(ctx, s) : Copy(ctx);
@@ -160,7 +162,7 @@ internal static class StreamCommands
         {
             if (s.Length == 0) s.FirstId = default;
             else if (first) s.RefreshFirstId();
-            CollectionAccess.Modified(ctx, ctx.Arg(1));
+            CollectionAccess.Modified(ctx, ctx.Arg(1), NotifyType.Stream, "xdel"u8);
         }
         else ctx.SuppressPropagation = true;
         ctx.Reply.WriteInteger(deleted);
@@ -174,7 +176,7 @@ internal static class StreamCommands
         long deleted = s == null ? 0 : s.Trim(a.ByMaxLen, a.MaxLen, a.MinId, a.Approx, a.Limit);
         if (deleted > 0)
         {
-            CollectionAccess.Modified(ctx, ctx.Arg(1));
+            CollectionAccess.Modified(ctx, ctx.Arg(1), NotifyType.Stream, "xtrim"u8);
             if (a.Approx && ctx.EffectsWanted) ctx.Rewrite = [a.ExactArgs(ctx, s!)];
         }
         else ctx.SuppressPropagation = true;
@@ -238,7 +240,7 @@ internal static class StreamCommands
         s.LastId = id;
         if (entriesAdded != -1) s.EntriesAdded = (ulong)entriesAdded;
         if (!maxDeleted.IsZero) s.MaxDeletedId = maxDeleted;
-        CollectionAccess.Modified(ctx, ctx.Arg(1));
+        CollectionAccess.Modified(ctx, ctx.Arg(1), NotifyType.Stream, "xsetid"u8);
         ctx.Ok();
     }
 }

@@ -1,3 +1,4 @@
+using Codis.Server.PubSub;
 using Codis.Server.Storage.Streams;
 
 namespace Codis.Server.Commands;
@@ -108,7 +109,7 @@ internal static class StreamGroupCommands
                     ctx.Error("BUSYGROUP Consumer Group name already exists");
                     return;
                 }
-                CollectionAccess.Modified(ctx, ctx.Arg(2));
+                CollectionAccess.Modified(ctx, ctx.Arg(2), NotifyType.Stream, "xgroup-create"u8);
                 ctx.Ok();
                 return;
             }
@@ -124,14 +125,14 @@ internal static class StreamGroupCommands
                 else if (!StreamArgs.TryId(ctx, ctx.Arg(4), 0, out id)) return;
                 g!.LastId = id;
                 g.EntriesRead = entriesRead;
-                CollectionAccess.Modified(ctx, ctx.Arg(2));
+                CollectionAccess.Modified(ctx, ctx.Arg(2), NotifyType.Stream, "xgroup-setid"u8);
                 ctx.Ok();
                 return;
             }
             case "destroy":
                 if (g != null && s!.DestroyGroup(groupName))
                 {
-                    CollectionAccess.Modified(ctx, ctx.Arg(2)); // wakes its blocked readers with NOGROUP
+                    CollectionAccess.Modified(ctx, ctx.Arg(2), NotifyType.Stream, "xgroup-destroy"u8); // wakes its blocked readers with NOGROUP
                     ctx.Reply.WriteInteger(1);
                 }
                 else
@@ -146,6 +147,7 @@ internal static class StreamGroupCommands
                 {
                     ctx.Keyspace.Dirty++;
                     ctx.Keyspace.OnChangedQuietly(ctx.Db, ctx.Arg(2));
+                    ctx.Notify(NotifyType.Stream, "xgroup-createconsumer"u8, 2);
                 }
                 else ctx.SuppressPropagation = true;
                 ctx.Reply.WriteInteger(created ? 1 : 0);
@@ -158,6 +160,7 @@ internal static class StreamGroupCommands
                 {
                     ctx.Keyspace.Dirty++;
                     ctx.Keyspace.OnChangedQuietly(ctx.Db, ctx.Arg(2));
+                    ctx.Notify(NotifyType.Stream, "xgroup-delconsumer"u8, 2);
                 }
                 else ctx.SuppressPropagation = true;
                 ctx.Reply.WriteInteger(pending);
@@ -384,8 +387,9 @@ internal static class StreamGroupCommands
             if (p.Consumer != null && minIdle != 0 && now - p.DeliveryTime < minIdle) continue;
             if (consumer == null)
             {
-                consumer = g.GetOrCreateConsumer(ctx.ArgBytes(3), now, out _);
+                consumer = g.GetOrCreateConsumer(ctx.ArgBytes(3), now, out bool created);
                 consumer.SeenTime = now;
+                if (created) ctx.Notify(NotifyType.Stream, "xgroup-createconsumer"u8, 1);
             }
             StreamGroup.Assign(p, consumer);
             p.DeliveryTime = deliveryTime;
@@ -469,8 +473,9 @@ internal static class StreamGroupCommands
             if (minIdle != 0 && now - p.DeliveryTime < minIdle) continue;
             if (consumer == null)
             {
-                consumer = g.GetOrCreateConsumer(ctx.ArgBytes(3), now, out _);
+                consumer = g.GetOrCreateConsumer(ctx.ArgBytes(3), now, out bool created);
                 consumer.SeenTime = now;
+                if (created) ctx.Notify(NotifyType.Stream, "xgroup-createconsumer"u8, 1);
             }
             StreamGroup.Assign(p, consumer);
             p.DeliveryTime = now;

@@ -163,6 +163,7 @@ internal static class StreamReadCommands
                     // As Redis 7.0: the consumer appears only when the read serves it something now.
                     consumer = g.GetOrCreateConsumer(consumerName!, ctx.Now, out created);
                     consumer.SeenTime = ctx.Now;
+                    if (created) ctx.Notify(PubSub.NotifyType.Stream, "xgroup-createconsumer"u8, streamsArg + k);
                 }
             }
             else if (s.Length > 0 && s.LastValidId > gt) now = true;
@@ -259,6 +260,7 @@ internal static class StreamReadCommands
         {
             var consumer = g.GetOrCreateConsumer(consumerName!, ctx.Now, out bool created);
             consumer.SeenTime = ctx.Now;
+            if (created) ctx.Notify(PubSub.NotifyType.Stream, "xgroup-createconsumer"u8, key);
             StreamGroupReads.ServeNew(ctx, key, s, g, consumer, created, gt, count, noAck, effects);
         }
         Finish(ctx, effects);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using Codis.Server.PubSub;
 using Codis.Server.Storage;
 
 namespace Codis.Server.Commands;
@@ -47,6 +48,7 @@ internal static class StringCommands
             return;
         }
         db.Add(ctx.ArgBytes(1), ctx.ArgBytes(2), 0);
+        ctx.Notify(NotifyType.String, "set"u8, 1);
         ctx.Reply.WriteInteger(1);
     }
 
@@ -65,6 +67,8 @@ internal static class StringCommands
             return;
         }
         ctx.Db.SetString(ctx.Arg(1), ctx.Arg(3), expireAt);
+        ctx.Notify(NotifyType.String, "set"u8, 1);
+        ctx.Notify(NotifyType.Generic, "expire"u8, 1);
         ctx.Rewrite = [["SET"u8.ToArray(), ctx.ArgBytes(1), ctx.ArgBytes(3), "PXAT"u8.ToArray(), Ascii(expireAt)]];
         ctx.Ok();
     }
@@ -76,6 +80,7 @@ internal static class StringCommands
         if (old == null) ctx.Reply.WriteNullBulk();
         else ctx.Reply.WriteBulk(old); // copied into the reply before the stored array may be overwritten
         ctx.Db.SetString(ctx.Arg(1), ctx.Arg(2));
+        ctx.Notify(NotifyType.String, "set"u8, 1);
         ctx.Rewrite = [["SET"u8.ToArray(), ctx.ArgBytes(1), ctx.ArgBytes(2)]];
     }
 
@@ -91,6 +96,7 @@ internal static class StringCommands
         }
         ctx.Reply.WriteBulk(value);
         ctx.Db.Remove(ctx.Arg(1));
+        ctx.Notify(NotifyType.Generic, "del"u8, 1);
         ctx.Rewrite = [["DEL"u8.ToArray(), ctx.ArgBytes(1)]];
     }
 
@@ -144,16 +150,19 @@ internal static class StringCommands
         if (unit is "EXAT" or "PXAT" && expireAt <= ctx.Now && ctx.Keyspace.ExpireAllowed)
         {
             db.Remove(ctx.Arg(1));
+            ctx.Notify(NotifyType.Generic, "del"u8, 1);
             ctx.Rewrite = [["DEL"u8.ToArray(), ctx.ArgBytes(1)]];
         }
         else if (unit != null)
         {
             db.SetExpire(ctx.Arg(1), expireAt);
+            ctx.Notify(NotifyType.Generic, "expire"u8, 1);
             ctx.Rewrite = [["PEXPIREAT"u8.ToArray(), ctx.ArgBytes(1), Ascii(expireAt)]];
         }
         else if (persist && db.GetExpire(ctx.Arg(1)) != 0)
         {
             db.SetExpire(ctx.Arg(1), 0);
+            ctx.Notify(NotifyType.Generic, "persist"u8, 1);
             ctx.Rewrite = [["PERSIST"u8.ToArray(), ctx.ArgBytes(1)]];
         }
         else
@@ -213,7 +222,11 @@ internal static class StringCommands
         var db = ctx.Db;
         // SetString: an overwrite of the same length reuses the stored array, so a write-heavy MSET load makes no
         // young objects that live until their key's next write (each gen1 collection would copy them all).
-        for (int i = 1; i < ctx.ArgCount; i += 2) db.SetString(ctx.Arg(i), ctx.Arg(i + 1));
+        for (int i = 1; i < ctx.ArgCount; i += 2)
+        {
+            db.SetString(ctx.Arg(i), ctx.Arg(i + 1));
+            ctx.Notify(NotifyType.String, "set"u8, i);
+        }
     }
 
     [Command("append", 3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "string", Summary = "Appends a string to the value of a key. Creates the key if it doesn't exist.")]
@@ -224,6 +237,7 @@ internal static class StringCommands
         if (old == null)
         {
             ctx.Db.Add(ctx.ArgBytes(1), tail.ToArray(), 0);
+            ctx.Notify(NotifyType.String, "append"u8, 1);
             ctx.Reply.WriteInteger(tail.Length);
             return;
         }
@@ -232,6 +246,7 @@ internal static class StringCommands
         old.CopyTo(value, 0);
         tail.CopyTo(value.AsSpan(old.Length));
         ctx.Db.Set(ctx.Arg(1), value, Database.KeepTtl);
+        ctx.Notify(NotifyType.String, "append"u8, 1);
         ctx.Reply.WriteInteger(value.Length);
     }
 
@@ -288,6 +303,7 @@ internal static class StringCommands
             // In place: the stored array is owned by this key alone.
             patch.CopyTo(old.AsSpan((int)offset));
             ctx.Keyspace.OnModified(db, ctx.Arg(1));
+            ctx.Notify(NotifyType.String, "setrange"u8, 1);
             ctx.Reply.WriteInteger(old.Length);
             return;
         }
@@ -296,6 +312,7 @@ internal static class StringCommands
         patch.CopyTo(value.AsSpan((int)offset));
         if (old == null) db.Add(ctx.ArgBytes(1), value, 0);
         else db.Set(ctx.Arg(1), value, Database.KeepTtl);
+        ctx.Notify(NotifyType.String, "setrange"u8, 1);
         ctx.Reply.WriteInteger(value.Length);
     }
 }

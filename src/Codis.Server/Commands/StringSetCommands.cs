@@ -55,6 +55,7 @@ internal static class StringSetCommands
         {
             // The common case needs no look at the old value: one lookup instead of two.
             db.SetString(key, ctx.Arg(2), keepTtl ? Storage.Database.KeepTtl : expireAt);
+            NotifySet(ctx, expireAt);
             if (expireAt != 0) ctx.Rewrite = [[.. Expiry.SetPxatRewrite(ctx, expireAt)]];
             ctx.Ok();
             return;
@@ -73,9 +74,17 @@ internal static class StringSetCommands
             return;
         }
         db.Set(key, ctx.ArgBytes(2), keepTtl ? Storage.Database.KeepTtl : expireAt);
+        NotifySet(ctx, expireAt);
         if (expireAt != 0) ctx.Rewrite = [[.. Expiry.SetPxatRewrite(ctx, expireAt)]];
         if (get) WriteOld(ctx, old);
         else ctx.Ok();
+    }
+
+    /// <summary>SET's events: "set", then "expire" when it gave the key a deadline.</summary>
+    private static void NotifySet(CommandContext ctx, long expireAt)
+    {
+        ctx.Notify(PubSub.NotifyType.String, "set"u8, 1);
+        if (expireAt != 0) ctx.Notify(PubSub.NotifyType.Generic, "expire"u8, 1);
     }
 
     private static void WriteOld(CommandContext ctx, object? old)

@@ -59,6 +59,9 @@ internal static class ServerSettings
         s.Define(new Setting { Name = "client-output-buffer-limit", Kind = SettingKind.String, Default = "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60",
             Description = "per class (normal, slave, pubsub): hard limit, soft limit, soft seconds; a pub/sub client over them is disconnected",
             Validate = PubSub.PubSubHub.ValidateLimit });
+        s.Define(new Setting { Name = "notify-keyspace-events", Kind = SettingKind.String, Default = "",
+            Description = "keyspace notifications published over pub/sub: K, E and event classes (g$lshzxetmdn, A = g$lshzxetd), as Redis",
+            Validate = PubSub.KeyspaceEvents.Validate, Canonical = PubSub.KeyspaceEvents.Format });
         s.Define(new Setting { Name = "busy-reply-threshold", Kind = SettingKind.Integer, Default = "5000", Min = 0, Max = long.MaxValue, Description = "milliseconds a script runs before other clients get -BUSY and SCRIPT KILL works" });
         s.Alias("lua-time-limit", "busy-reply-threshold");
         Persistence.PersistenceSettings.Define(s);

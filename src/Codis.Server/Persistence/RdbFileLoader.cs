@@ -151,7 +151,7 @@ internal static class RdbFileLoader
                 continue;
             }
             if (db.TryPeek(key, out _, out _)) throw new LoadException($"duplicate key '{Printable(key)}' in db {db.Index}");
-            db.Add(key, stored!, exp);
+            db.Add(key, stored!, exp, announce: false);
             if (idle >= 0 || freq >= 0) db.RestoreAccess(key, idle, freq);
             result.KeysLoaded++;
         }

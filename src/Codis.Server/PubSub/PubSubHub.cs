@@ -34,6 +34,9 @@ internal sealed class PubSubHub
     /// <summary>Distinct patterns with at least one subscriber (INFO pubsub_patterns, PUBSUB NUMPAT).</summary>
     public int PatternCount => patterns.Count;
 
+    /// <summary>Whether anyone subscribes to a channel or pattern at all (keyspace events are built only then).</summary>
+    public bool HasSubscribers => channels.Count != 0 || patterns.Count != 0;
+
     /// <summary>Sharded channels with at least one subscriber (INFO pubsubshard_channels).</summary>
     public int ShardChannelCount => shardChannels.Count;
 

@@ -48,15 +48,20 @@ internal sealed class Database(int index, Keyspace keyspace)
 
     /// <summary>
     /// <see cref="TryFind"/> without marking the key accessed, for commands that only inspect it (TYPE, TTL,
-    /// EXISTS, OBJECT), as Redis's LOOKUP_NOTOUCH.
+    /// EXISTS, OBJECT), as Redis's LOOKUP_NOTOUCH. <paramref name="announceMiss"/> false: a miss raises no
+    /// "keymiss" event (OBJECT, Redis's LOOKUP_NONOTIFY).
     /// </summary>
-    public bool TryPeek(ReadOnlySpan<byte> key, out KeyTable table, out int index)
+    public bool TryPeek(ReadOnlySpan<byte> key, out KeyTable table, out int index, bool announceMiss = true)
     {
         bool found = Lookup(key, out table, out index);
         if (keyspace.CountLookups)
         {
             if (found) keyspace.KeyspaceHits++;
-            else keyspace.KeyspaceMisses++;
+            else
+            {
+                keyspace.KeyspaceMisses++;
+                if (announceMiss) keyspace.Notify(PubSub.NotifyType.KeyMiss, "keymiss"u8, this, key); // where Redis counts them
+            }
         }
         return found;
     }
@@ -123,8 +128,11 @@ internal sealed class Database(int index, Keyspace keyspace)
         Add(Collections.ElementBytes.Copy(key), Collections.ElementBytes.Copy(value), expireAt == KeepTtl ? 0 : expireAt);
     }
 
-    /// <summary>Adds a key that is known to be absent.</summary>
-    public void Add(byte[] key, object value, long expireAt)
+    /// <summary>
+    /// Adds a key that is known to be absent; <paramref name="announce"/> false for data being loaded (an RDB file,
+    /// a full resync), which raises no "new" keyspace event, as in Redis.
+    /// </summary>
+    public void Add(byte[] key, object value, long expireAt, bool announce = true)
     {
         int slot = SlotHash.Slot(key);
         var table = TableOrCreate(slot);
@@ -133,6 +141,7 @@ internal sealed class Database(int index, Keyspace keyspace)
         Count++;
         Tags.OnAdded(key);
         keyspace.OnModified(this, key);
+        if (announce) keyspace.Notify(PubSub.NotifyType.New, "new"u8, this, key);
     }
 
     /// <summary>

@@ -131,6 +131,14 @@ internal sealed class Keyspace
         if (handler != null) handler(db, key.ToArray());
     }
 
+    /// <summary>Keyspace notifications; null while notify-keyspace-events enables nothing.</summary>
+    public PubSub.KeyspaceEvents? Events { get; set; }
+
+    /// <summary>Reports a keyspace event (notify-keyspace-events): with the setting empty, one null check.</summary>
+    [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.AggressiveInlining)]
+    public void Notify(PubSub.NotifyType type, ReadOnlySpan<byte> name, Database db, ReadOnlySpan<byte> key) =>
+        Events?.Publish(type, name, db.Index, key);
+
     public void OnExpired(Database db, byte[] key)
     {
         Dirty++;
@@ -138,6 +146,7 @@ internal sealed class Keyspace
         if (db.HasWatches) db.TouchWatched(key);
         KeyDeletedByServer?.Invoke(db, key);
         KeyModified?.Invoke(db, key);
+        Notify(PubSub.NotifyType.Expired, "expired"u8, db, key);
     }
 
     /// <summary>A key deleted by maxmemory-policy: as an expiry, but counted in evicted_keys.</summary>
@@ -148,6 +157,7 @@ internal sealed class Keyspace
         if (db.HasWatches) db.TouchWatched(key);
         KeyDeletedByServer?.Invoke(db, key);
         KeyModified?.Invoke(db, key);
+        Notify(PubSub.NotifyType.Evicted, "evicted"u8, db, key);
     }
 
     public long TotalKeys()
