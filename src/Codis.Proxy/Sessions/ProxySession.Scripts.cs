@@ -10,8 +10,9 @@ namespace Codis.Proxy.Sessions;
 /// after an EVALSHA got NOSCRIPT and run it by its digest, which may then land on any group. So LOAD goes to every
 /// master; EXISTS says 1 only for a script every master has; KILL stops the script wherever one runs. FLUSH stays
 /// refused, with the other commands that administer the servers. FUNCTION likewise: a library must be on every
-/// group for FCALL (routed by its keys like EVAL) to find it, so LOAD, DELETE, FLUSH and RESTORE go to every master;
-/// LIST, DUMP, STATS and HELP are answered by one; KILL stops the function wherever one runs.
+/// group for FCALL (routed by its keys like EVAL) to find it, so LOAD, DELETE and RESTORE go to every master;
+/// LIST, DUMP, STATS and HELP are answered by one; KILL stops the function wherever one runs; FLUSH is fenced as
+/// SCRIPT FLUSH is.
 /// </summary>
 internal sealed partial class ProxySession
 {
@@ -50,7 +51,10 @@ internal sealed partial class ProxySession
         string sub = req.Count >= 2 ? Encoding.ASCII.GetString(req[1]).ToUpperInvariant() : "";
         switch (sub)
         {
-            case "LOAD" or "DELETE" or "FLUSH" or "RESTORE":
+            case "FLUSH":
+                Answer(batch, op, Replies.Error("ERR handle request, command 'FUNCTION FLUSH' is not allowed: it deletes every server's libraries; run it on the codis-servers (or FUNCTION DELETE one library)"));
+                break;
+            case "LOAD" or "DELETE" or "RESTORE":
                 // the same change on every master: the first answer stands for all, unless one failed
                 FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? m.Children[0].Reply!);
                 break;
