@@ -18,37 +18,33 @@ internal sealed partial class ProxySession
 {
     private void Script(RespRequest req, Batch batch, OpInfo op)
     {
-        var masters = SessionPubSub.Masters(proxy.Router);
-        var wire = (req.IsMultibulk ? req.Raw : Encode(req)).ToArray();
-        string sub = req.Count >= 2 ? Encoding.ASCII.GetString(req[1]).ToUpperInvariant() : "";
+        var (sub, all) = Subcommand(req);
         switch (sub)
         {
             case "LOAD" when req.Count == 3:
                 // every master computes the same SHA1 of the same text: the first answer stands for all, unless one failed
-                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? m.Children[0].Reply!);
+                FanOut(batch, op, all, m => FirstError(m) ?? m.Children[0].Reply!);
                 break;
             case "FLUSH":
                 // emptying every server's cache is administration (the proxy's fence, as for FLUSHALL and CONFIG SET)
                 Answer(batch, op, Replies.Error("ERR handle request, command 'SCRIPT FLUSH' is not allowed: it empties every server's script cache; run it on the codis-servers"));
                 break;
             case "EXISTS" when req.Count >= 3:
-                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? AllHave(m, req.Count - 2));
+                FanOut(batch, op, all, m => FirstError(m) ?? AllHave(m, req.Count - 2));
                 break;
             case "KILL" when req.Count == 2:
-                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), Killed);
+                FanOut(batch, op, all, Killed);
                 break;
             default:
                 // HELP, and wrong subcommands or arities: any one server gives Redis's own reply
-                FanOut(batch, op, masters.Take(1).Select(a => (a, wire)).ToList(), m => m.Children[0].Reply!);
+                FanOut(batch, op, all.Take(1).ToList(), m => m.Children[0].Reply!);
                 break;
         }
     }
 
     private void Function(RespRequest req, Batch batch, OpInfo op)
     {
-        var masters = SessionPubSub.Masters(proxy.Router);
-        var wire = (req.IsMultibulk ? req.Raw : Encode(req)).ToArray();
-        string sub = req.Count >= 2 ? Encoding.ASCII.GetString(req[1]).ToUpperInvariant() : "";
+        var (sub, all) = Subcommand(req);
         switch (sub)
         {
             case "FLUSH":
@@ -56,16 +52,24 @@ internal sealed partial class ProxySession
                 break;
             case "LOAD" or "DELETE" or "RESTORE":
                 // the same change on every master: the first answer stands for all, unless one failed
-                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), m => FirstError(m) ?? m.Children[0].Reply!);
+                FanOut(batch, op, all, m => FirstError(m) ?? m.Children[0].Reply!);
                 break;
             case "KILL" when req.Count == 2:
-                FanOut(batch, op, masters.Select(a => (a, wire)).ToList(), Killed);
+                FanOut(batch, op, all, Killed);
                 break;
             default:
                 // LIST, DUMP, STATS, HELP, and wrong subcommands or arities: every master has the same libraries
-                FanOut(batch, op, masters.Take(1).Select(a => (a, wire)).ToList(), m => m.Children[0].Reply!);
+                FanOut(batch, op, all.Take(1).ToList(), m => m.Children[0].Reply!);
                 break;
         }
+    }
+
+    /// <summary>The upper-cased subcommand of a SCRIPT/FUNCTION request, and the request addressed to every master.</summary>
+    private (string Sub, List<(string, byte[])> ToEveryMaster) Subcommand(RespRequest req)
+    {
+        var wire = (req.IsMultibulk ? req.Raw : Encode(req)).ToArray();
+        string sub = req.Count >= 2 ? Encoding.ASCII.GetString(req[1]).ToUpperInvariant() : "";
+        return (sub, SessionPubSub.Masters(proxy.Router).Select(a => (a, wire)).ToList());
     }
 
     private static byte[]? FirstError(MultiRequest m)

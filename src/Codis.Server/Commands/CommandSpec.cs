@@ -79,24 +79,20 @@ internal sealed class CommandSpec
     }
 
     /// <summary>
-    /// The command a request runs as: its subcommand ("config|get") when it names a known one, else this command.
-    /// Redis 7 counts (commandstats, latency), checks (scripts) and names (errors) a subcommand as itself.
+    /// What a request runs: a container's subcommand ("config|get", "function|load") when its second word names
+    /// one, this command when it has none or the request names none, null when it names a subcommand the container
+    /// does not have (an unknown command to a script).
     /// </summary>
-    public CommandSpec Resolve(RespRequest request) =>
-        Subcommands.Count == 0 || request.Count < 2 ? this : FindSubcommand(request[1]) ?? this;
-
-    public bool Has(CommandFlags flag) => (Flags & flag) != 0;
+    public CommandSpec? For(RespRequest request) =>
+        Subcommands.Count == 0 || request.Count < 2 ? this : FindSubcommand(request[1]);
 
     /// <summary>
-    /// What a request runs: a container's subcommand (FUNCTION LOAD is "function|load"), this command when it has
-    /// none or the request names none, null when it names a subcommand the container does not have.
+    /// <see cref="For"/>, falling back to the container: Redis 7 counts (commandstats, latency) and names (errors) a
+    /// known subcommand as itself.
     /// </summary>
-    public CommandSpec? For(RespRequest request)
-    {
-        if (Subcommands.Count == 0 || request.Count < 2) return this;
-        string name = Name + "|" + request.ToUtf8String(1).ToLowerInvariant();
-        return Subcommands.Find(s => s.Name == name);
-    }
+    public CommandSpec Resolve(RespRequest request) => For(request) ?? this;
+
+    public bool Has(CommandFlags flag) => (Flags & flag) != 0;
 
     public bool ArityOk(int count) => Arity >= 0 ? count == Arity : count >= -Arity;
 

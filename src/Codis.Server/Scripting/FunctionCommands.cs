@@ -20,22 +20,8 @@ internal static class FunctionCommands
             ctx.Error("ERR Function not found");
             return;
         }
-        if (!CommandContext.TryParseLong(ctx.Arg(2), out long numkeys))
-        {
-            ctx.Error("ERR Bad number of keys provided");
-            return;
-        }
-        if (numkeys < 0)
-        {
-            ctx.Error("ERR Number of keys can't be negative");
-            return;
-        }
-        if (numkeys > ctx.ArgCount - 3)
-        {
-            ctx.Error("ERR Number of keys can't be greater than number of args");
-            return;
-        }
-        ctx.Server.Scripts.CallFunction(ctx, function, (int)numkeys, readOnly);
+        if (!ScriptEngine.TryNumKeys(ctx, "ERR Bad number of keys provided", out int numkeys)) return;
+        ctx.Server.Scripts.CallFunction(ctx, function, numkeys, readOnly);
     }
 
     private static readonly string[] Help =

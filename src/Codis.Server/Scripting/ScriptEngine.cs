@@ -224,21 +224,7 @@ internal sealed unsafe partial class ScriptEngine
             ctx.Error("NOSCRIPT No matching script. Please use EVAL.");
             return;
         }
-        if (!CommandContext.TryParseLong(ctx.Arg(2), out long numkeys))
-        {
-            ctx.Error(Errors.NotInteger);
-            return;
-        }
-        if (numkeys < 0)
-        {
-            ctx.Error("ERR Number of keys can't be negative");
-            return;
-        }
-        if (numkeys > ctx.ArgCount - 3)
-        {
-            ctx.Error("ERR Number of keys can't be greater than number of args");
-            return;
-        }
+        if (!TryNumKeys(ctx, Errors.NotInteger, out int numkeys)) return;
         string sha;
         Cached? script;
         if (bySha)
@@ -266,9 +252,9 @@ internal sealed unsafe partial class ScriptEngine
         }
         // MONITOR shows the EVAL before the commands its script runs (the command itself is flagged SkipMonitor).
         if (server.Monitors.Active) server.Monitors.Feed(ctx.Client, ctx.Args, (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10);
-        SetGlobals(evalVm!, ctx, (int)numkeys);
+        SetGlobals(evalVm!, ctx, numkeys);
         var declared = script.Flags ?? FunctionFlags.None;
-        Run(ctx, evalVm!, sha, script.FunctionRef, (int)numkeys, readOnly || (declared & FunctionFlags.NoWrites) != 0,
+        Run(ctx, evalVm!, sha, script.FunctionRef, numkeys, readOnly || (declared & FunctionFlags.NoWrites) != 0,
             function: false, allowOom: (declared & FunctionFlags.AllowOom) != 0);
     }
 
@@ -470,5 +456,31 @@ internal sealed unsafe partial class ScriptEngine
     {
         lua_pushboolean(l, CommandTable.Find(ToSpan(l, 1, out _)) != null ? 1 : 0);
         return 1;
+    }
+
+    /// <summary>
+    /// The numkeys argument (the third word) of EVAL/EVALSHA/FCALL and their _RO forms, with Redis's errors; a word
+    /// that is no integer gets <paramref name="notIntegerError"/> (EVAL and FCALL word it differently).
+    /// </summary>
+    internal static bool TryNumKeys(CommandContext ctx, string notIntegerError, out int numkeys)
+    {
+        numkeys = 0;
+        if (!CommandContext.TryParseLong(ctx.Arg(2), out long n))
+        {
+            ctx.Error(notIntegerError);
+            return false;
+        }
+        if (n < 0)
+        {
+            ctx.Error("ERR Number of keys can't be negative");
+            return false;
+        }
+        if (n > ctx.ArgCount - 3)
+        {
+            ctx.Error("ERR Number of keys can't be greater than number of args");
+            return false;
+        }
+        numkeys = (int)n;
+        return true;
     }
 }
