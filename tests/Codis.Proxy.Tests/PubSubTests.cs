@@ -100,6 +100,49 @@ public class PubSubTests(PubSubCluster cluster) : IClassFixture<PubSubCluster>
         Assert.Equal("PONG", sub.Call("PING").Text);
     }
 
+    /// <summary>A key of group <paramref name="keyGroup"/> whose keyspace channel's own slot is in the other group.</summary>
+    private static string KeyAwayFromItsChannel(int keyGroup) =>
+        // (CRC-32 is affine: for keys of one length, prefix + key differs from key by a constant, so vary the length)
+        Enumerable.Range(0, 100_000).Select(i => $"ks:{i}{new string('x', i % 16)}").First(k =>
+            SlotHash.Slot(Encoding.UTF8.GetBytes(k)) < 512 == (keyGroup == 1) &&
+            SlotHash.Slot(Encoding.UTF8.GetBytes($"__keyspace@0__:{k}")) < 512 != (keyGroup == 1));
+
+    [Fact]
+    public void KeyspaceNotifications_SubscribedByChannel_ComeFromTheServerThatHoldsTheKey()
+    {
+        // Each key's channel hashes to the other group, so routing the channel by its own slot would hear nothing.
+        string k1 = KeyAwayFromItsChannel(1), k2 = KeyAwayFromItsChannel(2);
+        string ks1 = $"__keyspace@0__:{k1}", ks2 = $"__keyspace@0__:{k2}", ev = "__keyevent@0__:set";
+        var servers = new[] { cluster.Group1, cluster.Group2 };
+        foreach (var g in servers) { using var c = g.Client(); Assert.Equal("OK", c.Call("CONFIG", "SET", "notify-keyspace-events", "KE$").Text); }
+        try
+        {
+            using var sub = cluster.ClientB();
+            sub.Send([.. new[] { "SUBSCRIBE", ks1, ks2, ev }.Select(Encoding.UTF8.GetBytes)]);
+            Expect(sub.Read(), "subscribe", ks1, 1L);
+            Expect(sub.Read(), "subscribe", ks2, 2L);
+            Expect(sub.Read(), "subscribe", ev, 3L);
+
+            using var c = cluster.Client();
+            Assert.Equal("OK", c.Call("SET", k1, "v1").Text);
+            Assert.Equal("OK", c.Call("SET", k2, "v2").Text);
+            var got = Enumerable.Range(0, 4).Select(_ => string.Join("|", sub.Read().Items!.Select(i => i.Text))).ToHashSet();
+            Assert.Equal(new HashSet<string> { $"message|{ks1}|set", $"message|{ev}|{k1}", $"message|{ks2}|set", $"message|{ev}|{k2}" }, got);
+
+            // NUMSUB asks the server that carries each channel; every master carries the keyevent channel.
+            var numsub = c.Call("PUBSUB", "NUMSUB", ks1, ks2, ev).Items!;
+            Assert.Equal([ks1, "1", ks2, "1", ev, "1"], numsub.Select(i => i.Type == RespType.Integer ? i.Integer.ToString() : i.Text));
+            foreach (var g in servers) { using var d = g.Client(); Assert.Equal(1, d.Call("PUBSUB", "NUMSUB", ev).Items![1].Integer); }
+            // A PUBLISH to a keyspace channel goes where its subscribers are.
+            Assert.Equal(1, c.Call("PUBLISH", ks2, "by-hand").Integer);
+            Assert.Equal($"message|{ks2}|by-hand", string.Join("|", sub.Read().Items!.Select(i => i.Text)));
+        }
+        finally
+        {
+            foreach (var g in servers) { using var c = g.Client(); c.Call("CONFIG", "SET", "notify-keyspace-events", ""); }
+        }
+    }
+
     [Fact]
     public async Task Subscriber_KeepsReceiving_AcrossItsChannelsSlotMigration()
     {

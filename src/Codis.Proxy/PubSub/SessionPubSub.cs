@@ -1,7 +1,6 @@
 using System.Text;
 using Codis.Core.Logging;
 using Codis.Core.Resp;
-using Codis.Core.Slots;
 using Codis.Proxy.Backends;
 using Codis.Proxy.Routing;
 
@@ -116,10 +115,19 @@ internal sealed class SessionPubSub : IDisposable
         sb.Append("*3\r\n$").Append(verb.Length).Append("\r\n").Append(verb).Append("\r\n$")
           .Append(name.Length).Append("\r\n").Append(name).Append("\r\n:").Append(count).Append("\r\n");
 
-    /// <summary>Where a channel is subscribed: its slot's master, plus the source master while the slot migrates.</summary>
+    /// <summary>
+    /// Where a channel is subscribed: its slot's master, plus the source master while the slot migrates; a
+    /// keyevent channel on every master (<see cref="ChannelRoute"/>).
+    /// </summary>
     private static void ChannelHomes(Routing.Router router, string channel, List<string> into)
     {
-        var m = router.Slot(SlotHash.Slot(Encoding.Latin1.GetBytes(channel)));
+        var name = Encoding.Latin1.GetBytes(channel);
+        if (ChannelRoute.OnEveryMaster(name))
+        {
+            into.AddRange(Masters(router));
+            return;
+        }
+        var m = router.Slot(ChannelRoute.Slot(name));
         if (m.BackendAddr.Length > 0) into.Add(m.BackendAddr);
         if (m.MigrateFrom.Length > 0 && m.MigrateFrom != m.BackendAddr) into.Add(m.MigrateFrom);
     }

@@ -232,7 +232,7 @@ internal sealed partial class ProxySession
         // Keyless forwarding: a channel is not a key, so a migrating slot needs no key move first.
         var wire = req.IsMultibulk ? req.Raw : Encode(req);
         var p = Track(new PendingRequest(batch) { Op = op, StartTicks = System.Diagnostics.Stopwatch.GetTimestamp() }, batch);
-        return proxy.Router.ForwardAsync(p, SlotHash.Slot(req[1]), wire, ReadOnlyMemory<byte>.Empty, Database, true, seed, touched);
+        return proxy.Router.ForwardAsync(p, ChannelRoute.Slot(req[1]), wire, ReadOnlyMemory<byte>.Empty, Database, true, seed, touched);
     }
 
     /// <summary>PUBSUB CHANNELS (union over masters), NUMPAT (the largest master count), NUMSUB (each channel's owner).</summary>
@@ -293,7 +293,7 @@ internal sealed partial class ProxySession
         var byOwner = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (int i = 2; i < req.Count; i++)
         {
-            var owner = proxy.Router.Slot(SlotHash.Slot(req[i])).BackendAddr;
+            var owner = proxy.Router.Slot(ChannelRoute.Slot(req[i])).BackendAddr;
             if (owner.Length == 0)
             {
                 Answer(batch, op, Replies.Error("ERR handle request, slot is not ready, may be offline"));
