@@ -276,7 +276,7 @@ internal static class BitCommands
         int maxLen = 0;
         for (int j = 0; j < n; j++)
         {
-            if (!StringCommands.TryGetString(ctx, ctx.Arg(3 + j), out var s)) return;
+            if (!StringCommands.TryGetString(ctx, ctx.Arg(3 + j), out var s, asRead: true)) return;
             sources[j] = s;
             if (s != null && s.Length > maxLen) maxLen = s.Length;
         }

@@ -82,7 +82,8 @@ internal static class BitfieldCommand
         }
 
         var key = ctx.Arg(1);
-        if (!StringCommands.TryGetString(ctx, key, out var value0)) return;
+        // only GETs: Redis looks the key up as a read (counted, a miss announced)
+        if (!StringCommands.TryGetString(ctx, key, out var value0, asRead: !writes)) return;
         byte[] bytes = value0 ?? [];
         bool changed = false;
         if (writes)

@@ -9,19 +9,19 @@ internal static class CollectionAccess
     /// Finds a key for reading as <typeparamref name="T"/>. Returns false (WRONGTYPE already replied) when it
     /// holds another type; <paramref name="value"/> is null when the key does not exist.
     /// </summary>
-    public static bool TryGet<T>(CommandContext ctx, ReadOnlySpan<byte> key, out T? value) where T : class
-    {
-        var found = ctx.Db.Get(key);
-        value = found as T;
-        if (found == null || value != null) return true;
-        ctx.WrongType();
-        return false;
-    }
+    public static bool TryGet<T>(CommandContext ctx, ReadOnlySpan<byte> key, out T? value) where T : class =>
+        As(ctx, ctx.Db.Get(key), out value);
+
+    /// <summary>As <see cref="TryGet{T}"/> for a key a writing command only reads (<see cref="Database.GetForRead"/>).</summary>
+    public static bool TryGetForRead<T>(CommandContext ctx, ReadOnlySpan<byte> key, out T? value) where T : class =>
+        As(ctx, ctx.Db.GetForRead(key), out value);
 
     /// <summary>As <see cref="TryGet{T}"/> on any database, for commands that look at several.</summary>
-    public static bool TryGet<T>(CommandContext ctx, Database db, ReadOnlySpan<byte> key, out T? value) where T : class
+    public static bool TryGet<T>(CommandContext ctx, Database db, ReadOnlySpan<byte> key, out T? value) where T : class =>
+        As(ctx, db.Get(key), out value);
+
+    private static bool As<T>(CommandContext ctx, object? found, out T? value) where T : class
     {
-        var found = db.Get(key);
         value = found as T;
         if (found == null || value != null) return true;
         ctx.WrongType();

@@ -45,7 +45,7 @@ internal static class GeoSearchCommands
 
     private static void Search(CommandContext ctx, int srcArg, Mode mode)
     {
-        if (!SortedSetCommands.TryGetZSet(ctx, srcArg, out var zset)) return;
+        if (!CollectionAccess.TryGetForRead(ctx, ctx.Arg(srcArg), out SortedSetValue? zset)) return; // the *STORE forms' source too
         var shape = new GeoShape();
         int baseArgs;
         int storeArg = -1;

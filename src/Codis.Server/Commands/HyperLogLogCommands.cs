@@ -15,9 +15,9 @@ internal static class HyperLogLogCommands
     /// Looks a key up as an HLL: false (error replied) for another type or a string that is not an HLL;
     /// <paramref name="value"/> is null when the key does not exist.
     /// </summary>
-    private static bool TryGetHll(CommandContext ctx, ReadOnlySpan<byte> key, out byte[]? value)
+    private static bool TryGetHll(CommandContext ctx, ReadOnlySpan<byte> key, out byte[]? value, bool asRead = false)
     {
-        if (!StringCommands.TryGetString(ctx, key, out value)) return false;
+        if (!StringCommands.TryGetString(ctx, key, out value, asRead)) return false;
         if (value == null || Hll.IsValid(value)) return true;
         ctx.Error(Hll.NotHll);
         return false;
@@ -131,7 +131,7 @@ internal static class HyperLogLogCommands
         // The destination is one of the inputs, as in Redis.
         for (int i = 1; i < ctx.ArgCount; i++)
         {
-            if (!TryGetHll(ctx, ctx.Arg(i), out var v)) return;
+            if (!TryGetHll(ctx, ctx.Arg(i), out var v, asRead: true)) return;
             if (v == null) continue;
             if (Hll.IsDense(v)) useDense = true;
             if (!Hll.MergeInto(v, max))

@@ -213,7 +213,7 @@ internal static class KeyCommands
             ctx.Error(Errors.SameObject);
             return;
         }
-        if (!src.TryFind(from, out var table, out int index))
+        if (!src.TryFindForRead(from, out var table, out int index))
         {
             ctx.SuppressPropagation = true;
             ctx.Reply.WriteInteger(0);

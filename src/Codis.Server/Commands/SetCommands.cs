@@ -205,7 +205,7 @@ internal static class SetCommands
     {
         sets = new SetValue?[count];
         for (int i = 0; i < count; i++)
-            if (!TryGetSet(ctx, first + i, out sets[i])) return false;
+            if (!CollectionAccess.TryGetForRead(ctx, ctx.Arg(first + i), out sets[i])) return false; // counted in the *STORE forms too
         return true;
     }
 

@@ -49,7 +49,7 @@ internal static class SortCommand
     {
         var o = new Options();
         if (!TryParse(ctx, readOnly, o)) return;
-        var value = ctx.Db.Get(ctx.Arg(1));
+        var value = ctx.Db.GetForRead(ctx.Arg(1)); // SORT is a write command; its key (and BY/GET keys) are reads
         if (value != null && value is not ListValue && value is not SetValue && value is not SortedSetValue)
         {
             ctx.WrongType();
@@ -368,7 +368,7 @@ internal static class SortCommand
         pattern[..star].CopyTo(key);
         element.CopyTo(key[star..]);
         suffix.CopyTo(key[(star + element.Length)..]);
-        var found = ctx.Db.Get(key);
+        var found = ctx.Db.GetForRead(key);
         if (fieldAt >= 0) return found is HashValue h ? h.Get(pattern[fieldAt..]) : null;
         return found as byte[];
     }

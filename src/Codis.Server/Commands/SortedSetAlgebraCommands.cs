@@ -83,7 +83,7 @@ internal static class SortedSetAlgebraCommands
         var sources = new Source[n];
         for (int i = 0; i < n; i++)
         {
-            var value = ctx.Db.Get(ctx.Arg(numKeysArg + 1 + i));
+            var value = ctx.Db.GetForRead(ctx.Arg(numKeysArg + 1 + i)); // counted in the *STORE forms too
             if (value != null && value is not SortedSetValue && value is not SetValue)
             {
                 ctx.WrongType();

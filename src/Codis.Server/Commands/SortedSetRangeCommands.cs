@@ -94,7 +94,7 @@ internal static class SortedSetRangeCommands
                 break;
         }
 
-        if (!SortedSetCommands.TryGetZSet(ctx, keyArg, out var zset)) return;
+        if (!CollectionAccess.TryGetForRead(ctx, ctx.Arg(keyArg), out SortedSetValue? zset)) return; // ZRANGESTORE's source too
         var result = new List<(byte[] Member, double Score)>();
         if (zset != null)
         {

@@ -105,7 +105,7 @@ internal static class StreamReadCommands
         for (int k = 0; k < streamCount; k++)
         {
             int keyArg = streamsArg + k, idArg = streamsArg + streamCount + k;
-            if (!StreamCommands.TryGetStream(ctx, ctx.Arg(keyArg), out var s)) return;
+            if (!CollectionAccess.TryGetForRead(ctx, ctx.Arg(keyArg), out StreamValue? s)) return; // XREADGROUP's too
             if (groupName != null)
             {
                 groups[k] = s?.FindGroup(groupName);

@@ -10,11 +10,13 @@ internal static class StringCommands
 {
     /// <summary>
     /// Looks a key up for reading as a string. Returns false (WRONGTYPE already replied) when it holds another
-    /// type; <paramref name="value"/> is null when the key does not exist.
+    /// type; <paramref name="value"/> is null when the key does not exist. <paramref name="asRead"/>: a writing
+    /// command that only reads the key (GETDEL, BITOP's sources), counted and announced on a miss as
+    /// <see cref="Storage.Database.GetForRead"/>.
     /// </summary>
-    public static bool TryGetString(CommandContext ctx, ReadOnlySpan<byte> key, out byte[]? value)
+    public static bool TryGetString(CommandContext ctx, ReadOnlySpan<byte> key, out byte[]? value, bool asRead = false)
     {
-        var found = ctx.Db.Get(key);
+        var found = asRead ? ctx.Db.GetForRead(key) : ctx.Db.Get(key);
         value = found as byte[];
         if (found == null || value != null) return true;
         ctx.WrongType();
@@ -76,7 +78,7 @@ internal static class StringCommands
     [Command("getset", 3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Returns the previous string value of a key after setting it to a new value.")]
     public static void GetSet(CommandContext ctx)
     {
-        if (!TryGetString(ctx, ctx.Arg(1), out var old)) return;
+        if (!TryGetString(ctx, ctx.Arg(1), out var old, asRead: true)) return;
         if (old == null) ctx.Reply.WriteNullBulk();
         else ctx.Reply.WriteBulk(old); // copied into the reply before the stored array may be overwritten
         ctx.Db.SetString(ctx.Arg(1), ctx.Arg(2));
@@ -87,7 +89,7 @@ internal static class StringCommands
     [Command("getdel", 2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access delete", Group = "string", Summary = "Returns the string value of a key after deleting the key.")]
     public static void GetDel(CommandContext ctx)
     {
-        if (!TryGetString(ctx, ctx.Arg(1), out var value)) return;
+        if (!TryGetString(ctx, ctx.Arg(1), out var value, asRead: true)) return;
         if (value == null)
         {
             ctx.SuppressPropagation = true;
@@ -127,7 +129,7 @@ internal static class StringCommands
             }
         }
 
-        if (!TryGetString(ctx, ctx.Arg(1), out var value)) return;
+        if (!TryGetString(ctx, ctx.Arg(1), out var value, asRead: true)) return;
         if (value == null)
         {
             ctx.SuppressPropagation = true;

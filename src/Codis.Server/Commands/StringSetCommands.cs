@@ -60,7 +60,7 @@ internal static class StringSetCommands
             ctx.Ok();
             return;
         }
-        var old = db.Get(key);
+        var old = get ? db.GetForRead(key) : db.Get(key); // SET ... GET reads as GET does
         if (get && old != null && old is not byte[])
         {
             ctx.WrongType();

@@ -92,6 +92,29 @@ internal sealed class Database(int index, Keyspace keyspace)
     public object? Get(ReadOnlySpan<byte> key) =>
         TryFind(key, out var t, out int i) ? t.At(i).Value : null;
 
+    /// <summary>
+    /// <see cref="Get"/> of a key a writing command only reads (SUNIONSTORE's sources, COPY's source, GETDEL):
+    /// counted in keyspace_hits/misses and a miss announced as "keymiss", as Redis's lookupKeyRead does for them.
+    /// </summary>
+    public object? GetForRead(ReadOnlySpan<byte> key)
+    {
+        bool counting = keyspace.CountLookups;
+        keyspace.CountLookups = true;
+        var value = Get(key);
+        keyspace.CountLookups = counting;
+        return value;
+    }
+
+    /// <summary><see cref="TryFind"/>, counted and announced as <see cref="GetForRead"/>.</summary>
+    public bool TryFindForRead(ReadOnlySpan<byte> key, out KeyTable table, out int index)
+    {
+        bool counting = keyspace.CountLookups;
+        keyspace.CountLookups = true;
+        bool found = TryFind(key, out table, out index);
+        keyspace.CountLookups = counting;
+        return found;
+    }
+
     public bool Exists(ReadOnlySpan<byte> key) => TryFind(key, out _, out _);
 
     /// <summary>Stores a value. <paramref name="expireAt"/>: unix ms, 0 = none, <see cref="KeepTtl"/> = keep the old one.</summary>

@@ -344,6 +344,71 @@ public class KeyspaceNotificationTests(PeerFixture peers) : IClassFixture<PeerFi
         object encoding zz
         """, "KEm");
 
+    /// <summary>Writing commands whose source keys Redis looks up as reads (lookupKeyRead): their misses are announced too.</summary>
+    [Fact]
+    public void Source_misses_of_writing_commands_publish_keymiss_as_redis() => AssertSameEvents("""
+        sunionstore d s1 s2
+        sinterstore d s1
+        sdiffstore d s1 s2
+        zunionstore d 2 z1 z2
+        zinterstore d 1 z1
+        zdiffstore d 1 z1
+        zrangestore d z1 0 -1
+        sort l store d
+        sort l
+        rpush l 1 2
+        sort l by w_* get o_*
+        copy src dst
+        pfmerge d h1 h2
+        bitop and d b1 b2
+        geosearchstore d g fromlonlat 0 0 byradius 1 km
+        georadius g 0 0 1 km
+        getdel g1
+        getex g1
+        getset g1 v
+        set g2 v get
+        set g3 v nx
+        bitfield bf get u8 0
+        bitfield bf2 set u8 0 1
+        rpoplpush l1 l2
+        smove s1 s2 m
+        rename nokey x
+        """, "KEm");
+
+    /// <summary>The same lookups count in INFO's keyspace_hits / keyspace_misses, hits included.</summary>
+    [Theory]
+    [InlineData("sadd s1 a", "sunionstore d s1 s2")]
+    [InlineData("sadd d x", "sinterstore d d s2")]
+    [InlineData("zadd z 1 a", "zunionstore d 2 z z2")]
+    [InlineData("zadd z 1 a", "zrangestore d z 0 -1")]
+    [InlineData("set src v", "copy src dst")]
+    [InlineData("set g1 v", "getdel g1")]
+    [InlineData("set g1 v", "getex g1 persist")]
+    [InlineData("set g2 a", "set g2 v get")]
+    [InlineData("set g2 a", "set g2 v nx")]
+    [InlineData("pfadd h1 a", "pfmerge d h1")]
+    [InlineData("rpush l 1 2", "sort l by w_* get o_*")]
+    [InlineData("set b1 x", "bitop or d b1 b2")]
+    [InlineData("set bf a", "bitfield bf get u8 0")]
+    [InlineData("set bf a", "bitfield bf incrby u8 0 1")]
+    [InlineData("geoadd g 0 0 m", "geosearchstore d g fromlonlat 0 0 byradius 1 km")]
+    [InlineData("set k v", "rename k k2")]
+    public void Source_lookups_count_in_keyspace_hits_and_misses_as_redis(string setup, string command)
+    {
+        string Counts(RespClient c)
+        {
+            Assert.Equal("OK", c.Call("FLUSHALL").ToString());
+            c.Call(PeerFixture.Words(setup));
+            Assert.Equal("OK", c.Call("CONFIG", "RESETSTAT").ToString());
+            c.Call(PeerFixture.Words(command));
+            var stats = c.Call("INFO", "stats").Text!.Split("\r\n");
+            return string.Join(" ", stats.Where(l => l.StartsWith("keyspace_hits:", StringComparison.Ordinal) || l.StartsWith("keyspace_misses:", StringComparison.Ordinal)));
+        }
+        using var redis = peers.Redis.Client();
+        using var codis = peers.Codis.Client();
+        Assert.Equal(Counts(redis), Counts(codis));
+    }
+
     [Fact]
     public void New_key_events_come_first_as_redis() => AssertSameEvents("""
         set a 1
