@@ -71,6 +71,9 @@ internal sealed class CommandAttribute(string name, int arity) : Attribute
     /// <summary>COMMAND INFO's tips, space-separated ("request_policy:all_shards ...").</summary>
     public string Tips { get; init; } = "";
 
+    /// <summary>A container's flags as COMMAND INFO shows them ("loading stale" for COMMAND); empty for most.</summary>
+    public string ContainerInfoFlags { get; init; } = "";
+
     /// <summary>ACL categories in place of the group's ("@set @list ..."), for commands Redis files elsewhere (SORT).</summary>
     public string AclCategories { get; init; } = "";
 }

@@ -34,14 +34,14 @@ internal static class CommandCommand
         "    Prints this help.",
     ];
 
-    [Command("command", -1, Flags = CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "Returns detailed information about all commands.")]
+    [Command("command", -1, Flags = CommandFlags.Loading | CommandFlags.Stale, ContainerInfoFlags = "loading stale", Group = "server", Tips = "nondeterministic_output_order", AclCategories = "@connection", Summary = "Returns detailed information about all commands.")]
     [Subcommand("command", "count", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns a count of commands.")]
-    [Subcommand("command", "docs", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns documentary information about one, multiple or all commands.")]
+    [Subcommand("command", "docs", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Tips = "nondeterministic_output_order", Summary = "Returns documentary information about one, multiple or all commands.")]
     [Subcommand("command", "getkeys", -4, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Extracts the key names from an arbitrary command.")]
     [Subcommand("command", "getkeysandflags", -4, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Extracts the key names and access flags for an arbitrary command.")]
     [Subcommand("command", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
-    [Subcommand("command", "info", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns information about one, multiple or all commands.")]
-    [Subcommand("command", "list", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns a list of command names.")]
+    [Subcommand("command", "info", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Tips = "nondeterministic_output_order", Summary = "Returns information about one, multiple or all commands.")]
+    [Subcommand("command", "list", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Tips = "nondeterministic_output_order", Summary = "Returns a list of command names.")]
     public static void Command(CommandContext ctx)
     {
         if (ctx.ArgCount == 1)
@@ -121,18 +121,23 @@ internal static class CommandCommand
         r.WriteArrayHeader(10);
         r.WriteBulk(spec.Name);
         r.WriteInteger(spec.Arity);
-        var flags = FlagNames(spec);
+        // A container (CONFIG, OBJECT, ...) shows no keys and only the flags Redis gives it: its subcommands carry
+        // theirs. (Its own flags are what a request naming no known subcommand is checked and propagated by.)
+        bool container = spec.Subcommands.Count > 0;
+        var flags = container ? spec.ContainerInfoFlags.ToList() : FlagNames(spec);
         r.WriteArrayHeader(flags.Count);
         foreach (var f in flags) r.WriteSimpleString(f);
-        r.WriteInteger(spec.FirstKey);
-        r.WriteInteger(spec.FirstKey == 0 ? 0 : spec.LastKey);
-        r.WriteInteger(spec.FirstKey == 0 ? 0 : Math.Max(1, spec.Step));
+        int firstKey = container ? 0 : spec.FirstKey;
+        r.WriteInteger(firstKey);
+        r.WriteInteger(firstKey == 0 ? 0 : spec.LastKey);
+        r.WriteInteger(firstKey == 0 ? 0 : Math.Max(1, spec.Step));
         var cats = Categories(spec);
         r.WriteArrayHeader(cats.Count);
         foreach (var c in cats) r.WriteSimpleString(c);
         r.WriteArrayHeader(spec.Tips.Length);
         foreach (var tip in spec.Tips) r.WriteBulk(tip);
-        WriteKeySpecs(ctx, spec);
+        if (container) r.WriteEmptyArray();
+        else WriteKeySpecs(ctx, spec);
         r.WriteArrayHeader(spec.Subcommands.Count);
         foreach (var sub in spec.Subcommands) WriteInfo(ctx, sub);
     }
@@ -209,6 +214,7 @@ internal static class CommandCommand
             if (spec.AclCategories.Length > 0) cats.UnionWith(spec.AclCategories);
             else if (GroupCategory.TryGetValue(spec.Group, out var g)) cats.Add(g);
         }
+        else cats.UnionWith(spec.AclCategories); // COMMAND: @connection
         cats.Add(!container && spec.Has(CommandFlags.Fast) ? "@fast" : "@slow");
         return CategoryOrder.Where(cats.Contains).ToList();
     }

@@ -33,6 +33,9 @@ internal sealed class CommandSpec
     /// <summary>One key spec per key, with these flags (GEOSEARCHSTORE); empty = one spec for all keys.</summary>
     public string[][] KeyFlagsByKey { get; init; } = [];
 
+    /// <summary>See <see cref="CommandAttribute.ContainerInfoFlags"/>.</summary>
+    public string[] ContainerInfoFlags { get; init; } = [];
+
     /// <summary>See <see cref="CommandAttribute.KeyNotes"/>.</summary>
     public string KeyNotes { get; init; } = "";
 

@@ -147,6 +147,7 @@ internal static class CommandTable
                             : attr.KeyFlagsByKey.Split('|').Select(k => k.Split(' ', StringSplitOptions.RemoveEmptyEntries)).ToArray(),
                         KeyNotes = attr.KeyNotes,
                         Tips = attr.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                        ContainerInfoFlags = attr.ContainerInfoFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                         Group = attr.Group,
                         Summary = attr.Summary,
                         Handler = handler,
@@ -168,6 +169,8 @@ internal static class CommandTable
                             Summary = sub.Summary,
                             KeyFlags = sub.KeyFlags.Split(' ', StringSplitOptions.RemoveEmptyEntries),
                             Tips = sub.Tips.Split(' ', StringSplitOptions.RemoveEmptyEntries),
+                            // a subcommand is filed as its container unless it says otherwise (PUBSUB HELP: @slow only)
+                            AclCategories = sub.AclCategories.Length > 0 ? sub.AclCategories.Split(' ', StringSplitOptions.RemoveEmptyEntries) : spec.AclCategories,
                             Handler = handler,
                         });
                     }

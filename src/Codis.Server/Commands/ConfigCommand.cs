@@ -26,7 +26,7 @@ internal static class ConfigCommand
     [Subcommand("config", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
     [Subcommand("config", "resetstat", 2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Resets the server's statistics.")]
     [Subcommand("config", "rewrite", 2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Persists the effective configuration to file.")]
-    [Subcommand("config", "set", -4, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Sets configuration parameters in-flight.")]
+    [Subcommand("config", "set", -4, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Tips = "request_policy:all_nodes response_policy:all_succeeded", Summary = "Sets configuration parameters in-flight.")]
     public static void Config(CommandContext ctx)
     {
         string sub = ctx.ArgString(1).ToLowerInvariant();

@@ -6,7 +6,7 @@ namespace Codis.Server.Commands;
 /// <summary>PING ECHO QUIT SELECT AUTH HELLO RESET.</summary>
 internal static class ConnectionCommands
 {
-    [Command("ping", -1, Flags = CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Returns the server's liveliness response.")]
+    [Command("ping", -1, Flags = CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Tips = "request_policy:all_shards response_policy:all_succeeded", Summary = "Returns the server's liveliness response.")]
     public static void Ping(CommandContext ctx)
     {
         if (ctx.ArgCount > 2) { ctx.Error(Errors.WrongArity("ping")); return; }
@@ -25,7 +25,7 @@ internal static class ConnectionCommands
     [Command("echo", 2, Flags = CommandFlags.Fast | CommandFlags.Loading | CommandFlags.Stale, Group = "connection", Summary = "Returns the given string.")]
     public static void Echo(CommandContext ctx) => ctx.Reply.WriteBulk(ctx.Arg(1));
 
-    [Command("quit", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Closes the connection.")]
+    [Command("quit", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "connection", Summary = "Closes the connection.")]
     public static void Quit(CommandContext ctx)
     {
         ctx.Ok();
@@ -50,7 +50,7 @@ internal static class ConnectionCommands
         ctx.Reply.WriteSimpleString("RESET"u8);
     }
 
-    [Command("select", 2, Flags = CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Changes the selected database.")]
+    [Command("select", 2, Flags = CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "connection", Summary = "Changes the selected database.")]
     public static void Select(CommandContext ctx)
     {
         if (!ctx.TryArgInt(1, out int db, "ERR value is not an integer or out of range")) return;
@@ -59,7 +59,7 @@ internal static class ConnectionCommands
         ctx.Ok();
     }
 
-    [Command("auth", -2, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Authenticates the connection.")]
+    [Command("auth", -2, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "connection", Summary = "Authenticates the connection.")]
     public static void Auth(CommandContext ctx)
     {
         if (ctx.ArgCount > 3) { ctx.SyntaxError(); return; }
@@ -86,7 +86,7 @@ internal static class ConnectionCommands
         }
     }
 
-    [Command("hello", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale, Group = "connection", Summary = "Handshakes with the server (RESP2 only).")]
+    [Command("hello", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "connection", Summary = "Handshakes with the server (RESP2 only).")]
     public static void Hello(CommandContext ctx)
     {
         int i = 1;

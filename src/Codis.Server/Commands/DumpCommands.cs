@@ -7,7 +7,7 @@ namespace Codis.Server.Commands;
 /// <summary>DUMP and RESTORE: values in Redis 7.0's own serialization, interchangeable with redis-server's.</summary>
 internal static class DumpCommands
 {
-    [Command("dump", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Returns a serialized representation of the value stored at a key.")]
+    [Command("dump", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Tips = "nondeterministic_output", Summary = "Returns a serialized representation of the value stored at a key.")]
     public static void Dump(CommandContext ctx)
     {
         var value = ctx.Db.Get(ctx.Arg(1));
@@ -29,7 +29,7 @@ internal static class DumpCommands
         ctx.Reply.WriteBulk(payload);
     }
 
-    [Command("restore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "OW update", Group = "generic", Summary = "Creates a key from the serialized representation of a value.")]
+    [Command("restore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "OW update", Group = "generic", AclCategories = "@keyspace @dangerous", Summary = "Creates a key from the serialized representation of a value.")]
     public static void Restore(CommandContext ctx)
     {
         bool replace = false, absTtl = false, haveIdle = false, haveFreq = false;

@@ -110,10 +110,10 @@ internal static class ExpireCommands
         ctx.Reply.WriteInteger(1);
     }
 
-    [Command("ttl", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Returns the expiration time in seconds of a key.")]
+    [Command("ttl", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Tips = "nondeterministic_output", Summary = "Returns the expiration time in seconds of a key.")]
     public static void Ttl(CommandContext ctx) => ReplyTtl(ctx, ms: false, absolute: false);
 
-    [Command("pttl", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Returns the expiration time in milliseconds of a key.")]
+    [Command("pttl", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Tips = "nondeterministic_output", Summary = "Returns the expiration time in milliseconds of a key.")]
     public static void PTtl(CommandContext ctx) => ReplyTtl(ctx, ms: true, absolute: false);
 
     [Command("expiretime", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "generic", Summary = "Returns the expiration time of a key as a Unix timestamp.")]

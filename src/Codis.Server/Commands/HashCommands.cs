@@ -116,13 +116,13 @@ internal static class HashCommands
         ctx.Reply.WriteInteger(hash != null && hash.TryGet(ctx.Arg(2), out var v) ? v.Length : 0);
     }
 
-    [Command("hgetall", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Returns all fields and values in a hash.")]
+    [Command("hgetall", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Tips = "nondeterministic_output_order", Summary = "Returns all fields and values in a hash.")]
     public static void HGetAll(CommandContext ctx) => WriteAll(ctx, fields: true, values: true);
 
-    [Command("hkeys", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Returns all fields in a hash.")]
+    [Command("hkeys", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Tips = "nondeterministic_output_order", Summary = "Returns all fields in a hash.")]
     public static void HKeys(CommandContext ctx) => WriteAll(ctx, fields: true, values: false);
 
-    [Command("hvals", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Returns all values in a hash.")]
+    [Command("hvals", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Tips = "nondeterministic_output_order", Summary = "Returns all values in a hash.")]
     public static void HVals(CommandContext ctx) => WriteAll(ctx, fields: false, values: true);
 
     private static void WriteAll(CommandContext ctx, bool fields, bool values)
@@ -202,7 +202,7 @@ internal static class HashCommands
         ctx.Rewrite = [["HSET"u8.ToArray(), ctx.ArgBytes(1), ctx.ArgBytes(2), bytes]];
     }
 
-    [Command("hrandfield", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Returns one or more random fields from a hash.")]
+    [Command("hrandfield", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Tips = "nondeterministic_output", Summary = "Returns one or more random fields from a hash.")]
     public static void HRandField(CommandContext ctx)
     {
         bool withValues = false;
@@ -256,7 +256,7 @@ internal static class HashCommands
         }
     }
 
-    [Command("hscan", -3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Iterates over fields and values of a hash.")]
+    [Command("hscan", -3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Tips = "nondeterministic_output", Summary = "Iterates over fields and values of a hash.")]
     public static void HScan(CommandContext ctx)
     {
         if (!ElementScan.TryParseCursor(ctx, out ulong cursor)) return;

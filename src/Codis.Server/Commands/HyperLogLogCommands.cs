@@ -160,7 +160,7 @@ internal static class HyperLogLogCommands
         ctx.Ok();
     }
 
-    [Command("pfdebug", 3, Flags = CommandFlags.Write | CommandFlags.Admin, FirstKey = 2, LastKey = 2, Step = 1, Group = "hyperloglog", Summary = "Internal commands for debugging HyperLogLog values.")]
+    [Command("pfdebug", 3, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.DenyOom, FirstKey = 2, LastKey = 2, Step = 1, Group = "hyperloglog", Summary = "Internal commands for debugging HyperLogLog values.")]
     public static void PfDebug(CommandContext ctx)
     {
         var key = ctx.Arg(2);

@@ -7,8 +7,8 @@ namespace Codis.Server.Commands;
 /// <summary>The generic key commands that work whatever the value's type.</summary>
 internal static class KeyCommands
 {
-    [Command("del", -2, Flags = CommandFlags.Write, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RM delete", Group = "generic", Summary = "Deletes one or more keys.")]
-    [Command("unlink", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RM delete", Group = "generic", Summary = "Asynchronously deletes one or more keys.")]
+    [Command("del", -2, Flags = CommandFlags.Write, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RM delete", Group = "generic", Tips = "request_policy:multi_shard response_policy:agg_sum", Summary = "Deletes one or more keys.")]
+    [Command("unlink", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RM delete", Group = "generic", Tips = "request_policy:multi_shard response_policy:agg_sum", Summary = "Asynchronously deletes one or more keys.")]
     public static void Del(CommandContext ctx)
     {
         var db = ctx.Db;
@@ -23,7 +23,7 @@ internal static class KeyCommands
         ctx.Reply.WriteInteger(n);
     }
 
-    [Command("exists", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RO", Group = "generic", Summary = "Determines whether one or more keys exist.")]
+    [Command("exists", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RO", Group = "generic", Tips = "request_policy:multi_shard response_policy:agg_sum", Summary = "Determines whether one or more keys exist.")]
     public static void Exists(CommandContext ctx)
     {
         var db = ctx.Db;
@@ -33,7 +33,7 @@ internal static class KeyCommands
         ctx.Reply.WriteInteger(n);
     }
 
-    [Command("touch", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RO", Group = "generic", Summary = "Returns the number of existing keys out of those specified after updating the time they were last accessed.")]
+    [Command("touch", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, KeyFlags = "RO", Group = "generic", Tips = "request_policy:multi_shard response_policy:agg_sum", Summary = "Returns the number of existing keys out of those specified after updating the time they were last accessed.")]
     public static void Touch(CommandContext ctx)
     {
         var db = ctx.Db;
@@ -50,10 +50,10 @@ internal static class KeyCommands
         ctx.Reply.WriteSimpleString(ValueTypes.TypeName(value));
     }
 
-    [Command("dbsize", 1, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Group = "server", Summary = "Returns the number of keys in the database.")]
+    [Command("dbsize", 1, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Group = "server", Tips = "request_policy:all_shards response_policy:agg_sum", AclCategories = "@keyspace", Summary = "Returns the number of keys in the database.")]
     public static void DbSize(CommandContext ctx) => ctx.Reply.WriteInteger(ctx.Db.Count);
 
-    [Command("randomkey", 1, Flags = CommandFlags.ReadOnly, Group = "generic", Summary = "Returns a random key name from the database.")]
+    [Command("randomkey", 1, Flags = CommandFlags.ReadOnly, Group = "generic", Tips = "request_policy:all_shards nondeterministic_output", Summary = "Returns a random key name from the database.")]
     public static void RandomKey(CommandContext ctx)
     {
         var key = PickRandomKey(ctx.Db, ctx.Keyspace);
@@ -237,7 +237,7 @@ internal static class KeyCommands
         ctx.Reply.WriteInteger(1);
     }
 
-    [Command("flushdb", -1, Flags = CommandFlags.Write, Group = "server", Summary = "Remove all keys from the current database.")]
+    [Command("flushdb", -1, Flags = CommandFlags.Write, Group = "server", Tips = "request_policy:all_shards response_policy:all_succeeded", AclCategories = "@keyspace @dangerous", Summary = "Remove all keys from the current database.")]
     public static void FlushDb(CommandContext ctx)
     {
         if (!FlushModeOk(ctx)) return;
@@ -246,7 +246,7 @@ internal static class KeyCommands
         ctx.Ok();
     }
 
-    [Command("flushall", -1, Flags = CommandFlags.Write, Group = "server", Summary = "Removes all keys from all databases.")]
+    [Command("flushall", -1, Flags = CommandFlags.Write, Group = "server", Tips = "request_policy:all_shards response_policy:all_succeeded", AclCategories = "@keyspace @dangerous", Summary = "Removes all keys from all databases.")]
     public static void FlushAll(CommandContext ctx)
     {
         if (!FlushModeOk(ctx)) return;

@@ -32,13 +32,13 @@ internal static class LatencyCommand
     private const CommandFlags AdminFlags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale;
 
     [Command("latency", -2, Flags = AdminFlags, Group = "server", Summary = "A container for latency diagnostics commands.")]
-    [Subcommand("latency", "doctor", 2, Flags = AdminFlags, Summary = "Returns a human-readable latency analysis report.")]
-    [Subcommand("latency", "graph", 3, Flags = AdminFlags, Summary = "Returns a latency graph for an event.")]
+    [Subcommand("latency", "doctor", 2, Flags = AdminFlags, Tips = "nondeterministic_output request_policy:all_nodes response_policy:special", Summary = "Returns a human-readable latency analysis report.")]
+    [Subcommand("latency", "graph", 3, Flags = AdminFlags, Tips = "nondeterministic_output request_policy:all_nodes response_policy:special", Summary = "Returns a latency graph for an event.")]
     [Subcommand("latency", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
-    [Subcommand("latency", "histogram", -2, Flags = AdminFlags, Summary = "Returns the cumulative distribution of latencies of a subset or all commands.")]
-    [Subcommand("latency", "history", 3, Flags = AdminFlags, Summary = "Returns timestamp-latency samples for an event.")]
-    [Subcommand("latency", "latest", 2, Flags = AdminFlags, Summary = "Returns the latest latency samples for all events.")]
-    [Subcommand("latency", "reset", -2, Flags = AdminFlags, Summary = "Resets the latency data for one or more events.")]
+    [Subcommand("latency", "histogram", -2, Flags = AdminFlags, Tips = "nondeterministic_output request_policy:all_nodes response_policy:special", Summary = "Returns the cumulative distribution of latencies of a subset or all commands.")]
+    [Subcommand("latency", "history", 3, Flags = AdminFlags, Tips = "nondeterministic_output request_policy:all_nodes response_policy:special", Summary = "Returns timestamp-latency samples for an event.")]
+    [Subcommand("latency", "latest", 2, Flags = AdminFlags, Tips = "nondeterministic_output request_policy:all_nodes response_policy:special", Summary = "Returns the latest latency samples for all events.")]
+    [Subcommand("latency", "reset", -2, Flags = AdminFlags, Tips = "request_policy:all_nodes response_policy:all_succeeded", Summary = "Resets the latency data for one or more events.")]
     public static void Latency(CommandContext ctx)
     {
         string sub = ctx.ArgString(1).ToLowerInvariant();

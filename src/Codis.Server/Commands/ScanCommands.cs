@@ -14,7 +14,7 @@ internal static class ScanCommands
 {
     private const int SlotBits = 10;
 
-    [Command("keys", 2, Flags = CommandFlags.ReadOnly, Group = "generic", Summary = "Returns all key names that match a pattern.")]
+    [Command("keys", 2, Flags = CommandFlags.ReadOnly, Group = "generic", Tips = "request_policy:all_shards nondeterministic_output_order", AclCategories = "@keyspace @dangerous", Summary = "Returns all key names that match a pattern.")]
     public static void Keys(CommandContext ctx)
     {
         var db = ctx.Db;
@@ -38,7 +38,7 @@ internal static class ScanCommands
         foreach (var k in matches) ctx.Reply.WriteBulk(k);
     }
 
-    [Command("scan", -2, Flags = CommandFlags.ReadOnly, Group = "generic", Summary = "Iterates over the key names in the database.")]
+    [Command("scan", -2, Flags = CommandFlags.ReadOnly, Group = "generic", Tips = "nondeterministic_output request_policy:special", Summary = "Iterates over the key names in the database.")]
     public static void Scan(CommandContext ctx)
     {
         if (!TryParseCursor(ctx.Arg(1), out ulong cursor))

@@ -7,7 +7,7 @@ namespace Codis.Server.Commands;
 /// <summary>TIME, SLOWLOG, DEBUG (SLEEP, OBJECT, SET-ACTIVE-EXPIRE) and CLUSTER (answered as a non-cluster Redis).</summary>
 internal static class ServerCommands
 {
-    [Command("time", 1, Flags = CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "server", Summary = "Returns the server time.")]
+    [Command("time", 1, Flags = CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "server", Tips = "nondeterministic_output", Summary = "Returns the server time.")]
     public static void Time(CommandContext ctx)
     {
         long us = (DateTime.UtcNow - DateTime.UnixEpoch).Ticks / 10;
@@ -33,10 +33,10 @@ internal static class ServerCommands
     ];
 
     [Command("slowlog", -2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "A container for slow log commands.")]
-    [Subcommand("slowlog", "get", -2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the slow log's entries.")]
+    [Subcommand("slowlog", "get", -2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Tips = "request_policy:all_nodes nondeterministic_output", Summary = "Returns the slow log's entries.")]
     [Subcommand("slowlog", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Show helpful text about the different subcommands")]
-    [Subcommand("slowlog", "len", 2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the number of entries in the slow log.")]
-    [Subcommand("slowlog", "reset", 2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Summary = "Clears all entries from the slow log.")]
+    [Subcommand("slowlog", "len", 2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Tips = "request_policy:all_nodes response_policy:agg_sum nondeterministic_output", Summary = "Returns the number of entries in the slow log.")]
+    [Subcommand("slowlog", "reset", 2, Flags = CommandFlags.Admin | CommandFlags.Loading | CommandFlags.Stale, Tips = "request_policy:all_nodes response_policy:all_succeeded", Summary = "Clears all entries from the slow log.")]
     public static void Slowlog(CommandContext ctx)
     {
         string sub = ctx.ArgString(1).ToLowerInvariant();

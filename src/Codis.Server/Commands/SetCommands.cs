@@ -38,7 +38,7 @@ internal static class SetCommands
         ctx.Reply.WriteInteger(n);
     }
 
-    [Command("smembers", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Summary = "Returns all members of a set.")]
+    [Command("smembers", 2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Tips = "nondeterministic_output_order", Summary = "Returns all members of a set.")]
     public static void SMembers(CommandContext ctx)
     {
         if (!TryGetSet(ctx, 1, out var set)) return;
@@ -78,7 +78,7 @@ internal static class SetCommands
         ctx.Reply.WriteInteger(set?.Count ?? 0);
     }
 
-    [Command("spop", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access delete", Group = "set", Summary = "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.")]
+    [Command("spop", -2, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access delete", Group = "set", Tips = "nondeterministic_output", Summary = "Returns one or more random members from a set after removing them. Deletes the set if the last member was popped.")]
     public static void SPop(CommandContext ctx)
     {
         if (ctx.ArgCount > 3)
@@ -129,7 +129,7 @@ internal static class SetCommands
         CollectionAccess.AfterRemove(ctx, ctx.Arg(1), set.Count, NotifyType.Set, "spop"u8);
     }
 
-    [Command("srandmember", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Summary = "Get one or multiple random members from a set")]
+    [Command("srandmember", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Tips = "nondeterministic_output", Summary = "Get one or multiple random members from a set")]
     public static void SRandMember(CommandContext ctx)
     {
         if (ctx.ArgCount > 3)
@@ -252,7 +252,7 @@ internal static class SetCommands
         return result;
     }
 
-    [Command("sinter", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = -1, Step = 1, Group = "set", Summary = "Returns the intersect of multiple sets.")]
+    [Command("sinter", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = -1, Step = 1, Group = "set", Tips = "nondeterministic_output_order", Summary = "Returns the intersect of multiple sets.")]
     public static void SInter(CommandContext ctx)
     {
         if (!TryGetSets(ctx, 1, ctx.ArgCount - 1, out var sets)) return;
@@ -307,7 +307,7 @@ internal static class SetCommands
         ctx.Reply.WriteInteger(result.Count);
     }
 
-    [Command("sunion", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = -1, Step = 1, Group = "set", Summary = "Returns the union of multiple sets.")]
+    [Command("sunion", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = -1, Step = 1, Group = "set", Tips = "nondeterministic_output_order", Summary = "Returns the union of multiple sets.")]
     public static void SUnion(CommandContext ctx)
     {
         if (!TryGetSets(ctx, 1, ctx.ArgCount - 1, out var sets)) return;
@@ -323,7 +323,7 @@ internal static class SetCommands
         ctx.Reply.WriteInteger(result.Count);
     }
 
-    [Command("sdiff", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = -1, Step = 1, Group = "set", Summary = "Returns the difference of multiple sets.")]
+    [Command("sdiff", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = -1, Step = 1, Group = "set", Tips = "nondeterministic_output_order", Summary = "Returns the difference of multiple sets.")]
     public static void SDiff(CommandContext ctx)
     {
         if (!TryGetSets(ctx, 1, ctx.ArgCount - 1, out var sets)) return;
@@ -339,7 +339,7 @@ internal static class SetCommands
         ctx.Reply.WriteInteger(result.Count);
     }
 
-    [Command("sscan", -3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Summary = "Iterates over members of a set.")]
+    [Command("sscan", -3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Tips = "nondeterministic_output", Summary = "Iterates over members of a set.")]
     public static void SScan(CommandContext ctx)
     {
         if (!ElementScan.TryParseCursor(ctx, out ulong cursor)) return;

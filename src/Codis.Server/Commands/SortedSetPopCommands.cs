@@ -46,7 +46,7 @@ internal static class SortedSetPopCommands
         return popped;
     }
 
-    [Command("zrandmember", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Returns one or more random members from a sorted set.")]
+    [Command("zrandmember", -2, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Tips = "nondeterministic_output", Summary = "Returns one or more random members from a sorted set.")]
     public static void ZRandMember(CommandContext ctx)
     {
         bool withScores = false;
@@ -92,7 +92,7 @@ internal static class SortedSetPopCommands
         SortedSetRangeCommands.WriteEntries(ctx, picked, withScores);
     }
 
-    [Command("zscan", -3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Iterates over members and scores of a sorted set.")]
+    [Command("zscan", -3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Tips = "nondeterministic_output", Summary = "Iterates over members and scores of a sorted set.")]
     public static void ZScan(CommandContext ctx)
     {
         if (!ElementScan.TryParseCursor(ctx, out ulong cursor)) return;

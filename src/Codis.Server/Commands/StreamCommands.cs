@@ -9,7 +9,7 @@ internal static class StreamCommands
 {
     internal static bool TryGetStream(CommandContext ctx, ReadOnlySpan<byte> key, out StreamValue? s) => CollectionAccess.TryGet(ctx, key, out s);
 
-    [Command("xadd", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "stream", Summary = "Appends a new message to a stream. Creates the key if it doesn't exist.")]
+    [Command("xadd", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "stream", Tips = "nondeterministic_output", Summary = "Appends a new message to a stream. Creates the key if it doesn't exist.")]
     public static void XAdd(CommandContext ctx)
     {
         if (!StreamTrimArgs.TryParse(ctx, xadd: true, out var a)) return;
@@ -168,7 +168,7 @@ internal static class StreamCommands
         ctx.Reply.WriteInteger(deleted);
     }
 
-    [Command("xtrim", -4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "Deletes messages from the beginning of a stream.")]
+    [Command("xtrim", -4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Tips = "nondeterministic_output", Summary = "Deletes messages from the beginning of a stream.")]
     public static void XTrim(CommandContext ctx)
     {
         if (!StreamTrimArgs.TryParse(ctx, xadd: false, out var a)) return;

@@ -208,7 +208,7 @@ internal static class StreamGroupCommands
         ctx.Reply.WriteInteger(acked);
     }
 
-    [Command("xpending", -3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "Returns the information and entries from a stream consumer group's pending entries list.")]
+    [Command("xpending", -3, Flags = CommandFlags.ReadOnly, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Tips = "nondeterministic_output", Summary = "Returns the information and entries from a stream consumer group's pending entries list.")]
     public static void XPending(CommandContext ctx)
     {
         bool summary = ctx.ArgCount == 3;
@@ -301,7 +301,7 @@ internal static class StreamGroupCommands
         }
     }
 
-    [Command("xclaim", -6, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.")]
+    [Command("xclaim", -6, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Tips = "nondeterministic_output", Summary = "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.")]
     public static void XClaim(CommandContext ctx)
     {
         if (!StreamCommands.TryGetStream(ctx, ctx.Arg(1), out var s)) return;
@@ -415,7 +415,7 @@ internal static class StreamGroupCommands
         else ctx.SuppressPropagation = true;
     }
 
-    [Command("xautoclaim", -6, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.")]
+    [Command("xautoclaim", -6, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Tips = "nondeterministic_output", Summary = "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.")]
     public static void XAutoClaim(CommandContext ctx)
     {
         if (!ctx.TryArgLong(4, out long minIdle, "ERR Invalid min-idle-time argument for XAUTOCLAIM")) return;

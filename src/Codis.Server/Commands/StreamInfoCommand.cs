@@ -21,7 +21,7 @@ internal static class StreamInfoCommand
     [Command("xinfo", -2, Flags = CommandFlags.ReadOnly, Group = "stream", Summary = "A container for stream introspection commands.")]
     [Subcommand("xinfo", "stream", -3, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Returns information about a stream.")]
     [Subcommand("xinfo", "groups", 3, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Returns a list of the consumer groups of a stream.")]
-    [Subcommand("xinfo", "consumers", 4, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Returns a list of the consumers in a consumer group.")]
+    [Subcommand("xinfo", "consumers", 4, Flags = CommandFlags.ReadOnly, FirstKey = 2, LastKey = 2, Step = 1, Tips = "nondeterministic_output", Summary = "Returns a list of the consumers in a consumer group.")]
     [Subcommand("xinfo", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
     public static void XInfo(CommandContext ctx)
     {

@@ -173,7 +173,7 @@ internal static class StringCommands
         }
     }
 
-    [Command("mget", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, Group = "string", Summary = "Atomically returns the string values of one or more keys.")]
+    [Command("mget", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = -1, Step = 1, Group = "string", Tips = "request_policy:multi_shard", Summary = "Atomically returns the string values of one or more keys.")]
     public static void MGet(CommandContext ctx)
     {
         var db = ctx.Db;
@@ -185,7 +185,7 @@ internal static class StringCommands
         }
     }
 
-    [Command("mset", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 2, KeyFlags = "OW update", Group = "string", Summary = "Atomically creates or modifies the string values of one or more keys.")]
+    [Command("mset", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 2, KeyFlags = "OW update", Group = "string", Tips = "request_policy:multi_shard response_policy:all_succeeded", Summary = "Atomically creates or modifies the string values of one or more keys.")]
     public static void MSet(CommandContext ctx)
     {
         if (ctx.ArgCount % 2 == 0)
@@ -197,7 +197,7 @@ internal static class StringCommands
         ctx.Ok();
     }
 
-    [Command("msetnx", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 2, KeyFlags = "OW insert", Group = "string", Summary = "Atomically modifies the string values of one or more keys only when all keys don't exist.")]
+    [Command("msetnx", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 2, KeyFlags = "OW insert", Group = "string", Tips = "request_policy:multi_shard response_policy:agg_min", Summary = "Atomically modifies the string values of one or more keys only when all keys don't exist.")]
     public static void MSetNx(CommandContext ctx)
     {
         if (ctx.ArgCount % 2 == 0)

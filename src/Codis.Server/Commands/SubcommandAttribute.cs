@@ -21,4 +21,7 @@ internal sealed class SubcommandAttribute(string container, string name, int ari
 
     /// <summary>See <see cref="CommandAttribute.Tips"/>.</summary>
     public string Tips { get; init; } = "";
+
+    /// <summary>See <see cref="CommandAttribute.AclCategories"/>; empty = the container's.</summary>
+    public string AclCategories { get; init; } = "";
 }

@@ -6,14 +6,14 @@ namespace Codis.Server.Persistence;
 /// <summary>SAVE BGSAVE LASTSAVE BGREWRITEAOF SHUTDOWN.</summary>
 internal static class PersistenceCommands
 {
-    [Command("save", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript, Group = "server", Summary = "Synchronously saves the database(s) to disk.")]
+    [Command("save", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoAsyncLoading | CommandFlags.NoMulti, Group = "server", Summary = "Synchronously saves the database(s) to disk.")]
     public static void Save(CommandContext ctx)
     {
         if (ctx.Server.Persistence.Save() is { } error) ctx.Error(error);
         else ctx.Ok();
     }
 
-    [Command("bgsave", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript, Group = "server", Summary = "Asynchronously saves the database(s) to disk.")]
+    [Command("bgsave", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoAsyncLoading, Group = "server", Summary = "Asynchronously saves the database(s) to disk.")]
     public static void BgSave(CommandContext ctx)
     {
         if (ctx.ArgCount > 2 || (ctx.ArgCount == 2 && !ctx.ArgIs(1, "SCHEDULE")))
@@ -25,10 +25,10 @@ internal static class PersistenceCommands
         else ctx.Reply.WriteRaw("+Background saving started\r\n"u8);
     }
 
-    [Command("lastsave", 1, Flags = CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "server", Summary = "Returns the Unix timestamp of the last successful save to disk.")]
+    [Command("lastsave", 1, Flags = CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "server", Tips = "nondeterministic_output", AclCategories = "@admin @dangerous", Summary = "Returns the Unix timestamp of the last successful save to disk.")]
     public static void LastSave(CommandContext ctx) => ctx.Reply.WriteInteger(ctx.Server.Persistence.LastSaveUnix);
 
-    [Command("bgrewriteaof", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript, Group = "server", Summary = "Asynchronously rewrites the append-only file to disk.")]
+    [Command("bgrewriteaof", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoAsyncLoading, Group = "server", Summary = "Asynchronously rewrites the append-only file to disk.")]
     public static void BgRewriteAof(CommandContext ctx)
     {
         if (ctx.Server.Persistence.Aof.StartRewrite("BGREWRITEAOF") is { } error) ctx.Error(error);
@@ -41,7 +41,7 @@ internal static class PersistenceCommands
     /// the AOF, saves a snapshot (SAVE, or by default when save rules exist), and stops. A failed save keeps the
     /// server up unless FORCE.
     /// </summary>
-    [Command("shutdown", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.NoLock, Group = "server", Summary = "Synchronously saves the database(s) to disk and shuts down the Redis server.")]
+    [Command("shutdown", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.NoLock | CommandFlags.NoMulti, Group = "server", Summary = "Synchronously saves the database(s) to disk and shuts down the Redis server.")]
     public static void Shutdown(CommandContext ctx)
     {
         bool? save = null;

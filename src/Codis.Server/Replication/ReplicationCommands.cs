@@ -6,8 +6,8 @@ namespace Codis.Server.Replication;
 /// <summary>REPLICAOF SLAVEOF FAILOVER PSYNC SYNC REPLCONF ROLE WAIT.</summary>
 internal static class ReplicationCommands
 {
-    [Command("replicaof", 3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Stale, Group = "server", Summary = "Configures a server as replica of another, or promotes it to a master.")]
-    [Command("slaveof", 3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Stale, Group = "server", Summary = "Sets a Redis server as a replica of another, or promotes it to being a master.")]
+    [Command("replicaof", 3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Group = "server", Summary = "Configures a server as replica of another, or promotes it to a master.")]
+    [Command("slaveof", 3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Stale | CommandFlags.NoAsyncLoading, Group = "server", Summary = "Sets a Redis server as a replica of another, or promotes it to being a master.")]
     public static void ReplicaOf(CommandContext ctx)
     {
         var repl = ctx.Server.Replication;
@@ -28,10 +28,10 @@ internal static class ReplicationCommands
     [Command("failover", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Stale, Group = "server", Summary = "Starts a coordinated failover from a server to one of its replicas.")]
     public static void Failover(CommandContext ctx) => ctx.Server.Replication.FailoverCommand(ctx);
 
-    [Command("psync", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoPropagate | CommandFlags.NoMulti, Group = "server", Summary = "An internal command used in replication.")]
+    [Command("psync", -3, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoPropagate | CommandFlags.NoMulti | CommandFlags.NoAsyncLoading, Group = "server", Summary = "An internal command used in replication.")]
     public static void Psync(CommandContext ctx) => ctx.Server.Replication.HandleSync(ctx, psync: true);
 
-    [Command("sync", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoPropagate | CommandFlags.NoMulti, Group = "server", Summary = "An internal command used in replication.")]
+    [Command("sync", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.NoPropagate | CommandFlags.NoMulti | CommandFlags.NoAsyncLoading, Group = "server", Summary = "An internal command used in replication.")]
     public static void Sync(CommandContext ctx) => ctx.Server.Replication.HandleSync(ctx, psync: false);
 
     [Command("replconf", -1, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "An internal command for configuring the replication stream.")]
@@ -86,7 +86,7 @@ internal static class ReplicationCommands
         ctx.Ok();
     }
 
-    [Command("role", 1, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "server", Summary = "Returns the replication role.")]
+    [Command("role", 1, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "server", AclCategories = "@admin @dangerous", Summary = "Returns the replication role.")]
     public static void Role(CommandContext ctx)
     {
         var repl = ctx.Server.Replication;
@@ -115,7 +115,7 @@ internal static class ReplicationCommands
         }
     }
 
-    [Command("wait", 3, Flags = CommandFlags.NoLock | CommandFlags.NoScript, Group = "generic", Summary = "Blocks until the asynchronous replication of all preceding write commands completes.")]
+    [Command("wait", 3, Flags = CommandFlags.NoLock | CommandFlags.NoScript, Group = "generic", Tips = "request_policy:all_shards response_policy:agg_min", AclCategories = "@connection", Summary = "Blocks until the asynchronous replication of all preceding write commands completes.")]
     public static void Wait(CommandContext ctx)
     {
         if (!ctx.TryArgLong(1, out long wanted)) return;
