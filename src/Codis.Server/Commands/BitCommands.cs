@@ -252,7 +252,7 @@ internal static class BitCommands
 
     private static bool BitAt(byte[] value, long pos) => ((value[pos >> 3] >> (7 - (int)(pos & 7))) & 1) != 0;
 
-    [Command("bitop", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 2, LastKey = -1, Step = 1, Group = "bitmap", Summary = "Performs bitwise operations on multiple strings, and stores the result.")]
+    [Command("bitop", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 2, LastKey = -1, Step = 1, KeyFlagsByKey = "OW update|RO access", Group = "bitmap", Summary = "Performs bitwise operations on multiple strings, and stores the result.")]
     public static void BitOp(CommandContext ctx)
     {
         int op;

@@ -17,7 +17,7 @@ internal static class BitfieldCommand
 
     private readonly record struct Op(OpCode Code, bool Signed, int Bits, long Offset, long Value, Overflow Overflow);
 
-    [Command("bitfield", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "bitmap", Summary = "Performs arbitrary bitfield integer operations on strings.")]
+    [Command("bitfield", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access update variable_flags", Group = "bitmap", Summary = "Performs arbitrary bitfield integer operations on strings.")]
     public static void Bitfield(CommandContext ctx) => Run(ctx, readOnly: false);
 
     [Command("bitfield_ro", -2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "bitmap", Summary = "Performs arbitrary read-only bitfield integer operations on strings.")]

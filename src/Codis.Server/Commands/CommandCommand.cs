@@ -163,12 +163,36 @@ internal static class CommandCommand
         : spec.Has(CommandFlags.ReadOnly) ? ["RO", "access"]
         : ["RW", "access", "update"];
 
-    /// <summary>The flags of a command's <paramref name="nth"/> key: its own key spec's where the command has one per key.</summary>
+    /// <summary>
+    /// The flags of a command's <paramref name="nth"/> key: its own key spec's where the command has one per key (the
+    /// last spec covers the rest: SUNIONSTORE's sources).
+    /// </summary>
     private static string[] KeySpecFlagsOf(CommandSpec spec, int nth)
     {
-        if (spec.StoreKeysFrom > 0) return nth == 0 ? ["RO", "access"] : ["OW", "update"];
-        if (spec.KeyFlagsByKey.Length > nth) return spec.KeyFlagsByKey[nth];
+        if (spec.StoreKeysFrom > 0 || spec.SortKeys) return nth == 0 ? ["RO", "access"] : ["OW", "update"];
+        if (spec.KeyFlagsByKey.Length > 0) return spec.KeyFlagsByKey[Math.Min(nth, spec.KeyFlagsByKey.Length - 1)];
         return KeySpecFlags(spec);
+    }
+
+    /// <summary>
+    /// The flags of the key of a command whose key spec says "variable_flags", as this request uses it (Redis's
+    /// getkeys procedures): SET writes without reading unless it has GET, BITFIELD only reads with GETs only.
+    /// </summary>
+    private static string[]? VariableKeyFlags(CommandSpec spec, Codis.Core.Resp.RespRequest request, int offset)
+    {
+        if (!spec.KeyFlags.Contains("variable_flags")) return null;
+        bool Any(string word, int from, int step)
+        {
+            for (int i = offset + from; i < request.Count; i += step)
+                if (System.Text.Ascii.EqualsIgnoreCase(request[i], word)) return true;
+            return false;
+        }
+        return spec.Name switch
+        {
+            "set" => Any("GET", 3, 1) ? ["RW", "access", "update"] : ["OW", "update"],
+            "bitfield" => Any("SET", 2, 1) || Any("INCRBY", 2, 1) ? ["RW", "access", "update"] : ["RO", "access"],
+            _ => null,
+        };
     }
 
     internal static List<string> FlagNames(CommandSpec spec)
@@ -240,11 +264,26 @@ internal static class CommandCommand
             WriteSingleKeySpec(r, [.. KeySpecFlags(spec), "incomplete"], "KEYS", -2, lastKey: -1);
             return;
         }
+        if (spec.SortKeys)
+        {
+            // The sorted key, then the keys only the data names (BY/GET patterns) and, for SORT, the STORE key.
+            bool store = spec.Has(CommandFlags.Write);
+            r.WriteArrayHeader(store ? 3 : 2);
+            WriteSingleKeySpec(r, ["RO", "access"], null, 1);
+            WriteUnknownKeySpec(r, ["RO", "access"], "BY and GET name keys by patterns filled in from the sorted values: unknown until it runs");
+            if (store) WriteUnknownKeySpec(r, ["OW", "update"], "the key after STORE, which may come anywhere among the options");
+            return;
+        }
         if (spec.KeyFlagsByKey.Length > 0)
         {
-            // One index spec per key (GEOSEARCHSTORE: the destination, then the source).
-            r.WriteArrayHeader(spec.KeyFlagsByKey.Length);
-            for (int i = 0; i < spec.KeyFlagsByKey.Length; i++) WriteSingleKeySpec(r, spec.KeyFlagsByKey[i], null, spec.FirstKey + i);
+            // One index spec per key (GEOSEARCHSTORE: the destination, then the source); the last one covers the
+            // rest: up to LastKey (SUNIONSTORE's sources), or the counted keys (ZUNIONSTORE's).
+            int n = spec.KeyFlagsByKey.Length;
+            r.WriteArrayHeader(n);
+            for (int i = 0; i < n - 1; i++) WriteSingleKeySpec(r, spec.KeyFlagsByKey[i], null, spec.FirstKey + i);
+            int at = spec.FirstKey + n - 1;
+            if (spec.KeyNumIndex > 0) WriteSingleKeySpec(r, spec.KeyFlagsByKey[n - 1], null, spec.KeyNumIndex, keyNum: true);
+            else WriteSingleKeySpec(r, spec.KeyFlagsByKey[n - 1], null, at, lastKey: spec.LastKey < 0 ? spec.LastKey : spec.LastKey - at);
             return;
         }
         // One key spec: its notes, its flags, where the search for keys begins, and how the keys are found from there.
@@ -308,7 +347,26 @@ internal static class CommandCommand
         WriteSingleKeySpec(r, ["OW", "update"], "STOREDIST", from);
     }
 
-    private static void WriteSingleKeySpec(Codis.Core.Resp.RespWriter r, string[] flags, string? keyword, int at, int lastKey = 0)
+    /// <summary>A key spec Redis marks "unknown": where the keys are cannot be told from the arguments.</summary>
+    private static void WriteUnknownKeySpec(Codis.Core.Resp.RespWriter r, string[] flags, string notes)
+    {
+        r.WriteArrayHeader(8);
+        r.WriteBulk("notes"u8);
+        r.WriteBulk(notes);
+        r.WriteBulk("flags"u8);
+        r.WriteArrayHeader(flags.Length);
+        foreach (var f in flags) r.WriteSimpleString(f);
+        foreach (var part in (ReadOnlySpan<string>)["begin_search", "find_keys"])
+        {
+            r.WriteBulk(part);
+            r.WriteArrayHeader(4);
+            r.WriteBulk("type"u8); r.WriteBulk("unknown"u8);
+            r.WriteBulk("spec"u8); r.WriteEmptyArray();
+        }
+    }
+
+    /// <summary>One key spec: from an index (or after a keyword), a range of keys or, with <paramref name="keyNum"/>, the keys an argument counts.</summary>
+    private static void WriteSingleKeySpec(Codis.Core.Resp.RespWriter r, string[] flags, string? keyword, int at, int lastKey = 0, bool keyNum = false)
     {
         r.WriteArrayHeader(6);
         r.WriteBulk("flags"u8);
@@ -331,12 +389,23 @@ internal static class CommandCommand
         }
         r.WriteBulk("find_keys"u8);
         r.WriteArrayHeader(4);
-        r.WriteBulk("type"u8); r.WriteBulk("range"u8);
+        r.WriteBulk("type"u8); r.WriteBulk(keyNum ? "keynum"u8 : "range"u8);
         r.WriteBulk("spec"u8);
         r.WriteArrayHeader(6);
-        r.WriteBulk("lastkey"u8); r.WriteInteger(lastKey);
+        if (keyNum)
+        {
+            r.WriteBulk("keynumidx"u8); r.WriteInteger(0);
+            r.WriteBulk("firstkey"u8); r.WriteInteger(1);
+        }
+        else
+        {
+            r.WriteBulk("lastkey"u8); r.WriteInteger(lastKey);
+        }
         r.WriteBulk("keystep"u8); r.WriteInteger(1);
-        r.WriteBulk("limit"u8); r.WriteInteger(0);
+        if (!keyNum)
+        {
+            r.WriteBulk("limit"u8); r.WriteInteger(0);
+        }
     }
 
     private static void Docs(CommandContext ctx)
@@ -421,7 +490,7 @@ internal static class CommandCommand
             {
                 ctx.Reply.WriteArrayHeader(2);
                 ctx.Reply.WriteBulk(ctx.Arg(p + 2));
-                var keyFlags = KeySpecFlagsOf(target, i);
+                var keyFlags = VariableKeyFlags(target, ctx.Args, 2) ?? KeySpecFlagsOf(target, i);
                 ctx.Reply.WriteArrayHeader(keyFlags.Length);
                 foreach (var f in keyFlags) ctx.Reply.WriteSimpleString(f);
             }

@@ -112,7 +112,9 @@ internal sealed class CommandSpec
             if (KeyNumIndex >= argCount) return null;
             long n = LeadingInteger(request[offset + KeyNumIndex]);
             if (n < 0 || KeyNumIndex + n >= argCount) return null;
-            var keys = new List<int>((int)n);
+            // ZUNIONSTORE and its kin: the destination (first/last/step) before the counted keys
+            var keys = new List<int>((int)n + 1);
+            keys.AddRange(RangeKeyPositions(argCount));
             for (int i = 1; i <= n; i++) keys.Add(KeyNumIndex + i);
             return keys;
         }

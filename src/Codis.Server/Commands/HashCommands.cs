@@ -44,7 +44,7 @@ internal static class HashCommands
         return added;
     }
 
-    [Command("hsetnx", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Sets the value of a field in a hash only when the field doesn't exist.")]
+    [Command("hsetnx", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "hash", Summary = "Sets the value of a field in a hash only when the field doesn't exist.")]
     public static void HSetNx(CommandContext ctx)
     {
         if (!TryGetHash(ctx, out var existing)) return;
@@ -80,7 +80,7 @@ internal static class HashCommands
         }
     }
 
-    [Command("hdel", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.")]
+    [Command("hdel", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "hash", Summary = "Deletes one or more fields and their values from a hash. Deletes the hash if no fields remain.")]
     public static void HDel(CommandContext ctx)
     {
         if (!TryGetHash(ctx, out var hash)) return;
@@ -95,21 +95,21 @@ internal static class HashCommands
         ctx.Reply.WriteInteger(n);
     }
 
-    [Command("hexists", 3, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Determines whether a field exists in a hash.")]
+    [Command("hexists", 3, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "hash", Summary = "Determines whether a field exists in a hash.")]
     public static void HExists(CommandContext ctx)
     {
         if (!TryGetHash(ctx, out var hash)) return;
         ctx.Reply.WriteInteger(hash != null && hash.Contains(ctx.Arg(2)) ? 1 : 0);
     }
 
-    [Command("hlen", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Returns the number of fields in a hash.")]
+    [Command("hlen", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "hash", Summary = "Returns the number of fields in a hash.")]
     public static void HLen(CommandContext ctx)
     {
         if (!TryGetHash(ctx, out var hash)) return;
         ctx.Reply.WriteInteger(hash?.Count ?? 0);
     }
 
-    [Command("hstrlen", 3, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "hash", Summary = "Returns the length of the value of a field.")]
+    [Command("hstrlen", 3, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "hash", Summary = "Returns the length of the value of a field.")]
     public static void HStrLen(CommandContext ctx)
     {
         if (!TryGetHash(ctx, out var hash)) return;

@@ -123,7 +123,7 @@ internal static class HyperLogLogCommands
         ctx.Reply.WriteInteger((long)card);
     }
 
-    [Command("pfmerge", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 1, Group = "hyperloglog", Summary = "Merges one or more HyperLogLog values into a single key.")]
+    [Command("pfmerge", -2, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 1, KeyFlagsByKey = "RW access insert|RO access", Group = "hyperloglog", Summary = "Merges one or more HyperLogLog values into a single key.")]
     public static void PfMerge(CommandContext ctx)
     {
         var max = new byte[Hll.Registers];
@@ -160,7 +160,7 @@ internal static class HyperLogLogCommands
         ctx.Ok();
     }
 
-    [Command("pfdebug", 3, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.DenyOom, FirstKey = 2, LastKey = 2, Step = 1, Group = "hyperloglog", Summary = "Internal commands for debugging HyperLogLog values.")]
+    [Command("pfdebug", 3, Flags = CommandFlags.Write | CommandFlags.Admin | CommandFlags.DenyOom, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RW access", Group = "hyperloglog", Summary = "Internal commands for debugging HyperLogLog values.")]
     public static void PfDebug(CommandContext ctx)
     {
         var key = ctx.Arg(2);

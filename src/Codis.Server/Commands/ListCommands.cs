@@ -106,7 +106,7 @@ internal static class ListCommands
         AfterPop(ctx, ctx.Arg(1), list, head);
     }
 
-    [Command("llen", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Returns the length of a list.")]
+    [Command("llen", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "list", Summary = "Returns the length of a list.")]
     public static void LLen(CommandContext ctx)
     {
         if (!TryGetList(ctx, 1, out var list)) return;
@@ -154,7 +154,7 @@ internal static class ListCommands
         else ctx.Reply.WriteBulk(list.At((int)index));
     }
 
-    [Command("lset", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Sets the value of an element in a list by its index.")]
+    [Command("lset", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "list", Summary = "Sets the value of an element in a list by its index.")]
     public static void LSet(CommandContext ctx)
     {
         if (!TryGetList(ctx, 1, out var list)) return;
@@ -176,7 +176,7 @@ internal static class ListCommands
         ctx.Ok();
     }
 
-    [Command("lrem", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Removes elements from a list. Deletes the list if the last element was removed.")]
+    [Command("lrem", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "list", Summary = "Removes elements from a list. Deletes the list if the last element was removed.")]
     public static void LRem(CommandContext ctx)
     {
         if (!ctx.TryArgLong(2, out long count)) return;
@@ -216,7 +216,7 @@ internal static class ListCommands
         ctx.Reply.WriteInteger(removed);
     }
 
-    [Command("ltrim", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Removes elements from both ends a list. Deletes the list if all elements were trimmed.")]
+    [Command("ltrim", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "list", Summary = "Removes elements from both ends a list. Deletes the list if all elements were trimmed.")]
     public static void LTrim(CommandContext ctx)
     {
         if (!ctx.TryArgLong(2, out long start) || !ctx.TryArgLong(3, out long end)) return;
@@ -244,7 +244,7 @@ internal static class ListCommands
         ctx.Ok();
     }
 
-    [Command("linsert", 5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "list", Summary = "Inserts an element before or after another element in a list.")]
+    [Command("linsert", 5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW insert", Group = "list", Summary = "Inserts an element before or after another element in a list.")]
     public static void LInsert(CommandContext ctx)
     {
         bool after;

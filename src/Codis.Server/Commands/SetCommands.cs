@@ -23,7 +23,7 @@ internal static class SetCommands
         ctx.Reply.WriteInteger(added);
     }
 
-    [Command("srem", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Summary = "Removes one or more members from a set. Deletes the set if the last member was removed.")]
+    [Command("srem", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "set", Summary = "Removes one or more members from a set. Deletes the set if the last member was removed.")]
     public static void SRem(CommandContext ctx)
     {
         if (!TryGetSet(ctx, 1, out var set)) return;
@@ -56,7 +56,7 @@ internal static class SetCommands
         foreach (var m in set.Members()) ctx.Reply.WriteBulk(m);
     }
 
-    [Command("sismember", 3, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Summary = "Determines whether a member belongs to a set.")]
+    [Command("sismember", 3, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "set", Summary = "Determines whether a member belongs to a set.")]
     public static void SIsMember(CommandContext ctx)
     {
         if (!TryGetSet(ctx, 1, out var set)) return;
@@ -71,7 +71,7 @@ internal static class SetCommands
         for (int i = 2; i < ctx.ArgCount; i++) ctx.Reply.WriteInteger(set != null && set.Contains(ctx.Arg(i)) ? 1 : 0);
     }
 
-    [Command("scard", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "set", Summary = "Returns the number of members in a set.")]
+    [Command("scard", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "set", Summary = "Returns the number of members in a set.")]
     public static void SCard(CommandContext ctx)
     {
         if (!TryGetSet(ctx, 1, out var set)) return;
@@ -298,7 +298,7 @@ internal static class SetCommands
         ctx.Reply.WriteInteger(Intersect(sets, limit).Count);
     }
 
-    [Command("sinterstore", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 1, Group = "set", Summary = "Stores the intersect of multiple sets in a key.")]
+    [Command("sinterstore", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 1, KeyFlagsByKey = "RW update|RO access", Group = "set", Summary = "Stores the intersect of multiple sets in a key.")]
     public static void SInterStore(CommandContext ctx)
     {
         if (!TryGetSets(ctx, 2, ctx.ArgCount - 2, out var sets)) return;
@@ -314,7 +314,7 @@ internal static class SetCommands
         WriteMembers(ctx, Union(sets));
     }
 
-    [Command("sunionstore", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 1, Group = "set", Summary = "Stores the union of multiple sets in a key.")]
+    [Command("sunionstore", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 1, KeyFlagsByKey = "OW update|RO access", Group = "set", Summary = "Stores the union of multiple sets in a key.")]
     public static void SUnionStore(CommandContext ctx)
     {
         if (!TryGetSets(ctx, 2, ctx.ArgCount - 2, out var sets)) return;
@@ -330,7 +330,7 @@ internal static class SetCommands
         WriteMembers(ctx, Difference(sets));
     }
 
-    [Command("sdiffstore", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 1, Group = "set", Summary = "Stores the difference of multiple sets in a key.")]
+    [Command("sdiffstore", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = -1, Step = 1, KeyFlagsByKey = "OW update|RO access", Group = "set", Summary = "Stores the difference of multiple sets in a key.")]
     public static void SDiffStore(CommandContext ctx)
     {
         if (!TryGetSets(ctx, 2, ctx.ArgCount - 2, out var sets)) return;

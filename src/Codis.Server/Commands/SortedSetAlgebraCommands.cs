@@ -13,22 +13,22 @@ internal static class SortedSetAlgebraCommands
 
     private enum Aggregate { Sum, Min, Max }
 
-    [Command("zunionstore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Stores the union of multiple sorted sets in a key.")]
+    [Command("zunionstore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyNumIndex = 2, KeyFlagsByKey = "OW update|RO access", Group = "sorted_set", Summary = "Stores the union of multiple sorted sets in a key.")]
     public static void ZUnionStore(CommandContext ctx) => Generic(ctx, 2, store: true, Op.Union, "zunionstore");
 
-    [Command("zinterstore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Stores the intersect of multiple sorted sets in a key.")]
+    [Command("zinterstore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyNumIndex = 2, KeyFlagsByKey = "OW update|RO access", Group = "sorted_set", Summary = "Stores the intersect of multiple sorted sets in a key.")]
     public static void ZInterStore(CommandContext ctx) => Generic(ctx, 2, store: true, Op.Inter, "zinterstore");
 
-    [Command("zdiffstore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Stores the difference of multiple sorted sets in a key.")]
+    [Command("zdiffstore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyNumIndex = 2, KeyFlagsByKey = "OW update|RO access", Group = "sorted_set", Summary = "Stores the difference of multiple sorted sets in a key.")]
     public static void ZDiffStore(CommandContext ctx) => Generic(ctx, 2, store: true, Op.Diff, "zdiffstore");
 
-    [Command("zunion", -3, Flags = CommandFlags.ReadOnly, FirstKey = 0, Group = "sorted_set", Summary = "Returns the union of multiple sorted sets.")]
+    [Command("zunion", -3, Flags = CommandFlags.ReadOnly, KeyNumIndex = 1, Group = "sorted_set", Summary = "Returns the union of multiple sorted sets.")]
     public static void ZUnion(CommandContext ctx) => Generic(ctx, 1, store: false, Op.Union, "zunion");
 
-    [Command("zinter", -3, Flags = CommandFlags.ReadOnly, FirstKey = 0, Group = "sorted_set", Summary = "Returns the intersect of multiple sorted sets.")]
+    [Command("zinter", -3, Flags = CommandFlags.ReadOnly, KeyNumIndex = 1, Group = "sorted_set", Summary = "Returns the intersect of multiple sorted sets.")]
     public static void ZInter(CommandContext ctx) => Generic(ctx, 1, store: false, Op.Inter, "zinter");
 
-    [Command("zdiff", -3, Flags = CommandFlags.ReadOnly, FirstKey = 0, Group = "sorted_set", Summary = "Returns the difference between multiple sorted sets.")]
+    [Command("zdiff", -3, Flags = CommandFlags.ReadOnly, KeyNumIndex = 1, Group = "sorted_set", Summary = "Returns the difference between multiple sorted sets.")]
     public static void ZDiff(CommandContext ctx) => Generic(ctx, 1, store: false, Op.Diff, "zdiff");
 
     [Command("zintercard", -3, Flags = CommandFlags.ReadOnly, KeyNumIndex = 1, Group = "sorted_set", Summary = "Intersect multiple sorted sets and return the cardinality of the result")]

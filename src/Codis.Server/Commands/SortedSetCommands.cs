@@ -138,7 +138,7 @@ internal static class SortedSetCommands
         else ctx.SuppressPropagation = true;
     }
 
-    [Command("zrem", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.")]
+    [Command("zrem", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "sorted_set", Summary = "Removes one or more members from a sorted set. Deletes the sorted set if all members were removed.")]
     public static void ZRem(CommandContext ctx)
     {
         if (!TryGetZSet(ctx, 1, out var zset)) return;
@@ -173,7 +173,7 @@ internal static class SortedSetCommands
         }
     }
 
-    [Command("zcard", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Returns the number of members in a sorted set.")]
+    [Command("zcard", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "sorted_set", Summary = "Returns the number of members in a sorted set.")]
     public static void ZCard(CommandContext ctx)
     {
         if (!TryGetZSet(ctx, 1, out var zset)) return;

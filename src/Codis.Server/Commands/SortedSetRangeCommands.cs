@@ -184,7 +184,7 @@ internal static class SortedSetRangeCommands
         }
     }
 
-    [Command("zremrangebyrank", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.")]
+    [Command("zremrangebyrank", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "sorted_set", Summary = "Removes members in a sorted set within a range of indexes. Deletes the sorted set if all members were removed.")]
     public static void ZRemRangeByRank(CommandContext ctx)
     {
         if (!ctx.TryArgLong(2, out long start) || !ctx.TryArgLong(3, out long end)) return;
@@ -194,7 +194,7 @@ internal static class SortedSetRangeCommands
         RemoveAll(ctx, zset, doomed, "zremrangebyrank"u8);
     }
 
-    [Command("zremrangebyscore", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.")]
+    [Command("zremrangebyscore", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "sorted_set", Summary = "Removes members in a sorted set within a range of scores. Deletes the sorted set if all members were removed.")]
     public static void ZRemRangeByScore(CommandContext ctx)
     {
         if (!SortedSetParsing.TryParseScoreRange(ctx.Arg(2), ctx.Arg(3), out var range))
@@ -208,7 +208,7 @@ internal static class SortedSetRangeCommands
         RemoveAll(ctx, zset, doomed, "zremrangebyscore"u8);
     }
 
-    [Command("zremrangebylex", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "sorted_set", Summary = "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.")]
+    [Command("zremrangebylex", 4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "sorted_set", Summary = "Removes members in a sorted set within a lexicographical range. Deletes the sorted set if all members were removed.")]
     public static void ZRemRangeByLex(CommandContext ctx)
     {
         if (!SortedSetParsing.TryParseLexRange(ctx.Arg(2), ctx.Arg(3), out var range, out bool empty))

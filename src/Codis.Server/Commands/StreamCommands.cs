@@ -91,7 +91,7 @@ internal static class StreamCommands
         return args;
     }
 
-    [Command("xlen", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "Return the number of messages in a stream.")]
+    [Command("xlen", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "stream", Summary = "Return the number of messages in a stream.")]
     public static void XLen(CommandContext ctx)
     {
         if (!TryGetStream(ctx, ctx.Arg(1), out var s)) return;
@@ -137,7 +137,7 @@ internal static class StreamCommands
         StreamArgs.WriteEntries(ctx, rev ? s.ReverseRange(start, end) : s.Range(start, end), count < 0 ? 0 : count);
     }
 
-    [Command("xdel", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "Returns the number of messages after removing them from a stream.")]
+    [Command("xdel", -3, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "stream", Summary = "Returns the number of messages after removing them from a stream.")]
     public static void XDel(CommandContext ctx)
     {
         if (!TryGetStream(ctx, ctx.Arg(1), out var s)) return;
@@ -168,7 +168,7 @@ internal static class StreamCommands
         ctx.Reply.WriteInteger(deleted);
     }
 
-    [Command("xtrim", -4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Tips = "nondeterministic_output", Summary = "Deletes messages from the beginning of a stream.")]
+    [Command("xtrim", -4, Flags = CommandFlags.Write, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "stream", Tips = "nondeterministic_output", Summary = "Deletes messages from the beginning of a stream.")]
     public static void XTrim(CommandContext ctx)
     {
         if (!StreamTrimArgs.TryParse(ctx, xadd: false, out var a)) return;
@@ -183,7 +183,7 @@ internal static class StreamCommands
         ctx.Reply.WriteInteger(deleted);
     }
 
-    [Command("xsetid", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "An internal command for replicating stream values.")]
+    [Command("xsetid", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "stream", Summary = "An internal command for replicating stream values.")]
     public static void XSetId(CommandContext ctx)
     {
         if (!StreamArgs.TryStrictId(ctx, ctx.Arg(2), 0, out var id)) return;

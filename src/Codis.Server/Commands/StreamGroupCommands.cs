@@ -28,11 +28,11 @@ internal static class StreamGroupCommands
     ];
 
     [Command("xgroup", -2, Flags = CommandFlags.Write, Group = "stream", Summary = "A container for consumer groups commands.")]
-    [Subcommand("xgroup", "create", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Creates a consumer group.")]
-    [Subcommand("xgroup", "setid", -5, Flags = CommandFlags.Write, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Sets the last-delivered ID of a consumer group.")]
-    [Subcommand("xgroup", "destroy", 4, Flags = CommandFlags.Write, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Destroys a consumer group.")]
-    [Subcommand("xgroup", "createconsumer", 5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Creates a consumer in a consumer group.")]
-    [Subcommand("xgroup", "delconsumer", 5, Flags = CommandFlags.Write, FirstKey = 2, LastKey = 2, Step = 1, Summary = "Deletes a consumer from a consumer group.")]
+    [Subcommand("xgroup", "create", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RW insert", Summary = "Creates a consumer group.")]
+    [Subcommand("xgroup", "setid", -5, Flags = CommandFlags.Write, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RW update", Summary = "Sets the last-delivered ID of a consumer group.")]
+    [Subcommand("xgroup", "destroy", 4, Flags = CommandFlags.Write, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RW delete", Summary = "Destroys a consumer group.")]
+    [Subcommand("xgroup", "createconsumer", 5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RW insert", Summary = "Creates a consumer in a consumer group.")]
+    [Subcommand("xgroup", "delconsumer", 5, Flags = CommandFlags.Write, FirstKey = 2, LastKey = 2, Step = 1, KeyFlags = "RW delete", Summary = "Deletes a consumer from a consumer group.")]
     [Subcommand("xgroup", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
     public static void XGroup(CommandContext ctx)
     {
@@ -177,7 +177,7 @@ internal static class StreamGroupCommands
 
     private static string Truncate(string s) => s.Length > 128 ? s[..128] : s;
 
-    [Command("xack", -4, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Summary = "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.")]
+    [Command("xack", -4, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "stream", Summary = "Returns the number of messages that were successfully acknowledged by the consumer group member of a stream.")]
     public static void XAck(CommandContext ctx)
     {
         if (!StreamCommands.TryGetStream(ctx, ctx.Arg(1), out var s)) return;
@@ -301,7 +301,7 @@ internal static class StreamGroupCommands
         }
     }
 
-    [Command("xclaim", -6, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Tips = "nondeterministic_output", Summary = "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.")]
+    [Command("xclaim", -6, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "stream", Tips = "nondeterministic_output", Summary = "Changes, or acquires, ownership of a message in a consumer group, as if the message was delivered a consumer group member.")]
     public static void XClaim(CommandContext ctx)
     {
         if (!StreamCommands.TryGetStream(ctx, ctx.Arg(1), out var s)) return;
@@ -415,7 +415,7 @@ internal static class StreamGroupCommands
         else ctx.SuppressPropagation = true;
     }
 
-    [Command("xautoclaim", -6, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "stream", Tips = "nondeterministic_output", Summary = "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.")]
+    [Command("xautoclaim", -6, Flags = CommandFlags.Write | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW delete", Group = "stream", Tips = "nondeterministic_output", Summary = "Changes, or acquires, ownership of messages in a consumer group, as if the messages were delivered to as consumer group member.")]
     public static void XAutoClaim(CommandContext ctx)
     {
         if (!ctx.TryArgLong(4, out long minIdle, "ERR Invalid min-idle-time argument for XAUTOCLAIM")) return;

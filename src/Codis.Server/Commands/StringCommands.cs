@@ -39,7 +39,7 @@ internal static class StringCommands
 
     public static byte[] Ascii(long n) => Encoding.ASCII.GetBytes(n.ToString(CultureInfo.InvariantCulture));
 
-    [Command("setnx", 3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Set the string value of a key only when the key doesn't exist.")]
+    [Command("setnx", 3, Flags = CommandFlags.Write | CommandFlags.DenyOom | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "OW insert", Group = "string", Summary = "Set the string value of a key only when the key doesn't exist.")]
     public static void SetNx(CommandContext ctx)
     {
         var db = ctx.Db;
@@ -54,10 +54,10 @@ internal static class StringCommands
         ctx.Reply.WriteInteger(1);
     }
 
-    [Command("setex", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Set the string value and expiration time of a key.")]
+    [Command("setex", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "OW update", Group = "string", Summary = "Set the string value and expiration time of a key.")]
     public static void SetEx(CommandContext ctx) => SetWithExpire(ctx, "EX", "setex");
 
-    [Command("psetex", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Set the string value and expiration time in milliseconds of a key.")]
+    [Command("psetex", 4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "OW update", Group = "string", Summary = "Set the string value and expiration time in milliseconds of a key.")]
     public static void PSetEx(CommandContext ctx) => SetWithExpire(ctx, "PX", "psetex");
 
     private static void SetWithExpire(CommandContext ctx, string unit, string name)
@@ -252,7 +252,7 @@ internal static class StringCommands
         ctx.Reply.WriteInteger(value.Length);
     }
 
-    [Command("strlen", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Returns the length of a string value.")]
+    [Command("strlen", 2, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RO", Group = "string", Summary = "Returns the length of a string value.")]
     public static void StrLen(CommandContext ctx)
     {
         if (!TryGetString(ctx, ctx.Arg(1), out var value)) return;

@@ -12,7 +12,7 @@ internal static class StringSetCommands
         else ctx.WrongType();
     }
 
-    [Command("set", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, Group = "string", Summary = "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.")]
+    [Command("set", -3, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW access update variable_flags", Group = "string", Summary = "Sets the string value of a key, ignoring its type. The key is created if it doesn't exist.")]
     public static void Set(CommandContext ctx)
     {
         bool nx = false, xx = false, get = false, keepTtl = false;
