@@ -331,6 +331,7 @@ internal static class ClientCommand
         if (s.Kind == ClientKind.Master) flags.Append('M');
         if (s.InPubSubMode) flags.Append('P');
         if (s.Multi != null) flags.Append('x');
+        if (s.Blocked) flags.Append('b');
         if (s.Watcher is { Dirty: true }) flags.Append('d');
         if (s.CloseAfterReply) flags.Append('c');
         if (s.NoEvict) flags.Append('e');

@@ -77,6 +77,9 @@ internal sealed class ClientSession
     /// <summary>CLIENT NO-TOUCH: this client's commands do not change keys' last-access time.</summary>
     public bool NoTouch { get; set; }
 
+    /// <summary>Waiting in a blocking command on keys (CLIENT LIST flag 'b'); set and cleared by the blocking registry.</summary>
+    public bool Blocked { get; set; }
+
     /// <summary>CLIENT NO-EVICT: shown as flag 'e' (codis-server never evicts clients).</summary>
     public bool NoEvict { get; set; }
 

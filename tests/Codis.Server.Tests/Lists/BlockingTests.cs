@@ -21,6 +21,20 @@ public class BlockingTests(PeerFixture peers) : IClassFixture<PeerFixture>
         c.Flush();
     }
 
+    /// <summary>Sends a blocking command and waits until the server lists the client as blocked (CLIENT LIST flags=b).</summary>
+    private void Block(string target, RespClient c, params string[] args)
+    {
+        long id = c.Call("CLIENT", "ID").Integer;
+        Send(c, args);
+        using var observer = Client(target);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (!(observer.Call("CLIENT", "LIST", "ID", id.ToString()).Text ?? "").Contains(" flags=b", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"client {id} did not block on {string.Join(' ', args)}");
+            Thread.Sleep(5);
+        }
+    }
+
     private static string Key(string target, string name) => $"blk:{target}:{name}:{Guid.NewGuid():N}";
 
     [Theory]
@@ -35,8 +49,7 @@ public class BlockingTests(PeerFixture peers) : IClassFixture<PeerFixture>
         using var w = Client(target);
         foreach (var c in new[] { c1, c2, c3 })
         {
-            Send(c, "blpop", k, "0");
-            Thread.Sleep(Settle);
+            Block(target, c, "blpop", k, "0");
         }
         Assert.Equal(3, w.Call("rpush", k, "one", "two", "three").AssertInt());
         Assert.Equal(new string?[] { k, "one" }, c1.Read().Strings());
@@ -88,8 +101,7 @@ public class BlockingTests(PeerFixture peers) : IClassFixture<PeerFixture>
         string k = Key(target, "type");
         using var c = Client(target);
         using var w = Client(target);
-        Send(c, "blpop", k, "0");
-        Thread.Sleep(Settle);
+        Block(target, c, "blpop", k, "0");
         w.Call("set", k, "string").AssertOk();
         w.Call("del", k);
         w.Call("sadd", k, "m");
@@ -107,8 +119,7 @@ public class BlockingTests(PeerFixture peers) : IClassFixture<PeerFixture>
         string k = Key(target, "gone");
         using (var c = Client(target))
         {
-            Send(c, "blpop", k, "0");
-            Thread.Sleep(Settle);
+            Block(target, c, "blpop", k, "0");
         }
         Thread.Sleep(600); // codis notices a closed peer within its 250 ms poll
         using var w = Client(target);
@@ -125,10 +136,8 @@ public class BlockingTests(PeerFixture peers) : IClassFixture<PeerFixture>
         using var mover = Client(target);
         using var popper = Client(target);
         using var w = Client(target);
-        Send(mover, "blmove", src, dst, "left", "right", "0");
-        Thread.Sleep(Settle);
-        Send(popper, "blpop", dst, "0");
-        Thread.Sleep(Settle);
+        Block(target, mover, "blmove", src, dst, "left", "right", "0");
+        Block(target, popper, "blpop", dst, "0");
         w.Call("lpush", src, "v");
         Assert.Equal("v", mover.Read().Text);
         Assert.Equal(new string?[] { dst, "v" }, popper.Read().Strings());
@@ -143,8 +152,7 @@ public class BlockingTests(PeerFixture peers) : IClassFixture<PeerFixture>
         string src = Key(target, "src"), dst = Key(target, "dst");
         using var c = Client(target);
         using var w = Client(target);
-        Send(c, "brpoplpush", src, dst, "0");
-        Thread.Sleep(Settle);
+        Block(target, c, "brpoplpush", src, dst, "0");
         w.Call("set", dst, "string").AssertOk();
         w.Call("rpush", src, "v");
         c.Read().AssertError("WRONGTYPE");
@@ -159,12 +167,10 @@ public class BlockingTests(PeerFixture peers) : IClassFixture<PeerFixture>
         string k1 = Key(target, "k1"), k2 = Key(target, "k2"), z = Key(target, "z");
         using var c = Client(target);
         using var w = Client(target);
-        Send(c, "brpop", k1, k2, "5");
-        Thread.Sleep(Settle);
+        Block(target, c, "brpop", k1, k2, "5");
         w.Call("rpush", k2, "a", "b");
         Assert.Equal(new string?[] { k2, "b" }, c.Read().Strings());
-        Send(c, "bzpopmax", k1, z, "5");
-        Thread.Sleep(Settle);
+        Block(target, c, "bzpopmax", k1, z, "5");
         w.Call("zadd", z, "1.5", "low", "2.5", "high");
         Assert.Equal(new string?[] { z, "high", "2.5" }, c.Read().Strings());
         Assert.Equal(1, w.Call("zcard", z).AssertInt());
@@ -178,8 +184,7 @@ public class BlockingTests(PeerFixture peers) : IClassFixture<PeerFixture>
         string k = Key("codis", "batch");
         using var c = peers.Codis.Client();
         using var w = peers.Codis.Client();
-        Send(c, "blpop", k, "0");
-        Thread.Sleep(Settle);
+        Block("codis", c, "blpop", k, "0");
         w.SendRaw(RespValue.EncodeCommand([.. new[] { "lpush", k, "x" }.Select(System.Text.Encoding.UTF8.GetBytes)]));
         w.SendRaw(RespValue.EncodeCommand([.. new[] { "del", k }.Select(System.Text.Encoding.UTF8.GetBytes)]));
         w.Flush();

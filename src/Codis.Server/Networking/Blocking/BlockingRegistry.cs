@@ -66,6 +66,7 @@ internal sealed class BlockingRegistry(CodisServer server)
             b.Nodes.Add((wk, queue.AddLast(b)));
         }
         BlockedClients++;
+        b.Session.Blocked = true;
         if (!listening)
         {
             server.Keyspace.KeyModified += OnKeyModified;
@@ -151,6 +152,7 @@ internal sealed class BlockingRegistry(CodisServer server)
         }
         b.Nodes.Clear();
         BlockedClients--;
+        b.Session.Blocked = false;
         if (BlockedClients == 0 && listening)
         {
             server.Keyspace.KeyModified -= OnKeyModified;
