@@ -167,6 +167,9 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         Assert.Contains(events, e => e!["OldMaster"]!.GetValue<string>() == A && e["NewMaster"]!.GetValue<string>() == promoted);
         output.WriteLine($"{failoverAt.TotalSeconds:0.0} s: {promoted} promoted; b and c write again at {resumedAt.TotalSeconds:0.0} s; failover events: {events.ToJsonString()}");
         Assert.True(memberServes(1) && memberServes(2), $"{kind} lost its quorum on b + c");
+        // where the failover's time goes: the dashboard's promotion lines carry their timings
+        foreach (var line in dash.Output.Split('\n').Where(l => l.Contains("promot") || l.Contains("failing over") || l.Contains("failover")))
+            output.WriteLine("dashboard: " + line.TrimEnd());
         await Task.Delay(3000); // a stays cut off a while: its clients must be refused, not acknowledged
         var healAt = clock.Elapsed;
         var aAckedWhileCut = writers[0].Acked.Where(x => x.At > cutAt && x.At < healAt).ToList();
