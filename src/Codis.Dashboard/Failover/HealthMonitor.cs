@@ -28,6 +28,8 @@ internal sealed class HealthMonitor(Topom topom)
     private readonly ConcurrentDictionary<string, ServerHealth> servers = new();
     private readonly ConcurrentDictionary<string, ProxyHealth> proxies = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> lastRepair = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> lastRefill = new();
+    private static readonly TimeSpan RefillEvery = TimeSpan.FromSeconds(5), RefillLimit = TimeSpan.FromSeconds(10);
     private readonly ConcurrentQueue<FailoverEvent> events = new();
     private readonly TimeSpan interval = topom.Settings["failover_interval"].AsDuration;
     private readonly TimeSpan downAfter = topom.Settings["failover_down_after"].AsDuration;
@@ -109,14 +111,27 @@ internal sealed class HealthMonitor(Topom topom)
     /// </summary>
     private async Task RefillReturningProxyAsync(Codis.Core.Models.ProxyModel proxy, CancellationToken ct)
     {
+        // A proxy that keeps failing its refill is tried every few seconds, each try bounded: the round (and the
+        // failovers it decides) must not wait on it.
+        if (lastRefill.TryGetValue(proxy.Token, out var at) && DateTimeOffset.UtcNow - at < RefillEvery) return;
+        lastRefill[proxy.Token] = DateTimeOffset.UtcNow;
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(RefillLimit);
         try
         {
-            await topom.ReinitProxyAsync(proxy.Token, ct).ConfigureAwait(false);
+            await topom.ReinitProxyAsync(proxy.Token, bounded.Token).ConfigureAwait(false);
+            lastRefill.TryRemove(proxy.Token, out _);
             Log.Info("proxy reachable again (or it missed a push): routing refilled", ("proxy", proxy.ProxyId), ("addr", proxy.AdminAddr));
         }
         catch (TopomException e)
         {
-            Log.Warn("proxy reachable again but the refill failed", ("proxy", proxy.ProxyId), ("error", e.Message));
+            topom.MarkStale(proxy.Token, e.Message);
+            Log.Warn("proxy reachable again but the refill failed; tried again later", ("proxy", proxy.ProxyId), ("error", e.Message));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            topom.MarkStale(proxy.Token, "refill timed out");
+            Log.Warn("proxy reachable again but the refill did not finish in time; tried again later", ("proxy", proxy.ProxyId), ("limit_s", RefillLimit.TotalSeconds));
         }
     }
 

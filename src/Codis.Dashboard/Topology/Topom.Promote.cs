@@ -31,6 +31,9 @@ internal sealed partial class Topom
     /// <summary>True when a promotion's push did not reach this proxy in time: its routing is old until it is refilled.</summary>
     public bool IsStale(string token) => staleProxies.ContainsKey(token);
 
+    /// <summary>The proxy's routing may be old (a refill failed): the health monitor tries again while it answers.</summary>
+    public void MarkStale(string token, string why) => staleProxies[token] = why;
+
     public Task<PromotionRecord> PromoteAsync(int gid, string addr, bool force, CancellationToken ct) =>
         RunAsync($"promote {addr} in group {gid}", c => PromoteLockedAsync(gid, addr, "operator", c, force: force), ct);
 
@@ -120,7 +123,7 @@ internal sealed partial class Topom
         rec = rec with { SwitchMs = clock.Elapsed.TotalMilliseconds, HeldMs = masterDead ? 0 : clock.Elapsed.TotalMilliseconds };
         foreach (var (proxy, error) in failures)
         {
-            staleProxies[proxy.Model.Token] = error;
+            MarkStale(proxy.Model.Token, error);
             Log.Warn("a proxy did not confirm the new routing in time (the health monitor refills it when it answers)", ("gid", gid), ("proxy", proxy.Model.ProxyId), ("error", error));
         }
         Step(failures.Count == 0 ? "new routing confirmed by every proxy" : $"new routing pushed, {failures.Count} proxies did not confirm");
