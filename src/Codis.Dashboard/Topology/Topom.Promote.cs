@@ -194,6 +194,8 @@ internal sealed partial class Topom
                 try
                 {
                     r ??= Redis.Open(replica);
+                    // a replica that hangs (DEBUG SLEEP, a long fork) is given what is left of the wait, not the 5 s call timeout
+                    r.Timeout = TimeSpan.FromMilliseconds(Math.Clamp((timeout - waited.Elapsed).TotalMilliseconds, 200, Redis.Timeout.TotalMilliseconds));
                     reached = Failover.HealthMonitor.Offset(Servers.RedisOps.ParseInfo(Reply(r, replica, "INFO", "replication")));
                     lastError = null;
                 }
