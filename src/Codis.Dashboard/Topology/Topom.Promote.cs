@@ -49,7 +49,7 @@ internal sealed partial class Topom
         var touching = SlotsTouching(gid).ToList();
         string old = g.Servers[0].Server;
         var clock = Stopwatch.StartNew();
-        var rec = new PromotionRecord { At = DateTimeOffset.UtcNow, Group = gid, OldMaster = old, NewMaster = addr, Why = why, Forced = force };
+        var rec = new PromotionRecord { At = DateTimeOffset.UtcNow, Group = gid, OldMaster = old, NewMaster = addr, Why = why };
         void Step(string what) => Log.Info("promote: " + what, ("gid", gid), ("new_master", addr), ("ms", clock.ElapsedMilliseconds));
 
         var before = g;
@@ -88,7 +88,7 @@ internal sealed partial class Topom
             var (caughtUp, masterOffset, replicaOffset, problem) = unreachable == null
                 ? await CatchUpAsync(old, addr, timeout, c).ConfigureAwait(false)
                 : (false, -1L, -1L, $"master {old} does not answer ({unreachable}), so whether {addr} has all its writes is unknown");
-            rec = rec with { MasterOffset = masterOffset, ReplicaOffset = replicaOffset, CatchupMs = clock.Elapsed.TotalMilliseconds };
+            rec = rec with { MasterOffset = masterOffset, ReplicaOffset = replicaOffset, CatchupMs = clock.Elapsed.TotalMilliseconds, Forced = force && !caughtUp };
             if (!caughtUp && !force)
                 throw await RollBackAsync($"{problem}; nothing changed, {old} is still the master of group {gid}. " +
                     $"To switch anyway, losing what {addr} lacks: `codis-admin --promote-server --gid={gid} --addr={addr} --force` " +
@@ -133,7 +133,7 @@ internal sealed partial class Topom
         Remember(rec);
         Log.Info("server promoted", ("gid", gid), ("master", addr), ("old_master", old), ("why", why), ("held_ms", Math.Round(rec.HeldMs)),
             ("switch_ms", Math.Round(rec.SwitchMs)), ("master_offset", rec.MasterOffset), ("replica_offset", rec.ReplicaOffset),
-            ("writes_paused", rec.WritesPaused), ("forced", force && rec.ReplicaOffset < rec.MasterOffset), ("total_ms", clock.ElapsedMilliseconds));
+            ("writes_paused", rec.WritesPaused), ("forced", rec.Forced), ("total_ms", clock.ElapsedMilliseconds));
         return rec;
     }
 
