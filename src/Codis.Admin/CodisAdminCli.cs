@@ -18,11 +18,11 @@ public static class CodisAdminCli
         codis-admin — admin tool for codis-dashboard and codis-proxy
 
         dashboard:  codis-admin --dashboard=ADDR [--admin-token=T] <operation>
-          (none) | --overview | --slots-status | --list-group | --group-status | --list-proxy | --proxy-status | --failovers
+          (none) | --overview | --slots-status | --list-group | --group-status | --list-proxy | --proxy-status | --failovers | --promotions
           --create-group --gid=N | --remove-group --gid=N | --resync-group (--gid=N | --all)
           --group-weight --gid=N --weight=W   (rebalance shares slots by weight; 0 drains the group)
           --group-add --gid=N --addr=HOST:PORT [--role=master|slave] [--datacenter=DC] | --group-del --gid=N --addr=HOST:PORT
-          --promote-server --gid=N --addr=HOST:PORT
+          --promote-server --gid=N --addr=HOST:PORT [--force]   (--force: switch even if the replica has not caught up; its missing writes are lost)
           --create-proxy --addr=ADMIN | --register-proxy --addr=ADMIN | --online-proxy --addr=ADMIN
           --remove-proxy (--addr=ADMIN | --token=T | --id=PROXY_ID) [--force] | --reinit-proxy (--addr | --token | --all)
           --slots-init [--force] | --slots-range --beg=N --end=N (--gid=N | --offline)
@@ -81,6 +81,7 @@ public static class CodisAdminCli
         else if (Has("list-group") || Has("group-status")) r = await d.GetAsync(DashboardRoutes.Groups).ConfigureAwait(false);
         else if (Has("list-proxy") || Has("proxy-status")) r = await d.GetAsync(DashboardRoutes.Proxies).ConfigureAwait(false);
         else if (Has("failovers")) r = await d.GetAsync(DashboardRoutes.Failovers).ConfigureAwait(false);
+        else if (Has("promotions")) r = await d.GetAsync(DashboardRoutes.Promotions).ConfigureAwait(false);
         else if (Has("create-group")) r = await d.PutAsync(x => DashboardRoutes.GroupCreate(x, Int("gid"))).ConfigureAwait(false);
         else if (Has("group-weight")) r = await d.PutAsync(x => DashboardRoutes.GroupWeight(x, Int("gid"), Int("weight"))).ConfigureAwait(false);
         else if (Has("remove-group")) r = await d.PutAsync(x => DashboardRoutes.GroupRemove(x, Int("gid"))).ConfigureAwait(false);
@@ -88,7 +89,7 @@ public static class CodisAdminCli
             : await d.PutAsync(x => DashboardRoutes.GroupResync(x, Int("gid"))).ConfigureAwait(false);
         else if (Has("group-add")) r = await d.PutAsync(x => DashboardRoutes.GroupAdd(x, Int("gid"), Str("addr"), f.GetValueOrDefault("role") ?? "")).ConfigureAwait(false);
         else if (Has("group-del")) r = await d.PutAsync(x => DashboardRoutes.GroupDel(x, Int("gid"), Str("addr"))).ConfigureAwait(false);
-        else if (Has("promote-server")) r = await d.PutAsync(x => DashboardRoutes.GroupPromote(x, Int("gid"), Str("addr"))).ConfigureAwait(false);
+        else if (Has("promote-server")) r = await d.PutAsync(x => DashboardRoutes.GroupPromote(x, Int("gid"), Str("addr"), Has("force"))).ConfigureAwait(false);
         else if (Has("create-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyCreate(x, Str("addr"))).ConfigureAwait(false);
         else if (Has("register-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyRegister(x, Str("addr"))).ConfigureAwait(false);
         else if (Has("online-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyOnline(x, Str("addr"))).ConfigureAwait(false);

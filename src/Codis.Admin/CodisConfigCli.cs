@@ -32,7 +32,7 @@ public static class CodisConfigCli
           server list
           server add <gid> <host:port> master|slave
           server remove <gid> <host:port>
-          server promote <gid> <host:port>
+          server promote <gid> <host:port> [--force]  (--force: even if the replica has not caught up; what it lacks is lost)
           server add-group <gid> | remove-group <gid> | resync <gid>
           proxy list | proxy online <proxy_id> | proxy offline <proxy_id>
           action remove-lock                          remove the dashboard lock from the coordinator (says whose it was)
@@ -138,8 +138,8 @@ public static class CodisConfigCli
                 await d.PutAsync(x => DashboardRoutes.GroupDel(x, Int(pos, 1, "group id"), pos[2])).ConfigureAwait(false);
                 return Ok(o);
             case ("server", "promote"):
-                Need(pos, 3, "server promote <gid> <host:port>");
-                await d.PutAsync(x => DashboardRoutes.GroupPromote(x, Int(pos, 1, "group id"), pos[2])).ConfigureAwait(false);
+                Need(pos, 3, "server promote <gid> <host:port> [--force]");
+                await d.PutAsync(x => DashboardRoutes.GroupPromote(x, Int(pos, 1, "group id"), pos[2], flags.ContainsKey("--force"))).ConfigureAwait(false);
                 return Ok(o);
             case ("server", "add-group"):
                 await d.PutAsync(x => DashboardRoutes.GroupCreate(x, Int(pos, 1, "group id"))).ConfigureAwait(false);

@@ -25,6 +25,8 @@ public static class DashboardRoutes
     public static string Proxies(string x) => $"/api/topom/proxies/{x}";
     public static string Actions(string x) => $"/api/topom/actions/{x}";
     public static string Failovers(string x) => $"/api/topom/failover/{x}";
+    /// <summary>The last 100 promotions, planned and failovers, with their offsets and timings (held_ms: how long the proxies held the group).</summary>
+    public static string Promotions(string x) => $"/api/topom/promotions/{x}";
     /// <summary>ops/s of the last two minutes, one sample a second: {"interval_ms", "samples": [{"t" (unix ms), "qps", "proxies": {token: qps}}]}.</summary>
     public static string OpsHistory(string x) => $"/api/topom/ops-history/{x}";
     public static string ServerInfo(string addr) => $"/api/topom/group/info/{E(addr)}";
@@ -48,7 +50,10 @@ public static class DashboardRoutes
     /// <summary>role: "master", "slave" (replica) or "" (master if the group is empty, else replica).</summary>
     public static string GroupAdd(string x, int gid, string addr, string role) => $"/api/topom/group/add/{x}/{gid}/{E(addr)}?role={E(role)}";
     public static string GroupDel(string x, int gid, string addr) => $"/api/topom/group/del/{x}/{gid}/{E(addr)}";
+    /// <summary>The original's promote: refused (nothing changes) when the replica does not catch up with the master in time.</summary>
     public static string GroupPromote(string x, int gid, string addr) => $"/api/topom/group/promote/{x}/{gid}/{E(addr)}";
+    /// <summary>force: switch even when the replica has not caught up (what it lacks is lost). Answers the promotion's record.</summary>
+    public static string GroupPromote(string x, int gid, string addr, bool force) => $"/api/topom/group/promote/{x}/{gid}/{E(addr)}/{(force ? 1 : 0)}";
 
     public static string SlotsInit(string x, bool force) => $"/api/topom/slots/init/{x}/{(force ? 1 : 0)}";
     /// <summary>Assign an inclusive range of offline slots to a group (gid 0: set them offline) — the seed's range-set.</summary>

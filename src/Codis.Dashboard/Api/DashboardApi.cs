@@ -112,6 +112,7 @@ internal sealed class DashboardApi
         Get(app, "/api/topom/proxies/{xauth}", _ => Proxies());
         Get(app, "/api/topom/actions/{xauth}", _ => Actions());
         Get(app, "/api/topom/failover/{xauth}", _ => health.Events);
+        Get(app, "/api/topom/promotions/{xauth}", _ => topom.Promotions);
         Get(app, "/api/topom/ops-history/{xauth}", _ => new
         {
             interval_ms = (long)OpsHistory.Interval.TotalMilliseconds,
@@ -150,7 +151,9 @@ internal sealed class DashboardApi
             return "OK";
         });
         Put(app, "/api/topom/group/del/{xauth}/{gid}/{addr}", async r => { await topom.RemoveServerAsync(Int(r, "gid"), Str(r, "addr"), ct); return "OK"; });
-        Put(app, "/api/topom/group/promote/{xauth}/{gid}/{addr}", async r => { await topom.PromoteAsync(Int(r, "gid"), Str(r, "addr"), ct); return "OK"; });
+        // the original's call (no force) answers with the promotion's record, as the forced form does
+        Put(app, "/api/topom/group/promote/{xauth}/{gid}/{addr}", async r => await topom.PromoteAsync(Int(r, "gid"), Str(r, "addr"), false, ct));
+        Put(app, "/api/topom/group/promote/{xauth}/{gid}/{addr}/{force}", async r => await topom.PromoteAsync(Int(r, "gid"), Str(r, "addr"), Int(r, "force") != 0, ct));
 
         Put(app, "/api/topom/slots/init/{xauth}/{force}", async r => { await topom.SlotsInitAsync(Int(r, "force") != 0, ct); return "OK"; });
         Put(app, "/api/topom/slots/assign-range/{xauth}/{beg}/{end}/{gid}", async r =>

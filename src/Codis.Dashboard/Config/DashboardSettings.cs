@@ -54,6 +54,13 @@ internal static class DashboardSettings
         });
         Dur("failover_interval", "1s", "how often every master is checked (PING)");
         Dur("failover_down_after", "3s", "a master failing checks this long is replaced by its best replica (0 = no automatic failover)");
+        s.Define(new Setting
+        {
+            Name = "promote_catchup_timeout", Kind = SettingKind.Duration, Default = "5s",
+            Description = "a planned promote waits this long, with the group's requests held in every proxy, for the replica to reach the "
+                + "master's replication offset; if it does not, nothing changes (unless the promote is forced)",
+            Validate = v => Settings.TryParseDuration(v, out var d) && d > TimeSpan.Zero && d <= TimeSpan.FromMinutes(10) ? null : "must be from 1ms to 10m",
+        });
         Dur("proxy_timeout", "30s", "timeout of one call to a proxy's admin API");
         Bool("standby", false, "wait for the lock instead of failing, and take over when the holder dies");
         s.Define(new Setting { Name = "log-format", Kind = SettingKind.Enum, Default = "text", Choices = ["text", "json"], Description = "log line format" });

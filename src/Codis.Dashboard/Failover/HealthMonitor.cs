@@ -12,20 +12,24 @@ internal sealed record ServerHealth(Dictionary<string, string>? Info, string? Er
 /// <summary>What the monitor last saw of one proxy.</summary>
 internal sealed record ProxyHealth(JsonNode? Stats, string? Error, DateTimeOffset At);
 
-/// <summary>One automatic failover, as recorded for the API and the log.</summary>
-internal sealed record FailoverEvent(DateTimeOffset At, int Group, string OldMaster, string NewMaster, long Offset, double DownSeconds, string? Error);
+/// <summary>One automatic failover, as recorded for the API and the log; <paramref name="Promotion"/>: how the switch went (its timings).</summary>
+internal sealed record FailoverEvent(DateTimeOffset At, int Group, string OldMaster, string NewMaster, long Offset, double DownSeconds, string? Error,
+    PromotionRecord? Promotion = null);
 
 /// <summary>
 /// Every failover_interval: INFO every server and the stats of every proxy (1 s timeout each, all in parallel).
 /// A master that has failed every check for failover_down_after is replaced by the replica with the highest
-/// replication offset that still answers (the promotion locks the group in every proxy, repoints the other
-/// servers and unlocks with the new master). Replicas found not replicating their group's master are repointed.
+/// replication offset that still answers (Topom.Promote.cs: REPLICAOF NO ONE, the new routing pushed at once, the other
+/// replicas repointed beside it). Replicas found not replicating their group's master are repointed, and proxies a
+/// promotion's push did not reach are refilled once they answer.
 /// </summary>
 internal sealed class HealthMonitor(Topom topom)
 {
     private readonly ConcurrentDictionary<string, ServerHealth> servers = new();
     private readonly ConcurrentDictionary<string, ProxyHealth> proxies = new();
     private readonly ConcurrentDictionary<string, DateTimeOffset> lastRepair = new();
+    private readonly ConcurrentDictionary<string, DateTimeOffset> lastRefill = new();
+    private static readonly TimeSpan RefillEvery = TimeSpan.FromSeconds(5), RefillLimit = TimeSpan.FromSeconds(10);
     private readonly ConcurrentQueue<FailoverEvent> events = new();
     private readonly TimeSpan interval = topom.Settings["failover_interval"].AsDuration;
     private readonly TimeSpan downAfter = topom.Settings["failover_down_after"].AsDuration;
@@ -90,7 +94,8 @@ internal sealed class HealthMonitor(Topom topom)
                 var stats = await topom.Proxies.StatsAsync(p.Model, ct).WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
                 bool wasUnreachable = proxies.GetValueOrDefault(p.Model.Token) is { Error: not null };
                 proxies[p.Model.Token] = new ProxyHealth(stats, null, now);
-                if (wasUnreachable && p.Online) await RefillReturningProxyAsync(p.Model, ct).ConfigureAwait(false);
+                // unreachable for a while, or missed a promotion's push: either way its routing may be old
+                if (p.Online && (wasUnreachable || topom.IsStale(p.Model.Token))) await RefillReturningProxyAsync(p.Model, ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is Codis.Dashboard.Proxies.ProxyCallException or TimeoutException or System.Text.Json.JsonException)
             {
@@ -106,14 +111,27 @@ internal sealed class HealthMonitor(Topom topom)
     /// </summary>
     private async Task RefillReturningProxyAsync(Codis.Core.Models.ProxyModel proxy, CancellationToken ct)
     {
+        // A proxy that keeps failing its refill is tried every few seconds, each try bounded: the round (and the
+        // failovers it decides) must not wait on it.
+        if (lastRefill.TryGetValue(proxy.Token, out var at) && DateTimeOffset.UtcNow - at < RefillEvery) return;
+        lastRefill[proxy.Token] = DateTimeOffset.UtcNow;
+        using var bounded = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        bounded.CancelAfter(RefillLimit);
         try
         {
-            await topom.ReinitProxyAsync(proxy.Token, ct).ConfigureAwait(false);
-            Log.Info("proxy reachable again: routing refilled", ("proxy", proxy.ProxyId), ("addr", proxy.AdminAddr));
+            await topom.ReinitProxyAsync(proxy.Token, bounded.Token).ConfigureAwait(false);
+            lastRefill.TryRemove(proxy.Token, out _);
+            Log.Info("proxy reachable again (or it missed a push): routing refilled", ("proxy", proxy.ProxyId), ("addr", proxy.AdminAddr));
         }
         catch (TopomException e)
         {
-            Log.Warn("proxy reachable again but the refill failed", ("proxy", proxy.ProxyId), ("error", e.Message));
+            topom.MarkStale(proxy.Token, e.Message);
+            Log.Warn("proxy reachable again but the refill failed; tried again later", ("proxy", proxy.ProxyId), ("error", e.Message));
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            topom.MarkStale(proxy.Token, "refill timed out");
+            Log.Warn("proxy reachable again but the refill did not finish in time; tried again later", ("proxy", proxy.ProxyId), ("limit_s", RefillLimit.TotalSeconds));
         }
     }
 
@@ -138,9 +156,10 @@ internal sealed class HealthMonitor(Topom topom)
             Log.Warn("master is down: failing over", ("gid", g.Id), ("master", master), ("down_s", Math.Round(down.TotalSeconds, 1)),
                 ("new_master", best.Server), ("offset", best.Offset));
             string? error = null;
+            PromotionRecord? promotion = null;
             try
             {
-                await topom.RunAsync("failover", c => topom.PromoteLockedAsync(g.Id, best.Server, $"failover: {master} down {down.TotalSeconds:0.0}s", c, masterDead: true), ct).ConfigureAwait(false);
+                promotion = await topom.RunAsync("failover", c => topom.PromoteLockedAsync(g.Id, best.Server, $"failover: {master} down {down.TotalSeconds:0.0}s", c, masterDead: true), ct).ConfigureAwait(false);
             }
             catch (Exception e) when (e is TopomException or IOException or InvalidOperationException or TimeoutException
                                       || (e is OperationCanceledException && !ct.IsCancellationRequested))
@@ -149,7 +168,7 @@ internal sealed class HealthMonitor(Topom topom)
                 error = e.Message;
                 Log.Error("failover failed", ("gid", g.Id), ("error", e.Message));
             }
-            events.Enqueue(new FailoverEvent(DateTimeOffset.UtcNow, g.Id, master, best.Server, best.Offset, down.TotalSeconds, error));
+            events.Enqueue(new FailoverEvent(DateTimeOffset.UtcNow, g.Id, master, best.Server, best.Offset, down.TotalSeconds, error, promotion));
             while (events.Count > 100) events.TryDequeue(out _);
         }
     }

@@ -3,7 +3,7 @@ using Codis.Core.Models;
 
 namespace Codis.Dashboard.Topology;
 
-/// <summary>Groups and their servers: create, remove, add/remove servers, promote, resync.</summary>
+/// <summary>Groups and their servers: create, remove, add/remove servers, resync (promotion: Topom.Promote.cs).</summary>
 internal sealed partial class Topom
 {
     public Task CreateGroupAsync(int gid, CancellationToken ct) => RunAsync($"create group {gid}", async c =>
@@ -117,79 +117,6 @@ internal sealed partial class Topom
             return $"{addr} is not in group {gid}; servers are matched by the address they were added with: " +
                    string.Join(", ", samePort.Select(p => $"group {p.Id} has {p.Server}"));
         return $"{addr} is not in group {gid} (nor in any other group)";
-    }
-
-    public Task PromoteAsync(int gid, string addr, CancellationToken ct) =>
-        RunAsync($"promote {addr} in group {gid}", c => PromoteLockedAsync(gid, addr, "operator", c), ct);
-
-    /// <summary>
-    /// Promotion (reference/codis.md §7.2, with the replicas repointed): lock the group's slots in every proxy,
-    /// make the server master (REPLICAOF NO ONE), repoint the other servers, then unlock with the new master.
-    /// </summary>
-    internal async Task PromoteLockedAsync(int gid, string addr, string why, CancellationToken c, bool masterDead = false)
-    {
-        var g = GroupMap().GetValueOrDefault(gid) ?? throw new TopomException($"group {gid} does not exist");
-        int index = Array.FindIndex(g.Servers, s => s.Server == addr);
-        if (index < 0) throw new TopomException(NotInGroup(gid, addr));
-        if (index == 0) throw new TopomException($"{addr} is already the master of group {gid}");
-        if (g.IsPromoting) throw new TopomException($"group {gid} is already promoting a server");
-        var touching = SlotsTouching(gid).ToList();
-
-        g = g with { Promoting = new GroupPromoting { Index = index, State = "preparing" } };
-        await SaveGroupAsync(g, c).ConfigureAwait(false);
-        // a dead master takes no writes, so locking its slots first only delays the switch (failover pushes once)
-        try { if (!masterDead) await PushAsync(touching, c).ConfigureAwait(false); }
-        catch (TopomException)
-        {
-            await SaveGroupAsync(g with { Promoting = new() }, c).ConfigureAwait(false);
-            try { await PushAsync(touching, c).ConfigureAwait(false); } catch (TopomException) { }
-            throw;
-        }
-        g = g with { Promoting = g.Promoting with { State = "prepared" } };
-        await SaveGroupAsync(g, c).ConfigureAwait(false);
-
-        try { await Redis.ReplicaOfAsync(addr, null).ConfigureAwait(false); }
-        catch (Exception e) when (e is IOException or InvalidOperationException)
-        {
-            g = g with { Promoting = new() };
-            await SaveGroupAsync(g, c).ConfigureAwait(false);
-            try { await PushAsync(touching, c).ConfigureAwait(false); } catch (TopomException) { }
-            throw new TopomException($"can't promote {addr}: {e.Message}");
-        }
-        var old = g.Servers[0];
-        var order = new List<GroupServer> { g.Servers[index] };
-        order.AddRange(g.Servers.Where((_, i) => i != index && i != 0));
-        order.Add(old);
-        g = g with { Servers = order.Select(s => s with { Action = new() }).ToArray(), Promoting = new GroupPromoting { Index = index, State = "finished" } };
-        await SaveGroupAsync(g, c).ConfigureAwait(false);
-        foreach (var s in g.Servers.Skip(1))
-        {
-            // A failed-over master is left to the health monitor, which demotes it once it answers again: a stopped
-            // (not dead) one accepts the connection and answers nothing, and waiting on it here would keep every
-            // proxy on it (and its held requests) until it wakes.
-            if (masterDead && s.Server == old.Server) continue;
-            try { await Redis.ReplicaOfAsync(s.Server, addr).ConfigureAwait(false); }
-            catch (Exception e) when (e is IOException or InvalidOperationException)
-            {
-                Log.Warn("can't repoint replica (the health monitor retries when it is back)", ("gid", gid), ("addr", s.Server), ("master", addr), ("error", e.Message));
-            }
-        }
-        g = g with { Promoting = new() };
-        await SaveGroupAsync(g, c).ConfigureAwait(false);
-        await PushAsync(touching, c).ConfigureAwait(false);
-        Log.Info("server promoted", ("gid", gid), ("master", addr), ("old_master", old.Server), ("why", why));
-    }
-
-    /// <summary>Finishes or rolls back a promotion a previous dashboard left half done.</summary>
-    private async Task ResumePromotionsAsync(CancellationToken c)
-    {
-        foreach (var g in GroupMap().Values.Where(g => g.IsPromoting))
-        {
-            Log.Warn("resuming an interrupted promotion", ("gid", g.Id), ("state", g.Promoting.State));
-            await SaveGroupAsync(g with { Promoting = new() }, c).ConfigureAwait(false);
-            try { await PushAsync(SlotsTouching(g.Id), c).ConfigureAwait(false); }
-            catch (TopomException e) { Log.Warn("resync after promotion failed", ("gid", g.Id), ("error", e.Message)); }
-        }
     }
 
     /// <summary>Repoints the group's replicas at its master and pushes its slots to every proxy again.</summary>

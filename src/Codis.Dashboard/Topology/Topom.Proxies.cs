@@ -64,6 +64,7 @@ internal sealed partial class Topom
         }
         await Store.DeleteProxyAsync(p.Model.Token, c).ConfigureAwait(false);
         DropProxy(p.Model.Token);
+        staleProxies.TryRemove(p.Model.Token, out _);
         Log.Info("proxy removed", ("proxy", p.Model.ProxyId), ("admin", p.Model.AdminAddr));
     }, ct);
 
@@ -109,6 +110,7 @@ internal sealed partial class Topom
             await Proxies.StartAsync(p.Model, c).ConfigureAwait(false);
         }
         catch (ProxyCallException e) { throw new TopomException(e.Message); }
+        staleProxies.TryRemove(p.Model.Token, out _);
         var online = p with { Online = true };
         await Store.SaveProxyAsync(online, c).ConfigureAwait(false);
         SetProxy(online);

@@ -28,6 +28,7 @@ internal sealed partial class Topom
         Model = model;
         Product = settings["product_name"].Value;
         Redis = new RedisOps(settings["product_auth"].Value, TimeSpan.FromSeconds(5));
+        QuickRedis = new RedisOps(settings["product_auth"].Value, RepointTimeout);
         Proxies = new ProxyClient(http, Product, settings["product_auth"].Value);
         ForwardMethod = settings["migration_method"].Value == "sync" ? 0 : 1;
     }
@@ -37,6 +38,8 @@ internal sealed partial class Topom
     public TopomModel Model { get; }
     public string Product { get; }
     public RedisOps Redis { get; }
+    /// <summary>The same calls with a short timeout, for what must not hold anything up (repointing after a promotion).</summary>
+    private RedisOps QuickRedis { get; }
     public ProxyClient Proxies { get; }
     public int ForwardMethod { get; }
     public string XAuth => Core.Models.XAuth.Dashboard(Product);
@@ -159,8 +162,22 @@ internal sealed partial class Topom
     /// </summary>
     private async Task PushAsync(IEnumerable<int> ids, CancellationToken ct, Func<int, SlotMapping>? view = null, IReadOnlyDictionary<int, GroupModel>? groupView = null)
     {
+        var (failures, targets) = await PushToProxiesAsync(ids, ct, view, groupView, null).ConfigureAwait(false);
+        if (failures.Count > 0)
+            throw new TopomException($"{failures.Count} of {targets} online proxies did not take the new routing: {string.Join("; ", failures.Select(f => $"{f.Proxy.Model.ProxyId} ({f.Error})"))}. " +
+                "Fix or remove them (`codis-admin --remove-proxy --token=... --force`), then resync.");
+    }
+
+    /// <summary>
+    /// The push itself: every online proxy at once, each given at most <paramref name="wait"/> (null: proxy_timeout) to
+    /// confirm, so one that does not answer holds up no other; returns those that did not confirm.
+    /// </summary>
+    private async Task<(List<(StoredProxy Proxy, string Error)> Failures, int Targets)> PushToProxiesAsync(IEnumerable<int> ids, CancellationToken ct,
+        Func<int, SlotMapping>? view, IReadOnlyDictionary<int, GroupModel>? groupView, TimeSpan? wait)
+    {
+        var failures = new List<(StoredProxy, string)>();
         var idList = ids.Distinct().Order().ToList();
-        if (idList.Count == 0) return;
+        if (idList.Count == 0) return (failures, 0);
         SlotModel[] entries;
         StoredProxy[] targets;
         lock (stateLock)
@@ -169,15 +186,18 @@ internal sealed partial class Topom
             entries = idList.Select(i => RoutingTable.Entry(view?.Invoke(i) ?? slots[i], gs, ForwardMethod)).ToArray();
             targets = proxies.Values.Where(p => p.Online).ToArray();
         }
-        var failures = new List<string>();
         await Task.WhenAll(targets.Select(async p =>
         {
-            try { await Proxies.FillSlotsAsync(p.Model, entries, ct).ConfigureAwait(false); }
-            catch (ProxyCallException e) { lock (failures) failures.Add($"{p.Model.ProxyId} ({e.Message})"); }
+            using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            if (wait is { } w) limit.CancelAfter(w);
+            try { await Proxies.FillSlotsAsync(p.Model, entries, limit.Token).ConfigureAwait(false); }
+            catch (ProxyCallException e) { lock (failures) failures.Add((p, e.Message)); }
+            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            {
+                lock (failures) failures.Add((p, $"proxy {p.Model.AdminAddr}: fillslots: no answer within {wait?.TotalSeconds:0.#}s"));
+            }
         })).ConfigureAwait(false);
-        if (failures.Count > 0)
-            throw new TopomException($"{failures.Count} of {targets.Length} online proxies did not take the new routing: {string.Join("; ", failures)}. " +
-                "Fix or remove them (`codis-admin --remove-proxy --token=... --force`), then resync.");
+        return (failures, targets.Length);
     }
 
     private IEnumerable<int> SlotsTouching(int gid)

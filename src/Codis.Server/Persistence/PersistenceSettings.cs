@@ -38,7 +38,7 @@ internal static class PersistenceSettings
         s.Define(new Setting { Name = "replica-announce-port", Kind = SettingKind.Integer, Default = "0", Min = 0, Max = 65535, Description = "port the replica tells its master (0 = its own)" });
         s.Define(new Setting { Name = "min-replicas-to-write", Kind = SettingKind.Integer, Default = "0", Min = 0, Max = int.MaxValue, Description = "refuse writes with fewer good replicas (0 = off)" });
         s.Alias("min-slaves-to-write", "min-replicas-to-write");
-        s.Define(new Setting { Name = "min-replicas-max-lag", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "a good replica ACKed within N seconds" });
+        s.Define(new Setting { Name = "min-replicas-max-lag", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "a good replica ACKed within N seconds, and has acknowledged what the master had N+1 seconds ago" });
         s.Alias("min-slaves-max-lag", "min-replicas-max-lag");
         s.Define(new Setting { Name = "shutdown-timeout", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = int.MaxValue, Description = "seconds a master stopping (SHUTDOWN without NOW, SIGTERM) waits, writes paused, for lagging replicas to acknowledge everything; 0: no wait" });
     }

@@ -219,11 +219,7 @@ internal sealed class Propagation
         long maxLag = minReplicasMaxLag.AsLong;
         if (maxLag > 0 && !server.Replication.IsReplica)
         {
-            int good = 0;
-            long now = Environment.TickCount64;
-            foreach (var r in server.Replication.Replicas)
-                if (r.State == ReplicaState.Online && now - r.LastAckTicks <= maxLag * 1000) good++;
-            if (good < minReplicas) return "NOREPLICAS Not enough good replicas to write.";
+            if (server.Replication.GoodReplicas(Environment.TickCount64, maxLag * 1000) < minReplicas) return "NOREPLICAS Not enough good replicas to write.";
         }
         return null;
     }

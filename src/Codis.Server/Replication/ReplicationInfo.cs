@@ -40,8 +40,7 @@ internal static class ReplicationInfo
         long maxLag = server.Settings["min-replicas-max-lag"].AsLong;
         if (minReplicas > 0 && maxLag > 0)
         {
-            int good = repl.Replicas.Count(r => r.State == ReplicaState.Online && now - r.LastAckTicks <= maxLag * 1000);
-            info.Field("min_slaves_good_slaves", good);
+            info.Field("min_slaves_good_slaves", repl.GoodReplicas(now, maxLag * 1000));
         }
         int n = 0;
         foreach (var r in repl.Replicas)

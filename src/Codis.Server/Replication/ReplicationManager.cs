@@ -29,6 +29,7 @@ internal sealed partial class ReplicationManager
     private long noReplicasSinceTicks = Environment.TickCount64;
     private long lastCronTicks;
     private int ackWaiters;
+    private readonly OffsetHistory offsetHistory = new();
 
     public ReplicationManager(CodisServer server)
     {
@@ -299,6 +300,22 @@ internal sealed partial class ReplicationManager
         return "+OK";
     }
 
+    /// <summary>
+    /// Replicas that count for min-replicas-to-write (under the lock): online, still connected, acknowledged within
+    /// <paramref name="maxLagMs"/>, and with an acknowledged offset at or past what this master had max-lag + 1 s ago.
+    /// The last rule is ours (Redis judges only the time of the last ACK): ACKs a cut-off replica had queued in TCP
+    /// arrive all at once when the link comes back, after it may have been promoted elsewhere, and would make it look
+    /// current for a moment; their offsets are from before the cut, so they do not count.
+    /// </summary>
+    public int GoodReplicas(long now, long maxLagMs)
+    {
+        long floor = offsetHistory.AtOrBefore(now - maxLagMs - 1000);
+        int good = 0;
+        foreach (var r in replicas)
+            if (r.State == ReplicaState.Online && !r.Closed && now - r.LastAckTicks <= maxLagMs && r.AckOffset >= floor) good++;
+        return good;
+    }
+
     /// <summary>REPLICAOF NO ONE (under the lock): a new history that remembers the old one as id2 (§5.6).</summary>
     public void PromoteToMaster()
     {
@@ -331,6 +348,7 @@ internal sealed partial class ReplicationManager
         noCachedMaster = false;
         ReplId = id;
         MasterReplOffset = offset;
+        offsetHistory.Clear();
         ReplId2 = ZeroId;
         SecondReplOffset = -1;
         Backlog = new ReplicationBacklog(Server.Settings["repl-backlog-size"].AsLong, offset);
@@ -357,6 +375,7 @@ internal sealed partial class ReplicationManager
         if (Failover != FailoverState.None) FailoverCron(now);
         if (now - lastCronTicks < 1000) return;
         lastCronTicks = now;
+        offsetHistory.Record(now, MasterReplOffset);
         // (no PINGs while a FAILOVER waits: its target must reach an offset that stands still)
         if (!IsReplica && replicas.Count > 0 && Failover == FailoverState.None && now - lastPingTicks >= Server.Settings["repl-ping-replica-period"].AsLong * 1000)
         {

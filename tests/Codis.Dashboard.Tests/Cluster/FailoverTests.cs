@@ -67,8 +67,12 @@ public class FailoverTests(ITestOutputHelper output)
         Assert.Equal(r, list[0]!["servers"]![0]!["addr"]!.GetValue<string>());
         Assert.Equal("master", Info(replica).GetValueOrDefault("role"));
         using (var c = proxy.Client()) Assert.Empty(LoadClient.Missing(c, "f:", 1000));
-        // the push to the proxy was confirmed (a fill that waited out its drain timeout would report an error here)
-        Assert.True(events[0]!["Error"] is null, $"the failover push failed: {events[0]!["Error"]}");
+        // the push to the proxy was confirmed (a fill that waited out its drain timeout would be listed as unconfirmed)
+        Assert.True(events[0]!["Error"] is null, $"the failover failed: {events[0]!["Error"]}");
+        var promotion = events[0]!["Promotion"]!;
+        Assert.Empty(promotion["Unconfirmed"]!.AsArray());
+        Assert.Equal(0, promotion["HeldMs"]!.GetValue<double>()); // a failover locks nothing
+        output.WriteLine($"failover switch: REPLICAOF NO ONE to the routing confirmed {promotion["SwitchMs"]} ms into the promotion");
         Assert.Equal(m, events[0]!["OldMaster"]!.GetValue<string>());
         Assert.Equal(r, events[0]!["NewMaster"]!.GetValue<string>());
     }
@@ -86,6 +90,10 @@ public class FailoverTests(ITestOutputHelper output)
         env.Ok("server", "add", "1", B, "slave");
         env.Ok("server", "add", "1", C, "slave");
         env.Ok("server", "promote", "1", B);
+        // redis-server took the pause of its writes and the catch-up was judged on its offsets
+        var rec = System.Text.Json.Nodes.JsonNode.Parse(env.Admin("--promotions").Stdout)!.AsArray()[^1]!;
+        Assert.True(rec["WritesPaused"]!.GetValue<bool>(), rec.ToJsonString());
+        Assert.True(rec["ReplicaOffset"]!.GetValue<long>() >= rec["MasterOffset"]!.GetValue<long>() && rec["MasterOffset"]!.GetValue<long>() >= 0, rec.ToJsonString());
         var servers = env.Json("server", "list")[0]!["servers"]!.AsArray().Select(s => s!["addr"]!.GetValue<string>()).ToList();
         Assert.Equal([B, C, A], servers);
         Assert.Equal("master", Info(b)["role"]);

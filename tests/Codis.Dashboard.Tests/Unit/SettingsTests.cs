@@ -38,4 +38,18 @@ public class SettingsTests
         Assert.Contains(errors, e => e.Contains("product_name"));
         Assert.Contains(errors, e => e.Contains("nonsense"));
     }
+
+    [Fact]
+    public void PromoteCatchupTimeout_DefaultsToFiveSecondsAndRefusesZeroAndJunk()
+    {
+        var s = DashboardSettings.Create();
+        Assert.Equal(TimeSpan.FromSeconds(5), s["promote_catchup_timeout"].AsDuration);
+        Assert.Empty(DashboardSettings.ApplyIni(s, new Dictionary<string, string> { ["promote_catchup_timeout"] = "30s" }));
+        Assert.Equal(TimeSpan.FromSeconds(30), s["promote_catchup_timeout"].AsDuration);
+        foreach (var bad in new[] { "0", "0s", "-1s", "11m", "soon" })
+        {
+            var errors = DashboardSettings.ApplyIni(DashboardSettings.Create(), new Dictionary<string, string> { ["promote_catchup_timeout"] = bad });
+            Assert.True(errors.Count == 1 && errors[0].Contains("promote_catchup_timeout"), $"'{bad}': {string.Join("; ", errors)}");
+        }
+    }
 }

@@ -104,7 +104,7 @@ public class NetworkPartitionTests(ITestOutputHelper output)
             p.WaitForOutput("Ready to accept connections", TimeSpan.FromSeconds(30));
             return p;
         }
-        Server(0, "--min-replicas-to-write", "1", "--min-replicas-max-lag", "2");
+        var aServer = Server(0, "--min-replicas-to-write", "1", "--min-replicas-max-lag", "2");
         Server(1);
         if (replicaAck) Server(2);
         string A = $"{Ip(0)}:{RedisPort}", B = $"{Ip(1)}:{RedisPort}", C = $"{Ip(2)}:{RedisPort}";
@@ -146,7 +146,7 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         // cut a off
         var cutAt = clock.Elapsed;
         hosts.Cut(0);
-        output.WriteLine($"{cutAt.TotalSeconds:0.0} s: host a cut off");
+        output.WriteLine($"{cutAt.TotalSeconds:0.0} s: host a cut off ({DateTime.UtcNow:HH:mm:ss.fff} UTC)");
         string Diag() => string.Join("\n", writers.Select((w, h) => $"writer {ThreeHosts.Names[h]}: {w.Acked.Count} acked, last at {w.LastAck?.TotalSeconds:0.0}s; {string.Join(", ", w.Errors.Select(e => $"{e.Key} ×{e.Value}"))}"))
             + "\n" + string.Join("\n", proxies.Select((p, h) => $"proxy {ThreeHosts.Names[h]}:\n{p.Output[^Math.Min(2500, p.Output.Length)..]}")) + $"\ndashboard:\n{dash.Output[^Math.Min(4000, dash.Output.Length)..]}";
         void Within(Func<bool> condition, int seconds, string what)
@@ -167,13 +167,16 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         Assert.Contains(events, e => e!["OldMaster"]!.GetValue<string>() == A && e["NewMaster"]!.GetValue<string>() == promoted);
         output.WriteLine($"{failoverAt.TotalSeconds:0.0} s: {promoted} promoted; b and c write again at {resumedAt.TotalSeconds:0.0} s; failover events: {events.ToJsonString()}");
         Assert.True(memberServes(1) && memberServes(2), $"{kind} lost its quorum on b + c");
+        // where the failover's time goes: the dashboard's promotion lines carry their timings
+        foreach (var line in dash.Output.Split('\n').Where(l => l.Contains("promot") || l.Contains("failing over") || l.Contains("failover")))
+            output.WriteLine("dashboard: " + line.TrimEnd());
         await Task.Delay(3000); // a stays cut off a while: its clients must be refused, not acknowledged
         var healAt = clock.Elapsed;
         var aAckedWhileCut = writers[0].Acked.Where(x => x.At > cutAt && x.At < healAt).ToList();
 
         // heal
         hosts.Heal(0);
-        output.WriteLine($"{healAt.TotalSeconds:0.0} s: host a healed");
+        output.WriteLine($"{healAt.TotalSeconds:0.0} s: host a healed ({DateTime.UtcNow:HH:mm:ss.fff} UTC)");
         Within(() => Info(A) is var i && i.GetValueOrDefault("role") == "slave" && i.GetValueOrDefault("master_host") == promotedIp && i.GetValueOrDefault("master_link_status") == "up",
             60, "a is demoted to a replica of b");
         Within(() => writers[0].LastAck > healAt, 60, "a's proxy routes to the new master");
@@ -206,7 +209,8 @@ public class NetworkPartitionTests(ITestOutputHelper output)
         // b's and c's writes go to a's master until the cut: only a write acknowledged in the instant before the cut (not yet replicated) may be gone
         for (int h = 0; h < 3; h++)
             Assert.True(lost[h].All(x => x.At > cutAt - TimeSpan.FromSeconds(1) && x.At < fenceBound),
-                $"host {ThreeHosts.Names[h]} lost writes outside the replication window: {string.Join(", ", lost[h].Select(x => $"{x.I} at {(x.At - cutAt).TotalSeconds:0.00}s"))}\ndashboard:\n{dash.Output[^Math.Min(3000, dash.Output.Length)..]}");
+                $"host {ThreeHosts.Names[h]} lost writes outside the replication window: {string.Join(", ", lost[h].Select(x => $"{x.I} at {(x.At - cutAt).TotalSeconds:0.00}s"))}\ndashboard:\n{dash.Output[^Math.Min(3000, dash.Output.Length)..]}" +
+                $"\na's old master:\n{aServer.Output[^Math.Min(3000, aServer.Output.Length)..]}\na's proxy:\n{proxies[0].Output[^Math.Min(3000, proxies[0].Output.Length)..]}");
     }
 
     private static bool EtcdHealthy(string ip)

@@ -43,10 +43,10 @@ export function init(s) {
       ok = await confirmed(`Promote ${addr}`,
         `<p><b>${esc(addr)}</b> becomes the master of group ${gid}:</p>
          <ol><li>the group's ${owned} slots are locked in every proxy (clients wait; nothing is lost),</li>
-         <li>${esc(addr)} gets REPLICAOF NO ONE,</li>
-         <li>${others.map(esc).join(", ")} ${others.length === 1 ? "is" : "are"} repointed to replicate it (the old master ${esc(master)} becomes a replica),</li>
-         <li>the slots are unlocked with ${esc(addr)} as master.</li></ol>
-         <p>Writes the old master took but had not yet replicated are lost.</p>`, "Promote",
+         <li>${esc(master)} pauses its writes and ${esc(addr)} catches up with it (if it does not in time, nothing changes and the promote is refused),</li>
+         <li>${esc(addr)} gets REPLICAOF NO ONE and the slots are unlocked with it as master,</li>
+         <li>${others.map(esc).join(", ")} ${others.length === 1 ? "is" : "are"} repointed to replicate it (the old master ${esc(master)} becomes a replica).</li></ol>
+         <p>Every write the old master acknowledged is kept.</p>`, "Promote",
         () => api.put(routes.promote(gid, addr)), `${addr} is now the master of group ${gid}`);
     } else if (b.dataset.action === "remove-server") {
       const isMaster = addr === master;
