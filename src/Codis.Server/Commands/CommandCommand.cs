@@ -34,14 +34,14 @@ internal static class CommandCommand
         "    Prints this help.",
     ];
 
-    [Command("command", -1, Flags = CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "Returns detailed information about all commands.")]
-    [Subcommand("command", "count", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns a count of commands.")]
-    [Subcommand("command", "docs", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns documentary information about one, multiple or all commands.")]
-    [Subcommand("command", "getkeys", -4, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Extracts the key names from an arbitrary command.")]
-    [Subcommand("command", "getkeysandflags", -4, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Extracts the key names and access flags for an arbitrary command.")]
-    [Subcommand("command", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
-    [Subcommand("command", "info", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns information about one, multiple or all commands.")]
-    [Subcommand("command", "list", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns a list of command names.")]
+    [Command("command", -1, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@connection", Group = "server", Summary = "Returns detailed information about all commands.")]
+    [Subcommand("command", "count", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@connection", Summary = "Returns a count of commands.")]
+    [Subcommand("command", "docs", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@connection", Summary = "Returns documentary information about one, multiple or all commands.")]
+    [Subcommand("command", "getkeys", -4, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@connection", Summary = "Extracts the key names from an arbitrary command.")]
+    [Subcommand("command", "getkeysandflags", -4, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@connection", Summary = "Extracts the key names and access flags for an arbitrary command.")]
+    [Subcommand("command", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@connection", Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("command", "info", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@connection", Summary = "Returns information about one, multiple or all commands.")]
+    [Subcommand("command", "list", -2, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@connection", Summary = "Returns a list of command names.")]
     public static void Command(CommandContext ctx)
     {
         if (ctx.ArgCount == 1)
@@ -159,7 +159,7 @@ internal static class CommandCommand
         : ["RW", "access", "update"];
 
     /// <summary>The flags of a command's <paramref name="nth"/> key: its own key spec's where the command has one per key.</summary>
-    private static string[] KeySpecFlagsOf(CommandSpec spec, int nth)
+    internal static string[] KeySpecFlagsOf(CommandSpec spec, int nth)
     {
         if (spec.StoreKeysFrom > 0) return nth == 0 ? ["RO", "access"] : ["OW", "update"];
         if (spec.KeyFlagsByKey.Length > nth) return spec.KeyFlagsByKey[nth];
@@ -184,13 +184,8 @@ internal static class CommandCommand
         ["stream"] = "@stream", ["geo"] = "@geo",
     };
 
-    /// <summary>Redis lists a command's ACL categories in the order of its category table.</summary>
-    private static readonly string[] CategoryOrder =
-    [
-        "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string", "@bitmap", "@hyperloglog",
-        "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking", "@dangerous", "@connection",
-        "@transaction", "@scripting",
-    ];
+    /// <summary>Redis lists a command's ACL categories in the order of its category table (ACL CAT's order).</summary>
+    private static readonly string[] CategoryOrder = Acl.AclCategories.Names.Select(static n => "@" + n).ToArray();
 
     /// <summary>ACL categories as Redis derives most of them: from the flags and the command's group.</summary>
     internal static List<string> Categories(CommandSpec spec)
@@ -209,6 +204,7 @@ internal static class CommandCommand
             if (spec.AclCategories.Length > 0) cats.UnionWith(spec.AclCategories);
             else if (GroupCategory.TryGetValue(spec.Group, out var g)) cats.Add(g);
         }
+        else if (spec.AclCategories.Length > 0) cats.UnionWith(spec.AclCategories); // a container's own (COMMAND: @connection)
         cats.Add(!container && spec.Has(CommandFlags.Fast) ? "@fast" : "@slow");
         return CategoryOrder.Where(cats.Contains).ToList();
     }

@@ -29,7 +29,7 @@ internal static class DumpCommands
         ctx.Reply.WriteBulk(payload);
     }
 
-    [Command("restore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "OW update", Group = "generic", Summary = "Creates a key from the serialized representation of a value.")]
+    [Command("restore", -4, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "OW update", AclCategories = "@keyspace @dangerous", Group = "generic", Summary = "Creates a key from the serialized representation of a value.")]
     public static void Restore(CommandContext ctx)
     {
         bool replace = false, absTtl = false, haveIdle = false, haveFreq = false;

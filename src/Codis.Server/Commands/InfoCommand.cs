@@ -3,7 +3,7 @@ namespace Codis.Server.Commands;
 /// <summary>INFO [section ...]: the sections registered in <see cref="CodisServer.Info"/>.</summary>
 internal static class InfoCommand
 {
-    [Command("info", -1, Flags = CommandFlags.Loading | CommandFlags.Stale, Group = "server", Summary = "Returns information and statistics about the server.")]
+    [Command("info", -1, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@dangerous", Group = "server", Summary = "Returns information and statistics about the server.")]
     public static void Info(CommandContext ctx)
     {
         var sections = new string[ctx.ArgCount - 1];

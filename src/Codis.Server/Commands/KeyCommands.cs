@@ -50,7 +50,7 @@ internal static class KeyCommands
         ctx.Reply.WriteSimpleString(ValueTypes.TypeName(value));
     }
 
-    [Command("dbsize", 1, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, Group = "server", Summary = "Returns the number of keys in the database.")]
+    [Command("dbsize", 1, Flags = CommandFlags.ReadOnly | CommandFlags.Fast, AclCategories = "@keyspace", Group = "server", Summary = "Returns the number of keys in the database.")]
     public static void DbSize(CommandContext ctx) => ctx.Reply.WriteInteger(ctx.Db.Count);
 
     [Command("randomkey", 1, Flags = CommandFlags.ReadOnly, Group = "generic", Summary = "Returns a random key name from the database.")]
@@ -237,7 +237,7 @@ internal static class KeyCommands
         ctx.Reply.WriteInteger(1);
     }
 
-    [Command("flushdb", -1, Flags = CommandFlags.Write, Group = "server", Summary = "Remove all keys from the current database.")]
+    [Command("flushdb", -1, Flags = CommandFlags.Write, AclCategories = "@keyspace @dangerous", Group = "server", Summary = "Remove all keys from the current database.")]
     public static void FlushDb(CommandContext ctx)
     {
         if (!FlushModeOk(ctx)) return;
@@ -246,7 +246,7 @@ internal static class KeyCommands
         ctx.Ok();
     }
 
-    [Command("flushall", -1, Flags = CommandFlags.Write, Group = "server", Summary = "Removes all keys from all databases.")]
+    [Command("flushall", -1, Flags = CommandFlags.Write, AclCategories = "@keyspace @dangerous", Group = "server", Summary = "Removes all keys from all databases.")]
     public static void FlushAll(CommandContext ctx)
     {
         if (!FlushModeOk(ctx)) return;

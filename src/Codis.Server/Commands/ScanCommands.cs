@@ -14,7 +14,7 @@ internal static class ScanCommands
 {
     private const int SlotBits = 10;
 
-    [Command("keys", 2, Flags = CommandFlags.ReadOnly, Group = "generic", Summary = "Returns all key names that match a pattern.")]
+    [Command("keys", 2, Flags = CommandFlags.ReadOnly, AclCategories = "@keyspace @dangerous", Group = "generic", Summary = "Returns all key names that match a pattern.")]
     public static void Keys(CommandContext ctx)
     {
         var db = ctx.Db;

@@ -19,6 +19,9 @@ internal sealed class SubcommandAttribute(string container, string name, int ari
     /// <summary>See <see cref="CommandAttribute.KeyFlags"/>.</summary>
     public string KeyFlags { get; init; } = "";
 
+    /// <summary>See <see cref="CommandAttribute.AclCategories"/>.</summary>
+    public string AclCategories { get; init; } = "";
+
     /// <summary>See <see cref="CommandAttribute.Tips"/>.</summary>
     public string Tips { get; init; } = "";
 }

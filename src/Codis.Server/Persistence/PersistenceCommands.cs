@@ -25,7 +25,7 @@ internal static class PersistenceCommands
         else ctx.Reply.WriteRaw("+Background saving started\r\n"u8);
     }
 
-    [Command("lastsave", 1, Flags = CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "server", Summary = "Returns the Unix timestamp of the last successful save to disk.")]
+    [Command("lastsave", 1, Flags = CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, AclCategories = "@admin @dangerous", Group = "server", Summary = "Returns the Unix timestamp of the last successful save to disk.")]
     public static void LastSave(CommandContext ctx) => ctx.Reply.WriteInteger(ctx.Server.Persistence.LastSaveUnix);
 
     [Command("bgrewriteaof", 1, Flags = CommandFlags.Admin | CommandFlags.NoScript, Group = "server", Summary = "Asynchronously rewrites the append-only file to disk.")]

@@ -181,7 +181,7 @@ internal static class PubSubCommands
     [Subcommand("pubsub", "numpat", 2, Flags = CommandFlags.PubSub | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns a count of unique pattern subscriptions.")]
     [Subcommand("pubsub", "shardchannels", -2, Flags = CommandFlags.PubSub | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the active shard channels.")]
     [Subcommand("pubsub", "shardnumsub", -2, Flags = CommandFlags.PubSub | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the count of subscribers of shard channels.")]
-    [Subcommand("pubsub", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
+    [Subcommand("pubsub", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, AclCategories = "@slow", Summary = "Returns helpful text about the different subcommands.")]
     public static void PubSub(CommandContext ctx)
     {
         string sub = ctx.ArgString(1).ToLowerInvariant();

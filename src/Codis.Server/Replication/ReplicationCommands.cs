@@ -86,7 +86,7 @@ internal static class ReplicationCommands
         ctx.Ok();
     }
 
-    [Command("role", 1, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, Group = "server", Summary = "Returns the replication role.")]
+    [Command("role", 1, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale | CommandFlags.Fast, AclCategories = "@admin @dangerous", Group = "server", Summary = "Returns the replication role.")]
     public static void Role(CommandContext ctx)
     {
         var repl = ctx.Server.Replication;
@@ -115,7 +115,7 @@ internal static class ReplicationCommands
         }
     }
 
-    [Command("wait", 3, Flags = CommandFlags.NoLock | CommandFlags.NoScript, Group = "generic", Summary = "Blocks until the asynchronous replication of all preceding write commands completes.")]
+    [Command("wait", 3, Flags = CommandFlags.NoLock | CommandFlags.NoScript, AclCategories = "@connection", Group = "generic", Summary = "Blocks until the asynchronous replication of all preceding write commands completes.")]
     public static void Wait(CommandContext ctx)
     {
         if (!ctx.TryArgLong(1, out long wanted)) return;
