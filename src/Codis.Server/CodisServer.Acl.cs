@@ -20,6 +20,8 @@ internal sealed partial class CodisServer
     {
         var denial = client.User.Check(command, request, 0, out int position);
         if (denial == AclDenial.None) return null;
+        // CLIENT LIST's cmd= names a refused command too, as Redis sets it at lookup (a script's caller stays at EVAL).
+        if (context != AclLogContext.Lua) client.LastCommand = command.Name;
         string obj = denial == AclDenial.Command ? command.Name : request.ToUtf8String(position);
         Acl.Log.Add(denial, AclErrors.Name(context), obj, client.User.Name, ClientCommand.Describe(this, client), Acl.LogMaxLength);
         if (denial == AclDenial.Command) Stats.AclDeniedCommand++;

@@ -147,15 +147,16 @@ internal sealed class AclSelector
         if (op[0] == '%')
         {
             access = AclKeyAccess.None;
-            for (; ; at++)
+            // Redis reads R and W up to '~'; "%R" alone is a read pattern of "" (it takes that too).
+            for (; at < op.Length; at++)
             {
-                if (at == op.Length) return AclRuleError.Syntax;
                 char c = char.ToUpperInvariant(op[at]);
                 if (c == 'R' && (access & AclKeyAccess.Read) == 0) access |= AclKeyAccess.Read;
                 else if (c == 'W' && (access & AclKeyAccess.Write) == 0) access |= AclKeyAccess.Write;
-                else if (op[at] == '~' && access != AclKeyAccess.None) { at++; break; }
+                else if (op[at] == '~') { at++; break; }
                 else return AclRuleError.Syntax;
             }
+            if (access == AclKeyAccess.None) return AclRuleError.Syntax;
         }
         string text = op[at..];
         if (text == "*" && access == AclKeyAccess.ReadWrite)

@@ -93,6 +93,7 @@ internal sealed class AclUser
 
     private AclRuleError ApplyCore(string op, bool allChannels)
     {
+        if (op.Length == 0) return AclRuleError.None; // an empty rule does nothing, as in Redis
         switch (op.ToLowerInvariant())
         {
             case "on": Enabled = true; return AclRuleError.None;
@@ -118,7 +119,6 @@ internal sealed class AclUser
                 Selectors.Clear();
                 return AclRuleError.None;
         }
-        if (op.Length == 0) return AclRuleError.Syntax;
         switch (op[0])
         {
             case '>':
