@@ -52,6 +52,25 @@ internal sealed partial class CodisServer
     }
 
     /// <summary>
+    /// After a user's rules changed: its subscribers to a channel or pattern it may no longer use are disconnected,
+    /// as Redis 7.0 does.
+    /// </summary>
+    internal void CloseSubscribersNoLongerAllowed(AclUser user, ClientSession current)
+    {
+        foreach (var c in clients.Values)
+        {
+            var session = c.Session;
+            if (session.User != user || session.Subscriber is not { Any: true } subscriber) continue;
+            bool allowed = subscriber.Channels.All(ch => user.AllowsChannel(ch, false))
+                && subscriber.ShardChannels.All(ch => user.AllowsChannel(ch, false))
+                && subscriber.Patterns.All(p => user.AllowsChannel(p, true));
+            if (allowed) continue;
+            if (session == current) session.CloseAfterReply = true;
+            else session.Kill();
+        }
+    }
+
+    /// <summary>
     /// Start-up: the `user` settings, or the ACL file (not both, as Redis refuses). A bad rule or file stops the start
     /// with Redis's reason.
     /// </summary>

@@ -92,8 +92,14 @@ internal static class AclCommand
     {
         var ops = new List<string>(ctx.ArgCount - 3);
         for (int i = 3; i < ctx.ArgCount; i++) ops.Add(ctx.ArgString(i));
-        if (ctx.Server.Acl.SetUser(ctx.ArgString(2), ops) is { } error) ctx.Error(error);
-        else ctx.Ok();
+        string name = ctx.ArgString(2);
+        if (ctx.Server.Acl.SetUser(name, ops) is { } error)
+        {
+            ctx.Error(error);
+            return;
+        }
+        ctx.Server.CloseSubscribersNoLongerAllowed(ctx.Server.Acl.Find(name)!, ctx.Client);
+        ctx.Ok();
     }
 
     private static void GetUser(CommandContext ctx)

@@ -179,6 +179,15 @@ internal sealed class AclUser
         return worst;
     }
 
+    /// <summary>Whether one of the selectors lets this user use a channel (a pattern when it came from PSUBSCRIBE).</summary>
+    public bool AllowsChannel(ReadOnlySpan<byte> channel, bool isPattern)
+    {
+        if (Root.AllowsChannel(channel, isPattern)) return true;
+        foreach (var selector in Selectors)
+            if (selector.AllowsChannel(channel, isPattern)) return true;
+        return false;
+    }
+
     /// <summary>The flags ACL GETUSER lists.</summary>
     public List<string> Flags()
     {

@@ -142,6 +142,21 @@ public class AclTests(ServerFixture fx) : IClassFixture<ServerFixture>
     }
 
     [Fact]
+    public void ChannelsRevoked_SubscribersOfThemAreDisconnected()
+    {
+        using var admin = fx.Client();
+        admin.Call("ACL", "SETUSER", "sub", "on", ">pw", "+subscribe", "+psubscribe", "+ping", "&news*").AssertOk();
+        using var channel = As(fx.Server, "sub", "pw");
+        using var pattern = As(fx.Server, "sub", "pw");
+        Assert.Equal("subscribe", channel.Call("SUBSCRIBE", "news1").Items![0].Text);
+        Assert.Equal("psubscribe", pattern.Call("PSUBSCRIBE", "news*").Items![0].Text);
+        pattern.Call("PSUBSCRIBE", "new*").AssertError("NOPERM this user has no permissions to access one of the channels used as arguments");
+        admin.Call("ACL", "SETUSER", "sub", "resetchannels", "&news1").AssertOk();
+        Assert.True(Closed(pattern), "a subscriber of a pattern no longer allowed stays connected");
+        Assert.Equal("pong", channel.Call("PING").Items![0].Text);
+    }
+
+    [Fact]
     public void HelloAuth_WithAUser()
     {
         using var admin = fx.Client();
