@@ -114,7 +114,7 @@ internal sealed partial class CodisServer
     {
         if (Settings["aclfile"].Value.Length > 0) return;
         // The default user as requirepass leaves it needs no line: a plain server's config gets none.
-        var startup = new AclRegistry(Settings).Default.Describe();
+        var startup = AclRegistry.StartupDefault(Settings["requirepass"].Value).Describe();
         var lines = Acl.Users.Where(u => u != Acl.Default || u.Describe() != startup).Select(static u => u.Name + " " + u.Describe());
         Settings.TrySet("user", string.Join("\n", lines));
     }

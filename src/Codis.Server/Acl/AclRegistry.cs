@@ -41,11 +41,21 @@ internal sealed class AclRegistry
         return user;
     }
 
-    /// <summary>requirepass is the default user's password: resetpass, then the password or nopass (Redis 7.0).</summary>
-    public void ApplyRequirePass(string password)
+    /// <summary>The default user as the server starts it with this requirepass (and no other rules).</summary>
+    public static AclUser StartupDefault(string requirepass)
     {
-        Default.Apply("resetpass", ChannelsByDefault);
-        Default.Apply(password.Length > 0 ? ">" + password : "nopass", ChannelsByDefault);
+        var user = NewDefaultUser();
+        SetPassword(user, requirepass);
+        return user;
+    }
+
+    /// <summary>requirepass is the default user's password: resetpass, then the password or nopass (Redis 7.0).</summary>
+    public void ApplyRequirePass(string password) => SetPassword(Default, password);
+
+    private static void SetPassword(AclUser user, string password)
+    {
+        user.Apply("resetpass", true);
+        user.Apply(password.Length > 0 ? ">" + password : "nopass", true);
     }
 
     /// <summary>A new user as Redis creates one: off, no passwords, no commands, keys or (by default) channels.</summary>

@@ -17,14 +17,23 @@ public class AclReplicationTests
 
     private static string[] ReplicaArgs(int port) => ["--save", "", "--replicaof", $"127.0.0.1 {port}", "--masteruser", "repl", "--masterauth", "replpw"];
 
+    /// <summary>A codis-server master with a password on the default user and the replication user, holding k.</summary>
+    private static (CodisServerProcess Master, Codis.Core.Resp.RespClient Client) CodisMaster(string value)
+    {
+        var master = CodisServerProcess.Start("--save", "", "--requirepass", "adminpw");
+        var m = master.Client();
+        m.Call("AUTH", "adminpw").AssertOk();
+        m.Call(ReplicationUser).AssertOk();
+        m.Call("SET", "k", value).AssertOk();
+        return (master, m);
+    }
+
     [Fact]
     public void CodisReplica_OfCodisMaster_AsANamedUser()
     {
-        using var master = CodisServerProcess.Start("--save", "", "--requirepass", "adminpw");
-        using var m = master.Client();
-        m.Call("AUTH", "adminpw").AssertOk();
-        m.Call(ReplicationUser).AssertOk();
-        m.Call("SET", "k", "v").AssertOk();
+        var (master, m) = CodisMaster("v");
+        using var _ = master;
+        using var __ = m;
         using var replica = CodisServerProcess.Start(ReplicaArgs(master.Port));
         using var r = replica.Client();
         WaitLinkUp(r);
@@ -64,11 +73,9 @@ public class AclReplicationTests
     [Fact]
     public void RedisReplica_OfCodisMaster_AsANamedUser()
     {
-        using var master = CodisServerProcess.Start("--save", "", "--requirepass", "adminpw");
-        using var m = master.Client();
-        m.Call("AUTH", "adminpw").AssertOk();
-        m.Call(ReplicationUser).AssertOk();
-        m.Call("SET", "k", "from-codis").AssertOk();
+        var (master, m) = CodisMaster("from-codis");
+        using var _ = master;
+        using var __ = m;
         using var redis = RedisServerProcess.Start("--replicaof", "127.0.0.1", master.Port.ToString(), "--masteruser", "repl", "--masterauth", "replpw");
         using var r = redis.Client();
         WaitLinkUp(r);
