@@ -139,8 +139,10 @@ public class AclOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         """);
 
     [Fact]
-    public void Enforcement_SameRepliesAsRedis() => peers.AssertSame("""
-        acl setuser en on >pw ~k* %R~r* %W~w* &ch* +get +set +lpush +incr +del +publish +subscribe +multi +exec +discard +eval +config|get +select|0 +client +ping
+    public void Enforcement_SameRepliesAsRedis() => peers.AssertSame($$"""
+        # library acllib: aclget(key) returns redis.call('get', key), aclx() redis.call('get', 'x')
+        function load replace hex:{{AclLibrary}}
+        acl setuser en on >pw ~k* %R~r* %W~w* &ch* +get +set +lpush +incr +del +publish +subscribe +multi +exec +discard +eval +fcall +config|get +select|0 +client +ping
         auth en wrong
         auth nosuch pw
         auth en pw
@@ -173,6 +175,9 @@ public class AclOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         eval "return redis.pcall('get','x')" 0
         eval "return redis.call('hset','k1','f','v')" 0
         eval "return redis.call('publish','other','m')" 0
+        fcall aclget 1 k1
+        fcall aclget 1 x
+        fcall aclx 0
         multi
         get k1
         get x
@@ -188,5 +193,25 @@ public class AclOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         auth default x
         acl deluser en
         acl whoami
+        function delete acllib
+        """);
+
+    private static readonly string AclLibrary = Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(
+        "#!lua name=acllib\nredis.register_function('aclget', function(keys, args) return redis.call('get', keys[1]) end)\n" +
+        "redis.register_function('aclx', function(keys, args) return redis.call('get', 'x') end)"));
+
+    [Fact]
+    public void ExecNotAllowed_AbortsTheTransaction_SameAsRedis() => peers.AssertSame("""
+        acl setuser nx on >pw ~* +multi +get +ping
+        auth nx pw
+        multi
+        get a
+        exec
+        ping
+        multi
+        ping
+        discard
+        auth default x
+        acl deluser nx
         """);
 }
