@@ -44,6 +44,38 @@ public class AclTests(ServerFixture fx) : IClassFixture<ServerFixture>
         return d;
     }
 
+    public static TheoryData<string> RuleSets => new()
+    {
+        "on >pw ~k* %R~r* &c* -@all +@hash -hset +config|get +select|0",
+        "+@all -@dangerous -get +flushall",
+        "-@all +@read +@write -@keyspace +del (~x +set) (%W~w* &z -@all +lpush)",
+        "allkeys allchannels -@all +@pubsub +@connection -client|kill +client",
+        "+@all -@slow +info +keys",
+        "nopass -@all +@fast -@string +get|x",
+    };
+
+    [Theory]
+    [MemberData(nameof(RuleSets))]
+    public void AclList_RebuildsTheSameUser(string rules)
+    {
+        using var admin = fx.Client();
+        string name = "rt" + (uint)rules.GetHashCode();
+        admin.Call(["ACL", "SETUSER", name, "reset", .. rules.Split(' ')]).AssertOk();
+        string line = admin.Call("ACL", "LIST").Names().Single(l => l.StartsWith("user " + name + " ", StringComparison.Ordinal));
+        string listed = line[("user " + name + " ").Length..];
+        admin.Call(["ACL", "SETUSER", name + "copy", "reset", .. listed.Split(' ')]).AssertOk();
+        Assert.Equal(admin.Call("ACL", "GETUSER", name).ToString(), admin.Call("ACL", "GETUSER", name + "copy").ToString());
+        string[][] probes =
+        [
+            ["get", "k1"], ["get", "x"], ["set", "k1", "v"], ["set", "w1", "v"], ["hset", "k1", "f", "v"], ["hget", "r1", "f"],
+            ["config", "get", "x"], ["config", "set", "a", "b"], ["client", "list"], ["client", "kill", "id", "1"], ["select", "0"],
+            ["select", "1"], ["publish", "c1", "m"], ["publish", "z", "m"], ["flushall"], ["keys", "*"], ["info"], ["lpush", "w1", "a"],
+            ["del", "x"], ["subscribe", "c1"], ["ping"], ["incr", "k1"], ["strlen", "k1"], ["eval", "return 1", "0"],
+        ];
+        foreach (var probe in probes)
+            Assert.Equal(admin.Call(["ACL", "DRYRUN", name, .. probe]).ToString(), admin.Call(["ACL", "DRYRUN", name + "copy", .. probe]).ToString());
+    }
+
     [Fact]
     public void DeletedUser_ItsConnectionsAreClosed_OffKeepsThem()
     {
