@@ -211,7 +211,8 @@ public class AclOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         multi
         ping
         discard
-        auth default x
+        reset
+        acl whoami
         acl deluser nx
         """);
 }
