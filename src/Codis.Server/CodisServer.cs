@@ -5,6 +5,7 @@ using System.Net.Sockets;
 using Codis.Core.Config;
 using Codis.Core.Logging;
 using Codis.Core.Resp;
+using Codis.Server.Acl;
 using Codis.Server.Commands;
 using Codis.Server.Introspection;
 using Codis.Server.Networking;
@@ -37,6 +38,7 @@ internal sealed partial class CodisServer
         Stats.PubSubChannels = () => PubSub.ChannelCount;
         Stats.PubSubPatterns = () => PubSub.PatternCount;
         Stats.PubSubShardChannels = () => PubSub.ShardChannelCount;
+        Acl = new Acl.AclRegistry(settings);
         Scripts = new Scripting.ScriptEngine(this);
         Functions = new Scripting.FunctionLibraries(Scripts);
         foreach (var name in new[] { "proto-max-bulk-len", "proto-max-multibulk-len", "proto-inline-max-size" })
@@ -113,7 +115,8 @@ internal sealed partial class CodisServer
     public Task Stopped => stopped.Task;
     public CancellationToken StoppingToken => stopping.Token;
 
-    public bool RequiresAuth => Settings["requirepass"].Value.Length > 0;
+    /// <summary>New connections must AUTH: the default user has a password or is off (Redis's authRequired).</summary>
+    public bool RequiresAuth => !Acl.Default.NoPass || !Acl.Default.Enabled;
 
     public IEnumerable<ClientConnection> Clients => clients.Values;
 
@@ -154,6 +157,7 @@ internal sealed partial class CodisServer
 
     public void Start()
     {
+        LoadUsers();
         LoadData();
         StartEventLoops();
         int port = Settings["port"].AsInt;
@@ -347,9 +351,15 @@ internal sealed partial class CodisServer
             }
             counted = sub;
         }
-        if (!client.Authenticated && !spec.Has(CommandFlags.NoAuth))
+        if (!client.Authenticated && !spec.Has(CommandFlags.NoAuth) && RequiresAuth)
         {
             Reject(ctx, spec, Errors.NoAuth);
+            return start;
+        }
+        // The one test a user allowed everything (the default user) pays.
+        if (!client.User.Unrestricted && AclRefusal(client, counted, request, client.Multi != null ? AclLogContext.Multi : AclLogContext.TopLevel) is { } denial)
+        {
+            Reject(ctx, counted, AclErrors.NoPerm(denial, counted.Name));
             return start;
         }
         // EXEC is checked as the commands it will run: a write if one of them is (OOM, READONLY, MISCONF).
@@ -480,7 +490,16 @@ internal sealed partial class CodisServer
         Propagation.BeginTransaction();
         try
         {
-            foreach (var (spec, request) in tx.Queue) CallNested(ctx, spec, request);
+            foreach (var (spec, request) in tx.Queue)
+            {
+                // Checked again: the user's rules may have changed since the command was queued (Redis 7.0 does).
+                if (!ctx.Client.User.Unrestricted && AclRefusal(ctx.Client, spec.Resolve(request), request, AclLogContext.Multi) is { } denial)
+                {
+                    ctx.Reply.WriteError(AclErrors.ChangedSinceQueued(denial));
+                    continue;
+                }
+                CallNested(ctx, spec, request);
+            }
         }
         finally
         {

@@ -23,6 +23,10 @@ internal sealed class Stats
     public long SyncPartialErr;
     public long ExpireCycleMicroseconds;
     public long ErrorReplies;
+    public long AclDeniedAuth;
+    public long AclDeniedCommand;
+    public long AclDeniedKey;
+    public long AclDeniedChannel;
     public long ClientRecentMaxInputBuffer;
     public long ClientRecentMaxOutputBuffer;
 
@@ -79,6 +83,7 @@ internal sealed class Stats
         NetInputBytes = NetOutputBytes = NetReplInputBytes = NetReplOutputBytes = 0;
         ReadsProcessed = WritesProcessed = 0;
         SyncFull = SyncPartialOk = SyncPartialErr = ExpireCycleMicroseconds = ErrorReplies = 0;
+        AclDeniedAuth = AclDeniedCommand = AclDeniedKey = AclDeniedChannel = 0;
         ErrorCodes.Clear();
         lastSampleCommands = lastSampleInput = lastSampleOutput = 0;
     }

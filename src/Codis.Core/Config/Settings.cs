@@ -26,6 +26,13 @@ public sealed class Setting
     /// "KEA" read back as "AKE". Such a shown form may drop what the value meant: that setting is read from <see cref="Given"/>.
     /// </summary>
     public Func<string, string>? Canonical { get; init; }
+    /// <summary>
+    /// A list, one item per line of <see cref="Value"/>: a TOML array of strings, each flag adds an item (codis-server's
+    /// `user` directives).
+    /// </summary>
+    public bool Repeatable { get; init; }
+    /// <summary>Not a CONFIG GET/SET parameter (Redis's `user` directive is a config-file line only).</summary>
+    public bool Hidden { get; init; }
     /// <summary>Runs after a change at run time (CONFIG SET).</summary>
     public Action<Setting>? Changed { get; set; }
 
@@ -106,7 +113,7 @@ public sealed class Settings
     public IEnumerable<(string Name, Setting Setting)> Match(string pattern)
     {
         foreach (var s in byName.Values)
-            if (Glob.Match(pattern, s.Name, noCase: true)) yield return (s.Name, s);
+            if (!s.Hidden && Glob.Match(pattern, s.Name, noCase: true)) yield return (s.Name, s);
         foreach (var (alias, real) in aliases)
             if (Glob.Match(pattern, alias, noCase: true) && byName.TryGetValue(real, out var s)) yield return (alias, s);
     }
@@ -224,9 +231,11 @@ public sealed class Settings
         catch (Exception e) { return [$"config file '{path}' is not valid TOML: {e.Message}"]; }
         foreach (var (key, raw) in table)
         {
+            bool list = Find(key) is { Repeatable: true };
             string value = raw switch
             {
                 bool b => b ? "yes" : "no",
+                TomlArray items when list => string.Join("\n", items.Select(x => Convert.ToString(x, CultureInfo.InvariantCulture))),
                 TomlArray arr => string.Join(" ", arr.Select(x => Convert.ToString(x, CultureInfo.InvariantCulture))),
                 IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
                 _ => raw?.ToString() ?? "",
@@ -258,7 +267,9 @@ public sealed class Settings
             var s = Find(name);
             if (s == null) { errors.Add($"unknown setting '--{name}'"); continue; }
             if (parts.Count == 0 && s.Kind == SettingKind.Boolean) parts.Add("yes");
-            if (TrySet(name, string.Join(" ", parts)) is { } err) errors.Add(err);
+            string value = string.Join(" ", parts);
+            if (s.Repeatable && s.Value.Length > 0) value = s.Value + "\n" + value; // each flag adds an item
+            if (TrySet(name, value) is { } err) errors.Add(err);
         }
         return errors;
     }
@@ -272,7 +283,8 @@ public sealed class Settings
         {
             if (s.IsDefault) continue;
             sb.Append(QuoteKey(s.Name)).Append(" = ");
-            if (s.Kind is SettingKind.Integer) sb.Append(s.Value);
+            if (s.Repeatable) sb.Append(TomlRewriter.FormatValue(s));
+            else if (s.Kind is SettingKind.Integer) sb.Append(s.Value);
             else if (s.Kind == SettingKind.Boolean) sb.Append(s.AsBool ? "true" : "false");
             else sb.Append(Quote(s.Value));
             sb.AppendLine();

@@ -59,13 +59,23 @@ public static class TomlRewriter
     public static string Format(Setting s)
     {
         string key = s.Name.All(c => char.IsAsciiLetterOrDigit(c) || c is '_' or '-') ? s.Name : Quote(s.Name);
-        string value = s.Kind switch
+        return key + " = " + FormatValue(s);
+    }
+
+    /// <summary>A setting's value as TOML: a list setting as an array of strings, one item per line of its value.</summary>
+    public static string FormatValue(Setting s)
+    {
+        if (s.Repeatable)
+        {
+            var items = s.Value.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            return items.Length == 0 ? "[]" : "[\n" + string.Concat(items.Select(i => "  " + Quote(i) + ",\n")) + "]";
+        }
+        return s.Kind switch
         {
             SettingKind.Integer or SettingKind.Memory => s.Value,
             SettingKind.Boolean => s.AsBool ? "true" : "false",
             _ => Quote(s.Value),
         };
-        return key + " = " + value;
     }
 
     private static string Quote(string s)

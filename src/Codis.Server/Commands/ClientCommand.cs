@@ -346,7 +346,7 @@ internal static class ClientCommand
         return string.Create(CultureInfo.InvariantCulture,
             $"id={s.Id} addr={s.Remote} laddr={s.Local} fd={s.Fd} name={s.Name} age={(now - s.CreatedAt) / 1000} idle={(now - s.LastInteraction) / 1000} " +
             $"flags={flags} db={s.DbIndex} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem={multiMem} " +
-            $"rbs={16 * 1024} rbp={omem} obl=0 oll=0 omem={pushed} tot-mem={32 * 1024 + qbuf + pushed + multiMem} events=r cmd={s.LastCommand} user=default redir=-1 resp=2 " +
+            $"rbs={16 * 1024} rbp={omem} obl=0 oll=0 omem={pushed} tot-mem={32 * 1024 + qbuf + pushed + multiMem} events=r cmd={s.LastCommand} user={s.User.Name} redir=-1 resp=2 " +
             $"lib-name={s.LibName} lib-ver={s.LibVersion}");
     }
 
@@ -371,6 +371,7 @@ internal static class ClientCommand
         string? addrFilter = null, laddrFilter = null;
         ClientKind? kind = null;
         bool pubsub = false, skipMe = true;
+        Acl.AclUser? user = null;
         for (int i = 2; i < ctx.ArgCount; i += 2)
         {
             if (i + 1 >= ctx.ArgCount) { ctx.SyntaxError(); return; }
@@ -396,7 +397,8 @@ internal static class ClientCommand
             }
             else if (ctx.ArgIs(i, "user"))
             {
-                if (value != "default")
+                user = server.Acl.Find(value);
+                if (user == null)
                 {
                     ctx.Error($"ERR No such user '{value}'");
                     return;
@@ -423,6 +425,7 @@ internal static class ClientCommand
             if (laddrFilter != null && s.Local != laddrFilter) continue;
             if (pubsub != IsPubSubType(s) && (pubsub || kind == ClientKind.Normal)) continue;
             if (kind != null && s.Kind != kind) continue;
+            if (user != null && s.User != user) continue;
             if (skipMe && s == ctx.Client) continue;
             KillOne(ctx, s);
             killed++;

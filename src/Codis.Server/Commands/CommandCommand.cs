@@ -167,7 +167,7 @@ internal static class CommandCommand
     /// The flags of a command's <paramref name="nth"/> key: its own key spec's where the command has one per key (the
     /// last spec covers the rest: SUNIONSTORE's sources).
     /// </summary>
-    private static string[] KeySpecFlagsOf(CommandSpec spec, int nth)
+    internal static string[] KeySpecFlagsOf(CommandSpec spec, int nth)
     {
         if (spec.StoreKeysFrom > 0 || spec.SortKeys) return nth == 0 ? ["RO", "access"] : ["OW", "update"];
         if (spec.KeyFlagsByKey.Length > 0) return spec.KeyFlagsByKey[Math.Min(nth, spec.KeyFlagsByKey.Length - 1)];
@@ -178,7 +178,7 @@ internal static class CommandCommand
     /// The flags of the key of a command whose key spec says "variable_flags", as this request uses it (Redis's
     /// getkeys procedures): SET writes without reading unless it has GET, BITFIELD only reads with GETs only.
     /// </summary>
-    private static string[]? VariableKeyFlags(CommandSpec spec, Codis.Core.Resp.RespRequest request, int offset)
+    internal static string[]? VariableKeyFlags(CommandSpec spec, Codis.Core.Resp.RespRequest request, int offset)
     {
         if (!spec.KeyFlags.Contains("variable_flags")) return null;
         bool Any(string word, int from, int step)
@@ -189,11 +189,14 @@ internal static class CommandCommand
         }
         return spec.Name switch
         {
-            "set" => Any("GET", 3, 1) ? ["RW", "access", "update"] : ["OW", "update"],
-            "bitfield" => Any("SET", 2, 1) || Any("INCRBY", 2, 1) ? ["RW", "access", "update"] : ["RO", "access"],
+            "set" => Any("GET", 3, 1) ? ReadWriteFlags : OverwriteFlags,
+            "bitfield" => Any("SET", 2, 1) || Any("INCRBY", 2, 1) ? ReadWriteFlags : ReadFlags,
             _ => null,
         };
     }
+
+    // shared: the ACL check asks for them on every SET of a restricted user
+    private static readonly string[] ReadWriteFlags = ["RW", "access", "update"], OverwriteFlags = ["OW", "update"], ReadFlags = ["RO", "access"];
 
     internal static List<string> FlagNames(CommandSpec spec)
     {
@@ -213,13 +216,8 @@ internal static class CommandCommand
         ["stream"] = "@stream", ["geo"] = "@geo",
     };
 
-    /// <summary>Redis lists a command's ACL categories in the order of its category table.</summary>
-    private static readonly string[] CategoryOrder =
-    [
-        "@keyspace", "@read", "@write", "@set", "@sortedset", "@list", "@hash", "@string", "@bitmap", "@hyperloglog",
-        "@geo", "@stream", "@pubsub", "@admin", "@fast", "@slow", "@blocking", "@dangerous", "@connection",
-        "@transaction", "@scripting",
-    ];
+    /// <summary>Redis lists a command's ACL categories in the order of its category table (ACL CAT's order).</summary>
+    private static readonly string[] CategoryOrder = Acl.AclCategories.Names.Select(static n => "@" + n).ToArray();
 
     /// <summary>ACL categories as Redis derives most of them: from the flags and the command's group.</summary>
     internal static List<string> Categories(CommandSpec spec)
@@ -238,7 +236,7 @@ internal static class CommandCommand
             if (spec.AclCategories.Length > 0) cats.UnionWith(spec.AclCategories);
             else if (GroupCategory.TryGetValue(spec.Group, out var g)) cats.Add(g);
         }
-        else cats.UnionWith(spec.AclCategories); // COMMAND: @connection
+        else if (spec.AclCategories.Length > 0) cats.UnionWith(spec.AclCategories); // a container's own (COMMAND: @connection)
         cats.Add(!container && spec.Has(CommandFlags.Fast) ? "@fast" : "@slow");
         return CategoryOrder.Where(cats.Contains).ToList();
     }

@@ -33,6 +33,9 @@ internal sealed class CommandSpec
     /// <summary>One key spec per key, with these flags (GEOSEARCHSTORE); empty = one spec for all keys.</summary>
     public string[][] KeyFlagsByKey { get; init; } = [];
 
+    /// <summary>Its key spec says "variable_flags": how the key is used depends on the request (SET ... GET, BITFIELD).</summary>
+    public bool HasVariableKeyFlags => Array.IndexOf(KeyFlags, "variable_flags") >= 0;
+
     /// <summary>See <see cref="CommandAttribute.ContainerInfoFlags"/>.</summary>
     public string[] ContainerInfoFlags { get; init; } = [];
 
@@ -53,6 +56,21 @@ internal sealed class CommandSpec
 
     /// <summary>WAIT, SHUTDOWN and scripts: they must not hold an event-loop thread other clients share.</summary>
     public bool MayRunLong { get; internal set; }
+
+    /// <summary>This command's place in the ACL command bitmaps (<see cref="Acl.AclSelector"/>); set once by the table.</summary>
+    public int AclId { get; internal set; }
+
+    /// <summary>The ACL categories of this command as bits (<see cref="Acl.AclCategories"/>); set once by the table.</summary>
+    public ulong AclCategoryBits { get; internal set; }
+
+    /// <summary>What an ACL checks each key for (the last entry covers the keys after); set once by the table.</summary>
+    public Acl.AclKeyAccess[] AclKeyAccess { get; internal set; } = [];
+
+    /// <summary>Which arguments an ACL checks as channels; set once by the table.</summary>
+    public Acl.AclChannelArgs AclChannels { get; internal set; }
+
+    /// <summary>The container of a subcommand ("config" for "config|get"); null for a top-level command.</summary>
+    public CommandSpec? Parent { get; internal set; }
 
     public long Calls;
     public long Microseconds;

@@ -7,6 +7,24 @@ internal static class CommandTable
 {
     private static readonly Dictionary<string, CommandSpec> byName = MarkLongRunning(Build());
     private static readonly ByteNameTable byBytes = new(byName.Values);
+    private static readonly CommandSpec[] byAclId = NumberForAcl(byName);
+
+    /// <summary>Every command and subcommand by <see cref="CommandSpec.AclId"/>: top-level commands by name, each followed by its subcommands.</summary>
+    public static ReadOnlySpan<CommandSpec> ByAclId => byAclId;
+
+    private static CommandSpec[] NumberForAcl(Dictionary<string, CommandSpec> table)
+    {
+        var ordered = table.Values.OrderBy(s => s.Name, StringComparer.Ordinal)
+            .SelectMany(static c => c.Subcommands.OrderBy(s => s.Name, StringComparer.Ordinal).Prepend(c)).ToArray();
+        for (int i = 0; i < ordered.Length; i++)
+        {
+            ordered[i].AclId = i;
+            ordered[i].AclCategoryBits = Acl.AclCategories.BitsOf(CommandCommand.Categories(ordered[i]));
+            ordered[i].AclKeyAccess = Acl.AclArguments.KeyAccessOf(ordered[i]);
+            ordered[i].AclChannels = Acl.AclArguments.ChannelArgsOf(ordered[i]);
+        }
+        return ordered;
+    }
 
     public static IReadOnlyCollection<CommandSpec> All => byName.Values;
 
@@ -172,6 +190,7 @@ internal static class CommandTable
                             // a subcommand is filed as its container unless it says otherwise (PUBSUB HELP: @slow only)
                             AclCategories = sub.AclCategories.Length > 0 ? sub.AclCategories.Split(' ', StringSplitOptions.RemoveEmptyEntries) : spec.AclCategories,
                             Handler = handler,
+                            Parent = spec,
                         });
                     }
                 }

@@ -54,7 +54,7 @@ internal static class ConfigCommand
         {
             string pattern = ctx.ArgString(i);
             // An exact name is a lookup (it may be an alias); anything else is a glob over all names.
-            if (ctx.Server.Settings.Find(pattern) is { } exact)
+            if (ctx.Server.Settings.Find(pattern) is { Hidden: false } exact)
             {
                 if (seen.Add(pattern)) pairs.Add((pattern.ToLowerInvariant(), exact.Value));
                 continue;
@@ -80,7 +80,7 @@ internal static class ConfigCommand
         {
             string name = ctx.ArgString(i);
             var setting = settings.Find(name);
-            if (setting == null)
+            if (setting == null || setting.Hidden)
             {
                 ctx.Error($"ERR Unknown option or number of arguments for CONFIG SET - '{name}'");
                 return;
@@ -140,6 +140,7 @@ internal static class ConfigCommand
         }
         try
         {
+            ctx.Server.UsersIntoSettings();
             TomlRewriter.Rewrite(ctx.Server.Settings, path);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)

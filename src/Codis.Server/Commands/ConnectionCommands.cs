@@ -1,6 +1,3 @@
-using System.Security.Cryptography;
-using System.Text;
-
 namespace Codis.Server.Commands;
 
 /// <summary>PING ECHO QUIT SELECT AUTH HELLO RESET.</summary>
@@ -45,6 +42,7 @@ internal static class ConnectionCommands
         c.RepliesOff = false;
         c.SkipNextReply = false;
         c.NoTouch = false;
+        c.User = ctx.Server.Acl.Default;
         c.Authenticated = !ctx.Server.RequiresAuth;
         ctx.Unmute(); // its own reply is sent even after CLIENT REPLY OFF
         ctx.Reply.WriteSimpleString("RESET"u8);
@@ -63,27 +61,30 @@ internal static class ConnectionCommands
     public static void Auth(CommandContext ctx)
     {
         if (ctx.ArgCount > 3) { ctx.SyntaxError(); return; }
-        string password = ctx.Server.Settings["requirepass"].Value;
-        if (ctx.ArgCount == 2 && password.Length == 0)
+        if (ctx.ArgCount == 2 && ctx.Server.Acl.Default.NoPass)
         {
             ctx.Error("ERR AUTH <password> called without any password configured for the default user. Are you sure your configuration is correct?");
             return;
         }
-        // AUTH user pass: only the "default" user exists.
-        bool userOk = ctx.ArgCount == 2 || ctx.ArgIs(1, "default");
-        var given = ctx.Arg(ctx.ArgCount - 1);
-        bool passOk = password.Length == 0
-            ? ctx.ArgCount == 3 // with no password, "default" accepts anything (nopass)
-            : CryptographicOperations.FixedTimeEquals(given, Encoding.UTF8.GetBytes(password));
-        if (userOk && passOk)
+        // AUTH password is AUTH default password.
+        string user = ctx.ArgCount == 2 ? "default" : ctx.ArgString(1);
+        if (Authenticate(ctx, user, ctx.Arg(ctx.ArgCount - 1))) ctx.Ok();
+        else ctx.Error(WrongPass);
+    }
+
+    private const string WrongPass = "WRONGPASS invalid username-password pair or user is disabled.";
+
+    /// <summary>The connection becomes the user when the name and password open it; a failure is logged (ACL LOG) and counted.</summary>
+    private static bool Authenticate(CommandContext ctx, string username, ReadOnlySpan<byte> password)
+    {
+        if (ctx.Server.Acl.Authenticate(username, password) is { } user)
         {
+            ctx.Client.User = user;
             ctx.Client.Authenticated = true;
-            ctx.Ok();
+            return true;
         }
-        else
-        {
-            ctx.Error("WRONGPASS invalid username-password pair or user is disabled.");
-        }
+        ctx.Server.AclAuthFailed(ctx.Client, ctx.ArgString(0), username);
+        return false;
     }
 
     [Command("hello", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "connection", Summary = "Handshakes with the server (RESP2 only).")]
@@ -105,20 +106,13 @@ internal static class ConnectionCommands
             i = 2;
         }
         string? name = null;
+        int auth = 0; // where AUTH's user name is, 0 = no AUTH
         for (; i < ctx.ArgCount; i++)
         {
             bool more = i + 1 < ctx.ArgCount;
             if (ctx.ArgIs(i, "AUTH") && i + 2 < ctx.ArgCount)
             {
-                string password = ctx.Server.Settings["requirepass"].Value;
-                bool ok = ctx.ArgIs(i + 1, "default") &&
-                          (password.Length == 0 || CryptographicOperations.FixedTimeEquals(ctx.Arg(i + 2), Encoding.UTF8.GetBytes(password)));
-                if (!ok)
-                {
-                    ctx.Error("WRONGPASS invalid username-password pair or user is disabled.");
-                    return;
-                }
-                ctx.Client.Authenticated = true;
+                auth = i + 1;
                 i += 2;
             }
             else if (ctx.ArgIs(i, "SETNAME") && more)
@@ -133,7 +127,13 @@ internal static class ConnectionCommands
                 return;
             }
         }
-        if (!ctx.Client.Authenticated)
+        // Authenticated once every option is known to be valid, as Redis does.
+        if (auth > 0 && !Authenticate(ctx, ctx.ArgString(auth), ctx.Arg(auth + 1)))
+        {
+            ctx.Error(WrongPass);
+            return;
+        }
+        if (!ctx.Client.Authenticated && ctx.Server.RequiresAuth)
         {
             ctx.Error("NOAUTH HELLO must be called with the client already authenticated, otherwise the HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and select the RESP protocol version at the same time");
             return;

@@ -10,7 +10,13 @@ internal static class ServerSettings
         var s = new Settings();
         s.Define(new Setting { Name = "port", Kind = SettingKind.Integer, Default = "6379", Min = 0, Max = 65535, Mutable = false, Description = "TCP port" });
         s.Define(new Setting { Name = "bind", Kind = SettingKind.String, Default = "127.0.0.1", Mutable = false, Description = "addresses to listen on (space separated)" });
-        s.Define(new Setting { Name = "requirepass", Kind = SettingKind.String, Default = "", Description = "password clients must AUTH with" });
+        s.Define(new Setting { Name = "requirepass", Kind = SettingKind.String, Default = "", Description = "the default user's password (empty = nopass), as in Redis 7.0; other users: ACL SETUSER, user, aclfile" });
+        s.Define(new Setting { Name = "aclfile", Kind = SettingKind.String, Default = "", Mutable = false, Description = "ACL users file (Redis's format; ACL SAVE / ACL LOAD)" });
+        s.Define(new Setting { Name = "acllog-max-len", Kind = SettingKind.Integer, Default = "128", Min = 0, Max = long.MaxValue, Description = "entries ACL LOG keeps" });
+        s.Define(new Setting { Name = "acl-pubsub-default", Kind = SettingKind.Enum, Default = "resetchannels", Choices = ["allchannels", "resetchannels"],
+            Description = "channels a new ACL user may use: none (resetchannels, Redis 7.0's default) or all" });
+        s.Define(new Setting { Name = "user", Kind = SettingKind.String, Default = "", Repeatable = true, Hidden = true, Mutable = false,
+            Description = "ACL users, one \"name rules...\" each (TOML: an array of strings; flags: one --user per user); not with aclfile" });
         s.Define(new Setting { Name = "masterauth", Kind = SettingKind.String, Default = "", Description = "password for the master (replication)" });
         s.Define(new Setting { Name = "maxclients", Kind = SettingKind.Integer, Default = "10000", Min = 1, Max = 1_000_000, Description = "max simultaneous clients" });
         s.Define(new Setting { Name = "timeout", Kind = SettingKind.Integer, Default = "0", Min = 0, Max = int.MaxValue, Description = "close idle clients after N seconds (0 = never)" });

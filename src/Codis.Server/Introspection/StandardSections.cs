@@ -236,7 +236,12 @@ internal static class StandardSections
             .Field("io_threaded_reads_processed", 0)
             .Field("io_threaded_writes_processed", 0)
             .Field("reply_buffer_shrinks", 0)
-            .Field("reply_buffer_expands", 0);
+            .Field("reply_buffer_expands", 0)
+            // Redis 7.2's counters (7.0 has none): denials by the ACL of a password, a command, a key, a channel.
+            .Field("acl_access_denied_auth", st.AclDeniedAuth)
+            .Field("acl_access_denied_cmd", st.AclDeniedCommand)
+            .Field("acl_access_denied_key", st.AclDeniedKey)
+            .Field("acl_access_denied_channel", st.AclDeniedChannel);
     }
 
     /// <summary>A master with no replicas; replaced by the replication writer when it registers.</summary>

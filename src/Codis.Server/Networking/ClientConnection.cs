@@ -40,6 +40,7 @@ internal sealed class ClientConnection
         Session = new ClientSession(socket.RemoteEndPoint, socket.LocalEndPoint, Environment.TickCount64, SafeFd(socket))
         {
             Authenticated = !server.RequiresAuth,
+            User = server.Acl.Default,
         };
         transport = transportFor(socket);
         reader = transport.Input;

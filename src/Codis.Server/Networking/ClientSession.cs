@@ -28,6 +28,9 @@ internal sealed class ClientSession
     public string? LibVersion { get; set; }
     public int DbIndex { get; set; }
     public bool Authenticated { get; set; }
+
+    /// <summary>The ACL user this connection runs as; internal sessions (replication, AOF, scripts) run unchecked.</summary>
+    public Acl.AclUser User { get; set; } = Acl.AclUser.Superuser;
     public string LastCommand { get; set; } = "NULL";
 
     /// <summary>Close after the current reply is written (QUIT, CLIENT KILL of itself).</summary>

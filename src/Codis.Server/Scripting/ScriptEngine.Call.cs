@@ -20,6 +20,8 @@ internal sealed partial class ScriptEngine
     private readonly RespRequest request = new();
     private static readonly RespLimits CallLimits = new() { MaxBulkLength = long.MaxValue };
     private bool inCall;
+    /// <summary>The client whose script runs: its ACL user is checked for every redis.call.</summary>
+    private Networking.ClientSession? caller;
 
     [UnmanagedCallersOnly]
     private static int NativeCall(IntPtr l)
@@ -104,6 +106,8 @@ internal sealed partial class ScriptEngine
         if (spec.For(request) is not { } effective) return "Unknown Redis command called from script";
         if (!spec.ArityOk(request.Count) || !effective.ArityOk(request.Count)) return "Wrong number of args calling Redis command from script";
         if ((effective.Flags & (CommandFlags.NoScript | CommandFlags.NoLock)) != 0) return "This Redis command is not allowed from script";
+        if (caller is { User.Unrestricted: false } client && server.AclRefusal(client, effective, request, Acl.AclLogContext.Lua) is { } denial)
+            return Acl.AclErrors.FromScript(denial);
         // A read-only script may not write, nor run what may replicate (PUBLISH), as Redis 7.0.
         if (readOnlyRun && (effective.Flags & (CommandFlags.Write | CommandFlags.MayReplicate)) != 0)
             return "Write commands are not allowed from read-only scripts.";

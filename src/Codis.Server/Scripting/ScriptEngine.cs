@@ -269,6 +269,7 @@ internal sealed unsafe partial class ScriptEngine
         session.DbIndex = ctx.Client.DbIndex;
         session.IsReplay = ctx.Client.IsReplay;
         session.IsMasterLink = ctx.Client.IsMasterLink;
+        caller = ctx.Client;
         BeginRun(name, readOnly, function ? ctx.Args : null);
         try
         {

@@ -46,14 +46,16 @@ internal static class RestoreAsyncCommands
     public static void Auth(CommandContext ctx)
     {
         ctx.Client.IsInternal = true;
-        string password = ctx.Server.Settings["requirepass"].Value;
-        if (password.Length == 0)
+        // The default user's password (requirepass, or ACL SETUSER default).
+        var user = ctx.Server.Acl.Default;
+        if (user.NoPass)
         {
             Ack(ctx, -1, "Client sent AUTH, but no password is set");
             return;
         }
-        if (CryptographicOperations.FixedTimeEquals(ctx.Arg(1), Encoding.UTF8.GetBytes(password)))
+        if (user.Enabled && user.PasswordMatches(ctx.Arg(1)))
         {
+            ctx.Client.User = user;
             ctx.Client.Authenticated = true;
             Ack(ctx, 0, "OK");
         }
