@@ -196,6 +196,42 @@ public class AclOracleTests(PeerFixture peers) : IClassFixture<PeerFixture>
         function delete acllib
         """);
 
+    /// <summary>Read-only and write-only key patterns against each key's own spec: the sources read, the destination written.</summary>
+    [Fact]
+    public void KeyAccess_PerKeySpec_SameRepliesAsRedis() => peers.AssertSame("""
+        acl setuser ka on >pw %R~r* %W~w* +@all
+        sadd r1 a
+        zadd r2 1 a
+        set r3 v
+        setbit rb 1 1
+        auth ka pw
+        sunionstore w1 r1
+        sunionstore r9 r1
+        sunionstore w1 w2
+        zunionstore w1 1 r2
+        zunionstore w1 1 w2
+        zinterstore r9 1 r2
+        zrangestore w1 r2 0 -1
+        copy r3 w3
+        copy w3 r9
+        bitop or w4 rb
+        bitop or w4 w5
+        zrem w6 a
+        zrem r2 a
+        srem w7 a
+        set w8 v
+        set w8 v get
+        bitfield rb get u8 0
+        bitfield rb set u8 0 1
+        bitfield wb set u8 0 1
+        getdel r3
+        pfmerge w9 rh
+        lmove r1 w1 left left
+        rename r3 w3
+        auth default x
+        acl deluser ka
+        """);
+
     private static readonly string AclLibrary = Convert.ToHexString(System.Text.Encoding.UTF8.GetBytes(
         "#!lua name=acllib\nredis.register_function('aclget', function(keys, args) return redis.call('get', keys[1]) end)\n" +
         "redis.register_function('aclx', function(keys, args) return redis.call('get', 'x') end)"));
