@@ -45,7 +45,8 @@ internal static class SortedSetCommands
             ctx.Error("ERR INCR option supports a single increment-element pair");
             return;
         }
-        var scores = new double[elements / 2];
+        // ZADD's usual one or few pairs need no array on the heap
+        Span<double> scores = elements / 2 <= 32 ? stackalloc double[elements / 2] : new double[elements / 2];
         for (int i = 0; i < scores.Length; i++)
             if (!ctx.TryArgDouble(at + 2 * i, out scores[i])) return;
         Add(ctx, 1, at, scores, nx, xx, gt, lt, ch, incr);
@@ -69,7 +70,7 @@ internal static class SortedSetCommands
     }
 
     /// <summary>zaddGenericCommand after parsing: pairs start at <paramref name="at"/> (score, member).</summary>
-    private static void Add(CommandContext ctx, int keyArg, int at, double[] scores, bool nx, bool xx, bool gt, bool lt, bool ch, bool incr)
+    private static void Add(CommandContext ctx, int keyArg, int at, ReadOnlySpan<double> scores, bool nx, bool xx, bool gt, bool lt, bool ch, bool incr)
     {
         if (!TryGetZSet(ctx, keyArg, out var zset)) return;
         var limits = CollectionLimits.Current;
