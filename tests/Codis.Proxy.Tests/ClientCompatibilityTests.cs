@@ -9,7 +9,7 @@ namespace Codis.Proxy.Tests;
 
 /// <summary>
 /// Popular clients connect with their default options and work through the proxy: StackExchange.Redis (the
-/// real library), ioredis (the real library from npm, when npm is there), redis-py (PyPI is not reachable
+/// real library), ioredis and node-redis (the real libraries from npm, when npm is there), redis-py (PyPI is not reachable
 /// here: its connect handshake is replayed byte for byte as raw RESP), redis-cli. Every probe they send gets
 /// the reply or the error Redis would give, and the connection stays open.
 /// </summary>
@@ -265,6 +265,81 @@ public class ClientCompatibilityTests(TwoGroupCluster cluster, ITestOutputHelper
         Assert.Contains("command 'MIGRATE' is not allowed", result);
         Assert.Contains("\"version\":\"7.0.15\"", result);
         Assert.DoesNotContain("ERROR", result);
+    }
+
+    /// <summary>The real node-redis (npm package "redis", v4) with its default options; skipped without npm.</summary>
+    [NeedsNpmFact]
+    public void NodeRedis_DefaultOptions_ConnectsAndWorks()
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, "node-redis-npm");
+        if (!File.Exists(Path.Combine(dir, "node_modules", "redis", "package.json")))
+        {
+            Directory.CreateDirectory(dir);
+            var (code, text) = Run("npm", dir, 180_000, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", dir, "redis@4");
+            if (code != 0)
+            {
+                output.WriteLine($"node-redis could not be installed from npm (exit {code}), test not run:\n{text}");
+                return;
+            }
+        }
+        string script = Path.Combine(dir, "check.js");
+        File.WriteAllText(script, """
+            const { createClient } = require('redis');
+            (async () => {
+              const c = createClient({ socket: { port: Number(process.argv[2]), host: '127.0.0.1', reconnectStrategy: false } });
+              const errors = [];
+              c.on('error', e => errors.push(e.message));
+              await c.connect();
+              const out = {};
+              await c.set('nr:a', '1');
+              await c.set('nr:b', '2', { EX: 60 });
+              out.mget = await c.mGet(['nr:a', 'nr:b', 'nr:none']);
+              out.ttl = await c.ttl('nr:b');
+              await c.hSet('nr:h', { f1: 'v1', f2: 'v2' });
+              out.hash = await c.hGetAll('nr:h');
+              await c.rPush('nr:l', ['x', 'y', 'z']);
+              out.list = await c.lRange('nr:l', 0, -1);
+              await c.sAdd('nr:s', ['m1', 'm2']);
+              out.set = (await c.sMembers('nr:s')).sort();
+              await c.zAdd('nr:z', [{ score: 1.5, value: 'a' }, { score: 2, value: 'b' }]);
+              out.zset = await c.zRangeWithScores('nr:z', 0, -1);
+              // many commands in flight at once: node-redis writes them back to back on one connection
+              const many = await Promise.all(Array.from({ length: 500 }, (_, i) => c.incr('nr:n')));
+              out.inflight = [many.length, Math.max(...many)];
+              out.pipeline = await c.multi().incr('nr:p').incr('nr:p').get('nr:a').execAsPipeline();
+              try { await c.multi().incr('nr:m').exec(); out.multi = 'ok'; } catch (e) { out.multi = e.message; }
+              out.eval = await c.eval("return redis.call('GET', KEYS[1])", { keys: ['nr:a'] });
+              const sub = c.duplicate();
+              sub.on('error', e => errors.push('sub ' + e.message));
+              await sub.connect();
+              const got = new Promise(r => sub.subscribe('nr:chan', m => r(m)));
+              await new Promise(r => setTimeout(r, 200));
+              out.receivers = await c.publish('nr:chan', 'hello');
+              out.message = await Promise.race([got, new Promise(r => setTimeout(() => r('timeout'), 5000))]);
+              out.info = /redis_version:(\S+)/.exec(await c.info('server'))[1];
+              await c.del(['nr:a', 'nr:b', 'nr:h', 'nr:l', 'nr:s', 'nr:z', 'nr:n', 'nr:p', 'nr:m']);
+              await sub.quit();
+              await c.quit();
+              out.errors = errors;
+              console.log(JSON.stringify(out));
+            })().catch(e => { console.log('FAILED ' + e.message); process.exit(1); });
+            """);
+        var (rc, result) = Run("node", dir, 30_000, script, cluster.Proxy.Port.ToString());
+        output.WriteLine(result);
+        Assert.Equal(0, rc);
+        Assert.Contains("\"mget\":[\"1\",\"2\",null]", result);
+        Assert.Contains("\"ttl\":60", result);
+        Assert.Contains("\"hash\":{\"f1\":\"v1\",\"f2\":\"v2\"}", result);
+        Assert.Contains("\"list\":[\"x\",\"y\",\"z\"]", result);
+        Assert.Contains("\"set\":[\"m1\",\"m2\"]", result);
+        Assert.Contains("\"zset\":[{\"value\":\"a\",\"score\":1.5},{\"value\":\"b\",\"score\":2}]", result);
+        Assert.Contains("\"inflight\":[500,500]", result);
+        Assert.Contains("\"pipeline\":[1,2,\"1\"]", result);
+        Assert.Contains("\"eval\":\"1\"", result);
+        Assert.Contains("\"receivers\":1,\"message\":\"hello\"", result);
+        Assert.Contains("\"info\":\"7.0.15\"", result);
+        Assert.Contains("\"errors\":[]", result);
+        Assert.Contains("\"multi\":\"ok\"", result); // one key: the proxy runs the transaction on its group
     }
 
     private static (int Code, string Output) Run(string file, string dir, int timeoutMs, params string[] args)
