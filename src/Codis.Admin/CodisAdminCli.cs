@@ -23,6 +23,10 @@ public static class CodisAdminCli
           --group-weight --gid=N --weight=W   (rebalance shares slots by weight; 0 drains the group)
           --group-add --gid=N --addr=HOST:PORT [--role=master|slave] [--datacenter=DC] | --group-del --gid=N --addr=HOST:PORT
           --promote-server --gid=N --addr=HOST:PORT [--force]   (--force: switch even if the replica has not caught up; its missing writes are lost)
+          --replica-groups --gid=N --addr=HOST:PORT (--enable | --disable) | --replica-groups-all (--enable | --disable)
+                                                    (servers that serve the proxies' reads; in effect at once)
+          --sync-action (--create | --remove) --addr=HOST:PORT   (make a server follow its group's master again)
+          --log-level=debug|info|warn|error
           --create-proxy --addr=ADMIN | --register-proxy --addr=ADMIN | --online-proxy --addr=ADMIN
           --remove-proxy (--addr=ADMIN | --token=T | --id=PROXY_ID) [--force] | --reinit-proxy (--addr | --token | --all)
           --slots-init [--force] | --slots-range --beg=N --end=N (--gid=N | --offline)
@@ -32,7 +36,7 @@ public static class CodisAdminCli
                         --create-some --gid-from=N --gid-to=N --num-slots=N | --remove --sid=N | --remove-pending
                         --interval=MICROS | --disabled=0|1
           --rebalance [--confirm] | --reload | --shutdown
-        proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --reset-stats | --fillslots=FILE
+        proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --reset-stats | --forcegc | --log-level=LEVEL | --fillslots=FILE
         lock:       codis-admin --remove-lock --product=NAME (--zookeeper=ADDR | --etcd=ADDR | --filesystem=ROOT)
         The admin token may also come from CODIS_ADMIN_TOKEN.
         """;
@@ -61,6 +65,7 @@ public static class CodisAdminCli
             else words.Add(a);
         }
         bool Has(string k) => f.ContainsKey(k);
+        bool EnableOrDisable() => Has("enable") != Has("disable") ? Has("enable") : throw new AdminException("say --enable or --disable");
         string Str(string k) => f.TryGetValue(k, out var v) && v.Length > 0 ? v : throw new AdminException($"--{k}=... is required here");
         int Int(string k) => int.TryParse(Str(k), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v : throw new AdminException($"--{k} must be an integer, got '{f[k]}'");
 
@@ -90,6 +95,15 @@ public static class CodisAdminCli
         else if (Has("group-add")) r = await d.PutAsync(x => DashboardRoutes.GroupAdd(x, Int("gid"), Str("addr"), f.GetValueOrDefault("role") ?? "")).ConfigureAwait(false);
         else if (Has("group-del")) r = await d.PutAsync(x => DashboardRoutes.GroupDel(x, Int("gid"), Str("addr"))).ConfigureAwait(false);
         else if (Has("promote-server")) r = await d.PutAsync(x => DashboardRoutes.GroupPromote(x, Int("gid"), Str("addr"), Has("force"))).ConfigureAwait(false);
+        else if (Has("replica-groups")) r = await d.PutAsync(x => DashboardRoutes.GroupReplicaGroups(x, Int("gid"), Str("addr"), EnableOrDisable())).ConfigureAwait(false);
+        else if (Has("replica-groups-all")) r = await d.PutAsync(x => DashboardRoutes.GroupReplicaGroupsAll(x, EnableOrDisable())).ConfigureAwait(false);
+        else if (Has("sync-action"))
+        {
+            if (Has("create")) r = await d.PutAsync(x => DashboardRoutes.SyncActionCreate(x, Str("addr"))).ConfigureAwait(false);
+            else if (Has("remove")) r = await d.PutAsync(x => DashboardRoutes.SyncActionRemove(x, Str("addr"))).ConfigureAwait(false);
+            else throw new AdminException("--sync-action needs --create or --remove, and --addr=HOST:PORT");
+        }
+        else if (Has("log-level")) r = await d.PutAsync(x => DashboardRoutes.LogLevel(x, Str("log-level"))).ConfigureAwait(false);
         else if (Has("create-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyCreate(x, Str("addr"))).ConfigureAwait(false);
         else if (Has("register-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyRegister(x, Str("addr"))).ConfigureAwait(false);
         else if (Has("online-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyOnline(x, Str("addr"))).ConfigureAwait(false);
@@ -172,6 +186,12 @@ public static class CodisAdminCli
         if (f.ContainsKey("start")) result = await Send(HttpMethod.Put, $"/api/proxy/start/{x}").ConfigureAwait(false);
         else if (f.ContainsKey("shutdown")) result = await Send(HttpMethod.Put, $"/api/proxy/shutdown/{x}").ConfigureAwait(false);
         else if (f.ContainsKey("reset-stats")) result = await Send(HttpMethod.Put, $"/api/proxy/stats/reset/{x}").ConfigureAwait(false);
+        else if (f.ContainsKey("forcegc")) result = await Send(HttpMethod.Put, $"/api/proxy/forcegc/{x}").ConfigureAwait(false);
+        else if (f.TryGetValue("log-level", out var level))
+        {
+            if (level.Length == 0) throw new AdminException("--log-level=LEVEL: say debug, info, warn or error");
+            result = await Send(HttpMethod.Put, $"/api/proxy/loglevel/{x}/{Uri.EscapeDataString(level)}").ConfigureAwait(false);
+        }
         else if (f.TryGetValue("fillslots", out var file))
         {
             if (!File.Exists(file)) throw new AdminException($"--fillslots: file '{file}' not found");

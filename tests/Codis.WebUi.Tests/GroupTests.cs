@@ -49,6 +49,16 @@ public class GroupTests(UiCluster cluster)
         await Expect(rowB.Locator(".link")).ToHaveTextAsync("up");
         await UiCluster.ScreenshotAsync(page, "groups");
 
+        // the replica serves reads, then is synced again, each recorded by the dashboard
+        await rowB.Locator("button[data-action=reads]").ClickAsync();
+        await ConfirmAsync(page, $"send reads of group 3's slots to {b}");
+        await Expect(rowB.Locator("button[data-action=reads]")).ToHaveTextAsync("Reads: on");
+        Assert.True(ServerModel(await cluster.StatsAsync(), b)["replica_group"]!.GetValue<bool>());
+        await rowB.Locator("button[data-action=sync]").ClickAsync();
+        await ConfirmAsync(page, $"{b} is told to replicate {a} again");
+        await Expect(rowB.Locator("button[data-action=sync]")).ToHaveAttributeAsync("title", new Regex("last sync action #[0-9]+: synced"));
+        Assert.Equal("synced", ServerModel(await cluster.StatsAsync(), b)["action"]!["state"]!.GetValue<string>());
+
         await rowB.Locator("button[data-action=promote]").ClickAsync();
         await ConfirmAsync(page, $"{b} becomes the master of group 3", "REPLICAOF NO ONE", $"the old master {a} becomes a replica");
         await Expect(group3.Locator("tbody tr").First).ToHaveAttributeAsync("data-server", b);
@@ -76,6 +86,9 @@ public class GroupTests(UiCluster cluster)
         Assert.DoesNotContain((await cluster.StatsAsync())["group"]!["models"]!.AsArray(), g => g!["id"]!.GetValue<int>() == 3);
         Assert.Empty(cluster.ErrorsOf(page));
     }
+
+    private static System.Text.Json.Nodes.JsonNode ServerModel(System.Text.Json.Nodes.JsonNode stats, string addr) =>
+        stats["group"]!["models"]!.AsArray().SelectMany(g => g!["servers"]!.AsArray()).First(x => x!["server"]!.GetValue<string>() == addr)!;
 
     [Fact]
     public async Task ApiErrorsAreShownInWords()

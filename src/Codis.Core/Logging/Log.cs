@@ -17,6 +17,19 @@ public static class Log
     public static string Component { get; set; } = "codis";
     public static TextWriter Output { get; set; } = Console.Error;
 
+    /// <summary>A log level as the admin APIs and flags take it: debug, info, warn(ing), error/err, any case.</summary>
+    public static bool TryParseLevel(string v, out LogLevel level)
+    {
+        switch (v.ToLowerInvariant())
+        {
+            case "debug": level = LogLevel.Debug; return true;
+            case "info": level = LogLevel.Info; return true;
+            case "warn" or "warning": level = LogLevel.Warning; return true;
+            case "error" or "err": level = LogLevel.Error; return true;
+            default: level = LogLevel.Info; return false;
+        }
+    }
+
     public static void Debug(string message, params (string Key, object? Value)[] fields) => Write(LogLevel.Debug, message, fields);
     public static void Info(string message, params (string Key, object? Value)[] fields) => Write(LogLevel.Info, message, fields);
     public static void Warn(string message, params (string Key, object? Value)[] fields) => Write(LogLevel.Warning, message, fields);

@@ -54,6 +54,11 @@ public static class DashboardRoutes
     public static string GroupPromote(string x, int gid, string addr) => $"/api/topom/group/promote/{x}/{gid}/{E(addr)}";
     /// <summary>force: switch even when the replica has not caught up (what it lacks is lost). Answers the promotion's record.</summary>
     public static string GroupPromote(string x, int gid, string addr, bool force) => $"/api/topom/group/promote/{x}/{gid}/{E(addr)}/{(force ? 1 : 0)}";
+    public static string GroupReplicaGroups(string x, int gid, string addr, bool on) => $"/api/topom/group/replica-groups/{x}/{gid}/{E(addr)}/{(on ? 1 : 0)}";
+    public static string GroupReplicaGroupsAll(string x, bool on) => $"/api/topom/group/replica-groups-all/{x}/{(on ? 1 : 0)}";
+    public static string SyncActionCreate(string x, string addr) => $"/api/topom/group/action/create/{x}/{E(addr)}";
+    public static string SyncActionRemove(string x, string addr) => $"/api/topom/group/action/remove/{x}/{E(addr)}";
+    public static string LogLevel(string x, string level) => $"/api/topom/loglevel/{x}/{E(level)}";
 
     public static string SlotsInit(string x, bool force) => $"/api/topom/slots/init/{x}/{(force ? 1 : 0)}";
     /// <summary>Assign an inclusive range of offline slots to a group (gid 0: set them offline) — the seed's range-set.</summary>

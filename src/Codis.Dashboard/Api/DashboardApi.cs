@@ -155,6 +155,23 @@ internal sealed class DashboardApi
         Put(app, "/api/topom/group/promote/{xauth}/{gid}/{addr}", async r => await topom.PromoteAsync(Int(r, "gid"), Str(r, "addr"), false, ct));
         Put(app, "/api/topom/group/promote/{xauth}/{gid}/{addr}/{force}", async r => await topom.PromoteAsync(Int(r, "gid"), Str(r, "addr"), Int(r, "force") != 0, ct));
 
+        Put(app, "/api/topom/group/replica-groups/{xauth}/{gid}/{addr}/{value}", async r =>
+        {
+            await topom.SetReplicaGroupAsync(Int(r, "gid"), Str(r, "addr"), Int(r, "value") != 0, ct);
+            return "OK";
+        });
+        Put(app, "/api/topom/group/replica-groups-all/{xauth}/{value}", async r => { await topom.SetReplicaGroupAllAsync(Int(r, "value") != 0, ct); return "OK"; });
+        Put(app, "/api/topom/group/action/create/{xauth}/{addr}", async r => { await topom.CreateSyncActionAsync(Str(r, "addr"), ct); return "OK"; });
+        Put(app, "/api/topom/group/action/remove/{xauth}/{addr}", async r => { await topom.RemoveSyncActionAsync(Str(r, "addr"), ct); return "OK"; });
+        Put(app, "/api/topom/loglevel/{xauth}/{value}", async r =>
+        {
+            if (!Log.TryParseLevel(Str(r, "value"), out var level)) throw new TopomException($"invalid log level '{Str(r, "value")}' (want DEBUG, INFO, WARN or ERROR)");
+            Log.MinLevel = level;
+            Log.Info("log level set", ("level", level));
+            await Task.CompletedTask;
+            return "OK";
+        });
+
         Put(app, "/api/topom/slots/init/{xauth}/{force}", async r => { await topom.SlotsInitAsync(Int(r, "force") != 0, ct); return "OK"; });
         Put(app, "/api/topom/slots/assign-range/{xauth}/{beg}/{end}/{gid}", async r =>
         {

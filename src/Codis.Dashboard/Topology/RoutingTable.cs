@@ -8,7 +8,8 @@ namespace Codis.Dashboard.Topology;
 /// </summary>
 internal static class RoutingTable
 {
-    public static SlotModel Entry(SlotMapping m, IReadOnlyDictionary<int, GroupModel> groups, int forwardMethod)
+    /// <param name="proxy">The proxy the entry is for: its replica reads are ordered by nearness to it (null: one bucket).</param>
+    public static SlotModel Entry(SlotMapping m, IReadOnlyDictionary<int, GroupModel> groups, int forwardMethod, ProxyModel? proxy = null)
     {
         var source = groups.GetValueOrDefault(m.GroupId);
         var target = m.Action.IsEmpty ? null : groups.GetValueOrDefault(m.Action.TargetId);
@@ -20,7 +21,7 @@ internal static class RoutingTable
             BackendAddr = g?.Master ?? "",
             BackendAddrGroupId = g?.Master == null ? 0 : g.Id,
             ForwardMethod = forwardMethod,
-            ReplicaGroups = replicas && g != null ? ReplicaGroups(g) : null,
+            ReplicaGroups = replicas && g != null ? ReplicaGroups(g, proxy) : null,
         };
         SlotModel Moving(bool locked) => Serve(target, locked, false) with
         {
@@ -38,10 +39,24 @@ internal static class RoutingTable
         };
     }
 
-    /// <summary>Servers flagged for reads (the master included when flagged), as one priority bucket.</summary>
-    private static string[][]? ReplicaGroups(GroupModel g)
+    /// <summary>
+    /// Servers flagged for reads (the master included when flagged), bucketed by nearness to the proxy as the
+    /// original does: same host as the proxy's admin address and same datacenter first, then same datacenter, then
+    /// the rest; empty buckets dropped. Hosts are compared as written (no DNS lookup on the push path).
+    /// </summary>
+    internal static string[][]? ReplicaGroups(GroupModel g, ProxyModel? proxy)
     {
-        var addrs = g.Servers.Where(s => s.ReplicaGroup).Select(s => s.Server).ToArray();
-        return addrs.Length == 0 ? null : [addrs];
+        var flagged = g.Servers.Where(s => s.ReplicaGroup).ToArray();
+        if (flagged.Length == 0) return null;
+        if (proxy == null) return [flagged.Select(s => s.Server).ToArray()];
+        string proxyHost = Host(proxy.AdminAddr);
+        int Nearness(GroupServer s) => s.Datacenter != proxy.Datacenter ? 2 : Host(s.Server) == proxyHost ? 0 : 1;
+        return flagged.GroupBy(Nearness).OrderBy(b => b.Key).Select(b => b.Select(s => s.Server).ToArray()).ToArray();
+    }
+
+    private static string Host(string addr)
+    {
+        int colon = addr.LastIndexOf(':');
+        return colon < 0 ? addr : addr[..colon];
     }
 }

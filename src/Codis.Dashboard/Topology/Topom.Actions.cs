@@ -103,6 +103,10 @@ internal sealed partial class Topom
         return map.GetValueOrDefault(m.GroupId)?.IsPromoting == true || map.GetValueOrDefault(m.Action.TargetId)?.IsPromoting == true;
     }
 
-    /// <summary>Startup: finish interrupted promotions (migrations resume through the executor).</summary>
-    public Task ResumeAsync(CancellationToken ct) => RunAsync("resume", ResumePromotionsAsync, ct);
+    /// <summary>Startup: finish interrupted promotions, then sync actions (migrations resume through the executor).</summary>
+    public Task ResumeAsync(CancellationToken ct) => RunAsync("resume", async c =>
+    {
+        await ResumePromotionsAsync(c).ConfigureAwait(false);
+        await ResumeSyncActionsAsync(c).ConfigureAwait(false);
+    }, ct);
 }

@@ -106,7 +106,7 @@ internal sealed partial class Topom
     {
         try
         {
-            await Proxies.FillSlotsAsync(p.Model, RoutingSnapshot(), c).ConfigureAwait(false);
+            await Proxies.FillSlotsAsync(p.Model, RoutingSnapshot(p.Model), c).ConfigureAwait(false);
             await Proxies.StartAsync(p.Model, c).ConfigureAwait(false);
         }
         catch (ProxyCallException e) { throw new TopomException(e.Message); }

@@ -83,9 +83,10 @@ internal sealed partial class Topom
     public StoredProxy[] ProxiesSnapshot() { lock (stateLock) return proxies.Values.OrderBy(p => p.Model.Id).ToArray(); }
     public Dictionary<int, GroupModel> GroupMap() { lock (stateLock) return new Dictionary<int, GroupModel>(groups); }
 
-    public SlotModel[] RoutingSnapshot()
+    /// <param name="proxy">The proxy it is for (replica reads nearest to it first); null: the general view.</param>
+    public SlotModel[] RoutingSnapshot(ProxyModel? proxy = null)
     {
-        lock (stateLock) return slots.Select(m => RoutingTable.Entry(m, groups, ForwardMethod)).ToArray();
+        lock (stateLock) return slots.Select(m => RoutingTable.Entry(m, groups, ForwardMethod, proxy)).ToArray();
     }
 
     // ---- writes (callers hold the gate) ----
@@ -178,16 +179,21 @@ internal sealed partial class Topom
         var failures = new List<(StoredProxy, string)>();
         var idList = ids.Distinct().Order().ToList();
         if (idList.Count == 0) return (failures, 0);
-        SlotModel[] entries;
         StoredProxy[] targets;
+        SlotModel[][] perProxy;
         lock (stateLock)
         {
             var gs = groupView ?? groups;
-            entries = idList.Select(i => RoutingTable.Entry(view?.Invoke(i) ?? slots[i], gs, ForwardMethod)).ToArray();
             targets = proxies.Values.Where(p => p.Online).ToArray();
+            // replica reads are ordered by nearness to each proxy, so with read replicas each proxy gets its own entries
+            var mappings = idList.Select(i => view?.Invoke(i) ?? slots[i]).ToArray();
+            bool replicas = gs.Values.Any(g => g.Servers.Any(s => s.ReplicaGroup));
+            var shared = replicas ? null : mappings.Select(m => RoutingTable.Entry(m, gs, ForwardMethod)).ToArray();
+            perProxy = targets.Select(p => shared ?? mappings.Select(m => RoutingTable.Entry(m, gs, ForwardMethod, p.Model)).ToArray()).ToArray();
         }
-        await Task.WhenAll(targets.Select(async p =>
+        await Task.WhenAll(targets.Select(async (p, n) =>
         {
+            var entries = perProxy[n];
             using var limit = CancellationTokenSource.CreateLinkedTokenSource(ct);
             if (wait is { } w) limit.CancelAfter(w);
             try { await Proxies.FillSlotsAsync(p.Model, entries, limit.Token).ConfigureAwait(false); }

@@ -90,7 +90,7 @@ internal static class AdminApi
         app.MapPut("/api/proxy/loglevel/{xauth}/{value}", (string xauth, string value) =>
         {
             if (Guard(proxy, xauth) is { } g) return g;
-            if (!TryLevel(value, out var level)) return Fail($"invalid log level '{value}' (want DEBUG, INFO, WARN or ERROR)");
+            if (!Log.TryParseLevel(value, out var level)) return Fail($"invalid log level '{value}' (want DEBUG, INFO, WARN or ERROR)");
             Log.MinLevel = level;
             return Ok("OK");
         });
@@ -134,18 +134,6 @@ internal static class AdminApi
         for (int i = 0; i < parts.Length; i++)
             if (parts[i].Length == 32 && parts[i].All(char.IsAsciiHexDigitLower)) parts[i] = parts[i][..6] + "…";
         return string.Join('/', parts);
-    }
-
-    private static bool TryLevel(string v, out LogLevel level)
-    {
-        switch (v.ToLowerInvariant())
-        {
-            case "debug": level = LogLevel.Debug; return true;
-            case "info": level = LogLevel.Info; return true;
-            case "warn" or "warning": level = LogLevel.Warning; return true;
-            case "error" or "err": level = LogLevel.Error; return true;
-            default: level = LogLevel.Info; return false;
-        }
     }
 
     private static string NormalizeHost(string address) =>

@@ -23,7 +23,7 @@ internal static class ProxySettings
         Str("host_proxy", "", "address to advertise instead of proxy_addr (Docker/NAT)");
         Str("host_admin", "", "address to advertise instead of admin_addr (Docker/NAT)");
         Str("proxy_id", "", "name of this proxy (the seed's proxy_1); default: proxy-<token prefix>");
-        Str("proxy_datacenter", "", "datacenter label, shown in the proxy's model (not used for routing)");
+        Str("proxy_datacenter", "", "datacenter label: replica reads go to servers of the same datacenter (and host) first");
         Int("proxy_event_loops", 1, 0, 256, "epoll threads serving client and backend sockets (Linux x64/arm64), each request read, routed, sent to its backend and answered on one thread: 0 = .NET's socket engine instead");
         Int("proxy_max_clients", 1000, 1, 1_000_000, "max client sessions");
         Int("proxy_max_keys_reply", 100_000, 1, 100_000_000, "KEYS fails with an error instead of returning more keys than this (SCAN has no limit)");

@@ -37,6 +37,31 @@ public class RoutingTableTests
     }
 
     [Fact]
+    public void ReplicaReadsAreBucketedByNearnessToTheProxy()
+    {
+        var g = new GroupModel
+        {
+            Id = 1,
+            Servers =
+            [
+                new GroupServer { Server = "10.0.0.1:6379", Datacenter = "dc1", ReplicaGroup = true },  // same host, same datacenter
+                new GroupServer { Server = "10.0.0.2:6379", Datacenter = "dc2", ReplicaGroup = true },  // other datacenter
+                new GroupServer { Server = "10.0.0.3:6379", Datacenter = "dc1", ReplicaGroup = true },  // same datacenter
+                new GroupServer { Server = "10.0.0.1:6380", Datacenter = "dc2", ReplicaGroup = true },  // same host, other datacenter
+                new GroupServer { Server = "10.0.0.4:6379", Datacenter = "dc1" },                      // not flagged
+            ],
+        };
+        var proxy = new ProxyModel { AdminAddr = "10.0.0.1:11080", Datacenter = "dc1" };
+        Assert.Equal([["10.0.0.1:6379"], ["10.0.0.3:6379"], ["10.0.0.2:6379", "10.0.0.1:6380"]], RoutingTable.ReplicaGroups(g, proxy)!);
+        // another proxy elsewhere in dc2: the dc2 servers first, in one bucket (none shares its host)
+        Assert.Equal([["10.0.0.2:6379", "10.0.0.1:6380"], ["10.0.0.1:6379", "10.0.0.3:6379"]],
+            RoutingTable.ReplicaGroups(g, new ProxyModel { AdminAddr = "10.0.0.9:11080", Datacenter = "dc2" })!);
+        // the general view (no proxy): one bucket; no flagged server: none
+        Assert.Single(RoutingTable.ReplicaGroups(g, null)!);
+        Assert.Null(RoutingTable.ReplicaGroups(g with { Servers = [g.Servers[4]] }, proxy));
+    }
+
+    [Fact]
     public void PromotingGroupLocksItsSlots()
     {
         var g = new Dictionary<int, GroupModel>(Groups) { [1] = Groups[1] with { Promoting = new GroupPromoting { Index = 1, State = "prepared" } } };

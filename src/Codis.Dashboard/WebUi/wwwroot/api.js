@@ -34,6 +34,8 @@ export const routes = {
   groupAdd: (gid, addr, role) => `/api/topom/group/add/{x}/${gid}/${enc(addr)}?role=${enc(role)}`,
   groupDel: (gid, addr) => `/api/topom/group/del/{x}/${gid}/${enc(addr)}`,
   promote: (gid, addr) => `/api/topom/group/promote/{x}/${gid}/${enc(addr)}`,
+  replicaGroup: (gid, addr, on) => `/api/topom/group/replica-groups/{x}/${gid}/${enc(addr)}/${on ? 1 : 0}`,
+  syncAction: addr => `/api/topom/group/action/create/{x}/${enc(addr)}`,
   proxyOnline: addr => `/api/topom/proxy/online/{x}/${enc(addr)}`,
   proxyOnlineId: id => `/api/topom/proxy/online-id/{x}/${enc(id)}`,
   proxyOffline: token => `/api/topom/proxy/offline-id/{x}/${enc(token)}`,

@@ -1,5 +1,6 @@
 // Groups and their servers (what the dashboard recorded, plus what each server's INFO says), with the actions
-// add group, add server, promote, remove server, remove group; each asks first, saying what will happen.
+// add group, add server, promote, reads on/off, sync, remove server, remove group; each asks first, saying what
+// will happen.
 
 import { api, routes } from "../api.js";
 import { esc, setHtml, fmtBytes, fmtInt, groupColor, ranges, confirmed } from "../ui.js";
@@ -48,6 +49,19 @@ export function init(s) {
          <li>${others.map(esc).join(", ")} ${others.length === 1 ? "is" : "are"} repointed to replicate it (the old master ${esc(master)} becomes a replica).</li></ol>
          <p>Every write the old master acknowledged is kept.</p>`, "Promote",
         () => api.put(routes.promote(gid, addr)), `${addr} is now the master of group ${gid}`);
+    } else if (b.dataset.action === "reads") {
+      const on = b.dataset.on !== "1";
+      ok = await confirmed(`${on ? "Serve" : "Stop serving"} reads from ${addr}`,
+        on ? `<p>The proxies send reads of group ${gid}'s slots to <b>${esc(addr)}</b> (and to the group's other flagged servers, nearest first: same host and datacenter, then same datacenter). Writes still go to the master.</p>
+              <p>A client reads its own writes (the proxy keeps its reads on the master until the replica has them); other clients' writes show up with the replica's lag. Proxies with <code>backend_primary_only = true</code> ignore this.</p>`
+           : `<p>The proxies stop sending reads to <b>${esc(addr)}</b>.</p>`,
+        on ? "Serve reads" : "Stop", () => api.put(routes.replicaGroup(gid, addr, on)), `${addr} ${on ? "serves" : "no longer serves"} reads`);
+    } else if (b.dataset.action === "sync") {
+      const isMaster = addr === master;
+      ok = await confirmed(`Sync ${addr}`,
+        isMaster ? `<p><b>${esc(addr)}</b> is the master of group ${gid}: it is told to stop replicating anything (REPLICAOF NO ONE).</p>`
+                 : `<p><b>${esc(addr)}</b> is told to replicate ${esc(master)} again (REPLICAOF). If it followed another server or none, <b>its data is replaced</b> by a full copy of the master's.</p>`,
+        "Sync", () => api.put(routes.syncAction(addr)), `${addr} synced`);
     } else if (b.dataset.action === "remove-server") {
       const isMaster = addr === master;
       ok = await confirmed(`Remove ${addr} from group ${gid}`,
@@ -90,8 +104,16 @@ function serverRow(st, g, s, i) {
     <td class="num keys">${h ? fmtInt(h.keys) : ""}</td>
     <td class="num">${esc(info.instantaneous_ops_per_sec ?? "")}</td>
     <td class="actions">${i > 0 ? `<button data-action="promote" data-gid="${g.id}" data-addr="${esc(s.server)}">Promote</button>` : ""}
+      <button data-action="reads" data-on="${s.replica_group ? 1 : 0}" data-gid="${g.id}" data-addr="${esc(s.server)}" title="${s.replica_group ? "serves the proxies' reads" : "serves no reads"}">${s.replica_group ? "Reads: on" : "Reads: off"}</button>
+      <button data-action="sync" data-gid="${g.id}" data-addr="${esc(s.server)}" title="${esc(syncTitle(s))}">Sync</button>
       <button data-action="remove-server" data-gid="${g.id}" data-addr="${esc(s.server)}">Remove</button></td>
   </tr>`;
+}
+
+// the server's last sync action, as the dashboard recorded it
+function syncTitle(s) {
+  const a = s.action?.state;
+  return a ? `last sync action #${s.action.index}: ${a}` : "make it follow its group's master again (REPLICAOF)";
 }
 
 // used_memory, and with a maxmemory "/ limit" and the policy, as the original dashboard shows it; warned from 90 %
