@@ -37,7 +37,12 @@ public static class CodisAdminCli
                         --interval=MICROS | --disabled=0|1
           --rebalance [--confirm] | --reload | --shutdown
         proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --reset-stats | --forcegc | --log-level=LEVEL | --fillslots=FILE
-        lock:       codis-admin --remove-lock --product=NAME (--zookeeper=ADDR | --etcd=ADDR | --filesystem=ROOT)
+        coordinator (no dashboard needed; COORD = --zookeeper=ADDR | --etcd=ADDR | --filesystem=ROOT, [--zookeeper-auth=U:P | --etcd-auth=U:P]):
+                    codis-admin --remove-lock --product=NAME COORD
+                    codis-admin --config-dump --product=NAME COORD [-1]        (the topology as JSON; -1: a Codis 1/2 product's tree)
+                    codis-admin --config-convert=FILE                           (a Codis 2 dump (-1) into the Codis 3 shape, on stdout)
+                    codis-admin --config-restore=FILE --product=NAME COORD [--confirm]   (write a dump's slots and groups; no dashboard running)
+                    codis-admin --dashboard-list COORD                          (products and their dashboards, codis-fe's list format)
         The admin token may also come from CODIS_ADMIN_TOKEN.
         """;
 
@@ -69,11 +74,53 @@ public static class CodisAdminCli
         string Str(string k) => f.TryGetValue(k, out var v) && v.Length > 0 ? v : throw new AdminException($"--{k}=... is required here");
         int Int(string k) => int.TryParse(Str(k), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out int v) ? v : throw new AdminException($"--{k} must be an integer, got '{f[k]}'");
 
-        if (Has("remove-lock"))
+        CoordinatorOptions Coordinator(string op)
         {
             var (name, addr) = Has("zookeeper") ? ("zookeeper", Str("zookeeper")) : Has("etcd") ? ("etcd", Str("etcd")) : Has("filesystem") ? ("filesystem", Str("filesystem"))
-                : throw new AdminException("--remove-lock needs the coordinator: --zookeeper=ADDR, --etcd=ADDR or --filesystem=ROOT");
-            e.WriteLine(await LockRemover.RemoveAsync(new CoordinatorOptions { Name = name, Address = addr }, Str("product"), CoordinatorAccess.OpenAsync).ConfigureAwait(false));
+                : throw new AdminException($"--{op} needs the coordinator: --zookeeper=ADDR, --etcd=ADDR or --filesystem=ROOT");
+            return new CoordinatorOptions { Name = name, Address = addr, Auth = f.GetValueOrDefault("zookeeper-auth") ?? f.GetValueOrDefault("etcd-auth") ?? "" };
+        }
+        if (Has("remove-lock"))
+        {
+            e.WriteLine(await LockRemover.RemoveAsync(Coordinator("remove-lock"), Str("product"), CoordinatorAccess.OpenAsync).ConfigureAwait(false));
+            return 0;
+        }
+        if (Has("config-convert"))
+        {
+            var notes = new List<string>();
+            o.WriteLine(TopologyBackup.Format(TopologyBackup.ConvertV2(ReadJsonFile(Str("config-convert")), notes)));
+            foreach (var n in notes) e.WriteLine("codis-admin: note: " + n);
+            return 0;
+        }
+        if (Has("config-dump") || Has("config-restore") || Has("dashboard-list"))
+        {
+            string op = Has("config-dump") ? "config-dump" : Has("config-restore") ? "config-restore" : "dashboard-list";
+            var options = Coordinator(op);
+            string product = op == "dashboard-list" ? "" : Str("product");
+            if (product.Length > 0)
+            {
+                try { CoordinatorPaths.ValidProduct(product); }
+                catch (ArgumentException ex) { throw new AdminException(ex.Message); }
+            }
+            var dump = op == "config-restore" ? ReadJsonFile(Str("config-restore")) : null;
+            ICoordinator c;
+            try { c = await CoordinatorAccess.OpenAsync(options, CancellationToken.None).ConfigureAwait(false); }
+            catch (Exception ex) when (ex is CoordinatorException or NotSupportedException or ArgumentException or IOException)
+            {
+                throw new AdminException($"can't open the {options.Name} coordinator at {options.Address}: {ex.Message}");
+            }
+            await using (c.ConfigureAwait(false))
+            {
+                try
+                {
+                    if (op == "dashboard-list") o.WriteLine(TopologyBackup.Format(await TopologyBackup.DashboardListAsync(c).ConfigureAwait(false)));
+                    else if (op == "config-dump")
+                        o.WriteLine(TopologyBackup.Format(words.Contains("-1") ? await TopologyBackup.DumpV2Async(c, product).ConfigureAwait(false)
+                            : await TopologyBackup.DumpAsync(c, product).ConfigureAwait(false)));
+                    else e.WriteLine("codis-admin: " + await TopologyBackup.RestoreAsync(c, product, dump!, Has("confirm")).ConfigureAwait(false));
+                }
+                catch (CoordinatorException ex) { throw new AdminException($"coordinator {c.Kind} {c.Address}: {ex.Message}"); }
+            }
             return 0;
         }
         if (Has("proxy")) return await ProxyAsync(Str("proxy"), f, words, o).ConfigureAwait(false);
@@ -157,6 +204,13 @@ public static class CodisAdminCli
         else r = await d.SendAsync(HttpMethod.Get, DashboardRoutes.Overview).ConfigureAwait(false);
         o.WriteLine(r?.ToJsonString(PrintJson) ?? "null");
         return 0;
+    }
+
+    private static JsonNode ReadJsonFile(string file)
+    {
+        if (!File.Exists(file)) throw new AdminException($"file '{file}' not found");
+        try { return JsonNode.Parse(File.ReadAllText(file)) ?? throw new AdminException($"{file}: empty JSON"); }
+        catch (JsonException ex) { throw new AdminException($"{file} is not JSON: {ex.Message}"); }
     }
 
     private static readonly JsonSerializerOptions PrintJson = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
