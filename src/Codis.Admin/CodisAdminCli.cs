@@ -18,7 +18,7 @@ public static class CodisAdminCli
         codis-admin — admin tool for codis-dashboard and codis-proxy
 
         dashboard:  codis-admin --dashboard=ADDR [--admin-token=T] <operation>
-          (none) | --overview | --slots-status | --list-group | --group-status | --list-proxy | --proxy-status | --failovers | --promotions
+          (none) | config | model | stats | slots | group | proxy | --overview | --slots-status | --list-group | --group-status | --list-proxy | --proxy-status | --failovers | --promotions
           --create-group --gid=N | --remove-group --gid=N | --resync-group (--gid=N | --all)
           --group-weight --gid=N --weight=W   (rebalance shares slots by weight; 0 drains the group)
           --group-add --gid=N --addr=HOST:PORT [--role=master|slave] [--datacenter=DC] | --group-del --gid=N --addr=HOST:PORT
@@ -28,7 +28,7 @@ public static class CodisAdminCli
           --sync-action (--create | --remove) --addr=HOST:PORT   (make a server follow its group's master again)
           --log-level=debug|info|warn|error
           --create-proxy --addr=ADMIN | --register-proxy --addr=ADMIN | --online-proxy --addr=ADMIN
-          --remove-proxy (--addr=ADMIN | --token=T | --id=PROXY_ID) [--force] | --reinit-proxy (--addr | --token | --all)
+          --remove-proxy (--addr=ADMIN | --token=T | --id=PROXY_ID | --pid=N) [--force] | --reinit-proxy (--addr | --token | --pid | --all)
           --slots-init [--force] | --slots-range --beg=N --end=N (--gid=N | --offline)
           --slots-assign --beg=N --end=N (--gid=N | --offline) [--confirm]     (force, the escape hatch)
           --slot-action                                                          (alone: the actions in progress)
@@ -36,13 +36,14 @@ public static class CodisAdminCli
                         --create-some --gid-from=N --gid-to=N --num-slots=N | --remove --sid=N | --remove-pending
                         --interval=MICROS | --disabled=0|1
           --rebalance [--confirm] | --reload | --shutdown
-        proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --reset-stats | --forcegc | --log-level=LEVEL | --fillslots=FILE
+        proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --reset-stats | --forcegc | --log-level=LEVEL | --fillslots=FILE [--locked]
         coordinator (no dashboard needed; COORD = --zookeeper=ADDR | --etcd=ADDR | --filesystem=ROOT, [--zookeeper-auth=U:P | --etcd-auth=U:P]):
                     codis-admin --remove-lock --product=NAME COORD
                     codis-admin --config-dump --product=NAME COORD [-1]        (the topology as JSON; -1: a Codis 1/2 product's tree)
                     codis-admin --config-convert=FILE                           (a Codis 2 dump (-1) into the Codis 3 shape, on stdout)
                     codis-admin --config-restore=FILE --product=NAME COORD [--confirm]   (write a dump's slots and groups; no dashboard running)
                     codis-admin --dashboard-list COORD                          (products and their dashboards, codis-fe's list format)
+        Short forms as the original's: -a = --auth, -x = --addr, -t = --token, -g = --gid.
         The admin token may also come from CODIS_ADMIN_TOKEN.
         """;
 
@@ -63,8 +64,15 @@ public static class CodisAdminCli
         if (args.Length == 0 || args.Any(a => a is "-h" or "--help")) { o.WriteLine(Usage); return args.Length == 0 ? 1 : 0; }
         var f = new Dictionary<string, string>(StringComparer.Ordinal);
         var words = new List<string>();
-        foreach (var a in args)
+        for (int i = 0; i < args.Length; i++)
         {
+            var a = args[i];
+            // the original's short forms: -a AUTH, -x ADDR, -t TOKEN, -g GID
+            if (a is "-a" or "-x" or "-t" or "-g" && i + 1 < args.Length)
+            {
+                f[a switch { "-a" => "auth", "-x" => "addr", "-t" => "token", _ => "gid" }] = args[++i];
+                continue;
+            }
             if (a.StartsWith("--", StringComparison.Ordinal)) { var p = a[2..].Split('=', 2); f[p[0]] = p.Length > 1 ? p[1] : ""; }
             else if (a == "-v") { }
             else words.Add(a);
@@ -156,7 +164,7 @@ public static class CodisAdminCli
         else if (Has("online-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyOnline(x, Str("addr"))).ConfigureAwait(false);
         else if (Has("remove-proxy"))
         {
-            string key = Has("token") ? Str("token") : Has("id") ? Str("id") : Str("addr");
+            string key = Has("token") ? Str("token") : Has("id") ? Str("id") : Has("pid") ? Str("pid") : Str("addr");
             r = await d.PutAsync(x => DashboardRoutes.ProxyRemove(x, key, Has("force"))).ConfigureAwait(false);
         }
         else if (Has("reinit-proxy"))
@@ -171,7 +179,7 @@ public static class CodisAdminCli
                 }
                 r = list;
             }
-            else r = await d.PutAsync(x => DashboardRoutes.ProxyReinit(x, Has("token") ? Str("token") : Str("addr"))).ConfigureAwait(false);
+            else r = await d.PutAsync(x => DashboardRoutes.ProxyReinit(x, Has("token") ? Str("token") : Has("pid") ? Str("pid") : Str("addr"))).ConfigureAwait(false);
         }
         else if (Has("slots-init")) r = await d.PutAsync(x => DashboardRoutes.SlotsInit(x, Has("force"))).ConfigureAwait(false);
         else if (Has("slots-range")) r = await d.PutAsync(x => DashboardRoutes.SlotsAssignRange(x, Int("beg"), Int("end"), Has("offline") ? 0 : Int("gid"))).ConfigureAwait(false);
@@ -201,7 +209,22 @@ public static class CodisAdminCli
         else if (Has("rebalance")) r = await d.PutAsync(x => DashboardRoutes.Rebalance(x, Has("confirm"))).ConfigureAwait(false);
         else if (Has("reload")) r = await d.PutAsync(DashboardRoutes.Reload).ConfigureAwait(false);
         else if (Has("shutdown")) r = await d.PutAsync(DashboardRoutes.Shutdown).ConfigureAwait(false);
-        else r = await d.SendAsync(HttpMethod.Get, DashboardRoutes.Overview).ConfigureAwait(false);
+        else
+        {
+            // the original's views: codis-admin --dashboard=ADDR [config|model|stats|slots|group|proxy]
+            string? view = words.FirstOrDefault();
+            r = view switch
+            {
+                null => await d.SendAsync(HttpMethod.Get, DashboardRoutes.Overview).ConfigureAwait(false),
+                "config" => (await d.SendAsync(HttpMethod.Get, DashboardRoutes.Overview).ConfigureAwait(false))?["config"],
+                "model" => await d.SendAsync(HttpMethod.Get, DashboardRoutes.Model).ConfigureAwait(false),
+                "stats" => (await d.SendAsync(HttpMethod.Get, DashboardRoutes.Overview).ConfigureAwait(false))?["stats"],
+                "slots" => await d.GetAsync(DashboardRoutes.Slots).ConfigureAwait(false),
+                "group" => await d.GetAsync(DashboardRoutes.Groups).ConfigureAwait(false),
+                "proxy" => await d.GetAsync(DashboardRoutes.Proxies).ConfigureAwait(false),
+                _ => throw new AdminException($"unknown dashboard view '{view}': use config, model, stats, slots, group or proxy"),
+            };
+        }
         o.WriteLine(r?.ToJsonString(PrintJson) ?? "null");
         return 0;
     }
@@ -249,7 +272,17 @@ public static class CodisAdminCli
         else if (f.TryGetValue("fillslots", out var file))
         {
             if (!File.Exists(file)) throw new AdminException($"--fillslots: file '{file}' not found");
-            result = await Send(HttpMethod.Put, $"/api/proxy/fillslots/{x}", await File.ReadAllTextAsync(file).ConfigureAwait(false)).ConfigureAwait(false);
+            string body = await File.ReadAllTextAsync(file).ConfigureAwait(false);
+            if (f.ContainsKey("locked"))
+            {
+                // --locked: every slot of the file is filled locked (requests to it wait until a fill unlocks it)
+                JsonArray slots;
+                try { slots = JsonNode.Parse(body) as JsonArray ?? throw new AdminException($"--fillslots: {file} is not a JSON array of slots"); }
+                catch (JsonException ex) { throw new AdminException($"--fillslots: {file} is not JSON: {ex.Message}"); }
+                foreach (var slot in slots) if (slot is JsonObject o2) o2["locked"] = true;
+                body = slots.ToJsonString();
+            }
+            result = await Send(HttpMethod.Put, $"/api/proxy/fillslots/{x}", body).ConfigureAwait(false);
         }
         else result = await Send(HttpMethod.Get, words.FirstOrDefault() switch
         {

@@ -102,11 +102,40 @@ public class ReplicaGroupTests
     }
 
     [Fact]
-    public void LogLevel_OfDashboardAndProxy_IsSetAndABadOneRefused()
+    public void TheOriginalsFlags_Views_ShortForms_LogLevel_AndLockedFill()
     {
         using var env = new SeedEnv();
         var dash = env.StartDashboard();
-        var (_, _, proxy) = env.StartTwoGroups();
+        var (g1, _, proxy) = env.StartTwoGroups();
+        // codis-admin --dashboard=ADDR [config|model|stats|slots|group|proxy]
+        JsonNode View(string v)
+        {
+            var r = env.Admin(v);
+            Assert.True(r.ExitCode == 0, $"{v}: {r}");
+            return JsonNode.Parse(r.Stdout)!;
+        }
+        Assert.Equal("test", View("config")["product_name"]!.GetValue<string>());
+        Assert.Equal(env.DashboardAddr, View("model")["admin_addr"]!.GetValue<string>());
+        Assert.NotNull(View("stats")["group"]);
+        Assert.Equal(1024, View("slots").AsArray().Count);
+        Assert.Equal(2, View("group")["models"]!.AsArray().Count);
+        Assert.Single(View("proxy")["models"]!.AsArray());
+        Assert.Contains("unknown dashboard view 'groups'", env.Admin("groups").Stderr);
+        // -g GID -x ADDR, as the original's short forms
+        string m = $"127.0.0.1:{g1.Port}";
+        Assert.True(env.Admin("--replica-groups", "-g", "1", "-x", m, "--enable").ExitCode == 0);
+        Assert.Equal(m, ReplicaGroupsOfSlot0(proxy)![0]![0]!.GetValue<string>());
+
+        // --fillslots --locked: the proxy holds requests to those slots until a fill unlocks them
+        string file = Path.Combine(env.Dir, "slot0.json");
+        File.WriteAllText(file, $$"""[{"id":0,"backend_addr":"{{m}}","backend_addr_group_id":1}]""");
+        Assert.True(CliRunner.CodisAdmin(proxy.Dir, "--proxy=" + proxy.AdminAddr, "--fillslots=" + file, "--locked").ExitCode == 0);
+        var slots = CliRunner.CodisAdmin(proxy.Dir, "--proxy=" + proxy.AdminAddr, "slots");
+        Assert.True(JsonNode.Parse(slots.Stdout)!.AsArray()[0]!["locked"]!.GetValue<bool>(), slots.Stdout);
+        Assert.True(env.Admin("--resync-group", "--gid=1").ExitCode == 0);
+        slots = CliRunner.CodisAdmin(proxy.Dir, "--proxy=" + proxy.AdminAddr, "slots");
+        Assert.False(JsonNode.Parse(slots.Stdout)!.AsArray()[0]!["locked"]?.GetValue<bool>() ?? false, slots.Stdout);
+
         Assert.True(env.Admin("--log-level=debug").ExitCode == 0);
         var bad = env.Admin("--log-level=loud");
         Assert.NotEqual(0, bad.ExitCode);
