@@ -36,6 +36,7 @@ public static class CodisConfigCli
           server add-group <gid> | remove-group <gid> | resync <gid>
           proxy list | proxy online <proxy_id> | proxy offline <proxy_id>
           action remove-lock                          remove the dashboard lock from the coordinator (says whose it was)
+          action remove-fence | action gc [-n N | -s S]   Codis 2's clean-ups: say why there is nothing to clean here
         """;
 
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
@@ -75,6 +76,15 @@ public static class CodisConfigCli
         {
             e.WriteLine(await LockRemover.RemoveAsync(cfg.CoordinatorOptions, cfg.Product, CoordinatorAccess.OpenAsync).ConfigureAwait(false));
             return Ok(o);
+        }
+
+        // Codis 2's clean-ups of its ZooKeeper tree: Codis.NET leaves nothing of the kind behind, so there is nothing to do
+        if (verb == "action" && sub is "remove-fence" or "gc")
+        {
+            e.WriteLine(sub == "remove-fence"
+                ? "codis-config: nothing to remove: Codis.NET keeps no proxy fences (a proxy's registration is an ephemeral node that goes when the proxy does; remove a dead proxy with `codis-config proxy offline <proxy_id>`)"
+                : "codis-config: nothing to prune: Codis.NET keeps no action log in the coordinator (each topology change is pushed to every online proxy and confirmed, not queued under actions/)");
+            return 0;
         }
 
         using var d = new DashboardClient(cfg.DashboardAddr, cfg.DashboardToken);

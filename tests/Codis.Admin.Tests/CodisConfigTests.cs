@@ -52,6 +52,18 @@ public class CodisConfigTests
         Assert.Contains("-c", r.Stderr);
     }
 
+    [Theory]
+    [InlineData("remove-fence", "keeps no proxy fences")]
+    [InlineData("gc", "keeps no action log")]
+    public void Codis2CleanUps_SayWhyThereIsNothingToClean(string action, string why)
+    {
+        // no dashboard at this address: the answer needs none
+        string dir = Dir($"coordinator=filesystem\nzk=/tmp/none\nproduct=t\ndashboard_addr=127.0.0.1:{ManagedProcess.FreePort()}\n");
+        var r = CliRunner.Run(BinaryNames.Config, dir, "action", action, "-n", "10");
+        Assert.Equal(0, r.ExitCode);
+        Assert.Contains(why, r.Stderr);
+    }
+
     [Fact]
     public void UnreachableDashboardIsExplained()
     {
