@@ -101,6 +101,8 @@ internal sealed class ProxyServer : IDisposable
     public int Port { get; private set; }
     public string ProxyAddr { get; private set; } = "";
     public string AdminAddr { get; private set; } = "";
+    /// <summary>The metrics_report_* pushers, once started.</summary>
+    public Metrics.MetricsReporters? Metrics { get; set; }
     /// <summary>The jodis node this proxy registered, once it has.</summary>
     public string? JodisPath { get; set; }
     public IEnumerable<ProxySession> Sessions => sessions.Values;
