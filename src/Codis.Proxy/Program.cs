@@ -51,8 +51,12 @@ if (cli.FillSlots != null)
 }
 if (cli.Ulimit is long need && ProxyCommandLine.OpenFilesLimit() is long have && have < need)
     cli.Errors.Add($"ulimit -n is {have}, below --ulimit={need}");
-if (settings["proto_type"].Value is not ("tcp" or "tcp4"))
-    cli.Errors.Add($"proto_type '{settings["proto_type"].Value}' is not supported (tcp4 or tcp)");
+if (settings["proto_type"].Value == "unixpacket")
+    cli.Errors.Add("proto_type 'unixpacket' is not supported: Redis clients speak stream sockets (use unix)");
+else if (settings["proto_type"].Value is not ("tcp" or "tcp4" or "tcp6" or "unix"))
+    cli.Errors.Add($"proto_type '{settings["proto_type"].Value}' is not supported (tcp4, tcp, tcp6 or unix)");
+else if (settings["proto_type"].Value == "unix" && (settings["proxy_addr"].Value.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(Path.GetFullPath(settings["proxy_addr"].Value)) > 107))
+    cli.Errors.Add($"proto_type unix: proxy_addr must be a socket path of at most 107 bytes, got '{settings["proxy_addr"].Value}'");
 if (settings["backend_replica_ack"].AsInt > 0 && settings["backend_recv_timeout"].AsDuration is var recv && recv > TimeSpan.Zero
     && settings["backend_replica_ack_timeout"].AsDuration >= recv)
     cli.Errors.Add($"backend_replica_ack_timeout ({settings["backend_replica_ack_timeout"].Value}) must be shorter than backend_recv_timeout ({settings["backend_recv_timeout"].Value}): a WAIT that long would drop the backend connection");

@@ -17,8 +17,8 @@ internal static class ProxySettings
         Str("product_name", "codis-demo", "product (namespace) this proxy serves");
         Str("product_auth", "", "password of the group servers (AUTH on backend connections)");
         Str("session_auth", "", "password clients must AUTH with");
-        Str("proto_type", "tcp4", "listen protocol: tcp4 | tcp (tcp6/unix are not supported)");
-        Str("proxy_addr", "127.0.0.1:19000", "Redis (RESP) listen address");
+        Str("proto_type", "tcp4", "client listener: tcp4 | tcp (IPv4) | tcp6 (IPv6 only) | unix (proxy_addr is then a socket path); unixpacket is not supported");
+        Str("proxy_addr", "127.0.0.1:19000", "Redis (RESP) listen address: host:port, or a socket path with proto_type = unix");
         Str("admin_addr", "127.0.0.1:11080", "admin HTTP API listen address");
         Str("host_proxy", "", "address to advertise instead of proxy_addr (Docker/NAT)");
         Str("host_admin", "", "address to advertise instead of admin_addr (Docker/NAT)");
