@@ -17,14 +17,14 @@ internal sealed class StatsdReporter : MetricsReporter
     public const int MaxDatagram = 1432;
     private readonly ProxyServer proxy;
     private readonly string prefix;
-    private readonly Socket socket;
+    private readonly IPEndPoint server;
+    private Socket? socket;
 
     public StatsdReporter(ProxyServer proxy, IPEndPoint server, string prefix, TimeSpan period) : base("statsd", server.ToString(), period)
     {
         this.proxy = proxy;
         this.prefix = prefix;
-        socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
-        socket.Connect(server);
+        this.server = server;
     }
 
     /// <summary>The name's segments before the field: prefix (when set), product, admin and proxy addresses.</summary>
@@ -70,13 +70,28 @@ internal sealed class StatsdReporter : MetricsReporter
     protected override async Task PushAsync(CancellationToken ct)
     {
         string bucket = Bucket(prefix, proxy.ProductName, proxy.AdminAddr, proxy.ProxyAddr);
-        foreach (var d in Datagrams(bucket, MetricFields.Collect(proxy)))
-            await socket.SendAsync(d, SocketFlags.None, ct).ConfigureAwait(false);
+        try
+        {
+            if (socket == null)
+            {
+                // Connected (made at the first push, and again after a failure: no route at start is one failed push).
+                socket = new Socket(server.AddressFamily, SocketType.Dgram, ProtocolType.Udp);
+                socket.Connect(server);
+            }
+            foreach (var d in Datagrams(bucket, MetricFields.Collect(proxy)))
+                await socket.SendAsync(d, SocketFlags.None, ct).ConfigureAwait(false);
+        }
+        catch
+        {
+            socket?.Dispose();
+            socket = null;
+            throw;
+        }
     }
 
     protected override ValueTask DisposeCoreAsync()
     {
-        socket.Dispose();
+        socket?.Dispose();
         return ValueTask.CompletedTask;
     }
 }
