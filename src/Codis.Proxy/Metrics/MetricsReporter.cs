@@ -37,6 +37,9 @@ internal abstract class MetricsReporter : IAsyncDisposable
     public long Pushes => Interlocked.Read(ref pushes);
     public long Fails => Interlocked.Read(ref fails);
     public string? LastError { get; private set; }
+    /// <summary>Warnings logged about failed pushes (at most one a minute).</summary>
+    public long Warnings => Interlocked.Read(ref warnings);
+    private long warnings;
 
     public void Start() => loop = Task.Run(RunAsync);
 
@@ -89,6 +92,7 @@ internal abstract class MetricsReporter : IAsyncDisposable
         long now = time.GetTimestamp();
         if (lastWarning != long.MinValue && time.GetElapsedTime(lastWarning, now) < WarnEvery) return;
         lastWarning = now;
+        Interlocked.Increment(ref warnings);
         Log.Warn("metrics push failed (next warning in 1m at the earliest)", ("kind", Kind), ("target", Target), ("error", error),
             ("failed_pushes", Interlocked.Exchange(ref failsSinceWarning, 0)));
     }
