@@ -51,13 +51,18 @@ if (cli.FillSlots != null)
 }
 if (cli.Ulimit is long need && ProxyCommandLine.OpenFilesLimit() is long have && have < need)
     cli.Errors.Add($"ulimit -n is {have}, below --ulimit={need}");
-if (settings["proto_type"].Value is not ("tcp" or "tcp4"))
-    cli.Errors.Add($"proto_type '{settings["proto_type"].Value}' is not supported (tcp4 or tcp)");
+if (settings["proto_type"].Value == "unixpacket")
+    cli.Errors.Add("proto_type 'unixpacket' is not supported: Redis clients speak stream sockets (use unix)");
+else if (settings["proto_type"].Value is not ("tcp" or "tcp4" or "tcp6" or "unix"))
+    cli.Errors.Add($"proto_type '{settings["proto_type"].Value}' is not supported (tcp4, tcp, tcp6 or unix)");
+else if (settings["proto_type"].Value == "unix" && (settings["proxy_addr"].Value.Length == 0 || System.Text.Encoding.UTF8.GetByteCount(Path.GetFullPath(settings["proxy_addr"].Value)) > 107))
+    cli.Errors.Add($"proto_type unix: proxy_addr must be a socket path of at most 107 bytes, got '{settings["proxy_addr"].Value}'");
 if (settings["backend_replica_ack"].AsInt > 0 && settings["backend_recv_timeout"].AsDuration is var recv && recv > TimeSpan.Zero
     && settings["backend_replica_ack_timeout"].AsDuration >= recv)
     cli.Errors.Add($"backend_replica_ack_timeout ({settings["backend_replica_ack_timeout"].Value}) must be shorter than backend_recv_timeout ({settings["backend_recv_timeout"].Value}): a WAIT that long would drop the backend connection");
 if (settings["backend_replica_ack"].AsInt > 0 && settings["backend_replica_ack_timeout"].AsDuration < TimeSpan.FromMilliseconds(1))
     cli.Errors.Add("backend_replica_ack_timeout must be at least 1ms (WAIT with 0 would wait forever)");
+var metricsPlan = Codis.Proxy.Metrics.MetricsReporters.Parse(settings, cli.Errors);
 if (cli.Errors.Count > 0)
 {
     foreach (var e in cli.Errors) Console.Error.WriteLine($"codis-proxy: bad config: {e}");
@@ -65,8 +70,6 @@ if (cli.Errors.Count > 0)
     return 1;
 }
 if (cli.ConfigFile != null) Log.Info("config loaded", ("file", cli.ConfigFile));
-foreach (var m in new[] { "metrics_report_server", "metrics_report_influxdb_server", "metrics_report_statsd_server" })
-    if (settings[m].Value.Length > 0) Log.Warn("metrics push is not supported; scrape GET /metrics or /proxy/stats instead", ("setting", m));
 if (cli.Cpus is int c && c < Environment.ProcessorCount && OperatingSystem.IsLinux())
     Process.GetCurrentProcess().ProcessorAffinity = (IntPtr)((1L << c) - 1);
 if (settings["pidfile"].Value is { Length: > 0 } pidFile) File.WriteAllText(pidFile, Environment.ProcessId + "\n");
@@ -85,6 +88,9 @@ catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException
     Log.Error("can't start", ("error", e.Message));
     return 1;
 }
+
+// The metrics_report_* pushers, from now (the model they report is known) until shutdown, online or not, as the original.
+proxy.Metrics = Codis.Proxy.Metrics.MetricsReporters.Start(proxy, metricsPlan);
 
 // Client discovery: an ephemeral node registered once the proxy is online, deleted on shutdown.
 JodisRegistration? jodis = null;
@@ -123,6 +129,7 @@ using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, ctx => {
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, ctx => { ctx.Cancel = true; proxy.Shutdown("SIGINT"); });
 await proxy.Stopped;
 stopping.Cancel();
+await proxy.Metrics.DisposeAsync();
 if (jodis != null) await jodis.DisposeAsync();
 if (admin != null) await admin.StopAsync();
 if (settings["pidfile"].Value is { Length: > 0 } pf) try { File.Delete(pf); } catch (IOException) { }

@@ -101,6 +101,8 @@ internal sealed class ProxyServer : IDisposable
     public int Port { get; private set; }
     public string ProxyAddr { get; private set; } = "";
     public string AdminAddr { get; private set; } = "";
+    /// <summary>The metrics_report_* pushers, once started.</summary>
+    public Metrics.MetricsReporters? Metrics { get; set; }
     /// <summary>The jodis node this proxy registered, once it has.</summary>
     public string? JodisPath { get; set; }
     public IEnumerable<ProxySession> Sessions => sessions.Values;
@@ -121,31 +123,86 @@ internal sealed class ProxyServer : IDisposable
 
     public void Start()
     {
-        var ep = ParseEndPoint(Settings["proxy_addr"].Value);
-        listener = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
-        // Plain SO_REUSEADDR (restart over TIME_WAIT). .NET's ReuseAddress also sets SO_REUSEPORT on Linux,
-        // which would let a second proxy bind the same port silently.
-        if (OperatingSystem.IsLinux()) listener.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
-        listener.Bind(ep);
+        string proto = Settings["proto_type"].Value;
+        if (proto == "unix")
+        {
+            string path = Path.GetFullPath(Settings["proxy_addr"].Value);
+            listener = BindUnix(path);
+            // Ours from now: removed on shutdown (not before: a path we could not bind is someone else's).
+            UnixPath = path;
+            // The path is the address (the original's model shows it so); a unix proxy has no port.
+            ProxyAddr = path;
+        }
+        else
+        {
+            var ep = ParseEndPoint(Settings["proxy_addr"].Value, proto == "tcp6");
+            listener = new Socket(ep.AddressFamily, SocketType.Stream, ProtocolType.Tcp);
+            // Plain SO_REUSEADDR (restart over TIME_WAIT). .NET's ReuseAddress also sets SO_REUSEPORT on Linux,
+            // which would let a second proxy bind the same port silently.
+            if (OperatingSystem.IsLinux()) listener.SetRawSocketOption(1 /* SOL_SOCKET */, 2 /* SO_REUSEADDR */, BitConverter.GetBytes(1));
+            // tcp6: IPv6 only, as Go's "tcp6" listener.
+            if (ep.AddressFamily == AddressFamily.InterNetworkV6) listener.DualMode = false;
+            listener.Bind(ep);
+            Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
+            string host = ep.Address.Equals(IPAddress.Any) ? "0.0.0.0"
+                : ep.AddressFamily == AddressFamily.InterNetworkV6 ? $"[{ep.Address}]" : ep.Address.ToString();
+            ProxyAddr = Lifecycle.ProxyIdentity.Advertise($"{host}:{Port}", Settings["host_proxy"].Value);
+        }
         listener.Listen(512);
-        Port = ((IPEndPoint)listener.LocalEndPoint!).Port;
-        string bound = $"{(ep.Address.Equals(IPAddress.Any) ? "0.0.0.0" : ep.Address.ToString())}:{Port}";
-        ProxyAddr = Lifecycle.ProxyIdentity.Advertise(bound, Settings["host_proxy"].Value);
         _ = AcceptLoopAsync(listener);
         _ = CronAsync();
-        Log.Info("proxy listening", ("proxy_addr", ProxyAddr), ("product", ProductName), ("online", Online));
+        Log.Info("proxy listening", ("proxy_addr", ProxyAddr), ("proto_type", proto), ("product", ProductName), ("online", Online));
     }
 
-    public static IPEndPoint ParseEndPoint(string addr)
+    /// <summary>The unix socket's path (proto_type = unix), removed on shutdown.</summary>
+    public string? UnixPath { get; private set; }
+
+    /// <summary>
+    /// A unix stream socket at <paramref name="path"/>. A socket file left by a proxy that died is replaced (as
+    /// redis-server does); one that still accepts connections means another proxy serves it: an error.
+    /// </summary>
+    private static Socket BindUnix(string path)
+    {
+        if (File.Exists(path) || Directory.Exists(path))
+        {
+            // .NET shows no file type: a socket is an entry of size 0 (a file with content is never removed).
+            if ((File.GetAttributes(path) & FileAttributes.Directory) != 0 || new FileInfo(path).Length != 0)
+                throw new IOException($"proxy_addr '{path}' exists and is not a unix socket");
+            using (var probe = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified))
+            {
+                try
+                {
+                    probe.Connect(new UnixDomainSocketEndPoint(path));
+                    throw new IOException($"proxy_addr '{path}' is in use by another process");
+                }
+                catch (SocketException) { }
+            }
+            File.Delete(path);
+        }
+        var s = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try { s.Bind(new UnixDomainSocketEndPoint(path)); }
+        catch
+        {
+            s.Dispose();
+            throw;
+        }
+        return s;
+    }
+
+    /// <summary>host:port (IPv6 as [addr]:port); <paramref name="ipv6"/> (tcp6): an IPv6 address, else IPv4.</summary>
+    public static IPEndPoint ParseEndPoint(string addr, bool ipv6 = false)
     {
         int colon = addr.LastIndexOf(':');
         if (colon < 0 || !int.TryParse(addr.AsSpan(colon + 1), out int port))
             throw new FormatException($"bad address '{addr}' (want host:port)");
         string host = addr[..colon].Trim('[', ']');
-        var ip = host is "" or "0.0.0.0" or "*" ? IPAddress.Any
-            : host == "localhost" ? IPAddress.Loopback
+        var family = ipv6 ? AddressFamily.InterNetworkV6 : AddressFamily.InterNetwork;
+        var ip = host is "" or "0.0.0.0" or "*" or "::" ? (ipv6 ? IPAddress.IPv6Any : IPAddress.Any)
+            : host == "localhost" ? (ipv6 ? IPAddress.IPv6Loopback : IPAddress.Loopback)
             : IPAddress.TryParse(host, out var parsed) ? parsed
-            : Dns.GetHostAddresses(host).First(a => a.AddressFamily == AddressFamily.InterNetwork);
+            : Dns.GetHostAddresses(host).FirstOrDefault(a => a.AddressFamily == family)
+              ?? throw new FormatException($"bad address '{addr}': '{host}' has no {(ipv6 ? "IPv6" : "IPv4")} address");
+        if (ip.AddressFamily != family) throw new FormatException($"bad address '{addr}' for proto_type {(ipv6 ? "tcp6 (want an IPv6 address)" : "tcp4/tcp (want an IPv4 address)")}");
         return new IPEndPoint(ip, port);
     }
 
@@ -341,6 +398,11 @@ internal sealed class ProxyServer : IDisposable
         Online = false;
         stopping.Cancel();
         listener?.Dispose();
+        if (UnixPath != null)
+        {
+            try { File.Delete(UnixPath); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
         foreach (var s in sessions.Values) s.Kill();
         ShuttingDown?.Invoke();
         stopped.TrySetResult();

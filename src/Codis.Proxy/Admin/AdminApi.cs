@@ -3,6 +3,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using Codis.Core.Logging;
 using Codis.Core.Models;
+using Codis.Proxy.Stats;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -45,7 +46,7 @@ internal static class AdminApi
         });
 
         app.MapGet("/", () => Results.Redirect("/proxy"));
-        app.MapGet("/proxy", () => Ok(Overview(proxy)));
+        app.MapGet("/proxy", () => Ok(Overview(proxy, StatsFull)));
         app.MapGet("/proxy/model", () => Ok(Model(proxy)));
         app.MapGet("/api/proxy/model", () => Ok(Model(proxy)));
         app.MapGet("/proxy/stats", () => Ok(Stats(proxy, StatsFull)));
@@ -168,15 +169,19 @@ internal static class AdminApi
         ProxyId = proxy.ProxyId,
     };
 
-    private static object Overview(ProxyServer proxy) => new
+    /// <summary>
+    /// The original's Overview: GET /proxy gives it with every stats flag; metrics_report_server pushes it with the
+    /// runtime stats only (no per-command list, no slots), as the original does.
+    /// </summary>
+    public static object Overview(ProxyServer proxy, int flags) => new
     {
         version = typeof(ProxyServer).Assembly.GetName().Version?.ToString(),
         compile = File.GetLastWriteTimeUtc(typeof(ProxyServer).Assembly.Location).ToString("yyyy-MM-dd HH:mm:ss") + " UTC, .NET " + Environment.Version,
         config = proxy.Settings.All.Where(s => !s.Name.Contains("auth") && !s.Name.Contains("password"))
             .OrderBy(s => s.Name, StringComparer.Ordinal).ToDictionary(s => s.Name, s => s.Value),
         model = Model(proxy),
-        stats = Stats(proxy, StatsFull),
-        slots = proxy.Router.Slots.ToArray(),
+        stats = Stats(proxy, flags),
+        slots = (flags & StatsSlots) != 0 ? proxy.Router.Slots.ToArray() : null,
     };
 
     /// <summary>The original's Stats JSON; <paramref name="flags"/>: 1 = per-command list, 2 = slots, 4 = runtime.</summary>
@@ -230,15 +235,21 @@ internal static class AdminApi
                     heap = new { size = GC.GetGCMemoryInfo().HeapSizeBytes, fragmented = GC.GetGCMemoryInfo().FragmentedBytes },
                     gc = new
                     {
-                        num = GC.CollectionCount(0),
+                        num = RuntimeFigures.GcCount,
                         num_gen2 = GC.CollectionCount(2),
-                        total_pausems = (long)GC.GetTotalPauseDuration().TotalMilliseconds,
+                        total_pausems = RuntimeFigures.GcTotalPauseMs,
                     },
                     num_procs = Environment.ProcessorCount,
+                    // Go's figures, mapped to the nearest .NET one (the pushed runtime_num_* metrics are these)
+                    num_goroutines = RuntimeFigures.ThreadCount(),
+                    num_cgo_call = 0,
+                    mem_offheap = RuntimeFigures.NonGcMemory(),
                     num_threads = ThreadPool.ThreadCount,
                     pending_work_items = ThreadPool.PendingWorkItemCount,
                 }
                 : null,
+            // Not in the original: the metrics_report_* pushers' pushes and failures (absent when none is set).
+            metrics_report = proxy.Metrics?.StatsJson(),
         };
     }
 }

@@ -33,6 +33,14 @@ internal static class PrometheusText
         One("codis_proxy_rusage_mem_bytes", "Resident memory.", "gauge", Environment.WorkingSet);
         One("codis_proxy_backend_connections", "Backend connections that are up.", "gauge", proxy.Router.ConnectedBackends);
 
+        if (proxy.Metrics is { All.Count: > 0 } metrics)
+        {
+            Header("codis_proxy_metrics_report_pushes_total", "Successful metrics_report_* pushes, per pusher.", "counter");
+            foreach (var r in metrics.All) Sample("codis_proxy_metrics_report_pushes_total", $"{common},kind=\"{r.Kind}\"", r.Pushes);
+            Header("codis_proxy_metrics_report_fails_total", "Failed metrics_report_* pushes (target down, refused, timed out), per pusher.", "counter");
+            foreach (var r in metrics.All) Sample("codis_proxy_metrics_report_fails_total", $"{common},kind=\"{r.Kind}\"", r.Fails);
+        }
+
         var cmds = st.Commands.ToList();
         void PerCommand(string name, string help, string type, Func<Stats.ProxyStats.CommandStats, double> value)
         {

@@ -34,14 +34,18 @@ internal sealed partial class ProxySession
     {
         this.proxy = proxy;
         this.socket = socket;
-        socket.NoDelay = true;
-        var keepAlive = proxy.Settings["session_keepalive_period"].AsDuration;
-        if (keepAlive > TimeSpan.Zero)
+        if (socket.AddressFamily is AddressFamily.InterNetwork or AddressFamily.InterNetworkV6)
         {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
-            socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Math.Max(1, (int)keepAlive.TotalSeconds));
+            socket.NoDelay = true;
+            var keepAlive = proxy.Settings["session_keepalive_period"].AsDuration;
+            if (keepAlive > TimeSpan.Zero)
+            {
+                socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.KeepAlive, true);
+                socket.SetSocketOption(SocketOptionLevel.Tcp, SocketOptionName.TcpKeepAliveTime, Math.Max(1, (int)keepAlive.TotalSeconds));
+            }
+            Remote = socket.RemoteEndPoint?.ToString() ?? "?";
         }
-        Remote = socket.RemoteEndPoint?.ToString() ?? "?";
+        else Remote = proxy.ProxyAddr + ":0"; // a unix client has no address: Redis shows its socket path and port 0
         if (loop != null)
         {
             transport = new LoopSocket(loop, socket);
