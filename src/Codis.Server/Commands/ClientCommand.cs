@@ -104,7 +104,7 @@ internal static class ClientCommand
         switch (sub)
         {
             case "id": ctx.Reply.WriteInteger(ctx.Client.Id); break;
-            case "info": ctx.Reply.WriteBulk(Describe(ctx.Server, ctx.Client) + "\n"); break;
+            case "info": ctx.Reply.WriteVerbatim(Describe(ctx.Server, ctx.Client) + "\n"); break;
             case "list": List(ctx); break;
             case "getname":
                 if (ctx.Client.Name == null) ctx.Reply.WriteNullBulk();
@@ -319,7 +319,7 @@ internal static class ClientCommand
             if (ids != null && !ids.Contains(s.Id)) continue;
             sb.Append(Describe(ctx.Server, s)).Append('\n');
         }
-        ctx.Reply.WriteBulk(sb.ToString());
+        ctx.Reply.WriteVerbatim(sb.ToString());
     }
 
     /// <summary>One CLIENT LIST line with Redis 7's field names (and 7.2's lib-name/lib-ver).</summary>
@@ -346,7 +346,7 @@ internal static class ClientCommand
         return string.Create(CultureInfo.InvariantCulture,
             $"id={s.Id} addr={s.Remote} laddr={s.Local} fd={s.Fd} name={s.Name} age={(now - s.CreatedAt) / 1000} idle={(now - s.LastInteraction) / 1000} " +
             $"flags={flags} db={s.DbIndex} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem={multiMem} " +
-            $"rbs={16 * 1024} rbp={omem} obl=0 oll=0 omem={pushed} tot-mem={32 * 1024 + qbuf + pushed + multiMem} events=r cmd={s.LastCommand} user={s.User.Name} redir=-1 resp=2 " +
+            $"rbs={16 * 1024} rbp={omem} obl=0 oll=0 omem={pushed} tot-mem={32 * 1024 + qbuf + pushed + multiMem} events=r cmd={s.LastCommand} user={s.User.Name} redir=-1 resp={(s.Resp3 ? 3 : 2)} " +
             $"lib-name={s.LibName} lib-ver={s.LibVersion}");
     }
 

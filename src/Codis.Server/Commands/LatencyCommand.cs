@@ -82,10 +82,10 @@ internal static class LatencyCommand
                     ctx.Error($"ERR No samples available for event '{name}'");
                     return;
                 }
-                r.WriteBulk(LatencyGraph.Render(series, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+                r.WriteVerbatim(LatencyGraph.Render(series, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
                 break;
             case "doctor":
-                r.WriteBulk(LatencyDoctor.Report(monitor.All(), monitor.ThresholdMs,
+                r.WriteVerbatim(LatencyDoctor.Report(monitor.All(), monitor.ThresholdMs,
                     ctx.Server.Settings["slowlog-log-slower-than"].AsLong, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
                 break;
             case "histogram":

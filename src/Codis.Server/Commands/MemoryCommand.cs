@@ -47,7 +47,7 @@ internal static class MemoryCommand
             case "memory|help": Subcommands.WriteHelp(ctx, Help); break;
             case "memory|usage": Usage(ctx); break;
             case "memory|stats": Stats(ctx, MemoryBreakdown.Of(ctx.Server)); break;
-            case "memory|doctor": ctx.Reply.WriteBulk(Doctor(ctx.Server, MemoryBreakdown.Of(ctx.Server))); break;
+            case "memory|doctor": ctx.Reply.WriteVerbatim(Doctor(ctx.Server, MemoryBreakdown.Of(ctx.Server))); break;
             case "memory|malloc-stats": ctx.Reply.WriteBulk(HeapStats()); break;
             default:
                 ctx.Server.Memory.Compact();

@@ -125,7 +125,7 @@ internal sealed class BlockingRegistry(CodisServer server)
     private bool TryServe(BlockedClient b, byte[] key)
     {
         var buffer = new ArrayBufferWriter<byte>(64);
-        var writer = new RespWriter(buffer);
+        var writer = new RespWriter(buffer) { Resp3 = b.Session.Resp3 };
         var ctx = new CommandContext(server, b.Session, writer) { Args = b.Request, Command = b.Command };
         server.Keyspace.RefreshClock();
         long dirtyBefore = server.Keyspace.Dirty;
