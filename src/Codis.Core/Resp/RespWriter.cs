@@ -181,6 +181,18 @@ public sealed class RespWriter
         else WritePrefixedNumber((byte)'*', pairs * 2);
     }
 
+    /// <summary>
+    /// A list of pairs (ZRANGE WITHSCORES, HRANDFIELD WITHVALUES): RESP2 one flat array, RESP3 an array of
+    /// 2-item arrays, each opened with <see cref="WritePairHeader"/>.
+    /// </summary>
+    public void WritePairsHeader(long pairs) => WritePrefixedNumber((byte)'*', Resp3 ? pairs : pairs * 2);
+
+    /// <summary>Opens one pair of <see cref="WritePairsHeader"/> (nothing in RESP2).</summary>
+    public void WritePairHeader()
+    {
+        if (Resp3) WriteRaw("*2\r\n"u8);
+    }
+
     /// <summary>A set: RESP3 "~", RESP2 an array.</summary>
     public void WriteSetHeader(long count) => WritePrefixedNumber(Resp3 ? (byte)'~' : (byte)'*', count);
 

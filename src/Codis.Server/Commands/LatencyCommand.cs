@@ -117,17 +117,17 @@ internal static class LatencyCommand
         }
         chosen.RemoveAll(static c => c.Latency is not { Total: > 0 });
         var r = ctx.Reply;
-        r.WriteArrayHeader(chosen.Count * 2);
+        r.WriteMapHeader(chosen.Count);
         foreach (var spec in chosen)
         {
             var histogram = spec.Latency!;
             r.WriteBulk(spec.Name);
-            r.WriteArrayHeader(4);
+            r.WriteMapHeader(2);
             r.WriteBulk("calls"u8);
             r.WriteInteger(histogram.Total);
             r.WriteBulk("histogram_usec"u8);
             var buckets = histogram.PowerOfTwoBuckets();
-            r.WriteArrayHeader(buckets.Count * 2);
+            r.WriteMapHeader(buckets.Count);
             foreach (var (micros, calls) in buckets)
             {
                 r.WriteInteger(micros);
