@@ -375,7 +375,7 @@ internal sealed partial class CodisServer
             Reject(ctx, spec, refusal);
             return start;
         }
-        if (client.InPubSubMode && !PubSubHub.AllowedWhenSubscribed(spec))
+        if (client.InPubSubMode && !client.Resp3 && !PubSubHub.AllowedWhenSubscribed(spec))
         {
             Reject(ctx, spec, $"ERR Can't execute '{PubSubHub.FullName(spec, request)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
             return start;

@@ -7,9 +7,9 @@ internal static class ConnectionCommands
     public static void Ping(CommandContext ctx)
     {
         if (ctx.ArgCount > 2) { ctx.Error(Errors.WrongArity("ping")); return; }
-        if (ctx.Client.InPubSubMode)
+        if (ctx.Client.InPubSubMode && !ctx.Client.Resp3)
         {
-            // Subscribed (RESP2): the pub/sub form, so it can't be mistaken for a message.
+            // Subscribed (RESP2): the pub/sub form, so it can't be mistaken for a message. RESP3 tells pushes apart.
             ctx.Reply.WriteArrayHeader(2);
             ctx.Reply.WriteBulk("pong"u8);
             ctx.Reply.WriteBulk(ctx.ArgCount == 2 ? ctx.Arg(1) : default);
