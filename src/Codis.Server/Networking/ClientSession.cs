@@ -29,6 +29,9 @@ internal sealed class ClientSession
     public int DbIndex { get; set; }
     public bool Authenticated { get; set; }
 
+    /// <summary>CLIENT TRACKING ON: this client's client-side caching settings; null while off.</summary>
+    public Tracking.ClientTracking? Tracking { get; set; }
+
     /// <summary>HELLO 3: the connection speaks RESP3 (its writer follows; CLIENT LIST resp=3).</summary>
     public bool Resp3 { get; set; }
 
