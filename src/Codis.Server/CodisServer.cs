@@ -46,6 +46,10 @@ internal sealed partial class CodisServer
         // Read on every command: cached as numbers, refreshed by CONFIG SET.
         settings["slowlog-log-slower-than"].Changed = s => slowlogThreshold = s.AsLong;
         settings["slowlog-max-len"].Changed = s => slowlogMaxLen = s.AsInt;
+        settings["tracking-table-max-keys"].Changed = s =>
+        {
+            if (Keyspace.Tracking is { } t) t.MaxKeys = s.AsLong;
+        };
         settings["maxmemory"].Changed = s => maxMemory = s.AsLong;
         settings["latency-monitor-threshold"].Changed = s => Latency.SetThreshold(s.AsLong);
         settings["latency-tracking"].Changed = s => latencyTracking = s.AsBool;
@@ -247,9 +251,10 @@ internal sealed partial class CodisServer
     /// <summary>A closing client (or RESET) leaves its transaction, watched keys and subscriptions.</summary>
     internal void ForgetClientState(ClientSession session)
     {
-        if (session.Multi == null && session.Watcher == null && session.Subscriber == null) return;
+        if (session.Multi == null && session.Watcher == null && session.Subscriber == null && session.Tracking == null) return;
         lock (Keyspace.Lock)
         {
+            Keyspace.Tracking?.Disable(session);
             Transactions.TransactionCommands.Abandon(session);
             if (session.Subscriber is { } s) PubSub.RemoveAll(s);
         }
@@ -375,7 +380,7 @@ internal sealed partial class CodisServer
             Reject(ctx, spec, refusal);
             return start;
         }
-        if (client.InPubSubMode && !PubSubHub.AllowedWhenSubscribed(spec))
+        if (client.InPubSubMode && !client.Resp3 && !PubSubHub.AllowedWhenSubscribed(spec))
         {
             Reject(ctx, spec, $"ERR Can't execute '{PubSubHub.FullName(spec, request)}': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING / QUIT / RESET are allowed in this context");
             return start;
@@ -425,7 +430,10 @@ internal sealed partial class CodisServer
         long errorsBefore = reply.ErrorsWritten, nestedBefore = nestedErrors;
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long dirtyBefore = Keyspace.Dirty;
+        var tracking = Keyspace.Tracking; // null until a client first turns CLIENT TRACKING on
+        if (tracking != null) tracking.Writer = client;
         spec.Handler(ctx);
+        if (tracking != null) AfterTracked(tracking, client, counted, request);
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
         Propagation.AfterCommand(ctx, request, dirtyBefore);
@@ -448,6 +456,19 @@ internal sealed partial class CodisServer
             SlowLog.Add(request, micros, client, slowlogMaxLen);
         if (micros >= Latency.ThresholdMicros && ctx.Blocked == null) Latency.AddIfNeeded(counted.Has(CommandFlags.Fast) ? "fast-command" : "command", micros);
         return end;
+    }
+
+    /// <summary>Client-side caching after a command: the keys a tracking client read, BCAST invalidations, CLIENT CACHING's one-shot flag.</summary>
+    private static void AfterTracked(Tracking.TrackingTable tracking, ClientSession client, CommandSpec counted, RespRequest request)
+    {
+        tracking.Writer = null;
+        if (client.Tracking is { } t)
+        {
+            if (!t.Bcast && counted.Has(CommandFlags.ReadOnly)) tracking.Remember(client, t, counted, request);
+            // As Redis's resetClient: CLIENT CACHING's flag lasts until a command other than CLIENT ... outside MULTI.
+            if (client.Multi == null && !counted.Name.StartsWith("client|", StringComparison.Ordinal)) t.CachingOnce = false;
+        }
+        tracking.FlushBroadcasts();
     }
 
     /// <summary>A blocked command was served (under the lock): that run counts for its time and histogram, as in Redis.</summary>

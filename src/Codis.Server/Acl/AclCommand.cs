@@ -110,10 +110,10 @@ internal static class AclCommand
             return;
         }
         var r = ctx.Reply;
-        r.WriteArrayHeader(12);
+        r.WriteMapHeader(6);
         r.WriteBulk("flags"u8);
         var flags = user.Flags();
-        r.WriteArrayHeader(flags.Count);
+        r.WriteSetHeader(flags.Count);
         foreach (var f in flags) r.WriteBulk(f);
         r.WriteBulk("passwords"u8);
         r.WriteArrayHeader(user.PasswordHashes.Count);
@@ -123,7 +123,7 @@ internal static class AclCommand
         r.WriteArrayHeader(user.Selectors.Count);
         foreach (var selector in user.Selectors)
         {
-            r.WriteArrayHeader(6);
+            r.WriteMapHeader(3);
             WriteSelector(ctx, selector);
         }
     }
@@ -210,13 +210,13 @@ internal static class AclCommand
         r.WriteArrayHeader(entries.Count);
         foreach (var e in entries)
         {
-            r.WriteArrayHeader(14);
+            r.WriteMapHeader(7);
             r.WriteBulk("count"u8); r.WriteInteger(e.Count);
             r.WriteBulk("reason"u8); r.WriteBulk(e.Reason);
             r.WriteBulk("context"u8); r.WriteBulk(e.Context);
             r.WriteBulk("object"u8); r.WriteBulk(e.Object);
             r.WriteBulk("username"u8); r.WriteBulk(e.Username);
-            r.WriteBulk("age-seconds"u8); r.WriteBulk(CommandContext.G17((now - e.CreatedMs) / 1000.0));
+            r.WriteBulk("age-seconds"u8); r.WriteDouble((now - e.CreatedMs) / 1000.0);
             r.WriteBulk("client-info"u8); r.WriteBulk(e.ClientInfo);
         }
     }

@@ -6,15 +6,17 @@ namespace Codis.Server.Commands;
 
 /// <summary>
 /// CLIENT ID | INFO | LIST | SETNAME | GETNAME | SETINFO | KILL | REPLY | PAUSE | UNPAUSE | UNBLOCK | NO-TOUCH |
-/// NO-EVICT | GETREDIR | HELP. (No client-side caching, so no TRACKING/CACHING.)
+/// NO-EVICT | GETREDIR | TRACKING | CACHING | TRACKINGINFO | HELP (client-side caching: Tracking/).
 /// </summary>
 internal static class ClientCommand
 {
     private static readonly string[] Help =
     [
         "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+        "CACHING (YES|NO)",
+        "    Enable/disable tracking of the keys for next command in OPTIN/OPTOUT modes.",
         "GETREDIR",
-        "    Return the client ID we are redirecting to when tracking is enabled (always -1: no tracking).",
+        "    Return the client ID we are redirecting to when tracking is enabled.",
         "GETNAME",
         "    Return the name of the current connection.",
         "ID",
@@ -57,6 +59,11 @@ internal static class ClientCommand
         "    * LIB-VER: the client lib version.",
         "UNBLOCK <clientid> [TIMEOUT|ERROR]",
         "    Unblock the specified blocked client.",
+        "TRACKING (ON|OFF) [REDIRECT <id>] [BCAST] [PREFIX <prefix> [...]]",
+        "         [OPTIN] [OPTOUT] [NOLOOP]",
+        "    Control server assisted client side caching.",
+        "TRACKINGINFO",
+        "    Report tracking status for the current connection.",
         "NO-EVICT (ON|OFF)",
         "    Protect current client connection from eviction (codis-server never evicts clients).",
         "NO-TOUCH (ON|OFF)",
@@ -66,6 +73,9 @@ internal static class ClientCommand
     ];
 
     [Command("client", -2, Flags = CommandFlags.Admin | CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Group = "connection", Summary = "A container for client connection commands.")]
+    [Subcommand("client", "caching", 3, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Instructs the server whether to track the keys in the next request.")]
+    [Subcommand("client", "tracking", -3, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Controls server-assisted client-side caching for the connection.")]
+    [Subcommand("client", "trackinginfo", 2, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns information about server-assisted client-side caching for the connection.")]
     [Subcommand("client", "getname", 2, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the name of the connection.")]
     [Subcommand("client", "getredir", 2, Flags = CommandFlags.NoScript | CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns the client ID to which the connection's tracking notifications are redirected.")]
     [Subcommand("client", "help", 2, Flags = CommandFlags.Loading | CommandFlags.Stale, Summary = "Returns helpful text about the different subcommands.")]
@@ -87,8 +97,9 @@ internal static class ClientCommand
         int n = ctx.ArgCount;
         bool arityOk = sub switch
         {
-            "id" or "info" or "getname" or "unpause" or "help" or "getredir" => n == 2,
-            "setname" or "reply" or "no-touch" or "no-evict" => n == 3,
+            "id" or "info" or "getname" or "unpause" or "help" or "getredir" or "trackinginfo" => n == 2,
+            "setname" or "reply" or "no-touch" or "no-evict" or "caching" => n == 3,
+            "tracking" => n >= 3,
             "unblock" => n >= 3,
             "setinfo" => n == 4,
             "list" => n >= 2,
@@ -104,7 +115,7 @@ internal static class ClientCommand
         switch (sub)
         {
             case "id": ctx.Reply.WriteInteger(ctx.Client.Id); break;
-            case "info": ctx.Reply.WriteBulk(Describe(ctx.Server, ctx.Client) + "\n"); break;
+            case "info": ctx.Reply.WriteVerbatim(Describe(ctx.Server, ctx.Client) + "\n"); break;
             case "list": List(ctx); break;
             case "getname":
                 if (ctx.Client.Name == null) ctx.Reply.WriteNullBulk();
@@ -131,7 +142,10 @@ internal static class ClientCommand
                 ctx.Ok();
                 break;
             case "unblock": Unblock(ctx); break;
-            case "getredir": ctx.Reply.WriteInteger(-1); break;
+            case "getredir": Tracking.TrackingCommands.GetRedir(ctx); break;
+            case "tracking": Tracking.TrackingCommands.Tracking(ctx); break;
+            case "caching": Tracking.TrackingCommands.Caching(ctx); break;
+            case "trackinginfo": Tracking.TrackingCommands.TrackingInfo(ctx); break;
             case "help": Subcommands.WriteHelp(ctx, Help); break;
             default: ctx.Error(Errors.UnknownSubcommand(ctx.ArgString(1), "client")); break;
         }
@@ -319,7 +333,7 @@ internal static class ClientCommand
             if (ids != null && !ids.Contains(s.Id)) continue;
             sb.Append(Describe(ctx.Server, s)).Append('\n');
         }
-        ctx.Reply.WriteBulk(sb.ToString());
+        ctx.Reply.WriteVerbatim(sb.ToString());
     }
 
     /// <summary>One CLIENT LIST line with Redis 7's field names (and 7.2's lib-name/lib-ver).</summary>
@@ -332,6 +346,7 @@ internal static class ClientCommand
         if (s.InPubSubMode) flags.Append('P');
         if (s.Multi != null) flags.Append('x');
         if (s.Blocked) flags.Append('b');
+        Tracking.TrackingCommands.AppendFlags(flags, s);
         if (s.Watcher is { Dirty: true }) flags.Append('d');
         if (s.CloseAfterReply) flags.Append('c');
         if (s.NoEvict) flags.Append('e');
@@ -346,7 +361,7 @@ internal static class ClientCommand
         return string.Create(CultureInfo.InvariantCulture,
             $"id={s.Id} addr={s.Remote} laddr={s.Local} fd={s.Fd} name={s.Name} age={(now - s.CreatedAt) / 1000} idle={(now - s.LastInteraction) / 1000} " +
             $"flags={flags} db={s.DbIndex} sub={sub} psub={psub} ssub={ssub} multi={multi} qbuf={qbuf} qbuf-free=0 argv-mem=0 multi-mem={multiMem} " +
-            $"rbs={16 * 1024} rbp={omem} obl=0 oll=0 omem={pushed} tot-mem={32 * 1024 + qbuf + pushed + multiMem} events=r cmd={s.LastCommand} user={s.User.Name} redir=-1 resp=2 " +
+            $"rbs={16 * 1024} rbp={omem} obl=0 oll=0 omem={pushed} tot-mem={32 * 1024 + qbuf + pushed + multiMem} events=r cmd={s.LastCommand} user={s.User.Name} redir={s.Tracking?.Redirect ?? -1} resp={(s.Resp3 ? 3 : 2)} " +
             $"lib-name={s.LibName} lib-ver={s.LibVersion}");
     }
 

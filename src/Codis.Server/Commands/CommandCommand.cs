@@ -109,7 +109,7 @@ internal static class CommandCommand
         for (int i = 2; i < ctx.ArgCount; i++)
         {
             var spec = Lookup(ctx.ArgString(i));
-            if (spec == null) ctx.Reply.WriteNullArray();
+            if (spec == null) ctx.Reply.WriteNullBulk();
             else WriteInfo(ctx, spec);
         }
     }
@@ -125,20 +125,22 @@ internal static class CommandCommand
         // theirs. (Its own flags are what a request naming no known subcommand is checked and propagated by.)
         bool container = spec.Subcommands.Count > 0;
         var flags = container ? spec.ContainerInfoFlags.ToList() : FlagNames(spec);
-        r.WriteArrayHeader(flags.Count);
+        r.WriteSetHeader(flags.Count);
         foreach (var f in flags) r.WriteSimpleString(f);
         int firstKey = container ? 0 : spec.FirstKey;
         r.WriteInteger(firstKey);
         r.WriteInteger(firstKey == 0 ? 0 : spec.LastKey);
         r.WriteInteger(firstKey == 0 ? 0 : Math.Max(1, spec.Step));
         var cats = Categories(spec);
-        r.WriteArrayHeader(cats.Count);
+        r.WriteSetHeader(cats.Count);
         foreach (var c in cats) r.WriteSimpleString(c);
-        r.WriteArrayHeader(spec.Tips.Length);
+        r.WriteSetHeader(spec.Tips.Length);
         foreach (var tip in spec.Tips) r.WriteBulk(tip);
-        if (container) r.WriteEmptyArray();
+        if (container) r.WriteSetHeader(0);
         else WriteKeySpecs(ctx, spec);
-        r.WriteArrayHeader(spec.Subcommands.Count);
+        // As Redis 7.0 in RESP3: an array of subcommands, or an empty set when there are none.
+        if (spec.Subcommands.Count > 0) r.WriteArrayHeader(spec.Subcommands.Count);
+        else r.WriteSetHeader(0);
         foreach (var sub in spec.Subcommands) WriteInfo(ctx, sub);
     }
 
@@ -246,7 +248,7 @@ internal static class CommandCommand
         var r = ctx.Reply;
         if (spec.KeyNumIndex <= 0 && spec.KeyKeyword.Length == 0 && spec.FirstKey <= 0)
         {
-            r.WriteEmptyArray();
+            r.WriteSetHeader(0);
             return;
         }
         if (spec.StoreKeysFrom > 0)
@@ -257,7 +259,7 @@ internal static class CommandCommand
         if (spec.MigrateKeys)
         {
             // The key at 3, and the keys after a KEYS searched backwards from the end (incomplete: AUTH's password could read as KEYS).
-            r.WriteArrayHeader(2);
+            r.WriteSetHeader(2);
             WriteSingleKeySpec(r, KeySpecFlags(spec), null, 3);
             WriteSingleKeySpec(r, [.. KeySpecFlags(spec), "incomplete"], "KEYS", -2, lastKey: -1);
             return;
@@ -266,7 +268,7 @@ internal static class CommandCommand
         {
             // The sorted key, then the keys only the data names (BY/GET patterns) and, for SORT, the STORE key.
             bool store = spec.Has(CommandFlags.Write);
-            r.WriteArrayHeader(store ? 3 : 2);
+            r.WriteSetHeader(store ? 3 : 2);
             WriteSingleKeySpec(r, ["RO", "access"], null, 1);
             WriteUnknownKeySpec(r, ["RO", "access"], "BY and GET name keys by patterns filled in from the sorted values: unknown until it runs");
             if (store) WriteUnknownKeySpec(r, ["OW", "update"], "the key after STORE, which may come anywhere among the options");
@@ -277,7 +279,7 @@ internal static class CommandCommand
             // One index spec per key (GEOSEARCHSTORE: the destination, then the source); the last one covers the
             // rest: up to LastKey (SUNIONSTORE's sources), or the counted keys (ZUNIONSTORE's).
             int n = spec.KeyFlagsByKey.Length;
-            r.WriteArrayHeader(n);
+            r.WriteSetHeader(n);
             for (int i = 0; i < n - 1; i++) WriteSingleKeySpec(r, spec.KeyFlagsByKey[i], null, spec.FirstKey + i);
             int at = spec.FirstKey + n - 1;
             if (spec.KeyNumIndex > 0) WriteSingleKeySpec(r, spec.KeyFlagsByKey[n - 1], null, spec.KeyNumIndex, keyNum: true);
@@ -285,8 +287,8 @@ internal static class CommandCommand
             return;
         }
         // One key spec: its notes, its flags, where the search for keys begins, and how the keys are found from there.
-        r.WriteArrayHeader(1);
-        r.WriteArrayHeader(spec.KeyNotes.Length > 0 ? 8 : 6);
+        r.WriteSetHeader(1);
+        r.WriteMapHeader(spec.KeyNotes.Length > 0 ? 4 : 3);
         if (spec.KeyNotes.Length > 0)
         {
             r.WriteBulk("notes"u8);
@@ -294,17 +296,17 @@ internal static class CommandCommand
         }
         r.WriteBulk("flags"u8);
         var keyFlags = KeySpecFlags(spec);
-        r.WriteArrayHeader(keyFlags.Length);
+        r.WriteSetHeader(keyFlags.Length);
         foreach (var f in keyFlags) r.WriteSimpleString(f);
         r.WriteBulk("begin_search"u8);
-        r.WriteArrayHeader(4);
+        r.WriteMapHeader(2);
         bool keyword = spec.KeyNumIndex <= 0 && spec.KeyKeyword.Length > 0;
         if (keyword)
         {
             // Keys after a keyword: search it from an index, then the first half of what follows (limit 2).
             r.WriteBulk("type"u8); r.WriteBulk("keyword"u8);
             r.WriteBulk("spec"u8);
-            r.WriteArrayHeader(4);
+            r.WriteMapHeader(2);
             r.WriteBulk("keyword"u8); r.WriteBulk(spec.KeyKeyword);
             r.WriteBulk("startfrom"u8); r.WriteInteger(spec.KeyKeywordFrom);
         }
@@ -312,17 +314,17 @@ internal static class CommandCommand
         {
             r.WriteBulk("type"u8); r.WriteBulk("index"u8);
             r.WriteBulk("spec"u8);
-            r.WriteArrayHeader(2);
+            r.WriteMapHeader(1);
             r.WriteBulk("index"u8); r.WriteInteger(spec.KeyNumIndex > 0 ? spec.KeyNumIndex : spec.FirstKey);
         }
         r.WriteBulk("find_keys"u8);
-        r.WriteArrayHeader(4);
+        r.WriteMapHeader(2);
         if (spec.KeyNumIndex > 0)
         {
             // Keys counted by an argument: numkeys keys right after it.
             r.WriteBulk("type"u8); r.WriteBulk("keynum"u8);
             r.WriteBulk("spec"u8);
-            r.WriteArrayHeader(6);
+            r.WriteMapHeader(3);
             r.WriteBulk("keynumidx"u8); r.WriteInteger(0);
             r.WriteBulk("firstkey"u8); r.WriteInteger(1);
             r.WriteBulk("keystep"u8); r.WriteInteger(1);
@@ -330,7 +332,7 @@ internal static class CommandCommand
         }
         r.WriteBulk("type"u8); r.WriteBulk("range"u8);
         r.WriteBulk("spec"u8);
-        r.WriteArrayHeader(6);
+        r.WriteMapHeader(3);
         r.WriteBulk("lastkey"u8); r.WriteInteger(keyword ? -1 : spec.LastKey < 0 ? spec.LastKey : spec.LastKey - spec.FirstKey);
         r.WriteBulk("keystep"u8); r.WriteInteger(keyword ? 1 : Math.Max(1, spec.Step));
         r.WriteBulk("limit"u8); r.WriteInteger(keyword ? 2 : 0);
@@ -339,7 +341,7 @@ internal static class CommandCommand
     /// <summary>GEORADIUS's three key specs: the source at 1 (read), then one key after STORE and one after STOREDIST (overwritten).</summary>
     private static void WriteStoreKeySpecs(Codis.Core.Resp.RespWriter r, int from)
     {
-        r.WriteArrayHeader(3);
+        r.WriteSetHeader(3);
         WriteSingleKeySpec(r, ["RO", "access"], null, 1);
         WriteSingleKeySpec(r, ["OW", "update"], "STORE", from);
         WriteSingleKeySpec(r, ["OW", "update"], "STOREDIST", from);
@@ -348,48 +350,48 @@ internal static class CommandCommand
     /// <summary>A key spec Redis marks "unknown": where the keys are cannot be told from the arguments.</summary>
     private static void WriteUnknownKeySpec(Codis.Core.Resp.RespWriter r, string[] flags, string notes)
     {
-        r.WriteArrayHeader(8);
+        r.WriteMapHeader(4);
         r.WriteBulk("notes"u8);
         r.WriteBulk(notes);
         r.WriteBulk("flags"u8);
-        r.WriteArrayHeader(flags.Length);
+        r.WriteSetHeader(flags.Length);
         foreach (var f in flags) r.WriteSimpleString(f);
         foreach (var part in (ReadOnlySpan<string>)["begin_search", "find_keys"])
         {
             r.WriteBulk(part);
-            r.WriteArrayHeader(4);
+            r.WriteMapHeader(2);
             r.WriteBulk("type"u8); r.WriteBulk("unknown"u8);
-            r.WriteBulk("spec"u8); r.WriteEmptyArray();
+            r.WriteBulk("spec"u8); r.WriteMapHeader(0);
         }
     }
 
     /// <summary>One key spec: from an index (or after a keyword), a range of keys or, with <paramref name="keyNum"/>, the keys an argument counts.</summary>
     private static void WriteSingleKeySpec(Codis.Core.Resp.RespWriter r, string[] flags, string? keyword, int at, int lastKey = 0, bool keyNum = false)
     {
-        r.WriteArrayHeader(6);
+        r.WriteMapHeader(3);
         r.WriteBulk("flags"u8);
-        r.WriteArrayHeader(flags.Length);
+        r.WriteSetHeader(flags.Length);
         foreach (var f in flags) r.WriteSimpleString(f);
         r.WriteBulk("begin_search"u8);
-        r.WriteArrayHeader(4);
+        r.WriteMapHeader(2);
         r.WriteBulk("type"u8); r.WriteBulk(keyword == null ? "index"u8 : "keyword"u8);
         r.WriteBulk("spec"u8);
         if (keyword == null)
         {
-            r.WriteArrayHeader(2);
+            r.WriteMapHeader(1);
             r.WriteBulk("index"u8); r.WriteInteger(at);
         }
         else
         {
-            r.WriteArrayHeader(4);
+            r.WriteMapHeader(2);
             r.WriteBulk("keyword"u8); r.WriteBulk(keyword);
             r.WriteBulk("startfrom"u8); r.WriteInteger(at);
         }
         r.WriteBulk("find_keys"u8);
-        r.WriteArrayHeader(4);
+        r.WriteMapHeader(2);
         r.WriteBulk("type"u8); r.WriteBulk(keyNum ? "keynum"u8 : "range"u8);
         r.WriteBulk("spec"u8);
-        r.WriteArrayHeader(6);
+        r.WriteMapHeader(3);
         if (keyNum)
         {
             r.WriteBulk("keynumidx"u8); r.WriteInteger(0);
@@ -413,7 +415,7 @@ internal static class CommandCommand
         else
             for (int i = 2; i < ctx.ArgCount; i++)
                 if (Lookup(ctx.ArgString(i)) is { } s) specs.Add(s);
-        ctx.Reply.WriteArrayHeader(specs.Count * 2);
+        ctx.Reply.WriteMapHeader(specs.Count);
         foreach (var s in specs)
         {
             ctx.Reply.WriteBulk(s.Name);
@@ -424,12 +426,12 @@ internal static class CommandCommand
     private static void WriteDoc(CommandContext ctx, CommandSpec spec)
     {
         var r = ctx.Reply;
-        r.WriteArrayHeader(spec.Subcommands.Count > 0 ? 6 : 4);
+        r.WriteMapHeader(spec.Subcommands.Count > 0 ? 3 : 2);
         r.WriteBulk("summary"u8); r.WriteBulk(spec.Summary);
         r.WriteBulk("group"u8); r.WriteBulk(spec.Group);
         if (spec.Subcommands.Count == 0) return;
         r.WriteBulk("subcommands"u8);
-        r.WriteArrayHeader(spec.Subcommands.Count * 2);
+        r.WriteMapHeader(spec.Subcommands.Count);
         foreach (var sub in spec.Subcommands)
         {
             r.WriteBulk(sub.Name);
@@ -489,7 +491,7 @@ internal static class CommandCommand
                 ctx.Reply.WriteArrayHeader(2);
                 ctx.Reply.WriteBulk(ctx.Arg(p + 2));
                 var keyFlags = VariableKeyFlags(target, ctx.Args, 2) ?? KeySpecFlagsOf(target, i);
-                ctx.Reply.WriteArrayHeader(keyFlags.Length);
+                ctx.Reply.WriteSetHeader(keyFlags.Length);
                 foreach (var f in keyFlags) ctx.Reply.WriteSimpleString(f);
             }
             else ctx.Reply.WriteBulk(ctx.Arg(p + 2));

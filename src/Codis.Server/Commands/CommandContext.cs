@@ -203,35 +203,5 @@ internal sealed class CommandContext(CodisServer server, ClientSession client, R
     }
 
     /// <summary>C's %.17g.</summary>
-    public static string G17(double d)
-    {
-        if (d == 0) return double.IsNegative(d) ? "-0" : "0";
-        string r = d.ToString("E16", CultureInfo.InvariantCulture); // d.dddddddddddddddde+XXX
-        int ePos = r.IndexOf('E');
-        int exp = int.Parse(r.AsSpan(ePos + 1), CultureInfo.InvariantCulture);
-        string mantissa = r[..ePos];
-        bool neg = mantissa.StartsWith('-');
-        string digits = mantissa.Replace("-", "").Replace(".", "");
-        var sb = new StringBuilder();
-        if (neg) sb.Append('-');
-        if (exp < -4 || exp >= 17)
-        {
-            string m = digits[0] + (digits.Length > 1 ? "." + digits[1..] : "");
-            if (m.Contains('.')) m = m.TrimEnd('0').TrimEnd('.');
-            sb.Append(m).Append('e').Append(exp < 0 ? '-' : '+').Append(Math.Abs(exp).ToString("00", CultureInfo.InvariantCulture));
-        }
-        else if (exp >= 0)
-        {
-            string intPart = digits[..(exp + 1)];
-            string frac = digits[(exp + 1)..].TrimEnd('0');
-            sb.Append(intPart);
-            if (frac.Length > 0) sb.Append('.').Append(frac);
-        }
-        else
-        {
-            string frac = (new string('0', -exp - 1) + digits).TrimEnd('0');
-            sb.Append("0.").Append(frac);
-        }
-        return sb.ToString();
-    }
+    public static string G17(double d) => RespDouble.G17(d);
 }

@@ -62,7 +62,7 @@ internal static class ConfigCommand
             foreach (var (name, setting) in ctx.Server.Settings.Match(pattern))
                 if (seen.Add(name)) pairs.Add((name, setting.Value));
         }
-        ctx.Reply.WriteArrayHeader(pairs.Count * 2);
+        ctx.Reply.WriteMapHeader(pairs.Count);
         foreach (var (name, value) in pairs)
         {
             ctx.Reply.WriteBulk(name);

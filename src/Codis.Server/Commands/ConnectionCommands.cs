@@ -7,9 +7,9 @@ internal static class ConnectionCommands
     public static void Ping(CommandContext ctx)
     {
         if (ctx.ArgCount > 2) { ctx.Error(Errors.WrongArity("ping")); return; }
-        if (ctx.Client.InPubSubMode)
+        if (ctx.Client.InPubSubMode && !ctx.Client.Resp3)
         {
-            // Subscribed (RESP2): the pub/sub form, so it can't be mistaken for a message.
+            // Subscribed (RESP2): the pub/sub form, so it can't be mistaken for a message. RESP3 tells pushes apart.
             ctx.Reply.WriteArrayHeader(2);
             ctx.Reply.WriteBulk("pong"u8);
             ctx.Reply.WriteBulk(ctx.ArgCount == 2 ? ctx.Arg(1) : default);
@@ -42,6 +42,8 @@ internal static class ConnectionCommands
         c.RepliesOff = false;
         c.SkipNextReply = false;
         c.NoTouch = false;
+        c.Resp3 = false; // RESET goes back to RESP2, as Redis
+        ctx.Reply.Resp3 = false;
         c.User = ctx.Server.Acl.Default;
         c.Authenticated = !ctx.Server.RequiresAuth;
         ctx.Unmute(); // its own reply is sent even after CLIENT REPLY OFF
@@ -87,24 +89,26 @@ internal static class ConnectionCommands
         return false;
     }
 
-    [Command("hello", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "connection", Summary = "Handshakes with the server (RESP2 only).")]
+    [Command("hello", -1, Flags = CommandFlags.NoScript | CommandFlags.NoAuth | CommandFlags.Fast | CommandFlags.Stale | CommandFlags.Loading, Group = "connection", Summary = "Handshakes with the Redis server.")]
     public static void Hello(CommandContext ctx)
     {
         int i = 1;
+        long ver = ctx.Client.Resp3 ? 3 : 2; // HELLO alone keeps the protocol
         if (ctx.ArgCount >= 2)
         {
-            if (!CommandContext.TryParseLong(ctx.Arg(1), out long ver))
+            if (!CommandContext.TryParseLong(ctx.Arg(1), out ver))
             {
                 ctx.Error("ERR Protocol version is not an integer or out of range");
                 return;
             }
-            if (ver != 2)
+            if (ver is < 2 or > 3)
             {
-                ctx.Error("NOPROTO sorry, this protocol version is not supported.");
+                ctx.Error("NOPROTO unsupported protocol version");
                 return;
             }
             i = 2;
         }
+        int proto = (int)ver;
         string? name = null;
         int auth = 0; // where AUTH's user name is, 0 = no AUTH
         for (; i < ctx.ArgCount; i++)
@@ -139,11 +143,14 @@ internal static class ConnectionCommands
             return;
         }
         if (name != null) ctx.Client.Name = name.Length == 0 ? null : name;
+        // The switch takes effect for HELLO's own reply already, as in Redis.
+        ctx.Client.Resp3 = proto == 3;
+        ctx.Reply.Resp3 = proto == 3;
         var r = ctx.Reply;
-        r.WriteArrayHeader(14);
+        r.WriteMapHeader(7);
         r.WriteBulk("server"u8); r.WriteBulk("redis"u8);
         r.WriteBulk("version"u8); r.WriteBulk(Info.RedisVersion);
-        r.WriteBulk("proto"u8); r.WriteInteger(2);
+        r.WriteBulk("proto"u8); r.WriteInteger(proto);
         r.WriteBulk("id"u8); r.WriteInteger(ctx.Client.Id);
         r.WriteBulk("mode"u8); r.WriteBulk("standalone"u8);
         r.WriteBulk("role"u8); r.WriteBulk(ctx.Server.Role);

@@ -52,11 +52,14 @@ internal static class GeoCommands
         ctx.Reply.WriteBulk(buf[..FixedPointFormat.Write(meters, 4, human: false, buf)]);
     }
 
-    /// <summary>A coordinate reply as Redis prints a long double for people ("%.17Lf", trailing zeros dropped).</summary>
+    /// <summary>
+    /// A coordinate reply as Redis prints a long double for people ("%.17Lf", trailing zeros dropped): a RESP3
+    /// double, a RESP2 bulk string (addReplyHumanLongDouble).
+    /// </summary>
     internal static void WriteCoordinate(CommandContext ctx, double degrees)
     {
         Span<byte> buf = stackalloc byte[64];
-        ctx.Reply.WriteBulk(buf[..FixedPointFormat.Write(degrees, 17, human: true, buf)]);
+        ctx.Reply.WriteDoubleText(buf[..FixedPointFormat.Write(degrees, 17, human: true, buf)]);
     }
 
     [Command("geoadd", -5, Flags = CommandFlags.Write | CommandFlags.DenyOom, FirstKey = 1, LastKey = 1, Step = 1, KeyFlags = "RW update", Group = "geo", Summary = "Adds one or more members to a geospatial index. The key is created if it doesn't exist.")]

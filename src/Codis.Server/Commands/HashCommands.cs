@@ -128,12 +128,15 @@ internal static class HashCommands
     private static void WriteAll(CommandContext ctx, bool fields, bool values)
     {
         if (!TryGetHash(ctx, out var hash)) return;
+        bool map = fields && values; // HGETALL: a map in RESP3
         if (hash == null)
         {
-            ctx.Reply.WriteEmptyArray();
+            if (map) ctx.Reply.WriteMapHeader(0);
+            else ctx.Reply.WriteEmptyArray();
             return;
         }
-        ctx.Reply.WriteArrayHeader(hash.Count * (fields && values ? 2 : 1));
+        if (map) ctx.Reply.WriteMapHeader(hash.Count);
+        else ctx.Reply.WriteArrayHeader(hash.Count);
         foreach (var (f, v) in hash.Entries())
         {
             if (fields) ctx.Reply.WriteBulk(f);
@@ -232,14 +235,15 @@ internal static class HashCommands
             ctx.Reply.WriteEmptyArray();
             return;
         }
-        int per = withValues ? 2 : 1;
         if (count < 0)
         {
             long n = -count;
-            ctx.Reply.WriteArrayHeader(n * per);
+            if (withValues) ctx.Reply.WritePairsHeader(n);
+            else ctx.Reply.WriteArrayHeader(n);
             for (long i = 0; i < n; i++)
             {
                 var (f, v) = hash.Random(random);
+                if (withValues) ctx.Reply.WritePairHeader();
                 ctx.Reply.WriteBulk(f);
                 if (withValues) ctx.Reply.WriteBulk(v);
             }
@@ -248,9 +252,11 @@ internal static class HashCommands
         List<(byte[] Field, byte[] Value)> picked;
         if (count >= hash.Count) picked = hash.Entries().ToList();
         else picked = RandomCount.Distinct(hash.Entries().ToList(), (int)count, random);
-        ctx.Reply.WriteArrayHeader(picked.Count * per);
+        if (withValues) ctx.Reply.WritePairsHeader(picked.Count);
+        else ctx.Reply.WriteArrayHeader(picked.Count);
         foreach (var (f, v) in picked)
         {
+            if (withValues) ctx.Reply.WritePairHeader();
             ctx.Reply.WriteBulk(f);
             if (withValues) ctx.Reply.WriteBulk(v);
         }

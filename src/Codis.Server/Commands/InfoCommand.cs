@@ -8,6 +8,6 @@ internal static class InfoCommand
     {
         var sections = new string[ctx.ArgCount - 1];
         for (int i = 1; i < ctx.ArgCount; i++) sections[i - 1] = ctx.ArgString(i);
-        ctx.Reply.WriteBulk(ctx.Server.Info.Render(sections));
+        ctx.Reply.WriteVerbatim(ctx.Server.Info.Render(sections));
     }
 }

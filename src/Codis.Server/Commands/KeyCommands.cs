@@ -242,6 +242,7 @@ internal static class KeyCommands
     {
         if (!FlushModeOk(ctx)) return;
         ctx.Db.Clear();
+        ctx.Keyspace.Tracking?.InvalidateAll(); // client-side caches forget everything, as Redis sends on any flush
         ctx.Keyspace.Dirty++;
         ctx.Ok();
     }

@@ -82,10 +82,10 @@ internal static class LatencyCommand
                     ctx.Error($"ERR No samples available for event '{name}'");
                     return;
                 }
-                r.WriteBulk(LatencyGraph.Render(series, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
+                r.WriteVerbatim(LatencyGraph.Render(series, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
                 break;
             case "doctor":
-                r.WriteBulk(LatencyDoctor.Report(monitor.All(), monitor.ThresholdMs,
+                r.WriteVerbatim(LatencyDoctor.Report(monitor.All(), monitor.ThresholdMs,
                     ctx.Server.Settings["slowlog-log-slower-than"].AsLong, DateTimeOffset.UtcNow.ToUnixTimeSeconds()));
                 break;
             case "histogram":
@@ -117,17 +117,17 @@ internal static class LatencyCommand
         }
         chosen.RemoveAll(static c => c.Latency is not { Total: > 0 });
         var r = ctx.Reply;
-        r.WriteArrayHeader(chosen.Count * 2);
+        r.WriteMapHeader(chosen.Count);
         foreach (var spec in chosen)
         {
             var histogram = spec.Latency!;
             r.WriteBulk(spec.Name);
-            r.WriteArrayHeader(4);
+            r.WriteMapHeader(2);
             r.WriteBulk("calls"u8);
             r.WriteInteger(histogram.Total);
             r.WriteBulk("histogram_usec"u8);
             var buckets = histogram.PowerOfTwoBuckets();
-            r.WriteArrayHeader(buckets.Count * 2);
+            r.WriteMapHeader(buckets.Count);
             foreach (var (micros, calls) in buckets)
             {
                 r.WriteInteger(micros);

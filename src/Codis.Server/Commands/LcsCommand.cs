@@ -114,7 +114,7 @@ internal static class LcsCommand
             ctx.Reply.WriteBulk(result);
             return;
         }
-        ctx.Reply.WriteArrayHeader(4);
+        ctx.Reply.WriteMapHeader(2);
         ctx.Reply.WriteBulk("matches"u8);
         ctx.Reply.WriteArrayHeader(ranges.Count);
         foreach (var r in ranges)

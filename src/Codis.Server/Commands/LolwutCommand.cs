@@ -24,7 +24,7 @@ internal static class LolwutCommand
             for (int i = 3; i < ctx.ArgCount && i < 3 + sizes; i++)
                 if (!ctx.TryArgLong(i, out _)) return;
         }
-        ctx.Reply.WriteBulk(Drawing(ctx.Db, ctx.Client.DbIndex));
+        ctx.Reply.WriteVerbatim(Drawing(ctx.Db, ctx.Client.DbIndex));
     }
 
     internal static string Drawing(Storage.Database db, int dbIndex)

@@ -47,7 +47,7 @@ internal static class MemoryCommand
             case "memory|help": Subcommands.WriteHelp(ctx, Help); break;
             case "memory|usage": Usage(ctx); break;
             case "memory|stats": Stats(ctx, MemoryBreakdown.Of(ctx.Server)); break;
-            case "memory|doctor": ctx.Reply.WriteBulk(Doctor(ctx.Server, MemoryBreakdown.Of(ctx.Server))); break;
+            case "memory|doctor": ctx.Reply.WriteVerbatim(Doctor(ctx.Server, MemoryBreakdown.Of(ctx.Server))); break;
             case "memory|malloc-stats": ctx.Reply.WriteBulk(HeapStats()); break;
             default:
                 ctx.Server.Memory.Compact();
@@ -94,7 +94,7 @@ internal static class MemoryCommand
         // Known from the last collection only (0 before the first): the heap in use is committed at least.
         long committed = Math.Max(GC.GetGCMemoryInfo().TotalCommittedBytes, m.Used);
         long startupDelta = m.Used - m.Startup;
-        r.WriteArrayHeader(2 * (27 + m.Databases.Count));
+        r.WriteMapHeader(27 + m.Databases.Count);
         Field(r, "peak.allocated", m.Peak);
         Field(r, "total.allocated", m.Used);
         Field(r, "startup.allocated", m.Startup);
@@ -108,7 +108,7 @@ internal static class MemoryCommand
         foreach (var (db, _, tables) in m.Databases)
         {
             r.WriteBulk("db." + db.ToString(CultureInfo.InvariantCulture));
-            r.WriteArrayHeader(6);
+            r.WriteMapHeader(3);
             Field(r, "overhead.hashtable.main", tables); // TTLs live in the entries: no separate expires table
             Field(r, "overhead.hashtable.expires", 0);
             Field(r, "overhead.hashtable.slot-to-keys", 0);
@@ -138,11 +138,11 @@ internal static class MemoryCommand
         r.WriteInteger(value);
     }
 
-    /// <summary>Redis keeps these as floats and replies them as %.17g bulk strings.</summary>
+    /// <summary>Redis keeps these as floats and replies them as doubles (%.17g bulk strings in RESP2).</summary>
     private static void Ratio(Core.Resp.RespWriter r, string name, float value)
     {
         r.WriteBulk(name);
-        r.WriteBulk(CommandContext.G17(value));
+        r.WriteDouble(value);
     }
 
     /// <summary>Below this much heap there is too little data for the checks to mean anything.</summary>

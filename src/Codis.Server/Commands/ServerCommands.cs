@@ -139,8 +139,68 @@ internal static class ServerCommands
             case "object" when ctx.ArgCount == 3:
                 DebugObject(ctx);
                 break;
+            case "protocol" when ctx.ArgCount == 3:
+                DebugProtocol(ctx);
+                break;
             default:
                 ctx.Error($"ERR unknown subcommand or wrong number of arguments for '{ctx.ArgString(1)}'. Try DEBUG HELP.");
+                break;
+        }
+    }
+
+    /// <summary>DEBUG PROTOCOL: one sample reply of each RESP3 type, as Redis 7.0 sends it in either protocol.</summary>
+    private static void DebugProtocol(CommandContext ctx)
+    {
+        var r = ctx.Reply;
+        switch (ctx.ArgString(2).ToLowerInvariant())
+        {
+            case "string": r.WriteBulk("Hello World"u8); break;
+            case "integer": r.WriteInteger(12345); break;
+            case "double": r.WriteDouble(3.141); break;
+            case "bignum": r.WriteBigNumber("1234567999999999999999999999999999999"u8); break;
+            case "null": r.WriteNullBulk(); break;
+            case "array":
+            case "set":
+            case "map":
+            {
+                string type = ctx.ArgString(2).ToLowerInvariant();
+                if (type == "map") r.WriteMapHeader(3);
+                else if (type == "set") r.WriteSetHeader(3);
+                else r.WriteArrayHeader(3);
+                for (int j = 0; j < 3; j++)
+                {
+                    r.WriteInteger(j);
+                    if (type == "map") r.WriteBoolean(j == 1);
+                }
+                break;
+            }
+            case "attrib":
+                r.WriteAttributeHeader(1);
+                if (r.Resp3)
+                {
+                    r.WriteBulk("key-popularity"u8);
+                    r.WriteArrayHeader(2);
+                    r.WriteBulk("key:123"u8);
+                    r.WriteInteger(90);
+                }
+                r.WriteBulk("Some real reply following the attribute"u8);
+                break;
+            case "push":
+                if (!r.Resp3)
+                {
+                    ctx.Error("ERR RESP2 is not supported by this command");
+                    break;
+                }
+                r.WritePushHeader(2);
+                r.WriteBulk("server-cpu-usage"u8);
+                r.WriteInteger(42);
+                r.WriteBulk("Some real reply following the push reply"u8);
+                break;
+            case "verbatim": r.WriteVerbatim("This is a verbatim\nstring"u8); break;
+            case "true": r.WriteBoolean(true); break;
+            case "false": r.WriteBoolean(false); break;
+            default:
+                ctx.Error("ERR Wrong protocol type name. Please use one of the following: string|integer|double|bignum|null|array|set|map|attrib|push|verbatim|true|false");
                 break;
         }
     }

@@ -49,10 +49,10 @@ internal static class SetCommands
     {
         if (set == null)
         {
-            ctx.Reply.WriteEmptyArray();
+            ctx.Reply.WriteSetHeader(0);
             return;
         }
-        ctx.Reply.WriteArrayHeader(set.Count);
+        ctx.Reply.WriteSetHeader(set.Count);
         foreach (var m in set.Members()) ctx.Reply.WriteBulk(m);
     }
 
@@ -101,7 +101,7 @@ internal static class SetCommands
         if (set == null || (withCount && count == 0))
         {
             ctx.SuppressPropagation = true;
-            if (withCount) ctx.Reply.WriteEmptyArray();
+            if (withCount) ctx.Reply.WriteSetHeader(0);
             else ctx.Reply.WriteNullBulk();
             return;
         }
@@ -117,7 +117,7 @@ internal static class SetCommands
         else
         {
             int n = (int)Math.Min(count, set.Count);
-            ctx.Reply.WriteArrayHeader(n);
+            ctx.Reply.WriteSetHeader(n);
             for (int i = 0; i < n; i++)
             {
                 var m = set.PopRandom(random);

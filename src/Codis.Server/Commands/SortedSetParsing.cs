@@ -63,8 +63,8 @@ internal static class SortedSetParsing
         return true;
     }
 
-    /// <summary>A score as Redis 7.0 replies it: %.17g, "inf", "-inf".</summary>
-    public static void WriteScore(CommandContext ctx, double score) => ctx.Reply.WriteBulk(ScoreText(score));
+    /// <summary>A score as Redis 7.0 replies it: %.17g, "inf", "-inf"; a double in RESP3, a bulk string in RESP2.</summary>
+    public static void WriteScore(CommandContext ctx, double score) => ctx.Reply.WriteDouble(score);
 
     public static byte[] ScoreText(double score) =>
         score == 0 && double.IsNegative(score) ? "-0"u8.ToArray() : Encoding.ASCII.GetBytes(CommandContext.FormatDouble(score));

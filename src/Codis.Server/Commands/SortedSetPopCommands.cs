@@ -29,7 +29,7 @@ internal static class SortedSetPopCommands
             return;
         }
         var popped = PopEntries(ctx, ctx.Arg(1), zset, count, max);
-        SortedSetRangeCommands.WriteEntries(ctx, popped, withScores: true);
+        SortedSetRangeCommands.WriteEntries(ctx, popped, withScores: true, flat: ctx.ArgCount == 2);
     }
 
     /// <summary>Removes up to <paramref name="count"/> members from one end; deletes the key when it empties.</summary>
@@ -78,10 +78,12 @@ internal static class SortedSetPopCommands
         }
         if (count < 0)
         {
-            ctx.Reply.WriteArrayHeader(-count * (withScores ? 2 : 1));
+            if (withScores) ctx.Reply.WritePairsHeader(-count);
+            else ctx.Reply.WriteArrayHeader(-count);
             for (long i = 0; i < -count; i++)
             {
                 var (member, score) = zset.RandomEntry(random);
+                if (withScores) ctx.Reply.WritePairHeader();
                 ctx.Reply.WriteBulk(member);
                 if (withScores) SortedSetParsing.WriteScore(ctx, score);
             }

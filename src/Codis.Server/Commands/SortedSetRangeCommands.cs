@@ -121,11 +121,18 @@ internal static class SortedSetRangeCommands
         WriteEntries(ctx, result, withScores);
     }
 
-    internal static void WriteEntries(CommandContext ctx, List<(byte[] Member, double Score)> entries, bool withScores)
+    /// <summary>
+    /// Members, with their scores as [member, score] pairs in RESP3 (a flat array in RESP2) unless
+    /// <paramref name="flat"/> (ZPOPMIN without a count answers one flat pair in both protocols, as Redis 7.0).
+    /// </summary>
+    internal static void WriteEntries(CommandContext ctx, List<(byte[] Member, double Score)> entries, bool withScores, bool flat = false)
     {
-        ctx.Reply.WriteArrayHeader(entries.Count * (withScores ? 2 : 1));
+        bool pairs = withScores && !flat;
+        if (pairs) ctx.Reply.WritePairsHeader(entries.Count);
+        else ctx.Reply.WriteArrayHeader(entries.Count * (withScores ? 2 : 1));
         foreach (var (m, s) in entries)
         {
+            if (pairs) ctx.Reply.WritePairHeader();
             ctx.Reply.WriteBulk(m);
             if (withScores) SortedSetParsing.WriteScore(ctx, s);
         }

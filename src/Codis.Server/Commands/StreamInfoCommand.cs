@@ -53,7 +53,7 @@ internal static class StreamInfoCommand
                 r.WriteArrayHeader(g.Consumers.Count);
                 foreach (var c in g.Consumers.Values)
                 {
-                    r.WriteArrayHeader(6);
+                    r.WriteMapHeader(3);
                     r.WriteBulk("name"u8); r.WriteBulk(c.Name);
                     r.WriteBulk("pending"u8); r.WriteInteger(c.Pending.Count);
                     r.WriteBulk("idle"u8); r.WriteInteger(Math.Max(0, now - c.SeenTime));
@@ -65,7 +65,7 @@ internal static class StreamInfoCommand
                 if (s.Groups == null) return;
                 foreach (var g in s.Groups.Values)
                 {
-                    r.WriteArrayHeader(12);
+                    r.WriteMapHeader(6);
                     r.WriteBulk("name"u8); r.WriteBulk(g.Name);
                     r.WriteBulk("consumers"u8); r.WriteInteger(g.Consumers.Count);
                     r.WriteBulk("pending"u8); r.WriteInteger(g.Pending.Count);
@@ -111,7 +111,7 @@ internal static class StreamInfoCommand
             }
         }
         var r = ctx.Reply;
-        r.WriteArrayHeader(full ? 18 : 20);
+        r.WriteMapHeader(full ? 9 : 10);
         r.WriteBulk("length"u8); r.WriteInteger(s.Length);
         r.WriteBulk("radix-tree-keys"u8); r.WriteInteger(s.NodeCount);
         r.WriteBulk("radix-tree-nodes"u8); r.WriteInteger(RadixNodes(s));
@@ -137,7 +137,7 @@ internal static class StreamInfoCommand
         if (s.Groups == null) return;
         foreach (var g in s.Groups.Values)
         {
-            r.WriteArrayHeader(14);
+            r.WriteMapHeader(7);
             r.WriteBulk("name"u8); r.WriteBulk(g.Name);
             r.WriteBulk("last-delivered-id"u8); StreamArgs.WriteId(ctx, g.LastId);
             r.WriteBulk("entries-read"u8); WriteEntriesRead(ctx, g);
@@ -158,7 +158,7 @@ internal static class StreamInfoCommand
             r.WriteArrayHeader(g.Consumers.Count);
             foreach (var c in g.Consumers.Values)
             {
-                r.WriteArrayHeader(8);
+                r.WriteMapHeader(4);
                 r.WriteBulk("name"u8); r.WriteBulk(c.Name);
                 r.WriteBulk("seen-time"u8); r.WriteInteger(c.SeenTime);
                 r.WriteBulk("pel-count"u8); r.WriteInteger(c.Pending.Count);

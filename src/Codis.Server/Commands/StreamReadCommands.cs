@@ -172,11 +172,14 @@ internal static class StreamReadCommands
         if (served.Count > 0)
         {
             var effects = new List<byte[][]>();
-            ctx.Reply.WriteArrayHeader(served.Count);
+            // RESP3: a map of stream name to entries; RESP2: an array of [name, entries].
+            bool map = ctx.Reply.Resp3;
+            if (map) ctx.Reply.WriteMapHeader(served.Count);
+            else ctx.Reply.WriteArrayHeader(served.Count);
             foreach (var (k, s, gt, history, consumer, created) in served)
             {
                 var key = ctx.ArgBytes(streamsArg + k);
-                ctx.Reply.WriteArrayHeader(2);
+                if (!map) ctx.Reply.WriteArrayHeader(2);
                 ctx.Reply.WriteBulk(key);
                 if (groups[k] is not { } g) StreamArgs.WriteEntries(ctx, AfterId(s, gt), count);
                 else if (history) StreamGroupReads.ServeHistory(ctx, s, consumer!, gt, count);
@@ -251,8 +254,12 @@ internal static class StreamReadCommands
             gt = g.LastId;
         }
         if (value is not StreamValue s || s.LastId <= gt) return false;
-        ctx.Reply.WriteArrayHeader(1);
-        ctx.Reply.WriteArrayHeader(2);
+        if (ctx.Reply.Resp3) ctx.Reply.WriteMapHeader(1);
+        else
+        {
+            ctx.Reply.WriteArrayHeader(1);
+            ctx.Reply.WriteArrayHeader(2);
+        }
         ctx.Reply.WriteBulk(key);
         var effects = new List<byte[][]>();
         if (g == null) StreamArgs.WriteEntries(ctx, AfterId(s, gt), count);

@@ -36,6 +36,7 @@ internal static class ServerSettings
         s.Define(new Setting { Name = "maxmemory", Kind = SettingKind.Memory, Default = "0", Min = 0, Max = long.MaxValue, Description = "memory limit in bytes (0 = none): keys are evicted by maxmemory-policy, or writes refused, above it" });
         s.Define(new Setting { Name = "maxmemory-policy", Kind = SettingKind.Enum, Default = "noeviction", Choices = Storage.Eviction.EvictionPolicies.Names,
             Description = "what goes when memory is over maxmemory: (allkeys|volatile)-(lru|lfu|random), volatile-ttl, or noeviction (writes get OOM errors)" });
+        s.Define(new Setting { Name = "tracking-table-max-keys", Kind = SettingKind.Integer, Default = "1000000", Min = 0, Max = long.MaxValue, Description = "keys the client-side caching table holds (0 = no limit)" });
         s.Define(new Setting { Name = "maxmemory-samples", Kind = SettingKind.Integer, Default = "5", Min = 1, Max = int.MaxValue, Description = "keys sampled per database to pick an LRU/LFU/TTL victim" });
         s.Define(new Setting { Name = "maxmemory-eviction-tenacity", Kind = SettingKind.Integer, Default = "10", Min = 0, Max = 100,
             Description = "time a command may spend evicting before the cron goes on (10 = 500 us, +15% per point, 100 = no limit)" });

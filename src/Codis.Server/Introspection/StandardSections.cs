@@ -89,7 +89,7 @@ internal static class StandardSections
             .Field("client_recent_max_input_buffer", server.Stats.ClientRecentMaxInputBuffer)
             .Field("client_recent_max_output_buffer", server.Stats.ClientRecentMaxOutputBuffer)
             .Field("blocked_clients", server.Blocking.BlockedClients)
-            .Field("tracking_clients", 0)
+            .Field("tracking_clients", server.Keyspace.Tracking?.Clients ?? 0)
             .Field("clients_in_timeout_table", 0);
     }
 
@@ -225,9 +225,9 @@ internal static class StandardSections
             .Field("active_defrag_key_misses", 0)
             .Field("total_active_defrag_time", 0)
             .Field("current_active_defrag_time", 0)
-            .Field("tracking_total_keys", 0)
-            .Field("tracking_total_items", 0)
-            .Field("tracking_total_prefixes", 0)
+            .Field("tracking_total_keys", server.Keyspace.Tracking?.Keys ?? 0)
+            .Field("tracking_total_items", server.Keyspace.Tracking?.Items ?? 0)
+            .Field("tracking_total_prefixes", server.Keyspace.Tracking?.PrefixCount ?? 0)
             .Field("unexpected_error_replies", 0)
             .Field("total_error_replies", st.ErrorReplies)
             .Field("dump_payload_sanitizations", 0)

@@ -29,6 +29,12 @@ internal sealed class ClientSession
     public int DbIndex { get; set; }
     public bool Authenticated { get; set; }
 
+    /// <summary>CLIENT TRACKING ON: this client's client-side caching settings; null while off.</summary>
+    public Tracking.ClientTracking? Tracking { get; set; }
+
+    /// <summary>HELLO 3: the connection speaks RESP3 (its writer follows; CLIENT LIST resp=3).</summary>
+    public bool Resp3 { get; set; }
+
     /// <summary>The ACL user this connection runs as; internal sessions (replication, AOF, scripts) run unchecked.</summary>
     public Acl.AclUser User { get; set; } = Acl.AclUser.Superuser;
     public string LastCommand { get; set; } = "NULL";

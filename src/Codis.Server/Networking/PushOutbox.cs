@@ -31,7 +31,11 @@ internal sealed class PushOutbox(ClientSession session)
 
     public bool HasPending => Volatile.Read(ref woken);
 
-    /// <summary>Queues one frame (under the keyspace lock); false when the client broke its limit and is being closed.</summary>
+    /// <summary>
+    /// Queues one frame (under the keyspace lock); false when the client broke its limit and is being closed.
+    /// Frames are encoded once for every receiver as RESP2 arrays: for a RESP3 client the array's "*" becomes the
+    /// push type "&gt;" (same length, same items).
+    /// </summary>
     public bool Push(ReadOnlySpan<byte> frame, OutputLimit limit)
     {
         bool wake;
@@ -49,7 +53,10 @@ internal sealed class PushOutbox(ClientSession session)
                 session.Kill();
                 return false;
             }
-            pending.Write(frame);
+            var dst = pending.GetSpan(frame.Length);
+            frame.CopyTo(dst);
+            if (session.Resp3 && dst[0] == (byte)'*') dst[0] = (byte)'>';
+            pending.Advance(frame.Length);
             wake = !woken;
             woken = true;
         }

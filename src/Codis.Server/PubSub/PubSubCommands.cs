@@ -6,7 +6,8 @@ namespace Codis.Server.PubSub;
 /// SUBSCRIBE UNSUBSCRIBE PSUBSCRIBE PUNSUBSCRIBE PUBLISH PUBSUB, and the sharded SSUBSCRIBE SUNSUBSCRIBE SPUBLISH
 /// (without Redis Cluster a namespace of their own, as in a standalone Redis 7), with RESP2 replies as Redis 7.0 sends them. A
 /// client with any subscription is in the subscribed state (<see cref="Networking.ClientSession.InPubSubMode"/>):
-/// the server then refuses everything but these, PING, QUIT and RESET. Pub/sub is not written to the AOF; PUBLISH
+/// in RESP2 the server then refuses everything but these, PING, QUIT and RESET; in RESP3 any command runs, and
+/// messages and confirmations are push frames. Pub/sub is not written to the AOF; PUBLISH
 /// goes to replicas (as in Redis), so a replica's subscribers get the master's messages too.
 /// </summary>
 internal static class PubSubCommands
@@ -140,7 +141,7 @@ internal static class PubSubCommands
     private static void WriteConfirmation(CommandContext ctx, ReadOnlySpan<byte> kind, byte[]? name, int count)
     {
         var r = ctx.Reply;
-        r.WriteArrayHeader(3);
+        r.WritePushHeader(3); // a push in RESP3, as Redis 7.0 sends confirmations
         r.WriteBulk(kind);
         if (name == null) r.WriteNullBulk();
         else r.WriteBulk(name);

@@ -40,7 +40,7 @@ internal sealed class PubSubHub
     /// <summary>Sharded channels with at least one subscriber (INFO pubsubshard_channels).</summary>
     public int ShardChannelCount => shardChannels.Count;
 
-    /// <summary>What a client in the subscribed state may still run (RESP2).</summary>
+    /// <summary>What a RESP2 client in the subscribed state may still run (a RESP3 client runs anything).</summary>
     public static bool AllowedWhenSubscribed(Commands.CommandSpec spec) =>
         spec.Name is "ping" or "subscribe" or "unsubscribe" or "psubscribe" or "punsubscribe" or "ssubscribe" or "sunsubscribe"
             or "quit" or "reset";

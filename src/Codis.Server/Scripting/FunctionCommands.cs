@@ -231,7 +231,7 @@ internal static class FunctionCommands
         reply.WriteArrayHeader(selected.Count);
         foreach (var library in selected)
         {
-            reply.WriteArrayHeader(withCode ? 8 : 6);
+            reply.WriteMapHeader(withCode ? 4 : 3);
             reply.WriteBulk("library_name");
             reply.WriteBulk(library.Name);
             reply.WriteBulk("engine");
@@ -240,7 +240,7 @@ internal static class FunctionCommands
             reply.WriteArrayHeader(library.Functions.Count);
             foreach (var f in library.Functions)
             {
-                reply.WriteArrayHeader(6);
+                reply.WriteMapHeader(3);
                 reply.WriteBulk("name");
                 reply.WriteBulk(f.Name);
                 reply.WriteBulk("description");
@@ -268,7 +268,7 @@ internal static class FunctionCommands
     {
         int n = 0;
         foreach (var (flag, _) in FlagNames) if ((flags & flag) != 0) n++;
-        reply.WriteArrayHeader(n);
+        reply.WriteSetHeader(n);
         foreach (var (flag, name) in FlagNames) if ((flags & flag) != 0) reply.WriteSimpleString(name);
     }
 }

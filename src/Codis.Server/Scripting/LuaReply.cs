@@ -5,16 +5,21 @@ using static Codis.Server.Scripting.LuaNative;
 namespace Codis.Server.Scripting;
 
 /// <summary>
-/// A script's return value as the RESP2 reply, by Redis's rules: number → integer (truncated), string → bulk,
-/// true → 1, false and nil → nil, {err=} → error, {ok=} → status, {double=} → bulk, {map=}/{set=} → flat arrays,
-/// a table → array up to its first nil. Tables are read raw: a metatable cannot run code here.
+/// A script's return value as the caller's reply, by Redis 7.0's rules: number → integer (truncated), string → bulk,
+/// {err=} → error, {ok=} → status, {double=} → double, {big_number=} → big number, {map=} → map, {set=} → set,
+/// {verbatim_string=} → verbatim string (each as the caller's protocol writes it: RESP2 gets bulk strings and flat
+/// arrays), a table → array up to its first nil. Booleans follow the script's own protocol (redis.setresp):
+/// RESP2 true → 1 and false → nil, RESP3 → booleans. Tables are read raw: a metatable cannot run code here.
 /// </summary>
 internal static class LuaReply
 {
     /// <summary>Deeper tables are cut here (the C# stack is finite; Redis stops at its Lua stack limit).</summary>
     private const int MaxDepth = 1000;
 
-    public static void Write(IntPtr l, int idx, RespWriter reply) => Write(l, idx, reply, 0);
+    public static void Write(IntPtr l, int idx, RespWriter reply, bool scriptResp3 = false) => Write(l, idx, reply, depth: scriptResp3 ? Resp3Flag : 0);
+
+    /// <summary>The script ran in RESP3: carried in the depth's high bit, so the recursion keeps one int.</summary>
+    private const int Resp3Flag = 1 << 30;
 
     private static void Write(IntPtr l, int idx, RespWriter reply, int depth)
     {
@@ -27,11 +32,14 @@ internal static class LuaReply
             case TNumber:
                 reply.WriteInteger(lua_isinteger(l, idx) != 0 ? ToInteger(l, idx) : Truncate(ToNumber(l, idx)));
                 break;
+            case TBoolean when (depth & Resp3Flag) != 0:
+                reply.WriteBoolean(lua_toboolean(l, idx) != 0);
+                break;
             case TBoolean:
                 if (lua_toboolean(l, idx) != 0) reply.WriteInteger(1);
                 else reply.WriteNullBulk();
                 break;
-            case TTable when depth >= MaxDepth || lua_checkstack(l, 8) == 0:
+            case TTable when (depth & ~Resp3Flag) >= MaxDepth || lua_checkstack(l, 8) == 0:
                 reply.WriteError("ERR reached lua stack limit");
                 break;
             case TTable:
@@ -65,14 +73,20 @@ internal static class LuaReply
         lua_settop(l, -2);
         if (Field(l, idx, "double") == TNumber)
         {
-            reply.WriteBulk(ScriptEngine.FormatFloat(ToNumber(l, -1)));
+            reply.WriteDouble(ToNumber(l, -1));
             lua_settop(l, -2);
             return;
         }
         lua_settop(l, -2);
         if (Field(l, idx, "big_number") == TString)
         {
-            reply.WriteBulk(ToSpan(l, -1, out _));
+            reply.WriteBigNumber(ToSpan(l, -1, out _));
+            lua_settop(l, -2);
+            return;
+        }
+        lua_settop(l, -2);
+        if (Field(l, idx, "verbatim_string") == TTable && WriteVerbatim(l, lua_gettop(l), reply))
+        {
             lua_settop(l, -2);
             return;
         }
@@ -117,7 +131,8 @@ internal static class LuaReply
             count++;
             lua_settop(l, -2);
         }
-        reply.WriteArrayHeader(withValues ? count * 2 : count);
+        if (withValues) reply.WriteMapHeader(count);
+        else reply.WriteSetHeader(count);
         lua_pushnil(l);
         while (lua_next(l, t) != 0)
         {
@@ -128,6 +143,20 @@ internal static class LuaReply
             if (withValues) Write(l, lua_gettop(l), reply, depth);
             lua_settop(l, -2);
         }
+    }
+
+    /// <summary>{verbatim_string={format="txt", string="..."}}: false (nothing written) when either field is missing.</summary>
+    private static bool WriteVerbatim(IntPtr l, int t, RespWriter reply)
+    {
+        bool ok = Field(l, t, "format") == TString & Field(l, t, "string") == TString;
+        if (ok)
+        {
+            string format = System.Text.Encoding.UTF8.GetString(ToSpan(l, -2, out _));
+            if (format.Length == 3) reply.WriteVerbatim(ToSpan(l, -1, out _), format);
+            else ok = false;
+        }
+        lua_settop(l, -3);
+        return ok;
     }
 
     private static int Field(IntPtr l, int idx, string name)

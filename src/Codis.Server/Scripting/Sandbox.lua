@@ -302,7 +302,7 @@ local function missing(name)
 end
 
 -- The redis library.
-local call, set_repl, known = native.call, native.set_repl, native.known
+local call, set_repl, set_resp, known = native.call, native.set_repl, native.set_resp, native.known
 local redislib = {
   LOG_DEBUG = 0, LOG_VERBOSE = 1, LOG_NOTICE = 2, LOG_WARNING = 3,
   REPL_NONE = 0, REPL_AOF = 1, REPL_SLAVE = 2, REPL_REPLICA = 2, REPL_ALL = 3,
@@ -357,7 +357,7 @@ redislib.setresp = function(...)
   if select("#", ...) ~= 1 then raise("redis.setresp() requires one argument.") end
   local v = ...
   if v ~= 2 and v ~= 3 then raise("RESP version must be 2 or 3.") end
-  if v == 3 then raise("RESP3 is not supported by codis-server: scripts see RESP2 replies") end
+  set_resp(v)
 end
 redislib.set_repl = function(...)
   if select("#", ...) ~= 1 then raise("redis.set_repl() requires one argument.") end

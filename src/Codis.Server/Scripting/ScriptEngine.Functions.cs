@@ -111,11 +111,11 @@ internal sealed partial class ScriptEngine
     /// <summary>FUNCTION STATS: the function running (name, its FCALL, how long) and the engine's counts.</summary>
     public void WriteFunctionStats(RespWriter reply)
     {
-        reply.WriteArrayHeader(4);
+        reply.WriteMapHeader(2);
         reply.WriteBulk("running_script");
         if (runningFunction is { } call)
         {
-            reply.WriteArrayHeader(6);
+            reply.WriteMapHeader(3);
             reply.WriteBulk("name");
             reply.WriteBulk(runningSha);
             reply.WriteBulk("command");
@@ -129,9 +129,9 @@ internal sealed partial class ScriptEngine
             reply.WriteNullBulk();
         }
         reply.WriteBulk("engines");
-        reply.WriteArrayHeader(2);
+        reply.WriteMapHeader(1);
         reply.WriteBulk("LUA");
-        reply.WriteArrayHeader(4);
+        reply.WriteMapHeader(2);
         reply.WriteBulk("libraries_count");
         reply.WriteInteger(server.Functions.LibraryCount);
         reply.WriteBulk("functions_count");

@@ -172,6 +172,7 @@ internal sealed unsafe partial class ScriptEngine
         Native(l, "sha1hex", &NativeSha1Hex);
         Native(l, "log", &NativeLog);
         Native(l, "set_repl", &NativeSetRepl);
+        Native(l, "set_resp", &NativeSetResp);
         Native(l, "known", &NativeKnown);
         Native(l, "json_encode", &LuaJson.Encode);
         Native(l, "json_decode", &LuaJson.Decode);
@@ -270,6 +271,7 @@ internal sealed unsafe partial class ScriptEngine
         session.IsReplay = ctx.Client.IsReplay;
         session.IsMasterLink = ctx.Client.IsMasterLink;
         caller = ctx.Client;
+        SetResp(false);
         BeginRun(name, readOnly, function ? ctx.Args : null);
         try
         {
@@ -279,7 +281,7 @@ internal sealed unsafe partial class ScriptEngine
             if (function) PushKeysAndArgs(l, ctx, numkeys);
             int status = PCall(l, function ? 2 : 0, 1, 1);
             if (killRequested) vm.HookArmed = false;
-            if (status == Ok) LuaReply.Write(l, 2, ctx.Reply);
+            if (status == Ok) LuaReply.Write(l, 2, ctx.Reply, scriptResp3: session.Resp3);
             else ctx.Error(ErrorText(l, 2, name, status, function));
         }
         finally
@@ -450,6 +452,21 @@ internal sealed unsafe partial class ScriptEngine
     {
         From(l).server.Propagation.HeldTargets = (int)ToInteger(l, 1);
         return 0;
+    }
+
+    /// <summary>redis.setresp(2|3): the protocol redis.call replies are read in (and how booleans are returned).</summary>
+    [UnmanagedCallersOnly]
+    private static int NativeSetResp(IntPtr l)
+    {
+        From(l).SetResp(ToInteger(l, 1) == 3);
+        return 0;
+    }
+
+    /// <summary>The script client's protocol: every run starts in RESP2, as in Redis.</summary>
+    private void SetResp(bool resp3)
+    {
+        session.Resp3 = resp3;
+        replyWriter.Resp3 = resp3;
     }
 
     [UnmanagedCallersOnly]

@@ -123,10 +123,14 @@ internal sealed class Keyspace
         if (handler != null) handler(db, key.ToArray());
     }
 
+    /// <summary>Client-side caching (CLIENT TRACKING); null until a client first turns it on.</summary>
+    public Tracking.TrackingTable? Tracking { get; set; }
+
     public void OnModified(Database db, ReadOnlySpan<byte> key)
     {
         Dirty++;
         if (db.HasWatches) db.TouchWatched(key);
+        Tracking?.Invalidate(key);
         var handler = KeyModified;
         if (handler != null) handler(db, key.ToArray());
     }
@@ -144,6 +148,7 @@ internal sealed class Keyspace
         Dirty++;
         ExpiredKeys++;
         if (db.HasWatches) db.TouchWatched(key);
+        Tracking?.Invalidate(key);
         KeyDeletedByServer?.Invoke(db, key);
         KeyModified?.Invoke(db, key);
         Notify(PubSub.NotifyType.Expired, "expired"u8, db, key);
@@ -155,6 +160,7 @@ internal sealed class Keyspace
         Dirty++;
         EvictedKeys++;
         if (db.HasWatches) db.TouchWatched(key);
+        Tracking?.Invalidate(key);
         KeyDeletedByServer?.Invoke(db, key);
         KeyModified?.Invoke(db, key);
         Notify(PubSub.NotifyType.Evicted, "evicted"u8, db, key);
@@ -183,6 +189,7 @@ internal sealed class Keyspace
     public void FlushAll()
     {
         foreach (var db in databases) db.Clear();
+        Tracking?.InvalidateAll();
         Dirty++;
     }
 

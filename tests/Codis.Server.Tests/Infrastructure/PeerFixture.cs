@@ -8,10 +8,19 @@ namespace Codis.Server.Tests.Infrastructure;
 /// Our codis-server and Debian's redis-server 7.0 side by side: the same commands go to both and the replies
 /// must be identical. Redis is the oracle for exact texts, number formats and edge cases.
 /// </summary>
-public sealed class PeerFixture : IDisposable
+public class PeerFixture : IDisposable
 {
-    public CodisServerProcess Codis { get; } = CodisServerProcess.Start();
-    public RedisServerProcess Redis { get; } = RedisServerProcess.Start();
+    public PeerFixture() : this([]) { }
+
+    /// <summary>Both servers started with the same extra flags.</summary>
+    protected PeerFixture(string[] flags)
+    {
+        Codis = CodisServerProcess.Start(flags);
+        Redis = RedisServerProcess.Start(flags);
+    }
+
+    public CodisServerProcess Codis { get; }
+    public RedisServerProcess Redis { get; }
 
     /// <summary>
     /// Runs a script (one command per line; words split on spaces, "..." for a word with spaces or an empty one,
@@ -74,5 +83,9 @@ public sealed class PeerFixture : IDisposable
     {
         Codis.Dispose();
         Redis.Dispose();
+        GC.SuppressFinalize(this);
     }
 }
+
+/// <summary>Both servers with DEBUG allowed (it is refused by default in Redis 7, and cannot be turned on at run time).</summary>
+public sealed class DebugPeerFixture() : PeerFixture(["--enable-debug-command", "yes"]);

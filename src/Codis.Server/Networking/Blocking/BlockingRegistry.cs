@@ -42,6 +42,8 @@ internal sealed class BlockingRegistry(CodisServer server)
     /// Blocks the command running in <paramref name="ctx"/>: registers the client on every key and sets
     /// <see cref="CommandContext.Blocked"/>, which stops the client's batch until the wait ends.
     /// </summary>
+    private static readonly byte[] Resp3Null = "_\r\n"u8.ToArray();
+
     public void Block(CommandContext ctx, byte[][] keys, long deadline, byte[] timeoutReply, BlockedServe serve, bool serveEach = false)
     {
         var args = new byte[ctx.ArgCount][];
@@ -55,7 +57,8 @@ internal sealed class BlockingRegistry(CodisServer server)
             Command = ctx.Command,
             Serve = serve,
             Deadline = deadline,
-            TimeoutReply = timeoutReply,
+            // A RESP3 client's null array is "_" (the blocking commands all time out with a null array).
+            TimeoutReply = ctx.Client.Resp3 && timeoutReply.AsSpan().SequenceEqual("*-1\r\n"u8) ? Resp3Null : timeoutReply,
             ServeEach = serveEach,
         };
         foreach (var key in keys)
@@ -125,7 +128,7 @@ internal sealed class BlockingRegistry(CodisServer server)
     private bool TryServe(BlockedClient b, byte[] key)
     {
         var buffer = new ArrayBufferWriter<byte>(64);
-        var writer = new RespWriter(buffer);
+        var writer = new RespWriter(buffer) { Resp3 = b.Session.Resp3 };
         var ctx = new CommandContext(server, b.Session, writer) { Args = b.Request, Command = b.Command };
         server.Keyspace.RefreshClock();
         long dirtyBefore = server.Keyspace.Dirty;
