@@ -431,9 +431,19 @@ internal sealed partial class CodisServer
         Keyspace.CountLookups = spec.Has(CommandFlags.ReadOnly);
         long dirtyBefore = Keyspace.Dirty;
         var tracking = Keyspace.Tracking; // null until a client first turns CLIENT TRACKING on
-        if (tracking != null) tracking.Writer = client;
+        var tracked = client; // whose reads and writes these are: a script's calls count for its caller, as in Redis
+        if (tracking != null)
+        {
+            if (client.IsScript && Scripts.Caller is { } scriptCaller) tracked = scriptCaller;
+            tracking.Writer = tracked;
+        }
         spec.Handler(ctx);
-        if (tracking != null) AfterTracked(tracking, client, counted, request);
+        if (tracking != null)
+        {
+            // Redis 7.0 remembers, for a read inside a script, the keys the EVAL/FCALL declared (not the call's own).
+            var (keysOf, keysIn) = client.IsScript && tracked != client ? Scripts.CallerCommand : (counted, request);
+            AfterTracked(tracking, tracked, counted, keysOf, keysIn, inScript: client.IsScript);
+        }
         long end = Stopwatch.GetTimestamp();
         long elapsed = end - start;
         Propagation.AfterCommand(ctx, request, dirtyBefore);
@@ -459,14 +469,15 @@ internal sealed partial class CodisServer
     }
 
     /// <summary>Client-side caching after a command: the keys a tracking client read, BCAST invalidations, CLIENT CACHING's one-shot flag.</summary>
-    private static void AfterTracked(Tracking.TrackingTable tracking, ClientSession client, CommandSpec counted, RespRequest request)
+    private static void AfterTracked(Tracking.TrackingTable tracking, ClientSession client, CommandSpec counted, CommandSpec keysOf, RespRequest keysIn, bool inScript)
     {
         tracking.Writer = null;
         if (client.Tracking is { } t)
         {
-            if (!t.Bcast && counted.Has(CommandFlags.ReadOnly)) tracking.Remember(client, t, counted, request);
-            // As Redis's resetClient: CLIENT CACHING's flag lasts until a command other than CLIENT ... outside MULTI.
-            if (client.Multi == null && !counted.Name.StartsWith("client|", StringComparison.Ordinal)) t.CachingOnce = false;
+            if (!t.Bcast && counted.Has(CommandFlags.ReadOnly)) tracking.Remember(client, t, keysOf, keysIn);
+            // As Redis's resetClient: CLIENT CACHING's flag lasts until a command other than CLIENT ... outside MULTI
+            // (a script's calls are part of its EVAL, which ends the flag).
+            if (!inScript && client.Multi == null && !counted.Name.StartsWith("client|", StringComparison.Ordinal)) t.CachingOnce = false;
         }
         tracking.FlushBroadcasts();
     }

@@ -23,6 +23,12 @@ internal sealed partial class ScriptEngine
     /// <summary>The client whose script runs: its ACL user is checked for every redis.call.</summary>
     private Networking.ClientSession? caller;
 
+    /// <summary>The client whose script or function runs now (client-side caching counts its calls for it), or null.</summary>
+    internal Networking.ClientSession? Caller => running ? caller : null;
+
+    /// <summary>The EVAL/FCALL being run and its arguments (Redis 7.0 tracks its declared keys for a read in the script).</summary>
+    internal (CommandSpec Spec, Core.Resp.RespRequest Request) CallerCommand { get; private set; }
+
     [UnmanagedCallersOnly]
     private static int NativeCall(IntPtr l)
     {

@@ -271,6 +271,7 @@ internal sealed unsafe partial class ScriptEngine
         session.IsReplay = ctx.Client.IsReplay;
         session.IsMasterLink = ctx.Client.IsMasterLink;
         caller = ctx.Client;
+        CallerCommand = (ctx.Command, ctx.Args);
         SetResp(false);
         BeginRun(name, readOnly, function ? ctx.Args : null);
         try

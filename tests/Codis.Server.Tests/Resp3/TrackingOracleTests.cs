@@ -100,6 +100,27 @@ public partial class TrackingOracleTests(PeerFixture peers) : IClassFixture<Peer
         """);
 
     [Fact]
+    public void ScriptsReadsAndWrites_CountForTheCaller_SameAsRedis() => AssertSame("""
+        b flushall
+        a hello 3
+        a client tracking on noloop
+        a eval "return redis.call('get','s1')" 0
+        b set s1 x
+        a eval "return redis.call('get',KEYS[1])" 1 s1
+        b set s1 y
+        a eval "return redis.call('get',KEYS[1])" 1 s2
+        a eval "return redis.call('set',KEYS[1],'mine')" 1 s2
+        a eval "return redis.call('get',KEYS[1])" 1 s2
+        b set s2 theirs
+        a client tracking off
+        a client tracking on optin
+        a client caching yes
+        a eval "redis.call('get',KEYS[1]); return redis.call('get',KEYS[2])" 2 s3 s4
+        b mset s3 1 s4 2
+        a client tracking off
+        """);
+
+    [Fact]
     public void Bcast_Prefixes_SameAsRedis() => AssertSame("""
         b flushall
         a hello 3
