@@ -55,6 +55,15 @@ public static class DashboardRoutes
     /// <summary>force: switch even when the replica has not caught up (what it lacks is lost). Answers the promotion's record.</summary>
     public static string GroupPromote(string x, int gid, string addr, bool force) => $"/api/topom/group/promote/{x}/{gid}/{E(addr)}/{(force ? 1 : 0)}";
 
+    /// <summary>Redis Sentinel (reference/codis.md §7.3): add checks it with SENTINEL FLUSHCONFIG; the list is then out of sync until resync-all.</summary>
+    public static string SentinelAdd(string x, string addr) => $"/api/topom/sentinels/add/{x}/{E(addr)}";
+    /// <summary>force: drop it from the list also when it can't be reached to forget the groups.</summary>
+    public static string SentinelDel(string x, string addr, bool force) => $"/api/topom/sentinels/del/{x}/{E(addr)}/{(force ? 1 : 0)}";
+    /// <summary>Every sentinel monitors every group ("&lt;product&gt;-&lt;gid&gt;") with the sentinel_* settings; every proxy gets the list.</summary>
+    public static string SentinelResyncAll(string x) => $"/api/topom/sentinels/resync-all/{x}";
+    public static string SentinelInfo(string addr) => $"/api/topom/sentinels/info/{E(addr)}";
+    public static string SentinelMonitored(string addr) => $"/api/topom/sentinels/info/{E(addr)}/monitored";
+
     public static string SlotsInit(string x, bool force) => $"/api/topom/slots/init/{x}/{(force ? 1 : 0)}";
     /// <summary>Assign an inclusive range of offline slots to a group (gid 0: set them offline) — the seed's range-set.</summary>
     public static string SlotsAssignRange(string x, int beg, int end, int gid) => $"/api/topom/slots/assign-range/{x}/{beg}/{end}/{gid}";
