@@ -35,7 +35,12 @@ internal sealed class HealthMonitor(Topom topom)
     private readonly TimeSpan downAfter = topom.Settings["failover_down_after"].AsDuration;
     private readonly Servers.RedisOps probe = new(topom.Settings["product_auth"].Value, TimeSpan.FromSeconds(1));
 
+    private bool sentinelMode;
+    private readonly ConcurrentDictionary<string, ServerHealth> sentinelHealth = new();
+
     public IReadOnlyDictionary<string, ServerHealth> Servers => servers;
+    /// <summary>INFO of every configured sentinel, as of the last round.</summary>
+    public IReadOnlyDictionary<string, ServerHealth> Sentinels => sentinelHealth;
     public IReadOnlyDictionary<string, ProxyHealth> Proxies => proxies;
     public IReadOnlyList<FailoverEvent> Events => events.ToList();
 
@@ -47,9 +52,18 @@ internal sealed class HealthMonitor(Topom topom)
             try
             {
                 await ProbeAsync(ct).ConfigureAwait(false);
+                // With sentinels configured, Sentinel is the one promoter (docs/guide/failover.md, "With Redis Sentinel"):
+                // a second one would fight it, promoting another replica or repointing the servers it just repointed.
+                bool sentinels = topom.SentinelSnapshot().Any;
+                if (sentinels != sentinelMode)
+                {
+                    sentinelMode = sentinels;
+                    Log.Info(sentinels ? "sentinels configured: the dashboard's own failover and replica repointing are off (Sentinel fails over)"
+                        : "no sentinels: the dashboard's own failover is on");
+                }
                 // a freshly started dashboard has no history: give every master a full down-after window first
-                if (downAfter > TimeSpan.Zero && DateTimeOffset.UtcNow - started >= downAfter) await FailoverAsync(ct).ConfigureAwait(false);
-                await RepairReplicasAsync(ct).ConfigureAwait(false);
+                if (!sentinels && downAfter > TimeSpan.Zero && DateTimeOffset.UtcNow - started >= downAfter) await FailoverAsync(ct).ConfigureAwait(false);
+                if (!sentinels) await RepairReplicasAsync(ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e)
@@ -102,7 +116,23 @@ internal sealed class HealthMonitor(Topom topom)
                 proxies[p.Model.Token] = new ProxyHealth(null, e.Message, now);
             }
         });
-        await Task.WhenAll(serverTasks.Concat(proxyTasks)).ConfigureAwait(false);
+        var sentinelAddrs = topom.SentinelSnapshot().Servers ?? [];
+        foreach (var gone in sentinelHealth.Keys.Where(a => !sentinelAddrs.Contains(a))) sentinelHealth.TryRemove(gone, out _);
+        var sentinelTasks = sentinelAddrs.Select(async addr =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            try
+            {
+                var r = await Task.Run(() => Codis.Core.Sentinel.SentinelQuery.Call(addr, TimeSpan.FromSeconds(1), "INFO"), ct)
+                    .WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
+                sentinelHealth[addr] = new ServerHealth(Codis.Dashboard.Servers.RedisOps.ParseInfo(r.Text ?? ""), null, now, now);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or ArgumentException)
+            {
+                sentinelHealth[addr] = new ServerHealth(null, e.Message, now, sentinelHealth.GetValueOrDefault(addr)?.LastOk ?? now);
+            }
+        });
+        await Task.WhenAll(serverTasks.Concat(proxyTasks).Concat(sentinelTasks)).ConfigureAwait(false);
     }
 
     /// <summary>
