@@ -61,6 +61,17 @@ public class SentinelFailoverTests(ITestOutputHelper output)
         var (master, replica) = (cluster.Groups[1][0], cluster.Groups[1][1]);
         var failover = await KillAndMeasureAsync(cluster, sentinels, gid: 2, master, replica, "with the dashboard stopped");
         Assert.InRange(failover, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
+
+        // the dashboard, started again, learns the switch from the sentinels and does not send the proxy back
+        cluster.Dashboard = cluster.Env.StartDashboard();
+        SeedEnv.Eventually(() => GroupAsync(cluster, 2).GetAwaiter().GetResult()["servers"]![0]!["server"]!.GetValue<string>() == FaultCluster.Addr(replica),
+            TimeSpan.FromSeconds(30), "the restarted dashboard's group 2 names the new master first");
+        await Task.Delay(2000); // a few health rounds
+        var slot = (await Http.GetFromJsonAsync<JsonNode>($"http://{cluster.Proxies[0].AdminAddr}/proxy/slots"))!.AsArray()[600]!;
+        Assert.Equal(FaultCluster.Addr(replica), slot["backend_addr"]!.GetValue<string>());
+        using var c = cluster.Proxies[0].Client();
+        Assert.Equal("OK", c.Call("SET", Keys.TagIn(512, 1023, "r") + "x", "1").Text);
+        Assert.Empty((await cluster.Env.GetAsync(DashboardRoutes.Failovers))!.AsArray());
     }
 
     /// <summary>Three sentinels, added and resynced through codis-admin; returns once they see each group's replica and each other.</summary>
