@@ -154,6 +154,7 @@ public class SentinelFailoverTests(ITestOutputHelper output)
         output.WriteLine($"Redis Sentinel failover {how}: kill -9 of group {gid}'s master → first write acknowledged through the proxy: " +
             $"{failover.TotalSeconds:0.00} s (sentinel down-after 1 s, 3 sentinels, quorum 2); {errors - errorsBefore} failed requests meanwhile, {acks} acknowledged in all");
 
+        foreach (var line in proxy.Output.Split('\n').Where(l => l.Contains("sentinel")).TakeLast(6)) output.WriteLine("proxy: " + line.TrimEnd());
         string product = cluster.Env.Product;
         Assert.All(sentinels, s => Assert.Equal(FaultCluster.Addr(replica), s.MasterAddr($"{product}-{gid}")));
         Assert.Equal("master", FaultCluster.Info(replica)["role"]);
