@@ -52,18 +52,20 @@ internal sealed class HealthMonitor(Topom topom)
             try
             {
                 await ProbeAsync(ct).ConfigureAwait(false);
-                // With sentinels configured, Sentinel is the one promoter (docs/guide/failover.md, "With Redis Sentinel"):
-                // a second one would fight it, promoting another replica or repointing the servers it just repointed.
-                bool sentinels = topom.SentinelSnapshot().Any;
+                // A group Sentinel watches has one promoter, Sentinel (docs/guide/failover.md, "With Redis Sentinel"): the
+                // dashboard would fight it, promoting another replica or repointing the servers it just repointed.
+                var bySentinel = SentinelGroups();
+                bool sentinels = bySentinel.All || bySentinel.Gids.Count > 0;
                 if (sentinels != sentinelMode)
                 {
                     sentinelMode = sentinels;
-                    Log.Info(sentinels ? "sentinels configured: the dashboard's own failover and replica repointing are off (Sentinel fails over)"
-                        : "no sentinels: the dashboard's own failover is on");
+                    Log.Info(sentinels ? "sentinels configured: the dashboard's own failover and replica repointing are off for the groups they monitor (Sentinel fails over)"
+                        : "no sentinels monitor the groups: the dashboard's own failover is on");
                 }
+                bool Mine(int gid) => !bySentinel.All && !bySentinel.Gids.Contains(gid);
                 // a freshly started dashboard has no history: give every master a full down-after window first
-                if (!sentinels && downAfter > TimeSpan.Zero && DateTimeOffset.UtcNow - started >= downAfter) await FailoverAsync(ct).ConfigureAwait(false);
-                if (!sentinels) await RepairReplicasAsync(ct).ConfigureAwait(false);
+                if (downAfter > TimeSpan.Zero && DateTimeOffset.UtcNow - started >= downAfter) await FailoverAsync(Mine, ct).ConfigureAwait(false);
+                await RepairReplicasAsync(Mine, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e)
@@ -165,10 +167,22 @@ internal sealed class HealthMonitor(Topom topom)
         }
     }
 
-    private async Task FailoverAsync(CancellationToken ct)
+    /// <summary>
+    /// The groups left to Sentinel: all of them while the sentinels are in sync (resync-all done and nothing changed
+    /// since), and in any case those the sentinels last reported monitoring.
+    /// </summary>
+    private (bool All, HashSet<int> Gids) SentinelGroups()
+    {
+        var m = topom.SentinelSnapshot();
+        if (!m.Any) return (false, []);
+        return (!m.OutOfSync, topom.SentinelMasters.Keys.ToHashSet());
+    }
+
+    private async Task FailoverAsync(Func<int, bool> mine, CancellationToken ct)
     {
         foreach (var g in topom.GroupsSnapshot())
         {
+            if (!mine(g.Id)) continue;
             if (g.Master is not { } master || g.Servers.Length < 2 || g.IsPromoting) continue;
             if (servers.GetValueOrDefault(master) is not { Error: not null } h) continue;
             var down = h.At - h.LastOk;
@@ -219,10 +233,11 @@ internal sealed class HealthMonitor(Topom topom)
     }
 
     /// <summary>Repoints replicas (e.g. a dead master that came back) at the group's master, at most every 30 s each.</summary>
-    private async Task RepairReplicasAsync(CancellationToken ct)
+    private async Task RepairReplicasAsync(Func<int, bool> mine, CancellationToken ct)
     {
         foreach (var g in topom.GroupsSnapshot())
         {
+            if (!mine(g.Id)) continue;
             if (g.Master is not { } master || g.IsPromoting || servers.GetValueOrDefault(master) is not { Error: null }) continue;
             foreach (var s in g.Servers.Skip(1))
             {

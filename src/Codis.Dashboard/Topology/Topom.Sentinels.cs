@@ -157,6 +157,25 @@ internal sealed partial class Topom
         catch (Exception e) when (e is SocketException or InvalidOperationException) { throw new TopomException($"can't resolve {host}: {e.Message}"); }
     }
 
+    /// <summary>
+    /// A group's master was set or changed, or a group went away, by the dashboard: the sentinels monitor what was
+    /// (as the original, the list is marked out of sync until resync-all). Never fails the operation that called it.
+    /// </summary>
+    private async Task MarkSentinelsOutOfSyncAsync(string why, CancellationToken ct)
+    {
+        var m = SentinelSnapshot();
+        if (!m.Any || m.OutOfSync) return;
+        try
+        {
+            await SaveSentinelAsync(m with { OutOfSync = true }, ct).ConfigureAwait(false);
+            Log.Warn("the sentinels no longer match the groups: run `codis-admin --sentinel-resync`", ("why", why));
+        }
+        catch (Codis.Coordinator.CoordinatorException e)
+        {
+            Log.Warn("can't mark the sentinels out of sync", ("why", why), ("error", e.Message));
+        }
+    }
+
     private async Task SaveSentinelAsync(SentinelModel m, CancellationToken ct)
     {
         await Store.SaveSentinelAsync(m, ct).ConfigureAwait(false);

@@ -42,9 +42,12 @@ public class SentinelCommandTests
         var monitored = JsonNode.Parse(Ok(env, "--sentinel-info", "--addr=" + sentinel.Addr, "--monitored"))!.AsArray();
         Assert.Equal("test-1", Assert.Single(monitored)!["master"]!["name"]!.GetValue<string>());
 
-        // a second resync replaces (not duplicates) the monitors
+        // a new group's master makes the list out of sync; a second resync monitors it too and replaces (not duplicates) the rest
+        var server2 = env.Own(CodisServerProcess.Start());
+        env.Ok("server", "add", "2", $"127.0.0.1:{server2.Port}", "master");
+        Assert.True((await env.GetAsync(Codis.Core.Models.DashboardRoutes.Stats))!["sentinels"]!["model"]!["out_of_sync"]!.GetValue<bool>());
         Ok(env, "--sentinel-resync");
-        Assert.Equal(["other", "test-1"], Names(sentinel));
+        Assert.Equal(["other", "test-1", "test-2"], Names(sentinel));
 
         var unknown = env.Admin("--sentinel-del", "--addr=127.0.0.1:1");
         Assert.True(unknown.ExitCode != 0 && unknown.Stderr.Contains("does not exist"), unknown.ToString());

@@ -74,6 +74,23 @@ public class SentinelFailoverTests(ITestOutputHelper output)
         Assert.Empty((await cluster.Env.GetAsync(DashboardRoutes.Failovers))!.AsArray());
     }
 
+    [Fact]
+    public async Task SentinelsAddedButNotResynced_DashboardStillFailsOverItself()
+    {
+        using var cluster = FaultCluster.Start(groups: 1, replicas: true, extraIni: Ini);
+        var sentinel = cluster.Env.Own(RedisSentinelProcess.Start());
+        var r = cluster.Env.Admin("--sentinel-add", "--addr=" + sentinel.Addr);
+        Assert.True(r.ExitCode == 0, r.ToString());
+        // the sentinel monitors nothing yet (out of sync): the group is still the dashboard's to fail over
+        var (master, replica) = (cluster.Groups[0][0], cluster.Groups[0][1]);
+        await Task.Delay(2500); // the dashboard's first down-after window
+        master.Kill();
+        var events = await cluster.Env.FailoversAsync(atLeast: 1, timeoutSeconds: 30);
+        Assert.Equal(FaultCluster.Addr(replica), Assert.Single(events)!["NewMaster"]!.GetValue<string>());
+        using var c = sentinel.Client();
+        Assert.Empty(c.Call("SENTINEL", "MASTERS").Items!);
+    }
+
     /// <summary>Three sentinels, added and resynced through codis-admin; returns once they see each group's replica and each other.</summary>
     private List<RedisSentinelProcess> StartSentinels(FaultCluster cluster)
     {
