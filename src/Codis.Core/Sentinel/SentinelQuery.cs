@@ -10,6 +10,9 @@ namespace Codis.Core.Sentinel;
 /// </summary>
 public static class SentinelQuery
 {
+    /// <summary>How long the majority read still waits for the other sentinels once a majority answered.</summary>
+    public static readonly TimeSpan MajorityGrace = TimeSpan.FromMilliseconds(250);
+
     public static (string Host, int Port) Split(string addr)
     {
         int colon = addr.LastIndexOf(':');
@@ -75,9 +78,22 @@ public static class SentinelQuery
     public static async Task<Dictionary<int, SentinelMaster>?> MajorityMastersAsync(IReadOnlyList<string> sentinels, string product, TimeSpan timeout)
     {
         if (sentinels.Count == 0) return null;
-        var asks = sentinels.Select(s => Task.Run(() => Masters(s, product, timeout))).ToList();
-        try { await Task.WhenAll(asks).WaitAsync(timeout).ConfigureAwait(false); }
-        catch (Exception) { } // some failed or hung: counted below
+        // one thread each: the calls block, and a starved thread pool would delay the switch by its injection rate
+        var asks = sentinels.Select(s => Task.Factory.StartNew(() => Masters(s, product, timeout), CancellationToken.None,
+            TaskCreationOptions.LongRunning, TaskScheduler.Default)).ToList();
+        // Every answer within the timeout, but a hung sentinel holds the read up only a little once a majority answered:
+        // the switch must not wait on it (a later round reads it again if it answers).
+        var all = Task.WhenAll(asks);
+        var deadline = Task.Delay(timeout);
+        while (!all.IsCompleted && !deadline.IsCompleted)
+        {
+            if (asks.Count(t => t.IsCompletedSuccessfully) > sentinels.Count / 2)
+            {
+                await Task.WhenAny(all, deadline, Task.Delay(MajorityGrace)).ConfigureAwait(false);
+                break;
+            }
+            await Task.WhenAny(asks.Where(t => !t.IsCompleted).Append(deadline)).ConfigureAwait(false);
+        }
         var answers = asks.Where(t => t.IsCompletedSuccessfully).Select(t => t.Result).ToList();
         if (answers.Count <= sentinels.Count / 2) return null;
         var best = new Dictionary<int, SentinelMaster>();

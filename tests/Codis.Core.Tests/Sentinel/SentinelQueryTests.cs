@@ -37,6 +37,19 @@ public class SentinelQueryTests
     }
 
     [Fact]
+    public async Task MajorityMasters_HungSentinel_DoesNotHoldTheReadOnceAMajorityAnswered()
+    {
+        using var a = new FakeSentinel(Master("p-1", "10.0.0.1", 6379, 1));
+        using var b = new FakeSentinel(Master("p-1", "10.0.0.1", 6379, 1));
+        using var hung = new TcpListener(IPAddress.Loopback, 0); // accepts (backlog), never answers
+        hung.Start();
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        var masters = await SentinelQuery.MajorityMastersAsync([a.Addr, b.Addr, $"127.0.0.1:{((IPEndPoint)hung.LocalEndpoint).Port}"], "p", TimeSpan.FromSeconds(5));
+        Assert.NotNull(masters);
+        Assert.True(sw.Elapsed < TimeSpan.FromSeconds(2), $"took {sw.Elapsed}");
+    }
+
+    [Fact]
     public void Masters_KeepsOnlyTheProductsGroups()
     {
         using var a = new FakeSentinel(Master("p-1", "10.0.0.1", 6379, 3), Master("p-x", "10.0.0.1", 1, 0), Master("pp-2", "10.0.0.1", 2, 0));

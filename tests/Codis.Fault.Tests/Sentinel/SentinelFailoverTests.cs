@@ -75,6 +75,17 @@ public class SentinelFailoverTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task OneOfThreeSentinelsDead_ProxyStillFollowsTheMajority()
+    {
+        using var cluster = FaultCluster.Start(groups: 2, replicas: true, extraIni: Ini);
+        var sentinels = StartSentinels(cluster);
+        sentinels[2].Kill();
+        var (master, replica) = (cluster.Groups[0][0], cluster.Groups[0][1]);
+        var failover = await KillAndMeasureAsync(cluster, sentinels.Take(2).ToList(), gid: 1, master, replica, "with one of the three sentinels dead");
+        Assert.InRange(failover, TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(30));
+    }
+
+    [Fact]
     public async Task SentinelsAddedButNotResynced_DashboardStillFailsOverItself()
     {
         using var cluster = FaultCluster.Start(groups: 1, replicas: true, extraIni: Ini);
