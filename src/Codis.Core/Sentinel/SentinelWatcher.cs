@@ -95,7 +95,7 @@ public sealed class SentinelWatcher : IDisposable
                 // a read that timed out after the long quiet period just resubscribes; anything else waits first
                 bool quiet = counted && e is IOException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.TimedOut } };
                 if (!quiet) Log.Warn("sentinel: subscription lost; retrying", ("sentinel", addr), ("error", e.Message), ("retry_s", timings.RetryAfter.TotalSeconds));
-                if (counted) Interlocked.Decrement(ref subscribed);
+                if (counted) Lost();
                 counted = false;
                 lock (gate) if (c != null) links.Remove(c);
                 c?.Dispose();
@@ -104,9 +104,16 @@ public sealed class SentinelWatcher : IDisposable
             }
             finally
             {
-                if (counted) Interlocked.Decrement(ref subscribed);
+                if (counted) Lost();
             }
         }
+    }
+
+    /// <summary>A subscription ended; below a majority, the next majority established reads the masters again.</summary>
+    private void Lost()
+    {
+        if (Interlocked.Decrement(ref subscribed) <= servers.Length / 2)
+            lock (gate) majorityReported = false;
     }
 
     private async Task RefreshLoopAsync()

@@ -215,7 +215,7 @@ internal sealed partial class Topom
             if (i < 0 && m.RunId.Length > 0)
             {
                 // the group may name the server by host name: match the run id the sentinels report
-                for (int k = 1; k < g.Servers.Length && i < 0; k++)
+                for (int k = 0; k < g.Servers.Length && i < 0; k++)
                 {
                     try
                     {

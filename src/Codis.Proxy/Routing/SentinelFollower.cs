@@ -37,7 +37,14 @@ internal sealed class SentinelFollower(Router router, string product, string aut
     public void Set(SentinelModel m)
     {
         foreach (var s in m.Servers ?? []) SentinelQuery.Split(s); // throws ArgumentException on a bad address
-        lock (gate) model = m with { Servers = m.Servers?.Distinct().ToArray() };
+        var next = m with { Servers = m.Servers is { Length: > 0 } list ? list.Distinct().ToArray() : null };
+        lock (gate)
+        {
+            // the same list again (a dashboard's reinit) keeps the subscriptions: no window without a watch
+            bool same = watcher != null && (model.Servers ?? []).SequenceEqual(next.Servers ?? []);
+            model = next;
+            if (same) return;
+        }
         Rewatch();
     }
 
