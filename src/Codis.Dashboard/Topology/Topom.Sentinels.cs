@@ -75,6 +75,17 @@ internal sealed partial class Topom
             var (host, port) = Servers.RedisOps.Split(g.Master!);
             monitors.Add((SentinelNames.Master(Product, g.Id), await ResolveAsync(host, c).ConfigureAwait(false), port));
         }
+        // Sentinel repoints servers (a promoted replica's peers, a returning old master) without a password of its own:
+        // each server needs masterauth to follow whichever becomes master (a dead one is told when it is added back).
+        if (Settings["product_auth"].Value is { Length: > 0 } auth)
+            await Task.WhenAll(groupList.SelectMany(g => g.Servers).Select(async s =>
+            {
+                try { await QuickRedis.CallAsync(s.Server, "CONFIG", "SET", "masterauth", auth).WaitAsync(TimeSpan.FromSeconds(3), c).ConfigureAwait(false); }
+                catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or ArgumentException)
+                {
+                    Log.Warn("can't set masterauth on a server; Sentinel may not be able to make it a replica", ("addr", s.Server), ("error", e.Message));
+                }
+            })).ConfigureAwait(false);
         var errors = new List<string>();
         await Task.WhenAll(servers.Select(s => Task.Run(() =>
         {

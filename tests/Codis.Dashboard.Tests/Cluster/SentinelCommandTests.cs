@@ -65,6 +65,33 @@ public class SentinelCommandTests
         Assert.Null((await env.GetAsync(Codis.Core.Models.DashboardRoutes.Stats))!["sentinels"]!["model"]!["servers"]);
     }
 
+    [Fact]
+    public void SentinelResync_WithProductAuth_SetsAuthPassAndMasterauth()
+    {
+        Assert.True(RedisSentinelProcess.Available, "redis-sentinel is not installed (test.sh installs it)");
+        using var env = new SeedEnv(extraIni: "password=s3cret\nsentinel_down_after=5s\nsentinel_quorum=1");
+        env.StartDashboard();
+        var master = env.Own(CodisServerProcess.Start("--requirepass", "s3cret"));
+        var replica = env.Own(CodisServerProcess.Start("--requirepass", "s3cret"));
+        env.Ok("server", "add", "1", $"127.0.0.1:{master.Port}", "master");
+        env.Ok("server", "add", "1", $"127.0.0.1:{replica.Port}", "slave");
+        var sentinel = env.Own(RedisSentinelProcess.Start());
+        Ok(env, "--sentinel-add", "--addr=" + sentinel.Addr);
+        Ok(env, "--sentinel-resync");
+        foreach (var s in new[] { master, replica })
+        {
+            using var c = s.Client();
+            Assert.Equal("OK", c.Call("AUTH", "s3cret").Text);
+            Assert.Equal("s3cret", c.Call("CONFIG", "GET", "masterauth").Items![1].Text);
+        }
+        // with auth-pass the sentinel reads the master's INFO, so it finds the replica and sees the master up
+        SeedEnv.Eventually(() =>
+        {
+            var m = Fields(sentinel, "SENTINEL", "MASTER", "test-1");
+            return m.GetValueOrDefault("num-slaves") == "1" && m.GetValueOrDefault("flags") == "master";
+        }, TimeSpan.FromSeconds(20), "the sentinel authenticates to the master and finds its replica");
+    }
+
     private static string Ok(SeedEnv env, params string[] args)
     {
         var r = env.Admin(args);
