@@ -88,9 +88,9 @@ public sealed class SentinelWatcher : IDisposable
                     }
                 }
             }
-            catch (Exception e) when (e is IOException or TimeoutException or InvalidOperationException or ObjectDisposedException
-                                      or System.Net.Sockets.SocketException or ArgumentException)
+            catch (Exception e)
             {
+                // whatever ends a subscription (a closed link, a timeout, a malformed reply), the watch goes on
                 if (stop.IsCancellationRequested) return;
                 // a read that timed out after the long quiet period just resubscribes; anything else waits first
                 bool quiet = counted && e is IOException { InnerException: System.Net.Sockets.SocketException { SocketErrorCode: System.Net.Sockets.SocketError.TimedOut } };
