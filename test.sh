@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Runs every test of Codis.NET from a clean checkout: installs the real peers the tests start
-# (Debian's redis-server, redis-tools, zookeeper, etcd-server) and the browser the web UI tests drive
+# (Debian's redis-server, redis-tools, redis-sentinel, zookeeper, etcd-server) and the browser the web UI tests drive
 # (Debian's chromium; Playwright never downloads one), builds, runs all test projects; the output ends with
 # the test runner's own summary line.
 set -uo pipefail
@@ -9,6 +9,7 @@ cd "$(dirname "$0")"
 need=()
 command -v redis-server >/dev/null || need+=(redis-server)
 command -v redis-cli >/dev/null || need+=(redis-tools)
+command -v redis-sentinel >/dev/null || need+=(redis-sentinel)   # the Sentinel HA tests run three real sentinels
 [ -e /usr/share/zookeeper/bin/zkServer.sh ] || need+=(zookeeper)
 command -v etcd >/dev/null || need+=(etcd-server)
 [ -x /usr/bin/chromium ] || need+=(chromium)

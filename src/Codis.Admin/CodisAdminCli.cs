@@ -36,6 +36,8 @@ public static class CodisAdminCli
                         --create-some --gid-from=N --gid-to=N --num-slots=N | --remove --sid=N | --remove-pending
                         --interval=MICROS | --disabled=0|1
           --rebalance [--confirm] | --reload | --shutdown
+          --sentinel-add --addr=HOST:PORT | --sentinel-del --addr=HOST:PORT [--force] | --sentinel-resync   (Redis Sentinel HA)
+          --sentinel-info --addr=HOST:PORT [--monitored]
         proxy:      codis-admin --proxy=ADDR [--product=NAME] [--auth=AUTH] [model|stats|slots] | --start | --shutdown | --reset-stats | --forcegc | --log-level=LEVEL | --fillslots=FILE [--locked]
         coordinator (no dashboard needed; COORD = --zookeeper=ADDR | --etcd=ADDR | --filesystem=ROOT, [--zookeeper-auth=U:P | --etcd-auth=U:P]):
                     codis-admin --remove-lock --product=NAME COORD
@@ -159,6 +161,11 @@ public static class CodisAdminCli
             else throw new AdminException("--sync-action needs --create or --remove, and --addr=HOST:PORT");
         }
         else if (Has("log-level")) r = await d.PutAsync(x => DashboardRoutes.LogLevel(x, Str("log-level"))).ConfigureAwait(false);
+        else if (Has("sentinel-add")) r = await d.PutAsync(x => DashboardRoutes.SentinelAdd(x, Str("addr"))).ConfigureAwait(false);
+        else if (Has("sentinel-del")) r = await d.PutAsync(x => DashboardRoutes.SentinelDel(x, Str("addr"), Has("force"))).ConfigureAwait(false);
+        else if (Has("sentinel-resync")) r = await d.PutAsync(DashboardRoutes.SentinelResyncAll).ConfigureAwait(false);
+        else if (Has("sentinel-info"))
+            r = await d.SendAsync(HttpMethod.Get, Has("monitored") ? DashboardRoutes.SentinelMonitored(Str("addr")) : DashboardRoutes.SentinelInfo(Str("addr"))).ConfigureAwait(false);
         else if (Has("create-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyCreate(x, Str("addr"))).ConfigureAwait(false);
         else if (Has("register-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyRegister(x, Str("addr"))).ConfigureAwait(false);
         else if (Has("online-proxy")) r = await d.PutAsync(x => DashboardRoutes.ProxyOnline(x, Str("addr"))).ConfigureAwait(false);

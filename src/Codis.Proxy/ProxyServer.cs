@@ -58,6 +58,7 @@ internal sealed class ProxyServer : IDisposable
         };
         Limits = new RespLimits { MaxBulkLength = settings["proto-max-bulk-len"].AsLong };
         ProductName = settings["product_name"].Value;
+        Sentinels = new Routing.SentinelFollower(Router, ProductName, settings["product_auth"].Value);
         MaxPipeline = settings["session_max_pipeline"].AsInt;
         BreakOnFailure = settings["session_break_on_failure"].AsBool;
         StartTime = DateTimeOffset.UtcNow;
@@ -85,6 +86,8 @@ internal sealed class ProxyServer : IDisposable
     public ReplicaOffsets ReplicaOffsets { get; }
     public SlotEpochs ScanEpochs { get; }
     public Router Router { get; }
+    /// <summary>The sentinels the dashboard gave this proxy, and the watcher that follows their masters.</summary>
+    public Routing.SentinelFollower Sentinels { get; }
     public RespLimits Limits { get; }
     public ProxyStats Stats { get; } = new();
     public string Token { get; private set; } = "";
@@ -415,6 +418,7 @@ internal sealed class ProxyServer : IDisposable
     {
         Shutdown("dispose");
         ReplicaOffsets.Dispose();
+        Sentinels.Dispose();
         Router.Dispose();
     }
 }

@@ -35,6 +35,7 @@ public class OverviewAndSlotMapTests(UiCluster cluster)
         await Expect(page.Locator("[data-card='slots'] .value")).ToHaveTextAsync("1024 / 1024");
         await Expect(page.Locator("[data-card='proxies'] .value")).ToHaveTextAsync(new Regex(@"^[1-9] / [1-9]$"));
         await Expect(page.Locator("#dashboard-info")).ToContainTextAsync("filesystem " + cluster.CoordinatorDir);
+        await Expect(page.Locator("#dashboard-info")).ToContainTextAsync("sentinelsnone (the dashboard fails over)");
 
         // load through the proxy for a few seconds: the product chart and the proxy's chart rise while the page stays loaded
         using var stop = new CancellationTokenSource(TimeSpan.FromSeconds(6));

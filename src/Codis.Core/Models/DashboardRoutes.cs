@@ -60,6 +60,15 @@ public static class DashboardRoutes
     public static string SyncActionRemove(string x, string addr) => $"/api/topom/group/action/remove/{x}/{E(addr)}";
     public static string LogLevel(string x, string level) => $"/api/topom/loglevel/{x}/{E(level)}";
 
+    /// <summary>Redis Sentinel (reference/codis.md §7.3): add checks it with SENTINEL FLUSHCONFIG; the list is then out of sync until resync-all.</summary>
+    public static string SentinelAdd(string x, string addr) => $"/api/topom/sentinels/add/{x}/{E(addr)}";
+    /// <summary>force: drop it from the list also when it can't be reached to forget the groups.</summary>
+    public static string SentinelDel(string x, string addr, bool force) => $"/api/topom/sentinels/del/{x}/{E(addr)}/{(force ? 1 : 0)}";
+    /// <summary>Every sentinel monitors every group ("&lt;product&gt;-&lt;gid&gt;") with the sentinel_* settings; every proxy gets the list.</summary>
+    public static string SentinelResyncAll(string x) => $"/api/topom/sentinels/resync-all/{x}";
+    public static string SentinelInfo(string addr) => $"/api/topom/sentinels/info/{E(addr)}";
+    public static string SentinelMonitored(string addr) => $"/api/topom/sentinels/info/{E(addr)}/monitored";
+
     public static string SlotsInit(string x, bool force) => $"/api/topom/slots/init/{x}/{(force ? 1 : 0)}";
     /// <summary>Assign an inclusive range of offline slots to a group (gid 0: set them offline) — the seed's range-set.</summary>
     public static string SlotsAssignRange(string x, int beg, int end, int gid) => $"/api/topom/slots/assign-range/{x}/{beg}/{end}/{gid}";

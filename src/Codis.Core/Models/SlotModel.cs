@@ -17,4 +17,6 @@ public sealed record SlotModel
     /// <summary>0 = sync (SLOTSMGRTTAGONE before forwarding), 1 = semi-async (SLOTSMGRT-EXEC-WRAPPER).</summary>
     [JsonPropertyName("forward_method")] public int ForwardMethod { get; init; }
     [JsonPropertyName("replica_groups")] public string[][]? ReplicaGroups { get; init; }
+    /// <summary>The proxy moved this slot to the master its sentinels named (reference/codis.md §7.3); a dashboard fill clears it.</summary>
+    [JsonPropertyName("switched"), JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingDefault)] public bool Switched { get; init; }
 }

@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using Codis.Core.Logging;
 using Codis.Core.Models;
+using Codis.Core.Sentinel;
 using Codis.Dashboard.Failover;
 using Codis.Dashboard.Migration;
 using Codis.Dashboard.Topology;
@@ -171,6 +172,19 @@ internal sealed class DashboardApi
             await Task.CompletedTask;
             return "OK";
         });
+        Put(app, "/api/topom/sentinels/add/{xauth}/{addr}", async r => { await topom.AddSentinelAsync(Str(r, "addr"), ct); return "OK"; });
+        Put(app, "/api/topom/sentinels/del/{xauth}/{addr}/{force}", async r => { await topom.DelSentinelAsync(Str(r, "addr"), Int(r, "force") != 0, ct); return "OK"; });
+        Put(app, "/api/topom/sentinels/resync-all/{xauth}", async _ => { await topom.ResyncSentinelsAsync(ct); return "OK"; });
+        app.MapGet("/api/topom/sentinels/info/{addr}", async (string addr) =>
+        {
+            try { return Ok(Servers.RedisOps.ParseInfo((await Task.Run(() => SentinelQuery.Call(WebUtility.UrlDecode(addr), TimeSpan.FromSeconds(5), "INFO"))).Text ?? "")); }
+            catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or ArgumentException) { return Fail(e.Message); }
+        });
+        app.MapGet("/api/topom/sentinels/info/{addr}/monitored", async (string addr) =>
+        {
+            try { return Ok(await Task.Run(() => Monitored(WebUtility.UrlDecode(addr)))); }
+            catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or ArgumentException) { return Fail(e.Message); }
+        });
 
         Put(app, "/api/topom/slots/init/{xauth}/{force}", async r => { await topom.SlotsInitAsync(Int(r, "force") != 0, ct); return "OK"; });
         Put(app, "/api/topom/slots/assign-range/{xauth}/{beg}/{end}/{gid}", async r =>
@@ -247,7 +261,36 @@ internal sealed class DashboardApi
                 qps = health.Proxies.Values.Sum(p => p.Stats?["ops"]?["qps"]?.GetValue<long>() ?? 0),
             },
             failovers = health.Events,
+            sentinels = Sentinels(),
         };
+    }
+
+    /// <summary>The sentinels: the stored model, INFO of each, and the masters the watcher last read ({gid: addr}).</summary>
+    private object Sentinels() => new
+    {
+        model = topom.SentinelSnapshot(),
+        stats = health.Sentinels.ToDictionary(kv => kv.Key, kv => new
+        {
+            stats = kv.Value.Info,
+            error = kv.Value.Error,
+            sentinel = kv.Value.Info?.Where(i => i.Key.StartsWith("master", StringComparison.Ordinal) && i.Key.Length > 6 && char.IsAsciiDigit(i.Key[6]))
+                .ToDictionary(i => i.Key, i => i.Value),
+            unixtime = kv.Value.At.ToUnixTimeSeconds(),
+        }),
+        masters = topom.SentinelMasters.ToDictionary(kv => kv.Key.ToString(System.Globalization.CultureInfo.InvariantCulture), kv => kv.Value.Addr),
+    };
+
+    /// <summary>The Codis-owned masters one sentinel monitors, each with its replicas (SENTINEL REPLICAS).</summary>
+    private object Monitored(string addr)
+    {
+        var timeout = TimeSpan.FromSeconds(5);
+        return SentinelQuery.MastersRaw(addr, timeout)
+            .Where(m => SentinelNames.GroupOf(topom.Product, m.GetValueOrDefault("name") ?? "") != null)
+            .Select(m => new
+            {
+                master = m,
+                slaves = (SentinelQuery.Call(addr, timeout, "SENTINEL", "REPLICAS", m["name"]).Items ?? []).Select(SentinelQuery.Fields).ToList(),
+            }).ToList();
     }
 
     private object Groups() => new

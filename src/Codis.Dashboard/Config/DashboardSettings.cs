@@ -61,6 +61,14 @@ internal static class DashboardSettings
                 + "master's replication offset; if it does not, nothing changes (unless the promote is forced)",
             Validate = v => Settings.TryParseDuration(v, out var d) && d > TimeSpan.Zero && d <= TimeSpan.FromMinutes(10) ? null : "must be from 1ms to 10m",
         });
+        // Redis Sentinel (reference/codis.md §1.3, §7.3): written to every sentinel by sentinels/resync-all
+        Dur("sentinel_client_timeout", "10s", "timeout of one call to a sentinel (SENTINEL MONITOR, SET, REMOVE, MASTERS)");
+        Int("sentinel_quorum", 2, 1, 1000, "SENTINEL MONITOR ... <quorum>: sentinels that must agree a master is down");
+        Int("sentinel_parallel_syncs", 1, 0, 1000, "sentinel parallel-syncs: replicas repointed at once after a failover (0: not set)");
+        Dur("sentinel_down_after", "30s", "sentinel down-after-milliseconds (0: not set)");
+        Dur("sentinel_failover_timeout", "5m", "sentinel failover-timeout (0: not set)");
+        Str("sentinel_notification_script", "", "sentinel notification-script (set only if not empty; the sentinels need `sentinel deny-scripts-reconfig no`)");
+        Str("sentinel_client_reconfig_script", "", "sentinel client-reconfig-script (set only if not empty; as above)");
         Dur("proxy_timeout", "30s", "timeout of one call to a proxy's admin API");
         Bool("standby", false, "wait for the lock instead of failing, and take over when the holder dies");
         s.Define(new Setting { Name = "log-format", Kind = SettingKind.Enum, Default = "text", Choices = ["text", "json"], Description = "log line format" });

@@ -35,7 +35,12 @@ internal sealed class HealthMonitor(Topom topom)
     private readonly TimeSpan downAfter = topom.Settings["failover_down_after"].AsDuration;
     private readonly Servers.RedisOps probe = new(topom.Settings["product_auth"].Value, TimeSpan.FromSeconds(1));
 
+    private bool sentinelMode;
+    private readonly ConcurrentDictionary<string, ServerHealth> sentinelHealth = new();
+
     public IReadOnlyDictionary<string, ServerHealth> Servers => servers;
+    /// <summary>INFO of every configured sentinel, as of the last round.</summary>
+    public IReadOnlyDictionary<string, ServerHealth> Sentinels => sentinelHealth;
     public IReadOnlyDictionary<string, ProxyHealth> Proxies => proxies;
     public IReadOnlyList<FailoverEvent> Events => events.ToList();
 
@@ -47,9 +52,20 @@ internal sealed class HealthMonitor(Topom topom)
             try
             {
                 await ProbeAsync(ct).ConfigureAwait(false);
+                // A group Sentinel watches has one promoter, Sentinel (docs/guide/failover.md, "With Redis Sentinel"): the
+                // dashboard would fight it, promoting another replica or repointing the servers it just repointed.
+                var bySentinel = SentinelGroups();
+                bool sentinels = bySentinel.All || bySentinel.Gids.Count > 0;
+                if (sentinels != sentinelMode)
+                {
+                    sentinelMode = sentinels;
+                    Log.Info(sentinels ? "sentinels configured: the dashboard's own failover and replica repointing are off for the groups they monitor (Sentinel fails over)"
+                        : "no sentinels monitor the groups: the dashboard's own failover is on");
+                }
+                bool Mine(int gid) => !bySentinel.All && !bySentinel.Gids.Contains(gid);
                 // a freshly started dashboard has no history: give every master a full down-after window first
-                if (downAfter > TimeSpan.Zero && DateTimeOffset.UtcNow - started >= downAfter) await FailoverAsync(ct).ConfigureAwait(false);
-                await RepairReplicasAsync(ct).ConfigureAwait(false);
+                if (downAfter > TimeSpan.Zero && DateTimeOffset.UtcNow - started >= downAfter) await FailoverAsync(Mine, ct).ConfigureAwait(false);
+                await RepairReplicasAsync(Mine, ct).ConfigureAwait(false);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested) { return; }
             catch (Exception e)
@@ -102,7 +118,23 @@ internal sealed class HealthMonitor(Topom topom)
                 proxies[p.Model.Token] = new ProxyHealth(null, e.Message, now);
             }
         });
-        await Task.WhenAll(serverTasks.Concat(proxyTasks)).ConfigureAwait(false);
+        var sentinelAddrs = topom.SentinelSnapshot().Servers ?? [];
+        foreach (var gone in sentinelHealth.Keys.Where(a => !sentinelAddrs.Contains(a))) sentinelHealth.TryRemove(gone, out _);
+        var sentinelTasks = sentinelAddrs.Select(async addr =>
+        {
+            var now = DateTimeOffset.UtcNow;
+            try
+            {
+                var r = await Task.Run(() => Codis.Core.Sentinel.SentinelQuery.Call(addr, TimeSpan.FromSeconds(1), "INFO"), ct)
+                    .WaitAsync(TimeSpan.FromSeconds(1.5), ct).ConfigureAwait(false);
+                sentinelHealth[addr] = new ServerHealth(Codis.Dashboard.Servers.RedisOps.ParseInfo(r.Text ?? ""), null, now, now);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException or TimeoutException or ArgumentException)
+            {
+                sentinelHealth[addr] = new ServerHealth(null, e.Message, now, sentinelHealth.GetValueOrDefault(addr)?.LastOk ?? now);
+            }
+        });
+        await Task.WhenAll(serverTasks.Concat(proxyTasks).Concat(sentinelTasks)).ConfigureAwait(false);
     }
 
     /// <summary>
@@ -135,10 +167,22 @@ internal sealed class HealthMonitor(Topom topom)
         }
     }
 
-    private async Task FailoverAsync(CancellationToken ct)
+    /// <summary>
+    /// The groups left to Sentinel: all of them while the sentinels are in sync (resync-all done and nothing changed
+    /// since), and in any case those the sentinels last reported monitoring.
+    /// </summary>
+    private (bool All, HashSet<int> Gids) SentinelGroups()
+    {
+        var m = topom.SentinelSnapshot();
+        if (!m.Any) return (false, []);
+        return (!m.OutOfSync, topom.SentinelMasters.Keys.ToHashSet());
+    }
+
+    private async Task FailoverAsync(Func<int, bool> mine, CancellationToken ct)
     {
         foreach (var g in topom.GroupsSnapshot())
         {
+            if (!mine(g.Id)) continue;
             if (g.Master is not { } master || g.Servers.Length < 2 || g.IsPromoting) continue;
             if (servers.GetValueOrDefault(master) is not { Error: not null } h) continue;
             var down = h.At - h.LastOk;
@@ -189,10 +233,11 @@ internal sealed class HealthMonitor(Topom topom)
     }
 
     /// <summary>Repoints replicas (e.g. a dead master that came back) at the group's master, at most every 30 s each.</summary>
-    private async Task RepairReplicasAsync(CancellationToken ct)
+    private async Task RepairReplicasAsync(Func<int, bool> mine, CancellationToken ct)
     {
         foreach (var g in topom.GroupsSnapshot())
         {
+            if (!mine(g.Id)) continue;
             if (g.Master is not { } master || g.IsPromoting || servers.GetValueOrDefault(master) is not { Error: null }) continue;
             foreach (var s in g.Servers.Skip(1))
             {

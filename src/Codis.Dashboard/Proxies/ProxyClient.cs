@@ -22,6 +22,10 @@ internal sealed class ProxyClient(HttpClient http, string product, string auth)
     public Task FillSlotsAsync(ProxyModel p, IReadOnlyList<SlotModel> slots, CancellationToken ct) =>
         SendAsync(HttpMethod.Put, p.AdminAddr, $"/api/proxy/fillslots/{X(p.Token)}", JsonSerializer.Serialize(slots), ct);
 
+    /// <summary>The sentinel list the proxy watches itself (reference/codis.md §7.3).</summary>
+    public Task SetSentinelsAsync(ProxyModel p, SentinelModel m, CancellationToken ct) =>
+        SendAsync(HttpMethod.Put, p.AdminAddr, $"/api/proxy/sentinels/{X(p.Token)}", JsonSerializer.Serialize(m), ct);
+
     public Task StartAsync(ProxyModel p, CancellationToken ct) => SendAsync(HttpMethod.Put, p.AdminAddr, $"/api/proxy/start/{X(p.Token)}", null, ct);
 
     public Task ShutdownAsync(ProxyModel p, CancellationToken ct) => SendAsync(HttpMethod.Put, p.AdminAddr, $"/api/proxy/shutdown/{X(p.Token)}", null, ct);

@@ -80,6 +80,15 @@ internal sealed class TopologyStore(ICoordinator coordinator, CoordinatorPaths p
     public Task SaveActionSettingsAsync(bool disabled, int intervalMicros, CancellationToken ct) =>
         Coordinator.UpdateAsync(Paths.ActionSettings, JsonSerializer.SerializeToUtf8Bytes(new JsonObject { ["disabled"] = disabled, ["interval_us"] = intervalMicros }), ct);
 
+    /// <summary>The product's sentinels (/codis3/&lt;product&gt;/sentinel); an empty model when there is none.</summary>
+    public async Task<SentinelModel> LoadSentinelAsync(CancellationToken ct)
+    {
+        var node = await Coordinator.ReadAsync(Paths.Sentinel, ct).ConfigureAwait(false);
+        return node == null ? new SentinelModel() : Decode<SentinelModel>(node, Paths.Sentinel);
+    }
+
+    public Task SaveSentinelAsync(SentinelModel m, CancellationToken ct) => Coordinator.UpdateAsync(Paths.Sentinel, ModelJson.Encode(m), ct);
+
     public Task SaveGroupAsync(GroupModel g, CancellationToken ct) => Coordinator.UpdateAsync(Paths.Group(g.Id), ModelJson.Encode(g), ct);
 
     public Task DeleteGroupAsync(int id, CancellationToken ct) => Coordinator.DeleteAsync(Paths.Group(id), false, ct);

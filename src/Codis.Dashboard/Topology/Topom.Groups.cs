@@ -33,6 +33,7 @@ internal sealed partial class Topom
         await Store.DeleteGroupAsync(gid, c).ConfigureAwait(false);
         DropGroup(gid);
         Log.Info("group removed", ("gid", gid));
+        await MarkSentinelsOutOfSyncAsync($"group {gid} removed", c).ConfigureAwait(false);
     }, ct);
 
     /// <summary>
@@ -81,7 +82,11 @@ internal sealed partial class Topom
         g = g with { Servers = [.. g.Servers, new GroupServer { Server = addr, Datacenter = datacenter }] };
         await SaveGroupAsync(g, c).ConfigureAwait(false);
         Log.Info("server added", ("gid", gid), ("addr", addr), ("role", asMaster ? "master" : "slave"));
-        if (asMaster) await PushAsync(SlotsTouching(gid), c).ConfigureAwait(false);
+        if (asMaster)
+        {
+            await MarkSentinelsOutOfSyncAsync($"group {gid} has a master now", c).ConfigureAwait(false);
+            await PushAsync(SlotsTouching(gid), c).ConfigureAwait(false);
+        }
     }, ct);
 
     public Task RemoveServerAsync(int gid, string addr, CancellationToken ct) => RunAsync($"remove {addr} from group {gid}", async c =>

@@ -129,6 +129,7 @@ internal sealed partial class Topom
         Step(failures.Count == 0 ? "new routing confirmed by every proxy" : $"new routing pushed, {failures.Count} proxies did not confirm");
         var notRepointed = (await Task.WhenAll(repoints).ConfigureAwait(false)).OfType<string>().ToArray();
         await SaveGroupAsync(done, c).ConfigureAwait(false);
+        await MarkSentinelsOutOfSyncAsync($"group {gid} promoted {addr}", c).ConfigureAwait(false);
         rec = rec with { Unconfirmed = failures.Select(f => f.Proxy.Model.ProxyId).ToArray(), NotRepointed = notRepointed };
         Remember(rec);
         Log.Info("server promoted", ("gid", gid), ("master", addr), ("old_master", old), ("why", why), ("held_ms", Math.Round(rec.HeldMs)),

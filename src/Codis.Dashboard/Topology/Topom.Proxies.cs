@@ -108,6 +108,7 @@ internal sealed partial class Topom
         {
             await Proxies.FillSlotsAsync(p.Model, RoutingSnapshot(p.Model), c).ConfigureAwait(false);
             await Proxies.StartAsync(p.Model, c).ConfigureAwait(false);
+            await Proxies.SetSentinelsAsync(p.Model, SentinelSnapshot(), c).ConfigureAwait(false);
         }
         catch (ProxyCallException e) { throw new TopomException(e.Message); }
         staleProxies.TryRemove(p.Model.Token, out _);

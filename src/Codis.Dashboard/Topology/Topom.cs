@@ -57,8 +57,11 @@ internal sealed partial class Topom
             groups = await Store.LoadGroupsAsync(ct).ConfigureAwait(false);
             proxies = await Store.LoadProxiesAsync(ct).ConfigureAwait(false);
             (ActionsDisabled, ActionIntervalMicros) = await Store.LoadActionSettingsAsync(ct).ConfigureAwait(false);
+            var s = await Store.LoadSentinelAsync(ct).ConfigureAwait(false);
+            lock (stateLock) sentinel = s;
         }
         finally { gate.Release(); }
+        RestartSentinelWatch();
         if (ActionsDisabled) Log.Warn("migrations are paused (as an operator left them); resume with `codis-admin --slot-action --disabled=0`");
         Log.Info("topology loaded", ("product", Product), ("groups", groups.Count),
             ("assigned_slots", slots.Count(s => s.GroupId != 0)), ("actions", slots.Count(s => !s.Action.IsEmpty)), ("proxies", proxies.Count));

@@ -107,10 +107,23 @@ internal static class AdminApi
             Log.Info("slots filled", ("count", slots.Length), ("remote", req.HttpContext.Connection.RemoteIpAddress?.ToString()));
             return Ok("OK");
         });
-        app.MapPut("/api/proxy/sentinels/{xauth}", (string xauth) =>
-            Guard(proxy, xauth) ?? Fail("sentinels are not supported by this proxy: failover is driven by the dashboard (fillslots)"));
+        app.MapPut("/api/proxy/sentinels/{xauth}", async (string xauth, HttpRequest req) =>
+        {
+            if (Guard(proxy, xauth) is { } g) return g;
+            SentinelModel? model;
+            try { model = await JsonSerializer.DeserializeAsync<SentinelModel>(req.Body, Json); }
+            catch (JsonException e) { return Fail("bad sentinel JSON: " + e.Message); }
+            if (model == null) return Fail("missing sentinel model");
+            try { proxy.Sentinels.Set(model); }
+            catch (ArgumentException e) { return Fail(e.Message); }
+            return Ok("OK");
+        });
         app.MapPut("/api/proxy/sentinels/{xauth}/rewatch", (string xauth) =>
-            Guard(proxy, xauth) ?? Fail("sentinels are not supported by this proxy: failover is driven by the dashboard (fillslots)"));
+        {
+            if (Guard(proxy, xauth) is { } g) return g;
+            proxy.Sentinels.Rewatch();
+            return Ok("OK");
+        });
 
         await app.StartAsync();
         return app;
@@ -192,7 +205,12 @@ internal static class AdminApi
         {
             online = proxy.Online,
             closed = proxy.Closed,
-            sentinels = new { servers = (string[]?)null, masters = (Dictionary<string, string>?)null, switched = false },
+            sentinels = new
+            {
+                servers = proxy.Sentinels.Model.Servers,
+                masters = proxy.Sentinels.Masters,
+                switched = proxy.Router.Slots.Any(s => s.Switched),
+            },
             ops = new
             {
                 total = st.Total,

@@ -7,6 +7,16 @@ function card(label, value, detail, name) {
   return `<div class="card" data-card="${name}"><div class="label">${esc(label)}</div><div class="value">${esc(value)}</div><div class="detail">${esc(detail ?? "")}</div></div>`;
 }
 
+/** The Redis Sentinels (docs/guide/failover.md, "With Redis Sentinel"): the list, whether it is in sync, the masters they named. */
+function sentinels(x) {
+  const servers = x?.model?.servers ?? [];
+  if (servers.length === 0) return "none (the dashboard fails over)";
+  const down = servers.filter(a => x.stats?.[a]?.error).length;
+  const masters = Object.entries(x.masters ?? {}).map(([gid, addr]) => `group ${gid}: ${addr}`).join("; ");
+  return `${servers.join(", ")}${down ? ` (${down} not answering)` : ""}; ${x.model.out_of_sync ? "out of sync: run codis-admin --sentinel-resync" : "in sync"}` +
+    (masters ? `; masters: ${masters}` : "");
+}
+
 export function render(state) {
   const st = state.stats, s = st.summary;
   const servers = Object.values(st.group.stats);
@@ -50,6 +60,7 @@ export function render(state) {
     ["dashboard", o ? `${o.model.admin_addr} (pid ${o.model.pid}, started ${o.model.start_time})` : ""],
     ["version", o?.version ?? ""],
     ["migration", `${st.slot_action.method}, ${st.slot_action.status}`],
+    ["sentinels", sentinels(st.sentinels)],
     ["failovers", st.failovers.length ? st.failovers.map(f => `group ${f.Group ?? f.group}: ${f.OldMaster ?? f.old_master} → ${f.NewMaster ?? f.new_master}`).join("; ") : "none"],
   ];
   setHtml(document.getElementById("dashboard-info"), facts.map(([k, v]) => `<dt>${esc(k)}</dt><dd>${esc(v)}</dd>`).join(""));
