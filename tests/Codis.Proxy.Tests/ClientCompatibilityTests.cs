@@ -227,17 +227,7 @@ public class ClientCompatibilityTests(TwoGroupCluster cluster, ITestOutputHelper
     [NeedsNpmFact]
     public void IoRedis_DefaultOptions_ConnectsAndWorks()
     {
-        string dir = Path.Combine(AppContext.BaseDirectory, "ioredis-npm");
-        if (!File.Exists(Path.Combine(dir, "node_modules", "ioredis", "package.json")))
-        {
-            Directory.CreateDirectory(dir);
-            var (code, text) = Run("npm", dir, 180_000, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", dir, "ioredis@5");
-            if (code != 0)
-            {
-                output.WriteLine($"ioredis could not be installed from npm (exit {code}), test not run:\n{text}");
-                return;
-            }
-        }
+        if (NpmPackage("ioredis", "ioredis", "ioredis-npm", "ioredis@5") is not { } dir) return;
         string script = Path.Combine(dir, "check.js");
         File.WriteAllText(script, """
             const Redis = require('ioredis');
@@ -271,17 +261,7 @@ public class ClientCompatibilityTests(TwoGroupCluster cluster, ITestOutputHelper
     [NeedsNpmFact]
     public void NodeRedis_DefaultOptions_ConnectsAndWorks()
     {
-        string dir = Path.Combine(AppContext.BaseDirectory, "node-redis-npm");
-        if (!File.Exists(Path.Combine(dir, "node_modules", "redis", "package.json")))
-        {
-            Directory.CreateDirectory(dir);
-            var (code, text) = Run("npm", dir, 180_000, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", dir, "redis@4");
-            if (code != 0)
-            {
-                output.WriteLine($"node-redis could not be installed from npm (exit {code}), test not run:\n{text}");
-                return;
-            }
-        }
+        if (NpmPackage("node-redis", "redis", "node-redis-npm", "redis@4") is not { } dir) return;
         string script = Path.Combine(dir, "check.js");
         File.WriteAllText(script, """
             const { createClient } = require('redis');
@@ -340,6 +320,18 @@ public class ClientCompatibilityTests(TwoGroupCluster cluster, ITestOutputHelper
         Assert.Contains("\"info\":\"7.0.15\"", result);
         Assert.Contains("\"errors\":[]", result);
         Assert.Contains("\"multi\":\"ok\"", result); // one key: the proxy runs the transaction on its group
+    }
+
+    /// <summary>The npm package installed once into its own folder under the test's output; null (said why) when npm fails.</summary>
+    private string? NpmPackage(string name, string package, string folder, string spec)
+    {
+        string dir = Path.Combine(AppContext.BaseDirectory, folder);
+        if (File.Exists(Path.Combine(dir, "node_modules", package, "package.json"))) return dir;
+        Directory.CreateDirectory(dir);
+        var (code, text) = Run("npm", dir, 180_000, "install", "--no-audit", "--no-fund", "--loglevel=error", "--prefix", dir, spec);
+        if (code == 0) return dir;
+        output.WriteLine($"{name} could not be installed from npm (exit {code}), test not run:\n{text}");
+        return null;
     }
 
     private static (int Code, string Output) Run(string file, string dir, int timeoutMs, params string[] args)
